@@ -1,0 +1,124 @@
+%% @doc An io server that forwards output to a process on another node and asks it for input.
+%%
+%% The Beamtalk CLI is a hidden node written in Rust: it cannot run `io_lib:format/2`, and format requests
+%% (`{put_chars, Enc, io_lib, format, [Fmt, Args]}`) can only be formatted here, on the BEAM. So this process
+%% is the group leader of remote evaluations: it answers the io protocol locally, sends the resulting
+%% characters to the sink pid as `{beamtalk_io, self(), put_chars, Binary}`, and for input sends
+%% `{beamtalk_io, self(), get_line, Prompt}` and waits for `{beamtalk_io_input, Binary | eof}`.
+%% It stops when the sink goes away (the CLI exits or its connection drops).
+%%
+%% The CLI loads this module with `code:load_binary/3` on nodes that lack it, so it depends on nothing
+%% but kernel and stdlib.
+-module(beamtalk_io_proxy).
+
+-export([start/1]).
+
+-type state() :: #{sink := pid(), mref := reference(), buf := [char()] | eof}.
+
+%% @doc Runs the io server for `Sink' until the sink is gone.
+-spec start(pid()) -> no_return().
+start(Sink) ->
+    MRef = erlang:monitor(process, Sink),
+    loop(#{sink => Sink, mref => MRef, buf => []}).
+
+-spec loop(state()) -> no_return().
+loop(#{mref := MRef} = S) ->
+    receive
+        {io_request, From, ReplyAs, Request} ->
+            {Reply, S1} = request(Request, S),
+            From ! {io_reply, ReplyAs, Reply},
+            loop(S1);
+        {'DOWN', MRef, process, _, _} ->
+            exit(normal);
+        _Other ->
+            loop(S)
+    end.
+
+-spec request(term(), state()) -> {term(), state()}.
+request({put_chars, Enc, Chars}, S) ->
+    put_chars(fun() -> Chars end, Enc, S);
+request({put_chars, Enc, M, F, A}, S) ->
+    put_chars(fun() -> apply(M, F, A) end, Enc, S);
+request({put_chars, Chars}, S) ->
+    put_chars(fun() -> Chars end, latin1, S);
+request({put_chars, M, F, A}, S) ->
+    put_chars(fun() -> apply(M, F, A) end, latin1, S);
+request({get_line, Enc, Prompt}, S) ->
+    get(Prompt, {io_lib, collect_line, [Enc, []]}, Enc, S);
+request({get_line, Prompt}, S) ->
+    get(Prompt, {io_lib, collect_line, [latin1, []]}, latin1, S);
+request({get_chars, Enc, Prompt, N}, S) ->
+    get(Prompt, {io_lib, collect_chars, [Enc, N]}, Enc, S);
+request({get_chars, Prompt, N}, S) ->
+    get(Prompt, {io_lib, collect_chars, [latin1, N]}, latin1, S);
+request({get_until, Enc, Prompt, M, F, As}, S) ->
+    get(Prompt, {io_lib, get_until, [{M, F, As}]}, Enc, S);
+request({get_until, Prompt, M, F, As}, S) ->
+    get(Prompt, {io_lib, get_until, [{M, F, As}]}, latin1, S);
+request({requests, Requests}, S) ->
+    lists:foldl(fun(R, {_, Acc}) -> request(R, Acc) end, {ok, S}, Requests);
+request(getopts, S) ->
+    {[{binary, false}, {encoding, unicode}], S};
+request({setopts, _}, S) ->
+    {ok, S};
+request({get_geometry, _}, S) ->
+    {{error, enotsup}, S};
+request(_, S) ->
+    {{error, request}, S}.
+
+-spec put_chars(fun(() -> term()), unicode | latin1, state()) -> {term(), state()}.
+put_chars(Produce, Enc, #{sink := Sink} = S) ->
+    try unicode:characters_to_binary(Produce(), Enc, unicode) of
+        Bin when is_binary(Bin) ->
+            Sink ! {beamtalk_io, self(), put_chars, Bin},
+            {ok, S};
+        _ ->
+            {{error, put_chars}, S}
+    catch
+        _:_ -> {{error, put_chars}, S}
+    end.
+
+-spec get(term(), {module(), atom(), list()}, unicode | latin1, state()) -> {term(), state()}.
+get(Prompt, Collector, _Enc, S) ->
+    _ = put_chars(fun() -> prompt_chars(Prompt) end, unicode, S),
+    collect(start, Collector, S).
+
+-spec collect(term(), {module(), atom(), list()}, state()) -> {term(), state()}.
+collect(Cont, {M, F, Extra} = Collector, #{buf := Buf} = S) ->
+    case Buf of
+        [] ->
+            collect(Cont, Collector, S#{buf := fetch(S)});
+        _ ->
+            try apply(M, F, [Cont, Buf | Extra]) of
+                {stop, Result, Rest} ->
+                    {Result, S#{buf := rest(Rest)}};
+                NewCont ->
+                    case Buf of
+                        eof -> {eof, S};
+                        _ -> collect(NewCont, Collector, S#{buf := []})
+                    end
+            catch
+                _:_ -> {{error, get_until}, S#{buf := []}}
+            end
+    end.
+
+-spec fetch(state()) -> [char()] | eof.
+fetch(#{sink := Sink, mref := MRef}) ->
+    Sink ! {beamtalk_io, self(), get_line, <<>>},
+    receive
+        {beamtalk_io_input, eof} -> eof;
+        {beamtalk_io_input, Bin} when is_binary(Bin) -> unicode:characters_to_list(Bin);
+        {'DOWN', MRef, process, _, _} -> exit(normal)
+    end.
+
+-spec rest(term()) -> [char()] | eof.
+rest(eof) -> eof;
+rest(Rest) when is_list(Rest) -> Rest;
+rest(Rest) when is_binary(Rest) -> unicode:characters_to_list(Rest);
+rest(_) -> [].
+
+-spec prompt_chars(term()) -> iodata().
+prompt_chars(Prompt) when is_atom(Prompt) -> atom_to_list(Prompt);
+prompt_chars({format, Fmt, Args}) -> io_lib:format(Fmt, Args);
+prompt_chars(Prompt) when is_list(Prompt); is_binary(Prompt) -> Prompt;
+prompt_chars(Prompt) -> io_lib:format("~p", [Prompt]).

@@ -1,0 +1,191 @@
+//! Failures of a command, their exit codes (see README, "Exit codes"), and how they are shown.
+
+use std::io::Write;
+
+use serde_json::json;
+
+use crate::dist::epmd::EpmdError;
+use crate::dist::{CallError, ConnectError};
+use crate::home::HomeError;
+use crate::term::print::pretty;
+
+/// Why a command failed, classified by exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// 1: the remote side raised or returned an error.
+    Remote {
+        message: String,
+        detail: Option<String>,
+    },
+    /// 2: bad arguments.
+    Usage {
+        message: String,
+        detail: Option<String>,
+    },
+    /// 3: cannot reach a node or EPMD.
+    Unreachable { message: String, hint: String },
+    /// 4: the cookie was rejected.
+    Auth { message: String, hint: String },
+    /// 5: an operation timed out.
+    Timeout { message: String },
+    /// 1: anything else (local I/O and the like).
+    Other { message: String },
+}
+
+/// The process exit code for a failure.
+pub fn exit_code(f: &Failure) -> i32 {
+    match f {
+        Failure::Remote { .. } | Failure::Other { .. } => 1,
+        Failure::Usage { .. } => 2,
+        Failure::Unreachable { .. } => 3,
+        Failure::Auth { .. } => 4,
+        Failure::Timeout { .. } => 5,
+    }
+}
+
+fn kind(f: &Failure) -> &'static str {
+    match f {
+        Failure::Remote { .. } => "remote",
+        Failure::Usage { .. } => "usage",
+        Failure::Unreachable { .. } => "unreachable",
+        Failure::Auth { .. } => "auth",
+        Failure::Timeout { .. } => "timeout",
+        Failure::Other { .. } => "error",
+    }
+}
+
+impl Failure {
+    fn message(&self) -> &str {
+        match self {
+            Failure::Remote { message, .. }
+            | Failure::Usage { message, .. }
+            | Failure::Unreachable { message, .. }
+            | Failure::Auth { message, .. }
+            | Failure::Timeout { message }
+            | Failure::Other { message } => message,
+        }
+    }
+
+    fn extra(&self) -> Option<&str> {
+        match self {
+            Failure::Remote { detail, .. } | Failure::Usage { detail, .. } => detail.as_deref(),
+            Failure::Unreachable { hint, .. } | Failure::Auth { hint, .. } => Some(hint),
+            _ => None,
+        }
+    }
+}
+
+/// Shows a failure: JSON on stdout with `--json`, else text on stderr.
+pub fn report(f: &Failure, json: bool) {
+    if json {
+        let mut error = json!({"kind": kind(f), "message": f.message()});
+        if let Some(extra) = f.extra() {
+            error["detail"] = json!(extra);
+        }
+        println!("{}", json!({ "error": error }));
+        return;
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "error: {}", f.message());
+    if let Some(extra) = f.extra() {
+        let _ = writeln!(err, "{extra}");
+    }
+}
+
+impl From<HomeError> for Failure {
+    fn from(e: HomeError) -> Self {
+        match e {
+            HomeError::Permissions { .. } | HomeError::Empty { .. } => Failure::Auth {
+                message: e.to_string(),
+                hint: "the cookie file must be private (mode 0600) and non-empty".to_owned(),
+            },
+            other => Failure::Other {
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<EpmdError> for Failure {
+    fn from(e: EpmdError) -> Self {
+        let hint = match &e {
+            EpmdError::HostUnknown { .. } => {
+                "hint: check the host name, or use an IP address".to_owned()
+            }
+            EpmdError::Unreachable { host, port, .. } => format!(
+                "hint: is a node running on {host}? EPMD starts with the first node there (`epmd -daemon` starts it alone); check that port {port} is reachable"
+            ),
+            EpmdError::Timeout { .. } => {
+                "hint: a firewall may be dropping packets to the EPMD port".to_owned()
+            }
+            EpmdError::Protocol { .. } => {
+                "hint: something other than EPMD is listening on that port".to_owned()
+            }
+        };
+        Failure::Unreachable {
+            message: e.to_string(),
+            hint,
+        }
+    }
+}
+
+impl From<ConnectError> for Failure {
+    fn from(e: ConnectError) -> Self {
+        match e {
+            ConnectError::Epmd(e) => e.into(),
+            ConnectError::Auth { .. } => Failure::Auth {
+                message: e.to_string(),
+                hint: "hint: the node must use the same cookie; pass --cookie-file (or BEAMTALK_COOKIE_FILE) for the node's cookie".to_owned(),
+            },
+            ConnectError::Timeout { .. } => Failure::Timeout { message: e.to_string() },
+            ConnectError::NotRegistered { .. } => Failure::Unreachable {
+                message: e.to_string(),
+                hint: "hint: check the node name (`beamtalk nodes --host HOST` lists what is registered)".to_owned(),
+            },
+            other => Failure::Unreachable {
+                message: other.to_string(),
+                hint: "hint: check that the node is running and its distribution port is reachable".to_owned(),
+            },
+        }
+    }
+}
+
+impl From<CallError> for Failure {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Exception {
+                class,
+                reason,
+                stacktrace,
+            } => Failure::Remote {
+                message: format!("remote call raised {class}: {}", pretty(&reason)),
+                detail: stack_text(&stacktrace),
+            },
+            CallError::NodeDown { .. } => Failure::Unreachable {
+                message: e.to_string(),
+                hint:
+                    "hint: the node stopped or the network dropped; check that it is still running"
+                        .to_owned(),
+            },
+            CallError::Timeout { .. } => Failure::Timeout {
+                message: e.to_string(),
+            },
+            CallError::BadRequest(_) => Failure::Usage {
+                message: e.to_string(),
+                detail: None,
+            },
+        }
+    }
+}
+
+fn stack_text(stack: &eetf::Term) -> Option<String> {
+    let frames = crate::term::list_elements(stack)?;
+    if frames.is_empty() {
+        return None;
+    }
+    let lines: Vec<String> = frames
+        .iter()
+        .map(|f| format!("  at {}", pretty(f)))
+        .collect();
+    Some(lines.join("\n"))
+}

@@ -1,0 +1,99 @@
+//! Command-line front end: parses arguments, calls the library, reports errors with stable exit codes.
+
+mod error;
+mod nodes;
+mod rpc;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+pub use error::{Failure, exit_code, report};
+
+/// beamtalk — live Beamtalk workspaces on the BEAM, driven from a hidden Erlang node.
+#[derive(Debug, Parser)]
+#[command(name = "beamtalk", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// State directory (workspace registry, cookie, history).
+    #[arg(long, global = true, env = "BEAMTALK_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Cookie file to use [default: <home>/cookie, created 0600 on first use].
+    #[arg(long, global = true, env = "BEAMTALK_COOKIE_FILE", value_name = "FILE")]
+    pub cookie_file: Option<PathBuf>,
+    /// Per-operation timeout, e.g. 500ms, 5s, 2m.
+    #[arg(long, global = true, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
+    pub timeout: Duration,
+    /// Tracing output on stderr (-v debug, -vv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Machine-readable output: one JSON document on stdout, errors included.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Call MODULE:FUNCTION(ARGS...) on a node as a hidden node and print the result like `~p`.
+    Rpc(rpc::RpcArgs),
+    /// List the node names registered with EPMD on a host.
+    Nodes(nodes::NodesArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// Shell to generate for.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Rpc(args) => rpc::run(&cli.global, args).await,
+        Command::Nodes(args) => nodes::run(&cli.global, args).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "beamtalk",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration like 500ms, 5s or 2m ({e})"))?;
+    if d.is_zero() {
+        return Err("timeout must be greater than zero".to_owned());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+}

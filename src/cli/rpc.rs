@@ -1,0 +1,160 @@
+//! `beamtalk rpc`: one call as a hidden node, output streamed, result printed like `~p`.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use eetf::Term;
+use serde_json::json;
+
+use super::{Failure, Global};
+use crate::dist::io_server::{IoServer, Terminal};
+use crate::dist::{ConnectOptions, Connection, DEFAULT_TICK_TIME, NodeName};
+use crate::home;
+use crate::term::{json::to_json, parse, print::pretty};
+
+#[derive(Debug, clap::Args)]
+pub struct RpcArgs {
+    /// Call the node of this workspace instead of naming NODE.
+    #[arg(short = 'w', long = "workspace", value_name = "NAME")]
+    workspace: Option<String>,
+    /// NODE (`name@host` or `name`), then MODULE, FUNCTION and each ARG as one Erlang term
+    /// (`42`, `foo`, `"str"`, `<<"bin">>`, `[1,2]`, `{a,b}`, `#{k => v}`).
+    #[arg(required = true, num_args = 2.., allow_hyphen_values = true, value_name = "NODE MODULE FUNCTION [ARG]")]
+    words: Vec<String>,
+}
+
+/// What to call, parsed from the command line.
+#[derive(Debug)]
+pub struct Target {
+    pub node: NodeName,
+    pub module: String,
+    pub function: String,
+    pub args: Vec<Term>,
+}
+
+pub async fn run(global: &Global, args: RpcArgs) -> Result<(), Failure> {
+    let target = target(&args)?;
+    let home = home::resolve_home(global.home.as_deref())?;
+    let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
+    let opts = ConnectOptions {
+        cookie: cookie.value,
+        cookie_file: cookie.path.display().to_string(),
+        connect_timeout: global.timeout,
+        tick_time: DEFAULT_TICK_TIME,
+    };
+    let conn = Connection::connect(&target.node, &opts).await?;
+    let captured = Arc::new(Mutex::new(Vec::new()));
+    let terminal = if global.json {
+        Terminal {
+            output: Box::new(SharedBuffer(captured.clone())),
+            input: Box::new(std::io::empty()),
+        }
+    } else {
+        Terminal::stdio()
+    };
+    let io = IoServer::start(&conn, terminal, global.timeout).await?;
+    let result = conn
+        .call_with_group_leader(
+            io.group_leader(),
+            &target.module,
+            &target.function,
+            target.args,
+            global.timeout,
+        )
+        .await;
+    io.flush().await;
+    let result = result?;
+    if global.json {
+        let output = String::from_utf8_lossy(&captured.lock().unwrap_or_else(|e| e.into_inner()))
+            .into_owned();
+        let doc = json!({
+            "node": target.node.to_string(),
+            "result": to_json(&result),
+            "text": pretty(&result),
+            "output": output,
+        });
+        println!("{doc}");
+    } else {
+        println!("{}", pretty(&result));
+    }
+    Ok(())
+}
+
+/// Splits the words into node, module, function and parsed arguments.
+pub fn target(args: &RpcArgs) -> Result<Target, Failure> {
+    let usage = |message: String| Failure::Usage {
+        message,
+        detail: None,
+    };
+    let (node, rest) = match &args.workspace {
+        Some(ws) => (workspace_node(ws)?, args.words.as_slice()),
+        None => {
+            let (node, rest) = args
+                .words
+                .split_first()
+                .ok_or_else(|| usage("missing NODE".to_owned()))?;
+            let node = NodeName::parse(node).map_err(|e| usage(e.to_string()))?;
+            (node, rest)
+        }
+    };
+    let [module, function, terms @ ..] = rest else {
+        return Err(usage(
+            "expected MODULE and FUNCTION after the node".to_owned(),
+        ));
+    };
+    let args = terms
+        .iter()
+        .enumerate()
+        .map(|(i, text)| parse::parse(text).map_err(|e| bad_term(i + 1, text, &e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Target {
+        node,
+        module: module.clone(),
+        function: function.clone(),
+        args,
+    })
+}
+
+/// The node of workspace `name`, per the naming contract (`beamtalk_workspace_<id>@<host>`).
+fn workspace_node(name: &str) -> Result<NodeName, Failure> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid {
+        return Err(Failure::Usage {
+            message: format!("invalid workspace name `{name}`"),
+            detail: Some("hint: workspace names use lower-case letters, digits and `_`".to_owned()),
+        });
+    }
+    NodeName::parse(&format!("beamtalk_workspace_{name}")).map_err(|e| Failure::Usage {
+        message: e.to_string(),
+        detail: None,
+    })
+}
+
+fn bad_term(index: usize, text: &str, e: &parse::ParseError) -> Failure {
+    let caret = format!("{}^", " ".repeat(e.column.saturating_sub(1)));
+    Failure::Usage {
+        message: format!("argument {index} is not an Erlang term: {e}"),
+        detail: Some(format!(
+            "  {text}\n  {caret}\nhint: quote the argument for your shell, e.g. '\"a string\"' or '[1,2]'"
+        )),
+    }
+}
+
+/// A `Write` into a shared buffer, for capturing output in `--json` mode.
+struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

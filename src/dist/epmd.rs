@@ -1,0 +1,202 @@
+//! EPMD client: the node names registered on a host, and the distribution port of one of them.
+//!
+//! The protocol codec is `erl_dist`'s [`EpmdClient`]; this module adds what a CLI facing untrusted hosts
+//! needs around it: host resolution, a deadline on every exchange, and a cap on the bytes a reply may take
+//! (`NAMES` otherwise reads until the peer closes, however much it sends). `ERL_EPMD_PORT` is honoured as
+//! `erl` honours it.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use erl_dist::epmd::{EpmdClient, NodeEntry};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_util::compat::TokioAsyncReadCompatExt;
+
+/// The port EPMD listens on unless `ERL_EPMD_PORT` says otherwise.
+pub const DEFAULT_PORT: u16 = 4369;
+
+/// The most bytes an EPMD reply may take.
+pub const MAX_REPLY_BYTES: usize = 1 << 20;
+
+/// Why EPMD could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum EpmdError {
+    #[error("cannot resolve host `{host}`: {source}")]
+    HostUnknown {
+        host: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no EPMD answering on {host}:{port} ({source})")]
+    Unreachable {
+        host: String,
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("EPMD on {host}:{port} did not answer within {after:?}")]
+    Timeout {
+        host: String,
+        port: u16,
+        after: Duration,
+    },
+    #[error("EPMD on {host}:{port} sent a malformed reply: {reason}")]
+    Protocol {
+        host: String,
+        port: u16,
+        reason: String,
+    },
+}
+
+/// Where EPMD runs.
+#[derive(Debug, Clone)]
+pub struct Epmd {
+    host: String,
+    port: u16,
+    timeout: Duration,
+}
+
+impl Epmd {
+    /// EPMD on `host`, at `ERL_EPMD_PORT` or 4369.
+    pub fn new(host: &str, timeout: Duration) -> Self {
+        Self {
+            host: host.to_owned(),
+            port: port_from_env(),
+            timeout,
+        }
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// All `(name, port)` pairs registered with this EPMD.
+    pub async fn names(&self) -> Result<Vec<(String, u16)>, EpmdError> {
+        let stream = self.connect().await?;
+        self.bounded(EpmdClient::new(stream.compat()).get_names())
+            .await
+    }
+
+    /// The registration of node `name` (the part before `@`), or `None` when it is not registered.
+    pub async fn lookup(&self, name: &str) -> Result<Option<NodeEntry>, EpmdError> {
+        let stream = self.connect().await?;
+        self.bounded(EpmdClient::new(stream.compat()).get_node(name))
+            .await
+    }
+
+    async fn connect(&self) -> Result<Limited<TcpStream>, EpmdError> {
+        let addrs = tokio::time::timeout(
+            self.timeout,
+            tokio::net::lookup_host((self.host.as_str(), self.port)),
+        )
+        .await
+        .map_err(|_| self.timeout_error())?
+        .map_err(|source| EpmdError::HostUnknown {
+            host: self.host.clone(),
+            source,
+        })?;
+        let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "host has no addresses");
+        for addr in addrs {
+            match tokio::time::timeout(self.timeout, TcpStream::connect(addr)).await {
+                Err(_) => return Err(self.timeout_error()),
+                Ok(Ok(s)) => {
+                    let _ = s.set_nodelay(true);
+                    return Ok(Limited::new(s, MAX_REPLY_BYTES));
+                }
+                Ok(Err(e)) => last = e,
+            }
+        }
+        Err(EpmdError::Unreachable {
+            host: self.host.clone(),
+            port: self.port,
+            source: last,
+        })
+    }
+
+    async fn bounded<T>(
+        &self,
+        fut: impl std::future::Future<Output = Result<T, erl_dist::epmd::EpmdError>>,
+    ) -> Result<T, EpmdError> {
+        tokio::time::timeout(self.timeout, fut)
+            .await
+            .map_err(|_| self.timeout_error())?
+            .map_err(|e| EpmdError::Protocol {
+                host: self.host.clone(),
+                port: self.port,
+                reason: e.to_string(),
+            })
+    }
+
+    fn timeout_error(&self) -> EpmdError {
+        EpmdError::Timeout {
+            host: self.host.clone(),
+            port: self.port,
+            after: self.timeout,
+        }
+    }
+}
+
+/// `ERL_EPMD_PORT` when set to a valid port, else 4369.
+pub fn port_from_env() -> u16 {
+    std::env::var("ERL_EPMD_PORT")
+        .ok()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(DEFAULT_PORT)
+}
+
+/// A stream that fails reads once more than `limit` bytes have been read.
+struct Limited<S> {
+    inner: S,
+    left: usize,
+}
+
+impl<S> Limited<S> {
+    fn new(inner: S, limit: usize) -> Self {
+        Self { inner, left: limit }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Limited<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.left == 0 {
+            return Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("reply longer than {MAX_REPLY_BYTES} bytes"),
+            )));
+        }
+        let mut limited = buf.take(self.left);
+        let poll = Pin::new(&mut self.inner).poll_read(cx, &mut limited);
+        let n = limited.filled().len();
+        // SAFETY: `take` lends out the front of `buf`'s unfilled part; the inner read initialised `n` bytes of it.
+        unsafe { buf.assume_init(n) };
+        buf.advance(n);
+        self.left -= n;
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Limited<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, data)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,177 @@
+//! Connecting as a hidden node: EPMD lookup, TCP with `TCP_NODELAY`, and `erl_dist`'s version-6 handshake.
+//!
+//! Produces an authenticated socket and the peer's flags; knows nothing of frames or RPC. Errors are mapped to
+//! what a user can act on: which host and port were tried, and a cookie rejection as its own kind (the peer
+//! shows it only by closing the socket after our challenge reply).
+
+use std::time::Duration;
+
+use erl_dist::DistributionFlags;
+use erl_dist::handshake::{ClientSideHandshake, HandshakeError, HandshakeStatus};
+use erl_dist::node::{Creation, LocalNode};
+use tokio::net::TcpStream;
+use tokio_util::compat::TokioAsyncReadCompatExt;
+
+use super::epmd::{Epmd, EpmdError};
+use super::node_name::NodeName;
+
+/// Why a connection could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    Epmd(#[from] EpmdError),
+    #[error("node `{node}` is not registered with EPMD on {host}:{port}{}", known_names(.registered))]
+    NotRegistered {
+        node: String,
+        host: String,
+        port: u16,
+        registered: Vec<String>,
+    },
+    #[error("cannot connect to node `{node}` at {addr}: {source}")]
+    Refused {
+        node: String,
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("node `{node}` rejected our cookie (from {cookie_file})")]
+    Auth { node: String, cookie_file: String },
+    #[error("node `{node}` refused the connection: {reason}")]
+    NotAllowed { node: String, reason: String },
+    #[error("handshake with `{node}` failed: {reason}")]
+    Handshake { node: String, reason: String },
+    #[error("connecting to `{node}` timed out after {after:?}")]
+    Timeout { node: String, after: Duration },
+}
+
+fn known_names(names: &[String]) -> String {
+    if names.is_empty() {
+        "; no nodes are registered there".to_owned()
+    } else {
+        format!("; registered: {}", names.join(", "))
+    }
+}
+
+/// What the handshake settled.
+pub struct Handshaken {
+    pub stream: TcpStream,
+    pub local: NodeName,
+    pub creation: u32,
+    pub peer_flags: DistributionFlags,
+}
+
+/// The flags we offer: OTP's mandatory set plus spawn/monitor support and Unicode I/O. Never PUBLISHED, so
+/// the node treats us as hidden; never the atom cache or fragments, so every frame is self-contained.
+pub fn our_flags() -> DistributionFlags {
+    DistributionFlags::mandatory()
+        | DistributionFlags::SPAWN
+        | DistributionFlags::DIST_MONITOR
+        | DistributionFlags::DIST_MONITOR_NAME
+        | DistributionFlags::UNICODE_IO
+        | DistributionFlags::EXIT_PAYLOAD
+}
+
+/// Looks `peer` up in its host's EPMD, connects, and completes the handshake with `cookie`.
+pub async fn connect(
+    peer: &NodeName,
+    cookie: &str,
+    cookie_file: &str,
+    timeout: Duration,
+) -> Result<Handshaken, ConnectError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let epmd = Epmd::new(peer.host(), timeout);
+    let entry = match epmd.lookup(peer.name()).await? {
+        Some(entry) => entry,
+        None => {
+            let registered = epmd
+                .names()
+                .await
+                .map(|ns| ns.into_iter().map(|(n, _)| n).collect())
+                .unwrap_or_default();
+            return Err(ConnectError::NotRegistered {
+                node: peer.to_string(),
+                host: peer.host().to_owned(),
+                port: epmd.port(),
+                registered,
+            });
+        }
+    };
+    let addr = format!("{}:{}", peer.host(), entry.port);
+    let stream = tokio::time::timeout_at(deadline, TcpStream::connect((peer.host(), entry.port)))
+        .await
+        .map_err(|_| ConnectError::Timeout {
+            node: peer.to_string(),
+            after: timeout,
+        })?
+        .map_err(|source| ConnectError::Refused {
+            node: peer.to_string(),
+            addr,
+            source,
+        })?;
+    stream
+        .set_nodelay(true)
+        .map_err(|source| ConnectError::Refused {
+            node: peer.to_string(),
+            addr: peer.host().to_owned(),
+            source,
+        })?;
+    tokio::time::timeout_at(deadline, handshake(stream, peer, cookie, cookie_file))
+        .await
+        .map_err(|_| ConnectError::Timeout {
+            node: peer.to_string(),
+            after: timeout,
+        })?
+}
+
+async fn handshake(
+    stream: TcpStream,
+    peer: &NodeName,
+    cookie: &str,
+    cookie_file: &str,
+) -> Result<Handshaken, ConnectError> {
+    let local = NodeName::for_cli(peer);
+    let creation = Creation::random();
+    let name = erl_dist::node::NodeName::new(local.name(), local.host()).map_err(|e| {
+        ConnectError::Handshake {
+            node: peer.to_string(),
+            reason: e.to_string(),
+        }
+    })?;
+    let mut node = LocalNode::new(name, creation);
+    node.flags = our_flags();
+    let mut hs = ClientSideHandshake::new(stream.compat(), node, cookie);
+    let failed = |e: HandshakeError| ConnectError::Handshake {
+        node: peer.to_string(),
+        reason: e.to_string(),
+    };
+    let status = hs
+        .execute_send_name(erl_dist::LOWEST_DISTRIBUTION_PROTOCOL_VERSION)
+        .await
+        .map_err(failed)?;
+    if let HandshakeStatus::NotAllowed = status {
+        return Err(ConnectError::NotAllowed {
+            node: peer.to_string(),
+            reason: "the node does not allow connections from this host or node name".to_owned(),
+        });
+    }
+    let (stream, peer_node) = hs.execute_rest(true).await.map_err(|e| match e {
+        // The peer drops the socket instead of sending its challenge ack when our digest is wrong.
+        HandshakeError::Io(ref io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ConnectError::Auth {
+                node: peer.to_string(),
+                cookie_file: cookie_file.to_owned(),
+            }
+        }
+        HandshakeError::CookieMismatch => ConnectError::Auth {
+            node: peer.to_string(),
+            cookie_file: cookie_file.to_owned(),
+        },
+        other => failed(other),
+    })?;
+    Ok(Handshaken {
+        stream: stream.into_inner(),
+        local,
+        creation: creation.get(),
+        peer_flags: peer_node.flags,
+    })
+}

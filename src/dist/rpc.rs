@@ -1,0 +1,224 @@
+//! Remote procedure calls the way `erpc:call/5` makes them, multiplexed over one [`Connection`].
+//!
+//! A call is a `SPAWN_REQUEST` of `erpc:execute_call(Ref, M, F, A)` with a monitor; the result arrives as
+//! that monitor's DOWN, whose reason is `{Ref, return | throw | exit, Value}` or `{Ref, error, Reason, Stack}`.
+//! Each call has its own reference, so any number run at once. A call that times out, or whose future is
+//! dropped (an interrupted REPL evaluation), kills its remote process instead of leaving it running.
+
+use std::time::Duration;
+
+use eetf::{Pid, Term};
+use tokio::sync::oneshot;
+
+use super::connection::{Connection, Mailbox, Pending, PendingKind, WeakConnection};
+use super::frame;
+use super::node_name::NodeName;
+use crate::term::{atom, list, tuple};
+
+/// Why a call produced no result.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    /// The remote function raised: `class` is `error`, `exit` or `throw`.
+    #[error("{class}: {}", crate::term::print::pretty(.reason))]
+    Exception {
+        class: String,
+        reason: Term,
+        stacktrace: Term,
+    },
+    #[error("node `{node}` is down: {reason}")]
+    NodeDown { node: String, reason: String },
+    #[error("no reply from `{node}` within {after:?}")]
+    Timeout { node: String, after: Duration },
+    #[error("cannot send the request: {0}")]
+    BadRequest(String),
+}
+
+impl Connection {
+    /// Calls `module:function(args...)` on the peer, with our default group leader (which refuses I/O).
+    pub async fn call(
+        &self,
+        module: &str,
+        function: &str,
+        args: Vec<Term>,
+        timeout: Duration,
+    ) -> Result<Term, CallError> {
+        self.call_with_group_leader(&self.rpc_pid(), module, function, args, timeout)
+            .await
+    }
+
+    /// Calls `module:function(args...)` with `group_leader` as the remote process's group leader.
+    pub async fn call_with_group_leader(
+        &self,
+        group_leader: &Pid,
+        module: &str,
+        function: &str,
+        args: Vec<Term>,
+        timeout: Duration,
+    ) -> Result<Term, CallError> {
+        let (key, reference) = self.new_reference();
+        let call_args = vec![
+            Term::from(reference.clone()),
+            atom(module),
+            atom(function),
+            list(args),
+        ];
+        let f = frame::spawn_request(
+            &reference,
+            &self.rpc_pid(),
+            group_leader,
+            ("erpc", "execute_call", call_args),
+            vec![atom("monitor")],
+        )
+        .map_err(|e| CallError::BadRequest(e.to_string()))?;
+        self.request(key, f, PendingKind::Call, timeout).await
+    }
+
+    /// Spawns `module:function(args...)` on the peer (no link, no monitor) and returns its pid.
+    pub async fn spawn(
+        &self,
+        group_leader: &Pid,
+        mfa: (&str, &str, Vec<Term>),
+        timeout: Duration,
+    ) -> Result<Pid, CallError> {
+        let (key, reference) = self.new_reference();
+        let f = frame::spawn_request(&reference, &self.rpc_pid(), group_leader, mfa, vec![])
+            .map_err(|e| CallError::BadRequest(e.to_string()))?;
+        match self.request(key, f, PendingKind::Spawn, timeout).await? {
+            Term::Pid(pid) => Ok(pid),
+            other => Err(CallError::BadRequest(format!("spawn returned {other}"))),
+        }
+    }
+
+    async fn request(
+        &self,
+        key: u64,
+        f: Vec<u8>,
+        kind: PendingKind,
+        timeout: Duration,
+    ) -> Result<Term, CallError> {
+        let (reply, rx) = oneshot::channel();
+        self.add_pending(
+            key,
+            Pending {
+                reply: Some(reply),
+                pid: None,
+                kind,
+            },
+        )?;
+        // Dropping the guard is a no-op once the reply has arrived (the request is no longer pending).
+        let _guard = AbandonOnDrop { conn: self, key };
+        self.send_frame(f)?;
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(self.node_down(
+                self.closed_reason()
+                    .unwrap_or_else(|| "connection closed".to_owned()),
+            )),
+            Err(_) => Err(CallError::Timeout {
+                node: self.peer().to_string(),
+                after: timeout,
+            }),
+        }
+    }
+}
+
+/// Kills the remote process of a request whose caller stopped waiting (timeout or cancellation).
+struct AbandonOnDrop<'a> {
+    conn: &'a Connection,
+    key: u64,
+}
+
+impl Drop for AbandonOnDrop<'_> {
+    fn drop(&mut self) {
+        self.conn.abandon(self.key);
+    }
+}
+
+/// Interprets the DOWN reason of an `erpc:execute_call/4` process.
+pub(crate) fn call_result(peer: &NodeName, reason: Term) -> Result<Term, CallError> {
+    let exception = |class: &str, reason: Term, stacktrace: Term| CallError::Exception {
+        class: class.to_owned(),
+        reason,
+        stacktrace,
+    };
+    if let Term::Tuple(t) = &reason {
+        match t.elements.as_slice() {
+            [Term::Reference(_), Term::Atom(tag), value] => {
+                return match tag.name.as_str() {
+                    "return" => Ok(value.clone()),
+                    class @ ("throw" | "exit" | "error") => {
+                        Err(exception(class, unwrap_erpc(value), list(vec![])))
+                    }
+                    _ => Err(exception("exit", reason.clone(), list(vec![]))),
+                };
+            }
+            [Term::Reference(_), Term::Atom(tag), value, stack] if tag.name == "error" => {
+                return Err(exception("error", value.clone(), stack.clone()));
+            }
+            _ => {}
+        }
+    }
+    match &reason {
+        Term::Atom(a) if a.name == "noconnection" => Err(CallError::NodeDown {
+            node: peer.to_string(),
+            reason: "connection lost during the call".to_owned(),
+        }),
+        _ => Err(exception("exit", reason, list(vec![]))),
+    }
+}
+
+/// `{erpc, Reason}` (how execute_call marks errors in its own arguments) as plain `Reason`.
+fn unwrap_erpc(value: &Term) -> Term {
+    match value {
+        Term::Tuple(t) => match t.elements.as_slice() {
+            [Term::Atom(a), inner] if a.name == "erpc" => inner.clone(),
+            _ => value.clone(),
+        },
+        _ => value.clone(),
+    }
+}
+
+/// A failed spawn request (`SPAWN_REPLY` carrying an error atom).
+pub(crate) fn spawn_error(peer: &NodeName, error: Term) -> CallError {
+    match &error {
+        Term::Atom(a) if a.name == "noconnection" => CallError::NodeDown {
+            node: peer.to_string(),
+            reason: "connection lost during spawn".to_owned(),
+        },
+        _ => CallError::Exception {
+            class: "error".to_owned(),
+            reason: tuple(vec![atom("spawn_failed"), error]),
+            stacktrace: list(vec![]),
+        },
+    }
+}
+
+/// The mailbox of our RPC pid, which is also the default group leader: I/O requests are answered with
+/// `{error, enotsup}` so that remote code writing output without capture fails instead of hanging.
+pub(crate) fn refuse_io_mailbox(conn: WeakConnection) -> Mailbox {
+    std::sync::Arc::new(move |message: Term| {
+        let Some((from, reply_as, _)) = io_request_parts(&message) else {
+            tracing::debug!("unexpected message to the RPC pid dropped");
+            return;
+        };
+        if let Some(conn) = conn.upgrade() {
+            let reply = tuple(vec![
+                atom("io_reply"),
+                reply_as,
+                tuple(vec![atom("error"), atom("enotsup")]),
+            ]);
+            let _ = conn.send(&from, &reply);
+        }
+    })
+}
+
+/// `{io_request, From, ReplyAs, Request}` split into its parts.
+pub(crate) fn io_request_parts(message: &Term) -> Option<(Pid, Term, Term)> {
+    let Term::Tuple(t) = message else { return None };
+    match t.elements.as_slice() {
+        [Term::Atom(tag), Term::Pid(from), reply_as, request] if tag.name == "io_request" => {
+            Some((from.clone(), reply_as.clone(), request.clone()))
+        }
+        _ => None,
+    }
+}

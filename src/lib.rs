@@ -1,0 +1,6 @@
+//! beamtalk: the command-line tool and hidden distributed-Erlang node behind live Beamtalk workspaces.
+
+pub mod cli;
+pub mod dist;
+pub mod home;
+pub mod term;
