@@ -153,13 +153,9 @@ impl From<ConnectError> for Failure {
 impl From<CallError> for Failure {
     fn from(e: CallError) -> Self {
         match e {
-            CallError::Exception {
-                class,
-                reason,
-                stacktrace,
-            } => Failure::Remote {
-                message: format!("remote call raised {class}: {}", pretty(&reason)),
-                detail: stack_text(&stacktrace),
+            CallError::Exception(x) => Failure::Remote {
+                message: format!("remote call raised {}: {}", x.class, pretty(&x.reason)),
+                detail: stack_text(&x.stacktrace),
             },
             CallError::NodeDown { .. } => Failure::Unreachable {
                 message: e.to_string(),

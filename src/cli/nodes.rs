@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{Failure, Global};
-use crate::dist::epmd::Epmd;
+use crate::dist::epmd::{Epmd, port_from_env};
 
 #[derive(Debug, clap::Args)]
 pub struct NodesArgs {
@@ -13,7 +13,7 @@ pub struct NodesArgs {
 }
 
 pub async fn run(global: &Global, args: NodesArgs) -> Result<(), Failure> {
-    let epmd = Epmd::new(&args.host, global.timeout);
+    let epmd = Epmd::new(&args.host, port_from_env(), global.timeout);
     let mut names = epmd.names().await?;
     names.sort();
     if global.json {

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{Failure, Global};
 use crate::dist::io_server::{IoServer, Terminal};
-use crate::dist::{ConnectOptions, Connection, DEFAULT_TICK_TIME, NodeName};
+use crate::dist::{ConnectOptions, Connection, NodeName};
 use crate::home;
 use crate::term::{json::to_json, parse, print::pretty};
 
@@ -36,12 +36,11 @@ pub async fn run(global: &Global, args: RpcArgs) -> Result<(), Failure> {
     let target = target(&args)?;
     let home = home::resolve_home(global.home.as_deref())?;
     let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
-    let opts = ConnectOptions {
-        cookie: cookie.value,
-        cookie_file: cookie.path.display().to_string(),
-        connect_timeout: global.timeout,
-        tick_time: DEFAULT_TICK_TIME,
-    };
+    let opts = ConnectOptions::new(
+        cookie.value,
+        cookie.path.display().to_string(),
+        global.timeout,
+    );
     let conn = Connection::connect(&target.node, &opts).await?;
     let captured = Arc::new(Mutex::new(Vec::new()));
     let terminal = if global.json {

@@ -34,6 +34,21 @@ pub struct ConnectOptions {
     pub connect_timeout: Duration,
     /// Like `net_ticktime`: a peer silent this long is declared dead.
     pub tick_time: Duration,
+    /// Port of EPMD on the peer's host.
+    pub epmd_port: u16,
+}
+
+impl ConnectOptions {
+    /// Options with Erlang's defaults: 60 s tick time, EPMD at `ERL_EPMD_PORT` or 4369.
+    pub fn new(cookie: String, cookie_file: String, connect_timeout: Duration) -> Self {
+        Self {
+            cookie,
+            cookie_file,
+            connect_timeout,
+            tick_time: DEFAULT_TICK_TIME,
+            epmd_port: super::epmd::port_from_env(),
+        }
+    }
 }
 
 /// Receives the messages sent to one local pid; it runs on the reader task, so it must not block.
@@ -117,8 +132,7 @@ const RPC_PID_ID: u32 = 1;
 impl Connection {
     /// Connects to `peer` as a hidden node and starts the connection's tasks.
     pub async fn connect(peer: &NodeName, opts: &ConnectOptions) -> Result<Self, ConnectError> {
-        let hs =
-            handshake::connect(peer, &opts.cookie, &opts.cookie_file, opts.connect_timeout).await?;
+        let hs = handshake::connect(peer, opts).await?;
         tracing::debug!(peer = %peer, local = %hs.local, "connected");
         let (read, write) = hs.stream.into_split();
         let (out, rx) = mpsc::unbounded_channel();

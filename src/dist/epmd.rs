@@ -59,11 +59,11 @@ pub struct Epmd {
 }
 
 impl Epmd {
-    /// EPMD on `host`, at `ERL_EPMD_PORT` or 4369.
-    pub fn new(host: &str, timeout: Duration) -> Self {
+    /// EPMD on `host` at `port` (see [`port_from_env`] for the usual choice).
+    pub fn new(host: &str, port: u16, timeout: Duration) -> Self {
         Self {
             host: host.to_owned(),
-            port: port_from_env(),
+            port,
             timeout,
         }
     }

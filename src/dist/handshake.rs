@@ -12,6 +12,7 @@ use erl_dist::node::{Creation, LocalNode};
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
+use super::connection::ConnectOptions;
 use super::epmd::{Epmd, EpmdError};
 use super::node_name::NodeName;
 
@@ -72,14 +73,14 @@ pub fn our_flags() -> DistributionFlags {
 }
 
 /// Looks `peer` up in its host's EPMD, connects, and completes the handshake with `cookie`.
-pub async fn connect(
-    peer: &NodeName,
-    cookie: &str,
-    cookie_file: &str,
-    timeout: Duration,
-) -> Result<Handshaken, ConnectError> {
+pub async fn connect(peer: &NodeName, opts: &ConnectOptions) -> Result<Handshaken, ConnectError> {
+    let (cookie, cookie_file, timeout) = (
+        opts.cookie.as_str(),
+        opts.cookie_file.as_str(),
+        opts.connect_timeout,
+    );
     let deadline = tokio::time::Instant::now() + timeout;
-    let epmd = Epmd::new(peer.host(), timeout);
+    let epmd = Epmd::new(peer.host(), opts.epmd_port, timeout);
     let entry = match epmd.lookup(peer.name()).await? {
         Some(entry) => entry,
         None => {

@@ -107,11 +107,11 @@ async fn ensure_proxy_loaded(conn: &Connection, timeout: Duration) -> Result<(),
     if is_module_reply(&reply) {
         Ok(())
     } else {
-        Err(CallError::Exception {
+        Err(CallError::Exception(Box::new(super::rpc::Exception {
             class: "error".to_owned(),
             reason: tuple(vec![atom("io_proxy_load_failed"), reply]),
             stacktrace: crate::term::list(vec![]),
-        })
+        })))
     }
 }
 

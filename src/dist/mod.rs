@@ -21,4 +21,4 @@ pub mod rpc;
 pub use connection::{ConnectOptions, Connection, DEFAULT_TICK_TIME};
 pub use handshake::ConnectError;
 pub use node_name::NodeName;
-pub use rpc::CallError;
+pub use rpc::{CallError, Exception};

@@ -15,16 +15,20 @@ use super::frame;
 use super::node_name::NodeName;
 use crate::term::{atom, list, tuple};
 
+/// An exception raised by the remote function.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exception {
+    /// `error`, `exit` or `throw`.
+    pub class: String,
+    pub reason: Term,
+    pub stacktrace: Term,
+}
+
 /// Why a call produced no result.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {
-    /// The remote function raised: `class` is `error`, `exit` or `throw`.
-    #[error("{class}: {}", crate::term::print::pretty(.reason))]
-    Exception {
-        class: String,
-        reason: Term,
-        stacktrace: Term,
-    },
+    #[error("{}: {}", .0.class, crate::term::print::pretty(&.0.reason))]
+    Exception(Box<Exception>),
     #[error("node `{node}` is down: {reason}")]
     NodeDown { node: String, reason: String },
     #[error("no reply from `{node}` within {after:?}")]
@@ -136,10 +140,12 @@ impl Drop for AbandonOnDrop<'_> {
 
 /// Interprets the DOWN reason of an `erpc:execute_call/4` process.
 pub(crate) fn call_result(peer: &NodeName, reason: Term) -> Result<Term, CallError> {
-    let exception = |class: &str, reason: Term, stacktrace: Term| CallError::Exception {
-        class: class.to_owned(),
-        reason,
-        stacktrace,
+    let exception = |class: &str, reason: Term, stacktrace: Term| {
+        CallError::Exception(Box::new(Exception {
+            class: class.to_owned(),
+            reason,
+            stacktrace,
+        }))
     };
     if let Term::Tuple(t) = &reason {
         match t.elements.as_slice() {
@@ -185,11 +191,11 @@ pub(crate) fn spawn_error(peer: &NodeName, error: Term) -> CallError {
             node: peer.to_string(),
             reason: "connection lost during spawn".to_owned(),
         },
-        _ => CallError::Exception {
+        _ => CallError::Exception(Box::new(Exception {
             class: "error".to_owned(),
             reason: tuple(vec![atom("spawn_failed"), error]),
             stacktrace: list(vec![]),
-        },
+        })),
     }
 }
 

@@ -715,10 +715,8 @@ impl Encoder<'_> {
     }
 
     fn list(&mut self, elements: &[Term], tail: Option<&Term>) -> Result<(), EncodeError> {
-        if tail.is_none() {
-            if let Some(bytes) = as_byte_string(elements) {
-                return self.byte_list(&bytes);
-            }
+        if let (None, Some(bytes)) = (tail, as_byte_string(elements)) {
+            return self.byte_list(&bytes);
         }
         if elements.is_empty() {
             return match tail {

@@ -60,10 +60,8 @@ pub fn to_json(term: &Term) -> Value {
 
 fn list(term: &Term) -> Value {
     let text = flat(term);
-    if text.starts_with('"') {
-        if let Some(s) = string_of(term) {
-            return Value::String(s);
-        }
+    if let (true, Some(s)) = (text.starts_with('"'), string_of(term)) {
+        return Value::String(s);
     }
     match term {
         Term::ByteList(b) => Value::Array(b.bytes.iter().map(|&x| json!(x)).collect()),

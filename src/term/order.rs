@@ -1,13 +1,13 @@
 //! Erlang's standard term order, used to print and encode map keys in the order the BEAM uses.
 //!
-//! number < atom < reference < fun < port < pid < tuple < map < nil < list < bit string. Map keys are ordered
-//! with integers before equal floats, as `maps:to_list/1` of a small map returns them.
+//! number < atom < reference < fun < port < pid < tuple < map < nil < list < bit string. This is the *exact*
+//! order the BEAM sorts map keys by: every integer sorts before every float, whatever their values
+//! (`maps:keys(#{1 => a, 0.5 => b})` is `[1, 0.5]`).
 
 use std::cmp::Ordering;
 
 use eetf::{Map, Term};
 use num_bigint::BigInt;
-use num_traits::ToPrimitive;
 
 /// `(key, value)` pairs of a map in term order of the keys.
 pub fn sorted_map_entries(m: &Map) -> Vec<(&Term, &Term)> {
@@ -16,7 +16,7 @@ pub fn sorted_map_entries(m: &Map) -> Vec<(&Term, &Term)> {
     entries
 }
 
-/// Compares two terms in Erlang's exact term order.
+/// Compares two terms in Erlang's exact term order (integers before floats).
 pub fn compare(a: &Term, b: &Term) -> Ordering {
     let (ra, rb) = (rank(a), rank(b));
     if ra != rb {
@@ -104,18 +104,9 @@ fn compare_maps(a: &Map, b: &Map) -> Ordering {
 fn compare_numbers(a: &Term, b: &Term) -> Ordering {
     match (a, b) {
         (Term::Float(x), Term::Float(y)) => x.value.total_cmp(&y.value),
-        (Term::Float(x), _) => compare_float_int(x.value, &int_value(b)),
-        (_, Term::Float(y)) => compare_float_int(y.value, &int_value(a)).reverse(),
+        (Term::Float(_), _) => Ordering::Greater,
+        (_, Term::Float(_)) => Ordering::Less,
         _ => int_value(a).cmp(&int_value(b)),
-    }
-}
-
-/// A float against an integer; on a tie the integer comes first.
-fn compare_float_int(f: f64, i: &BigInt) -> Ordering {
-    let as_float = i.to_f64().unwrap_or(f64::INFINITY);
-    match f.total_cmp(&as_float) {
-        Ordering::Equal => Ordering::Greater,
-        other => other,
     }
 }
 
@@ -194,9 +185,9 @@ mod tests {
     }
 
     #[test]
-    fn integer_sorts_before_equal_float() {
-        let i = Term::from(FixInteger::from(1));
-        let f = Term::from(Float { value: 1.0 });
+    fn every_integer_sorts_before_every_float() {
+        let i = Term::from(FixInteger::from(3));
+        let f = Term::from(Float { value: 0.5 });
         assert_eq!(compare(&i, &f), Ordering::Less);
         assert_eq!(compare(&f, &i), Ordering::Greater);
     }

@@ -172,7 +172,9 @@ fn binary(bytes: &[u8], tail_bits: u8) -> String {
         bytes
     };
     let mut s = String::from("<<");
-    let text = !whole.is_empty() && whole.iter().all(|&b| is_printable(u32::from(b)));
+    // `~p` shows only whole binaries as text; a bitstring's bytes are always numbers.
+    let text =
+        tail_bits == 8 && !whole.is_empty() && whole.iter().all(|&b| is_printable(u32::from(b)));
     if text {
         let cps: Vec<u32> = whole.iter().map(|&b| u32::from(b)).collect();
         s.push_str(&quote_chars(&cps, '"'));
@@ -180,13 +182,11 @@ fn binary(bytes: &[u8], tail_bits: u8) -> String {
         let parts: Vec<String> = whole.iter().map(u8::to_string).collect();
         s.push_str(&parts.join(","));
     }
-    if tail_bits < 8 {
-        if let Some(last) = bytes.last() {
-            if !whole.is_empty() {
-                s.push(',');
-            }
-            s.push_str(&format!("{last}:{tail_bits}"));
+    if let (true, Some(last)) = (tail_bits < 8, bytes.last()) {
+        if !whole.is_empty() {
+            s.push(',');
         }
+        s.push_str(&format!("{last}:{tail_bits}"));
     }
     s.push_str(">>");
     s
@@ -405,6 +405,7 @@ mod tests {
         assert_eq!(p("a@b"), "a@b");
         assert_eq!(p("'A'"), "'A'");
         assert_eq!(p("<<1,2:3>>"), "<<1,2:3>>");
+        assert_eq!(p("<<\"ab\",1:3>>"), "<<97,98,1:3>>");
         assert_eq!(p("<<\"abc\">>"), "<<\"abc\">>");
         assert_eq!(p("#{b => 1, a => {x,y}}"), "#{a => {x,y},b => 1}");
         assert_eq!(p("[1|2]"), "[1|2]");

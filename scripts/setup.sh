@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what beamtalk needs besides Rust: Erlang/OTP (erl, erlc, epmd) and rebar3, from Debian packages,
+# only when they are missing. Safe to run again.
+set -euo pipefail
+
+need=()
+command -v erl >/dev/null 2>&1 || need+=(erlang-nox erlang-dev)
+command -v erlc >/dev/null 2>&1 || need+=(erlang-dev)
+command -v rebar3 >/dev/null 2>&1 || need+=(rebar3)
+erl -noshell -eval 'case code:lib_dir(eunit) of {error,_} -> halt(1); _ -> halt(0) end.' >/dev/null 2>&1 \
+  || need+=(erlang-eunit)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "setup: installing ${need[*]} (Debian packages)" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -1,0 +1,247 @@
+//! Test harness: a private `epmd` and real OTP nodes, each owned by a guard that kills it on drop (also when a
+//! test fails), and a `beamtalk` command wired to them through a temporary home.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// A free TCP port on loopback (released before use; good enough for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// An `epmd` on a private port, killed on drop.
+pub struct Epmd {
+    pub port: u16,
+    child: Child,
+}
+
+impl Epmd {
+    pub fn start() -> Self {
+        let port = free_port();
+        let child = Command::new("epmd")
+            .args(["-port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("epmd runs (scripts/setup.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "epmd did not start on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Self { port, child }
+    }
+
+    /// Names registered with this epmd (via the `epmd` tool itself, not our client).
+    pub fn names(&self) -> Vec<String> {
+        let out = Command::new("epmd")
+            .args(["-port", &self.port.to_string(), "-names"])
+            .output()
+            .expect("epmd -names");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                l.strip_prefix("name ")
+                    .and_then(|r| r.split(' ').next())
+                    .map(str::to_owned)
+            })
+            .collect()
+    }
+}
+
+impl Drop for Epmd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A unique name for a test node.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A temporary home with a private cookie that both test nodes and the CLI use.
+pub struct Home {
+    pub dir: TempDir,
+}
+
+impl Home {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cookie = dir.path().join("cookie");
+        std::fs::write(&cookie, format!("TESTCOOKIE{}", std::process::id())).expect("write cookie");
+        std::fs::set_permissions(&cookie, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        // Erlang reads $HOME/.erlang.cookie, so the node's cookie never goes on a command line.
+        std::fs::copy(&cookie, dir.path().join(".erlang.cookie")).expect("copy cookie");
+        std::fs::set_permissions(
+            dir.path().join(".erlang.cookie"),
+            std::fs::Permissions::from_mode(0o400),
+        )
+        .expect("chmod");
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn cookie_file(&self) -> PathBuf {
+        self.dir.path().join("cookie")
+    }
+
+    pub fn cookie(&self) -> String {
+        std::fs::read_to_string(self.cookie_file()).expect("cookie")
+    }
+}
+
+/// A real OTP node, killed on drop.
+pub struct Node {
+    pub name: String,
+    pub full: String,
+    child: Child,
+}
+
+/// How to start a test node.
+pub struct NodeSpec<'a> {
+    pub epmd: &'a Epmd,
+    pub home: &'a Home,
+    pub long_name: bool,
+    pub extra: Vec<String>,
+}
+
+impl<'a> NodeSpec<'a> {
+    pub fn new(epmd: &'a Epmd, home: &'a Home) -> Self {
+        Self {
+            epmd,
+            home,
+            long_name: false,
+            extra: Vec::new(),
+        }
+    }
+}
+
+impl Node {
+    pub fn start(epmd: &Epmd, home: &Home) -> Self {
+        Self::start_with(NodeSpec::new(epmd, home))
+    }
+
+    pub fn start_with(spec: NodeSpec<'_>) -> Self {
+        let name = unique("btnode");
+        let (flag, full) = if spec.long_name {
+            ("-name", format!("{name}@127.0.0.1"))
+        } else {
+            (
+                "-sname",
+                format!("{name}@{}", beamtalk::dist::node_name::short_hostname()),
+            )
+        };
+        let node_arg = if spec.long_name {
+            full.clone()
+        } else {
+            name.clone()
+        };
+        let child = Command::new("erl")
+            .args([flag, &node_arg, "-noshell", "-noinput"])
+            .args(&spec.extra)
+            .env("HOME", spec.home.path())
+            .env("ERL_EPMD_PORT", spec.epmd.port.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("erl runs (scripts/setup.sh installs it)");
+        let node = Self { name, full, child };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !spec.epmd.names().contains(&node.name) {
+            assert!(
+                Instant::now() < deadline,
+                "node {} did not register with epmd",
+                node.name
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        node
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args([sig, &self.pid().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {sig} failed");
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        // A stopped node must be resumed to die promptly.
+        let _ = Command::new("kill")
+            .args(["-CONT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `beamtalk` wired to the test epmd and home.
+pub fn beamtalk(epmd: &Epmd, home: &Home) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_beamtalk"));
+    cmd.env("BEAMTALK_HOME", home.path())
+        .env("BEAMTALK_COOKIE_FILE", home.cookie_file())
+        .env("ERL_EPMD_PORT", epmd.port.to_string())
+        .env_remove("BEAMTALK_COOKIE")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs a command and returns (exit code, stdout, stderr, elapsed).
+pub fn run(cmd: &mut Command) -> (i32, String, String, Duration) {
+    let start = Instant::now();
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("command runs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+        start.elapsed(),
+    )
+}
+
+/// Connection options for in-process tests against `epmd` with `home`'s cookie.
+pub fn connect_options(epmd: &Epmd, home: &Home) -> beamtalk::dist::ConnectOptions {
+    let mut opts = beamtalk::dist::ConnectOptions::new(
+        home.cookie(),
+        home.cookie_file().display().to_string(),
+        Duration::from_secs(10),
+    );
+    opts.epmd_port = epmd.port;
+    opts
+}
