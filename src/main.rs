@@ -33,6 +33,7 @@ fn init_tracing(verbose: u8) {
     };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_timer(tracing_subscriber::fmt::time::uptime())
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .init();
 }

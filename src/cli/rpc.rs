@@ -51,10 +51,10 @@ pub async fn run(global: &Global, args: RpcArgs) -> Result<(), Failure> {
     } else {
         Terminal::stdio()
     };
-    let io = IoServer::start(&conn, terminal, global.timeout).await?;
+    let io = IoServer::new(&conn, terminal, global.timeout);
     let result = conn
         .call_with_group_leader(
-            io.group_leader(),
+            &io.group_leader(),
             &target.module,
             &target.function,
             target.args,

@@ -155,6 +155,7 @@ impl Connection {
             rx,
             opts.tick_time / 4,
         ));
+        let read = std::io::Cursor::new(hs.early).chain(read);
         tokio::spawn(read_loop(conn.shared.clone(), read, opts.tick_time));
         Ok(conn)
     }
@@ -404,7 +405,7 @@ impl Shared {
 }
 
 /// Reads one frame body; `Ok(None)` is a tick.
-async fn read_frame(reader: &mut BufReader<OwnedReadHalf>) -> std::io::Result<Option<Vec<u8>>> {
+async fn read_frame(reader: &mut BufReader<PeerStream>) -> std::io::Result<Option<Vec<u8>>> {
     let len = reader.read_u32().await? as usize;
     if len == 0 {
         return Ok(None);
@@ -420,7 +421,10 @@ async fn read_frame(reader: &mut BufReader<OwnedReadHalf>) -> std::io::Result<Op
     Ok(Some(body))
 }
 
-async fn read_loop(shared: Arc<Shared>, read: OwnedReadHalf, tick_time: Duration) {
+/// The peer's bytes: any read during the handshake, then the socket.
+type PeerStream = tokio::io::Chain<std::io::Cursor<Vec<u8>>, OwnedReadHalf>;
+
+async fn read_loop(shared: Arc<Shared>, read: PeerStream, tick_time: Duration) {
     let mut reader = BufReader::with_capacity(64 * 1024, read);
     let reason = loop {
         match tokio::time::timeout(tick_time, read_frame(&mut reader)).await {
@@ -449,6 +453,20 @@ async fn read_loop(shared: Arc<Shared>, read: OwnedReadHalf, tick_time: Duration
 /// Largest batch of queued frames coalesced into one write.
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 
+/// Moves frames already queued into `batch` (up to [`MAX_BATCH_BYTES`]) so they go out together; returns
+/// whether a close was queued and whether anything was batched.
+fn drain(rx: &mut mpsc::UnboundedReceiver<Outgoing>, batch: &mut Vec<u8>) -> (bool, bool) {
+    batch.clear();
+    while batch.len() < MAX_BATCH_BYTES {
+        match rx.try_recv() {
+            Ok(Outgoing::Frame(more)) => batch.extend_from_slice(&more),
+            Ok(Outgoing::Close) => return (true, !batch.is_empty()),
+            Err(_) => break,
+        }
+    }
+    (false, !batch.is_empty())
+}
+
 async fn write_loop(
     shared: std::sync::Weak<Shared>,
     mut write: OwnedWriteHalf,
@@ -462,20 +480,12 @@ async fn write_loop(
                 Err(_) => write.write_all(&[0, 0, 0, 0]).await?,
                 Ok(None | Some(Outgoing::Close)) => return Ok(()),
                 Ok(Some(Outgoing::Frame(f))) => {
-                    batch.clear();
-                    batch.extend_from_slice(&f);
-                    let mut closing = false;
-                    while batch.len() < MAX_BATCH_BYTES {
-                        match rx.try_recv() {
-                            Ok(Outgoing::Frame(more)) => batch.extend_from_slice(&more),
-                            Ok(Outgoing::Close) => {
-                                closing = true;
-                                break;
-                            }
-                            Err(_) => break,
-                        }
+                    let (closing, more) = drain(&mut rx, &mut batch);
+                    // Whole frames only: the first as it is (no copy), then any that queued behind it.
+                    write.write_all(&f).await?;
+                    if more {
+                        write.write_all(&batch).await?;
                     }
-                    write.write_all(&batch).await?;
                     if closing {
                         return Ok(());
                     }

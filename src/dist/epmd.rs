@@ -10,7 +10,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use erl_dist::epmd::{EpmdClient, NodeEntry};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use std::net::IpAddr;
+
+use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
@@ -56,6 +58,43 @@ pub struct Epmd {
     host: String,
     port: u16,
     timeout: Duration,
+    addrs: Option<Vec<IpAddr>>,
+}
+
+/// The addresses of `host`: IP literals directly, names through the system resolver (once; callers reuse
+/// the result for EPMD and for the node).
+pub async fn resolve(host: &str, timeout: Duration) -> Result<Vec<IpAddr>, EpmdError> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    if is_this_host(host) {
+        // This machine's own names come from /etc/hosts: resolve them here, without a thread hop.
+        if let Ok(found) = std::net::ToSocketAddrs::to_socket_addrs(&(host, 0)) {
+            let addrs: Vec<IpAddr> = found.map(|a| a.ip()).collect();
+            if !addrs.is_empty() {
+                return Ok(addrs);
+            }
+        }
+    }
+    let found = tokio::time::timeout(timeout, tokio::net::lookup_host((host, 0)))
+        .await
+        .map_err(|_| EpmdError::Timeout {
+            host: host.to_owned(),
+            port: 0,
+            after: timeout,
+        })?
+        .map_err(|source| EpmdError::HostUnknown {
+            host: host.to_owned(),
+            source,
+        })?;
+    let addrs: Vec<IpAddr> = found.map(|a| a.ip()).collect();
+    if addrs.is_empty() {
+        return Err(EpmdError::HostUnknown {
+            host: host.to_owned(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "host has no addresses"),
+        });
+    }
+    Ok(addrs)
 }
 
 impl Epmd {
@@ -65,7 +104,14 @@ impl Epmd {
             host: host.to_owned(),
             port,
             timeout,
+            addrs: None,
         }
+    }
+
+    /// The same EPMD, at addresses already resolved.
+    pub fn with_addrs(mut self, addrs: Vec<IpAddr>) -> Self {
+        self.addrs = Some(addrs);
+        self
     }
 
     pub fn host(&self) -> &str {
@@ -79,31 +125,25 @@ impl Epmd {
     /// All `(name, port)` pairs registered with this EPMD.
     pub async fn names(&self) -> Result<Vec<(String, u16)>, EpmdError> {
         let stream = self.connect().await?;
-        self.bounded(EpmdClient::new(stream.compat()).get_names())
+        self.bounded(EpmdClient::new(BufReader::new(stream).compat()).get_names())
             .await
     }
 
     /// The registration of node `name` (the part before `@`), or `None` when it is not registered.
     pub async fn lookup(&self, name: &str) -> Result<Option<NodeEntry>, EpmdError> {
         let stream = self.connect().await?;
-        self.bounded(EpmdClient::new(stream.compat()).get_node(name))
+        self.bounded(EpmdClient::new(BufReader::new(stream).compat()).get_node(name))
             .await
     }
 
     async fn connect(&self) -> Result<Limited<TcpStream>, EpmdError> {
-        let addrs = tokio::time::timeout(
-            self.timeout,
-            tokio::net::lookup_host((self.host.as_str(), self.port)),
-        )
-        .await
-        .map_err(|_| self.timeout_error())?
-        .map_err(|source| EpmdError::HostUnknown {
-            host: self.host.clone(),
-            source,
-        })?;
+        let addrs = match &self.addrs {
+            Some(a) => a.clone(),
+            None => resolve(&self.host, self.timeout).await?,
+        };
         let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "host has no addresses");
-        for addr in addrs {
-            match tokio::time::timeout(self.timeout, TcpStream::connect(addr)).await {
+        for ip in addrs {
+            match tokio::time::timeout(self.timeout, TcpStream::connect((ip, self.port))).await {
                 Err(_) => return Err(self.timeout_error()),
                 Ok(Ok(s)) => {
                     let _ = s.set_nodelay(true);
@@ -140,6 +180,12 @@ impl Epmd {
             after: self.timeout,
         }
     }
+}
+
+fn is_this_host(host: &str) -> bool {
+    host == "localhost"
+        || host == super::node_name::short_hostname()
+        || host == super::node_name::long_hostname()
 }
 
 /// `ERL_EPMD_PORT` when set to a valid port, else 4369.

@@ -4,16 +4,18 @@
 //! what a user can act on: which host and port were tried, and a cookie rejection as its own kind (the peer
 //! shows it only by closing the socket after our challenge reply).
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use erl_dist::DistributionFlags;
 use erl_dist::handshake::{ClientSideHandshake, HandshakeError, HandshakeStatus};
 use erl_dist::node::{Creation, LocalNode};
+use tokio::io::BufReader;
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
 use super::connection::ConnectOptions;
-use super::epmd::{Epmd, EpmdError};
+use super::epmd::{Epmd, EpmdError, resolve};
 use super::node_name::NodeName;
 
 /// Why a connection could not be set up.
@@ -56,6 +58,8 @@ fn known_names(names: &[String]) -> String {
 /// What the handshake settled.
 pub struct Handshaken {
     pub stream: TcpStream,
+    /// Bytes the peer sent after the handshake that were already read (they start the first frame).
+    pub early: Vec<u8>,
     pub local: NodeName,
     pub creation: u32,
     pub peer_flags: DistributionFlags,
@@ -80,7 +84,9 @@ pub async fn connect(peer: &NodeName, opts: &ConnectOptions) -> Result<Handshake
         opts.connect_timeout,
     );
     let deadline = tokio::time::Instant::now() + timeout;
-    let epmd = Epmd::new(peer.host(), opts.epmd_port, timeout);
+    let addrs = resolve(peer.host(), timeout).await?;
+    tracing::debug!(host = peer.host(), ?addrs, "resolved");
+    let epmd = Epmd::new(peer.host(), opts.epmd_port, timeout).with_addrs(addrs.clone());
     let entry = match epmd.lookup(peer.name()).await? {
         Some(entry) => entry,
         None => {
@@ -97,8 +103,13 @@ pub async fn connect(peer: &NodeName, opts: &ConnectOptions) -> Result<Handshake
             });
         }
     };
+    tracing::debug!(node = %peer, port = entry.port, "EPMD lookup done");
     let addr = format!("{}:{}", peer.host(), entry.port);
-    let stream = tokio::time::timeout_at(deadline, TcpStream::connect((peer.host(), entry.port)))
+    let targets: Vec<SocketAddr> = addrs
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, entry.port))
+        .collect();
+    let stream = tokio::time::timeout_at(deadline, TcpStream::connect(targets.as_slice()))
         .await
         .map_err(|_| ConnectError::Timeout {
             node: peer.to_string(),
@@ -116,6 +127,7 @@ pub async fn connect(peer: &NodeName, opts: &ConnectOptions) -> Result<Handshake
             addr: peer.host().to_owned(),
             source,
         })?;
+    tracing::debug!(node = %peer, "TCP connected");
     tokio::time::timeout_at(deadline, handshake(stream, peer, cookie, cookie_file))
         .await
         .map_err(|_| ConnectError::Timeout {
@@ -140,7 +152,8 @@ async fn handshake(
     })?;
     let mut node = LocalNode::new(name, creation);
     node.flags = our_flags();
-    let mut hs = ClientSideHandshake::new(stream.compat(), node, cookie);
+    // erl_dist reads field by field; a buffer turns that into one read per message.
+    let mut hs = ClientSideHandshake::new(BufReader::new(stream).compat(), node, cookie);
     let failed = |e: HandshakeError| ConnectError::Handshake {
         node: peer.to_string(),
         reason: e.to_string(),
@@ -169,8 +182,11 @@ async fn handshake(
         },
         other => failed(other),
     })?;
+    let reader = stream.into_inner();
+    let early = reader.buffer().to_vec();
     Ok(Handshaken {
-        stream: stream.into_inner(),
+        stream: reader.into_inner(),
+        early,
         local,
         creation: creation.get(),
         peer_flags: peer_node.flags,

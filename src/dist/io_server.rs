@@ -1,9 +1,12 @@
 //! Output capture and input for remote code: the Rust half of `beamtalk_io_proxy`.
 //!
-//! [`IoServer::start`] makes sure the node has the proxy module (loading the copy built into this binary
-//! with `code:load_binary/3` when it does not), gives a local pid a mailbox, and spawns the proxy with that
-//! pid as its sink. Calls made with [`IoServer::group_leader`] then stream their output here as it is
-//! written, and their input requests are answered from our input, a line at a time.
+//! An [`IoServer`] is a local pid (the *sink*) that starts out as the group leader of the calls made with it.
+//! Calls that write nothing cost nothing extra. The first `io_request` that arrives makes the server put
+//! `beamtalk_io_proxy` on the node (loading the copy built into this binary with `code:load_binary/3` when
+//! the node lacks it) and spawn it with the sink as its target; that request and every later one are
+//! forwarded to the proxy, which formats on the BEAM, answers the caller, and sends plain characters back.
+//! From then on [`IoServer::group_leader`] is the proxy itself, so later calls skip the forwarding hop.
+//! Input requests are answered from our input, a line at a time.
 
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
@@ -12,8 +15,8 @@ use std::time::Duration;
 use eetf::{Binary, Pid, Term};
 use tokio::sync::{mpsc, oneshot};
 
-use super::connection::Connection;
-use super::rpc::CallError;
+use super::connection::{Connection, WeakConnection};
+use super::rpc::{CallError, io_request_parts};
 use crate::term::{atom, tuple};
 
 /// The proxy's module name on the node.
@@ -43,20 +46,16 @@ enum Event {
     Flush(oneshot::Sender<()>),
 }
 
-/// A running io proxy on the peer and the local task that serves it.
+/// Output capture for calls on one connection.
 pub struct IoServer {
-    proxy: Pid,
+    sink: Pid,
+    proxy: Arc<Mutex<Option<Pid>>>,
     events: mpsc::UnboundedSender<Event>,
 }
 
 impl IoServer {
-    /// Starts a proxy on the peer whose output goes to `terminal.output`.
-    pub async fn start(
-        conn: &Connection,
-        terminal: Terminal,
-        timeout: Duration,
-    ) -> Result<Self, CallError> {
-        ensure_proxy_loaded(conn, timeout).await?;
+    /// A sink whose output goes to `terminal.output`; no round trip to the node is made here.
+    pub fn new(conn: &Connection, terminal: Terminal, timeout: Duration) -> Self {
         let sink = conn.new_pid();
         let (events, rx) = mpsc::unbounded_channel();
         let to_task = events.clone();
@@ -66,20 +65,26 @@ impl IoServer {
                 let _ = to_task.send(Event::Message(m));
             }),
         );
-        let proxy = conn
-            .spawn(
-                &conn.rpc_pid(),
-                (PROXY_MODULE, "start", vec![Term::from(sink)]),
-                timeout,
-            )
-            .await?;
-        tokio::spawn(serve(conn.downgrade(), rx, terminal));
-        Ok(Self { proxy, events })
+        let proxy = Arc::new(Mutex::new(None));
+        let server = Served {
+            conn: conn.downgrade(),
+            sink: sink.clone(),
+            proxy: proxy.clone(),
+            timeout,
+        };
+        tokio::spawn(server.run(rx, terminal));
+        Self {
+            sink,
+            proxy,
+            events,
+        }
     }
 
     /// The pid to use as group leader of calls whose I/O should come here.
-    pub fn group_leader(&self) -> &Pid {
-        &self.proxy
+    pub fn group_leader(&self) -> Pid {
+        lock(&self.proxy)
+            .clone()
+            .unwrap_or_else(|| self.sink.clone())
     }
 
     /// Waits until all output received so far has been written.
@@ -88,6 +93,87 @@ impl IoServer {
         if self.events.send(Event::Flush(tx)).is_ok() {
             let _ = rx.await;
         }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The task behind an [`IoServer`].
+struct Served {
+    conn: WeakConnection,
+    sink: Pid,
+    proxy: Arc<Mutex<Option<Pid>>>,
+    timeout: Duration,
+}
+
+impl Served {
+    async fn run(self, mut rx: mpsc::UnboundedReceiver<Event>, terminal: Terminal) {
+        let Terminal { mut output, input } = terminal;
+        let input = Arc::new(Mutex::new(input));
+        while let Some(event) = rx.recv().await {
+            let Some(conn) = self.conn.upgrade() else {
+                return;
+            };
+            match event {
+                Event::Flush(done) => {
+                    let _ = output.flush();
+                    let _ = done.send(());
+                }
+                Event::Message(m) => {
+                    if let Some((from, reply_as, _)) = io_request_parts(&m) {
+                        self.forward(&conn, &m, &from, reply_as).await;
+                        continue;
+                    }
+                    match proxy_message(&m) {
+                        Some((_, "put_chars", bytes)) => {
+                            let _ = output.write_all(bytes).and_then(|_| output.flush());
+                        }
+                        Some((proxy, "get_line", _)) => {
+                            let _ = output.flush();
+                            let line = read_line(input.clone()).await;
+                            let _ =
+                                conn.send(&proxy, &tuple(vec![atom("beamtalk_io_input"), line]));
+                        }
+                        _ => tracing::debug!("unexpected message to the io sink dropped"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Hands an io request to the proxy, starting the proxy first if need be.
+    async fn forward(&self, conn: &Connection, request: &Term, from: &Pid, reply_as: Term) {
+        let current = lock(&self.proxy).clone();
+        let proxy = match current {
+            Some(p) => Ok(p),
+            None => self.start_proxy(conn).await,
+        };
+        match proxy {
+            Ok(p) => {
+                let _ = conn.send(&p, request);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start the io proxy; output is lost");
+                let reply = tuple(vec![
+                    atom("io_reply"),
+                    reply_as,
+                    tuple(vec![atom("error"), atom("enotsup")]),
+                ]);
+                let _ = conn.send(from, &reply);
+            }
+        }
+    }
+
+    async fn start_proxy(&self, conn: &Connection) -> Result<Pid, CallError> {
+        ensure_proxy_loaded(conn, self.timeout).await?;
+        let args = vec![Term::from(self.sink.clone())];
+        let pid = conn
+            .spawn(&conn.rpc_pid(), (PROXY_MODULE, "start", args), self.timeout)
+            .await?;
+        *lock(&self.proxy) = Some(pid.clone());
+        Ok(pid)
     }
 }
 
@@ -117,36 +203,6 @@ async fn ensure_proxy_loaded(conn: &Connection, timeout: Duration) -> Result<(),
 
 fn is_module_reply(t: &Term) -> bool {
     matches!(t, Term::Tuple(t) if matches!(t.elements.first(), Some(Term::Atom(a)) if a.name == "module"))
-}
-
-async fn serve(
-    conn: super::connection::WeakConnection,
-    mut rx: mpsc::UnboundedReceiver<Event>,
-    terminal: Terminal,
-) {
-    let Terminal { mut output, input } = terminal;
-    let input = Arc::new(Mutex::new(input));
-    while let Some(event) = rx.recv().await {
-        match event {
-            Event::Flush(done) => {
-                let _ = output.flush();
-                let _ = done.send(());
-            }
-            Event::Message(m) => match proxy_message(&m) {
-                Some((_, "put_chars", bytes)) => {
-                    let _ = output.write_all(bytes).and_then(|_| output.flush());
-                }
-                Some((proxy, "get_line", _)) => {
-                    let _ = output.flush();
-                    let line = read_line(input.clone()).await;
-                    if let Some(conn) = conn.upgrade() {
-                        let _ = conn.send(&proxy, &tuple(vec![atom("beamtalk_io_input"), line]));
-                    }
-                }
-                _ => tracing::debug!("unexpected message to the io sink dropped"),
-            },
-        }
-    }
 }
 
 /// `{beamtalk_io, Proxy, Kind, Binary}` split into its parts.

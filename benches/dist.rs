@@ -1,0 +1,249 @@
+//! Hidden-node benchmarks against the anchors, measured in one run on one machine and reported as ratios.
+//!
+//! `cargo bench --bench dist` starts a private epmd and a node, then measures:
+//! - a cold whole-process `beamtalk rpc NODE erlang node` beside `erl_call -a 'erlang node []'` and
+//!   `erl -hidden -eval 'rpc:call(...)'` (medians);
+//! - sequential and concurrent calls per second on one connection beside an `erpc:call` loop run from a
+//!   hidden Erlang node;
+//! - a 10 MB binary round trip beside the same from Erlang.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use beamtalk::dist::{Connection, NodeName};
+use common::{Epmd, Home, Node, beamtalk, connect_options};
+use eetf::{Binary, Term};
+
+const T: Duration = Duration::from_secs(30);
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn time_runs(runs: usize, mut f: impl FnMut()) -> Duration {
+    median(
+        (0..runs)
+            .map(|_| {
+                let s = Instant::now();
+                f();
+                s.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn must(cmd: &mut Command) {
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs Erlang code on a fresh hidden node and returns what it prints (a number of microseconds).
+fn erlang_micros(epmd: &Epmd, home: &Home, code: &str) -> f64 {
+    let out = Command::new("erl")
+        .args([
+            "-hidden",
+            "-sname",
+            &common::unique("anchor"),
+            "-noshell",
+            "-noinput",
+            "-eval",
+            code,
+        ])
+        .env("HOME", home.path())
+        .env("ERL_EPMD_PORT", epmd.port.to_string())
+        .output()
+        .expect("erl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("anchor printed {text:?}"))
+}
+
+struct Row {
+    metric: String,
+    ours: String,
+    anchor: String,
+    ratio: f64,
+    goal: &'static str,
+}
+
+fn main() {
+    let epmd = Epmd::start();
+    let home = Home::new();
+    let node = Node::start(&epmd, &home);
+    let target = node.full.clone();
+    let mut rows = Vec::new();
+
+    // Cold whole-process calls.
+    let runs = 21;
+    let ours = time_runs(runs, || {
+        must(beamtalk(&epmd, &home).args(["rpc", &node.name, "erlang", "node"]))
+    });
+    let erl_call = time_runs(runs, || {
+        must(
+            Command::new("erl_call")
+                .args(["-sname", &node.name, "-a", "erlang node []"])
+                .env("HOME", home.path())
+                .env("ERL_EPMD_PORT", epmd.port.to_string()),
+        )
+    });
+    let erl_hidden = time_runs(5, || {
+        let code = format!("rpc:call('{target}', erlang, node, []), halt().");
+        must(
+            Command::new("erl")
+                .args([
+                    "-hidden",
+                    "-sname",
+                    &common::unique("cold"),
+                    "-noshell",
+                    "-noinput",
+                    "-eval",
+                    &code,
+                ])
+                .env("HOME", home.path())
+                .env("ERL_EPMD_PORT", epmd.port.to_string()),
+        )
+    });
+    rows.push(Row {
+        metric: format!("cold `beamtalk rpc NODE erlang node`, whole process (median of {runs})"),
+        ours: format!("{:.1} ms", ours.as_secs_f64() * 1e3),
+        anchor: format!("erl_call {:.1} ms", erl_call.as_secs_f64() * 1e3),
+        ratio: ours.as_secs_f64() / erl_call.as_secs_f64(),
+        goal: "≤ 1.0× erl_call",
+    });
+    rows.push(Row {
+        metric: "cold call vs `erl -hidden -eval 'rpc:call(...)'`".to_owned(),
+        ours: format!("{:.1} ms", ours.as_secs_f64() * 1e3),
+        anchor: format!("erl {:.1} ms", erl_hidden.as_secs_f64() * 1e3),
+        ratio: ours.as_secs_f64() / erl_hidden.as_secs_f64(),
+        goal: "—",
+    });
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let conn = rt.block_on(async {
+        let peer = NodeName::parse(&target).expect("name");
+        Connection::connect(&peer, &connect_options(&epmd, &home))
+            .await
+            .expect("connects")
+    });
+
+    // Sequential calls on one connection.
+    let n_seq = 20_000;
+    let ours_seq = rt.block_on(async {
+        let s = Instant::now();
+        for _ in 0..n_seq {
+            conn.call("erlang", "node", vec![], T).await.expect("call");
+        }
+        s.elapsed()
+    });
+    let anchor_seq = erlang_micros(
+        &epmd,
+        &home,
+        &format!(
+            "T='{target}', erpc:call(T, erlang, node, []), S=erlang:monotonic_time(microsecond), \
+             [erpc:call(T, erlang, node, []) || _ <- lists:seq(1, {n_seq})], \
+             io:format(\"~p\", [erlang:monotonic_time(microsecond) - S]), halt()."
+        ),
+    );
+    let ours_rate = n_seq as f64 / ours_seq.as_secs_f64();
+    let anchor_rate = n_seq as f64 / (anchor_seq / 1e6);
+    rows.push(Row {
+        metric: format!("{n_seq} sequential RPCs on one connection"),
+        ours: format!("{ours_rate:.0} calls/s"),
+        anchor: format!("erpc {anchor_rate:.0} calls/s"),
+        ratio: ours_rate / anchor_rate,
+        goal: "≥ 1.5× erpc",
+    });
+
+    // Concurrent callers on one connection.
+    let (callers, per) = (100, 200);
+    let ours_conc = rt.block_on(async {
+        let s = Instant::now();
+        let tasks: Vec<_> = (0..callers)
+            .map(|_| {
+                let conn = conn.clone();
+                tokio::spawn(async move {
+                    for _ in 0..per {
+                        conn.call("erlang", "node", vec![], T).await.expect("call");
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("task");
+        }
+        s.elapsed()
+    });
+    let anchor_conc = erlang_micros(
+        &epmd,
+        &home,
+        &format!(
+            "T='{target}', erpc:call(T, erlang, node, []), Me=self(), S=erlang:monotonic_time(microsecond), \
+             Ps=[spawn(fun() -> [erpc:call(T, erlang, node, []) || _ <- lists:seq(1, {per})], Me ! done end) \
+                 || _ <- lists:seq(1, {callers})], \
+             [receive done -> ok end || _ <- Ps], \
+             io:format(\"~p\", [erlang:monotonic_time(microsecond) - S]), halt()."
+        ),
+    );
+    let total = (callers * per) as f64;
+    let (ours_rate, anchor_rate) = (total / ours_conc.as_secs_f64(), total / (anchor_conc / 1e6));
+    rows.push(Row {
+        metric: format!("{callers} concurrent callers × {per} RPCs on one connection"),
+        ours: format!("{ours_rate:.0} calls/s"),
+        anchor: format!("erpc {anchor_rate:.0} calls/s"),
+        ratio: ours_rate / anchor_rate,
+        goal: "≥ 1.0×",
+    });
+
+    // 10 MB binary argument round trip.
+    let data = Term::from(Binary::from(vec![7u8; 10 << 20]));
+    let ours_big = rt.block_on(async {
+        let mut v = Vec::new();
+        for _ in 0..5 {
+            let s = Instant::now();
+            conn.call("erlang", "iolist_to_binary", vec![data.clone()], T)
+                .await
+                .expect("call");
+            v.push(s.elapsed());
+        }
+        median(v)
+    });
+    let anchor_big = erlang_micros(
+        &epmd,
+        &home,
+        &format!(
+            "T='{target}', B=binary:copy(<<7>>, 10485760), \
+             Ts=[begin S=erlang:monotonic_time(microsecond), erpc:call(T, erlang, iolist_to_binary, [B]), \
+                 erlang:monotonic_time(microsecond) - S end || _ <- lists:seq(1,5)], \
+             io:format(\"~p\", [lists:nth(3, lists:sort(Ts))]), halt()."
+        ),
+    );
+    rows.push(Row {
+        metric: "10 MB binary argument round trip (median of 5)".to_owned(),
+        ours: format!("{:.1} ms", ours_big.as_secs_f64() * 1e3),
+        anchor: format!("erpc {:.1} ms", anchor_big / 1e3),
+        ratio: (anchor_big / 1e6) / ours_big.as_secs_f64(),
+        goal: "≥ 0.8× (speed)",
+    });
+
+    println!("| metric | ours | anchor | ratio | goal |");
+    println!("|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {:.2}× | {} |",
+            r.metric, r.ours, r.anchor, r.ratio, r.goal
+        );
+    }
+}
