@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, clippy, unit and end-to-end tests (real epmd and OTP nodes).
+# Runs every check and test: formatting, clippy, the runtime's EUnit tests, and the Rust unit, property and
+# end-to-end tests (real epmd and OTP nodes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+(cd runtime && REBAR_BASE_DIR="$PWD/../target/rebar3" rebar3 eunit)
 cargo test --locked --all-targets

@@ -4,3 +4,4 @@ pub mod cli;
 pub mod dist;
 pub mod home;
 pub mod term;
+pub mod workspace;

@@ -3,6 +3,7 @@
 mod error;
 mod nodes;
 mod rpc;
+mod workspace;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,6 +48,9 @@ pub enum Command {
     Rpc(rpc::RpcArgs),
     /// List the node names registered with EPMD on a host.
     Nodes(nodes::NodesArgs),
+    /// Manage workspaces: detached nodes that keep actors and bindings alive between sessions.
+    #[command(subcommand)]
+    Workspace(workspace::WorkspaceCommand),
     /// Print a shell completion script.
     Completions {
         /// Shell to generate for.
@@ -59,6 +63,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Rpc(args) => rpc::run(&cli.global, args).await,
         Command::Nodes(args) => nodes::run(&cli.global, args).await,
+        Command::Workspace(cmd) => workspace::run(&cli.global, cmd).await,
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

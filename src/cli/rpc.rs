@@ -33,8 +33,16 @@ pub struct Target {
 }
 
 pub async fn run(global: &Global, args: RpcArgs) -> Result<(), Failure> {
-    let target = target(&args)?;
     let home = home::resolve_home(global.home.as_deref())?;
+    let mut target = target(&args)?;
+    if let Some(ws) = &args.workspace
+        && let Some(entry) = crate::workspace::Registry::open(&home)?.get(ws)?
+    {
+        target.node = NodeName::parse(&entry.node).map_err(|e| Failure::Usage {
+            message: e.to_string(),
+            detail: None,
+        })?;
+    }
     let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
     let opts = ConnectOptions::new(
         cookie.value,
@@ -62,6 +70,10 @@ pub async fn run(global: &Global, args: RpcArgs) -> Result<(), Failure> {
         )
         .await;
     io.flush().await;
+    if args.workspace.is_some() {
+        crate::workspace::Workspaces::touch(&conn);
+    }
+    conn.shutdown(global.timeout).await;
     let result = result?;
     if global.json {
         let output = String::from_utf8_lossy(&captured.lock().unwrap_or_else(|e| e.into_inner()))

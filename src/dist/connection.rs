@@ -101,7 +101,8 @@ pub(crate) struct Shared {
 
 enum Outgoing {
     Frame(Vec<u8>),
-    Close,
+    /// Write what is queued, shut the socket down, then acknowledge (if asked).
+    Close(Option<oneshot::Sender<()>>),
 }
 
 #[derive(Default)]
@@ -184,6 +185,15 @@ impl Connection {
     /// Closes the connection: pending calls fail with node-down and the socket is shut down.
     pub fn close(&self) {
         self.shared.close("closed by this node".to_owned());
+    }
+
+    /// Sends everything already queued (such as casts), then closes; waits at most `timeout` for that.
+    pub async fn shutdown(&self, timeout: Duration) {
+        let (tx, rx) = oneshot::channel();
+        if self.shared.out.send(Outgoing::Close(Some(tx))).is_ok() {
+            let _ = tokio::time::timeout(timeout, rx).await;
+        }
+        self.close();
     }
 
     /// The pid RPCs are sent from.
@@ -324,7 +334,7 @@ impl Shared {
             }
         }
         drop(mailboxes);
-        let _ = self.out.send(Outgoing::Close);
+        let _ = self.out.send(Outgoing::Close(None));
     }
 
     fn dispatch(self: &Arc<Self>, control: Control) {
@@ -453,18 +463,21 @@ async fn read_loop(shared: Arc<Shared>, read: PeerStream, tick_time: Duration) {
 /// Largest batch of queued frames coalesced into one write.
 const MAX_BATCH_BYTES: usize = 256 * 1024;
 
+/// A close found while draining, with its acknowledgement.
+type Closing = Option<Option<oneshot::Sender<()>>>;
+
 /// Moves frames already queued into `batch` (up to [`MAX_BATCH_BYTES`]) so they go out together; returns
-/// whether a close was queued and whether anything was batched.
-fn drain(rx: &mut mpsc::UnboundedReceiver<Outgoing>, batch: &mut Vec<u8>) -> (bool, bool) {
+/// the close queued behind them, if any, and whether anything was batched.
+fn drain(rx: &mut mpsc::UnboundedReceiver<Outgoing>, batch: &mut Vec<u8>) -> (Closing, bool) {
     batch.clear();
     while batch.len() < MAX_BATCH_BYTES {
         match rx.try_recv() {
             Ok(Outgoing::Frame(more)) => batch.extend_from_slice(&more),
-            Ok(Outgoing::Close) => return (true, !batch.is_empty()),
+            Ok(Outgoing::Close(done)) => return (Some(done), !batch.is_empty()),
             Err(_) => break,
         }
     }
-    (false, !batch.is_empty())
+    (None, !batch.is_empty())
 }
 
 async fn write_loop(
@@ -474,11 +487,16 @@ async fn write_loop(
     tick_interval: Duration,
 ) {
     let mut batch = Vec::new();
+    let mut ack = None;
     let result: std::io::Result<()> = async {
         loop {
             match tokio::time::timeout(tick_interval, rx.recv()).await {
                 Err(_) => write.write_all(&[0, 0, 0, 0]).await?,
-                Ok(None | Some(Outgoing::Close)) => return Ok(()),
+                Ok(None) => return Ok(()),
+                Ok(Some(Outgoing::Close(done))) => {
+                    ack = done;
+                    return Ok(());
+                }
                 Ok(Some(Outgoing::Frame(f))) => {
                     let (closing, more) = drain(&mut rx, &mut batch);
                     // Whole frames only: the first as it is (no copy), then any that queued behind it.
@@ -486,7 +504,8 @@ async fn write_loop(
                     if more {
                         write.write_all(&batch).await?;
                     }
-                    if closing {
+                    if let Some(done) = closing {
+                        ack = done;
                         return Ok(());
                     }
                 }
@@ -495,6 +514,9 @@ async fn write_loop(
     }
     .await;
     let _ = write.shutdown().await;
+    if let Some(done) = ack {
+        let _ = done.send(());
+    }
     if let (Err(e), Some(shared)) = (result, shared.upgrade()) {
         shared.close(format!("write failed: {e}"));
     }

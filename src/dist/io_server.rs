@@ -22,8 +22,11 @@ use crate::term::{atom, tuple};
 /// The proxy's module name on the node.
 pub const PROXY_MODULE: &str = "beamtalk_io_proxy";
 
-/// The proxy's BEAM code, compiled from `runtime/apps/beamtalk_runtime/src/beamtalk_io_proxy.erl` at build time.
-pub static PROXY_BEAM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/beamtalk_io_proxy.beam"));
+/// The proxy's BEAM code, from the runtime built into this binary.
+fn proxy_beam() -> &'static [u8] {
+    crate::workspace::runtime::file("beamtalk_runtime/ebin/beamtalk_io_proxy.beam")
+        .unwrap_or_default()
+}
 
 /// Where captured output goes and where input comes from.
 pub struct Terminal {
@@ -187,7 +190,7 @@ async fn ensure_proxy_loaded(conn: &Connection, timeout: Duration) -> Result<(),
     let args = vec![
         atom(PROXY_MODULE),
         crate::term::parse::string_term("beamtalk_io_proxy.erl".chars().map(u32::from).collect()),
-        Term::from(Binary::from(PROXY_BEAM.to_vec())),
+        Term::from(Binary::from(proxy_beam().to_vec())),
     ];
     let reply = conn.call("code", "load_binary", args, timeout).await?;
     if is_module_reply(&reply) {

@@ -39,3 +39,36 @@ pub fn list_elements(term: &Term) -> Option<Vec<Term>> {
         _ => None,
     }
 }
+
+/// The value under atom key `key` in a map term.
+pub fn map_get<'a>(term: &'a Term, key: &str) -> Option<&'a Term> {
+    match term {
+        Term::Map(m) => m.map.get(&atom(key)),
+        _ => None,
+    }
+}
+
+/// An integer term as `i64`, if it fits.
+pub fn as_i64(term: &Term) -> Option<i64> {
+    match term {
+        Term::FixInteger(i) => Some(i64::from(i.value)),
+        Term::BigInteger(b) => i64::try_from(&b.value).ok(),
+        _ => None,
+    }
+}
+
+/// A binary, atom or printable list term as text.
+pub fn as_text(term: &Term) -> Option<String> {
+    match term {
+        Term::Binary(b) => Some(String::from_utf8_lossy(&b.bytes).into_owned()),
+        Term::Atom(a) => Some(a.name.clone()),
+        _ => list_elements(term)?
+            .iter()
+            .map(|e| {
+                as_i64(e)
+                    .and_then(|c| u32::try_from(c).ok())
+                    .and_then(char::from_u32)
+            })
+            .collect(),
+    }
+}

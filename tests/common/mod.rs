@@ -245,3 +245,38 @@ pub fn connect_options(epmd: &Epmd, home: &Home) -> beamtalk::dist::ConnectOptio
     opts.epmd_port = epmd.port;
     opts
 }
+
+/// A temporary home for workspace tests whose drop stops every workspace node started under it (they run
+/// detached, so they would otherwise outlive the test): they carry the home's path on their command line.
+pub struct WorkspaceHome {
+    pub home: Home,
+}
+
+impl WorkspaceHome {
+    pub fn new() -> Self {
+        Self { home: Home::new() }
+    }
+
+    /// Pids of the workspace nodes started under this home.
+    pub fn node_pids(&self) -> Vec<String> {
+        let out = Command::new("pgrep")
+            .args([
+                "-f",
+                &format!("beamtalk_workspace.*{}", self.home.path().display()),
+            ])
+            .output()
+            .expect("pgrep");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for WorkspaceHome {
+    fn drop(&mut self) {
+        for pid in self.node_pids() {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        }
+    }
+}

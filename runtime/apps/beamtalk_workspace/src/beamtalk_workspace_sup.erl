@@ -1,0 +1,23 @@
+%% @doc One workspace: its metadata, idle monitor, user actors and REPL sessions (ADR 0004, ADR 0009).
+-module(beamtalk_workspace_sup).
+-behaviour(supervisor).
+
+-export([start_link/1, init/1]).
+
+-spec start_link(map()) -> {ok, pid()} | {error, term()}.
+start_link(Config) ->
+    supervisor:start_link({local, ?MODULE}, ?MODULE, Config).
+
+-spec init(map()) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
+init(Config) ->
+    Children = [
+        #{id => beamtalk_workspace_meta, start => {beamtalk_workspace_meta, start_link, [Config]}},
+        #{id => beamtalk_actor_sup, start => {beamtalk_actor_sup, start_link, []}, type => supervisor},
+        #{id => beamtalk_session_sup, start => {beamtalk_session_sup, start_link, []}, type => supervisor},
+        #{id => beamtalk_idle_monitor,
+          start => {beamtalk_idle_monitor, start_link,
+                    [#{max_idle_ms => maps:get(max_idle_ms, Config),
+                       check_interval_ms => maps:get(check_interval_ms, Config)}]}}
+    ],
+    %% rest_for_one: everything after the metadata server depends on it being there.
+    {ok, {#{strategy => rest_for_one, intensity => 5, period => 60}, Children}}.

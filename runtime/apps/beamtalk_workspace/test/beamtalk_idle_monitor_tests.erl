@@ -1,0 +1,35 @@
+-module(beamtalk_idle_monitor_tests).
+-include_lib("eunit/include/eunit.hrl").
+
+idle_test_() ->
+    {foreach,
+     fun() ->
+         {ok, Meta} = beamtalk_workspace_meta:start_link(#{id => <<"ws">>}),
+         unlink(Meta),
+         Meta
+     end,
+     fun(Meta) ->
+         [begin unlink(P), exit(P, kill) end || P <- [whereis(beamtalk_idle_monitor)], is_pid(P)],
+         exit(Meta, kill),
+         timer:sleep(20)
+     end,
+     [fun stops_after_the_idle_limit/0,
+      fun activity_keeps_it_running/0]}.
+
+start_monitor(MaxIdle) ->
+    Me = self(),
+    {ok, _} = beamtalk_idle_monitor:start_link(#{max_idle_ms => MaxIdle, check_interval_ms => 20,
+                                                 stop => fun() -> Me ! idle_stop end}).
+
+stops_after_the_idle_limit() ->
+    start_monitor(100),
+    ?assertEqual(idle_stop, receive idle_stop -> idle_stop after 2000 -> timeout end).
+
+activity_keeps_it_running() ->
+    start_monitor(150),
+    Toucher = spawn(fun Loop() -> beamtalk_workspace_meta:touch(), timer:sleep(30), Loop() end),
+    try
+        ?assertEqual(still_running, receive idle_stop -> stopped after 500 -> still_running end)
+    after
+        exit(Toucher, kill)
+    end.

@@ -1,0 +1,380 @@
+//! `beamtalk workspace ...`: create, list, status, stop, switch, rename, cleanup.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+
+use super::{Failure, Global, parse_duration};
+use crate::home;
+use crate::workspace::{DEFAULT_MAX_IDLE, Entry, Info, State, WorkspaceError, Workspaces};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum WorkspaceCommand {
+    /// Start a workspace node (or report the one already running) and return when it answers.
+    Create {
+        /// Workspace name [default: derived from the project path].
+        name: Option<String>,
+        /// Project directory [default: the current directory].
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// Stop the workspace after this long without activity.
+        #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+        max_idle: Option<Duration>,
+    },
+    /// All known workspaces with their state, project, last activity, actors and memory.
+    List,
+    /// One workspace in detail [default: this project's].
+    Status {
+        name: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
+    /// Stop a workspace gracefully and wait until it is gone.
+    Stop {
+        #[arg(required_unless_present = "all")]
+        name: Option<String>,
+        /// Stop every running workspace.
+        #[arg(long, conflicts_with = "name")]
+        all: bool,
+    },
+    /// Make NAME the workspace `beamtalk repl` attaches to in this project.
+    Switch {
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
+    /// Rename a workspace (a running node keeps running).
+    Rename { old: String, new: String },
+    /// Stop workspaces idle for longer than DURATION.
+    Cleanup {
+        #[arg(long, value_parser = parse_duration, default_value = "4h", value_name = "DURATION")]
+        idle: Duration,
+    },
+}
+
+pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> {
+    let home = home::resolve_home(global.home.as_deref())?;
+    let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
+    let ws = Workspaces::new(&home, cookie, global.timeout)?;
+    let cwd = || {
+        std::env::current_dir().map_err(|e| Failure::Other {
+            message: format!("current directory: {e}"),
+        })
+    };
+    match cmd {
+        WorkspaceCommand::Create {
+            name,
+            project,
+            max_idle,
+        } => {
+            let project = match project {
+                Some(p) => p,
+                None => cwd()?,
+            };
+            let id = ws.resolve(name.as_deref(), &project)?;
+            let spinner = Spinner::start(global.json, &format!("starting workspace {id}"));
+            let created = ws
+                .create(&id, &project, max_idle.unwrap_or(DEFAULT_MAX_IDLE))
+                .await;
+            drop(spinner);
+            let created = created?;
+            if global.json {
+                println!(
+                    "{}",
+                    json!({"id": created.entry.id, "node": created.entry.node, "project_path": created.entry.project_path,
+                           "existed": created.existed, "state": "running"})
+                );
+            } else if created.existed {
+                println!(
+                    "Workspace {} is already running ({}).",
+                    created.entry.id, created.entry.node
+                );
+            } else {
+                println!(
+                    "Workspace {} started ({}).",
+                    created.entry.id, created.entry.node
+                );
+            }
+        }
+        WorkspaceCommand::List => {
+            let all = ws.list().await?;
+            if global.json {
+                let items: Vec<_> = all.iter().map(|(e, s)| entry_json(e, s)).collect();
+                println!("{}", json!({ "workspaces": items }));
+            } else {
+                print_table(&all);
+            }
+        }
+        WorkspaceCommand::Status { name, project } => {
+            let project = match project {
+                Some(p) => p,
+                None => cwd()?,
+            };
+            let id = ws.resolve(name.as_deref(), &project)?;
+            let entry = ws.entry(&id)?;
+            let state = ws.probe(&entry).await;
+            if global.json {
+                println!("{}", entry_json(&entry, &state));
+            } else {
+                print_status(&entry, &state);
+            }
+        }
+        WorkspaceCommand::Stop { name, all } => {
+            let ids = match (name, all) {
+                (Some(n), _) => vec![n],
+                (None, _) => ws
+                    .list()
+                    .await?
+                    .into_iter()
+                    .filter(|(_, s)| *s != State::Stopped)
+                    .map(|(e, _)| e.id)
+                    .collect(),
+            };
+            let mut stopped = Vec::new();
+            for id in &ids {
+                if ws.stop(id).await? {
+                    stopped.push(id.clone());
+                } else if !global.json {
+                    println!("Workspace {id} was not running.");
+                }
+            }
+            if global.json {
+                println!("{}", json!({ "stopped": stopped }));
+            } else {
+                stopped
+                    .iter()
+                    .for_each(|id| println!("Workspace {id} stopped."));
+            }
+        }
+        WorkspaceCommand::Switch { name, project } => {
+            let project = match project {
+                Some(p) => p,
+                None => cwd()?,
+            };
+            ws.switch(&name, &project)?;
+            if global.json {
+                println!(
+                    "{}",
+                    json!({"project": project.display().to_string(), "workspace": name})
+                );
+            } else {
+                println!(
+                    "beamtalk in {} now uses workspace {name}.",
+                    project.display()
+                );
+            }
+        }
+        WorkspaceCommand::Rename { old, new } => {
+            let entry = ws.rename(&old, &new).await?;
+            if global.json {
+                println!("{}", json!({"id": entry.id, "node": entry.node}));
+            } else {
+                println!("Workspace {old} is now {new} (node {}).", entry.node);
+            }
+        }
+        WorkspaceCommand::Cleanup { idle } => {
+            let stopped = ws.cleanup(idle).await?;
+            if global.json {
+                println!("{}", json!({ "stopped": stopped }));
+            } else if stopped.is_empty() {
+                println!(
+                    "No workspace idle for {}.",
+                    humantime::format_duration(idle)
+                );
+            } else {
+                stopped
+                    .iter()
+                    .for_each(|id| println!("Workspace {id} stopped (idle)."));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn entry_json(e: &Entry, s: &State) -> serde_json::Value {
+    let mut v = json!({
+        "id": e.id, "node": e.node, "project_path": e.project_path, "created_at": e.created_at, "state": s.label(),
+    });
+    match s {
+        State::Running(info) => v["info"] = serde_json::to_value(info.as_ref()).unwrap_or_default(),
+        State::Unreachable(reason) => v["reason"] = json!(reason),
+        State::Stopped => {}
+    }
+    v
+}
+
+fn print_table(all: &[(Entry, State)]) {
+    if all.is_empty() {
+        println!("No workspaces. `beamtalk workspace create` starts one.");
+        return;
+    }
+    let rows: Vec<[String; 6]> = all
+        .iter()
+        .map(|(e, s)| {
+            let (active, actors, memory) = match s {
+                State::Running(i) => (
+                    ago(i.last_active),
+                    i.actors.len().to_string(),
+                    mib(i.memory),
+                ),
+                _ => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
+            };
+            [
+                e.id.clone(),
+                s.label().to_owned(),
+                e.project_path.clone(),
+                active,
+                actors,
+                memory,
+            ]
+        })
+        .collect();
+    let header = ["ID", "STATE", "PROJECT", "LAST ACTIVE", "ACTORS", "MEMORY"].map(str::to_owned);
+    let widths: Vec<usize> = (0..6)
+        .map(|c| {
+            rows.iter()
+                .chain([&header])
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in [&header].into_iter().chain(rows.iter()) {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+}
+
+fn print_status(e: &Entry, s: &State) {
+    println!("Workspace:    {}", e.id);
+    println!("Node:         {}", e.node);
+    println!("Project:      {}", e.project_path);
+    println!("State:        {}", s.label());
+    match s {
+        State::Running(i) => print_info(i),
+        State::Unreachable(reason) => println!("Reason:       {reason}"),
+        State::Stopped => {}
+    }
+}
+
+fn print_info(i: &Info) {
+    println!("Created:      {}", ago(i.created_at));
+    println!("Last active:  {}", ago(i.last_active));
+    println!(
+        "Uptime:       {}",
+        humantime::format_duration(Duration::from_secs((i.uptime_ms / 1000).max(0) as u64))
+    );
+    println!("Memory:       {}", mib(i.memory));
+    println!("Processes:    {}", i.process_count);
+    println!("OTP release:  {}", i.otp_release);
+    println!(
+        "Modules:      {}",
+        if i.modules.is_empty() {
+            "-".to_owned()
+        } else {
+            i.modules.join(", ")
+        }
+    );
+    println!("Actors:       {}", i.actors.len());
+    for a in &i.actors {
+        println!("  {} {} (since {})", a.pid, a.class, ago(a.started_at));
+    }
+}
+
+/// "2m ago" for a Unix time.
+fn ago(unix: i64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let secs = (now - unix).max(0);
+    match secs {
+        0..=59 => format!("{secs}s ago"),
+        60..=3599 => format!("{}m ago", secs / 60),
+        3600..=86399 => format!("{}h ago", secs / 3600),
+        _ => format!("{}d ago", secs / 86400),
+    }
+}
+
+fn mib(bytes: i64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// A spinner on stderr while something slow runs, only on a terminal and never with `--json`.
+struct Spinner {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Spinner {
+    fn start(json: bool, what: &str) -> Self {
+        use std::io::IsTerminal;
+        if json || !std::io::stderr().is_terminal() {
+            return Self {
+                stop: None,
+                thread: None,
+            };
+        }
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let what = what.to_owned();
+        let thread = std::thread::spawn(move || {
+            let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+            let mut i = 0;
+            while rx.recv_timeout(Duration::from_millis(80)).is_err() {
+                eprint!("\r{} {what}", frames[i % frames.len()]);
+                i += 1;
+            }
+            eprint!("\r\x1b[2K");
+        });
+        Self {
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl From<WorkspaceError> for Failure {
+    fn from(e: WorkspaceError) -> Self {
+        match e {
+            WorkspaceError::InvalidName(_) => Failure::Usage {
+                message: e.to_string(),
+                detail: None,
+            },
+            WorkspaceError::Unknown { .. } => Failure::Unreachable {
+                message: e.to_string(),
+                hint: "hint: `beamtalk workspace list` shows them; `beamtalk workspace create NAME` makes one".to_owned(),
+            },
+            WorkspaceError::ErlMissing => Failure::Other {
+                message: format!(
+                    "{e}\nhint: run scripts/setup.sh, or `sudo apt-get install erlang-nox` on Debian/Ubuntu"
+                ),
+            },
+            WorkspaceError::BootFailed { ref log, .. } => Failure::Remote {
+                message: e.to_string(),
+                detail: Some(format!("boot log: {}", log.display())),
+            },
+            WorkspaceError::BootTimeout { .. } | WorkspaceError::StopTimeout { .. } => {
+                Failure::Timeout { message: e.to_string() }
+            }
+            WorkspaceError::Connect(c) => c.into(),
+            WorkspaceError::Call(c) => c.into(),
+            WorkspaceError::Io { .. } | WorkspaceError::Corrupt { .. } => Failure::Other { message: e.to_string() },
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! Workspaces: detached BEAM nodes running the beamtalk OTP applications, one per project or name.
+//!
+//! [`Workspaces`] is the lifecycle — create, list, status, stop, switch, rename, cleanup — over the
+//! [`registry`] on disk and the nodes themselves, which are only ever read by RPC to
+//! `beamtalk_workspace_meta` (there is no other channel).
+
+pub mod id;
+pub mod info;
+pub mod launch;
+pub mod registry;
+pub mod runtime;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::dist::epmd::Epmd;
+use crate::dist::{CallError, ConnectError, ConnectOptions, Connection, NodeName};
+use crate::home::Cookie;
+pub use info::Info;
+pub use registry::{Entry, Registry};
+
+/// What can go wrong managing workspaces.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkspaceError {
+    #[error("invalid workspace name `{0}`: use lower-case letters, digits and `_` (at most 64)")]
+    InvalidName(String),
+    #[error("no workspace named `{name}`{}", known_names(.known))]
+    Unknown { name: String, known: Vec<String> },
+    #[error("`erl` was not found on PATH: Erlang/OTP is needed to run workspaces")]
+    ErlMissing,
+    #[error("workspace node `{node}` failed to start:\n{reason}")]
+    BootFailed {
+        node: String,
+        reason: String,
+        log: PathBuf,
+    },
+    #[error("workspace node `{node}` did not become ready within {after:?}:\n{reason}")]
+    BootTimeout {
+        node: String,
+        after: Duration,
+        reason: String,
+    },
+    #[error("workspace node `{node}` did not stop within {after:?}")]
+    StopTimeout { node: String, after: Duration },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("registry file {path} is unreadable: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Call(#[from] CallError),
+}
+
+fn known_names(names: &[String]) -> String {
+    if names.is_empty() {
+        " (there are no workspaces yet)".to_owned()
+    } else {
+        format!("; known workspaces: {}", names.join(", "))
+    }
+}
+
+/// Where a workspace stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    Running(Box<Info>),
+    /// Registered with EPMD but not answering (or answering with an error).
+    Unreachable(String),
+    Stopped,
+}
+
+impl State {
+    pub fn label(&self) -> &'static str {
+        match self {
+            State::Running(_) => "running",
+            State::Unreachable(_) => "unreachable",
+            State::Stopped => "stopped",
+        }
+    }
+}
+
+/// The outcome of `create`.
+#[derive(Debug)]
+pub struct Created {
+    pub entry: Entry,
+    /// The workspace was already running; nothing was started.
+    pub existed: bool,
+    pub info: Box<Info>,
+}
+
+/// Default idle limit before a workspace stops itself (ADR 0004).
+pub const DEFAULT_MAX_IDLE: Duration = Duration::from_secs(4 * 3600);
+
+/// Workspace lifecycle for one home directory and cookie.
+pub struct Workspaces {
+    home: PathBuf,
+    registry: Registry,
+    cookie: Cookie,
+    opts: ConnectOptions,
+    timeout: Duration,
+}
+
+impl Workspaces {
+    pub fn new(home: &Path, cookie: Cookie, timeout: Duration) -> Result<Self, WorkspaceError> {
+        let registry = Registry::open(home)?;
+        let opts = ConnectOptions::new(
+            cookie.value.clone(),
+            cookie.path.display().to_string(),
+            timeout,
+        );
+        Ok(Self {
+            home: home.to_path_buf(),
+            registry,
+            cookie,
+            opts,
+            timeout,
+        })
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The id `beamtalk` uses for `project` when no name is given: the one `workspace switch` chose, else
+    /// the project's own hash id.
+    pub fn project_workspace(&self, project: &Path) -> Result<String, WorkspaceError> {
+        let canonical = id::canonical_project(project)?;
+        let pid = id::project_id(&canonical);
+        Ok(self.registry.project_choice(&pid)?.unwrap_or(pid))
+    }
+
+    /// The id for an explicit name or, without one, for `project`.
+    pub fn resolve(&self, name: Option<&str>, project: &Path) -> Result<String, WorkspaceError> {
+        match name {
+            Some(n) => {
+                id::validate_name(n)?;
+                Ok(n.to_owned())
+            }
+            None => self.project_workspace(project),
+        }
+    }
+
+    /// The registered entry of `id`, or an error naming the known workspaces.
+    pub fn entry(&self, id: &str) -> Result<Entry, WorkspaceError> {
+        match self.registry.get(id)? {
+            Some(e) => Ok(e),
+            None => Err(WorkspaceError::Unknown {
+                name: id.to_owned(),
+                known: self.registry.list()?.0.into_iter().map(|e| e.id).collect(),
+            }),
+        }
+    }
+
+    /// Starts workspace `id` for `project` unless it already runs; returns when it answers.
+    pub async fn create(
+        &self,
+        id: &str,
+        project: &Path,
+        max_idle: Duration,
+    ) -> Result<Created, WorkspaceError> {
+        id::validate_name(id)?;
+        let project = id::canonical_project(project)?;
+        let _lock = self.registry.lock(id)?;
+        if let Some(entry) = self.registry.get(id)? {
+            if let State::Running(info) = self.probe(&entry).await {
+                return Ok(Created {
+                    entry,
+                    existed: true,
+                    info,
+                });
+            }
+            tracing::debug!(id, "replacing a stale workspace entry");
+        }
+        let node = id::node_name(id)?;
+        let entry = Entry {
+            id: id.to_owned(),
+            node: node.to_string(),
+            project_path: project.to_string_lossy().into_owned(),
+            created_at: unix_now(),
+        };
+        // Recorded before the node starts, so a crash of this process never leaves a node nobody knows.
+        self.registry.put(&entry)?;
+        match self.boot(&entry, node, max_idle).await {
+            Ok(info) => Ok(Created {
+                entry,
+                existed: false,
+                info: Box::new(info),
+            }),
+            Err(e) => {
+                let _ = self.registry.remove(id);
+                Err(e)
+            }
+        }
+    }
+
+    async fn boot(
+        &self,
+        entry: &Entry,
+        node: NodeName,
+        max_idle: Duration,
+    ) -> Result<Info, WorkspaceError> {
+        let spec = launch::LaunchSpec {
+            id: entry.id.clone(),
+            node,
+            project_path: entry.project_path.clone(),
+            created_at: entry.created_at,
+            cookie_file: self.cookie.path.clone(),
+            lib_dir: runtime::install(&self.home)?,
+            max_idle,
+            log_path: self.registry.log_path(&entry.id),
+            crash_dump_path: self.registry.crash_dump_path(&entry.id),
+        };
+        let mut child = launch::spawn(&spec)?;
+        let boot_timeout = self.timeout.max(Duration::from_secs(30));
+        let (_conn, info) = launch::wait_ready(&mut child, &spec, &self.opts, boot_timeout).await?;
+        Ok(Info::from_term(&info))
+    }
+
+    /// Connects to a workspace's node.
+    pub async fn connect(&self, entry: &Entry) -> Result<Connection, WorkspaceError> {
+        let node = NodeName::parse(&entry.node)
+            .map_err(|_| WorkspaceError::InvalidName(entry.node.clone()))?;
+        Ok(Connection::connect(&node, &self.opts).await?)
+    }
+
+    /// Where a workspace stands, asking its node when EPMD lists it.
+    pub async fn probe(&self, entry: &Entry) -> State {
+        let Ok(node) = NodeName::parse(&entry.node) else {
+            return State::Unreachable(format!("bad node name `{}`", entry.node));
+        };
+        let epmd = Epmd::new(node.host(), self.opts.epmd_port, self.timeout);
+        match epmd.lookup(node.name()).await {
+            Ok(None) => return State::Stopped,
+            Ok(Some(_)) => {}
+            Err(e) => return State::Unreachable(e.to_string()),
+        }
+        let info = async {
+            let conn = self.connect(entry).await?;
+            let info = conn
+                .call("beamtalk_workspace_meta", "info", vec![], self.timeout)
+                .await?;
+            Ok::<_, WorkspaceError>(Info::from_term(&info))
+        };
+        match info.await {
+            Ok(info) => State::Running(Box::new(info)),
+            Err(e) => State::Unreachable(e.to_string()),
+        }
+    }
+
+    /// Every registered workspace with its state, probed concurrently.
+    pub async fn list(&self) -> Result<Vec<(Entry, State)>, WorkspaceError> {
+        let (entries, problems) = self.registry.list()?;
+        for p in problems {
+            tracing::warn!(error = %p, "skipping an unreadable registry entry");
+        }
+        let probes = entries.iter().map(|e| self.probe(e));
+        let states = futures::future::join_all(probes).await;
+        Ok(entries.into_iter().zip(states).collect())
+    }
+
+    /// Stops workspace `id` gracefully (`init:stop/0`) and waits until EPMD no longer lists it. Returns
+    /// false when it was not running.
+    pub async fn stop(&self, id: &str) -> Result<bool, WorkspaceError> {
+        let entry = self.entry(id)?;
+        let node = NodeName::parse(&entry.node)
+            .map_err(|_| WorkspaceError::InvalidName(entry.node.clone()))?;
+        let epmd = Epmd::new(node.host(), self.opts.epmd_port, self.timeout);
+        if epmd
+            .lookup(node.name())
+            .await
+            .map_err(ConnectError::from)?
+            .is_none()
+        {
+            return Ok(false);
+        }
+        let conn = self.connect(&entry).await?;
+        conn.call("init", "stop", vec![], self.timeout).await?;
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut delay = Duration::from_millis(5);
+        while epmd
+            .lookup(node.name())
+            .await
+            .map_err(ConnectError::from)?
+            .is_some()
+        {
+            if tokio::time::Instant::now() + delay > deadline {
+                return Err(WorkspaceError::StopTimeout {
+                    node: entry.node,
+                    after: self.timeout,
+                });
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(50));
+        }
+        Ok(true)
+    }
+
+    /// Makes `id` the workspace `beamtalk repl` attaches to in `project`.
+    pub fn switch(&self, id: &str, project: &Path) -> Result<(), WorkspaceError> {
+        self.entry(id)?;
+        let canonical = id::canonical_project(project)?;
+        self.registry
+            .set_project_choice(&id::project_id(&canonical), id)
+    }
+
+    /// Renames workspace `old` to `new`; a running node keeps its node name and learns its new id.
+    pub async fn rename(&self, old: &str, new: &str) -> Result<Entry, WorkspaceError> {
+        id::validate_name(new)?;
+        let (first, second) = if old < new { (old, new) } else { (new, old) };
+        let _a = self.registry.lock(first)?;
+        let _b = self.registry.lock(second)?;
+        let mut entry = self.entry(old)?;
+        if self.registry.get(new)?.is_some() {
+            return Err(WorkspaceError::InvalidName(format!(
+                "{new} (a workspace with that name exists)"
+            )));
+        }
+        if let State::Running(_) = self.probe(&entry).await {
+            let conn = self.connect(&entry).await?;
+            let id = eetf::Term::from(eetf::Binary::from(new.as_bytes().to_vec()));
+            conn.call("beamtalk_workspace_meta", "set_id", vec![id], self.timeout)
+                .await?;
+        }
+        entry.id = new.to_owned();
+        self.registry.put(&entry)?;
+        self.registry.remove(old)?;
+        self.registry.rename_choices(old, new)?;
+        Ok(entry)
+    }
+
+    /// Stops every running workspace idle for at least `idle`; returns the ids stopped.
+    pub async fn cleanup(&self, idle: Duration) -> Result<Vec<String>, WorkspaceError> {
+        let mut stopped = Vec::new();
+        for (entry, state) in self.list().await? {
+            if let State::Running(info) = state
+                && u128::try_from(info.idle_ms).unwrap_or(0) >= idle.as_millis()
+                && self.stop(&entry.id).await?
+            {
+                stopped.push(entry.id);
+            }
+        }
+        Ok(stopped)
+    }
+
+    /// Records activity in workspace `entry` (fire and forget).
+    pub fn touch(conn: &Connection) {
+        let msg = crate::term::tuple(vec![
+            crate::term::atom("$gen_cast"),
+            crate::term::atom("touch"),
+        ]);
+        let _ = conn.send_named("beamtalk_workspace_meta", &msg);
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
