@@ -1,11 +1,12 @@
-//! Hidden-node benchmarks against the anchors, measured in one run on one machine and reported as ratios.
+//! Benchmarks against the anchors, measured in one run on one machine and reported as ratios.
 //!
-//! `cargo bench --bench dist` starts a private epmd and a node, then measures:
+//! `cargo bench --bench anchors` starts a private epmd and a node, then measures:
 //! - a cold whole-process `beamtalk rpc NODE erlang node` beside `erl_call -a 'erlang node []'` and
 //!   `erl -hidden -eval 'rpc:call(...)'` (medians);
 //! - sequential and concurrent calls per second on one connection beside an `erpc:call` loop run from a
 //!   hidden Erlang node;
-//! - a 10 MB binary round trip beside the same from Erlang.
+//! - a 10 MB binary round trip beside the same from Erlang;
+//! - `beamtalk workspace create` until ready beside a bare `erl -detached` until EPMD lists it.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -14,7 +15,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use beamtalk::dist::{Connection, NodeName};
-use common::{Epmd, Home, Node, beamtalk, connect_options};
+use common::{Epmd, Home, Node, WorkspaceHome, beamtalk, connect_options};
 use eetf::{Binary, Term};
 
 const T: Duration = Duration::from_secs(30);
@@ -238,6 +239,8 @@ fn main() {
         goal: "≥ 0.8× (speed)",
     });
 
+    rows.push(workspace_create(&epmd, &home));
+
     println!("| metric | ours | anchor | ratio | goal |");
     println!("|---|---|---|---|---|");
     for r in rows {
@@ -245,5 +248,58 @@ fn main() {
             "| {} | {} | {} | {:.2}× | {} |",
             r.metric, r.ours, r.anchor, r.ratio, r.goal
         );
+    }
+}
+
+/// `workspace create` until ready vs a bare detached node until EPMD lists it (medians of 5).
+fn workspace_create(epmd: &Epmd, home: &Home) -> Row {
+    let ws = WorkspaceHome::new();
+    let timed = |start: &mut dyn FnMut(), stop: &mut dyn FnMut()| {
+        median(
+            (0..5)
+                .map(|_| {
+                    let s = Instant::now();
+                    start();
+                    let took = s.elapsed();
+                    stop();
+                    took
+                })
+                .collect(),
+        )
+    };
+    let ours = timed(
+        &mut || must(beamtalk(epmd, &ws.home).args(["workspace", "create", "bench"])),
+        &mut || must(beamtalk(epmd, &ws.home).args(["workspace", "stop", "bench"])),
+    );
+    let env = |c: &mut Command| {
+        c.env("HOME", home.path()).env("ERL_EPMD_PORT", epmd.port.to_string());
+    };
+    let name = common::unique("bare");
+    let bare = timed(
+        &mut || {
+            let mut erl = Command::new("erl");
+            erl.args(["-sname", &name, "-noshell", "-detached"]);
+            env(&mut erl);
+            must(&mut erl);
+            while !epmd.names().contains(&name) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        },
+        &mut || {
+            let mut stop = Command::new("erl_call");
+            stop.args(["-sname", &name, "-a", "init stop []"]);
+            env(&mut stop);
+            let _ = stop.output();
+            while epmd.names().contains(&name) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        },
+    );
+    Row {
+        metric: "`workspace create` until ready (median of 5)".to_owned(),
+        ours: format!("{:.0} ms", ours.as_secs_f64() * 1e3),
+        anchor: format!("bare `erl -detached` until EPMD lists it {:.0} ms", bare.as_secs_f64() * 1e3),
+        ratio: ours.as_secs_f64() / bare.as_secs_f64(),
+        goal: "≤ 1.5×",
     }
 }
