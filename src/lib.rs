@@ -5,3 +5,4 @@ pub mod dist;
 pub mod home;
 pub mod term;
 pub mod workspace;
+pub mod lang;

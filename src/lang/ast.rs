@@ -1,0 +1,110 @@
+//! The Beamtalk syntax tree. Every node carries the [`Span`] of source it came from.
+
+/// Byte offsets `[start, end)` into the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// What a REPL line, `eval` argument or `.bt` file contains.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Statements(Vec<Expr>),
+    Class(ClassDef),
+    /// `Class >> selector => body` at the REPL.
+    Method { class: String, class_side: bool, method: MethodDef },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprKind {
+    Literal(Literal),
+    /// A name: a variable, `self`, `super`, `nil`/`true`/`false` are literals.
+    Var(String),
+    /// An upper-case name: a class (or `Erlang`, `Transcript`).
+    Global(String),
+    /// `self.slot`.
+    Field(String),
+    Assign { target: AssignTarget, value: Box<Expr> },
+    Send { receiver: Box<Expr>, selector: String, args: Vec<Expr>, cast: bool },
+    /// `super selector args`.
+    SuperSend { selector: String, args: Vec<Expr> },
+    Cascade { receiver: Box<Expr>, messages: Vec<(String, Vec<Expr>, Span)> },
+    Block { params: Vec<String>, body: Vec<Expr> },
+    Return(Box<Expr>),
+    /// `#[a, b]`.
+    Array(Vec<Expr>),
+    /// `#(a, b)`.
+    List(Vec<Expr>),
+    /// `#{k => v}`.
+    Dict(Vec<(Expr, Expr)>),
+    /// `"text {expr} text"`.
+    Interpolated(Vec<Piece>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AssignTarget {
+    Var(String),
+    Field(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Text(String),
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Integer(num_bigint::BigInt),
+    Float(f64),
+    String(String),
+    Symbol(String),
+    Char(u32),
+    Nil,
+    True,
+    False,
+}
+
+/// `Object subclass: Name` with its fields/state and methods.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassDef {
+    pub name: String,
+    pub superclass: String,
+    pub slots: Vec<SlotDef>,
+    pub methods: Vec<MethodDef>,
+    pub class_methods: Vec<MethodDef>,
+    pub span: Span,
+}
+
+/// `field: name = default` (Value) or `state: name = default` (Actor).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlotDef {
+    pub name: String,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MethodDef {
+    pub selector: String,
+    pub params: Vec<String>,
+    pub body: Vec<Expr>,
+    pub span: Span,
+}

@@ -1,0 +1,6 @@
+//! The Beamtalk language: lexer → parser → syntax tree → code generator, each its own module.
+
+pub mod ast;
+pub mod diagnostic;
+pub mod lexer;
+pub mod parser;

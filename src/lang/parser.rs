@@ -1,0 +1,824 @@
+//! Tokens → syntax tree.
+//!
+//! Source is first cut into items by lines: a line `Super subclass: Name` at the left margin starts a class
+//! whose body is the lines indented under it (one member per line at the body's indentation; deeper lines
+//! continue a member), a line `Name >> selector => body` defines one method, and everything else is
+//! statements. Each piece is then parsed from tokens with spans into the whole source. Binary operators bind
+//! by the precedence table in `language.md`.
+
+use super::ast::*;
+use super::diagnostic::Diagnostic;
+use super::lexer::{StrPart, Tok, Token, lex};
+
+/// Deepest nesting of parentheses, blocks and literals accepted (a guard against stack exhaustion).
+const MAX_DEPTH: usize = 200;
+
+/// Parses a whole REPL input or `.bt` file.
+pub fn parse(src: &str) -> Result<Vec<Item>, Diagnostic> {
+    let lines = split_lines(src);
+    let mut items = Vec::new();
+    let mut i = 0;
+    let mut chunk: Option<(usize, usize)> = None;
+    let flush = |chunk: &mut Option<(usize, usize)>, items: &mut Vec<Item>| -> Result<(), Diagnostic> {
+        if let Some((start, end)) = chunk.take() {
+            let stmts = parse_statements(&src[start..end], start)?;
+            if !stmts.is_empty() {
+                items.push(Item::Statements(stmts));
+            }
+        }
+        Ok(())
+    };
+    while i < lines.len() {
+        let (start, text) = lines[i];
+        let body_end = block_end(&lines, i, src.len());
+        if indent(text) == 0 && class_header(text).is_some() {
+            flush(&mut chunk, &mut items)?;
+            items.push(Item::Class(parse_class(src, &lines[i..body_end.0], start)?));
+            i = body_end.0;
+        } else if indent(text) == 0 && method_header(text) {
+            flush(&mut chunk, &mut items)?;
+            items.push(parse_method_item(&src[start..body_end.1], start)?);
+            i = body_end.0;
+        } else {
+            let end = start + text.len();
+            chunk = Some(match chunk {
+                Some((s, _)) => (s, end),
+                None => (start, end),
+            });
+            i += 1;
+        }
+    }
+    flush(&mut chunk, &mut items)?;
+    Ok(items)
+}
+
+/// Parses statements only (`eval` of an expression sequence).
+pub fn parse_statements(src: &str, base: usize) -> Result<Vec<Expr>, Diagnostic> {
+    let toks = lex(src, base)?;
+    let mut p = Parser::new(toks, base + src.len());
+    let stmts = p.statements(None)?;
+    p.expect_end()?;
+    Ok(stmts)
+}
+
+/// `(byte offset, line text)` for each line.
+fn split_lines(src: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        out.push((offset, line.trim_end_matches(['\n', '\r'])));
+        offset += line.len();
+    }
+    out
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+fn is_blank(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty() || t.starts_with("//")
+}
+
+/// The index after the lines indented under line `i` (blank lines included), and that end's byte offset.
+fn block_end(lines: &[(usize, &str)], i: usize, src_len: usize) -> (usize, usize) {
+    let mut j = i + 1;
+    let mut last = i;
+    while j < lines.len() && (is_blank(lines[j].1) || indent(lines[j].1) > 0) {
+        if !is_blank(lines[j].1) {
+            last = j;
+        }
+        j += 1;
+    }
+    let end = lines.get(last).map_or(src_len, |(o, t)| o + t.len());
+    (last + 1, end)
+}
+
+/// `(superclass, name)` of a `Super subclass: Name` line.
+fn class_header(line: &str) -> Option<(&str, &str)> {
+    let mut words = line.split_whitespace();
+    let sup = words.next()?;
+    let kw = words.next()?;
+    let name = words.next()?;
+    let upper = |w: &str| w.starts_with(|c: char| c.is_ascii_uppercase()) && w.chars().all(|c| c.is_alphanumeric() || c == '_');
+    (kw == "subclass:" && upper(sup) && upper(name) && words.next().is_none()).then_some((sup, name))
+}
+
+/// Whether a line is `Name >> ...` or `Name class >> ...`.
+fn method_header(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().take(3).collect();
+    let upper = |w: &str| w.starts_with(|c: char| c.is_ascii_uppercase());
+    match words.as_slice() {
+        [name, ">>", ..] => upper(name),
+        [name, "class", ">>"] => upper(name),
+        _ => false,
+    }
+}
+
+fn parse_class(src: &str, lines: &[(usize, &str)], start: usize) -> Result<ClassDef, Diagnostic> {
+    let (header_offset, header) = lines[0];
+    let (superclass, name) = class_header(header).unwrap_or_default();
+    let mut class = ClassDef {
+        name: name.to_owned(),
+        superclass: superclass.to_owned(),
+        slots: Vec::new(),
+        methods: Vec::new(),
+        class_methods: Vec::new(),
+        span: Span::new(header_offset, header_offset + header.len()),
+    };
+    let body: Vec<(usize, &str)> = lines[1..].iter().copied().filter(|(_, l)| !is_blank(l)).collect();
+    let Some(base_indent) = body.first().map(|(_, l)| indent(l)) else {
+        return Ok(class);
+    };
+    let mut k = 0;
+    while k < body.len() {
+        let (offset, line) = body[k];
+        if indent(line) < base_indent {
+            return Err(Diagnostic::new(
+                Span::new(offset, offset + line.len()),
+                "this line is indented less than the class body above it",
+                "inconsistent indentation",
+            ));
+        }
+        let mut end = offset + line.len();
+        k += 1;
+        while k < body.len() && indent(body[k].1) > base_indent {
+            end = body[k].0 + body[k].1.len();
+            k += 1;
+        }
+        let member_start = offset + indent(line);
+        member(&src[member_start..end], member_start, &mut class)?;
+    }
+    class.span = Span::new(start, lines.last().map_or(start, |(o, l)| o + l.len()));
+    Ok(class)
+}
+
+fn member(text: &str, base: usize, class: &mut ClassDef) -> Result<(), Diagnostic> {
+    let toks = lex(text, base)?;
+    let mut p = Parser::new(toks, base + text.len());
+    match p.peek_tok() {
+        Some(Tok::Keyword(k)) if (k == "field:" || k == "state:") && matches!(p.peek_at(1), Some(Tok::Ident(_))) => {
+            let span = p.span();
+            p.pos += 1;
+            let name = p.ident()?;
+            let default = if p.eat_binary("=") { Some(p.expr()?) } else { None };
+            p.expect_end()?;
+            class.slots.push(SlotDef {
+                name,
+                default,
+                span: span.to(Span::new(base, base + text.len())),
+            });
+        }
+        Some(Tok::Ident(w)) if w == "class" && !matches!(p.peek_at(1), Some(Tok::FatArrow)) => {
+            p.pos += 1;
+            class.class_methods.push(p.method_def()?);
+        }
+        _ => class.methods.push(p.method_def()?),
+    }
+    Ok(())
+}
+
+fn parse_method_item(text: &str, base: usize) -> Result<Item, Diagnostic> {
+    let toks = lex(text, base)?;
+    let mut p = Parser::new(toks, base + text.len());
+    let class = match p.next_tok() {
+        Some(Tok::Ident(n)) => n,
+        _ => return Err(p.error_here("expected a class name", "here")),
+    };
+    let class_side = matches!(p.peek_tok(), Some(Tok::Ident(w)) if w == "class");
+    if class_side {
+        p.pos += 1;
+    }
+    if !p.eat_binary(">>") {
+        return Err(p.error_here("expected `>>` after the class name", "expected `>>`"));
+    }
+    let method = p.method_def()?;
+    Ok(Item::Method {
+        class,
+        class_side,
+        method,
+    })
+}
+
+struct Parser {
+    toks: Vec<Token>,
+    pos: usize,
+    end: usize,
+    depth: usize,
+    /// Inside `#[...]`/`#(...)`, a top-level `,` separates elements instead of concatenating.
+    no_comma: bool,
+}
+
+impl Parser {
+    fn new(toks: Vec<Token>, end: usize) -> Self {
+        Self {
+            toks,
+            pos: 0,
+            end,
+            depth: 0,
+            no_comma: false,
+        }
+    }
+
+    fn peek(&self) -> Option<&Token> {
+        self.toks.get(self.pos)
+    }
+
+    fn peek_tok(&self) -> Option<&Tok> {
+        self.peek().map(|t| &t.tok)
+    }
+
+    fn peek_at(&self, n: usize) -> Option<&Tok> {
+        self.toks.get(self.pos + n).map(|t| &t.tok)
+    }
+
+    fn next_tok(&mut self) -> Option<Tok> {
+        let t = self.toks.get(self.pos)?.tok.clone();
+        self.pos += 1;
+        Some(t)
+    }
+
+    fn span(&self) -> Span {
+        self.peek().map_or(Span::new(self.end, self.end), |t| t.span)
+    }
+
+    fn prev_span(&self) -> Span {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.toks.get(i))
+            .map_or(Span::new(self.end, self.end), |t| t.span)
+    }
+
+    fn describe(&self) -> String {
+        match self.peek_tok() {
+            None => "the end of the input".to_owned(),
+            Some(t) => format!("`{}`", describe(t)),
+        }
+    }
+
+    fn error_here(&self, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
+        let message = format!("{}, found {}", message.into(), self.describe());
+        Diagnostic::new(self.span(), message, label)
+    }
+
+    fn eat(&mut self, tok: &Tok) -> bool {
+        if self.peek_tok() == Some(tok) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn eat_binary(&mut self, op: &str) -> bool {
+        self.eat(&Tok::Binary(op.to_owned()))
+    }
+
+    fn expect(&mut self, tok: Tok, what: &str, opened: Option<Span>) -> Result<(), Diagnostic> {
+        if self.eat(&tok) {
+            return Ok(());
+        }
+        let mut d = self.error_here(format!("expected {what}"), format!("expected {what}"));
+        if let Some(open) = opened {
+            d = d.with_hint(format!("opened at byte {} — every opening bracket needs its closing one", open.start));
+        }
+        Err(d)
+    }
+
+    fn expect_end(&self) -> Result<(), Diagnostic> {
+        match self.peek_tok() {
+            None => Ok(()),
+            Some(_) => Err(self.error_here("expected `.` or the end of the statement", "unexpected here")),
+        }
+    }
+
+    fn ident(&mut self) -> Result<String, Diagnostic> {
+        match self.peek_tok() {
+            Some(Tok::Ident(n)) => {
+                let n = n.clone();
+                self.pos += 1;
+                Ok(n)
+            }
+            _ => Err(self.error_here("expected a name", "expected a name")),
+        }
+    }
+
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Diagnostic>) -> Result<T, Diagnostic> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error_here(format!("expressions nest deeper than {MAX_DEPTH} levels"), "too deep"));
+        }
+        self.depth += 1;
+        let saved = self.no_comma;
+        let r = f(self);
+        self.no_comma = saved;
+        self.depth -= 1;
+        r
+    }
+
+    /// `sel => body`, `+ other => body`, `at: i put: v => body`.
+    fn method_def(&mut self) -> Result<MethodDef, Diagnostic> {
+        let start = self.span();
+        let (selector, params) = match self.peek_tok().cloned() {
+            Some(Tok::Ident(name)) => {
+                self.pos += 1;
+                (name, Vec::new())
+            }
+            Some(Tok::Binary(op)) => {
+                self.pos += 1;
+                (op, vec![self.ident()?])
+            }
+            Some(Tok::Pipe) => {
+                self.pos += 1;
+                ("|".to_owned(), vec![self.ident()?])
+            }
+            Some(Tok::Keyword(_)) => {
+                let mut sel = String::new();
+                let mut params = Vec::new();
+                while let Some(Tok::Keyword(k)) = self.peek_tok().cloned() {
+                    self.pos += 1;
+                    sel.push_str(&k);
+                    params.push(self.ident()?);
+                }
+                (sel, params)
+            }
+            _ => return Err(self.error_here("expected a method pattern (`name`, `+ other` or `key: arg`)", "expected a method")),
+        };
+        self.expect(Tok::FatArrow, "`=>` between the method pattern and its body", None)?;
+        let body = self.statements(None)?;
+        self.expect_end()?;
+        Ok(MethodDef {
+            selector,
+            params,
+            body,
+            span: start.to(self.prev_span()),
+        })
+    }
+
+    fn statements(&mut self, close: Option<&Tok>) -> Result<Vec<Expr>, Diagnostic> {
+        let mut out = Vec::new();
+        loop {
+            match self.peek_tok() {
+                None => break,
+                Some(t) if Some(t) == close => break,
+                Some(Tok::Dot) => {
+                    self.pos += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            out.push(self.statement()?);
+            if !self.eat(&Tok::Dot) {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn statement(&mut self) -> Result<Expr, Diagnostic> {
+        if self.eat(&Tok::Caret) {
+            let start = self.prev_span();
+            let value = self.expr()?;
+            let span = start.to(value.span);
+            return Ok(Expr {
+                kind: ExprKind::Return(Box::new(value)),
+                span,
+            });
+        }
+        self.expr()
+    }
+
+    fn expr(&mut self) -> Result<Expr, Diagnostic> {
+        let target = match (self.peek_tok(), self.peek_at(1)) {
+            (Some(Tok::Ident(n)), Some(Tok::Assign)) => Some(AssignTarget::Var(n.clone())),
+            (Some(Tok::Field(n)), Some(Tok::Assign)) => Some(AssignTarget::Field(n.clone())),
+            _ => None,
+        };
+        if let Some(target) = target {
+            let start = self.span();
+            if let AssignTarget::Var(n) = &target {
+                if matches!(n.as_str(), "self" | "super" | "nil" | "true" | "false") {
+                    return Err(Diagnostic::new(start, format!("cannot assign to `{n}`"), "not a variable"));
+                }
+            }
+            self.pos += 2;
+            let value = self.nested(|p| p.expr())?;
+            let span = start.to(value.span);
+            return Ok(Expr {
+                kind: ExprKind::Assign {
+                    target,
+                    value: Box::new(value),
+                },
+                span,
+            });
+        }
+        self.cascade()
+    }
+
+    fn cascade(&mut self) -> Result<Expr, Diagnostic> {
+        let first = self.keyword_expr()?;
+        if self.peek_tok() != Some(&Tok::Semi) {
+            return Ok(first);
+        }
+        let span = first.span;
+        let (receiver, selector, args) = match first.kind {
+            ExprKind::Send {
+                receiver,
+                selector,
+                args,
+                cast: false,
+            } => (receiver, selector, args),
+            _ => return Err(self.error_here("a cascade `;` must follow a message send", "nothing to cascade")),
+        };
+        let mut messages = vec![(selector, args, span)];
+        while self.eat(&Tok::Semi) {
+            let start = self.span();
+            let (sel, args) = self.cascade_message()?;
+            messages.push((sel, args, start.to(self.prev_span())));
+        }
+        let span = span.to(self.prev_span());
+        Ok(Expr {
+            kind: ExprKind::Cascade { receiver, messages },
+            span,
+        })
+    }
+
+    fn cascade_message(&mut self) -> Result<(String, Vec<Expr>), Diagnostic> {
+        match self.peek_tok().cloned() {
+            Some(Tok::Ident(name)) => {
+                self.pos += 1;
+                Ok((name, Vec::new()))
+            }
+            Some(Tok::Binary(op)) => {
+                self.pos += 1;
+                Ok((op, vec![self.unary_expr()?]))
+            }
+            Some(Tok::Keyword(_)) => {
+                let mut sel = String::new();
+                let mut args = Vec::new();
+                while let Some(Tok::Keyword(k)) = self.peek_tok().cloned() {
+                    self.pos += 1;
+                    sel.push_str(&k);
+                    args.push(self.binary_expr(0)?);
+                }
+                Ok((sel, args))
+            }
+            _ => Err(self.error_here("expected a message after `;`", "expected a message")),
+        }
+    }
+
+    fn keyword_expr(&mut self) -> Result<Expr, Diagnostic> {
+        let receiver = self.binary_expr(0)?;
+        let mut expr = if let Some(Tok::Keyword(_)) = self.peek_tok() {
+            let mut sel = String::new();
+            let mut args = Vec::new();
+            while let Some(Tok::Keyword(k)) = self.peek_tok().cloned() {
+                self.pos += 1;
+                sel.push_str(&k);
+                args.push(self.binary_expr(0)?);
+            }
+            send(receiver, sel, args, self.prev_span())
+        } else {
+            receiver
+        };
+        if self.eat(&Tok::Bang) {
+            match &mut expr.kind {
+                ExprKind::Send { cast, .. } => *cast = true,
+                _ => return Err(Diagnostic::new(self.prev_span(), "`!` must follow a message send", "nothing to send")),
+            }
+        }
+        Ok(expr)
+    }
+
+    fn binary_expr(&mut self, min: u8) -> Result<Expr, Diagnostic> {
+        let mut left = self.unary_expr()?;
+        loop {
+            let op = match self.peek_tok() {
+                Some(Tok::Binary(op)) if !(self.no_comma && op == ",") => op.clone(),
+                _ => break,
+            };
+            let prec = precedence(&op);
+            if prec < min {
+                break;
+            }
+            self.pos += 1;
+            let right = self.nested(|p| p.binary_expr(prec + 1))?;
+            let span = right.span;
+            left = send(left, op, vec![right], span);
+        }
+        Ok(left)
+    }
+
+    fn unary_expr(&mut self) -> Result<Expr, Diagnostic> {
+        let mut expr = self.primary()?;
+        while let Some(Tok::Ident(name)) = self.peek_tok().cloned() {
+            self.pos += 1;
+            expr = send(expr, name, Vec::new(), self.prev_span());
+        }
+        Ok(expr)
+    }
+
+    fn primary(&mut self) -> Result<Expr, Diagnostic> {
+        let span = self.span();
+        let lit = |kind| Ok(Expr { kind, span });
+        let Some(tok) = self.peek_tok().cloned() else {
+            return Err(self.error_here("expected an expression", "expected an expression"));
+        };
+        self.pos += 1;
+        match tok {
+            Tok::Int(i) => lit(ExprKind::Literal(Literal::Integer(i))),
+            Tok::Float(f) => lit(ExprKind::Literal(Literal::Float(f))),
+            Tok::Char(c) => lit(ExprKind::Literal(Literal::Char(c))),
+            Tok::Sym(s) => lit(ExprKind::Literal(Literal::Symbol(s))),
+            Tok::Str(parts) => self.string(parts, span),
+            Tok::Field(f) => lit(ExprKind::Field(f)),
+            Tok::Ident(name) => lit(match name.as_str() {
+                "nil" => ExprKind::Literal(Literal::Nil),
+                "true" => ExprKind::Literal(Literal::True),
+                "false" => ExprKind::Literal(Literal::False),
+                n if n.starts_with(|c: char| c.is_uppercase()) => ExprKind::Global(name),
+                _ => ExprKind::Var(name),
+            }),
+            Tok::LParen => self.nested(|p| {
+                p.no_comma = false;
+                let e = p.expr()?;
+                p.expect(Tok::RParen, "`)`", Some(span))?;
+                Ok(Expr {
+                    kind: e.kind,
+                    span: span.to(p.prev_span()),
+                })
+            }),
+            Tok::LBrack => self.nested(|p| p.block(span)),
+            Tok::HashBrack => self.nested(|p| {
+                let items = p.elements(Tok::RBrack, span)?;
+                Ok(Expr {
+                    kind: ExprKind::Array(items),
+                    span: span.to(p.prev_span()),
+                })
+            }),
+            Tok::HashParen => self.nested(|p| {
+                let items = p.elements(Tok::RParen, span)?;
+                Ok(Expr {
+                    kind: ExprKind::List(items),
+                    span: span.to(p.prev_span()),
+                })
+            }),
+            Tok::HashBrace => self.nested(|p| p.dict(span)),
+            other => {
+                self.pos -= 1;
+                Err(self.error_here("expected an expression", format!("`{}` cannot start an expression", describe(&other))))
+            }
+        }
+    }
+
+    fn block(&mut self, open: Span) -> Result<Expr, Diagnostic> {
+        self.no_comma = false;
+        let mut params = Vec::new();
+        while let Some(Tok::BlockParam(p)) = self.peek_tok().cloned() {
+            self.pos += 1;
+            params.push(p);
+        }
+        if !params.is_empty() {
+            self.expect(Tok::Pipe, "`|` after the block parameters", None)?;
+        } else {
+            self.eat(&Tok::Pipe);
+        }
+        let body = self.statements(Some(&Tok::RBrack))?;
+        self.expect(Tok::RBrack, "`]` to close the block", Some(open))?;
+        Ok(Expr {
+            kind: ExprKind::Block { params, body },
+            span: open.to(self.prev_span()),
+        })
+    }
+
+    fn elements(&mut self, close: Tok, open: Span) -> Result<Vec<Expr>, Diagnostic> {
+        self.no_comma = true;
+        let mut items = Vec::new();
+        if self.eat(&close) {
+            return Ok(items);
+        }
+        loop {
+            items.push(self.keyword_expr()?);
+            if self.eat_binary(",") {
+                continue;
+            }
+            let what = if close == Tok::RBrack { "`,` or `]`" } else { "`,` or `)`" };
+            self.expect(close, what, Some(open))?;
+            return Ok(items);
+        }
+    }
+
+    fn dict(&mut self, open: Span) -> Result<Expr, Diagnostic> {
+        self.no_comma = true;
+        let mut pairs = Vec::new();
+        if !self.eat(&Tok::RBrace) {
+            loop {
+                let k = self.keyword_expr()?;
+                self.expect(Tok::FatArrow, "`=>` between key and value", None)?;
+                let v = self.keyword_expr()?;
+                pairs.push((k, v));
+                if self.eat_binary(",") {
+                    continue;
+                }
+                self.expect(Tok::RBrace, "`,` or `}`", Some(open))?;
+                break;
+            }
+        }
+        Ok(Expr {
+            kind: ExprKind::Dict(pairs),
+            span: open.to(self.prev_span()),
+        })
+    }
+
+    fn string(&mut self, parts: Vec<StrPart>, span: Span) -> Result<Expr, Diagnostic> {
+        if let [StrPart::Text(t)] = parts.as_slice() {
+            return Ok(Expr {
+                kind: ExprKind::Literal(Literal::String(t.clone())),
+                span,
+            });
+        }
+        let mut pieces = Vec::new();
+        for part in parts {
+            match part {
+                StrPart::Text(t) => pieces.push(Piece::Text(t)),
+                StrPart::Code(code, offset) => {
+                    let toks = lex(&code, offset)?;
+                    let mut inner = Parser::new(toks, offset + code.len());
+                    inner.depth = self.depth + 1;
+                    let e = inner.nested(|p| p.expr())?;
+                    inner.expect_end()?;
+                    pieces.push(Piece::Expr(e));
+                }
+            }
+        }
+        Ok(Expr {
+            kind: ExprKind::Interpolated(pieces),
+            span,
+        })
+    }
+}
+
+fn send(receiver: Expr, selector: String, args: Vec<Expr>, end: Span) -> Expr {
+    let span = receiver.span.to(end);
+    if let ExprKind::Var(v) = &receiver.kind {
+        if v == "super" {
+            return Expr {
+                kind: ExprKind::SuperSend { selector, args },
+                span,
+            };
+        }
+    }
+    Expr {
+        kind: ExprKind::Send {
+            receiver: Box::new(receiver),
+            selector,
+            args,
+            cast: false,
+        },
+        span,
+    }
+}
+
+/// Binding strength of a binary operator (higher binds tighter).
+fn precedence(op: &str) -> u8 {
+    match op {
+        "**" => 5,
+        "*" | "/" | "//" | "\\\\" | "%" => 4,
+        "+" | "-" | "++" | "," => 3,
+        "<" | ">" | "<=" | ">=" => 2,
+        "->" => 0,
+        _ => 1,
+    }
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Int(i) => i.to_string(),
+        Tok::Float(f) => f.to_string(),
+        Tok::Str(_) => "string".to_owned(),
+        Tok::Sym(s) => format!("#{s}"),
+        Tok::Char(_) => "character".to_owned(),
+        Tok::Ident(s) | Tok::Keyword(s) | Tok::Binary(s) => s.clone(),
+        Tok::BlockParam(s) => format!(":{s}"),
+        Tok::Field(s) => format!("self.{s}"),
+        Tok::Assign => ":=".to_owned(),
+        Tok::Caret => "^".to_owned(),
+        Tok::Dot => ".".to_owned(),
+        Tok::Semi => ";".to_owned(),
+        Tok::Bang => "!".to_owned(),
+        Tok::Pipe => "|".to_owned(),
+        Tok::FatArrow => "=>".to_owned(),
+        Tok::LParen => "(".to_owned(),
+        Tok::RParen => ")".to_owned(),
+        Tok::LBrack => "[".to_owned(),
+        Tok::RBrack => "]".to_owned(),
+        Tok::HashBrack => "#[".to_owned(),
+        Tok::HashParen => "#(".to_owned(),
+        Tok::HashBrace => "#{".to_owned(),
+        Tok::RBrace => "}".to_owned(),
+    }
+}
+
+/// Whether `src` looks unfinished (open brackets or string), so a REPL should read another line.
+pub fn is_incomplete(src: &str) -> bool {
+    match lex(src, 0) {
+        Err(d) => d.message.starts_with("unterminated"),
+        Ok(toks) => {
+            let mut depth: i64 = 0;
+            for t in &toks {
+                match t.tok {
+                    Tok::LParen | Tok::LBrack | Tok::HashBrack | Tok::HashParen | Tok::HashBrace => depth += 1,
+                    Tok::RParen | Tok::RBrack | Tok::RBrace => depth -= 1,
+                    _ => {}
+                }
+            }
+            depth > 0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn show(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Literal(Literal::Integer(i)) => i.to_string(),
+            ExprKind::Literal(l) => format!("{l:?}"),
+            ExprKind::Var(v) | ExprKind::Global(v) => v.clone(),
+            ExprKind::Send { receiver, selector, args, cast } => format!(
+                "({} {selector}{}{})",
+                show(receiver),
+                args.iter().map(|a| format!(" {}", show(a))).collect::<String>(),
+                if *cast { "!" } else { "" }
+            ),
+            ExprKind::Assign { target: AssignTarget::Var(v), value } => format!("{v} := {}", show(value)),
+            ExprKind::Cascade { receiver, messages } => format!(
+                "{}; {}",
+                show(receiver),
+                messages.iter().map(|(s, a, _)| format!("{s}/{}", a.len())).collect::<Vec<_>>().join("; ")
+            ),
+            ExprKind::Block { params, body } => format!("[{params:?} {}]", body.iter().map(show).collect::<Vec<_>>().join(". ")),
+            ExprKind::Array(items) => format!("#[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn one(src: &str) -> String {
+        let stmts = parse_statements(src, 0).expect("parses");
+        stmts.iter().map(show).collect::<Vec<_>>().join(". ")
+    }
+
+    #[test]
+    fn precedence_follows_the_table() {
+        assert_eq!(one("1 + 2 * 3"), "(1 + (2 * 3))");
+        assert_eq!(one("2 ** 3 * 2"), "((2 ** 3) * 2)");
+        assert_eq!(one("1 - 2 - 3"), "((1 - 2) - 3)");
+        assert_eq!(one("1 + 2 < 4 =:= true"), "(((1 + 2) < 4) =:= True)");
+        assert_eq!(one("3 factorial + 4 max: 2"), "(((3 factorial) + 4) max: 2)");
+        assert_eq!(one("dict at: #a put: 1"), "(dict at:put: Literal(Symbol(\"a\")) 1)");
+    }
+
+    #[test]
+    fn cascades_blocks_collections_and_casts() {
+        assert_eq!(one("Transcript show: 1; cr; show: 2"), "Transcript; show:/1; cr/0; show:/1");
+        assert_eq!(one("[:a :b | a + b]"), "[[\"a\", \"b\"] (a + b)]");
+        assert_eq!(one("#[1, 2 + 3, x foo]"), "#[1, (2 + 3), (x foo)]");
+        assert_eq!(one("acc deposit: 5!"), "(acc deposit: 5!)");
+        assert_eq!(one("x := y := 3"), "x := y := 3");
+    }
+
+    #[test]
+    fn classes_by_indentation() {
+        let src = "Actor subclass: Account\n  state: balance = 0\n  deposit: n =>\n    self.balance := self.balance + n.\n    self.balance\n  class new: x => self new\n\nx := 1";
+        let items = parse(src).expect("parses");
+        let Item::Class(c) = &items[0] else { panic!("class first") };
+        assert_eq!((c.name.as_str(), c.superclass.as_str()), ("Account", "Actor"));
+        assert_eq!(c.slots[0].name, "balance");
+        assert_eq!(c.methods[0].selector, "deposit:");
+        assert_eq!(c.methods[0].body.len(), 2);
+        assert_eq!(c.class_methods[0].selector, "new:");
+        assert!(matches!(items[1], Item::Statements(_)));
+        let items = parse("Counter >> increment => self.n := self.n + 1").expect("parses");
+        assert!(matches!(&items[0], Item::Method { class, .. } if class == "Counter"));
+    }
+
+    #[test]
+    fn errors_say_what_was_expected_and_where() {
+        let e = parse_statements("[1 + 2", 0).expect_err("unclosed");
+        assert!(e.message.contains("expected `]` to close the block"), "{}", e.message);
+        assert_eq!(e.span.start, 6);
+        let e = parse_statements("3 + ", 0).expect_err("dangling operator");
+        assert!(e.message.contains("expected an expression"), "{}", e.message);
+        let e = parse_statements("#(1, 2", 0).expect_err("unclosed list");
+        assert!(e.message.contains("`,` or `)`"), "{}", e.message);
+    }
+
+    #[test]
+    fn incompleteness_for_multi_line_input() {
+        assert!(is_incomplete("[1 +"));
+        assert!(is_incomplete("#(1, 2,"));
+        assert!(is_incomplete("\"abc"));
+        assert!(!is_incomplete("3 + 4"));
+    }
+}
