@@ -776,7 +776,7 @@ mod tests {
         assert_eq!(one("1 - 2 - 3"), "((1 - 2) - 3)");
         assert_eq!(one("1 + 2 < 4 =:= true"), "(((1 + 2) < 4) =:= True)");
         assert_eq!(one("3 factorial + 4 max: 2"), "(((3 factorial) + 4) max: 2)");
-        assert_eq!(one("dict at: #a put: 1"), "(dict at:put: Literal(Symbol(\"a\")) 1)");
+        assert_eq!(one("dict at: #a put: 1"), "(dict at:put: Symbol(\"a\") 1)");
     }
 
     #[test]
