@@ -272,7 +272,8 @@ fn workspace_create(epmd: &Epmd, home: &Home) -> Row {
         &mut || must(beamtalk(epmd, &ws.home).args(["workspace", "stop", "bench"])),
     );
     let env = |c: &mut Command| {
-        c.env("HOME", home.path()).env("ERL_EPMD_PORT", epmd.port.to_string());
+        c.env("HOME", home.path())
+            .env("ERL_EPMD_PORT", epmd.port.to_string());
     };
     let name = common::unique("bare");
     let bare = timed(
@@ -298,7 +299,10 @@ fn workspace_create(epmd: &Epmd, home: &Home) -> Row {
     Row {
         metric: "`workspace create` until ready (median of 5)".to_owned(),
         ours: format!("{:.0} ms", ours.as_secs_f64() * 1e3),
-        anchor: format!("bare `erl -detached` until EPMD lists it {:.0} ms", bare.as_secs_f64() * 1e3),
+        anchor: format!(
+            "bare `erl -detached` until EPMD lists it {:.0} ms",
+            bare.as_secs_f64() * 1e3
+        ),
         ratio: ours.as_secs_f64() / bare.as_secs_f64(),
         goal: "≤ 1.5×",
     }

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod dist;
 pub mod home;
+pub mod lang;
+pub mod repl;
 pub mod term;
 pub mod workspace;
-pub mod lang;

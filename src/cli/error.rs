@@ -30,12 +30,15 @@ pub enum Failure {
     Timeout { message: String },
     /// 1: anything else (local I/O and the like).
     Other { message: String },
+    /// Already shown to the user (as the REPL shows an error); only the exit code is left.
+    Reported { code: i32 },
 }
 
 /// The process exit code for a failure.
 pub fn exit_code(f: &Failure) -> i32 {
     match f {
         Failure::Remote { .. } | Failure::Other { .. } => 1,
+        Failure::Reported { code } => *code,
         Failure::Usage { .. } => 2,
         Failure::Unreachable { .. } => 3,
         Failure::Auth { .. } => 4,
@@ -50,7 +53,7 @@ fn kind(f: &Failure) -> &'static str {
         Failure::Unreachable { .. } => "unreachable",
         Failure::Auth { .. } => "auth",
         Failure::Timeout { .. } => "timeout",
-        Failure::Other { .. } => "error",
+        Failure::Other { .. } | Failure::Reported { .. } => "error",
     }
 }
 
@@ -63,6 +66,7 @@ impl Failure {
             | Failure::Auth { message, .. }
             | Failure::Timeout { message }
             | Failure::Other { message } => message,
+            Failure::Reported { .. } => "",
         }
     }
 
@@ -77,6 +81,9 @@ impl Failure {
 
 /// Shows a failure: JSON on stdout with `--json`, else text on stderr.
 pub fn report(f: &Failure, json: bool) {
+    if let Failure::Reported { .. } = f {
+        return;
+    }
     if json {
         let mut error = json!({"kind": kind(f), "message": f.message()});
         if let Some(extra) = f.extra() {

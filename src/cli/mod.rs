@@ -1,6 +1,7 @@
 //! Command-line front end: parses arguments, calls the library, reports errors with stable exit codes.
 
 mod error;
+mod eval;
 mod nodes;
 mod rpc;
 mod workspace;
@@ -48,6 +49,8 @@ pub enum Command {
     Rpc(rpc::RpcArgs),
     /// List the node names registered with EPMD on a host.
     Nodes(nodes::NodesArgs),
+    /// Evaluate Beamtalk in the workspace and print the result as the REPL would.
+    Eval(eval::EvalArgs),
     /// Manage workspaces: detached nodes that keep actors and bindings alive between sessions.
     #[command(subcommand)]
     Workspace(workspace::WorkspaceCommand),
@@ -64,6 +67,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Rpc(args) => rpc::run(&cli.global, args).await,
         Command::Nodes(args) => nodes::run(&cli.global, args).await,
         Command::Workspace(cmd) => workspace::run(&cli.global, cmd).await,
+        Command::Eval(args) => eval::run(&cli.global, args).await,
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -23,7 +23,11 @@ pub enum Item {
     Statements(Vec<Expr>),
     Class(ClassDef),
     /// `Class >> selector => body` at the REPL.
-    Method { class: String, class_side: bool, method: MethodDef },
+    Method {
+        class: String,
+        class_side: bool,
+        method: MethodDef,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,12 +45,29 @@ pub enum ExprKind {
     Global(String),
     /// `self.slot`.
     Field(String),
-    Assign { target: AssignTarget, value: Box<Expr> },
-    Send { receiver: Box<Expr>, selector: String, args: Vec<Expr>, cast: bool },
+    Assign {
+        target: AssignTarget,
+        value: Box<Expr>,
+    },
+    Send {
+        receiver: Box<Expr>,
+        selector: String,
+        args: Vec<Expr>,
+        cast: bool,
+    },
     /// `super selector args`.
-    SuperSend { selector: String, args: Vec<Expr> },
-    Cascade { receiver: Box<Expr>, messages: Vec<(String, Vec<Expr>, Span)> },
-    Block { params: Vec<String>, body: Vec<Expr> },
+    SuperSend {
+        selector: String,
+        args: Vec<Expr>,
+    },
+    Cascade {
+        receiver: Box<Expr>,
+        messages: Vec<(String, Vec<Expr>, Span)>,
+    },
+    Block {
+        params: Vec<String>,
+        body: Vec<Expr>,
+    },
     Return(Box<Expr>),
     /// `#[a, b]`.
     Array(Vec<Expr>),

@@ -9,6 +9,8 @@ pub struct Diagnostic {
     pub message: String,
     pub label: String,
     pub hint: Option<String>,
+    /// Where the construct that this error is about was opened (an unclosed bracket).
+    pub opened: Option<Span>,
 }
 
 impl Diagnostic {
@@ -18,7 +20,13 @@ impl Diagnostic {
             message: message.into(),
             label: label.into(),
             hint: None,
+            opened: None,
         }
+    }
+
+    pub fn opened_at(mut self, span: Span) -> Self {
+        self.opened = Some(span);
+        self
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -28,12 +36,7 @@ impl Diagnostic {
 
     /// 1-based line and column (in characters) of the start of the span.
     pub fn line_col(&self, src: &str) -> (usize, usize) {
-        let start = self.span.start.min(src.len());
-        let start = (0..=start).rev().find(|&i| src.is_char_boundary(i)).unwrap_or(0);
-        let before = &src[..start];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        (line, col)
+        line_col(src, self.span)
     }
 
     /// The full report for source `src` named `name`.
@@ -44,7 +47,9 @@ impl Diagnostic {
         let pad = " ".repeat(width);
         let len = src
             .get(self.span.start..self.span.end.min(src.len()))
-            .map_or(1, |s| s.lines().next().map_or(1, |l| l.chars().count().max(1)));
+            .map_or(1, |s| {
+                s.lines().next().map_or(1, |l| l.chars().count().max(1))
+            });
         let mut out = format!(
             "error: {}\n{pad}--> {name}:{line}:{col}\n{pad} |\n{line} | {text}\n{pad} | {}{} {}\n",
             self.message,
@@ -52,11 +57,28 @@ impl Diagnostic {
             "^".repeat(len),
             self.label
         );
+        if let Some(open) = self.opened {
+            let (ol, oc) = line_col(src, open);
+            out.push_str(&format!("{pad} = note: opened at line {ol}, column {oc}\n"));
+        }
         if let Some(hint) = &self.hint {
             out.push_str(&format!("{pad} = hint: {hint}\n"));
         }
         out
     }
+}
+
+/// 1-based line and column (in characters) of the start of `span` in `src`.
+fn line_col(src: &str, span: Span) -> (usize, usize) {
+    let start = span.start.min(src.len());
+    let start = (0..=start)
+        .rev()
+        .find(|&i| src.is_char_boundary(i))
+        .unwrap_or(0);
+    let before = &src[..start];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
 }
 
 impl std::fmt::Display for Diagnostic {
@@ -74,11 +96,16 @@ mod tests {
     #[test]
     fn renders_line_caret_and_hint() {
         let src = "x := 1.\ny := [1 + 2";
-        let d = Diagnostic::new(Span::new(19, 19), "expected `]` to close the block", "expected `]`")
-            .with_hint("the block opened at line 2, column 6");
+        let d = Diagnostic::new(
+            Span::new(19, 19),
+            "expected `]` to close the block",
+            "expected `]`",
+        )
+        .opened_at(Span::new(13, 14))
+        .with_hint("every `[` needs a `]`");
         assert_eq!(
             d.render(src, "<input>"),
-            "error: expected `]` to close the block\n --> <input>:2:12\n  |\n2 | y := [1 + 2\n  |            ^ expected `]`\n  = hint: the block opened at line 2, column 6\n"
+            "error: expected `]` to close the block\n --> <input>:2:12\n  |\n2 | y := [1 + 2\n  |            ^ expected `]`\n  = note: opened at line 2, column 6\n  = hint: every `[` needs a `]`\n"
         );
     }
 }

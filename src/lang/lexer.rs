@@ -54,7 +54,13 @@ const OP_CHARS: &str = "+-*/\\%<>=~,&?@";
 
 /// Tokenises `src`; spans are offset by `base` (for pieces of a larger file).
 pub fn lex(src: &str, base: usize) -> Result<Vec<Token>, Diagnostic> {
-    Lexer { src, pos: 0, base, out: Vec::new() }.run()
+    Lexer {
+        src,
+        pos: 0,
+        base,
+        out: Vec::new(),
+    }
+    .run()
 }
 
 struct Lexer<'a> {
@@ -83,8 +89,18 @@ impl Lexer<'_> {
         Span::new(self.base + start, self.base + self.pos)
     }
 
-    fn error(&self, start: usize, message: impl Into<String>, label: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(self.span(start).to(Span::new(self.base + start, self.base + start + 1)), message, label)
+    fn error(
+        &self,
+        start: usize,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic::new(
+            self.span(start)
+                .to(Span::new(self.base + start, self.base + start + 1)),
+            message,
+            label,
+        )
     }
 
     fn push(&mut self, tok: Tok, start: usize) {
@@ -126,12 +142,20 @@ impl Lexer<'_> {
                 '"' => self.string(start)?,
                 '$' => {
                     self.bump();
-                    let ch = self.bump().ok_or_else(|| self.error(start, "a character literal needs a character after `$`", "here"))?;
+                    let ch = self.bump().ok_or_else(|| {
+                        self.error(
+                            start,
+                            "a character literal needs a character after `$`",
+                            "here",
+                        )
+                    })?;
                     self.push(Tok::Char(u32::from(ch)), start);
                 }
                 '#' => self.hash(start)?,
                 '0'..='9' => self.number(start, false)?,
-                '-' if self.peek_at(1).is_some_and(|d| d.is_ascii_digit()) && !self.after_operand() => {
+                '-' if self.peek_at(1).is_some_and(|d| d.is_ascii_digit())
+                    && !self.after_operand() =>
+                {
                     self.bump();
                     self.number(start, true)?;
                 }
@@ -140,7 +164,10 @@ impl Lexer<'_> {
                     self.pos += 2;
                     self.push(Tok::Assign, start);
                 }
-                ':' if self.peek_at(1).is_some_and(|c| c.is_alphabetic() || c == '_') => {
+                ':' if self
+                    .peek_at(1)
+                    .is_some_and(|c| c.is_alphabetic() || c == '_') =>
+                {
                     self.bump();
                     let name = self.ident_chars();
                     self.push(Tok::BlockParam(name), start);
@@ -156,7 +183,10 @@ impl Lexer<'_> {
                 c if OP_CHARS.contains(c) => {
                     while self.peek().is_some_and(|c| OP_CHARS.contains(c)) {
                         // `x >=-1`: a `-` right before a digit starts a literal, not more operator.
-                        if self.pos > start && self.peek() == Some('-') && self.peek_at(1).is_some_and(|d| d.is_ascii_digit()) {
+                        if self.pos > start
+                            && self.peek() == Some('-')
+                            && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())
+                        {
                             break;
                         }
                         self.bump();
@@ -178,7 +208,11 @@ impl Lexer<'_> {
                         ']' => Tok::RBrack,
                         '}' => Tok::RBrace,
                         other => {
-                            return Err(self.error(start, format!("unexpected character `{other}`"), "not valid here"));
+                            return Err(self.error(
+                                start,
+                                format!("unexpected character `{other}`"),
+                                "not valid here",
+                            ));
                         }
                     };
                     self.push(tok, start);
@@ -210,7 +244,12 @@ impl Lexer<'_> {
             self.push(Tok::Keyword(format!("{name}:")), start);
             return;
         }
-        if name == "self" && self.peek() == Some('.') && self.peek_at(1).is_some_and(|c| c.is_alphabetic() || c == '_') {
+        if name == "self"
+            && self.peek() == Some('.')
+            && self
+                .peek_at(1)
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+        {
             self.bump();
             let field = self.ident_chars();
             self.push(Tok::Field(field), start);
@@ -230,13 +269,22 @@ impl Lexer<'_> {
     fn number(&mut self, start: usize, negative: bool) -> Result<(), Diagnostic> {
         let int = self.digits(10);
         if self.peek() == Some('r') && self.peek_at(1).is_some_and(|c| c.is_ascii_alphanumeric()) {
-            let radix: u32 = int.parse().ok().filter(|r| (2..=36).contains(r)).ok_or_else(|| {
-                self.error(start, format!("radix {int} is not between 2 and 36"), "bad radix")
-            })?;
+            let radix: u32 = int
+                .parse()
+                .ok()
+                .filter(|r| (2..=36).contains(r))
+                .ok_or_else(|| {
+                    self.error(
+                        start,
+                        format!("radix {int} is not between 2 and 36"),
+                        "bad radix",
+                    )
+                })?;
             self.bump();
             let digits = self.digits(radix);
-            let mut v = BigInt::parse_bytes(digits.as_bytes(), radix)
-                .ok_or_else(|| self.error(start, format!("expected base-{radix} digits"), "here"))?;
+            let mut v = BigInt::parse_bytes(digits.as_bytes(), radix).ok_or_else(|| {
+                self.error(start, format!("expected base-{radix} digits"), "here")
+            })?;
             if negative {
                 v = -v;
             }
@@ -253,7 +301,8 @@ impl Lexer<'_> {
         }
         if self.peek() == Some('e')
             && (self.peek_at(1).is_some_and(|c| c.is_ascii_digit())
-                || (self.peek_at(1) == Some('-') && self.peek_at(2).is_some_and(|c| c.is_ascii_digit())))
+                || (self.peek_at(1) == Some('-')
+                    && self.peek_at(2).is_some_and(|c| c.is_ascii_digit())))
         {
             self.bump();
             text.push('e');
@@ -270,7 +319,10 @@ impl Lexer<'_> {
                 _ => return Err(self.error(start, "float literal out of range", "here")),
             }
         } else {
-            Tok::Int(text.parse().map_err(|_| self.error(start, "bad integer literal", "here"))?)
+            Tok::Int(
+                text.parse()
+                    .map_err(|_| self.error(start, "bad integer literal", "here"))?,
+            )
         };
         self.push(tok, start);
         Ok(())
@@ -296,7 +348,13 @@ impl Lexer<'_> {
                 let mut name = String::new();
                 loop {
                     match self.bump() {
-                        None => return Err(self.error(start, "unterminated quoted symbol", "starts here")),
+                        None => {
+                            return Err(self.error(
+                                start,
+                                "unterminated quoted symbol",
+                                "starts here",
+                            ));
+                        }
                         Some('\'') if self.peek() == Some('\'') => {
                             self.bump();
                             name.push('\'');
@@ -323,13 +381,22 @@ impl Lexer<'_> {
                 self.push(Tok::Sym(name), start);
             }
             Some(c) if OP_CHARS.contains(c) || c == '|' => {
-                while self.peek().is_some_and(|c| OP_CHARS.contains(c) || c == '|') {
+                while self
+                    .peek()
+                    .is_some_and(|c| OP_CHARS.contains(c) || c == '|')
+                {
                     self.bump();
                 }
                 let op = self.src[start + 1..self.pos].to_owned();
                 self.push(Tok::Sym(op), start);
             }
-            _ => return Err(self.error(start, "expected a symbol, `#[`, `#(` or `#{` after `#`", "here")),
+            _ => {
+                return Err(self.error(
+                    start,
+                    "expected a symbol, `#[`, `#(` or `#{` after `#`",
+                    "here",
+                ));
+            }
         }
         Ok(())
     }
@@ -340,7 +407,9 @@ impl Lexer<'_> {
         let mut text = String::new();
         loop {
             match self.bump() {
-                None => return Err(self.error(start, "unterminated string", "the string starts here")),
+                None => {
+                    return Err(self.error(start, "unterminated string", "the string starts here"));
+                }
                 Some('"') if self.peek() == Some('"') => {
                     self.bump();
                     text.push('"');
@@ -355,7 +424,11 @@ impl Lexer<'_> {
                     loop {
                         match self.bump() {
                             None => {
-                                return Err(self.error(code_start - 1, "unterminated `{` in string interpolation", "opened here"));
+                                return Err(self.error(
+                                    code_start - 1,
+                                    "unterminated `{` in string interpolation",
+                                    "opened here",
+                                ));
                             }
                             Some('{') => depth += 1,
                             Some('}') => {
@@ -386,7 +459,11 @@ mod tests {
     use super::*;
 
     fn toks(src: &str) -> Vec<Tok> {
-        lex(src, 0).expect("lexes").into_iter().map(|t| t.tok).collect()
+        lex(src, 0)
+            .expect("lexes")
+            .into_iter()
+            .map(|t| t.tok)
+            .collect()
     }
 
     #[test]
@@ -435,7 +512,10 @@ mod tests {
                 Tok::Int(2.into()),
             ]
         );
-        assert_eq!(toks("x := 1 // c"), [Tok::Ident("x".into()), Tok::Assign, Tok::Int(1.into())]);
+        assert_eq!(
+            toks("x := 1 // c"),
+            [Tok::Ident("x".into()), Tok::Assign, Tok::Int(1.into())]
+        );
         assert_eq!(toks("7 // 2")[1], Tok::Binary("//".into()));
         assert_eq!(toks("// just a comment"), []);
     }

@@ -19,15 +19,16 @@ pub fn parse(src: &str) -> Result<Vec<Item>, Diagnostic> {
     let mut items = Vec::new();
     let mut i = 0;
     let mut chunk: Option<(usize, usize)> = None;
-    let flush = |chunk: &mut Option<(usize, usize)>, items: &mut Vec<Item>| -> Result<(), Diagnostic> {
-        if let Some((start, end)) = chunk.take() {
-            let stmts = parse_statements(&src[start..end], start)?;
-            if !stmts.is_empty() {
-                items.push(Item::Statements(stmts));
+    let flush =
+        |chunk: &mut Option<(usize, usize)>, items: &mut Vec<Item>| -> Result<(), Diagnostic> {
+            if let Some((start, end)) = chunk.take() {
+                let stmts = parse_statements(&src[start..end], start)?;
+                if !stmts.is_empty() {
+                    items.push(Item::Statements(stmts));
+                }
             }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     while i < lines.len() {
         let (start, text) = lines[i];
         let body_end = block_end(&lines, i, src.len());
@@ -101,8 +102,12 @@ fn class_header(line: &str) -> Option<(&str, &str)> {
     let sup = words.next()?;
     let kw = words.next()?;
     let name = words.next()?;
-    let upper = |w: &str| w.starts_with(|c: char| c.is_ascii_uppercase()) && w.chars().all(|c| c.is_alphanumeric() || c == '_');
-    (kw == "subclass:" && upper(sup) && upper(name) && words.next().is_none()).then_some((sup, name))
+    let upper = |w: &str| {
+        w.starts_with(|c: char| c.is_ascii_uppercase())
+            && w.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    (kw == "subclass:" && upper(sup) && upper(name) && words.next().is_none())
+        .then_some((sup, name))
 }
 
 /// Whether a line is `Name >> ...` or `Name class >> ...`.
@@ -127,7 +132,11 @@ fn parse_class(src: &str, lines: &[(usize, &str)], start: usize) -> Result<Class
         class_methods: Vec::new(),
         span: Span::new(header_offset, header_offset + header.len()),
     };
-    let body: Vec<(usize, &str)> = lines[1..].iter().copied().filter(|(_, l)| !is_blank(l)).collect();
+    let body: Vec<(usize, &str)> = lines[1..]
+        .iter()
+        .copied()
+        .filter(|(_, l)| !is_blank(l))
+        .collect();
     let Some(base_indent) = body.first().map(|(_, l)| indent(l)) else {
         return Ok(class);
     };
@@ -158,11 +167,17 @@ fn member(text: &str, base: usize, class: &mut ClassDef) -> Result<(), Diagnosti
     let toks = lex(text, base)?;
     let mut p = Parser::new(toks, base + text.len());
     match p.peek_tok() {
-        Some(Tok::Keyword(k)) if (k == "field:" || k == "state:") && matches!(p.peek_at(1), Some(Tok::Ident(_))) => {
+        Some(Tok::Keyword(k))
+            if (k == "field:" || k == "state:") && matches!(p.peek_at(1), Some(Tok::Ident(_))) =>
+        {
             let span = p.span();
             p.pos += 1;
             let name = p.ident()?;
-            let default = if p.eat_binary("=") { Some(p.expr()?) } else { None };
+            let default = if p.eat_binary("=") {
+                Some(p.expr()?)
+            } else {
+                None
+            };
             p.expect_end()?;
             class.slots.push(SlotDef {
                 name,
@@ -240,7 +255,8 @@ impl Parser {
     }
 
     fn span(&self) -> Span {
-        self.peek().map_or(Span::new(self.end, self.end), |t| t.span)
+        self.peek()
+            .map_or(Span::new(self.end, self.end), |t| t.span)
     }
 
     fn prev_span(&self) -> Span {
@@ -281,7 +297,7 @@ impl Parser {
         }
         let mut d = self.error_here(format!("expected {what}"), format!("expected {what}"));
         if let Some(open) = opened {
-            d = d.with_hint(format!("opened at byte {} — every opening bracket needs its closing one", open.start));
+            d = d.opened_at(open);
         }
         Err(d)
     }
@@ -289,7 +305,10 @@ impl Parser {
     fn expect_end(&self) -> Result<(), Diagnostic> {
         match self.peek_tok() {
             None => Ok(()),
-            Some(_) => Err(self.error_here("expected `.` or the end of the statement", "unexpected here")),
+            Some(_) => Err(self.error_here(
+                "expected `.` or the end of the statement",
+                "unexpected here",
+            )),
         }
     }
 
@@ -304,9 +323,15 @@ impl Parser {
         }
     }
 
-    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Diagnostic>) -> Result<T, Diagnostic> {
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, Diagnostic>,
+    ) -> Result<T, Diagnostic> {
         if self.depth >= MAX_DEPTH {
-            return Err(self.error_here(format!("expressions nest deeper than {MAX_DEPTH} levels"), "too deep"));
+            return Err(self.error_here(
+                format!("expressions nest deeper than {MAX_DEPTH} levels"),
+                "too deep",
+            ));
         }
         self.depth += 1;
         let saved = self.no_comma;
@@ -342,9 +367,18 @@ impl Parser {
                 }
                 (sel, params)
             }
-            _ => return Err(self.error_here("expected a method pattern (`name`, `+ other` or `key: arg`)", "expected a method")),
+            _ => {
+                return Err(self.error_here(
+                    "expected a method pattern (`name`, `+ other` or `key: arg`)",
+                    "expected a method",
+                ));
+            }
         };
-        self.expect(Tok::FatArrow, "`=>` between the method pattern and its body", None)?;
+        self.expect(
+            Tok::FatArrow,
+            "`=>` between the method pattern and its body",
+            None,
+        )?;
         let body = self.statements(None)?;
         self.expect_end()?;
         Ok(MethodDef {
@@ -396,10 +430,14 @@ impl Parser {
         };
         if let Some(target) = target {
             let start = self.span();
-            if let AssignTarget::Var(n) = &target {
-                if matches!(n.as_str(), "self" | "super" | "nil" | "true" | "false") {
-                    return Err(Diagnostic::new(start, format!("cannot assign to `{n}`"), "not a variable"));
-                }
+            if let AssignTarget::Var(n) = &target
+                && matches!(n.as_str(), "self" | "super" | "nil" | "true" | "false")
+            {
+                return Err(Diagnostic::new(
+                    start,
+                    format!("cannot assign to `{n}`"),
+                    "not a variable",
+                ));
             }
             self.pos += 2;
             let value = self.nested(|p| p.expr())?;
@@ -428,7 +466,12 @@ impl Parser {
                 args,
                 cast: false,
             } => (receiver, selector, args),
-            _ => return Err(self.error_here("a cascade `;` must follow a message send", "nothing to cascade")),
+            _ => {
+                return Err(self.error_here(
+                    "a cascade `;` must follow a message send",
+                    "nothing to cascade",
+                ));
+            }
         };
         let mut messages = vec![(selector, args, span)];
         while self.eat(&Tok::Semi) {
@@ -484,7 +527,13 @@ impl Parser {
         if self.eat(&Tok::Bang) {
             match &mut expr.kind {
                 ExprKind::Send { cast, .. } => *cast = true,
-                _ => return Err(Diagnostic::new(self.prev_span(), "`!` must follow a message send", "nothing to send")),
+                _ => {
+                    return Err(Diagnostic::new(
+                        self.prev_span(),
+                        "`!` must follow a message send",
+                        "nothing to send",
+                    ));
+                }
             }
         }
         Ok(expr)
@@ -566,7 +615,10 @@ impl Parser {
             Tok::HashBrace => self.nested(|p| p.dict(span)),
             other => {
                 self.pos -= 1;
-                Err(self.error_here("expected an expression", format!("`{}` cannot start an expression", describe(&other))))
+                Err(self.error_here(
+                    "expected an expression",
+                    format!("`{}` cannot start an expression", describe(&other)),
+                ))
             }
         }
     }
@@ -602,7 +654,11 @@ impl Parser {
             if self.eat_binary(",") {
                 continue;
             }
-            let what = if close == Tok::RBrack { "`,` or `]`" } else { "`,` or `)`" };
+            let what = if close == Tok::RBrack {
+                "`,` or `]`"
+            } else {
+                "`,` or `)`"
+            };
             self.expect(close, what, Some(open))?;
             return Ok(items);
         }
@@ -660,13 +716,13 @@ impl Parser {
 
 fn send(receiver: Expr, selector: String, args: Vec<Expr>, end: Span) -> Expr {
     let span = receiver.span.to(end);
-    if let ExprKind::Var(v) = &receiver.kind {
-        if v == "super" {
-            return Expr {
-                kind: ExprKind::SuperSend { selector, args },
-                span,
-            };
-        }
+    if let ExprKind::Var(v) = &receiver.kind
+        && v == "super"
+    {
+        return Expr {
+            kind: ExprKind::SuperSend { selector, args },
+            span,
+        };
     }
     Expr {
         kind: ExprKind::Send {
@@ -727,7 +783,11 @@ pub fn is_incomplete(src: &str) -> bool {
             let mut depth: i64 = 0;
             for t in &toks {
                 match t.tok {
-                    Tok::LParen | Tok::LBrack | Tok::HashBrack | Tok::HashParen | Tok::HashBrace => depth += 1,
+                    Tok::LParen
+                    | Tok::LBrack
+                    | Tok::HashBrack
+                    | Tok::HashParen
+                    | Tok::HashBrace => depth += 1,
                     Tok::RParen | Tok::RBrack | Tok::RBrace => depth -= 1,
                     _ => {}
                 }
@@ -746,20 +806,40 @@ mod tests {
             ExprKind::Literal(Literal::Integer(i)) => i.to_string(),
             ExprKind::Literal(l) => format!("{l:?}"),
             ExprKind::Var(v) | ExprKind::Global(v) => v.clone(),
-            ExprKind::Send { receiver, selector, args, cast } => format!(
+            ExprKind::Send {
+                receiver,
+                selector,
+                args,
+                cast,
+            } => format!(
                 "({} {selector}{}{})",
                 show(receiver),
-                args.iter().map(|a| format!(" {}", show(a))).collect::<String>(),
+                args.iter()
+                    .map(|a| format!(" {}", show(a)))
+                    .collect::<String>(),
                 if *cast { "!" } else { "" }
             ),
-            ExprKind::Assign { target: AssignTarget::Var(v), value } => format!("{v} := {}", show(value)),
+            ExprKind::Assign {
+                target: AssignTarget::Var(v),
+                value,
+            } => format!("{v} := {}", show(value)),
             ExprKind::Cascade { receiver, messages } => format!(
                 "{}; {}",
                 show(receiver),
-                messages.iter().map(|(s, a, _)| format!("{s}/{}", a.len())).collect::<Vec<_>>().join("; ")
+                messages
+                    .iter()
+                    .map(|(s, a, _)| format!("{s}/{}", a.len()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
-            ExprKind::Block { params, body } => format!("[{params:?} {}]", body.iter().map(show).collect::<Vec<_>>().join(". ")),
-            ExprKind::Array(items) => format!("#[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
+            ExprKind::Block { params, body } => format!(
+                "[{params:?} {}]",
+                body.iter().map(show).collect::<Vec<_>>().join(". ")
+            ),
+            ExprKind::Array(items) => format!(
+                "#[{}]",
+                items.iter().map(show).collect::<Vec<_>>().join(", ")
+            ),
             other => format!("{other:?}"),
         }
     }
@@ -775,13 +855,19 @@ mod tests {
         assert_eq!(one("2 ** 3 * 2"), "((2 ** 3) * 2)");
         assert_eq!(one("1 - 2 - 3"), "((1 - 2) - 3)");
         assert_eq!(one("1 + 2 < 4 =:= true"), "(((1 + 2) < 4) =:= True)");
-        assert_eq!(one("3 factorial + 4 max: 2"), "(((3 factorial) + 4) max: 2)");
+        assert_eq!(
+            one("3 factorial + 4 max: 2"),
+            "(((3 factorial) + 4) max: 2)"
+        );
         assert_eq!(one("dict at: #a put: 1"), "(dict at:put: Symbol(\"a\") 1)");
     }
 
     #[test]
     fn cascades_blocks_collections_and_casts() {
-        assert_eq!(one("Transcript show: 1; cr; show: 2"), "Transcript; show:/1; cr/0; show:/1");
+        assert_eq!(
+            one("Transcript show: 1; cr; show: 2"),
+            "Transcript; show:/1; cr/0; show:/1"
+        );
         assert_eq!(one("[:a :b | a + b]"), "[[\"a\", \"b\"] (a + b)]");
         assert_eq!(one("#[1, 2 + 3, x foo]"), "#[1, (2 + 3), (x foo)]");
         assert_eq!(one("acc deposit: 5!"), "(acc deposit: 5!)");
@@ -792,8 +878,13 @@ mod tests {
     fn classes_by_indentation() {
         let src = "Actor subclass: Account\n  state: balance = 0\n  deposit: n =>\n    self.balance := self.balance + n.\n    self.balance\n  class new: x => self new\n\nx := 1";
         let items = parse(src).expect("parses");
-        let Item::Class(c) = &items[0] else { panic!("class first") };
-        assert_eq!((c.name.as_str(), c.superclass.as_str()), ("Account", "Actor"));
+        let Item::Class(c) = &items[0] else {
+            panic!("class first")
+        };
+        assert_eq!(
+            (c.name.as_str(), c.superclass.as_str()),
+            ("Account", "Actor")
+        );
         assert_eq!(c.slots[0].name, "balance");
         assert_eq!(c.methods[0].selector, "deposit:");
         assert_eq!(c.methods[0].body.len(), 2);
@@ -806,10 +897,18 @@ mod tests {
     #[test]
     fn errors_say_what_was_expected_and_where() {
         let e = parse_statements("[1 + 2", 0).expect_err("unclosed");
-        assert!(e.message.contains("expected `]` to close the block"), "{}", e.message);
+        assert!(
+            e.message.contains("expected `]` to close the block"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.span.start, 6);
         let e = parse_statements("3 + ", 0).expect_err("dangling operator");
-        assert!(e.message.contains("expected an expression"), "{}", e.message);
+        assert!(
+            e.message.contains("expected an expression"),
+            "{}",
+            e.message
+        );
         let e = parse_statements("#(1, 2", 0).expect_err("unclosed list");
         assert!(e.message.contains("`,` or `)`"), "{}", e.message);
     }

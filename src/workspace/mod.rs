@@ -220,6 +220,28 @@ impl Workspaces {
         Ok(Info::from_term(&info))
     }
 
+    /// The workspace `name` (or the project's), created if it does not run yet, and a connection to it.
+    pub async fn attach(
+        &self,
+        name: Option<&str>,
+        project: &Path,
+    ) -> Result<(Entry, Connection), WorkspaceError> {
+        let id = self.resolve(name, project)?;
+        let entry = match self.registry.get(&id)? {
+            Some(e) => e,
+            None => self.create(&id, project, DEFAULT_MAX_IDLE).await?.entry,
+        };
+        match self.connect(&entry).await {
+            Ok(conn) => Ok((entry, conn)),
+            Err(WorkspaceError::Connect(ConnectError::NotRegistered { .. })) => {
+                let created = self.create(&id, project, DEFAULT_MAX_IDLE).await?;
+                let conn = self.connect(&created.entry).await?;
+                Ok((created.entry, conn))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Connects to a workspace's node.
     pub async fn connect(&self, entry: &Entry) -> Result<Connection, WorkspaceError> {
         let node = NodeName::parse(&entry.node)

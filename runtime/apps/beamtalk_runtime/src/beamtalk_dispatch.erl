@@ -1,0 +1,99 @@
+%% @doc Message dispatch: finds the method for a selector along the receiver's class chain.
+%%
+%% User classes answer through their module's `'__respond__'/3' (instance side) and `'__class_respond__'/3'
+%% (class side); built-in classes through the primitive modules. A selector nobody answers raises
+%% `does_not_understand' naming the receiver's class and the selector.
+-module(beamtalk_dispatch).
+
+-export([send/3, send_from/4, class_of/1, responds_to/2]).
+
+%% Actor calls wait this long by default (language.md: 5 s).
+-define(ACTOR_TIMEOUT, 5000).
+
+%% @doc Sends `Selector' with `Args' to `Receiver'.
+-spec send(term(), atom(), [term()]) -> term().
+send({'$bt_actor', _, Pid} = Actor, Selector, Args) when Pid =/= self() ->
+    beamtalk_actor:call(Actor, Selector, Args, ?ACTOR_TIMEOUT);
+send(Receiver, Selector, Args) ->
+    send_from(class_of(Receiver), Receiver, Selector, Args).
+
+%% @doc Sends starting the method lookup at `Class' (for `super').
+-spec send_from(atom() | {meta, atom()}, term(), atom(), [term()]) -> term().
+send_from(Class, Receiver, Selector, Args) ->
+    case lookup(Class, Receiver, Selector, Args) of
+        {ok, Value} -> Value;
+        nomethod -> does_not_understand(Receiver, Selector)
+    end.
+
+-spec lookup(atom() | {meta, atom()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.
+lookup({meta, Class}, Receiver, Selector, Args) ->
+    first([fun() -> user_class_side(C, Receiver, Selector, Args) end || C <- beamtalk_class:chain(Class)] ++
+          [fun() -> beamtalk_object:class_side(Class, Selector, Args) end,
+           fun() -> beamtalk_object:respond('Object', Receiver, Selector, Args) end]);
+lookup(Class, Receiver, Selector, Args) ->
+    first([fun() -> respond(C, Receiver, Selector, Args) end || C <- beamtalk_class:chain(Class)]).
+
+-spec first([fun(() -> {ok, term()} | nomethod)]) -> {ok, term()} | nomethod.
+first([]) -> nomethod;
+first([F | Rest]) ->
+    case F() of
+        {ok, _} = Found -> Found;
+        nomethod -> first(Rest)
+    end.
+
+-spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
+respond(Class, Receiver, Selector, Args) ->
+    case maps:is_key(Class, beamtalk_class:builtin()) of
+        true -> builtin(Class, Receiver, Selector, Args);
+        false -> (beamtalk_class:module(Class)):'__respond__'(Selector, Receiver, Args)
+    end.
+
+-spec user_class_side(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
+user_class_side(Class, Receiver, Selector, Args) ->
+    case maps:is_key(Class, beamtalk_class:builtin()) of
+        true -> nomethod;
+        false -> (beamtalk_class:module(Class)):'__class_respond__'(Selector, Receiver, Args)
+    end.
+
+-spec builtin(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
+builtin(Class, R, S, A) when Class =:= 'Integer'; Class =:= 'Float'; Class =:= 'Number' ->
+    beamtalk_number:respond(Class, R, S, A);
+builtin('String', R, S, A) -> beamtalk_string:respond(R, S, A);
+builtin('Block', R, S, A) -> beamtalk_block:respond(R, S, A);
+builtin(Class, R, S, A) when Class =:= 'Array'; Class =:= 'List'; Class =:= 'Dictionary';
+                             Class =:= 'Tuple'; Class =:= 'Collection' ->
+    beamtalk_collection:respond(Class, R, S, A);
+builtin(Class, R, S, A) -> beamtalk_object:respond(Class, R, S, A).
+
+%% @doc The class of any value (`{meta, Class}' for a class itself).
+-spec class_of(term()) -> atom() | {meta, atom()}.
+class_of(I) when is_integer(I) -> 'Integer';
+class_of(F) when is_float(F) -> 'Float';
+class_of(B) when is_binary(B) -> 'String';
+class_of(nil) -> 'UndefinedObject';
+class_of(true) -> 'Boolean';
+class_of(false) -> 'Boolean';
+class_of(A) when is_atom(A) -> 'Symbol';
+class_of(F) when is_function(F) -> 'Block';
+class_of(L) when is_list(L) -> 'List';
+class_of(M) when is_map(M) -> 'Dictionary';
+class_of(P) when is_pid(P) -> 'Pid';
+class_of({'$bt_array', _}) -> 'Array';
+class_of({'$bt_class', Name}) -> {meta, Name};
+class_of({'$bt_actor', Class, _}) -> Class;
+class_of({'$bt_value', Class, _}) -> Class;
+class_of({'$bt_object', Class, _}) -> Class;
+class_of({'$bt_error', Class, _, _}) -> Class;
+class_of({'$bt_erlang', _}) -> 'ErlangModule';
+class_of(T) when is_tuple(T) -> 'Tuple';
+class_of(_) -> 'Object'.
+
+%% @doc Whether `Receiver' understands `Selector' (without sending it).
+-spec responds_to(term(), atom()) -> boolean().
+responds_to(Receiver, Selector) ->
+    lists:member(Selector, beamtalk_object:selectors(class_of(Receiver))).
+
+-spec does_not_understand(term(), atom()) -> no_return().
+does_not_understand(Receiver, Selector) ->
+    beamtalk_error:raise(does_not_understand, beamtalk_print:class_name(Receiver),
+                         ["does not understand ", beamtalk_print:print_string(Selector)]).

@@ -1,0 +1,200 @@
+%% @doc What every object answers, plus Boolean, UndefinedObject, Symbol, error objects, Erlang interop,
+%% and the class side of every class (`new', `spawn', `name', `signal:', `Transcript show:' ...).
+-module(beamtalk_object).
+
+-export([respond/4, class_side/3, selectors/1]).
+
+-spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
+respond(Class, R, Sel, Args) ->
+    case specific(Class, R, Sel, Args) of
+        nomethod -> common(R, Sel, Args);
+        Found -> Found
+    end.
+
+-spec specific(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
+specific('Boolean', B, Sel, Args) -> boolean(B, Sel, Args);
+specific('UndefinedObject', nil, Sel, Args) -> undefined(Sel, Args);
+specific('Symbol', A, asString, []) -> {ok, atom_to_binary(A, utf8)};
+specific('Symbol', A, size, []) -> {ok, length(atom_to_list(A))};
+specific('Symbol', A, 'value:', [R]) -> {ok, beamtalk_dispatch:send(R, A, [])};
+specific('ErlangModule', {'$bt_erlang', M}, Sel, Args) -> {ok, erlang_call(M, Sel, Args)};
+specific(Class, {'$bt_error', _, _, _} = E, Sel, Args) when Class =/= 'Object' -> error_object(E, Sel, Args);
+specific(_, {'$bt_value', _Class, Fields}, Sel, []) ->
+    case maps:find(Sel, Fields) of
+        {ok, V} -> {ok, V};
+        error -> nomethod
+    end;
+specific(_, _, _, _) -> nomethod.
+
+-spec common(term(), atom(), [term()]) -> {ok, term()} | nomethod.
+common(R, class, []) -> {ok, class_ref(R)};
+common(R, printString, []) -> {ok, beamtalk_print:print_string(R)};
+common(R, displayString, []) -> {ok, beamtalk_print:display_string(R)};
+common(R, printNl, []) -> io:format("~ts~n", [beamtalk_print:print_string(R)]), {ok, R};
+common(R, displayNl, []) -> io:format("~ts~n", [beamtalk_print:display_string(R)]), {ok, R};
+common(R, '=:=', [X]) -> {ok, R =:= X};
+common(R, '=/=', [X]) -> {ok, R =/= X};
+common(R, '==', [X]) -> {ok, R == X};
+common(R, '=', [X]) -> {ok, R == X};
+common(R, '/=', [X]) -> {ok, R /= X};
+common(R, '~=', [X]) -> {ok, R /= X};
+common(R, hash, []) -> {ok, erlang:phash2(R)};
+common(R, isNil, []) -> {ok, R =:= nil};
+common(R, notNil, []) -> {ok, R =/= nil};
+common(R, 'ifNil:', [_]) -> {ok, R};
+common(R, 'ifNotNil:', [B]) -> {ok, value(B, [R])};
+common(R, 'ifNil:ifNotNil:', [_, B]) -> {ok, value(B, [R])};
+common(R, 'ifNotNil:ifNil:', [B, _]) -> {ok, value(B, [R])};
+common(R, 'respondsTo:', [S]) when is_atom(S) -> {ok, beamtalk_dispatch:responds_to(R, S)};
+common(R, yourself, []) -> {ok, R};
+common(R, '->', [X]) -> {ok, {R, X}};
+common(R, 'isKindOf:', [{'$bt_class', C}]) ->
+    {ok, case beamtalk_dispatch:class_of(R) of
+             {meta, _} -> false;
+             Own -> beamtalk_class:inherits_from(Own, C)
+         end};
+common(R, isString, []) -> {ok, is_binary(R)};
+common(R, isSymbol, []) -> {ok, is_atom(R) andalso R =/= nil andalso not is_boolean(R)};
+common(R, isNumber, []) -> {ok, is_number(R)};
+common(_, _, _) -> nomethod.
+
+-spec class_ref(term()) -> {'$bt_class', atom()}.
+class_ref(R) ->
+    case beamtalk_dispatch:class_of(R) of
+        {meta, _} -> {'$bt_class', 'Class'};
+        C -> {'$bt_class', C}
+    end.
+
+-spec value(term(), [term()]) -> term().
+value(B, Args) when is_function(B, length(Args)) -> apply(B, Args);
+value(B, _) when is_function(B, 0) -> B();
+value(V, _) -> V.
+
+-spec boolean(boolean(), atom(), [term()]) -> {ok, term()} | nomethod.
+boolean(B, 'ifTrue:', [T]) -> {ok, if B -> value(T, []); true -> nil end};
+boolean(B, 'ifFalse:', [F]) -> {ok, if B -> nil; true -> value(F, []) end};
+boolean(B, 'ifTrue:ifFalse:', [T, F]) -> {ok, if B -> value(T, []); true -> value(F, []) end};
+boolean(B, 'ifFalse:ifTrue:', [F, T]) -> {ok, if B -> value(T, []); true -> value(F, []) end};
+boolean(B, 'and:', [X]) -> {ok, B andalso value(X, []) =:= true};
+boolean(B, 'or:', [X]) -> {ok, B orelse value(X, []) =:= true};
+boolean(B, '&', [X]) -> {ok, B andalso X =:= true};
+boolean(B, '|', [X]) -> {ok, B orelse X =:= true};
+boolean(B, 'xor:', [X]) -> {ok, B xor (X =:= true)};
+boolean(B, 'not', []) -> {ok, not B};
+boolean(_, _, _) -> nomethod.
+
+-spec undefined(atom(), [term()]) -> {ok, term()} | nomethod.
+undefined('ifNil:', [B]) -> {ok, value(B, [])};
+undefined('ifNotNil:', [_]) -> {ok, nil};
+undefined('ifNil:ifNotNil:', [B, _]) -> {ok, value(B, [])};
+undefined('ifNotNil:ifNil:', [_, B]) -> {ok, value(B, [])};
+undefined(isNil, []) -> {ok, true};
+undefined(notNil, []) -> {ok, false};
+undefined(_, _) -> nomethod.
+
+-spec error_object(beamtalk_error:error(), atom(), [term()]) -> {ok, term()} | nomethod.
+error_object(E, messageText, []) -> {ok, beamtalk_error:message(E)};
+error_object(E, description, []) -> {ok, beamtalk_error:message(E)};
+error_object(E, kind, []) -> {ok, beamtalk_error:kind(E)};
+error_object(E, signal, []) -> error(E);
+error_object(E, retry, []) -> throw({'$bt_retry', E});
+error_object(E, 'return:', [V]) -> throw({'$bt_return', E, V});
+error_object(E, return, []) -> throw({'$bt_return', E, nil});
+error_object(_, _, _) -> nomethod.
+
+%% `Erlang lists reverse: #(1, 2)' calls lists:reverse/1: the first keyword names the function and every
+%% keyword part is one more argument. Erlang exceptions become Beamtalk errors where they are caught.
+-spec erlang_call(module(), atom(), [term()]) -> term().
+erlang_call(M, Sel, Args) ->
+    Name = hd(string:split(atom_to_list(Sel), ":")),
+    apply(M, list_to_atom(Name), Args).
+
+%% @doc Class-side messages every class answers.
+-spec class_side(atom(), atom(), [term()]) -> {ok, term()} | nomethod.
+class_side('Erlang', Module, []) -> {ok, {'$bt_erlang', Module}};
+class_side('Transcript', Sel, Args) -> transcript(Sel, Args);
+class_side(Class, Sel, Args) ->
+    case beamtalk_class:inherits_from(Class, 'Exception') of
+        true -> exception_class(Class, Sel, Args);
+        false -> class_common(Class, Sel, Args)
+    end.
+
+-spec exception_class(atom(), atom(), [term()]) -> {ok, term()} | nomethod.
+exception_class(Class, 'signal:', [Text]) ->
+    beamtalk_error:raise(Class, signal, undefined, beamtalk_print:display_string(Text));
+exception_class(Class, signal, []) ->
+    beamtalk_error:raise(Class, signal, undefined, atom_to_list(Class));
+exception_class(Class, new, []) ->
+    {ok, {'$bt_error', Class, signal, atom_to_binary(Class, utf8)}};
+exception_class(Class, Sel, Args) ->
+    class_common(Class, Sel, Args).
+
+-spec class_common(atom(), atom(), [term()]) -> {ok, term()} | nomethod.
+class_common(Class, name, []) -> {ok, atom_to_binary(Class, utf8)};
+class_common(Class, printString, []) -> {ok, atom_to_binary(Class, utf8)};
+class_common(Class, superclass, []) ->
+    {ok, case beamtalk_class:superclass(Class) of none -> nil; S -> {'$bt_class', S} end};
+class_common(Class, methods, []) -> {ok, lists:sort(selectors(Class))};
+class_common(Class, new, []) -> instantiate(Class, #{});
+class_common(Class, 'new:', [Init]) when is_map(Init) -> instantiate(Class, Init);
+class_common(Class, spawn, []) -> spawn_actor(Class, #{});
+class_common(Class, 'spawnWith:', [Init]) when is_map(Init) -> spawn_actor(Class, Init);
+class_common(Class, Sel, Args) ->
+    case keyword_fields(Class, Sel, Args) of
+        {ok, Init} -> instantiate(Class, Init);
+        nomethod -> nomethod
+    end.
+
+%% `Money amount: 5 currency: #USD': a keyword constructor whose parts are field names.
+-spec keyword_fields(atom(), atom(), [term()]) -> {ok, map()} | nomethod.
+keyword_fields(Class, Sel, Args) ->
+    Parts = [list_to_atom(P) || P <- string:lexemes(atom_to_list(Sel), ":")],
+    Fields = [F || {F, _} <- beamtalk_user_class:fields(Class)],
+    case Args =/= [] andalso length(Parts) =:= length(Args) andalso Parts -- Fields =:= [] of
+        true -> {ok, maps:from_list(lists:zip(Parts, Args))};
+        false -> nomethod
+    end.
+
+-spec instantiate(atom(), map()) -> {ok, term()} | nomethod.
+instantiate(Class, Init) ->
+    case beamtalk_user_class:kind(Class) of
+        value -> {ok, beamtalk_user_class:new_value(Class, Init)};
+        object -> {ok, beamtalk_user_class:new_object(Class)};
+        actor -> spawn_actor(Class, Init);
+        none -> nomethod
+    end.
+
+-spec spawn_actor(atom(), map()) -> {ok, term()} | nomethod.
+spawn_actor(Class, Init) ->
+    case beamtalk_user_class:kind(Class) of
+        actor -> {ok, beamtalk_actor:spawn(Class, Init)};
+        _ -> nomethod
+    end.
+
+-spec transcript(atom(), [term()]) -> {ok, term()} | nomethod.
+transcript('show:', [X]) -> io:put_chars(beamtalk_print:display_string(X)), {ok, {'$bt_class', 'Transcript'}};
+transcript('showLine:', [X]) -> io:put_chars([beamtalk_print:display_string(X), $\n]), {ok, {'$bt_class', 'Transcript'}};
+transcript('display:', [X]) -> io:put_chars(beamtalk_print:display_string(X)), {ok, {'$bt_class', 'Transcript'}};
+transcript('print:', [X]) -> io:put_chars(beamtalk_print:print_string(X)), {ok, {'$bt_class', 'Transcript'}};
+transcript(cr, []) -> io:put_chars("\n"), {ok, {'$bt_class', 'Transcript'}};
+transcript(tab, []) -> io:put_chars("\t"), {ok, {'$bt_class', 'Transcript'}};
+transcript(space, []) -> io:put_chars(" "), {ok, {'$bt_class', 'Transcript'}};
+transcript(_, _) -> nomethod.
+
+%% @doc Selectors instances of `Class' answer (own and inherited).
+-spec selectors(atom() | {meta, atom()}) -> [atom()].
+selectors({meta, _}) -> [new, spawn, name, methods, superclass];
+selectors(Class) ->
+    lists:usort(lists:append([own_selectors(C) || C <- beamtalk_class:chain(Class)])).
+
+-spec own_selectors(atom()) -> [atom()].
+own_selectors('Integer') -> beamtalk_number:selectors();
+own_selectors('Float') -> beamtalk_number:selectors();
+own_selectors('String') -> beamtalk_string:selectors();
+own_selectors('Block') -> beamtalk_block:selectors();
+own_selectors(C) when C =:= 'Array'; C =:= 'List'; C =:= 'Dictionary'; C =:= 'Tuple' -> beamtalk_collection:selectors();
+own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:', '&', '|', 'xor:', 'not'];
+own_selectors('Object') ->
+    [class, printString, displayString, printNl, displayNl, '=:=', '=/=', '==', '=', '/=', hash, isNil, notNil,
+     'ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'respondsTo:', yourself, '->', 'isKindOf:'];
+own_selectors(C) -> beamtalk_user_class:selectors(C).

@@ -1,0 +1,85 @@
+%% @doc How values print: `printString' (source-like), `displayString' (for people), and the REPL's result.
+-module(beamtalk_print).
+
+-export([print_string/1, display_string/1, repl_string/1, class_name/1]).
+
+%% @doc The REPL's form of a result: strings bare, everything else as `printString'.
+-spec repl_string(term()) -> binary().
+repl_string(B) when is_binary(B) -> B;
+repl_string(V) -> print_string(V).
+
+%% @doc Strings and symbols without quotes or `#'; everything else as `printString'.
+-spec display_string(term()) -> binary().
+display_string(B) when is_binary(B) -> B;
+display_string(A) when is_atom(A), A =/= nil, A =/= true, A =/= false -> atom_to_binary(A, utf8);
+display_string(V) -> print_string(V).
+
+%% @doc The printed form of a value.
+-spec print_string(term()) -> binary().
+print_string(V) ->
+    unicode:characters_to_binary(p(V)).
+
+-spec p(term()) -> iodata().
+p(I) when is_integer(I) -> integer_to_list(I);
+p(F) when is_float(F) -> float_to_list(F, [short]);
+p(B) when is_binary(B) -> quote(B);
+p(nil) -> "nil";
+p(true) -> "true";
+p(false) -> "false";
+p(A) when is_atom(A) -> symbol(A);
+p(F) when is_function(F) -> {arity, N} = erlang:fun_info(F, arity), ["a Block/", integer_to_list(N)];
+p(L) when is_list(L) -> ["#(", join([p(X) || X <- L]), ")"];
+p(M) when is_map(M) -> ["#{", join([[p(K), " => ", p(V)] || {K, V} <- lists:sort(maps:to_list(M))]), "}"];
+p(P) when is_pid(P) -> pid_to_list(P);
+p({'$bt_array', T}) -> ["#[", join([p(X) || X <- tuple_to_list(T)]), "]"];
+p({'$bt_class', Name}) -> atom_to_list(Name);
+p({'$bt_actor', Class, Pid}) -> ["Actor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
+p({'$bt_value', Class, Fields}) ->
+    Order = [F || {F, _} <- safe_fields(Class)],
+    Names = Order ++ (lists:sort(maps:keys(Fields)) -- Order),
+    [atom_to_list(Class), "(", join([[atom_to_list(F), ": ", p(maps:get(F, Fields))] || F <- Names, maps:is_key(F, Fields)]), ")"];
+p({'$bt_object', Class, _}) -> article(Class);
+p({'$bt_error', Class, _, Message}) -> [atom_to_list(Class), ": ", Message];
+p({'$bt_erlang', M}) -> ["Erlang ", atom_to_list(M)];
+p(T) when is_tuple(T) -> ["{", join([p(X) || X <- tuple_to_list(T)]), "}"];
+p(Other) -> io_lib:format("~p", [Other]).
+
+-spec safe_fields(atom()) -> [{atom(), fun(() -> term())}].
+safe_fields(Class) ->
+    try beamtalk_user_class:fields(Class) catch _:_ -> [] end.
+
+-spec join([iodata()]) -> iodata().
+join(Items) -> lists:join(", ", Items).
+
+-spec quote(binary()) -> iodata().
+quote(B) -> [$", binary:replace(B, <<"\"">>, <<"\"\"">>, [global]), $"].
+
+-spec symbol(atom()) -> iodata().
+symbol(A) ->
+    S = atom_to_list(A),
+    Plain = case S of
+                [C | _] when C >= $a, C =< $z; C >= $A, C =< $Z; C =:= $_ ->
+                    lists:all(fun(X) -> X =:= $_ orelse X =:= $: orelse (X >= $a andalso X =< $z) orelse
+                                            (X >= $A andalso X =< $Z) orelse (X >= $0 andalso X =< $9) end, S);
+                _ -> lists:all(fun(X) -> lists:member(X, "+-*/\\%<>=~,&?@|") end, S) andalso S =/= []
+            end,
+    case Plain of
+        true -> [$# | S];
+        false -> ["#'", string:replace(S, "'", "''", all), "'"]
+    end.
+
+-spec article(atom()) -> iodata().
+article(Class) ->
+    Name = atom_to_list(Class),
+    case hd(string:lowercase(Name)) of
+        V when V =:= $a; V =:= $e; V =:= $i; V =:= $o; V =:= $u -> ["an ", Name];
+        _ -> ["a ", Name]
+    end.
+
+%% @doc The name of a value's class, for messages.
+-spec class_name(term()) -> binary().
+class_name(V) ->
+    case beamtalk_dispatch:class_of(V) of
+        {meta, C} -> <<(atom_to_binary(C, utf8))/binary, " class">>;
+        C -> atom_to_binary(C, utf8)
+    end.

@@ -1,0 +1,107 @@
+%% @doc Helpers that generated code calls: mutable variables, slots, message sends, literals, returns.
+%%
+%% Beamtalk variables are mutable and blocks assign to the variables of the method or REPL line around them
+%% (`sum := sum + i' inside `to:do:'), which Erlang's single assignment cannot express. So every assigned
+%% variable lives in the process dictionary under `{bt_var, Frame, Name}', where `Frame' is `repl' for REPL
+%% bindings and a fresh reference per method invocation; arguments stay plain Erlang variables.
+-module(beamtalk_rt).
+
+-export([get/2, set/3, new_frame/0, frame_vars/1, load_frame/2,
+         send/3, cast/3, super_send/4, field/2, set_field/3,
+         array/1, interpolate/1, non_local_return/2, catch_return/2]).
+
+-type frame() :: repl | reference().
+-export_type([frame/0]).
+
+%% @doc Reads variable `Name' of `Frame'; an unassigned variable is nil.
+-spec get(frame(), atom()) -> term().
+get(Frame, Name) ->
+    case erlang:get({bt_var, Frame, Name}) of
+        undefined -> nil;
+        {value, V} -> V
+    end.
+
+%% @doc Assigns variable `Name' of `Frame'; the value of an assignment is the value assigned.
+-spec set(frame(), atom(), term()) -> term().
+set(Frame, Name, Value) ->
+    erlang:put({bt_var, Frame, Name}, {value, Value}),
+    Value.
+
+%% @doc A fresh frame for one method invocation.
+-spec new_frame() -> reference().
+new_frame() ->
+    make_ref().
+
+%% @doc All variables of `Frame' as a map.
+-spec frame_vars(frame()) -> #{atom() => term()}.
+frame_vars(Frame) ->
+    maps:from_list([{N, V} || {{bt_var, F, N}, {value, V}} <- erlang:get(), F =:= Frame]).
+
+%% @doc Makes `Vars' the variables of `Frame'.
+-spec load_frame(frame(), #{atom() => term()}) -> ok.
+load_frame(Frame, Vars) ->
+    maps:foreach(fun(N, V) -> set(Frame, N, V) end, Vars).
+
+%% @doc Sends `Selector' with `Args' to `Receiver'.
+-spec send(term(), atom(), [term()]) -> term().
+send(Receiver, Selector, Args) ->
+    beamtalk_dispatch:send(Receiver, Selector, Args).
+
+%% @doc `receiver message!': fire and forget for actors; other receivers get an ordinary send. Answers nil.
+-spec cast(term(), atom(), [term()]) -> nil.
+cast({'$bt_actor', _, Pid}, Selector, Args) ->
+    gen_server:cast(Pid, {send, Selector, Args}),
+    nil;
+cast(Receiver, Selector, Args) ->
+    _ = send(Receiver, Selector, Args),
+    nil.
+
+%% @doc `super selector': looks the method up from the superclass of `Class'.
+-spec super_send(atom(), term(), atom(), [term()]) -> term().
+super_send(Class, Self, Selector, Args) ->
+    beamtalk_dispatch:send_from(beamtalk_class:superclass(Class), Self, Selector, Args).
+
+%% @doc `self.name'.
+-spec field(term(), atom()) -> term().
+field({'$bt_value', _, Fields}, Name) ->
+    maps:get(Name, Fields, nil);
+field({'$bt_actor', _, _}, Name) ->
+    case erlang:get({bt_slot, Name}) of
+        undefined -> nil;
+        {value, V} -> V
+    end;
+field(Other, Name) ->
+    beamtalk_error:raise(no_field, beamtalk_print:class_name(Other), io_lib:format("has no field ~s", [Name])).
+
+%% @doc `self.name := value' (actors only: value objects are immutable).
+-spec set_field(term(), atom(), term()) -> term().
+set_field({'$bt_actor', _, _}, Name, Value) ->
+    erlang:put({bt_slot, Name}, {value, Value}),
+    Value;
+set_field(Other, Name, _Value) ->
+    beamtalk_error:raise(immutable, beamtalk_print:class_name(Other),
+                         io_lib:format("cannot assign field ~s: only actors have mutable state", [Name])).
+
+%% @doc An Array literal.
+-spec array([term()]) -> {'$bt_array', tuple()}.
+array(Items) ->
+    {'$bt_array', list_to_tuple(Items)}.
+
+%% @doc A string with interpolated values: text pieces as they are, values as their display strings.
+-spec interpolate([term()]) -> binary().
+interpolate(Pieces) ->
+    iolist_to_binary([beamtalk_print:display_string(P) || P <- Pieces]).
+
+%% @doc `^value' inside a block: returns from the method (or REPL line) that owns `Frame'.
+-spec non_local_return(frame(), term()) -> no_return().
+non_local_return(Frame, Value) ->
+    throw({'$bt_nlr', Frame, Value}).
+
+%% @doc Runs `Body' as the owner of `Frame': a `^' anywhere inside ends it with that value.
+-spec catch_return(frame(), fun(() -> term())) -> term().
+catch_return(Frame, Body) ->
+    try
+        Body()
+    catch
+        throw:{'$bt_nlr', F, Value} when F =:= Frame -> Value
+    end.

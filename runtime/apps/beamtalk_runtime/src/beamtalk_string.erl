@@ -1,0 +1,72 @@
+%% @doc String: UTF-8 binaries.
+-module(beamtalk_string).
+
+-export([respond/3, selectors/0]).
+
+-spec selectors() -> [atom()].
+selectors() ->
+    [size, ',', '++', reversed, asUppercase, asLowercase, 'includesSubstring:', 'split:', 'at:', asSymbol,
+     asInteger, asNumber, trim, lines, isEmpty, notEmpty, '=', '==', '=:=', '/=', '=/=', '<', '>', '<=', '>=',
+     'startsWith:', 'endsWith:', 'replaceAll:with:', 'do:', 'collect:', 'select:', first, last, asString,
+     displayString, 'indexOf:', 'copyFrom:to:', asList, words, 'occurrencesOf:'].
+
+-spec respond(binary(), atom(), [term()]) -> {ok, term()} | nomethod.
+respond(S, Sel, Args) ->
+    case op(S, Sel, Args) of
+        nomethod -> nomethod;
+        V -> {ok, V}
+    end.
+
+-spec op(binary(), atom(), [term()]) -> term().
+op(S, size, []) -> string:length(S);
+op(S, ',', [T]) -> <<S/binary, (beamtalk_print:display_string(T))/binary>>;
+op(S, '++', [T]) -> <<S/binary, (beamtalk_print:display_string(T))/binary>>;
+op(S, reversed, []) -> unicode:characters_to_binary(string:reverse(S));
+op(S, asUppercase, []) -> string:uppercase(S);
+op(S, asLowercase, []) -> string:lowercase(S);
+op(S, 'includesSubstring:', [T]) when is_binary(T) -> string:find(S, T) =/= nomatch;
+op(S, 'startsWith:', [T]) when is_binary(T) -> string:prefix(S, T) =/= nomatch;
+op(S, 'endsWith:', [T]) when is_binary(T) ->
+    N = byte_size(T), byte_size(S) >= N andalso binary:part(S, byte_size(S) - N, N) =:= T;
+op(S, 'split:', [Sep]) when is_binary(Sep), Sep =/= <<>> -> binary:split(S, Sep, [global]);
+op(S, words, []) -> string:lexemes(S, " \t\n");
+op(S, lines, []) -> [L || L <- binary:split(S, [<<"\r\n">>, <<"\n">>], [global])];
+op(S, 'at:', [I]) when is_integer(I) ->
+    case I >= 1 andalso I =< string:length(S) of
+        true -> hd(string:to_graphemes(string:slice(S, I - 1, 1)));
+        false -> beamtalk_error:raise(index_out_of_bounds, 'String', io_lib:format("index ~b is out of bounds 1..~b", [I, string:length(S)]))
+    end;
+op(S, 'copyFrom:to:', [From, To]) when is_integer(From), is_integer(To) -> string:slice(S, From - 1, max(0, To - From + 1));
+op(S, 'indexOf:', [C]) when is_integer(C) ->
+    case string:find(S, [C]) of
+        nomatch -> 0;
+        Rest -> string:length(S) - string:length(Rest) + 1
+    end;
+op(S, 'occurrencesOf:', [C]) when is_integer(C) -> length([X || X <- unicode:characters_to_list(S), X =:= C]);
+op(S, asSymbol, []) -> binary_to_atom(S, utf8);
+op(S, asInteger, []) -> to_number(S, fun binary_to_integer/1);
+op(S, asNumber, []) ->
+    case to_number(S, fun binary_to_integer/1) of
+        nil -> to_number(S, fun binary_to_float/1);
+        N -> N
+    end;
+op(S, trim, []) -> string:trim(S);
+op(S, isEmpty, []) -> S =:= <<>>;
+op(S, notEmpty, []) -> S =/= <<>>;
+op(S, first, []) -> hd(unicode:characters_to_list(S));
+op(S, last, []) -> lists:last(unicode:characters_to_list(S));
+op(S, asString, []) -> S;
+op(S, asList, []) -> unicode:characters_to_list(S);
+op(S, 'replaceAll:with:', [A, B]) when is_binary(A), is_binary(B), A =/= <<>> -> binary:replace(S, A, B, [global]);
+op(S, 'do:', [F]) when is_function(F, 1) -> lists:foreach(F, unicode:characters_to_list(S)), S;
+op(S, 'collect:', [F]) when is_function(F, 1) -> [F(C) || C <- unicode:characters_to_list(S)];
+op(S, 'select:', [F]) when is_function(F, 1) -> unicode:characters_to_binary([C || C <- unicode:characters_to_list(S), F(C) =:= true]);
+op(S, '<', [T]) when is_binary(T) -> S < T;
+op(S, '>', [T]) when is_binary(T) -> S > T;
+op(S, '<=', [T]) when is_binary(T) -> S =< T;
+op(S, '>=', [T]) when is_binary(T) -> S >= T;
+op(_, _, _) -> nomethod.
+
+-spec to_number(binary(), fun((binary()) -> number())) -> number() | nil.
+to_number(S, F) ->
+    try F(string:trim(S)) catch error:badarg -> nil end.

@@ -1,0 +1,91 @@
+//! `beamtalk eval`: one Beamtalk input in the workspace, printed as the REPL prints it.
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use super::{Failure, Global};
+use crate::dist::io_server::Terminal;
+use crate::home;
+use crate::repl::{EvalError, Outcome, Session};
+use crate::workspace::Workspaces;
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Workspace to evaluate in [default: this project's, created if needed].
+    #[arg(short = 'w', long = "workspace", value_name = "NAME")]
+    workspace: Option<String>,
+    /// Project directory [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+    /// Beamtalk source: statements separated by `.`.
+    expr: String,
+}
+
+pub async fn run(global: &Global, args: EvalArgs) -> Result<(), Failure> {
+    // Syntax errors are found here, before any workspace is touched.
+    if let Err(d) = crate::lang::parser::parse(&args.expr) {
+        return Err(syntax_failure(&d, &args.expr));
+    }
+    let home = home::resolve_home(global.home.as_deref())?;
+    let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
+    let ws = Workspaces::new(&home, cookie, global.timeout)?;
+    let project = match args.project {
+        Some(p) => p,
+        None => std::env::current_dir().map_err(|e| Failure::Other {
+            message: format!("current directory: {e}"),
+        })?,
+    };
+    let (_, conn) = ws.attach(args.workspace.as_deref(), &project).await?;
+    let terminal = if global.json {
+        Terminal {
+            output: Box::new(std::io::sink()),
+            input: Box::new(std::io::empty()),
+        }
+    } else {
+        Terminal::stdio()
+    };
+    let session = Session::new(conn, terminal, global.timeout);
+    let outcome = session.eval(&args.expr).await;
+    session.close().await;
+    match outcome {
+        Ok(Outcome::Value(text)) => {
+            if global.json {
+                println!("{}", json!({ "result": text }));
+            } else {
+                println!("{text}");
+            }
+            Ok(())
+        }
+        Ok(Outcome::Error(text)) => {
+            if global.json {
+                println!(
+                    "{}",
+                    json!({ "error": { "kind": "remote", "message": text } })
+                );
+            } else {
+                println!("{text}");
+            }
+            Err(Failure::Reported { code: 1 })
+        }
+        Err(EvalError::Syntax(d)) => Err(syntax_failure(&d, &args.expr)),
+        Err(EvalError::Call(e)) => Err(e.into()),
+        Err(e @ EvalError::Protocol(_)) => Err(Failure::Remote {
+            message: e.to_string(),
+            detail: None,
+        }),
+    }
+}
+
+fn syntax_failure(d: &crate::lang::diagnostic::Diagnostic, src: &str) -> Failure {
+    let rendered = d.render(src, "<eval>");
+    let detail = rendered
+        .split_once('\n')
+        .map_or("", |(_, rest)| rest)
+        .trim_end()
+        .to_owned();
+    Failure::Usage {
+        message: d.message.clone(),
+        detail: Some(detail),
+    }
+}

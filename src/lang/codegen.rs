@@ -1,0 +1,447 @@
+//! Syntax tree → Erlang abstract format, as `eetf` terms sent to the node.
+//!
+//! A REPL line becomes a list of abstract expressions for `erl_eval` (no module compile); a class becomes the
+//! forms of one module for `compile:forms/2`. Every message send is a call to `beamtalk_rt:send/3`, so method
+//! lookup happens in the runtime. Assigned variables live in a frame (see `beamtalk_rt`): the `repl` frame
+//! for REPL bindings, a fresh reference per method invocation otherwise; block and method parameters are
+//! plain Erlang variables. Source lines are carried into the forms, so node errors map back to Beamtalk.
+
+use std::collections::HashSet;
+
+use eetf::{FixInteger, Float, Term};
+use num_bigint::BigInt;
+
+use super::ast::*;
+use super::diagnostic::Diagnostic;
+use crate::term::etf::int_term;
+use crate::term::{atom, list, tuple};
+
+/// Where generated code runs.
+#[derive(Debug, Clone)]
+pub enum Context {
+    /// A REPL line: variables are workspace bindings, `self` is nil.
+    Repl,
+    /// A method of `class`: `self`, fields and `super` are available.
+    Method { class: String },
+}
+
+/// Generates code for one REPL input or method body.
+pub struct Codegen {
+    line_starts: Vec<usize>,
+    context: Context,
+    /// Parameters in scope (immutable Erlang variables).
+    params: Vec<HashSet<String>>,
+    counter: u32,
+}
+
+impl Codegen {
+    pub fn new(src: &str, context: Context) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
+        Self {
+            line_starts,
+            context,
+            params: vec![HashSet::new()],
+            counter: 0,
+        }
+    }
+
+    fn line(&self, span: Span) -> i32 {
+        let idx = self.line_starts.partition_point(|&s| s <= span.start);
+        i32::try_from(idx.max(1)).unwrap_or(i32::MAX)
+    }
+
+    /// The abstract expressions of a REPL line (a list term for `erl_eval:exprs/2`).
+    pub fn repl(&mut self, stmts: &[Expr]) -> Result<Term, Diagnostic> {
+        let exprs = stmts
+            .iter()
+            .map(|e| self.expr(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(list(exprs))
+    }
+
+    /// The body of a method: parameters bound, a fresh frame, `^` anywhere returns from it.
+    pub fn method_body(&mut self, m: &MethodDef) -> Result<Vec<Term>, Diagnostic> {
+        self.params.push(m.params.iter().cloned().collect());
+        let l = self.line(m.span);
+        let mut body = Vec::new();
+        for (i, e) in m.body.iter().enumerate() {
+            let last = i + 1 == m.body.len();
+            body.push(match (&e.kind, last) {
+                (ExprKind::Return(v), true) => self.expr(v)?,
+                _ => self.expr(e)?,
+            });
+        }
+        self.params.pop();
+        if body.is_empty() {
+            body.push(var(l, "Self@"));
+        }
+        let frame = matched(
+            l,
+            var(l, "Frame@"),
+            call(l, "beamtalk_rt", "new_frame", vec![]),
+        );
+        let has_return = m.body.iter().any(contains_return);
+        if !has_return {
+            let mut out = vec![frame];
+            out.extend(body);
+            return Ok(out);
+        }
+        let thunk = fun(l, vec![], body);
+        Ok(vec![
+            frame,
+            call(
+                l,
+                "beamtalk_rt",
+                "catch_return",
+                vec![var(l, "Frame@"), thunk],
+            ),
+        ])
+    }
+
+    fn frame(&self, l: i32) -> Term {
+        match self.context {
+            Context::Repl => abs_atom(l, "repl"),
+            Context::Method { .. } => var(l, "Frame@"),
+        }
+    }
+
+    fn is_param(&self, name: &str) -> bool {
+        self.params.iter().rev().any(|s| s.contains(name))
+    }
+
+    fn fresh(&mut self, base: &str) -> String {
+        self.counter += 1;
+        format!("{base}@{}", self.counter)
+    }
+
+    fn exprs(&mut self, es: &[Expr]) -> Result<Vec<Term>, Diagnostic> {
+        es.iter().map(|e| self.expr(e)).collect()
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<Term, Diagnostic> {
+        let l = self.line(e.span);
+        Ok(match &e.kind {
+            ExprKind::Literal(lit) => literal(l, lit),
+            ExprKind::Var(name) => self.variable(l, name, e.span)?,
+            ExprKind::Global(name) => class_ref(l, name),
+            ExprKind::Field(name) => {
+                let this = self.self_term(l, e.span)?;
+                call(l, "beamtalk_rt", "field", vec![this, abs_atom(l, name)])
+            }
+            ExprKind::Assign { target, value } => {
+                let v = self.expr(value)?;
+                match target {
+                    AssignTarget::Var(name) if self.is_param(name) => {
+                        return Err(Diagnostic::new(
+                            e.span,
+                            format!("cannot assign to argument `{name}`"),
+                            "arguments are read-only",
+                        )
+                        .with_hint("assign to a new variable instead"));
+                    }
+                    AssignTarget::Var(name) => call(
+                        l,
+                        "beamtalk_rt",
+                        "set",
+                        vec![self.frame(l), abs_atom(l, name), v],
+                    ),
+                    AssignTarget::Field(name) => {
+                        let this = self.self_term(l, e.span)?;
+                        call(
+                            l,
+                            "beamtalk_rt",
+                            "set_field",
+                            vec![this, abs_atom(l, name), v],
+                        )
+                    }
+                }
+            }
+            ExprKind::Send {
+                receiver,
+                selector,
+                args,
+                cast,
+            } => {
+                let r = self.expr(receiver)?;
+                let a = self.exprs(args)?;
+                let f = if *cast { "cast" } else { "send" };
+                call(
+                    l,
+                    "beamtalk_rt",
+                    f,
+                    vec![r, abs_atom(l, selector), abs_list(l, a)],
+                )
+            }
+            ExprKind::SuperSend { selector, args } => {
+                let Context::Method { class } = &self.context else {
+                    return Err(Diagnostic::new(
+                        e.span,
+                        "`super` is only meaningful inside a method",
+                        "no superclass here",
+                    ));
+                };
+                let class = class.clone();
+                let a = self.exprs(args)?;
+                call(
+                    l,
+                    "beamtalk_rt",
+                    "super_send",
+                    vec![
+                        abs_atom(l, &class),
+                        var(l, "Self@"),
+                        abs_atom(l, selector),
+                        abs_list(l, a),
+                    ],
+                )
+            }
+            ExprKind::Cascade { receiver, messages } => {
+                let tmp = self.fresh("Cascade");
+                let r = self.expr(receiver)?;
+                let mut body = vec![matched(l, var(l, &tmp), r)];
+                for (sel, args, span) in messages {
+                    let ml = self.line(*span);
+                    let a = self.exprs(args)?;
+                    body.push(call(
+                        ml,
+                        "beamtalk_rt",
+                        "send",
+                        vec![var(ml, &tmp), abs_atom(ml, sel), abs_list(ml, a)],
+                    ));
+                }
+                tuple(vec![atom("block"), int(l), list(body)])
+            }
+            ExprKind::Block { params, body } => {
+                self.params.push(params.iter().cloned().collect());
+                let b = self.exprs(body);
+                self.params.pop();
+                let mut b = b?;
+                if b.is_empty() {
+                    b.push(abs_atom(l, "nil"));
+                }
+                let ps = params.iter().map(|p| var(l, &param_var(p))).collect();
+                fun(l, ps, b)
+            }
+            ExprKind::Return(v) => {
+                let v = self.expr(v)?;
+                call(l, "beamtalk_rt", "non_local_return", vec![self.frame(l), v])
+            }
+            ExprKind::Array(items) => {
+                let items = self.exprs(items)?;
+                call(l, "beamtalk_rt", "array", vec![abs_list(l, items)])
+            }
+            ExprKind::List(items) => {
+                let items = self.exprs(items)?;
+                abs_list(l, items)
+            }
+            ExprKind::Dict(pairs) => {
+                let mut assocs = Vec::new();
+                for (k, v) in pairs {
+                    assocs.push(tuple(vec![
+                        atom("map_field_assoc"),
+                        int(l),
+                        self.expr(k)?,
+                        self.expr(v)?,
+                    ]));
+                }
+                tuple(vec![atom("map"), int(l), list(assocs)])
+            }
+            ExprKind::Interpolated(pieces) => {
+                let mut parts = Vec::new();
+                for p in pieces {
+                    parts.push(match p {
+                        Piece::Text(t) => string(l, t),
+                        Piece::Expr(e) => self.expr(e)?,
+                    });
+                }
+                call(l, "beamtalk_rt", "interpolate", vec![abs_list(l, parts)])
+            }
+        })
+    }
+
+    fn variable(&self, l: i32, name: &str, span: Span) -> Result<Term, Diagnostic> {
+        if name == "self" {
+            return match self.context {
+                Context::Repl => Ok(abs_atom(l, "nil")),
+                Context::Method { .. } => Ok(var(l, "Self@")),
+            };
+        }
+        if name == "super" {
+            return Err(Diagnostic::new(
+                span,
+                "`super` must be followed by a message",
+                "send a message to super",
+            ));
+        }
+        if self.is_param(name) {
+            return Ok(var(l, &param_var(name)));
+        }
+        Ok(call(
+            l,
+            "beamtalk_rt",
+            "get",
+            vec![self.frame(l), abs_atom(l, name)],
+        ))
+    }
+
+    fn self_term(&self, l: i32, span: Span) -> Result<Term, Diagnostic> {
+        match self.context {
+            Context::Method { .. } => Ok(var(l, "Self@")),
+            Context::Repl => Err(Diagnostic::new(
+                span,
+                "`self.field` is only meaningful inside a method",
+                "no self here",
+            )),
+        }
+    }
+}
+
+fn contains_return(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Return(_) => true,
+        ExprKind::Assign { value, .. } => contains_return(value),
+        ExprKind::Send { receiver, args, .. } => {
+            contains_return(receiver) || args.iter().any(contains_return)
+        }
+        ExprKind::SuperSend { args, .. } => args.iter().any(contains_return),
+        ExprKind::Cascade { receiver, messages } => {
+            contains_return(receiver)
+                || messages
+                    .iter()
+                    .any(|(_, a, _)| a.iter().any(contains_return))
+        }
+        ExprKind::Block { body, .. } => body.iter().any(contains_return),
+        ExprKind::Array(items) | ExprKind::List(items) => items.iter().any(contains_return),
+        ExprKind::Dict(pairs) => pairs
+            .iter()
+            .any(|(k, v)| contains_return(k) || contains_return(v)),
+        ExprKind::Interpolated(ps) => ps
+            .iter()
+            .any(|p| matches!(p, Piece::Expr(e) if contains_return(e))),
+        _ => false,
+    }
+}
+
+/// The Erlang variable of a Beamtalk parameter.
+pub fn param_var(name: &str) -> String {
+    format!("P_{name}")
+}
+
+fn int(l: i32) -> Term {
+    Term::from(FixInteger::from(l))
+}
+
+pub(crate) fn abs_atom(l: i32, name: &str) -> Term {
+    tuple(vec![atom("atom"), int(l), atom(name)])
+}
+
+pub(crate) fn var(l: i32, name: &str) -> Term {
+    tuple(vec![atom("var"), int(l), atom(name)])
+}
+
+pub(crate) fn call(l: i32, m: &str, f: &str, args: Vec<Term>) -> Term {
+    let remote = tuple(vec![atom("remote"), int(l), abs_atom(l, m), abs_atom(l, f)]);
+    tuple(vec![atom("call"), int(l), remote, list(args)])
+}
+
+pub(crate) fn matched(l: i32, pattern: Term, value: Term) -> Term {
+    tuple(vec![atom("match"), int(l), pattern, value])
+}
+
+pub(crate) fn fun(l: i32, params: Vec<Term>, body: Vec<Term>) -> Term {
+    let clause = tuple(vec![
+        atom("clause"),
+        int(l),
+        list(params),
+        list(vec![]),
+        list(body),
+    ]);
+    tuple(vec![
+        atom("fun"),
+        int(l),
+        tuple(vec![atom("clauses"), list(vec![clause])]),
+    ])
+}
+
+/// An abstract list expression of `items`.
+pub(crate) fn abs_list(l: i32, items: Vec<Term>) -> Term {
+    items
+        .into_iter()
+        .rev()
+        .fold(tuple(vec![atom("nil"), int(l)]), |tail, head| {
+            tuple(vec![atom("cons"), int(l), head, tail])
+        })
+}
+
+fn class_ref(l: i32, name: &str) -> Term {
+    tuple(vec![
+        atom("tuple"),
+        int(l),
+        list(vec![abs_atom(l, "$bt_class"), abs_atom(l, name)]),
+    ])
+}
+
+/// A UTF-8 binary literal.
+pub(crate) fn string(l: i32, s: &str) -> Term {
+    if s.is_empty() {
+        return tuple(vec![atom("bin"), int(l), list(vec![])]);
+    }
+    let chars = list(
+        s.chars()
+            .map(|c| int_term(BigInt::from(u32::from(c))))
+            .collect(),
+    );
+    let elem = tuple(vec![
+        atom("bin_element"),
+        int(l),
+        tuple(vec![atom("string"), int(l), chars]),
+        atom("default"),
+        list(vec![atom("utf8")]),
+    ]);
+    tuple(vec![atom("bin"), int(l), list(vec![elem])])
+}
+
+pub(crate) fn literal(l: i32, lit: &Literal) -> Term {
+    match lit {
+        Literal::Integer(i) => tuple(vec![atom("integer"), int(l), int_term(i.clone())]),
+        Literal::Float(f) => tuple(vec![atom("float"), int(l), Term::from(Float { value: *f })]),
+        Literal::String(s) => string(l, s),
+        Literal::Symbol(s) => abs_atom(l, s),
+        Literal::Char(c) => tuple(vec![atom("integer"), int(l), int_term(BigInt::from(*c))]),
+        Literal::Nil => abs_atom(l, "nil"),
+        Literal::True => abs_atom(l, "true"),
+        Literal::False => abs_atom(l, "false"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::parser::parse_statements;
+    use crate::term::print::pretty;
+
+    fn gen_repl(src: &str) -> String {
+        let stmts = parse_statements(src, 0).expect("parses");
+        pretty(
+            &Codegen::new(src, Context::Repl)
+                .repl(&stmts)
+                .expect("generates"),
+        )
+    }
+
+    #[test]
+    fn sends_and_variables() {
+        insta::assert_snapshot!(gen_repl("x := 3 + 4"));
+        insta::assert_snapshot!(gen_repl("#(1, 2) collect: [:e | e * x]"));
+        insta::assert_snapshot!(gen_repl("Transcript show: \"n = {n}\"; cr"));
+    }
+
+    #[test]
+    fn assigning_an_argument_is_an_error() {
+        let stmts = parse_statements("[:a | a := 1]", 0).expect("parses");
+        let e = Codegen::new("", Context::Repl)
+            .repl(&stmts)
+            .expect_err("refused");
+        assert!(e.message.contains("cannot assign to argument `a`"));
+    }
+}
