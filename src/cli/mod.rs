@@ -2,6 +2,7 @@
 
 mod error;
 mod eval;
+mod load;
 mod nodes;
 mod rpc;
 mod workspace;
@@ -51,6 +52,8 @@ pub enum Command {
     Nodes(nodes::NodesArgs),
     /// Evaluate Beamtalk in the workspace and print the result as the REPL would.
     Eval(eval::EvalArgs),
+    /// Compile classes from .bt files and load them into the workspace.
+    Load(load::LoadArgs),
     /// Manage workspaces: detached nodes that keep actors and bindings alive between sessions.
     #[command(subcommand)]
     Workspace(workspace::WorkspaceCommand),
@@ -68,6 +71,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Nodes(args) => nodes::run(&cli.global, args).await,
         Command::Workspace(cmd) => workspace::run(&cli.global, cmd).await,
         Command::Eval(args) => eval::run(&cli.global, args).await,
+        Command::Load(args) => load::run(&cli.global, args).await,
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -445,3 +445,186 @@ mod tests {
         assert!(e.message.contains("cannot assign to argument `a`"));
     }
 }
+
+/// The module a class compiles to.
+pub fn class_module(class: &str) -> String {
+    format!("bt_class_{class}")
+}
+
+/// The forms of the module for `class` (for `compile:forms/2`); `src` is the text the spans point into.
+pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
+    let l = i32::try_from(src[..class.span.start.min(src.len())].matches('\n').count() + 1)
+        .unwrap_or(1);
+    let module = class_module(&class.name);
+    let exports = [
+        ("__superclass__", 0),
+        ("__fields__", 0),
+        ("__selectors__", 0),
+        ("__source__", 0),
+        ("__respond__", 3),
+        ("__class_respond__", 3),
+    ];
+    let export_list = list(
+        exports
+            .iter()
+            .map(|(f, a)| tuple(vec![atom(f), Term::from(FixInteger::from(*a))]))
+            .collect(),
+    );
+    let class_src = src
+        .get(class.span.start..class.span.end)
+        .unwrap_or_default();
+    let mut forms = vec![
+        tuple(vec![
+            atom("attribute"),
+            int(l),
+            atom("module"),
+            atom(&module),
+        ]),
+        tuple(vec![atom("attribute"), int(l), atom("export"), export_list]),
+        function(
+            l,
+            "__superclass__",
+            vec![],
+            vec![abs_atom(l, &class.superclass)],
+        ),
+        function(l, "__source__", vec![], vec![string(l, class_src)]),
+        function(
+            l,
+            "__selectors__",
+            vec![],
+            vec![abs_list(
+                l,
+                class
+                    .methods
+                    .iter()
+                    .map(|m| abs_atom(l, &m.selector))
+                    .collect(),
+            )],
+        ),
+    ];
+    let mut cg = Codegen::new(
+        src,
+        Context::Method {
+            class: class.name.clone(),
+        },
+    );
+    let mut fields = Vec::new();
+    for slot in &class.slots {
+        let sl = cg.line(slot.span);
+        let value = match &slot.default {
+            Some(e) => cg.expr(e)?,
+            None => abs_atom(sl, "nil"),
+        };
+        let thunk = fun(
+            sl,
+            vec![],
+            vec![
+                matched(
+                    sl,
+                    var(sl, "Frame@"),
+                    call(sl, "beamtalk_rt", "new_frame", vec![]),
+                ),
+                matched(sl, var(sl, "Self@"), abs_atom(sl, "nil")),
+                value,
+            ],
+        );
+        fields.push(tuple(vec![
+            atom("tuple"),
+            int(sl),
+            list(vec![abs_atom(sl, &slot.name), thunk]),
+        ]));
+    }
+    forms.push(function(l, "__fields__", vec![], vec![abs_list(l, fields)]));
+    forms.push(respond_function(&mut cg, l, "__respond__", &class.methods)?);
+    forms.push(respond_function(
+        &mut cg,
+        l,
+        "__class_respond__",
+        &class.class_methods,
+    )?);
+    forms.push(tuple(vec![atom("eof"), int(l)]));
+    Ok(list(forms))
+}
+
+fn function(l: i32, name: &str, params: Vec<Term>, body: Vec<Term>) -> Term {
+    let arity = Term::from(FixInteger::from(i32::try_from(params.len()).unwrap_or(0)));
+    let clause = tuple(vec![
+        atom("clause"),
+        int(l),
+        list(params),
+        list(vec![]),
+        list(body),
+    ]);
+    tuple(vec![
+        atom("function"),
+        int(l),
+        atom(name),
+        arity,
+        list(vec![clause]),
+    ])
+}
+
+/// `name(Selector, Self, Args) -> {ok, Result} | nomethod`, one clause per method.
+fn respond_function(
+    cg: &mut Codegen,
+    l: i32,
+    name: &str,
+    methods: &[MethodDef],
+) -> Result<Term, Diagnostic> {
+    let mut clauses = Vec::new();
+    for m in methods {
+        let ml = cg.line(m.span);
+        let params = abs_list(
+            ml,
+            m.params.iter().map(|p| var(ml, &param_var(p))).collect(),
+        );
+        let body = cg.method_body(m)?;
+        let result = tuple(vec![
+            atom("tuple"),
+            int(ml),
+            list(vec![
+                abs_atom(ml, "ok"),
+                tuple(vec![atom("block"), int(ml), list(body)]),
+            ]),
+        ]);
+        clauses.push(tuple(vec![
+            atom("clause"),
+            int(ml),
+            list(vec![abs_atom(ml, &m.selector), var(ml, "Self@"), params]),
+            list(vec![]),
+            list(vec![result]),
+        ]));
+    }
+    let any = || var(l, "_");
+    clauses.push(tuple(vec![
+        atom("clause"),
+        int(l),
+        list(vec![any(), any(), any()]),
+        list(vec![]),
+        list(vec![abs_atom(l, "nomethod")]),
+    ]));
+    Ok(tuple(vec![
+        atom("function"),
+        int(l),
+        atom(name),
+        Term::from(FixInteger::from(3)),
+        list(clauses),
+    ]))
+}
+
+#[cfg(test)]
+mod class_tests {
+    use super::*;
+    use crate::lang::parser::parse;
+    use crate::term::print::pretty;
+
+    #[test]
+    fn a_value_class_module() {
+        let src = "Value subclass: Money\n  field: amount = 0\n  + other => Money amount: self.amount + other amount\n";
+        let items = parse(src).expect("parses");
+        let crate::lang::ast::Item::Class(c) = &items[0] else {
+            panic!("a class")
+        };
+        insta::assert_snapshot!(pretty(&class_forms(c, src).expect("generates")));
+    }
+}

@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use eetf::Term;
+use eetf::{Binary, Term};
 
 use crate::dist::io_server::{IoServer, Terminal};
 use crate::dist::{CallError, Connection};
-use crate::lang::ast::Item;
-use crate::lang::codegen::{Codegen, Context};
+use crate::lang::ast::{ClassDef, Item, MethodDef};
+use crate::lang::codegen::{Codegen, Context, class_forms};
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parser;
 use crate::term::as_text;
@@ -65,26 +65,93 @@ impl Session {
                         .map_err(EvalError::Syntax)?;
                     self.run(forms).await?
                 }
-                Item::Class(c) => {
-                    return Err(EvalError::Syntax(Diagnostic::new(
-                        c.span,
-                        "class definitions are not supported by this version yet",
-                        "class definition",
-                    )));
-                }
-                Item::Method { method, .. } => {
-                    return Err(EvalError::Syntax(Diagnostic::new(
-                        method.span,
-                        "method definitions are not supported by this version yet",
-                        "method definition",
-                    )));
-                }
+                Item::Class(c) => match self.load_class(&c, src, "<repl>", &[]).await? {
+                    Outcome::Value(_) => Outcome::Value(c.name.clone()),
+                    err => err,
+                },
+                Item::Method {
+                    class,
+                    class_side,
+                    method,
+                } => self.define_method(&class, class_side, &method, src).await?,
             };
             if matches!(last, Outcome::Error(_)) {
                 break;
             }
         }
         Ok(last)
+    }
+
+    /// Compiles and loads one class; `batch` names classes defined alongside it (they may be superclasses).
+    pub async fn load_class(
+        &self,
+        class: &ClassDef,
+        src: &str,
+        file: &str,
+        batch: &[String],
+    ) -> Result<Outcome, EvalError> {
+        let forms = class_forms(class, src).map_err(EvalError::Syntax)?;
+        let builtin_root = matches!(class.superclass.as_str(), "Object" | "Value" | "Actor");
+        if !builtin_root && !batch.contains(&class.superclass) {
+            let known = self
+                .call(
+                    "beamtalk_class",
+                    "exists",
+                    vec![crate::term::atom(&class.superclass)],
+                )
+                .await?;
+            if known != crate::term::atom("true") {
+                return Ok(Outcome::Error(format!(
+                    "ERROR: unknown_class: {} cannot subclass {}: no such class is loaded",
+                    class.name, class.superclass
+                )));
+            }
+        }
+        let file = Term::from(Binary::from(file.as_bytes().to_vec()));
+        let reply = self
+            .call("beamtalk_class_loader", "load", vec![forms, file])
+            .await?;
+        Ok(load_outcome(&class.name, &reply))
+    }
+
+    /// `Class >> selector => body`: adds or replaces one method of a loaded class and reloads it.
+    async fn define_method(
+        &self,
+        class: &str,
+        class_side: bool,
+        method: &MethodDef,
+        input: &str,
+    ) -> Result<Outcome, EvalError> {
+        let source = self
+            .call(
+                "beamtalk_class_loader",
+                "source",
+                vec![crate::term::atom(class)],
+            )
+            .await?;
+        let Some(source) = as_text(&source).filter(|_| matches!(source, Term::Binary(_))) else {
+            return Ok(Outcome::Error(format!(
+                "ERROR: unknown_class: {class} is not a loaded class"
+            )));
+        };
+        let patched =
+            patch_method(&source, class_side, method, input).map_err(EvalError::Syntax)?;
+        let items = parser::parse(&patched).map_err(EvalError::Syntax)?;
+        let Some(Item::Class(def)) = items.into_iter().next() else {
+            return Ok(Outcome::Error(format!(
+                "ERROR: unknown_class: the source of {class} is not a class"
+            )));
+        };
+        Ok(
+            match self.load_class(&def, &patched, "<repl>", &[]).await? {
+                Outcome::Value(_) => Outcome::Value(format!("{class}>>{}", method.selector)),
+                err => err,
+            },
+        )
+    }
+
+    async fn call(&self, m: &str, f: &str, args: Vec<Term>) -> Result<Term, EvalError> {
+        Ok(self.conn.call(m, f, args, self.timeout).await?)
     }
 
     async fn run(&self, forms: Term) -> Result<Outcome, EvalError> {
@@ -101,6 +168,69 @@ impl Session {
     pub async fn close(&self) {
         Workspaces::touch(&self.conn);
         self.conn.shutdown(self.timeout).await;
+    }
+}
+
+/// The class source with `method` (written at the REPL as part of `input`) added, or replacing the method
+/// of the same selector.
+fn patch_method(
+    source: &str,
+    class_side: bool,
+    method: &MethodDef,
+    input: &str,
+) -> Result<String, Diagnostic> {
+    let text = input
+        .get(method.span.start..method.span.end)
+        .unwrap_or_default();
+    let mut lines = text.lines();
+    let mut member = lines.next().unwrap_or_default().to_owned();
+    for line in lines {
+        member.push_str("\n    ");
+        member.push_str(line.trim_start());
+    }
+    let items = parser::parse(source)?;
+    if let Some(Item::Class(def)) = items.first() {
+        let existing = if class_side {
+            &def.class_methods
+        } else {
+            &def.methods
+        };
+        if let Some(old) = existing.iter().find(|m| m.selector == method.selector) {
+            let mut out = source.to_owned();
+            out.replace_range(old.span.start..old.span.end, &member);
+            return Ok(out);
+        }
+    }
+    let prefix = if class_side { "class " } else { "" };
+    Ok(format!("{}\n  {prefix}{member}", source.trim_end()))
+}
+
+fn load_outcome(class: &str, reply: &Term) -> Outcome {
+    let Term::Tuple(t) = reply else {
+        return Outcome::Error(format!(
+            "ERROR: load_failed: {class}: {}",
+            crate::term::print::pretty(reply)
+        ));
+    };
+    match t.elements.as_slice() {
+        [Term::Atom(ok), _] if ok.name == "ok" => Outcome::Value(class.to_owned()),
+        [Term::Atom(e), Term::Atom(stage), detail]
+            if e.name == "error" && stage.name == "compile" =>
+        {
+            let lines: Vec<String> = crate::term::list_elements(detail)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(as_text)
+                .collect();
+            Outcome::Error(format!(
+                "ERROR: compile_error: {class}: {}",
+                lines.join("; ")
+            ))
+        }
+        _ => Outcome::Error(format!(
+            "ERROR: load_failed: {class}: {}",
+            crate::term::print::pretty(reply)
+        )),
     }
 }
 
