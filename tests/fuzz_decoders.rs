@@ -1,5 +1,5 @@
 //! Untrusted input never panics: random and mutated bytes into the ETF decoder and the frame reader, random
-//! text into the term parser. Case counts scale with `PROPTEST_CASES` (CI uses the default; a soak run can set
+//! text into the term parser and the Beamtalk parser and code generator. Case counts scale with `PROPTEST_CASES` (CI uses the default; a soak run can set
 //! it to millions).
 
 use beamtalk::dist::frame;
@@ -73,6 +73,28 @@ proptest! {
             let printed = print::pretty(&t);
             let reparsed = parse::parse(&printed).expect("printed terms parse");
             prop_assert_eq!(etf::encode(&reparsed).ok(), etf::encode(&t).ok());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(3_000))]
+
+    #[test]
+    fn beamtalk_parser_never_panics(src in "\\PC{0,80}") {
+        let _ = beamtalk::lang::parser::parse(&src);
+    }
+
+    #[test]
+    fn beamtalk_parser_never_panics_on_code_like_text(
+        src in "[\\[\\](){}#:=^.;!|\"$'a-zA-Z0-9 +*/<>,\\n-]{0,80}"
+    ) {
+        if let Ok(items) = beamtalk::lang::parser::parse(&src) {
+            for item in items {
+                if let beamtalk::lang::ast::Item::Statements(stmts) = item {
+                    let _ = beamtalk::lang::codegen::Codegen::new(&src, beamtalk::lang::codegen::Context::Repl).repl(&stmts);
+                }
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ pub struct EvalArgs {
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
     /// Beamtalk source: statements separated by `.`.
+    #[arg(allow_hyphen_values = true)]
     expr: String,
 }
 

@@ -1,0 +1,86 @@
+-module(beamtalk_dispatch_tests).
+-include_lib("eunit/include/eunit.hrl").
+
+send(R, S, A) -> beamtalk_dispatch:send(R, S, A).
+
+error_kind(F) ->
+    try F(), no_error
+    catch error:{'$bt_error', _, Kind, _} -> Kind
+    end.
+
+class_of_test() ->
+    ?assertEqual('Integer', beamtalk_dispatch:class_of(3)),
+    ?assertEqual('Float', beamtalk_dispatch:class_of(3.0)),
+    ?assertEqual('String', beamtalk_dispatch:class_of(<<"s">>)),
+    ?assertEqual('Symbol', beamtalk_dispatch:class_of(ok)),
+    ?assertEqual('UndefinedObject', beamtalk_dispatch:class_of(nil)),
+    ?assertEqual('Array', beamtalk_dispatch:class_of({'$bt_array', {}})),
+    ?assertEqual({meta, 'Integer'}, beamtalk_dispatch:class_of({'$bt_class', 'Integer'})).
+
+numbers_test() ->
+    ?assertEqual(7, send(3, '+', [4])),
+    ?assertEqual(2.5, send(5, '/', [2])),
+    ?assertEqual(-4, send(-7, '//', [2])),
+    ?assertEqual(1, send(-7, '\\\\', [2])),
+    ?assertEqual(120, send(5, factorial, [])),
+    ?assertEqual(1024, send(2, '**', [10])),
+    ?assertEqual(badarith, error_kind(fun() -> send(1, '/', [0]) end)).
+
+lookup_walks_the_superclass_chain_test() ->
+    %% printString is Object's, reached from Integer through Number.
+    ?assertEqual(<<"42">>, send(42, printString, [])),
+    ?assertEqual({'$bt_class', 'Integer'}, send(42, class, [])),
+    ?assertEqual(true, send(42, 'respondsTo:', ['+'])),
+    ?assertEqual(false, send(42, 'respondsTo:', [nope])).
+
+does_not_understand_test() ->
+    try send(3, foo, []), ?assert(false)
+    catch error:{'$bt_error', 'DoesNotUnderstand', does_not_understand, Msg} ->
+        ?assertEqual(<<"Integer does not understand #foo">>, Msg)
+    end.
+
+strings_test() ->
+    ?assertEqual(<<"olleh">>, send(<<"hello">>, reversed, [])),
+    ?assertEqual(<<"ab">>, send(<<"a">>, ',', [<<"b">>])),
+    ?assertEqual(5, send(<<"héllo"/utf8>>, size, [])),
+    ?assertEqual([<<"a">>, <<"b">>], send(<<"a,b">>, 'split:', [<<",">>])).
+
+collections_test() ->
+    ?assertEqual([2, 4], send([1, 2], 'collect:', [fun(X) -> X * 2 end])),
+    ?assertEqual({'$bt_array', {1, 9}}, send({'$bt_array', {1, 2}}, 'at:put:', [2, 9])),
+    ?assertEqual(#{a => 1, b => 2}, send(#{a => 1}, 'at:put:', [b, 2])),
+    ?assertEqual(6, send([1, 2, 3], 'inject:into:', [0, fun(A, X) -> A + X end])),
+    ?assertEqual(index_out_of_bounds, error_kind(fun() -> send([1], 'at:', [5]) end)).
+
+blocks_and_booleans_test() ->
+    ?assertEqual(3, send(fun(A, B) -> A + B end, 'value:value:', [1, 2])),
+    ?assertEqual(wrong_arity, error_kind(fun() -> send(fun(A) -> A end, value, []) end)),
+    ?assertEqual(yes, send(true, 'ifTrue:ifFalse:', [fun() -> yes end, fun() -> no end])),
+    ?assertEqual(false, send(false, 'and:', [fun() -> error(never) end])).
+
+on_do_catches_by_class_test() ->
+    Handler = fun(E) -> beamtalk_error:class(E) end,
+    ?assertEqual('ZeroDivide', send(fun() -> 1 / zero() end, 'on:do:', [{'$bt_class', 'Error'}, Handler])),
+    ?assertEqual(does_not_understand,
+                 error_kind(fun() -> send(fun() -> send(1, foo, []) end, 'on:do:', [{'$bt_class', 'ZeroDivide'}, Handler]) end)).
+
+zero() -> 0.
+
+printing_test() ->
+    P = fun beamtalk_print:print_string/1,
+    ?assertEqual(<<"3.5">>, P(3.5)),
+    ?assertEqual(<<"#(1, \"a\")">>, P([1, <<"a">>])),
+    ?assertEqual(<<"#[1, 2]">>, P({'$bt_array', {1, 2}})),
+    ?assertEqual(<<"#{#a => 1, #b => 2}">>, P(#{b => 2, a => 1})),
+    ?assertEqual(<<"{1, 2}">>, P({1, 2})),
+    ?assertEqual(<<"#'with space'">>, P('with space')),
+    ?assertEqual(<<"a Block/1">>, P(fun(X) -> X end)),
+    ?assertEqual(<<"hi">>, beamtalk_print:repl_string(<<"hi">>)).
+
+frames_test() ->
+    F = beamtalk_rt:new_frame(),
+    ?assertEqual(nil, beamtalk_rt:get(F, x)),
+    ?assertEqual(3, beamtalk_rt:set(F, x, 3)),
+    ?assertEqual(#{x => 3}, beamtalk_rt:frame_vars(F)),
+    ?assertEqual(nil, beamtalk_rt:get(beamtalk_rt:new_frame(), x)),
+    ?assertEqual(7, beamtalk_rt:catch_return(F, fun() -> beamtalk_rt:non_local_return(F, 7) end)).

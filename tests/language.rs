@@ -1,0 +1,319 @@
+//! `beamtalk eval` and `beamtalk load` against a real workspace, one test per section of language.md.
+
+mod common;
+
+use std::process::Command;
+
+use common::{Epmd, WorkspaceHome, beamtalk, run};
+
+struct Lang {
+    epmd: Epmd,
+    ws: WorkspaceHome,
+    project: tempfile::TempDir,
+}
+
+impl Lang {
+    fn new() -> Self {
+        let lang = Self {
+            epmd: Epmd::start(),
+            ws: WorkspaceHome::new(),
+            project: tempfile::tempdir().expect("project"),
+        };
+        let (code, _, err, _) = run(&mut lang.cmd(&["workspace", "create", "lang"]));
+        assert_eq!(code, 0, "{err}");
+        lang
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = beamtalk(&self.epmd, &self.ws.home);
+        c.current_dir(self.project.path()).args(args);
+        c
+    }
+
+    /// Evaluates and returns (exit code, stdout without the final newline).
+    fn eval(&self, src: &str) -> (i32, String) {
+        let (code, out, err, _) = run(&mut self.cmd(&["eval", "-w", "lang", src]));
+        assert!(
+            code != 0 || err.is_empty(),
+            "{src}: unexpected stderr {err}"
+        );
+        (code, out.strip_suffix('\n').unwrap_or(&out).to_owned())
+    }
+
+    /// Asserts that `src` evaluates to `expected`.
+    fn check(&self, src: &str, expected: &str) {
+        let (code, out) = self.eval(src);
+        assert_eq!((code, out.as_str()), (0, expected), "{src}");
+    }
+
+    /// Asserts that `src` fails with an error line starting `ERROR: <kind>`.
+    fn check_error(&self, src: &str, kind: &str) {
+        let (code, out) = self.eval(src);
+        assert_eq!(code, 1, "{src}: {out}");
+        assert!(out.starts_with(&format!("ERROR: {kind}")), "{src}: {out}");
+    }
+
+    fn load(&self, name: &str, src: &str) -> (i32, String, String) {
+        let path = self.project.path().join(name);
+        std::fs::write(&path, src).expect("write");
+        let (code, out, err, _) =
+            run(&mut self.cmd(&["load", "-w", "lang", path.to_str().expect("utf8")]));
+        (code, out, err)
+    }
+}
+
+#[test]
+fn literals_and_printing() {
+    let l = Lang::new();
+    for (src, want) in [
+        ("42", "42"),
+        ("-7", "-7"),
+        ("1000000000000000000000", "1000000000000000000000"),
+        ("16rFF", "255"),
+        ("3.14", "3.14"),
+        ("1.0e10", "1.0e10"),
+        ("5.0", "5.0"),
+        ("10 / 3", "3.3333333333333335"),
+        ("\"hello\"", "hello"),
+        ("#(\"a\", \"b\")", "#(\"a\", \"b\")"),
+        ("\"say \"\"hi\"\"\"", "say \"hi\""),
+        ("#ok", "#ok"),
+        ("#at:put:", "#at:put:"),
+        ("#'with space'", "#'with space'"),
+        ("$a", "97"),
+        ("nil", "nil"),
+        ("true", "true"),
+        ("#[1, 2, 3]", "#[1, 2, 3]"),
+        ("#(1, 2, 3)", "#(1, 2, 3)"),
+        ("#{#b => 2, #a => 1}", "#{#a => 1, #b => 2}"),
+        ("Erlang erlang list_to_tuple: #(1, 2)", "{1, 2}"),
+        ("[:a :b | a]", "a Block/2"),
+        ("Integer", "Integer"),
+    ] {
+        l.check(src, want);
+    }
+}
+
+#[test]
+fn arithmetic_precedence_and_bindings() {
+    let l = Lang::new();
+    l.check("3 + 4", "7");
+    l.check("2 + 3 * 4", "14");
+    l.check("2 ** 3 * 2", "16");
+    l.check("(2 + 3) * 4", "20");
+    l.check("7 // 2", "3");
+    l.check("-7 \\\\ 2", "1");
+    l.check("7 rem: -2", "1");
+    l.check("1 + 2 < 4", "true");
+    l.check("3 factorial + 4 max: 20", "20");
+    l.check("x := 41", "41");
+    l.check("x + 1", "42");
+    l.check("y := x := 5. x + y", "10");
+    l.check("17 gcd: 51", "17");
+    l.check("2 sqrt > 1.41", "true");
+    l.check("3 between: 1 and: 5", "true");
+    l.check("255 printString: 16", "ff");
+    l.check("3.7 rounded", "4");
+}
+
+#[test]
+fn strings_and_interpolation() {
+    let l = Lang::new();
+    l.check("n := 6", "6");
+    l.check("\"n = {n + 1}\"", "n = 7");
+    l.check("\"nested {\"in {n}\"} ok\"", "nested in 6 ok");
+    l.check("\"abc\" reversed", "cba");
+    l.check("\"abc\" size", "3");
+    l.check("\"hello\" , \" world\"", "hello world");
+    l.check("\"hello\" asUppercase", "HELLO");
+    l.check("\"a,b,c\" split: \",\"", "#(\"a\", \"b\", \"c\")");
+    l.check("\"hello\" includesSubstring: \"ell\"", "true");
+    l.check("\"42\" asInteger + 1", "43");
+    l.check("\"  x \" trim", "x");
+    l.check("\"abc\" asSymbol", "#abc");
+}
+
+#[test]
+fn blocks_control_flow_and_non_local_return() {
+    let l = Lang::new();
+    l.check("[:a :b | a + b] value: 1 value: 2", "3");
+    l.check("[42] value", "42");
+    l.check("[:a | a] numArgs", "1");
+    l.check_error("[:a | a] value", "wrong_arity");
+    l.check("(3 > 2) ifTrue: [\"yes\"] ifFalse: [\"no\"]", "yes");
+    l.check("false and: [1 / 0]", "false");
+    l.check("nil ifNil: [\"was nil\"]", "was nil");
+    l.check("i := 0. [i < 5] whileTrue: [i := i + 1]. i", "5");
+    l.check("s := 0. 1 to: 10 do: [:k | s := s + k]. s", "55");
+    l.check("s := 0. 10 to: 1 by: -3 do: [:k | s := s + k]. s", "22");
+    l.check("c := 0. 3 timesRepeat: [c := c + 1]. c", "3");
+    l.check("#(1, 2, 3) do: [:e | e > 1 ifTrue: [^e * 10]]. 0", "20");
+    l.check("Transcript show: \"a\"; show: \"b\"; cr. 1", "ab\n1");
+}
+
+#[test]
+fn collections_and_iteration() {
+    let l = Lang::new();
+    l.check("#(1, 2, 3) collect: [:e | e * e]", "#(1, 4, 9)");
+    l.check("#[1, 2, 3, 4] select: [:e | e even]", "#[2, 4]");
+    l.check("#(1, 2, 3) reject: [:e | e = 2]", "#(1, 3)");
+    l.check("#(1, 2, 3) inject: 0 into: [:a :e | a + e]", "6");
+    l.check("#(1, 2, 3) detect: [:e | e > 5] ifNone: [#none]", "#none");
+    l.check("#(3, 1, 2) sort", "#(1, 2, 3)");
+    l.check("#(3, 1, 2) sort: [:a :b | a > b]", "#(3, 2, 1)");
+    l.check("#[1, 2, 3] at: 2", "2");
+    l.check("#[1, 2, 3] at: 2 put: 9", "#[1, 9, 3]");
+    l.check_error("#[1, 2, 3] at: 9", "index_out_of_bounds");
+    l.check("d := #{#a => 1}. d at: #b put: 2", "#{#a => 1, #b => 2}");
+    l.check("#{#a => 1, #b => 2} keys", "#(#a, #b)");
+    l.check("#{#a => 1, #b => 2} values", "#(1, 2)");
+    l.check(
+        "t := 0. #{#a => 1, #b => 2} keysAndValuesDo: [:k :v | t := t + v]. t",
+        "3",
+    );
+    l.check("#(1, 2) includes: 2", "true");
+    l.check("#() isEmpty", "true");
+    l.check("#(1, 2, 3) first + #(1, 2, 3) last", "4");
+    l.check("(1 to: 5) inject: 0 into: [:a :b | a + b]", "15");
+}
+
+#[test]
+fn erlang_interop() {
+    let l = Lang::new();
+    l.check("Erlang lists reverse: #(1, 2, 3)", "#(3, 2, 1)");
+    l.check(
+        "Erlang maps merge: #{#a => 1} with: #{#b => 2}",
+        "#{#a => 1, #b => 2}",
+    );
+    l.check("Erlang erlang abs: -3", "3");
+    l.check_error("Erlang erlang binary_to_atom: 42", "badarg");
+    l.check(
+        "[Erlang erlang error: #boom] on: Error do: [:e | e kind]",
+        "#boom",
+    );
+}
+
+#[test]
+fn errors_and_handlers() {
+    let l = Lang::new();
+    l.check(
+        "[1 / 0] on: ZeroDivide do: [:e | e messageText]",
+        "1 / 0: division by zero",
+    );
+    l.check("[1 / 0] on: Error do: [:e | e class]", "ZeroDivide");
+    l.check(
+        "[Error signal: \"custom\"] on: Error do: [:e | e messageText]",
+        "custom",
+    );
+    l.check(
+        "[3 foo] on: DoesNotUnderstand do: [:e | e messageText]",
+        "Integer does not understand #foo",
+    );
+    l.check_error(
+        "3 foo",
+        "does_not_understand: Integer does not understand #foo",
+    );
+    l.check_error("1 / 0", "badarith");
+    l.check(
+        "r := 0. [[1 / 0] ensure: [r := 1]] on: ZeroDivide do: [:e | 0]. r",
+        "1",
+    );
+    l.check(
+        "r := 0. [[1 / 0] ifCurtailed: [r := 2]] on: ZeroDivide do: [:e | 0]. r",
+        "2",
+    );
+    l.check("[[1 / 0] on: ZeroDivide do: [:e | e return: 5]] value", "5");
+    l.check(
+        "n := 0. [n := n + 1. n < 3 ifTrue: [1 / 0]. n] on: ZeroDivide do: [:e | e retry]",
+        "3",
+    );
+    l.check("after := 7. after", "7");
+}
+
+#[test]
+fn classes_values_actors_inheritance_and_super() {
+    let l = Lang::new();
+    let (code, out, err) = l.load(
+        "classes.bt",
+        "/// A greeter.\nObject subclass: Greeter\n  greet: name => \"Hello, {name}!\"\n  class default => self new\n\n\
+         Greeter subclass: LoudGreeter\n  greet: name => (super greet: name) asUppercase\n\n\
+         Value subclass: Money\n  field: amount = 0\n  field: currency = #EUR\n  + other => Money amount: self.amount + other amount currency: self.currency\n\n\
+         Actor subclass: Account\n  state: balance = 0\n  deposit: n =>\n    self.balance := self.balance + n.\n    self.balance\n  balance => self.balance\n  fail => 1 / 0\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, "Loaded: Greeter, LoudGreeter, Money, Account\n");
+    l.check("Greeter default greet: \"Ada\"", "Hello, Ada!");
+    l.check("Greeter new", "a Greeter");
+    l.check("LoudGreeter new greet: \"bob\"", "HELLO, BOB!");
+    l.check(
+        "Money amount: 5 currency: #USD",
+        "Money(amount: 5, currency: #USD)",
+    );
+    l.check(
+        "(Money amount: 5) + (Money amount: 7)",
+        "Money(amount: 12, currency: #EUR)",
+    );
+    l.check("(Money amount: 3) =:= (Money amount: 3)", "true");
+    l.check("(Money new: #{#amount => 9}) amount", "9");
+    let (code, spawned) = l.eval("acc := Account spawn");
+    assert_eq!(code, 0);
+    assert!(
+        spawned.starts_with("Actor(Account, <"),
+        "actors print as Actor(Class, pid): {spawned}"
+    );
+    l.check("acc", &spawned);
+    l.check("acc deposit: 10", "10");
+    l.check("acc deposit: 5", "15");
+    l.check("acc deposit: 1!", "nil");
+    l.check("acc balance", "16");
+    l.check_error("acc fail", "badarith");
+    l.check("acc balance", "16");
+    l.check("(Account spawnWith: #{#balance => 100}) balance", "100");
+    l.check("Account >> balance => self.balance * 2", "Account>>balance");
+    l.check("acc balance", "32");
+    l.check("Greeter name", "Greeter");
+    l.check("LoudGreeter superclass", "Greeter");
+}
+
+#[test]
+fn load_errors_leave_the_loaded_version() {
+    let l = Lang::new();
+    let (code, _, _) = l.load("a.bt", "Object subclass: Thing\n  value => 1\n");
+    assert_eq!(code, 0);
+    let (code, _, err) = l.load("b.bt", "Object subclass: Thing\n  value => [1 +\n");
+    assert_eq!(code, 2, "a syntax error is a usage error");
+    assert!(err.contains("b.bt:2:"), "{err}");
+    assert!(err.contains('^'), "caret diagnostic: {err}");
+    let (code, out, _) = l.load("c.bt", "Nope subclass: Other\n  value => 2\n");
+    assert_eq!(code, 1);
+    assert!(out.contains("unknown_class"), "{out}");
+    l.check("Thing new value", "1");
+}
+
+#[test]
+fn syntax_errors_exit_2_with_a_caret_and_nothing_runs() {
+    let l = Lang::new();
+    let (code, out, err, _) = run(&mut l.cmd(&["eval", "-w", "lang", "z := 1. [1 + 2"]));
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("expected `]` to close the block"), "{err}");
+    assert!(err.contains("<eval>:1:15"), "{err}");
+    assert!(err.contains("opened at line 1, column 9"), "{err}");
+    l.check("z", "nil");
+}
+
+#[test]
+fn an_infinite_loop_is_stopped_by_the_timeout_and_the_workspace_survives() {
+    let l = Lang::new();
+    let (code, _, err, elapsed) = run(&mut l.cmd(&[
+        "--timeout",
+        "500ms",
+        "eval",
+        "-w",
+        "lang",
+        "[true] whileTrue: []",
+    ]));
+    assert_eq!(code, 5, "{err}");
+    assert!(elapsed < std::time::Duration::from_secs(3));
+    l.check("1 + 1", "2");
+}
