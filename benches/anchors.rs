@@ -14,7 +14,10 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use beamtalk::dist::io_server::Terminal;
 use beamtalk::dist::{Connection, NodeName};
+use beamtalk::repl::{Outcome, Session};
+use beamtalk::workspace::Workspaces;
 use common::{Epmd, Home, Node, WorkspaceHome, beamtalk, connect_options};
 use eetf::{Binary, Term};
 
@@ -240,13 +243,19 @@ fn main() {
     });
 
     rows.push(workspace_create(&epmd, &home));
+    rows.extend(eval_round_trips(&epmd, &rt));
 
     println!("| metric | ours | anchor | ratio | goal |");
     println!("|---|---|---|---|---|");
     for r in rows {
+        let ratio = if r.ratio.is_nan() {
+            "—".to_owned()
+        } else {
+            format!("{:.2}×", r.ratio)
+        };
         println!(
-            "| {} | {} | {} | {:.2}× | {} |",
-            r.metric, r.ours, r.anchor, r.ratio, r.goal
+            "| {} | {} | {} | {ratio} | {} |",
+            r.metric, r.ours, r.anchor, r.goal
         );
     }
 }
@@ -306,4 +315,63 @@ fn workspace_create(epmd: &Epmd, home: &Home) -> Row {
         ratio: ours.as_secs_f64() / bare.as_secs_f64(),
         goal: "≤ 1.5×",
     }
+}
+
+/// `3 + 4` through `beamtalk eval` (whole process), and p50/p99 of 1,000 evals on one connection.
+fn eval_round_trips(epmd: &Epmd, rt: &tokio::runtime::Runtime) -> Vec<Row> {
+    let ws = WorkspaceHome::new();
+    must(beamtalk(epmd, &ws.home).args(["workspace", "create", "evalbench"]));
+    let whole = time_runs(21, || {
+        must(beamtalk(epmd, &ws.home).args(["eval", "-w", "evalbench", "3 + 4"]))
+    });
+    let samples = rt.block_on(async {
+        let cookie = beamtalk::home::load_cookie(ws.home.path(), Some(&ws.home.cookie_file()))
+            .expect("cookie");
+        let workspaces = Workspaces::new(ws.home.path(), cookie, T).expect("registry");
+        let entry = workspaces.entry("evalbench").expect("entry");
+        let mut opts = connect_options(epmd, &ws.home);
+        opts.connect_timeout = T;
+        let node = NodeName::parse(&entry.node).expect("node");
+        let conn = Connection::connect(&node, &opts).await.expect("connects");
+        let terminal = Terminal {
+            output: Box::new(std::io::sink()),
+            input: Box::new(std::io::empty()),
+        };
+        let session = Session::new(conn, terminal, T);
+        let mut v = Vec::with_capacity(1000);
+        for _ in 0..1000 {
+            let s = Instant::now();
+            let out = session.eval("3 + 4").await.expect("evaluates");
+            v.push(s.elapsed());
+            assert_eq!(out, Outcome::Value("7".to_owned()));
+        }
+        v.sort();
+        v
+    });
+    let (p50, p99) = (
+        samples[samples.len() / 2],
+        samples[samples.len() * 99 / 100],
+    );
+    must(beamtalk(epmd, &ws.home).args(["workspace", "stop", "evalbench"]));
+    vec![
+        Row {
+            metric: "`beamtalk eval '3 + 4'`, whole process, live workspace (median of 21)"
+                .to_owned(),
+            ours: format!("{:.1} ms", whole.as_secs_f64() * 1e3),
+            anchor: "—".to_owned(),
+            ratio: f64::NAN,
+            goal: "—",
+        },
+        Row {
+            metric: "eval round trip `3 + 4` on one connection, p50 / p99 of 1,000".to_owned(),
+            ours: format!(
+                "{:.0} µs / {:.0} µs",
+                p50.as_secs_f64() * 1e6,
+                p99.as_secs_f64() * 1e6
+            ),
+            anchor: "—".to_owned(),
+            ratio: f64::NAN,
+            goal: "p50 < 1 ms",
+        },
+    ]
 }
