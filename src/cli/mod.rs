@@ -4,6 +4,7 @@ mod error;
 mod eval;
 mod load;
 mod nodes;
+mod repl;
 mod rpc;
 mod workspace;
 
@@ -50,6 +51,8 @@ pub enum Command {
     Rpc(rpc::RpcArgs),
     /// List the node names registered with EPMD on a host.
     Nodes(nodes::NodesArgs),
+    /// Attach to the project's workspace (creating it if needed) and evaluate Beamtalk interactively.
+    Repl(repl::ReplArgs),
     /// Evaluate Beamtalk in the workspace and print the result as the REPL would.
     Eval(eval::EvalArgs),
     /// Compile classes from .bt files and load them into the workspace.
@@ -71,6 +74,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Nodes(args) => nodes::run(&cli.global, args).await,
         Command::Workspace(cmd) => workspace::run(&cli.global, cmd).await,
         Command::Eval(args) => eval::run(&cli.global, args).await,
+        Command::Repl(args) => repl::run(&cli.global, args).await,
         Command::Load(args) => load::run(&cli.global, args).await,
         Command::Completions { shell } => {
             clap_complete::generate(

@@ -306,13 +306,13 @@ fn mib(bytes: i64) -> String {
 }
 
 /// A spinner on stderr while something slow runs, only on a terminal and never with `--json`.
-struct Spinner {
+pub(crate) struct Spinner {
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Spinner {
-    fn start(json: bool, what: &str) -> Self {
+    pub(crate) fn start(json: bool, what: &str) -> Self {
         use std::io::IsTerminal;
         if json || !std::io::stderr().is_terminal() {
             return Self {

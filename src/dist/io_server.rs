@@ -83,6 +83,11 @@ impl IoServer {
         }
     }
 
+    /// Our own pid that output arrives at.
+    pub fn sink(&self) -> Pid {
+        self.sink.clone()
+    }
+
     /// The pid to use as group leader of calls whose I/O should come here.
     pub fn group_leader(&self) -> Pid {
         lock(&self.proxy)

@@ -3,6 +3,13 @@
 //! A [`Session`] holds one connection to a workspace node and the io server its evaluations write through.
 //! `beamtalk eval` makes one evaluation with it; the interactive REPL makes many.
 
+pub mod commands;
+pub mod input;
+pub mod interactive;
+pub mod load;
+pub mod script;
+pub mod shell;
+
 use std::time::Duration;
 
 use eetf::{Binary, Term};
@@ -51,6 +58,22 @@ impl Session {
 
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// Calls `module:function(args)` in the workspace (no output capture).
+    pub async fn call(&self, m: &str, f: &str, args: Vec<Term>) -> Result<Term, EvalError> {
+        Ok(self.conn.call(m, f, args, self.timeout).await?)
+    }
+
+    /// Registers this session with the workspace (`beamtalk_repl_shell`), which tracks attached REPLs.
+    pub async fn attach_shell(&self) -> Result<(), EvalError> {
+        self.call(
+            "beamtalk_repl_shell",
+            "attach",
+            vec![Term::from(self.io.sink())],
+        )
+        .await?;
+        Ok(())
     }
 
     /// Compiles and evaluates one input; output it writes streams to the terminal meanwhile.
@@ -148,10 +171,6 @@ impl Session {
                 err => err,
             },
         )
-    }
-
-    async fn call(&self, m: &str, f: &str, args: Vec<Term>) -> Result<Term, EvalError> {
-        Ok(self.conn.call(m, f, args, self.timeout).await?)
     }
 
     async fn run(&self, forms: Term) -> Result<Outcome, EvalError> {

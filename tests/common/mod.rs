@@ -214,8 +214,7 @@ pub fn beamtalk(epmd: &Epmd, home: &Home) -> Command {
     cmd.env("BEAMTALK_HOME", home.path())
         .env("BEAMTALK_COOKIE_FILE", home.cookie_file())
         .env("ERL_EPMD_PORT", epmd.port.to_string())
-        .env_remove("BEAMTALK_COOKIE")
-        .stdin(Stdio::null());
+        .env_remove("BEAMTALK_COOKIE");
     cmd
 }
 

@@ -27,7 +27,7 @@ spawn(Class, Init) ->
 %% @doc Sends a message to an actor and waits for the answer.
 -spec call(ref(), atom(), [term()], timeout()) -> term().
 call({'$bt_actor', Class, Pid}, Selector, Args, Timeout) ->
-    try gen_server:call(Pid, {send, Selector, Args}, Timeout) of
+    try gen_server:call(Pid, {send, Selector, Args, group_leader()}, Timeout) of
         {ok, V} -> V;
         {error, E} -> error(E)
     catch
@@ -60,10 +60,15 @@ init({Class, Init}) ->
     end,
     {ok, Self}.
 
+%% During a call the actor writes through the caller's group leader, so output reaches the REPL that asked;
+%% otherwise through its own (the workspace transcript).
 -spec handle_call(term(), gen_server:from(), ref()) -> {reply, term(), ref()}.
-handle_call({send, Selector, Args}, _From, Self) ->
+handle_call({send, Selector, Args, CallerGL}, _From, Self) ->
+    Own = group_leader(),
+    group_leader(CallerGL, self()),
     Reply = try {ok, beamtalk_dispatch:send(Self, Selector, Args)}
             catch C:R:S -> {error, beamtalk_error:from_exception(C, R, S)}
+            after group_leader(Own, self())
             end,
     {reply, Reply, Self};
 handle_call(_Other, _From, Self) ->

@@ -161,6 +161,7 @@ instantiate(Class, Init) ->
         value -> {ok, beamtalk_user_class:new_value(Class, Init)};
         object -> {ok, beamtalk_user_class:new_object(Class)};
         actor -> spawn_actor(Class, Init);
+        none when Class =:= 'Object' -> {ok, {'$bt_object', 'Object', #{}}};
         none -> nomethod
     end.
 

@@ -2,7 +2,7 @@
 %% (no module compile per expression), with the workspace's bindings as the `repl' frame.
 -module(beamtalk_repl_eval).
 
--export([eval/1]).
+-export([eval/1, completions/1, bindings/0, kill/1]).
 
 %% @doc Evaluates `Exprs'; answers the REPL's printed form of the value, or its `ERROR: ' line. Assignments
 %% made before an error are kept, as in a Smalltalk workspace.
@@ -28,3 +28,41 @@ run([]) ->
 run(Exprs) ->
     {value, V, _} = erl_eval:exprs(Exprs, erl_eval:new_bindings()),
     V.
+
+%% @doc Names starting with `Prefix': bindings, classes (built-in and loaded) and selectors.
+-spec completions(binary()) -> [binary()].
+completions(Prefix) ->
+    Bindings = [atom_to_binary(B, utf8) || B <- maps:keys(beamtalk_repl_state:bindings())],
+    UserClasses = [list_to_binary(Name) || {M, _} <- code:all_loaded(),
+                                           "bt_class_" ++ Name <- [atom_to_list(M)]],
+    Builtin = [atom_to_binary(C, utf8) || C <- maps:keys(beamtalk_class:builtin())],
+    Selectors = [atom_to_binary(S, utf8)
+                 || C <- ['Integer', 'String', 'Block', 'List', 'Boolean'], S <- beamtalk_object:selectors(C)]
+                ++ [atom_to_binary(S, utf8) || M <- UserClasses, S <- beamtalk_user_class:selectors(binary_to_atom(M, utf8))],
+    %% Bindings first, then classes, then selectors: what a user most likely means.
+    Ranked = lists:append([lists:sort(Group) || Group <- [Bindings, UserClasses ++ Builtin, Selectors]]),
+    dedup([N || N <- Ranked, string:prefix(N, Prefix) =/= nomatch], #{}).
+
+-spec dedup([binary()], #{binary() => true}) -> [binary()].
+dedup([], _) -> [];
+dedup([N | Rest], Seen) when is_map_key(N, Seen) -> dedup(Rest, Seen);
+dedup([N | Rest], Seen) -> [N | dedup(Rest, Seen#{N => true})].
+
+%% @doc The bindings, each with its printed value, sorted by name.
+-spec bindings() -> [{binary(), binary()}].
+bindings() ->
+    [{atom_to_binary(K, utf8), beamtalk_print:print_string(V)} || {K, V} <- lists:sort(maps:to_list(beamtalk_repl_state:bindings()))].
+
+%% @doc Stops the actor held by binding `Name' (or given as a pid string like `<0.123.0>').
+-spec kill(binary()) -> ok | {error, binary()}.
+kill(<<"<", _/binary>> = PidText) ->
+    try list_to_pid(binary_to_list(PidText)) of
+        Pid -> exit(Pid, kill), ok
+    catch error:badarg -> {error, <<"not a pid: ", PidText/binary>>}
+    end;
+kill(Name) ->
+    case maps:find(binary_to_atom(Name, utf8), beamtalk_repl_state:bindings()) of
+        {ok, {'$bt_actor', _, Pid}} -> exit(Pid, kill), ok;
+        {ok, _} -> {error, <<Name/binary, " is not an actor">>};
+        error -> {error, <<"no binding named ", Name/binary>>}
+    end.

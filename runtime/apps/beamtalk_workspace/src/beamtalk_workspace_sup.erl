@@ -13,6 +13,7 @@ init(Config) ->
     Children = [
         #{id => beamtalk_workspace_meta, start => {beamtalk_workspace_meta, start_link, [Config]}},
         #{id => beamtalk_repl_state, start => {beamtalk_repl_state, start_link, []}},
+        #{id => beamtalk_transcript, start => {beamtalk_transcript, start_link, []}},
         #{id => beamtalk_actor_sup, start => {beamtalk_actor_sup, start_link, []}, type => supervisor},
         #{id => beamtalk_session_sup, start => {beamtalk_session_sup, start_link, []}, type => supervisor},
         #{id => beamtalk_idle_monitor,

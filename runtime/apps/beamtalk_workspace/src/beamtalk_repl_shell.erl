@@ -1,0 +1,42 @@
+%% @doc One attached REPL: lives under `beamtalk_session_sup' while its CLI is connected (it monitors the
+%% CLI's pid and ends with it), so the workspace knows who is attached. Bindings are not per session: all
+%% sessions share the workspace's namespace (`beamtalk_repl_state').
+-module(beamtalk_repl_shell).
+-behaviour(gen_server).
+
+-export([start_link/1, attach/1, sessions/0]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
+
+%% @doc Registers the REPL whose pid (on the CLI's node) is `Client'.
+-spec attach(pid()) -> {ok, pid()} | {error, term()}.
+attach(Client) ->
+    beamtalk_session_sup:start_session(?MODULE, [Client]).
+
+%% @doc The attached REPLs: client pid and when they attached (Unix seconds).
+-spec sessions() -> [#{client := pid(), since := integer()}].
+sessions() ->
+    [gen_server:call(Pid, info) || {_, Pid, _, _} <- supervisor:which_children(beamtalk_session_sup),
+                                   is_pid(Pid)].
+
+-spec start_link(pid()) -> {ok, pid()} | {error, term()}.
+start_link(Client) ->
+    gen_server:start_link(?MODULE, Client, []).
+
+-spec init(pid()) -> {ok, map()}.
+init(Client) ->
+    erlang:monitor(process, Client),
+    {ok, #{client => Client, since => erlang:system_time(second)}}.
+
+-spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map()}.
+handle_call(info, _From, S) -> {reply, S, S};
+handle_call(_Other, _From, S) -> {reply, {error, unknown_request}, S}.
+
+-spec handle_cast(term(), map()) -> {noreply, map()}.
+handle_cast(_Msg, S) ->
+    {noreply, S}.
+
+-spec handle_info(term(), map()) -> {noreply, map()} | {stop, normal, map()}.
+handle_info({'DOWN', _, process, _, _}, S) ->
+    {stop, normal, S};
+handle_info(_Other, S) ->
+    {noreply, S}.

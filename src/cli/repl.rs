@@ -1,0 +1,53 @@
+//! `beamtalk repl`: attach to the project's workspace (creating it if needed) and evaluate interactively,
+//! or, with stdin not a terminal, run what stdin holds.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use super::workspace::Spinner;
+use super::{Failure, Global};
+use crate::home;
+use crate::repl::shell::{Shell, Style};
+use crate::repl::{interactive, script};
+use crate::workspace::Workspaces;
+
+#[derive(Debug, clap::Args)]
+pub struct ReplArgs {
+    /// Workspace to attach to [default: this project's, created if needed].
+    #[arg(short = 'w', long = "workspace", value_name = "NAME")]
+    workspace: Option<String>,
+    /// Project directory [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+}
+
+pub async fn run(global: &Global, args: ReplArgs) -> Result<(), Failure> {
+    let home = home::resolve_home(global.home.as_deref())?;
+    let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
+    let ws = Workspaces::new(&home, cookie, global.timeout)?;
+    let project = match args.project {
+        Some(p) => p,
+        None => std::env::current_dir().map_err(|e| Failure::Other {
+            message: format!("current directory: {e}"),
+        })?,
+    };
+    let tty = std::io::stdin().is_terminal();
+    let style = if tty {
+        Style::detect()
+    } else {
+        Style { color: false }
+    };
+    let spinner = Spinner::start(global.json || !tty, "attaching to the workspace");
+    let shell = Shell::attach(ws, args.workspace, project, global.timeout, style).await;
+    drop(spinner);
+    let shell = shell?;
+    let code = if tty {
+        interactive::run(shell, home.join("history")).await
+    } else {
+        script::run(shell).await
+    };
+    match code {
+        0 => Ok(()),
+        code => Err(Failure::Reported { code }),
+    }
+}

@@ -1,0 +1,81 @@
+//! REPL commands: `:help`, `:load`, `:reload`, `:bindings`, `:clear`, `:actors`, `:kill`, `:modules`,
+//! `:transcript`, `:interrupt`, `:quit`.
+
+/// A parsed `:command`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Load(Vec<String>),
+    Reload(Option<String>),
+    Bindings,
+    Clear,
+    Actors,
+    Kill(String),
+    Modules,
+    Transcript,
+    Interrupt,
+    Quit,
+}
+
+pub const HELP: &str = "\
+Type Beamtalk expressions; `.` separates statements. Multi-line input continues while brackets are open
+or a class body is being written (an empty line ends it).
+  :help                 this text
+  :load FILE|DIR  (:l)  compile and load classes from .bt files
+  :reload [Class] (:r)  load again the files loaded in this session (or only the one defining Class)
+  :bindings             the workspace's bindings
+  :clear                drop all bindings
+  :actors               running actors
+  :kill ACTOR           stop an actor (a binding name or <0.123.0>)
+  :modules              loaded class modules
+  :transcript           recent output of actors that outlived their evaluation
+  :interrupt            (Ctrl-C) interrupt the running evaluation
+  :quit           (:q)  leave the REPL (Ctrl-D); the workspace keeps running";
+
+/// Parses a line starting with `:`; `Err` carries a message for an unknown or malformed command.
+pub fn parse(line: &str) -> Result<Command, String> {
+    let mut words = line.trim().trim_start_matches(':').split_whitespace();
+    let name = words.next().unwrap_or_default();
+    let rest: Vec<String> = words.map(str::to_owned).collect();
+    let one = |what: &str| {
+        rest.first()
+            .cloned()
+            .ok_or_else(|| format!(":{name} needs {what}"))
+    };
+    Ok(match name {
+        "help" | "h" | "?" => Command::Help,
+        "load" | "l" if !rest.is_empty() => Command::Load(rest),
+        "load" | "l" => return Err(":load needs a file or directory".to_owned()),
+        "reload" | "r" => Command::Reload(rest.first().cloned()),
+        "bindings" | "b" => Command::Bindings,
+        "clear" => Command::Clear,
+        "actors" | "a" => Command::Actors,
+        "kill" => Command::Kill(one("an actor (binding name or pid)")?),
+        "modules" | "m" => Command::Modules,
+        "transcript" | "t" => Command::Transcript,
+        "interrupt" => Command::Interrupt,
+        "quit" | "q" | "exit" => Command::Quit,
+        other => return Err(format!("unknown command :{other} (:help lists them)")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_commands_and_aliases() {
+        assert_eq!(parse(":q"), Ok(Command::Quit));
+        assert_eq!(
+            parse(":l a.bt b.bt"),
+            Ok(Command::Load(vec!["a.bt".into(), "b.bt".into()]))
+        );
+        assert_eq!(
+            parse(":reload Counter"),
+            Ok(Command::Reload(Some("Counter".into())))
+        );
+        assert_eq!(parse(":kill acc"), Ok(Command::Kill("acc".into())));
+        assert!(parse(":kill").is_err());
+        assert!(parse(":nope").is_err());
+    }
+}

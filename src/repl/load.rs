@@ -1,0 +1,134 @@
+//! Loading `.bt` files (or directories of them): every file is read and parsed before anything is
+//! loaded, so a syntax error loads nothing; then each class is compiled and loaded in order.
+
+use std::path::{Path, PathBuf};
+
+use super::{EvalError, Outcome, Session};
+use crate::lang::ast::{ClassDef, Item};
+use crate::lang::diagnostic::Diagnostic;
+use crate::lang::parser;
+
+/// One parsed file.
+pub struct SourceFile {
+    pub path: PathBuf,
+    pub src: String,
+    pub classes: Vec<ClassDef>,
+}
+
+/// A file that does not parse, with what is needed to render the diagnostic.
+#[derive(Debug)]
+pub struct SyntaxError {
+    pub path: PathBuf,
+    pub src: String,
+    pub diagnostic: Diagnostic,
+}
+
+/// Why files could not be loaded before anything reached the node.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}", .0.diagnostic.message)]
+    Syntax(Box<SyntaxError>),
+}
+
+impl LoadError {
+    /// The full report (with the caret diagnostic for syntax errors).
+    pub fn render(&self) -> String {
+        match self {
+            LoadError::Syntax(e) => e.diagnostic.render(&e.src, &e.path.display().to_string()),
+            other => format!("error: {other}\n"),
+        }
+    }
+}
+
+/// What was loaded, and the error that stopped loading, if any.
+pub struct LoadReport {
+    pub loaded: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// Reads and parses `paths`; a directory stands for the `.bt` files in it, in name order.
+pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<SourceFile>, LoadError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|source| LoadError::Read {
+                    path: path.clone(),
+                    source,
+                })?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "bt"))
+                .collect();
+            entries.sort();
+            files.extend(entries);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files.iter().map(|p| read_source(p)).collect()
+}
+
+fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
+    let src = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let items = parser::parse(&src).map_err(|diagnostic| {
+        LoadError::Syntax(Box::new(SyntaxError {
+            path: path.to_path_buf(),
+            src: src.clone(),
+            diagnostic,
+        }))
+    })?;
+    let classes = items
+        .into_iter()
+        .filter_map(|i| match i {
+            Item::Class(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    Ok(SourceFile {
+        path: path.to_path_buf(),
+        src,
+        classes,
+    })
+}
+
+/// Loads every class of `files` in order, stopping at the first that fails.
+pub async fn load_sources(
+    session: &Session,
+    files: &[SourceFile],
+) -> Result<LoadReport, EvalError> {
+    let batch: Vec<String> = files
+        .iter()
+        .flat_map(|f| f.classes.iter().map(|c| c.name.clone()))
+        .collect();
+    let mut loaded = Vec::new();
+    for file in files {
+        for class in &file.classes {
+            match session
+                .load_class(class, &file.src, &file.path.display().to_string(), &batch)
+                .await?
+            {
+                Outcome::Value(name) => loaded.push(name),
+                Outcome::Error(text) => {
+                    return Ok(LoadReport {
+                        loaded,
+                        error: Some(text),
+                    });
+                }
+            }
+        }
+    }
+    Ok(LoadReport {
+        loaded,
+        error: None,
+    })
+}

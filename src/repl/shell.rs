@@ -1,0 +1,291 @@
+//! The REPL's core, shared by the interactive and the piped front ends: runs one complete input (a command
+//! or Beamtalk), prints what it produced, and reattaches when the workspace goes away.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use eetf::{Binary, Term};
+
+use super::commands::{Command, HELP};
+use super::load::{load_sources, read_sources};
+use super::{EvalError, Outcome, Session};
+use crate::dist::CallError;
+use crate::dist::io_server::Terminal;
+use crate::term::{as_text, list_elements};
+use crate::workspace::{Entry, Info, WorkspaceError, Workspaces};
+
+/// What running one input came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Ok,
+    Failed,
+    Quit,
+}
+
+/// How output is decorated.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    /// Colour only on a terminal, and never with `NO_COLOR` set.
+    pub fn detect() -> Self {
+        use std::io::IsTerminal;
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self {
+            color: std::io::stdout().is_terminal() && !no_color,
+        }
+    }
+
+    fn error(&self, text: &str) -> String {
+        if self.color {
+            format!("\x1b[31m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+/// A REPL attached to one workspace.
+pub struct Shell {
+    ws: Workspaces,
+    name: Option<String>,
+    project: PathBuf,
+    pub entry: Entry,
+    pub session: Session,
+    timeout: Duration,
+    style: Style,
+    loaded_files: Vec<PathBuf>,
+}
+
+impl Shell {
+    /// Attaches to the workspace `name` (or the project's), creating it when needed.
+    pub async fn attach(
+        ws: Workspaces,
+        name: Option<String>,
+        project: PathBuf,
+        timeout: Duration,
+        style: Style,
+    ) -> Result<Self, WorkspaceError> {
+        let (entry, conn) = ws.attach(name.as_deref(), &project).await?;
+        let session = Session::new(conn, Terminal::stdio(), timeout);
+        let _ = session.attach_shell().await;
+        Ok(Self {
+            ws,
+            name,
+            project,
+            entry,
+            session,
+            timeout,
+            style,
+            loaded_files: Vec::new(),
+        })
+    }
+
+    /// Creates the workspace again after it stopped, and attaches to it.
+    pub async fn reattach(&mut self) -> Result<(), WorkspaceError> {
+        let (entry, conn) = self.ws.attach(self.name.as_deref(), &self.project).await?;
+        self.entry = entry;
+        self.session = Session::new(conn, Terminal::stdio(), self.timeout);
+        let _ = self.session.attach_shell().await;
+        Ok(())
+    }
+
+    /// Runs one complete input and prints its result.
+    pub async fn run(&mut self, input: &str) -> Result<Step, EvalError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Ok(Step::Ok);
+        }
+        if trimmed.starts_with(':') {
+            return match super::commands::parse(trimmed) {
+                Ok(cmd) => self.command(cmd).await,
+                Err(msg) => {
+                    self.print_error(&msg);
+                    Ok(Step::Failed)
+                }
+            };
+        }
+        match self.session.eval(input).await {
+            Ok(Outcome::Value(text)) => {
+                println!("{text}");
+                Ok(Step::Ok)
+            }
+            Ok(Outcome::Error(text)) => {
+                self.print_error(&text);
+                Ok(Step::Failed)
+            }
+            Err(EvalError::Syntax(d)) => {
+                self.print_error(d.render(input, "<repl>").trim_end());
+                Ok(Step::Failed)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn print_error(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", self.style.error(text));
+    }
+
+    async fn command(&mut self, cmd: Command) -> Result<Step, EvalError> {
+        match cmd {
+            Command::Help => println!("{HELP}"),
+            Command::Quit => return Ok(Step::Quit),
+            Command::Interrupt => {
+                println!("Nothing is running; Ctrl-C interrupts an evaluation while it runs.")
+            }
+            Command::Load(paths) => {
+                let paths: Vec<PathBuf> = paths.iter().map(|p| self.resolve(p)).collect();
+                return self.load(&paths, true).await;
+            }
+            Command::Reload(class) => return self.reload(class).await,
+            Command::Bindings => {
+                let reply = self
+                    .session
+                    .call("beamtalk_repl_eval", "bindings", vec![])
+                    .await?;
+                let pairs = list_elements(&reply).unwrap_or_default();
+                if pairs.is_empty() {
+                    println!("No bindings.");
+                }
+                for pair in pairs {
+                    if let Term::Tuple(t) = pair
+                        && let [name, value] = t.elements.as_slice()
+                    {
+                        println!(
+                            "{} := {}",
+                            as_text(name).unwrap_or_default(),
+                            as_text(value).unwrap_or_default()
+                        );
+                    }
+                }
+            }
+            Command::Clear => {
+                self.session
+                    .call("beamtalk_repl_state", "clear", vec![])
+                    .await?;
+                println!("Bindings cleared.");
+            }
+            Command::Actors | Command::Modules => {
+                let info = self
+                    .session
+                    .call("beamtalk_workspace_meta", "info", vec![])
+                    .await?;
+                let info = Info::from_term(&info);
+                if cmd == Command::Modules {
+                    if info.modules.is_empty() {
+                        println!("No classes loaded.");
+                    }
+                    info.modules.iter().for_each(|m| println!("{m}"));
+                } else {
+                    if info.actors.is_empty() {
+                        println!("No actors.");
+                    }
+                    info.actors
+                        .iter()
+                        .for_each(|a| println!("{} {}", a.pid, a.class));
+                }
+            }
+            Command::Kill(who) => {
+                let arg = Term::from(Binary::from(who.clone().into_bytes()));
+                let reply = self
+                    .session
+                    .call("beamtalk_repl_eval", "kill", vec![arg])
+                    .await?;
+                if reply == crate::term::atom("ok") {
+                    println!("Killed {who}.");
+                } else {
+                    self.print_error(&format!("ERROR: kill: {}", error_text(&reply)));
+                    return Ok(Step::Failed);
+                }
+            }
+            Command::Transcript => {
+                let reply = self
+                    .session
+                    .call("beamtalk_transcript", "recent", vec![])
+                    .await?;
+                let text = as_text(&reply).unwrap_or_default();
+                if text.is_empty() {
+                    println!("The transcript is empty.");
+                } else {
+                    print!("{text}");
+                    if !text.ends_with('\n') {
+                        println!();
+                    }
+                }
+            }
+        }
+        Ok(Step::Ok)
+    }
+
+    fn resolve(&self, p: &str) -> PathBuf {
+        let path = Path::new(p);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().unwrap_or_default().join(path)
+        }
+    }
+
+    async fn load(&mut self, paths: &[PathBuf], remember: bool) -> Result<Step, EvalError> {
+        let sources = match read_sources(paths) {
+            Ok(s) => s,
+            Err(e) => {
+                self.print_error(e.render().trim_end());
+                return Ok(Step::Failed);
+            }
+        };
+        let report = load_sources(&self.session, &sources).await?;
+        if remember {
+            for p in paths {
+                if !self.loaded_files.contains(p) {
+                    self.loaded_files.push(p.clone());
+                }
+            }
+        }
+        if !report.loaded.is_empty() {
+            println!("Loaded: {}", report.loaded.join(", "));
+        }
+        match report.error {
+            Some(text) => {
+                self.print_error(&text);
+                Ok(Step::Failed)
+            }
+            None => Ok(Step::Ok),
+        }
+    }
+
+    async fn reload(&mut self, class: Option<String>) -> Result<Step, EvalError> {
+        let files = self.loaded_files.clone();
+        let files: Vec<PathBuf> = match &class {
+            None => files,
+            Some(c) => files
+                .into_iter()
+                .filter(|f| {
+                    read_sources(std::slice::from_ref(f))
+                        .is_ok_and(|s| s.iter().any(|s| s.classes.iter().any(|k| &k.name == c)))
+                })
+                .collect(),
+        };
+        if files.is_empty() {
+            self.print_error("ERROR: reload: nothing to reload (load files with :load first)");
+            return Ok(Step::Failed);
+        }
+        self.load(&files, false).await
+    }
+}
+
+fn error_text(reply: &Term) -> String {
+    match reply {
+        Term::Tuple(t) => t.elements.get(1).and_then(as_text).unwrap_or_default(),
+        other => crate::term::print::pretty(other),
+    }
+}
+
+/// Whether an evaluation error means the workspace is gone.
+pub fn is_node_down(e: &EvalError) -> bool {
+    matches!(e, EvalError::Call(CallError::NodeDown { .. }))
+}

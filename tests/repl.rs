@@ -1,0 +1,272 @@
+//! `beamtalk repl` end to end: the interactive REPL driven through a pseudo-terminal, and the piped mode.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Epmd, WorkspaceHome, beamtalk, run};
+use expectrl::session::OsSession as Session;
+use expectrl::{ControlCode, Expect};
+
+struct Fixture {
+    epmd: Epmd,
+    ws: WorkspaceHome,
+    project: tempfile::TempDir,
+}
+
+const COUNTER: &str = "Actor subclass: Counter\n  state: count = 0\n  increment => self.count := self.count + 1\n  count => self.count\n";
+
+impl Fixture {
+    fn new() -> Self {
+        let f = Self {
+            epmd: Epmd::start(),
+            ws: WorkspaceHome::new(),
+            project: tempfile::tempdir().expect("project"),
+        };
+        std::fs::write(f.project.path().join("counter.bt"), COUNTER).expect("write");
+        f
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = beamtalk(&self.epmd, &self.ws.home);
+        c.current_dir(self.project.path()).args(args);
+        c
+    }
+
+    /// An interactive REPL on a pseudo-terminal, at its first prompt.
+    fn repl(&self) -> Session {
+        let mut cmd = self.cmd(&["repl"]);
+        cmd.env("NO_COLOR", "1").env("TERM", "xterm");
+        let mut s = expectrl::Session::spawn(cmd).expect("spawn on a pty");
+        s.set_expect_timeout(Some(Duration::from_secs(20)));
+        s.expect("> ").expect("first prompt");
+        s
+    }
+
+    /// Runs a piped REPL over `input`; (exit code, stdout).
+    fn piped(&self, input: &str) -> (i32, String) {
+        let mut child = self
+            .cmd(&["repl"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
+        let out = child.wait_with_output().expect("wait");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+}
+
+/// Sends a line and waits for `want` on a line of its own, then the next prompt. (The prompt itself comes
+/// wrapped in terminal control sequences, so it is matched on its own.)
+fn eval(s: &mut Session, line: &str, want: &str) {
+    s.send_line(line).expect("send");
+    expect_result(s, want, line);
+}
+
+fn expect_result(s: &mut Session, want: &str, what: &str) {
+    s.expect(format!("\r\n{want}\r\n").as_str())
+        .unwrap_or_else(|e| panic!("{what} → expected {want:?}: {e}"));
+    s.expect("> ")
+        .unwrap_or_else(|e| panic!("{what}: no prompt after {want:?}: {e}"));
+}
+
+fn quit(mut s: Session) {
+    s.send(ControlCode::EndOfTransmission).expect("ctrl-d");
+    let _ = s.get_process_mut().wait();
+}
+
+#[test]
+fn the_adr_counter_survives_quitting_the_repl() {
+    let f = Fixture::new();
+    let mut s = f.repl();
+    eval(&mut s, ":load counter.bt", "Loaded: Counter");
+    s.send_line("counter := Counter spawn").expect("send");
+    s.expect("Actor(Counter, <").expect("spawned");
+    s.expect("> ").expect("prompt");
+    eval(&mut s, "counter increment", "1");
+    eval(&mut s, "counter increment", "2");
+    quit(s);
+
+    let mut s = f.repl();
+    eval(&mut s, "counter increment", "3");
+    eval(&mut s, "counter count", "3");
+    quit(s);
+}
+
+#[test]
+fn kill_9_of_the_cli_loses_no_bindings() {
+    let f = Fixture::new();
+    let mut s = f.repl();
+    eval(&mut s, "kept := 40 + 2", "42");
+    let pid = s.get_process().pid();
+    Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("kill");
+    let _ = s.get_process_mut().wait();
+
+    let mut s = f.repl();
+    eval(&mut s, "kept", "42");
+    quit(s);
+}
+
+#[test]
+fn ctrl_c_interrupts_an_evaluation_not_the_session() {
+    let f = Fixture::new();
+    let mut s = f.repl();
+    eval(&mut s, "before := 1", "1");
+    s.send_line("[true] whileTrue: []").expect("send");
+    std::thread::sleep(Duration::from_millis(500));
+    s.send(ControlCode::EndOfText).expect("ctrl-c");
+    s.expect("Interrupted.").expect("interrupted");
+    s.expect("> ").expect("prompt again");
+    eval(&mut s, "before + 1", "2");
+    s.send(ControlCode::EndOfText).expect("ctrl-c");
+    s.expect("> ").expect("a fresh prompt");
+    std::thread::sleep(Duration::from_millis(200));
+    s.send(ControlCode::EndOfText).expect("ctrl-c");
+    s.expect("To quit, press Ctrl-D")
+        .expect("hint after a second Ctrl-C");
+    quit(s);
+}
+
+#[test]
+fn transcript_output_streams_while_the_evaluation_runs() {
+    let f = Fixture::new();
+    let mut s = f.repl();
+    s.send_line("Transcript showLine: \"early\". Erlang timer sleep: 2000. #done")
+        .expect("send");
+    let start = Instant::now();
+    s.expect("early").expect("streamed output");
+    assert!(
+        start.elapsed() < Duration::from_millis(1800),
+        "output waited for the end: {:?}",
+        start.elapsed()
+    );
+    expect_result(&mut s, "#done", "the result after the output");
+    quit(s);
+}
+
+#[test]
+fn completion_history_and_multi_line_input() {
+    let f = Fixture::new();
+    let mut s = f.repl();
+    eval(&mut s, "counterValue := 5", "5");
+    s.send("counterV").expect("type");
+    s.send("\t").expect("tab");
+    s.send_line("").expect("enter");
+    expect_result(&mut s, "5", "the binding was completed");
+    s.send_line("#(1,").expect("send");
+    s.expect("..> ").expect("continuation prompt");
+    eval(&mut s, " 2) size", "2");
+    s.send_line("Object subclass: Pt").expect("send");
+    s.expect("..> ").expect("class body continues");
+    s.send_line("  x => 7").expect("send");
+    s.expect("..> ").expect("until an empty line");
+    eval(&mut s, "", "Pt");
+    eval(&mut s, "Pt new x", "7");
+    eval(&mut s, "1 + 41", "42");
+    quit(s);
+
+    let mut s = f.repl();
+    s.send("\x1b[A").expect("up arrow");
+    s.send_line("").expect("enter");
+    expect_result(&mut s, "42", "history from the previous run");
+    quit(s);
+}
+
+#[test]
+fn two_repls_share_one_workspace_namespace() {
+    let f = Fixture::new();
+    let mut a = f.repl();
+    let mut b = f.repl();
+    eval(&mut a, "shared := 5", "5");
+    eval(&mut b, "shared * 2", "10");
+    eval(&mut b, ":clear", "Bindings cleared.");
+    eval(&mut a, "shared", "nil");
+    quit(a);
+    quit(b);
+}
+
+#[test]
+fn a_dead_workspace_is_reported_and_can_be_recreated() {
+    let f = Fixture::new();
+    let mut s = f.repl();
+    eval(&mut s, "x := 1", "1");
+    for pid in f.ws.node_pids() {
+        Command::new("kill")
+            .args(["-KILL", &pid])
+            .status()
+            .expect("kill");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    s.send_line("x").expect("send");
+    s.expect("is gone").expect("says so");
+    s.expect("Recreate it? [Y/n] ").expect("offers to recreate");
+    s.send_line("y").expect("yes");
+    s.expect("running again").expect("recreated");
+    eval(&mut s, "3 + 4", "7");
+    quit(s);
+}
+
+#[test]
+fn piped_mode_prints_each_result_and_fails_on_errors() {
+    let f = Fixture::new();
+    let (code, out) = f.piped("x := 3 + 4\nx * 2\n#(1, 2,\n 3) size\n\"text\"\n");
+    assert_eq!((code, out.as_str()), (0, "7\n14\n3\ntext\n"));
+    let (code, out) = f.piped("1 + 1\n3 foo\n2 + 2\n");
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(
+        out,
+        "2\nERROR: does_not_understand: Integer does not understand #foo\n4\n"
+    );
+    let (code, out) =
+        f.piped(":load counter.bt\nc := Counter spawn. c increment\n:bindings\n:modules\n:nope\n");
+    assert_eq!(code, 1, "an unknown command counts as a failure: {out}");
+    assert!(
+        out.starts_with("Loaded: Counter\n1\nc := Actor(Counter, <"),
+        "{out}"
+    );
+    assert!(out.contains("bt_class_Counter\n"), "{out}");
+    assert!(out.contains("unknown command :nope"), "{out}");
+}
+
+#[test]
+fn actor_output_after_the_evaluation_goes_to_the_transcript() {
+    let f = Fixture::new();
+    std::fs::write(
+        f.project.path().join("talker.bt"),
+        "Actor subclass: Talker\n  talk => Transcript showLine: \"said later\". 1\n",
+    )
+    .expect("write");
+    let (code, out) = f.piped(":load talker.bt\nt := Talker spawn\nt talk!\n");
+    assert_eq!(code, 0, "{out}");
+    std::thread::sleep(Duration::from_millis(200));
+    let (code, out) = f.piped(":transcript\n");
+    assert_eq!((code, out.as_str()), (0, "said later\n"));
+}
+
+#[test]
+fn wrong_cookie_and_missing_workspace_fail_like_rpc() {
+    let f = Fixture::new();
+    let (code, _, _, _) = run(&mut f.cmd(&["workspace", "create", "guarded"]));
+    assert_eq!(code, 0);
+    let other = common::Home::new();
+    std::fs::write(other.cookie_file(), "WRONGCOOKIE").expect("write");
+    let mut cmd = f.cmd(&["repl", "-w", "guarded"]);
+    cmd.env("BEAMTALK_COOKIE_FILE", other.cookie_file())
+        .stdin(Stdio::null());
+    let (code, _, err, _) = run(&mut cmd);
+    assert_eq!(code, 4, "{err}");
+}
