@@ -244,6 +244,7 @@ fn main() {
 
     rows.push(workspace_create(&epmd, &home));
     rows.extend(eval_round_trips(&epmd, &rt));
+    rows.push(repl_reconnect(&epmd));
 
     println!("| metric | ours | anchor | ratio | goal |");
     println!("|---|---|---|---|---|");
@@ -374,4 +375,37 @@ fn eval_round_trips(epmd: &Epmd, rt: &tokio::runtime::Runtime) -> Vec<Row> {
             goal: "p50 < 1 ms",
         },
     ]
+}
+
+/// `beamtalk repl` on a live workspace: process start until the first prompt appears on a terminal.
+fn repl_reconnect(epmd: &Epmd) -> Row {
+    let ws = WorkspaceHome::new();
+    must(beamtalk(epmd, &ws.home).args(["workspace", "create", "replbench"]));
+    let to_prompt = || {
+        use expectrl::Expect;
+        let mut cmd = beamtalk(epmd, &ws.home);
+        cmd.args(["repl", "-w", "replbench"])
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm");
+        let s = Instant::now();
+        let mut p = expectrl::Session::spawn(cmd).expect("pty");
+        p.expect("> ").expect("prompt");
+        let elapsed = s.elapsed();
+        p.send(expectrl::ControlCode::EndOfTransmission)
+            .expect("ctrl-d");
+        let _ = p.get_process_mut().wait();
+        elapsed
+    };
+    to_prompt();
+    let first_prompt = median((0..20).map(|_| to_prompt()).collect());
+    must(beamtalk(epmd, &ws.home).args(["workspace", "stop", "replbench"]));
+    Row {
+        metric:
+            "`beamtalk repl` reconnect: start until first prompt, live workspace (median of 20)"
+                .to_owned(),
+        ours: format!("{:.1} ms", first_prompt.as_secs_f64() * 1e3),
+        anchor: "ADR 0004 goal 100 ms".to_owned(),
+        ratio: first_prompt.as_secs_f64() / 0.1,
+        goal: "< 20 ms",
+    }
 }

@@ -1,30 +1,42 @@
 #!/usr/bin/env bash
-# The main job for now: start a throw-away Erlang node and talk to it with `beamtalk rpc` as a hidden node.
-# Everything lives in a temporary BEAMTALK_HOME, and the node is stopped on exit.
+# The main job: create a workspace for a throw-away project and drive `beamtalk repl` in it — the counter
+# of ADR 0004 survives quitting the REPL — then, on a terminal, open the interactive REPL there.
+# Everything lives in a temporary BEAMTALK_HOME, and the workspace is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --release --quiet
 bt="$PWD/target/release/beamtalk"
+examples="$PWD/examples"
 
 export BEAMTALK_HOME="$(mktemp -d)"
-node="demo_$$"
+project="$(mktemp -d)"
 cleanup() {
-  "$bt" rpc "$node" init stop >/dev/null 2>&1 || true
-  rm -rf "$BEAMTALK_HOME"
+  "$bt" workspace stop --all >/dev/null 2>&1 || true
+  rm -rf "$BEAMTALK_HOME" "$project"
 }
 trap cleanup EXIT
+cd "$project"
 
-# One private cookie for both sides: beamtalk reads <home>/cookie, the node reads $HOME/.erlang.cookie, so
-# it never appears on a command line.
-cookie=$(LC_ALL=C tr -dc 'A-Z' </dev/urandom | head -c 40 || true)
-(umask 077; printf '%s' "$cookie" >"$BEAMTALK_HOME/cookie")
-cp "$BEAMTALK_HOME/cookie" "$BEAMTALK_HOME/.erlang.cookie"
-HOME="$BEAMTALK_HOME" erl -sname "$node" -noshell -noinput -detached
-for _ in $(seq 100); do "$bt" nodes | grep -q "^$node\b" && break; sleep 0.05; done
-
-set -x
-"$bt" rpc "$node" lists reverse '[1,2,3]'
-"$bt" rpc "$node" erlang node
-"$bt" rpc "$node" io format '"hello from ~s~n"' '["the node"]'
-"$bt" --json rpc "$node" maps from_list '[{a,1},{b,<<"two">>}]'
+echo "\$ beamtalk workspace create"
+"$bt" workspace create
+echo "\$ beamtalk repl   # first session"
+"$bt" repl <<EOS
+:load $examples/counter.bt
+counter := Counter spawn
+counter increment
+counter increment
+greeting := "Hello from {Erlang erlang node}"
+EOS
+echo "\$ beamtalk repl   # a new session: the actor and the bindings are still there"
+"$bt" repl <<'EOS'
+counter increment
+greeting
+:actors
+EOS
+"$bt" workspace list
+if [ -t 0 ] && [ -t 1 ]; then
+  echo
+  echo "Opening the interactive REPL in this workspace (Ctrl-D to leave; try \`counter increment\`)."
+  "$bt" repl
+fi

@@ -31,6 +31,14 @@ pub struct Actor {
     pub started_at: i64,
 }
 
+/// A pid as its own node prints it (`<0.123.0>`), which is also what `:kill` accepts.
+fn local_pid(t: &Term) -> String {
+    match t {
+        Term::Pid(p) => format!("<0.{}.{}>", p.id, p.serial),
+        other => flat(other),
+    }
+}
+
 impl Info {
     /// Reads the map returned by `info/0`; missing fields read as empty or zero.
     pub fn from_term(t: &Term) -> Self {
@@ -41,7 +49,7 @@ impl Info {
             .unwrap_or_default()
             .iter()
             .map(|a| Actor {
-                pid: map_get(a, "pid").map(flat).unwrap_or_default(),
+                pid: map_get(a, "pid").map(local_pid).unwrap_or_default(),
                 class: map_get(a, "class").and_then(as_text).unwrap_or_default(),
                 started_at: map_get(a, "started_at").and_then(as_i64).unwrap_or(0),
             })
