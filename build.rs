@@ -1,5 +1,17 @@
 //! Builds the Erlang runtime (`runtime/`, a rebar3 umbrella) and embeds its compiled applications in the
 //! binary, so `beamtalk` can install them on first use wherever it runs (see `src/workspace/runtime.rs`).
+//!
+//! The standard library's classes are written in Beamtalk (`runtime/apps/beamtalk_stdlib/src/*.bt`); they
+//! are compiled here by this crate's own compiler (its `lang` and `term` modules, included below) into
+//! abstract forms, which `compile:forms/2` turns into BEAM files in the stdlib application.
+
+#[allow(dead_code, unused_imports)]
+#[path = "src/term/mod.rs"]
+mod term;
+
+#[allow(dead_code, unused_imports)]
+#[path = "src/lang/mod.rs"]
+mod lang;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -10,6 +22,9 @@ use sha2::{Digest, Sha256};
 fn main() {
     println!("cargo:rerun-if-changed=runtime/rebar.config");
     println!("cargo:rerun-if-changed=runtime/apps");
+    // The standard library is compiled by the crate's own compiler.
+    println!("cargo:rerun-if-changed=src/lang");
+    println!("cargo:rerun-if-changed=src/term");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let base = out.join("rebar3");
     let status = Command::new("rebar3")
@@ -25,6 +40,11 @@ fn main() {
         ),
     }
     let lib = base.join("default/lib");
+    compile_stdlib(
+        Path::new("runtime/apps/beamtalk_stdlib/src"),
+        &out.join("stdlib-forms"),
+        &lib.join("beamtalk_stdlib/ebin"),
+    );
     let mut files = Vec::new();
     for app in ["beamtalk_stdlib", "beamtalk_runtime", "beamtalk_workspace"] {
         collect(
@@ -71,4 +91,45 @@ fn collect(dir: &Path, rel: &str, files: &mut Vec<(String, PathBuf)>) {
             files.push((format!("{rel}/{name}"), path));
         }
     }
+}
+
+/// Compiles every `.bt` class of the standard library into `ebin`.
+fn compile_stdlib(src_dir: &Path, forms_dir: &Path, ebin: &Path) {
+    let _ = std::fs::remove_dir_all(forms_dir);
+    std::fs::create_dir_all(forms_dir).expect("create the forms directory");
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(src_dir)
+        .expect("read the stdlib sources")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bt"))
+        .collect();
+    sources.sort();
+    for path in &sources {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let src = std::fs::read_to_string(path).expect("read a stdlib source");
+        let items = lang::parser::parse(&src)
+            .unwrap_or_else(|d| panic!("{}", d.render(&src, &path.display().to_string())));
+        for item in items {
+            if let lang::ast::Item::Class(class) = item {
+                let forms = lang::codegen::class_forms(&class, &src)
+                    .unwrap_or_else(|d| panic!("{}", d.render(&src, &path.display().to_string())));
+                let bytes = term::etf::encode(&forms).expect("encode the forms");
+                std::fs::write(forms_dir.join(format!("{}.forms", class.name)), bytes)
+                    .expect("write the forms");
+            }
+        }
+    }
+    let code = "Dir = os:getenv(\"BT_FORMS\"), Out = os:getenv(\"BT_EBIN\"), \
+        [case compile:forms(binary_to_term(element(2, file:read_file(F))), [binary, return_errors]) of \
+           {ok, M, Beam} -> ok = file:write_file(filename:join(Out, atom_to_list(M) ++ \".beam\"), Beam); \
+           {ok, M, Beam, _} -> ok = file:write_file(filename:join(Out, atom_to_list(M) ++ \".beam\"), Beam); \
+           Error -> io:format(standard_error, \"~s: ~p~n\", [F, Error]), halt(1) \
+         end || F <- filelib:wildcard(filename:join(Dir, \"*.forms\"))], halt(0).";
+    let status = Command::new("erl")
+        .args(["-noshell", "-noinput", "-eval", code])
+        .env("BT_FORMS", forms_dir)
+        .env("BT_EBIN", ebin)
+        .status()
+        .expect("run erl to compile the standard library");
+    assert!(status.success(), "compiling the standard library failed");
 }

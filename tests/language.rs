@@ -317,3 +317,17 @@ fn an_infinite_loop_is_stopped_by_the_timeout_and_the_workspace_survives() {
     assert!(elapsed < std::time::Duration::from_secs(3));
     l.check("1 + 1", "2");
 }
+
+#[test]
+fn standard_library_classes_written_in_beamtalk_are_there_without_loading() {
+    let l = Lang::new();
+    l.check(
+        "(Point x: 1 y: 2) + (Point x: 10 y: 20)",
+        "Point(x: 11, y: 22)",
+    );
+    l.check("(Point x: 3 y: 4) dist: Point origin", "5.0");
+    l.check("Association key: #a value: 1", "#a -> 1");
+    l.check("s := Stack spawn. s push: 1. s push: 2. s pop", "2");
+    l.check("s size", "1");
+    l.check("s pop. s pop", "nil");
+}

@@ -19,30 +19,49 @@ display_string(V) -> print_string(V).
 print_string(V) ->
     unicode:characters_to_binary(p(V)).
 
+%% A class that defines `printString' decides how its instances print.
 -spec p(term()) -> iodata().
-p(I) when is_integer(I) -> integer_to_list(I);
-p(F) when is_float(F) -> float_to_list(F, [short]);
-p(B) when is_binary(B) -> quote(B);
-p(nil) -> "nil";
-p(true) -> "true";
-p(false) -> "false";
-p(A) when is_atom(A) -> symbol(A);
-p(F) when is_function(F) -> {arity, N} = erlang:fun_info(F, arity), ["a Block/", integer_to_list(N)];
-p(L) when is_list(L) -> ["#(", join([p(X) || X <- L]), ")"];
-p(M) when is_map(M) -> ["#{", join([[p(K), " => ", p(V)] || {K, V} <- lists:sort(maps:to_list(M))]), "}"];
-p(P) when is_pid(P) -> pid_to_list(P);
-p({'$bt_array', T}) -> ["#[", join([p(X) || X <- tuple_to_list(T)]), "]"];
-p({'$bt_class', Name}) -> atom_to_list(Name);
-p({'$bt_actor', Class, Pid}) -> ["Actor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
-p({'$bt_value', Class, Fields}) ->
+p({Tag, Class, _} = Obj) when Tag =:= '$bt_value'; Tag =:= '$bt_object' ->
+    case own_print_string(Class, Obj) of
+        {ok, Text} -> Text;
+        none -> builtin(Obj)
+    end;
+p(V) ->
+    builtin(V).
+
+-spec own_print_string(atom(), term()) -> {ok, binary()} | none.
+own_print_string(Class, Obj) ->
+    Defines = lists:any(fun(C) -> lists:member(printString, beamtalk_user_class:selectors(C)) end,
+                        beamtalk_class:chain(Class)),
+    case Defines andalso beamtalk_dispatch:send(Obj, printString, []) of
+        Text when is_binary(Text) -> {ok, Text};
+        _ -> none
+    end.
+
+-spec builtin(term()) -> iodata().
+builtin(I) when is_integer(I) -> integer_to_list(I);
+builtin(F) when is_float(F) -> float_to_list(F, [short]);
+builtin(B) when is_binary(B) -> quote(B);
+builtin(nil) -> "nil";
+builtin(true) -> "true";
+builtin(false) -> "false";
+builtin(A) when is_atom(A) -> symbol(A);
+builtin(F) when is_function(F) -> {arity, N} = erlang:fun_info(F, arity), ["a Block/", integer_to_list(N)];
+builtin(L) when is_list(L) -> ["#(", join([p(X) || X <- L]), ")"];
+builtin(M) when is_map(M) -> ["#{", join([[p(K), " => ", p(V)] || {K, V} <- lists:sort(maps:to_list(M))]), "}"];
+builtin(P) when is_pid(P) -> pid_to_list(P);
+builtin({'$bt_array', T}) -> ["#[", join([p(X) || X <- tuple_to_list(T)]), "]"];
+builtin({'$bt_class', Name}) -> atom_to_list(Name);
+builtin({'$bt_actor', Class, Pid}) -> ["Actor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
+builtin({'$bt_value', Class, Fields}) ->
     Order = [F || {F, _} <- safe_fields(Class)],
     Names = Order ++ (lists:sort(maps:keys(Fields)) -- Order),
     [atom_to_list(Class), "(", join([[atom_to_list(F), ": ", p(maps:get(F, Fields))] || F <- Names, maps:is_key(F, Fields)]), ")"];
-p({'$bt_object', Class, _}) -> article(Class);
-p({'$bt_error', Class, _, Message}) -> [atom_to_list(Class), ": ", Message];
-p({'$bt_erlang', M}) -> ["Erlang ", atom_to_list(M)];
-p(T) when is_tuple(T) -> ["{", join([p(X) || X <- tuple_to_list(T)]), "}"];
-p(Other) -> io_lib:format("~p", [Other]).
+builtin({'$bt_object', Class, _}) -> article(Class);
+builtin({'$bt_error', Class, _, Message}) -> [atom_to_list(Class), ": ", Message];
+builtin({'$bt_erlang', M}) -> ["Erlang ", atom_to_list(M)];
+builtin(T) when is_tuple(T) -> ["{", join([p(X) || X <- tuple_to_list(T)]), "}"];
+builtin(Other) -> io_lib:format("~p", [Other]).
 
 -spec safe_fields(atom()) -> [{atom(), fun(() -> term())}].
 safe_fields(Class) ->

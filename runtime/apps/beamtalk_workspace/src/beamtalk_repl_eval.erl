@@ -33,8 +33,8 @@ run(Exprs) ->
 -spec completions(binary()) -> [binary()].
 completions(Prefix) ->
     Bindings = [atom_to_binary(B, utf8) || B <- maps:keys(beamtalk_repl_state:bindings())],
-    UserClasses = [list_to_binary(Name) || {M, _} <- code:all_loaded(),
-                                           "bt_class_" ++ Name <- [atom_to_list(M)]],
+    ClassModules = [M || {M, _} <- code:all_loaded()] ++ beamtalk_stdlib:class_modules(),
+    UserClasses = lists:usort([list_to_binary(Name) || M <- ClassModules, "bt_class_" ++ Name <- [atom_to_list(M)]]),
     Builtin = [atom_to_binary(C, utf8) || C <- maps:keys(beamtalk_class:builtin())],
     Selectors = [atom_to_binary(S, utf8)
                  || C <- ['Integer', 'String', 'Block', 'List', 'Boolean'], S <- beamtalk_object:selectors(C)]
