@@ -238,7 +238,7 @@ fn piped_mode_prints_each_result_and_fails_on_errors() {
         out.starts_with("Loaded: Counter\n1\nc := Actor(Counter, <"),
         "{out}"
     );
-    assert!(out.contains("bt_class_Counter\n"), "{out}");
+    assert!(out.contains("\nCounter\n"), "{out}");
     assert!(out.contains("unknown command :nope"), "{out}");
 }
 

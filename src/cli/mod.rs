@@ -6,6 +6,7 @@ mod load;
 mod nodes;
 mod repl;
 mod rpc;
+mod top;
 mod workspace;
 
 use std::path::PathBuf;
@@ -57,6 +58,8 @@ pub enum Command {
     Eval(eval::EvalArgs),
     /// Compile classes from .bt files and load them into the workspace.
     Load(load::LoadArgs),
+    /// Watch the busiest actors of a workspace, refreshed every second (q or Ctrl-C quits).
+    Top(top::TopArgs),
     /// Manage workspaces: detached nodes that keep actors and bindings alive between sessions.
     #[command(subcommand)]
     Workspace(workspace::WorkspaceCommand),
@@ -75,6 +78,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Workspace(cmd) => workspace::run(&cli.global, cmd).await,
         Command::Eval(args) => eval::run(&cli.global, args).await,
         Command::Repl(args) => repl::run(&cli.global, args).await,
+        Command::Top(args) => top::run(&cli.global, args).await,
         Command::Load(args) => load::run(&cli.global, args).await,
         Command::Completions { shell } => {
             clap_complete::generate(

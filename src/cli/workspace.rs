@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{Failure, Global, parse_duration};
 use crate::home;
+use crate::workspace::info::{ActorDetail, actors_table};
 use crate::workspace::{DEFAULT_MAX_IDLE, Entry, Info, State, WorkspaceError, Workspaces};
 
 #[derive(Debug, clap::Subcommand)]
@@ -26,6 +27,12 @@ pub enum WorkspaceCommand {
     List,
     /// One workspace in detail [default: this project's].
     Status {
+        name: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
+    /// The actors of a workspace: class, pid, uptime, message queue, memory, restarts.
+    Actors {
         name: Option<String>,
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
@@ -118,6 +125,30 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                 println!("{}", entry_json(&entry, &state));
             } else {
                 print_status(&entry, &state);
+            }
+        }
+        WorkspaceCommand::Actors { name, project } => {
+            let project = match project {
+                Some(p) => p,
+                None => cwd()?,
+            };
+            let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
+            let conn = ws.connect(&entry).await?;
+            let detail = conn
+                .call(
+                    "beamtalk_workspace_meta",
+                    "actors_detail",
+                    vec![],
+                    global.timeout,
+                )
+                .await?;
+            let actors = ActorDetail::list_from_term(&detail);
+            if global.json {
+                println!("{}", json!({ "actors": actors }));
+            } else if actors.is_empty() {
+                println!("No actors.");
+            } else {
+                println!("{}", actors_table(&actors, None));
             }
         }
         WorkspaceCommand::Stop { name, all } => {
@@ -273,7 +304,7 @@ fn print_info(i: &Info) {
     println!("Processes:    {}", i.process_count);
     println!("OTP release:  {}", i.otp_release);
     println!(
-        "Modules:      {}",
+        "Classes:      {}",
         if i.modules.is_empty() {
             "-".to_owned()
         } else {
@@ -282,7 +313,13 @@ fn print_info(i: &Info) {
     );
     println!("Actors:       {}", i.actors.len());
     for a in &i.actors {
-        println!("  {} {} (since {})", a.pid, a.class, ago(a.started_at));
+        println!(
+            "  {} {} (since {}, {} restarts)",
+            a.pid,
+            a.class,
+            ago(a.started_at),
+            a.restarts
+        );
     }
 }
 

@@ -13,6 +13,7 @@ use super::{EvalError, Outcome, Session};
 use crate::dist::CallError;
 use crate::dist::io_server::Terminal;
 use crate::term::{as_text, list_elements};
+use crate::workspace::info::{ActorDetail, actors_table};
 use crate::workspace::{Entry, Info, WorkspaceError, Workspaces};
 
 /// What running one input came to.
@@ -169,24 +170,27 @@ impl Shell {
                     .await?;
                 println!("Bindings cleared.");
             }
-            Command::Actors | Command::Modules => {
+            Command::Modules => {
                 let info = self
                     .session
                     .call("beamtalk_workspace_meta", "info", vec![])
                     .await?;
                 let info = Info::from_term(&info);
-                if cmd == Command::Modules {
-                    if info.modules.is_empty() {
-                        println!("No classes loaded.");
-                    }
-                    info.modules.iter().for_each(|m| println!("{m}"));
+                if info.modules.is_empty() {
+                    println!("No classes loaded.");
+                }
+                info.modules.iter().for_each(|m| println!("{m}"));
+            }
+            Command::Actors => {
+                let detail = self
+                    .session
+                    .call("beamtalk_workspace_meta", "actors_detail", vec![])
+                    .await?;
+                let actors = ActorDetail::list_from_term(&detail);
+                if actors.is_empty() {
+                    println!("No actors.");
                 } else {
-                    if info.actors.is_empty() {
-                        println!("No actors.");
-                    }
-                    info.actors
-                        .iter()
-                        .for_each(|a| println!("{} {}", a.pid, a.class));
+                    println!("{}", actors_table(&actors, None));
                 }
             }
             Command::Kill(who) => {

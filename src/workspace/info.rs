@@ -29,6 +29,83 @@ pub struct Actor {
     pub pid: String,
     pub class: String,
     pub started_at: i64,
+    pub restarts: i64,
+}
+
+/// One actor with the live figures of `beamtalk_workspace_meta:actors_detail/0`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActorDetail {
+    pub pid: String,
+    pub class: String,
+    pub uptime_s: i64,
+    pub queue: i64,
+    pub memory: i64,
+    pub reductions: i64,
+    pub restarts: i64,
+}
+
+impl ActorDetail {
+    /// Reads the list `actors_detail/0` returns.
+    pub fn list_from_term(t: &Term) -> Vec<Self> {
+        list_elements(t)
+            .unwrap_or_default()
+            .iter()
+            .map(|a| {
+                let int = |k: &str| map_get(a, k).and_then(as_i64).unwrap_or(0);
+                ActorDetail {
+                    pid: map_get(a, "pid").map(local_pid).unwrap_or_default(),
+                    class: map_get(a, "class").and_then(as_text).unwrap_or_default(),
+                    uptime_s: int("uptime_s"),
+                    queue: int("queue"),
+                    memory: int("memory"),
+                    reductions: int("reductions"),
+                    restarts: int("restarts"),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Actors as a table: PID, CLASS, UPTIME, QUEUE, MEMORY, RESTARTS (and REDUCTIONS when given).
+pub fn actors_table(actors: &[ActorDetail], reductions: Option<&[i64]>) -> String {
+    let mut rows = vec![
+        vec!["PID", "CLASS", "UPTIME", "QUEUE", "MEMORY", "RESTARTS"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>(),
+    ];
+    if reductions.is_some() {
+        rows[0].push("REDUCTIONS/s".to_owned());
+    }
+    for (i, a) in actors.iter().enumerate() {
+        let mut row = vec![
+            a.pid.clone(),
+            a.class.clone(),
+            format!("{}s", a.uptime_s),
+            a.queue.to_string(),
+            format!("{:.1} KiB", a.memory as f64 / 1024.0),
+            a.restarts.to_string(),
+        ];
+        if let Some(r) = reductions {
+            row.push(r.get(i).copied().unwrap_or(0).to_string());
+        }
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    rows.iter()
+        .map(|r| {
+            r.iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A pid as its own node prints it (`<0.123.0>`), which is also what `:kill` accepts.
@@ -52,6 +129,7 @@ impl Info {
                 pid: map_get(a, "pid").map(local_pid).unwrap_or_default(),
                 class: map_get(a, "class").and_then(as_text).unwrap_or_default(),
                 started_at: map_get(a, "started_at").and_then(as_i64).unwrap_or(0),
+                restarts: map_get(a, "restarts").and_then(as_i64).unwrap_or(0),
             })
             .collect();
         let modules = map_get(t, "modules")
@@ -59,6 +137,7 @@ impl Info {
             .unwrap_or_default()
             .iter()
             .filter_map(as_text)
+            .map(|m| m.strip_prefix("bt_class_").map(str::to_owned).unwrap_or(m))
             .collect();
         Self {
             id: text("id"),

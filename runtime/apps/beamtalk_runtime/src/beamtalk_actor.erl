@@ -8,20 +8,41 @@
 -module(beamtalk_actor).
 -behaviour(gen_server).
 
--export([spawn/2, call/4, register_spawned/4]).
--export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
+-export([spawn/2, start_link/3, call/4, register_spawned/4, restart_policy/1]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, code_change/3]).
 
 -type ref() :: {'$bt_actor', atom(), pid()}.
 
-%% @doc Starts an actor of `Class' with slot values from `Init' (the rest from their defaults).
+%% @doc Starts an actor of `Class' with slot values from `Init' (the rest from their defaults). Whoever
+%% tracks actors may also supervise them: an `actor_starter' module in this application's environment
+%% starts it (with `start_link/3' under its supervisor); without one the actor runs unsupervised.
 -spec spawn(atom(), map()) -> ref().
 spawn(Class, Init) ->
-    case gen_server:start(?MODULE, {Class, Init}, []) of
-        {ok, Pid} ->
-            ok = register_spawned(undefined, Pid, Class, beamtalk_class:module(Class)),
-            {'$bt_actor', Class, Pid};
+    Id = erlang:unique_integer([positive]),
+    Started = case application:get_env(beamtalk_runtime, actor_starter) of
+                  {ok, Starter} -> Starter:start_actor(Class, Init, Id, restart_policy(Class));
+                  undefined -> gen_server:start(?MODULE, {Class, Init, Id}, [])
+              end,
+    case Started of
+        {ok, Pid} -> {'$bt_actor', Class, Pid};
         {error, {E, _Stack}} when element(1, E) =:= '$bt_error' -> error(E);
         {error, Reason} -> beamtalk_error:raise(spawn_failed, Class, io_lib:format("failed to start: ~p", [Reason]))
+    end.
+
+%% @doc Starts an actor linked to the caller (a supervisor); `Id' stays the same across restarts.
+-spec start_link(atom(), map(), integer()) -> {ok, pid()} | {error, term()}.
+start_link(Class, Init, Id) ->
+    gen_server:start_link(?MODULE, {Class, Init, Id}, []).
+
+%% @doc How a supervisor restarts actors of `Class': `transient' unless the class answers `restartPolicy'
+%% on its class side with #permanent, #transient or #temporary.
+-spec restart_policy(atom()) -> permanent | transient | temporary.
+restart_policy(Class) ->
+    try beamtalk_dispatch:send({'$bt_class', Class}, restartPolicy, []) of
+        P when P =:= permanent; P =:= transient; P =:= temporary -> P;
+        _ -> transient
+    catch
+        error:{'$bt_error', _, does_not_understand, _} -> transient
     end.
 
 %% @doc Sends a message to an actor and waits for the answer.
@@ -49,16 +70,23 @@ register_spawned(RegistryPid, ActorPid, ClassName, Module) ->
             ok
     end.
 
--spec init({atom(), map()}) -> {ok, ref()}.
-init({Class, Init}) ->
+-spec init({atom(), map(), integer()}) -> {ok, ref()}.
+init({Class, Init, Id}) ->
     Self = {'$bt_actor', Class, self()},
-    [erlang:put({bt_slot, F}, {value, maps:get(F, Init, undefined_default)}) || {F, _} <- beamtalk_user_class:fields(Class)],
+    erlang:put('$bt_actor_id', Id),
+    [erlang:put({bt_slot, F}, {value, maps:get(F, Init)}) || {F, _} <- beamtalk_user_class:fields(Class), maps:is_key(F, Init)],
     [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- beamtalk_user_class:fields(Class), not maps:is_key(F, Init)],
     case beamtalk_dispatch:responds_to(Self, initialize) of
         true -> _ = beamtalk_dispatch:send(Self, initialize, []);
         false -> ok
     end,
+    ok = register_spawned(undefined, self(), Class, beamtalk_class:module(Class)),
     {ok, Self}.
+
+%% @doc The slot values, name to value.
+-spec slots() -> #{atom() => term()}.
+slots() ->
+    maps:from_list([{F, V} || {{bt_slot, F}, {value, V}} <- erlang:get()]).
 
 %% During a call the actor writes through the caller's group leader, so output reaches the REPL that asked;
 %% otherwise through its own (the workspace transcript).
@@ -71,6 +99,8 @@ handle_call({send, Selector, Args, CallerGL}, _From, Self) ->
             after group_leader(Own, self())
             end,
     {reply, Reply, Self};
+handle_call(slots, _From, Self) ->
+    {reply, {ok, slots()}, Self};
 handle_call(_Other, _From, Self) ->
     {reply, {error, unknown_request}, Self}.
 
@@ -87,3 +117,39 @@ handle_cast(_Other, Self) ->
 -spec handle_info(term(), ref()) -> {noreply, ref()}.
 handle_info(_Other, Self) ->
     {noreply, Self}.
+
+%% @doc Hot reload (driven by `beamtalk_hot_reload' through `sys:change_code/4' while suspended):
+%% `{migrate, Token}' snapshots the slots under `Token', then keeps slots the class still declares, gives new
+%% ones their defaults, drops removed ones, and lets the class finish with its own `migrateFrom:' (given
+%% the old slots as a Dictionary); `{restore, Token}' puts a snapshot back (rollback); `{forget, Token}'
+%% drops it (commit).
+-spec code_change(term(), ref(), term()) -> {ok, ref()} | {error, term()}.
+code_change(_OldVsn, {'$bt_actor', Class, _} = Self, {migrate, Token}) ->
+    Old = slots(),
+    erlang:put({bt_snapshot, Token}, Old),
+    try
+        Fields = beamtalk_user_class:fields(Class),
+        Keep = [F || {F, _} <- Fields],
+        [erlang:erase({bt_slot, F}) || F <- maps:keys(Old), not lists:member(F, Keep)],
+        [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- Fields, not maps:is_key(F, Old)],
+        case beamtalk_dispatch:responds_to(Self, 'migrateFrom:') of
+            true -> _ = beamtalk_dispatch:send(Self, 'migrateFrom:', [Old]);
+            false -> ok
+        end,
+        {ok, Self}
+    catch
+        C:R:S -> {error, beamtalk_error:from_exception(C, R, S)}
+    end;
+code_change(_OldVsn, Self, {restore, Token}) ->
+    case erlang:erase({bt_snapshot, Token}) of
+        undefined -> ok;
+        Old ->
+            [erlang:erase(K) || {{bt_slot, _} = K, _} <- erlang:get()],
+            [erlang:put({bt_slot, F}, {value, V}) || {F, V} <- maps:to_list(Old)]
+    end,
+    {ok, Self};
+code_change(_OldVsn, Self, {forget, Token}) ->
+    erlang:erase({bt_snapshot, Token}),
+    {ok, Self};
+code_change(_OldVsn, Self, _Extra) ->
+    {ok, Self}.

@@ -27,11 +27,13 @@ builtin() ->
 module(Class) ->
     list_to_atom("bt_class_" ++ atom_to_list(Class)).
 
-%% @doc Whether `Class' is a loaded user class.
+%% @doc Whether `Class' is a loaded user class. Built-in names are never looked up as modules: a miss
+%% makes the code server search the whole code path.
 -spec is_user_class(atom()) -> boolean().
 is_user_class(Class) ->
     Mod = module(Class),
-    erlang:module_loaded(Mod) orelse code:ensure_loaded(Mod) =:= {module, Mod}.
+    not maps:is_key(Class, ?BUILTIN) andalso
+        (erlang:module_loaded(Mod) orelse code:ensure_loaded(Mod) =:= {module, Mod}).
 
 %% @doc Whether `Class' names a class at all.
 -spec exists(atom()) -> boolean().

@@ -12,6 +12,8 @@
 
 %% @doc Sends `Selector' with `Args' to `Receiver'.
 -spec send(term(), atom(), [term()]) -> term().
+send({'$bt_actor', _, Pid}, pid, []) ->
+    Pid;
 send({'$bt_actor', _, Pid} = Actor, Selector, Args) when Pid =/= self() ->
     beamtalk_actor:call(Actor, Selector, Args, ?ACTOR_TIMEOUT);
 send(Receiver, Selector, Args) ->

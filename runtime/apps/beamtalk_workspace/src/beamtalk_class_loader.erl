@@ -1,14 +1,15 @@
 %% @doc Compiles class modules the CLI generated (abstract forms) and loads them into the workspace.
 %%
-%% One RPC per class: `compile:forms/2', then `code:soft_purge/1' and `code:load_binary/3', then the module
-%% is recorded in the workspace metadata. A class that does not compile leaves the loaded version untouched.
+%% One RPC per class: `compile:forms/2', then `beamtalk_hot_reload:install/4', which loads the code and, for
+%% a class already loaded, migrates every live actor of it and of its subclasses — all or nothing. The
+%% module is recorded in the workspace metadata. A class that does not compile changes nothing.
 -module(beamtalk_class_loader).
 
 -export([load/2, source/1]).
 
 %% @doc Compiles and loads `Forms'; `File' names the source for stack traces.
 -spec load([erl_parse:abstract_form()], binary()) ->
-    {ok, module()} | {error, compile, [binary()]} | {error, load, term()}.
+    {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
 load(Forms, File) ->
     case compile:forms(Forms, [binary, return_errors, {source, binary_to_list(File)}]) of
         {ok, Module, Bin} -> install(Module, Bin, File);
@@ -16,16 +17,35 @@ load(Forms, File) ->
         {error, Errors, _Warnings} -> {error, compile, format_errors(Errors)}
     end.
 
--spec install(module(), binary(), binary()) -> {ok, module()} | {error, load, term()}.
+-spec install(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
 install(Module, Bin, File) ->
-    _ = code:soft_purge(Module),
-    case code:load_binary(Module, binary_to_list(File), Bin) of
-        {module, Module} ->
+    Actors = case erlang:module_loaded(Module) of
+                 true -> actors_of(Module);
+                 false -> []
+             end,
+    case beamtalk_hot_reload:install(Module, Bin, binary_to_list(File), Actors) of
+        {ok, _Upgraded} ->
             catch beamtalk_workspace_meta:register_module(Module),
             {ok, Module};
+        {error, {migration_failed, Pid, Reason}} ->
+            {error, load, unicode:characters_to_binary(
+                            io_lib:format("migrating actor ~p failed: ~ts; nothing was changed",
+                                          [Pid, reason_text(Reason)]))};
         {error, Reason} ->
-            {error, load, Reason}
+            {error, load, unicode:characters_to_binary(io_lib:format("~p", [Reason]))}
     end.
+
+-spec reason_text(term()) -> iodata().
+reason_text({'$bt_error', _, _, _} = E) -> beamtalk_error:format(E);
+reason_text(Other) -> io_lib:format("~p", [Other]).
+
+%% Live actors of the class a module implements, and of its subclasses.
+-spec actors_of(module()) -> [pid()].
+actors_of(Module) ->
+    "bt_class_" ++ Name = atom_to_list(Module),
+    Class = list_to_atom(Name),
+    [P || #{pid := P, class := C} <- beamtalk_workspace_meta:actors(), is_atom(C),
+          catch beamtalk_class:inherits_from(C, Class)].
 
 %% @doc The Beamtalk source a loaded class was compiled from, or `undefined'.
 -spec source(atom()) -> binary() | undefined.

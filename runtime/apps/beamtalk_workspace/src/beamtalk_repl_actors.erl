@@ -1,7 +1,12 @@
 %% @doc The workspace's actor-spawn callback (registered in the runtime's `actor_spawn_callback').
 -module(beamtalk_repl_actors).
 
--export([on_actor_spawned/4]).
+-export([on_actor_spawned/4, start_actor/4]).
+
+%% @doc The runtime's `actor_starter': every actor is a child of the workspace's actor supervisor.
+-spec start_actor(atom(), map(), integer(), permanent | transient | temporary) -> {ok, pid()} | {error, term()}.
+start_actor(Class, Init, Id, Restart) ->
+    beamtalk_actor_sup:start_actor(beamtalk_actor, [Class, Init, Id], Restart).
 
 %% @doc Records a spawned actor in the workspace metadata (which monitors it) and makes the workspace
 %% transcript its group leader, so output it writes after the evaluation that spawned it is kept.

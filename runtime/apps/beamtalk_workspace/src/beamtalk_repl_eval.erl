@@ -57,12 +57,19 @@ bindings() ->
 -spec kill(binary()) -> ok | {error, binary()}.
 kill(<<"<", _/binary>> = PidText) ->
     try list_to_pid(binary_to_list(PidText)) of
-        Pid -> exit(Pid, kill), ok
+        Pid -> stop(Pid)
     catch error:badarg -> {error, <<"not a pid: ", PidText/binary>>}
     end;
 kill(Name) ->
     case maps:find(binary_to_atom(Name, utf8), beamtalk_repl_state:bindings()) of
-        {ok, {'$bt_actor', _, Pid}} -> exit(Pid, kill), ok;
+        {ok, {'$bt_actor', _, Pid}} -> stop(Pid);
         {ok, _} -> {error, <<Name/binary, " is not an actor">>};
         error -> {error, <<"no binding named ", Name/binary>>}
+    end.
+
+-spec stop(pid()) -> ok.
+stop(Pid) ->
+    case beamtalk_actor_sup:stop_actor(Pid) of
+        ok -> ok;
+        {error, not_found} -> exit(Pid, kill), ok
     end.

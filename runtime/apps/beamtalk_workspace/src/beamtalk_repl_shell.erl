@@ -4,7 +4,7 @@
 -module(beamtalk_repl_shell).
 -behaviour(gen_server).
 
--export([start_link/1, attach/1, sessions/0]).
+-export([start_link/1, attach/1, sessions/0, broadcast/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 %% @doc Registers the REPL whose pid (on the CLI's node) is `Client'.
@@ -17,6 +17,13 @@ attach(Client) ->
 sessions() ->
     [gen_server:call(Pid, info) || {_, Pid, _, _} <- supervisor:which_children(beamtalk_session_sup),
                                    is_pid(Pid)].
+
+%% @doc Shows `Text' in every attached REPL (an actor crash, for instance).
+-spec broadcast(iodata()) -> ok.
+broadcast(Text) ->
+    Bin = unicode:characters_to_binary(Text),
+    [Client ! {beamtalk_io, self(), put_chars, Bin} || #{client := Client} <- sessions()],
+    ok.
 
 -spec start_link(pid()) -> {ok, pid()} | {error, term()}.
 start_link(Client) ->

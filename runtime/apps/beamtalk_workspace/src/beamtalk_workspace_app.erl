@@ -9,6 +9,7 @@ start(_Type, _Args) ->
     case adopt_cookie(application:get_env(beamtalk_workspace, cookie_file, undefined)) of
         ok ->
             application:set_env(beamtalk_runtime, actor_spawn_callback, beamtalk_repl_actors),
+            application:set_env(beamtalk_runtime, actor_starter, beamtalk_repl_actors),
             beamtalk_workspace_app_sup:start_link(config());
         {error, _} = Error ->
             Error
@@ -17,6 +18,7 @@ start(_Type, _Args) ->
 -spec stop(term()) -> ok.
 stop(_State) ->
     application:unset_env(beamtalk_runtime, actor_spawn_callback),
+    application:unset_env(beamtalk_runtime, actor_starter),
     ok.
 
 %% The node boots with -nocookie (so the secret is never on a command line) and refuses every connection

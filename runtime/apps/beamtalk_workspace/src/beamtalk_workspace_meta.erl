@@ -7,14 +7,15 @@
 -behaviour(gen_server).
 
 -export([start_link/1, info/0, touch/0, last_active/0, idle_ms/0, set_id/1,
-         register_actor/1, register_actor/2, actors/0, register_module/1, modules/0,
+         register_actor/1, register_actor/2, actors/0, actors_detail/0, register_module/1, modules/0,
          dist_address/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
--type actor() :: #{pid := pid(), class := atom(), started_at := integer()}.
+-type actor() :: #{pid := pid(), class := atom(), started_at := integer(), restarts := non_neg_integer()}.
 -type state() :: #{id := binary(), project_path := binary(), created_at := integer(),
                    last_active := integer(), last_active_mono := integer(), started_mono := integer(),
-                   actors := #{pid() => {actor(), reference()}}, modules := [module()]}.
+                   actors := #{pid() => {actor(), reference()}}, modules := [module()],
+                   restarts := #{integer() => non_neg_integer()}}.
 
 %% @doc Starts the metadata server; `Config' has `id', `project_path' and `created_at' (Unix seconds).
 -spec start_link(map()) -> {ok, pid()} | {error, term()}.
@@ -61,6 +62,15 @@ register_actor(Pid, Class) when is_pid(Pid) ->
 actors() ->
     gen_server:call(?MODULE, actors).
 
+%% @doc The live actors with figures for `:actors' and `beamtalk top': uptime, queue, memory, reductions.
+-spec actors_detail() -> [map()].
+actors_detail() ->
+    Now = erlang:system_time(second),
+    [A#{uptime_s => Now - Started, queue => Q, memory => M, reductions => R}
+     || #{pid := P, started_at := Started} = A <- actors(),
+        [{message_queue_len, Q}, {memory, M}, {reductions, R}] <-
+            [erlang:process_info(P, [message_queue_len, memory, reductions])]].
+
 %% @doc Records a module loaded into the workspace (a compiled Beamtalk class).
 -spec register_module(module()) -> ok.
 register_module(Module) when is_atom(Module) ->
@@ -103,7 +113,8 @@ init(Config) ->
            last_active_mono => Now,
            started_mono => Now,
            actors => #{},
-           modules => []}}.
+           modules => [],
+           restarts => #{}}}.
 
 -spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()}.
 handle_call(info, _From, S) ->
@@ -114,14 +125,19 @@ handle_call(idle_ms, _From, #{last_active_mono := T} = S) ->
     {reply, erlang:monotonic_time(millisecond) - T, S};
 handle_call({set_id, Id}, _From, S) ->
     {reply, ok, S#{id := Id}};
-handle_call({register_actor, Pid, Class}, _From, #{actors := As} = S) ->
+handle_call({register_actor, Pid, Class}, _From, #{actors := As, restarts := Rs} = S) ->
     case maps:is_key(Pid, As) of
         true ->
             {reply, ok, S};
         false ->
             Ref = erlang:monitor(process, Pid),
-            Actor = #{pid => Pid, class => Class, started_at => erlang:system_time(second)},
-            {reply, ok, S#{actors := As#{Pid => {Actor, Ref}}}}
+            %% An actor restarted by its supervisor registers again with the same id.
+            {Restarts, Rs1} = case actor_id(Pid) of
+                                  undefined -> {0, Rs};
+                                  Id -> N = maps:get(Id, Rs, -1) + 1, {N, Rs#{Id => N}}
+                              end,
+            Actor = #{pid => Pid, class => Class, started_at => erlang:system_time(second), restarts => Restarts},
+            {reply, ok, S#{actors := As#{Pid => {Actor, Ref}}, restarts := Rs1}}
     end;
 handle_call(actors, _From, #{actors := As} = S) ->
     {reply, [A || {A, _} <- maps:values(As)], S};
@@ -140,10 +156,25 @@ handle_cast(_Other, S) ->
     {noreply, S}.
 
 -spec handle_info(term(), state()) -> {noreply, state()}.
-handle_info({'DOWN', _Ref, process, Pid, _Reason}, #{actors := As} = S) ->
+handle_info({'DOWN', _Ref, process, Pid, Reason}, #{actors := As} = S) ->
+    case {maps:find(Pid, As), Reason} of
+        {{ok, _}, R} when R =:= normal; R =:= shutdown; R =:= noproc -> ok;
+        {{ok, _}, {shutdown, _}} -> ok;
+        {{ok, {#{class := Class}, _}}, _} ->
+            beamtalk_repl_shell:broadcast(
+              io_lib:format("[actor ~s ~p crashed: ~P]~n", [Class, Pid, Reason, 8]));
+        {error, _} -> ok
+    end,
     {noreply, S#{actors := maps:remove(Pid, As)}};
 handle_info(_Other, S) ->
     {noreply, S}.
+
+-spec actor_id(pid()) -> integer() | undefined.
+actor_id(Pid) ->
+    case erlang:process_info(Pid, dictionary) of
+        {dictionary, D} -> proplists:get_value('$bt_actor_id', D);
+        undefined -> undefined
+    end.
 
 -spec info_map(state()) -> map().
 info_map(#{actors := As, started_mono := Started, last_active_mono := Last} = S) ->

@@ -1,0 +1,213 @@
+//! Hot reload with state migration, actor supervision and introspection, against a real workspace.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Epmd, WorkspaceHome, beamtalk, run};
+
+const V1: &str = "Actor subclass: Counter\n  state: count = 0\n  increment => self.count := self.count + 1\n  count => self.count\n";
+const V2: &str = "Actor subclass: Counter\n  state: count = 0\n  state: step = 10\n  increment => self.count := self.count + self.step\n  count => self.count\n";
+const V3_BROKEN_MIGRATION: &str = "Actor subclass: Counter\n  state: count = 0\n  state: step = 10\n  state: extra = 1\n  increment => self.count := self.count + 1000\n  count => self.count\n  migrateFrom: old => 1 / 0\n";
+
+struct Fixture {
+    epmd: Epmd,
+    ws: WorkspaceHome,
+    project: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let f = Self {
+            epmd: Epmd::start(),
+            ws: WorkspaceHome::new(),
+            project: tempfile::tempdir().expect("project"),
+        };
+        let (code, _, err, _) = run(&mut f.cmd(&["workspace", "create", "hot"]));
+        assert_eq!(code, 0, "{err}");
+        f
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = beamtalk(&self.epmd, &self.ws.home);
+        c.current_dir(self.project.path()).args(args);
+        c
+    }
+
+    fn eval(&self, src: &str) -> String {
+        let (code, out, err, _) =
+            run(&mut self.cmd(&["--timeout", "60s", "eval", "-w", "hot", src]));
+        assert_eq!(code, 0, "{src}: {out}{err}");
+        out.trim_end().to_owned()
+    }
+
+    fn load(&self, src: &str) -> (i32, String, Duration) {
+        let path = self.project.path().join("counter.bt");
+        std::fs::write(&path, src).expect("write");
+        let (code, out, err, took) =
+            run(&mut self.cmd(&["load", "-w", "hot", path.to_str().expect("utf8")]));
+        (code, format!("{out}{err}"), took)
+    }
+}
+
+#[test]
+fn the_adr_counter_upgrade_keeps_state_and_adds_the_new_slot() {
+    let f = Fixture::new();
+    assert_eq!(f.load(V1).0, 0);
+    f.eval("c := Counter spawn. c increment. c increment");
+    assert_eq!(f.eval("c count"), "2");
+    let (code, out, _) = f.load(V2);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(f.eval("c count"), "2", "the count survives the upgrade");
+    assert_eq!(
+        f.eval("c increment"),
+        "12",
+        "the new slot has its default and the new method is used"
+    );
+}
+
+#[test]
+fn a_broken_version_leaves_the_previous_one_running_everywhere() {
+    let f = Fixture::new();
+    assert_eq!(f.load(V1).0, 0);
+    assert_eq!(f.load(V2).0, 0);
+    f.eval("a := Counter spawn. b := Counter spawn. a increment. b increment. b increment");
+    let (code, out, _) = f.load(V3_BROKEN_MIGRATION);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("migrating actor <"),
+        "the error names the actor: {out}"
+    );
+    assert!(out.contains("nothing was changed"), "{out}");
+    assert_eq!(f.eval("a count"), "10");
+    assert_eq!(f.eval("b count"), "20");
+    assert_eq!(
+        f.eval("a increment"),
+        "20",
+        "v2's increment (step 10) still runs"
+    );
+    assert_eq!(
+        f.eval("Counter new count"),
+        "0",
+        "and v2 is the loaded class"
+    );
+
+    let (code, out, _) = f.load("Actor subclass: Counter\n  oops => [\n");
+    assert_eq!(code, 2, "a syntax error loads nothing: {out}");
+    assert_eq!(f.eval("b increment"), "30");
+}
+
+#[test]
+fn a_thousand_live_actors_upgrade_while_a_client_keeps_calling_them() {
+    let f = Fixture::new();
+    assert_eq!(f.load(V1).0, 0);
+    f.eval("counters := (1 to: 1000) collect: [:i | Counter spawn]. counters size");
+    // A client that keeps calling every actor for a while, counting calls that fail.
+    let client = f
+        .cmd(&[
+            "--timeout",
+            "60s",
+            "eval",
+            "-w",
+            "hot",
+            "failed := 0. calls := 0. 3 timesRepeat: [counters do: [:c | [c increment. calls := calls + 1] on: Error do: [:e | failed := failed + 1]]]. failed",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn the client");
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, out, took) = f.load(V2);
+    assert_eq!(code, 0, "{out}");
+    let client = client.wait_with_output().expect("client");
+    assert_eq!(
+        String::from_utf8_lossy(&client.stdout).trim(),
+        "0",
+        "no call failed"
+    );
+    assert_eq!(f.eval("calls"), "3000", "no call was lost");
+    let total = f.eval("counters inject: 0 into: [:sum :c | sum + c count]");
+    let total: i64 = total.parse().expect("a number");
+    // Each of the 3000 calls added 1 (before) or 10 (after the upgrade); all of them counted.
+    assert!(
+        (3000..=30000).contains(&total) && (total - 3000) % 9 == 0,
+        "total {total}"
+    );
+    eprintln!(
+        "hot reload of a class with 1,000 live actors: `beamtalk load` took {took:?} (whole process)"
+    );
+}
+
+#[test]
+fn actors_are_supervised_restarted_and_listed() {
+    let f = Fixture::new();
+    assert_eq!(f.load(V1).0, 0);
+    f.eval("c := Counter spawn. c increment");
+    let pid = f.eval("c pid");
+    f.eval("Erlang erlang exit: c pid with: #boom");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let listing = loop {
+        let (code, out, _, _) = run(&mut f.cmd(&["workspace", "actors", "hot"]));
+        assert_eq!(code, 0);
+        if out.contains(" 1\n") || out.trim_end().ends_with(" 1") {
+            break out;
+        }
+        assert!(Instant::now() < deadline, "no restart shown: {out}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(listing.starts_with("PID"), "{listing}");
+    assert!(listing.contains("Counter"), "{listing}");
+    assert!(
+        !listing.contains(&pid),
+        "the restarted actor is a new process: {listing}"
+    );
+
+    let (code, out, _, _) = run(&mut f.cmd(&["--json", "workspace", "actors", "hot"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let actor = &v["actors"][0];
+    assert_eq!(
+        (actor["class"].as_str(), actor["restarts"].as_i64()),
+        (Some("Counter"), Some(1))
+    );
+
+    let (code, out, _, _) = run(&mut f.cmd(&["top", "-w", "hot", "--once"]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("beamtalk top — workspace hot — 1 actors"),
+        "{out}"
+    );
+    assert!(out.contains("REDUCTIONS/s"), "{out}");
+
+    let status = {
+        let (_, out, _, _) = run(&mut f.cmd(&["workspace", "status", "hot"]));
+        out
+    };
+    assert!(status.contains("Classes:      Counter"), "{status}");
+    assert!(status.contains("1 restarts"), "{status}");
+}
+
+#[test]
+fn kill_stops_an_actor_for_good() {
+    let f = Fixture::new();
+    assert_eq!(f.load(V1).0, 0);
+    f.eval("c := Counter spawn");
+    let mut child = f
+        .cmd(&["repl", "-w", "hot"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("repl");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b":kill c\n:actors\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Killed c.\nNo actors.\n"
+    );
+}
