@@ -211,3 +211,77 @@ fn kill_stops_an_actor_for_good() {
         "Killed c.\nNo actors.\n"
     );
 }
+
+#[test]
+fn export_stop_import_gives_the_same_bindings_and_actor_states() {
+    let f = Fixture::new();
+    assert_eq!(f.load(V1).0, 0);
+    f.eval("c := Counter spawn. c increment. c increment. both := #(c, c). n := 42. s := \"text\". blk := [1]");
+    let file = f.project.path().join("hot.btx");
+    let (code, out, err, _) =
+        run(&mut f.cmd(&["workspace", "export", "hot", file.to_str().expect("utf8")]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("1 classes, 1 actors, 4 bindings (not exportable: blk)"),
+        "{out}"
+    );
+    assert_eq!(run(&mut f.cmd(&["workspace", "stop", "hot"])).0, 0);
+
+    let (code, out, err, _) =
+        run(&mut f.cmd(&["workspace", "import", file.to_str().expect("utf8"), "again"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let eval = |src: &str| {
+        let (code, out, err, _) = run(&mut f.cmd(&["eval", "-w", "again", src]));
+        assert_eq!(code, 0, "{src}: {err}");
+        out.trim_end().to_owned()
+    };
+    assert_eq!(eval("c count"), "2", "actor state");
+    assert_eq!(
+        eval("(both first) increment. c count"),
+        "3",
+        "references to one actor stay one actor"
+    );
+    assert_eq!(eval("n"), "42");
+    assert_eq!(eval("s"), "text");
+    assert_eq!(eval("blk"), "nil", "a block cannot be exported");
+
+    std::fs::write(&file, b"not an export").expect("corrupt");
+    let (code, _, err, _) =
+        run(&mut f.cmd(&["workspace", "import", file.to_str().expect("utf8"), "third"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("not a beamtalk workspace export"), "{err}");
+}
+
+#[test]
+fn load_watch_reloads_a_file_when_it_changes() {
+    use std::io::{BufRead, BufReader};
+    let f = Fixture::new();
+    let dir = f.project.path().join("src");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("counter.bt"), V1).expect("write");
+    let mut child = f
+        .cmd(&["load", "-w", "hot", "--watch", dir.to_str().expect("utf8")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    assert_eq!(
+        lines.next().and_then(Result::ok).as_deref(),
+        Some("Loaded: Counter")
+    );
+    assert_eq!(
+        lines.next().and_then(Result::ok).as_deref(),
+        Some("Watching for changes (Ctrl-C to stop).")
+    );
+    f.eval("c := Counter spawn. c increment");
+    std::fs::write(dir.join("counter.bt"), V2).expect("rewrite");
+    let line = lines.next().and_then(Result::ok);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(line.as_deref(), Some("Reloaded: Counter"));
+    assert_eq!(
+        f.eval("c increment"),
+        "11",
+        "the live actor migrated to the new version"
+    );
+}

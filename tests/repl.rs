@@ -270,3 +270,17 @@ fn wrong_cookie_and_missing_workspace_fail_like_rpc() {
     let (code, _, err, _) = run(&mut cmd);
     assert_eq!(code, 4, "{err}");
 }
+
+#[test]
+fn an_actor_crash_is_reported_to_the_attached_repl() {
+    let f = Fixture::new();
+    let mut s = f.repl();
+    eval(&mut s, ":load counter.bt", "Loaded: Counter");
+    s.send_line("c := Counter spawn").expect("send");
+    s.expect("> ").expect("prompt");
+    s.send_line("Erlang erlang exit: c pid with: #boom")
+        .expect("send");
+    s.expect("[actor Counter <").expect("a crash report");
+    s.expect("crashed: boom]").expect("with the reason");
+    quit(s);
+}

@@ -8,7 +8,7 @@ use super::{Failure, Global};
 use crate::dist::io_server::Terminal;
 use crate::home;
 use crate::repl::Session;
-use crate::repl::load::{LoadError, load_sources, read_sources};
+use crate::repl::load::{LoadError, LoadReport, load_sources, read_sources};
 use crate::workspace::Workspaces;
 
 #[derive(Debug, clap::Args)]
@@ -22,6 +22,9 @@ pub struct LoadArgs {
     /// `.bt` files (or directories of them) with class definitions.
     #[arg(required = true, value_name = "FILE.bt")]
     files: Vec<PathBuf>,
+    /// Keep running and reload a file whenever it changes (Ctrl-C stops).
+    #[arg(long)]
+    watch: bool,
 }
 
 pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
@@ -53,6 +56,14 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
     let (_, conn) = ws.attach(args.workspace.as_deref(), &project).await?;
     let session = Session::new(conn, Terminal::stdio(), global.timeout);
     let report = load_sources(&session, &sources).await;
+    if args.watch {
+        if let Ok(r) = &report {
+            print_report(r, false);
+        }
+        let result = watch(&session, &args.files).await;
+        session.close().await;
+        return result;
+    }
     session.close().await;
     let report = report.map_err(|e| match e {
         crate::repl::EvalError::Call(c) => Failure::from(c),
@@ -77,5 +88,86 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
     match report.error {
         Some(_) => Err(Failure::Reported { code: 1 }),
         None => Ok(()),
+    }
+}
+
+fn print_report(report: &LoadReport, reloaded: bool) {
+    if !report.loaded.is_empty() {
+        println!(
+            "{}: {}",
+            if reloaded { "Reloaded" } else { "Loaded" },
+            report.loaded.join(", ")
+        );
+    }
+    if let Some(text) = &report.error {
+        println!("{text}");
+    }
+}
+
+/// Reloads `.bt` files under `paths` as they change, until Ctrl-C. Directories are watched rather than
+/// files, because editors often save by writing a new file and renaming it over the old one.
+async fn watch(session: &Session, paths: &[PathBuf]) -> Result<(), Failure> {
+    use notify::{RecursiveMode, Watcher};
+    let watched: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+        .collect();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<PathBuf>();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && (event.kind.is_create() || event.kind.is_modify())
+        {
+            for path in event.paths {
+                let _ = tx.send(path);
+            }
+        }
+    })
+    .map_err(|e| Failure::Other {
+        message: format!("cannot watch files: {e}"),
+    })?;
+    for path in &watched {
+        let dir = if path.is_dir() {
+            path.clone()
+        } else {
+            path.parent().map(PathBuf::from).unwrap_or_default()
+        };
+        watcher
+            .watch(&dir, RecursiveMode::Recursive)
+            .map_err(|e| Failure::Other {
+                message: format!("cannot watch {}: {e}", dir.display()),
+            })?;
+    }
+    println!("Watching for changes (Ctrl-C to stop).");
+    let wanted = |p: &PathBuf| {
+        p.extension().is_some_and(|e| e == "bt")
+            && watched
+                .iter()
+                .any(|w| p == w || (w.is_dir() && p.starts_with(w)))
+    };
+    loop {
+        tokio::select! {
+            first = rx.recv() => {
+                let Some(first) = first else { return Ok(()) };
+                // Saving often fires several events; let them settle and reload each file once.
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                let mut changed = vec![first];
+                while let Ok(p) = rx.try_recv() {
+                    changed.push(p);
+                }
+                changed.sort();
+                changed.dedup();
+                changed.retain(|p| wanted(p) && p.is_file());
+                for path in changed {
+                    match read_sources(std::slice::from_ref(&path)) {
+                        Ok(sources) => match load_sources(session, &sources).await {
+                            Ok(report) => print_report(&report, true),
+                            Err(e) => println!("ERROR: {e}"),
+                        },
+                        Err(e) => print!("{}", e.render()),
+                    }
+                }
+            }
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
     }
 }

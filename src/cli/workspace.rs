@@ -7,6 +7,13 @@ use serde_json::json;
 
 use super::{Failure, Global, parse_duration};
 use crate::home;
+use eetf::Term;
+
+use crate::dist::io_server::Terminal;
+use crate::lang::ast::Item;
+use crate::repl::{Outcome, Session};
+use crate::term::{as_text, list_elements, map_get};
+use crate::workspace::export;
 use crate::workspace::info::{ActorDetail, actors_table};
 use crate::workspace::{DEFAULT_MAX_IDLE, Entry, Info, State, WorkspaceError, Workspaces};
 
@@ -53,6 +60,15 @@ pub enum WorkspaceCommand {
     },
     /// Rename a workspace (a running node keeps running).
     Rename { old: String, new: String },
+    /// Write a workspace's classes, actor states and plain-data bindings to FILE.
+    Export { name: String, file: PathBuf },
+    /// Recreate an exported workspace (as NAME, or under its exported name).
+    Import {
+        file: PathBuf,
+        name: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
     /// Stop workspaces idle for longer than DURATION.
     Cleanup {
         #[arg(long, value_parser = parse_duration, default_value = "4h", value_name = "DURATION")]
@@ -204,6 +220,77 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                 println!("Workspace {old} is now {new} (node {}).", entry.node);
             }
         }
+        WorkspaceCommand::Export { name, file } => {
+            let entry = ws.entry(&name)?;
+            let conn = ws.connect(&entry).await?;
+            let data = conn
+                .call(
+                    "beamtalk_workspace_export",
+                    "export",
+                    vec![],
+                    global.timeout,
+                )
+                .await?;
+            export::write(&file, &data)?;
+            let summary = export_summary(&data);
+            if global.json {
+                println!(
+                    "{}",
+                    json!({"workspace": name, "file": file.display().to_string(), "summary": summary})
+                );
+            } else {
+                println!(
+                    "Exported workspace {name} to {}: {summary}.",
+                    file.display()
+                );
+            }
+        }
+        WorkspaceCommand::Import {
+            file,
+            name,
+            project,
+        } => {
+            let data = export::read(&file)?;
+            let exported = map_get(&data, "workspace")
+                .and_then(as_text)
+                .unwrap_or_else(|| "imported".to_owned());
+            let name = name.unwrap_or(exported);
+            let project = match project {
+                Some(p) => p,
+                None => cwd()?,
+            };
+            if let Some(existing) = ws.registry().get(&name)?
+                && ws.probe(&existing).await != State::Stopped
+            {
+                return Err(Failure::Usage {
+                    message: format!("workspace {name} already exists and is running"),
+                    detail: Some(
+                        "hint: import under another name: `beamtalk workspace import FILE NEWNAME`"
+                            .to_owned(),
+                    ),
+                });
+            }
+            let created = ws.create(&name, &project, DEFAULT_MAX_IDLE).await?;
+            let conn = ws.connect(&created.entry).await?;
+            let session = Session::new(conn, Terminal::stdio(), global.timeout);
+            let loaded = import_classes(&session, &data).await?;
+            let reply = session
+                .call("beamtalk_workspace_export", "import", vec![data.clone()])
+                .await;
+            session.close().await;
+            reply.map_err(|e| Failure::Remote {
+                message: e.to_string(),
+                detail: None,
+            })?;
+            if global.json {
+                println!(
+                    "{}",
+                    json!({"workspace": name, "classes": loaded, "summary": export_summary(&data)})
+                );
+            } else {
+                println!("Imported into workspace {name}: {}.", export_summary(&data));
+            }
+        }
         WorkspaceCommand::Cleanup { idle } => {
             let stopped = ws.cleanup(idle).await?;
             if global.json {
@@ -221,6 +308,75 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
         }
     }
     Ok(())
+}
+
+/// "2 classes, 1 actor, 3 bindings (not exported: f)" for an export map.
+fn export_summary(data: &Term) -> String {
+    let count = |k: &str| match map_get(data, k) {
+        Some(Term::Map(m)) => m.map.len(),
+        Some(t) => list_elements(t).map_or(0, |l| l.len()),
+        None => 0,
+    };
+    let skipped: Vec<String> = map_get(data, "skipped")
+        .and_then(list_elements)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(as_text)
+        .collect();
+    let mut s = format!(
+        "{} classes, {} actors, {} bindings",
+        count("classes"),
+        count("actors"),
+        count("bindings")
+    );
+    if !skipped.is_empty() {
+        s.push_str(&format!(" (not exportable: {})", skipped.join(", ")));
+    }
+    s
+}
+
+/// Compiles and loads the class sources of an export, in their original order.
+async fn import_classes(session: &Session, data: &Term) -> Result<Vec<String>, Failure> {
+    let mut loaded = Vec::new();
+    let classes = map_get(data, "classes")
+        .and_then(list_elements)
+        .unwrap_or_default();
+    let mut names = Vec::new();
+    let mut defs = Vec::new();
+    for entry in &classes {
+        let Term::Tuple(t) = entry else { continue };
+        let Some(src) = t.elements.get(1).and_then(as_text) else {
+            continue;
+        };
+        let items = crate::lang::parser::parse(&src).map_err(|d| Failure::Remote {
+            message: format!("an exported class does not parse: {}", d.message),
+            detail: Some(d.render(&src, "<export>")),
+        })?;
+        for item in items {
+            if let Item::Class(c) = item {
+                names.push(c.name.clone());
+                defs.push((c, src.clone()));
+            }
+        }
+    }
+    for (class, src) in &defs {
+        match session.load_class(class, src, "<import>", &names).await {
+            Ok(Outcome::Value(name)) => loaded.push(name),
+            Ok(Outcome::Error(text)) => {
+                return Err(Failure::Remote {
+                    message: text,
+                    detail: None,
+                });
+            }
+            Err(e) => {
+                return Err(Failure::Remote {
+                    message: e.to_string(),
+                    detail: None,
+                });
+            }
+        }
+    }
+    Ok(loaded)
 }
 
 fn entry_json(e: &Entry, s: &State) -> serde_json::Value {

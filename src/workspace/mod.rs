@@ -4,6 +4,7 @@
 //! [`registry`] on disk and the nodes themselves, which are only ever read by RPC to
 //! `beamtalk_workspace_meta` (there is no other channel).
 
+pub mod export;
 pub mod id;
 pub mod info;
 pub mod launch;

@@ -101,6 +101,9 @@ handle_call({send, Selector, Args, CallerGL}, _From, Self) ->
     {reply, Reply, Self};
 handle_call(slots, _From, Self) ->
     {reply, {ok, slots()}, Self};
+handle_call({set_slots, Slots}, _From, Self) ->
+    [erlang:put({bt_slot, F}, {value, V}) || {F, V} <- maps:to_list(Slots)],
+    {reply, ok, Self};
 handle_call(_Other, _From, Self) ->
     {reply, {error, unknown_request}, Self}.
 
