@@ -41,6 +41,7 @@ impl Fixture {
         cmd.env("NO_COLOR", "1").env("TERM", "xterm");
         let mut s = expectrl::Session::spawn(cmd).expect("spawn on a pty");
         s.set_expect_timeout(Some(Duration::from_secs(20)));
+        watchdog(s.get_process().pid().as_raw(), Duration::from_secs(60));
         s.expect("> ").expect("first prompt");
         s
     }
@@ -65,6 +66,16 @@ impl Fixture {
             String::from_utf8_lossy(&out.stdout).into_owned(),
         )
     }
+}
+
+/// Kills the REPL if it is still running after `limit`, so a stuck interaction fails instead of hanging.
+fn watchdog(pid: i32, limit: Duration) {
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    });
 }
 
 /// Sends a line and waits for `want` on a line of its own, then the next prompt. (The prompt itself comes
@@ -132,9 +143,11 @@ fn ctrl_c_interrupts_an_evaluation_not_the_session() {
     s.expect("Interrupted.").expect("interrupted");
     s.expect("> ").expect("prompt again");
     eval(&mut s, "before + 1", "2");
+    // Keys at a human pace: between two readline calls the terminal is briefly in cooked mode.
+    std::thread::sleep(Duration::from_millis(300));
     s.send(ControlCode::EndOfText).expect("ctrl-c");
     s.expect("> ").expect("a fresh prompt");
-    std::thread::sleep(Duration::from_millis(200));
+    std::thread::sleep(Duration::from_millis(300));
     s.send(ControlCode::EndOfText).expect("ctrl-c");
     s.expect("To quit, press Ctrl-D")
         .expect("hint after a second Ctrl-C");

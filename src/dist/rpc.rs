@@ -138,7 +138,8 @@ impl Drop for AbandonOnDrop<'_> {
     }
 }
 
-/// Interprets the DOWN reason of an `erpc:execute_call/4` process.
+/// Interprets the DOWN reason of an `erpc:execute_call/4` process. It takes the reason by value: a result
+/// can be large (a 10 MB binary), and it is moved out, never copied.
 pub(crate) fn call_result(peer: &NodeName, reason: Term) -> Result<Term, CallError> {
     let exception = |class: &str, reason: Term, stacktrace: Term| {
         CallError::Exception(Box::new(Exception {
@@ -147,23 +148,26 @@ pub(crate) fn call_result(peer: &NodeName, reason: Term) -> Result<Term, CallErr
             stacktrace,
         }))
     };
-    if let Term::Tuple(t) = &reason {
-        match t.elements.as_slice() {
-            [Term::Reference(_), Term::Atom(tag), value] => {
-                return match tag.name.as_str() {
-                    "return" => Ok(value.clone()),
-                    class @ ("throw" | "exit" | "error") => {
-                        Err(exception(class, unwrap_erpc(value), list(vec![])))
-                    }
-                    _ => Err(exception("exit", reason.clone(), list(vec![]))),
-                };
-            }
-            [Term::Reference(_), Term::Atom(tag), value, stack] if tag.name == "error" => {
-                return Err(exception("error", value.clone(), stack.clone()));
-            }
-            _ => {}
+    let reason = match reason {
+        Term::Tuple(t) if is_execute_call_reply(&t.elements) => {
+            let mut parts = t.elements.into_iter().skip(1);
+            let tag = match parts.next() {
+                Some(Term::Atom(a)) => a.name,
+                _ => String::new(),
+            };
+            let value = parts.next().unwrap_or_else(|| list(vec![]));
+            let stack = parts.next();
+            return match (tag.as_str(), stack) {
+                ("return", None) => Ok(value),
+                ("error", Some(stack)) => Err(exception("error", value, stack)),
+                (class @ ("throw" | "exit" | "error"), None) => {
+                    Err(exception(class, unwrap_erpc(value), list(vec![])))
+                }
+                (other, _) => Err(exception("exit", atom(other), list(vec![]))),
+            };
         }
-    }
+        other => other,
+    };
     match &reason {
         Term::Atom(a) if a.name == "noconnection" => Err(CallError::NodeDown {
             node: peer.to_string(),
@@ -173,14 +177,24 @@ pub(crate) fn call_result(peer: &NodeName, reason: Term) -> Result<Term, CallErr
     }
 }
 
+/// `{Ref, Tag, Value}` or `{Ref, error, Reason, Stack}`.
+fn is_execute_call_reply(elements: &[Term]) -> bool {
+    matches!(
+        elements,
+        [Term::Reference(_), Term::Atom(_), _] | [Term::Reference(_), Term::Atom(_), _, _]
+    )
+}
+
 /// `{erpc, Reason}` (how execute_call marks errors in its own arguments) as plain `Reason`.
-fn unwrap_erpc(value: &Term) -> Term {
+fn unwrap_erpc(value: Term) -> Term {
     match value {
-        Term::Tuple(t) => match t.elements.as_slice() {
-            [Term::Atom(a), inner] if a.name == "erpc" => inner.clone(),
-            _ => value.clone(),
-        },
-        _ => value.clone(),
+        Term::Tuple(t) if matches!(t.elements.as_slice(), [Term::Atom(a), _] if a.name == "erpc") => {
+            t.elements
+                .into_iter()
+                .nth(1)
+                .unwrap_or_else(|| atom("undefined"))
+        }
+        other => other,
     }
 }
 
