@@ -2,9 +2,49 @@
 //! text into the term parser and the Beamtalk parser and code generator. Case counts scale with `PROPTEST_CASES` (CI uses the default; a soak run can set
 //! it to millions).
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
 use beamtalk::dist::frame;
 use beamtalk::term::{etf, parse, print};
 use proptest::prelude::*;
+
+/// Counts the bytes live on the current thread, and their peak, so tests can bound what decoding allocates.
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<usize> = const { Cell::new(0) };
+    static PEAK: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only thread-local counters are updated,
+// and those never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = LIVE.try_with(|l| {
+            l.set(l.get() + layout.size());
+            let _ = PEAK.try_with(|p| p.set(p.get().max(l.get())));
+        });
+        // SAFETY: same layout, straight to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let _ = LIVE.try_with(|l| l.set(l.get().saturating_sub(layout.size())));
+        // SAFETY: the pointer came from `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The most bytes live at once (above what was live before) while `f` runs on this thread.
+fn peak_during(f: impl FnOnce()) -> usize {
+    let base = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(base));
+    f();
+    PEAK.with(Cell::get).saturating_sub(base)
+}
 
 fn cases(default: u32) -> ProptestConfig {
     let n = std::env::var("PROPTEST_CASES")
@@ -55,6 +95,27 @@ proptest! {
     }
 
     #[test]
+    fn decoding_allocates_in_proportion_to_the_input(
+        header in proptest::collection::vec(any::<u8>(), 0..16),
+        count in any::<u32>(),
+        tail in proptest::collection::vec(any::<u8>(), 0..256),
+    ) {
+        // A claimed element count of up to 4 G with little data behind it must not reserve memory for it.
+        for tag in [104u8, 105, 108, 109, 116, 107] {
+            let mut bytes = vec![131, tag];
+            bytes.extend_from_slice(&count.to_be_bytes());
+            bytes.extend_from_slice(&header);
+            bytes.extend_from_slice(&tail);
+            let peak = peak_during(|| {
+                let _ = etf::decode(&bytes);
+            });
+            // Each decoded term is one `Term` (plus vector growth) per input byte at most.
+            let per_byte = 4 * std::mem::size_of::<eetf::Term>();
+            prop_assert!(peak <= per_byte * bytes.len() + 4096, "tag {tag}: {peak} bytes for a {}-byte input", bytes.len());
+        }
+    }
+
+    #[test]
     fn frame_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         let mut body = vec![frame::PASS_THROUGH, 131];
         body.extend_from_slice(&bytes);
@@ -97,4 +158,18 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn nested_containers_claiming_huge_counts_reserve_nothing() {
+    // 500 nested lists, each claiming 2^31 elements, in a 1 MiB frame of padding.
+    let mut bytes = vec![131];
+    for _ in 0..500 {
+        bytes.extend_from_slice(&[108, 0x7f, 0xff, 0xff, 0xff]);
+    }
+    bytes.resize(bytes.len() + (1 << 20), 106);
+    let peak = peak_during(|| {
+        let _ = etf::decode(&bytes);
+    });
+    assert!(peak < 8 << 20, "decoding reserved {peak} bytes");
 }

@@ -293,7 +293,8 @@ impl<'a> Decoder<'a> {
 
     fn terms(&mut self, n: usize) -> Result<Vec<Term>, DecodeError> {
         let n = self.count(n)?;
-        let mut v = Vec::with_capacity(n);
+        // No `with_capacity(n)`: nested containers would each reserve for their claimed count.
+        let mut v = Vec::new();
         for _ in 0..n {
             v.push(self.term()?);
         }
@@ -364,7 +365,7 @@ impl<'a> Decoder<'a> {
     fn map(&mut self) -> Result<Term, DecodeError> {
         let n = self.u32()? as usize;
         let n = self.count(n)?;
-        let mut map = std::collections::HashMap::with_capacity(n);
+        let mut map = std::collections::HashMap::new();
         for _ in 0..n {
             let k = self.term()?;
             let v = self.term()?;
@@ -435,7 +436,7 @@ impl<'a> Decoder<'a> {
             _ => u32::from(self.u8()?),
         };
         let n = self.count(n)?;
-        let mut id = Vec::with_capacity(n);
+        let mut id = Vec::new();
         for _ in 0..n {
             id.push(self.u32()?);
         }

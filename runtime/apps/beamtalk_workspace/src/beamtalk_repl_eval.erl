@@ -8,6 +8,23 @@
 %% made before an error are kept, as in a Smalltalk workspace.
 -spec eval([erl_parse:abstract_expr()]) -> {ok, binary()} | {error, binary()}.
 eval(Exprs) ->
+    Watcher = stop_with_requester(self()),
+    try evaluate(Exprs)
+    after exit(Watcher, kill)
+    end.
+
+%% An evaluation whose requester is gone (the CLI was killed, its connection dropped) stops instead of
+%% running on: the group leader is the requester's io proxy, which ends with the connection.
+-spec stop_with_requester(pid()) -> pid().
+stop_with_requester(Evaluator) ->
+    GL = group_leader(),
+    spawn(fun() ->
+                  Ref = erlang:monitor(process, GL),
+                  receive {'DOWN', Ref, process, _, _} -> exit(Evaluator, kill) end
+          end).
+
+-spec evaluate([erl_parse:abstract_expr()]) -> {ok, binary()} | {error, binary()}.
+evaluate(Exprs) ->
     Before = beamtalk_repl_state:bindings(),
     beamtalk_rt:load_frame(repl, Before),
     Result = try
