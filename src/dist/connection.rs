@@ -414,11 +414,15 @@ impl Shared {
     }
 }
 
-/// Reads one frame body; `Ok(None)` is a tick.
-async fn read_frame(reader: &mut BufReader<PeerStream>) -> std::io::Result<Option<Vec<u8>>> {
+/// Reads one frame body into `body` (reused across frames, so large frames do not pay fresh page faults
+/// each time); `Ok(false)` is a tick.
+async fn read_frame(
+    reader: &mut BufReader<PeerStream>,
+    body: &mut Vec<u8>,
+) -> std::io::Result<bool> {
     let len = reader.read_u32().await? as usize;
     if len == 0 {
-        return Ok(None);
+        return Ok(false);
     }
     if len > MAX_FRAME_BYTES {
         return Err(std::io::Error::new(
@@ -426,9 +430,10 @@ async fn read_frame(reader: &mut BufReader<PeerStream>) -> std::io::Result<Optio
             format!("peer sent a {len}-byte frame; the limit is {MAX_FRAME_BYTES}"),
         ));
     }
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).await?;
-    Ok(Some(body))
+    body.clear();
+    body.resize(len, 0);
+    reader.read_exact(body).await?;
+    Ok(true)
 }
 
 /// The peer's bytes: any read during the handshake, then the socket.
@@ -436,8 +441,9 @@ type PeerStream = tokio::io::Chain<std::io::Cursor<Vec<u8>>, OwnedReadHalf>;
 
 async fn read_loop(shared: Arc<Shared>, read: PeerStream, tick_time: Duration) {
     let mut reader = BufReader::with_capacity(64 * 1024, read);
+    let mut body = Vec::new();
     let reason = loop {
-        match tokio::time::timeout(tick_time, read_frame(&mut reader)).await {
+        match tokio::time::timeout(tick_time, read_frame(&mut reader, &mut body)).await {
             Err(_) => {
                 break format!(
                     "no tick or data from the node for {tick_time:?} (it is frozen or unreachable)"
@@ -447,11 +453,16 @@ async fn read_loop(shared: Arc<Shared>, read: PeerStream, tick_time: Duration) {
                 break "the node closed the connection".to_owned();
             }
             Ok(Err(e)) => break format!("read failed: {e}"),
-            Ok(Ok(None)) => {}
-            Ok(Ok(Some(body))) => match frame::decode(&body) {
-                Ok(control) => shared.dispatch(control),
-                Err(e) => tracing::warn!(error = %e, "malformed frame from peer skipped"),
-            },
+            Ok(Ok(false)) => {}
+            Ok(Ok(true)) => {
+                match frame::decode(&body) {
+                    Ok(control) => shared.dispatch(control),
+                    Err(e) => tracing::warn!(error = %e, "malformed frame from peer skipped"),
+                }
+                if body.capacity() > MAX_KEPT_BUFFER {
+                    body = Vec::new();
+                }
+            }
         }
         if shared.lock().closed.is_some() {
             return;
@@ -459,6 +470,9 @@ async fn read_loop(shared: Arc<Shared>, read: PeerStream, tick_time: Duration) {
     };
     shared.close(reason);
 }
+
+/// A read buffer that grew beyond this is released after use rather than kept for the connection's life.
+const MAX_KEPT_BUFFER: usize = 64 << 20;
 
 /// Largest batch of queued frames coalesced into one write.
 const MAX_BATCH_BYTES: usize = 256 * 1024;
