@@ -6,9 +6,7 @@ use serde_json::json;
 
 use super::{Failure, Global};
 use crate::dist::io_server::Terminal;
-use crate::home;
 use crate::repl::{EvalError, Outcome, Session};
-use crate::workspace::Workspaces;
 
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
@@ -28,15 +26,8 @@ pub async fn run(global: &Global, args: EvalArgs) -> Result<(), Failure> {
     if let Err(d) = crate::lang::parser::parse(&args.expr) {
         return Err(syntax_failure(&d, &args.expr));
     }
-    let home = home::resolve_home(global.home.as_deref())?;
-    let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
-    let ws = Workspaces::new(&home, cookie, global.timeout)?;
-    let project = match args.project {
-        Some(p) => p,
-        None => std::env::current_dir().map_err(|e| Failure::Other {
-            message: format!("current directory: {e}"),
-        })?,
-    };
+    let (_, ws) = super::workspaces(global)?;
+    let project = super::project_dir(args.project)?;
     let (_, conn) = ws.attach(args.workspace.as_deref(), &project).await?;
     let terminal = if global.json {
         Terminal {

@@ -6,10 +6,8 @@ use serde_json::json;
 
 use super::{Failure, Global};
 use crate::dist::io_server::Terminal;
-use crate::home;
 use crate::repl::Session;
 use crate::repl::load::{LoadError, LoadReport, load_sources, read_sources};
-use crate::workspace::Workspaces;
 
 #[derive(Debug, clap::Args)]
 pub struct LoadArgs {
@@ -44,15 +42,8 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
             detail: None,
         },
     })?;
-    let home = home::resolve_home(global.home.as_deref())?;
-    let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
-    let ws = Workspaces::new(&home, cookie, global.timeout)?;
-    let project = match args.project {
-        Some(p) => p,
-        None => std::env::current_dir().map_err(|e| Failure::Other {
-            message: format!("current directory: {e}"),
-        })?,
-    };
+    let (_, ws) = super::workspaces(global)?;
+    let project = super::project_dir(args.project)?;
     let (_, conn) = ws.attach(args.workspace.as_deref(), &project).await?;
     let session = Session::new(conn, Terminal::stdio(), global.timeout);
     let report = load_sources(&session, &sources).await;

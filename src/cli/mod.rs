@@ -92,6 +92,24 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// The workspaces of the chosen home, with the chosen cookie: what every workspace command starts from.
+fn workspaces(global: &Global) -> Result<(PathBuf, crate::workspace::Workspaces), Failure> {
+    let home = crate::home::resolve_home(global.home.as_deref())?;
+    let cookie = crate::home::load_cookie(&home, global.cookie_file.as_deref())?;
+    let ws = crate::workspace::Workspaces::new(&home, cookie, global.timeout)?;
+    Ok((home, ws))
+}
+
+/// `--project DIR`, or the current directory.
+fn project_dir(project: Option<PathBuf>) -> Result<PathBuf, Failure> {
+    match project {
+        Some(p) => Ok(p),
+        None => std::env::current_dir().map_err(|e| Failure::Other {
+            message: format!("current directory: {e}"),
+        }),
+    }
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("`{s}` is not a duration like 500ms, 5s or 2m ({e})"))?;

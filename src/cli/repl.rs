@@ -6,10 +6,8 @@ use std::path::PathBuf;
 
 use super::workspace::Spinner;
 use super::{Failure, Global};
-use crate::home;
 use crate::repl::shell::{Shell, Style};
 use crate::repl::{interactive, script};
-use crate::workspace::Workspaces;
 
 #[derive(Debug, clap::Args)]
 pub struct ReplArgs {
@@ -22,15 +20,8 @@ pub struct ReplArgs {
 }
 
 pub async fn run(global: &Global, args: ReplArgs) -> Result<(), Failure> {
-    let home = home::resolve_home(global.home.as_deref())?;
-    let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
-    let ws = Workspaces::new(&home, cookie, global.timeout)?;
-    let project = match args.project {
-        Some(p) => p,
-        None => std::env::current_dir().map_err(|e| Failure::Other {
-            message: format!("current directory: {e}"),
-        })?,
-    };
+    let (home, ws) = super::workspaces(global)?;
+    let project = super::project_dir(args.project)?;
     let tty = std::io::stdin().is_terminal();
     let style = if tty {
         Style::detect()

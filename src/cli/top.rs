@@ -10,9 +10,8 @@ use crossterm::event::{self, Event, KeyCode, KeyModifiers};
 use crossterm::{cursor, execute, terminal};
 
 use super::{Failure, Global};
-use crate::home;
+use crate::workspace::Info;
 use crate::workspace::info::{ActorDetail, actors_table};
-use crate::workspace::{Info, Workspaces};
 
 #[derive(Debug, clap::Args)]
 pub struct TopArgs {
@@ -42,15 +41,8 @@ impl Drop for RawMode {
 }
 
 pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
-    let home = home::resolve_home(global.home.as_deref())?;
-    let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
-    let ws = Workspaces::new(&home, cookie, global.timeout)?;
-    let project = match args.project {
-        Some(p) => p,
-        None => std::env::current_dir().map_err(|e| Failure::Other {
-            message: format!("current directory: {e}"),
-        })?,
-    };
+    let (_, ws) = super::workspaces(global)?;
+    let project = super::project_dir(args.project)?;
     let entry = ws.entry(&ws.resolve(args.workspace.as_deref(), &project)?)?;
     let conn = ws.connect(&entry).await?;
     let interactive =
@@ -75,15 +67,7 @@ pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
                 .call("beamtalk_workspace_meta", "info", vec![], global.timeout)
                 .await?,
         );
-        let detail = conn
-            .call(
-                "beamtalk_workspace_meta",
-                "actors_detail",
-                vec![],
-                global.timeout,
-            )
-            .await?;
-        let mut actors = ActorDetail::list_from_term(&detail);
+        let mut actors = ActorDetail::fetch(&conn, global.timeout).await?;
         let rates: HashMap<String, i64> = actors
             .iter()
             .map(|a| {

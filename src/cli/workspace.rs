@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 
 use super::{Failure, Global, parse_duration};
-use crate::home;
 use eetf::Term;
 
 use crate::dist::io_server::Terminal;
@@ -15,7 +14,7 @@ use crate::repl::{Outcome, Session};
 use crate::term::{as_text, list_elements, map_get};
 use crate::workspace::export;
 use crate::workspace::info::{ActorDetail, actors_table};
-use crate::workspace::{DEFAULT_MAX_IDLE, Entry, Info, State, WorkspaceError, Workspaces};
+use crate::workspace::{DEFAULT_MAX_IDLE, Entry, Info, State, WorkspaceError};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum WorkspaceCommand {
@@ -77,24 +76,14 @@ pub enum WorkspaceCommand {
 }
 
 pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> {
-    let home = home::resolve_home(global.home.as_deref())?;
-    let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
-    let ws = Workspaces::new(&home, cookie, global.timeout)?;
-    let cwd = || {
-        std::env::current_dir().map_err(|e| Failure::Other {
-            message: format!("current directory: {e}"),
-        })
-    };
+    let (_, ws) = super::workspaces(global)?;
     match cmd {
         WorkspaceCommand::Create {
             name,
             project,
             max_idle,
         } => {
-            let project = match project {
-                Some(p) => p,
-                None => cwd()?,
-            };
+            let project = super::project_dir(project)?;
             let id = ws.resolve(name.as_deref(), &project)?;
             let spinner = Spinner::start(global.json, &format!("starting workspace {id}"));
             let created = ws
@@ -130,10 +119,7 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             }
         }
         WorkspaceCommand::Status { name, project } => {
-            let project = match project {
-                Some(p) => p,
-                None => cwd()?,
-            };
+            let project = super::project_dir(project)?;
             let id = ws.resolve(name.as_deref(), &project)?;
             let entry = ws.entry(&id)?;
             let state = ws.probe(&entry).await;
@@ -144,21 +130,10 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             }
         }
         WorkspaceCommand::Actors { name, project } => {
-            let project = match project {
-                Some(p) => p,
-                None => cwd()?,
-            };
+            let project = super::project_dir(project)?;
             let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
             let conn = ws.connect(&entry).await?;
-            let detail = conn
-                .call(
-                    "beamtalk_workspace_meta",
-                    "actors_detail",
-                    vec![],
-                    global.timeout,
-                )
-                .await?;
-            let actors = ActorDetail::list_from_term(&detail);
+            let actors = ActorDetail::fetch(&conn, global.timeout).await?;
             if global.json {
                 println!("{}", json!({ "actors": actors }));
             } else if actors.is_empty() {
@@ -195,10 +170,7 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             }
         }
         WorkspaceCommand::Switch { name, project } => {
-            let project = match project {
-                Some(p) => p,
-                None => cwd()?,
-            };
+            let project = super::project_dir(project)?;
             ws.switch(&name, &project)?;
             if global.json {
                 println!(
@@ -255,10 +227,7 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                 .and_then(as_text)
                 .unwrap_or_else(|| "imported".to_owned());
             let name = name.unwrap_or(exported);
-            let project = match project {
-                Some(p) => p,
-                None => cwd()?,
-            };
+            let project = super::project_dir(project)?;
             if let Some(existing) = ws.registry().get(&name)?
                 && ws.probe(&existing).await != State::Stopped
             {

@@ -357,16 +357,7 @@ impl Parser {
                 self.pos += 1;
                 ("|".to_owned(), vec![self.ident()?])
             }
-            Some(Tok::Keyword(_)) => {
-                let mut sel = String::new();
-                let mut params = Vec::new();
-                while let Some(Tok::Keyword(k)) = self.peek_tok().cloned() {
-                    self.pos += 1;
-                    sel.push_str(&k);
-                    params.push(self.ident()?);
-                }
-                (sel, params)
-            }
+            Some(Tok::Keyword(_)) => self.keyword_parts(Self::ident)?,
             _ => {
                 return Err(self.error_here(
                     "expected a method pattern (`name`, `+ other` or `key: arg`)",
@@ -387,6 +378,21 @@ impl Parser {
             body,
             span: start.to(self.prev_span()),
         })
+    }
+
+    /// `key1: part key2: part ...`: the selector and each part, parsed by `part`.
+    fn keyword_parts<T>(
+        &mut self,
+        mut part: impl FnMut(&mut Self) -> Result<T, Diagnostic>,
+    ) -> Result<(String, Vec<T>), Diagnostic> {
+        let mut selector = String::new();
+        let mut parts = Vec::new();
+        while let Some(Tok::Keyword(k)) = self.peek_tok().cloned() {
+            self.pos += 1;
+            selector.push_str(&k);
+            parts.push(part(self)?);
+        }
+        Ok((selector, parts))
     }
 
     fn statements(&mut self, close: Option<&Tok>) -> Result<Vec<Expr>, Diagnostic> {
@@ -496,16 +502,7 @@ impl Parser {
                 self.pos += 1;
                 Ok((op, vec![self.unary_expr()?]))
             }
-            Some(Tok::Keyword(_)) => {
-                let mut sel = String::new();
-                let mut args = Vec::new();
-                while let Some(Tok::Keyword(k)) = self.peek_tok().cloned() {
-                    self.pos += 1;
-                    sel.push_str(&k);
-                    args.push(self.binary_expr(0)?);
-                }
-                Ok((sel, args))
-            }
+            Some(Tok::Keyword(_)) => self.keyword_parts(|p| p.binary_expr(0)),
             _ => Err(self.error_here("expected a message after `;`", "expected a message")),
         }
     }
@@ -513,13 +510,7 @@ impl Parser {
     fn keyword_expr(&mut self) -> Result<Expr, Diagnostic> {
         let receiver = self.binary_expr(0)?;
         let mut expr = if let Some(Tok::Keyword(_)) = self.peek_tok() {
-            let mut sel = String::new();
-            let mut args = Vec::new();
-            while let Some(Tok::Keyword(k)) = self.peek_tok().cloned() {
-                self.pos += 1;
-                sel.push_str(&k);
-                args.push(self.binary_expr(0)?);
-            }
+            let (sel, args) = self.keyword_parts(|p| p.binary_expr(0))?;
             send(receiver, sel, args, self.prev_span())
         } else {
             receiver

@@ -45,6 +45,17 @@ pub struct ActorDetail {
 }
 
 impl ActorDetail {
+    /// Asks a workspace node for its actors.
+    pub async fn fetch(
+        conn: &crate::dist::Connection,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<Self>, crate::dist::CallError> {
+        let detail = conn
+            .call("beamtalk_workspace_meta", "actors_detail", vec![], timeout)
+            .await?;
+        Ok(Self::list_from_term(&detail))
+    }
+
     /// Reads the list `actors_detail/0` returns.
     pub fn list_from_term(t: &Term) -> Vec<Self> {
         list_elements(t)
