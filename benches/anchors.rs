@@ -251,6 +251,7 @@ fn main() {
     rows.extend(eval_round_trips(&epmd, &rt));
     rows.push(repl_reconnect(&epmd));
     rows.push(hot_reload(&epmd));
+    rows.extend(fifty_workspaces(&epmd));
 
     println!("| metric | ours | anchor | ratio | goal |");
     println!("|---|---|---|---|---|");
@@ -455,4 +456,61 @@ fn hot_reload(epmd: &Epmd) -> Row {
         ratio: f64::NAN,
         goal: "< 250 ms",
     }
+}
+
+/// 50 live workspaces: `workspace list` (median of 5) and the resident memory of an idle node.
+fn fifty_workspaces(epmd: &Epmd) -> Vec<Row> {
+    let ws = WorkspaceHome::new();
+    std::thread::scope(|scope| {
+        for batch in 0..5 {
+            let ws = &ws;
+            scope.spawn(move || {
+                for i in 0..10 {
+                    must(beamtalk(epmd, &ws.home).args([
+                        "workspace",
+                        "create",
+                        &format!("many{}", batch * 10 + i),
+                    ]));
+                }
+            });
+        }
+    });
+    let list = time_runs(5, || {
+        must(beamtalk(epmd, &ws.home).args(["workspace", "list"]))
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let rss_kib: Vec<u64> = ws
+        .node_pids()
+        .iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .collect();
+    let mut sorted = rss_kib.clone();
+    sorted.sort_unstable();
+    let median_mib = sorted.get(sorted.len() / 2).copied().unwrap_or(0) as f64 / 1024.0;
+    must(beamtalk(epmd, &ws.home).args(["workspace", "stop", "--all"]));
+    vec![
+        Row {
+            metric: format!(
+                "50 live workspaces: `workspace list` (median of 5; {} nodes)",
+                rss_kib.len()
+            ),
+            ours: format!("{:.0} ms", list.as_secs_f64() * 1e3),
+            anchor: "—".to_owned(),
+            ratio: f64::NAN,
+            goal: "< 100 ms",
+        },
+        Row {
+            metric: "idle workspace node resident memory (median of the 50)".to_owned(),
+            ours: format!("{median_mib:.1} MiB"),
+            anchor: "—".to_owned(),
+            ratio: f64::NAN,
+            goal: "< 40 MiB",
+        },
+    ]
 }
