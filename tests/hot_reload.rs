@@ -2,37 +2,23 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Epmd, WorkspaceHome, beamtalk, run};
+use common::run;
 
 const V1: &str = "Actor subclass: Counter\n  state: count = 0\n  increment => self.count := self.count + 1\n  count => self.count\n";
 const V2: &str = "Actor subclass: Counter\n  state: count = 0\n  state: step = 10\n  increment => self.count := self.count + self.step\n  count => self.count\n";
 const V3_BROKEN_MIGRATION: &str = "Actor subclass: Counter\n  state: count = 0\n  state: step = 10\n  state: extra = 1\n  increment => self.count := self.count + 1000\n  count => self.count\n  migrateFrom: old => 1 / 0\n";
 
-struct Fixture {
-    epmd: Epmd,
-    ws: WorkspaceHome,
-    project: tempfile::TempDir,
-}
+type Fixture = common::Project;
 
 impl Fixture {
-    fn new() -> Self {
-        let f = Self {
-            epmd: Epmd::start(),
-            ws: WorkspaceHome::new(),
-            project: tempfile::tempdir().expect("project"),
-        };
+    fn started() -> Self {
+        let f = common::Project::new();
         let (code, _, err, _) = run(&mut f.cmd(&["workspace", "create", "hot"]));
         assert_eq!(code, 0, "{err}");
         f
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = beamtalk(&self.epmd, &self.ws.home);
-        c.current_dir(self.project.path()).args(args);
-        c
     }
 
     fn eval(&self, src: &str) -> String {
@@ -53,7 +39,7 @@ impl Fixture {
 
 #[test]
 fn the_adr_counter_upgrade_keeps_state_and_adds_the_new_slot() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     assert_eq!(f.load(V1).0, 0);
     f.eval("c := Counter spawn. c increment. c increment");
     assert_eq!(f.eval("c count"), "2");
@@ -69,7 +55,7 @@ fn the_adr_counter_upgrade_keeps_state_and_adds_the_new_slot() {
 
 #[test]
 fn a_broken_version_leaves_the_previous_one_running_everywhere() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     assert_eq!(f.load(V1).0, 0);
     assert_eq!(f.load(V2).0, 0);
     f.eval("a := Counter spawn. b := Counter spawn. a increment. b increment. b increment");
@@ -100,7 +86,7 @@ fn a_broken_version_leaves_the_previous_one_running_everywhere() {
 
 #[test]
 fn a_thousand_live_actors_upgrade_while_a_client_keeps_calling_them() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     assert_eq!(f.load(V1).0, 0);
     f.eval("counters := (1 to: 1000) collect: [:i | Counter spawn]. counters size");
     // A client that keeps calling every actor for a while, counting calls that fail.
@@ -140,7 +126,7 @@ fn a_thousand_live_actors_upgrade_while_a_client_keeps_calling_them() {
 
 #[test]
 fn actors_are_supervised_restarted_and_listed() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     assert_eq!(f.load(V1).0, 0);
     f.eval("c := Counter spawn. c increment");
     let pid = f.eval("c pid");
@@ -189,7 +175,7 @@ fn actors_are_supervised_restarted_and_listed() {
 
 #[test]
 fn kill_stops_an_actor_for_good() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     assert_eq!(f.load(V1).0, 0);
     f.eval("c := Counter spawn");
     let mut child = f
@@ -214,7 +200,7 @@ fn kill_stops_an_actor_for_good() {
 
 #[test]
 fn export_stop_import_gives_the_same_bindings_and_actor_states() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     assert_eq!(f.load(V1).0, 0);
     f.eval("c := Counter spawn. c increment. c increment. both := #(c, c). n := 42. s := \"text\". blk := [1]");
     let file = f.project.path().join("hot.btx");
@@ -255,7 +241,7 @@ fn export_stop_import_gives_the_same_bindings_and_actor_states() {
 #[test]
 fn load_watch_reloads_a_file_when_it_changes() {
     use std::io::{BufRead, BufReader};
-    let f = Fixture::new();
+    let f = Fixture::started();
     let dir = f.project.path().join("src");
     std::fs::create_dir(&dir).expect("mkdir");
     std::fs::write(dir.join("counter.bt"), V1).expect("write");

@@ -2,32 +2,16 @@
 
 mod common;
 
-use std::process::Command;
+use common::run;
 
-use common::{Epmd, WorkspaceHome, beamtalk, run};
-
-struct Lang {
-    epmd: Epmd,
-    ws: WorkspaceHome,
-    project: tempfile::TempDir,
-}
+type Lang = common::Project;
 
 impl Lang {
-    fn new() -> Self {
-        let lang = Self {
-            epmd: Epmd::start(),
-            ws: WorkspaceHome::new(),
-            project: tempfile::tempdir().expect("project"),
-        };
+    fn started() -> Self {
+        let lang = common::Project::new();
         let (code, _, err, _) = run(&mut lang.cmd(&["workspace", "create", "lang"]));
         assert_eq!(code, 0, "{err}");
         lang
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = beamtalk(&self.epmd, &self.ws.home);
-        c.current_dir(self.project.path()).args(args);
-        c
     }
 
     /// Evaluates and returns (exit code, stdout without the final newline).
@@ -64,7 +48,7 @@ impl Lang {
 
 #[test]
 fn literals_and_printing() {
-    let l = Lang::new();
+    let l = Lang::started();
     for (src, want) in [
         ("42", "42"),
         ("-7", "-7"),
@@ -96,7 +80,7 @@ fn literals_and_printing() {
 
 #[test]
 fn arithmetic_precedence_and_bindings() {
-    let l = Lang::new();
+    let l = Lang::started();
     l.check("3 + 4", "7");
     l.check("2 + 3 * 4", "14");
     l.check("2 ** 3 * 2", "16");
@@ -118,7 +102,7 @@ fn arithmetic_precedence_and_bindings() {
 
 #[test]
 fn strings_and_interpolation() {
-    let l = Lang::new();
+    let l = Lang::started();
     l.check("n := 6", "6");
     l.check("\"n = {n + 1}\"", "n = 7");
     l.check("\"nested {\"in {n}\"} ok\"", "nested in 6 ok");
@@ -135,7 +119,7 @@ fn strings_and_interpolation() {
 
 #[test]
 fn blocks_control_flow_and_non_local_return() {
-    let l = Lang::new();
+    let l = Lang::started();
     l.check("[:a :b | a + b] value: 1 value: 2", "3");
     l.check("[42] value", "42");
     l.check("[:a | a] numArgs", "1");
@@ -153,7 +137,7 @@ fn blocks_control_flow_and_non_local_return() {
 
 #[test]
 fn collections_and_iteration() {
-    let l = Lang::new();
+    let l = Lang::started();
     l.check("#(1, 2, 3) collect: [:e | e * e]", "#(1, 4, 9)");
     l.check("#[1, 2, 3, 4] select: [:e | e even]", "#[2, 4]");
     l.check("#(1, 2, 3) reject: [:e | e = 2]", "#(1, 3)");
@@ -179,7 +163,7 @@ fn collections_and_iteration() {
 
 #[test]
 fn erlang_interop() {
-    let l = Lang::new();
+    let l = Lang::started();
     l.check("Erlang lists reverse: #(1, 2, 3)", "#(3, 2, 1)");
     l.check(
         "Erlang maps merge: #{#a => 1} with: #{#b => 2}",
@@ -195,7 +179,7 @@ fn erlang_interop() {
 
 #[test]
 fn errors_and_handlers() {
-    let l = Lang::new();
+    let l = Lang::started();
     l.check(
         "[1 / 0] on: ZeroDivide do: [:e | e messageText]",
         "1 / 0: division by zero",
@@ -232,7 +216,7 @@ fn errors_and_handlers() {
 
 #[test]
 fn classes_values_actors_inheritance_and_super() {
-    let l = Lang::new();
+    let l = Lang::started();
     let (code, out, err) = l.load(
         "classes.bt",
         "/// A greeter.\nObject subclass: Greeter\n  greet: name => \"Hello, {name}!\"\n  class default => self new\n\n\
@@ -277,7 +261,7 @@ fn classes_values_actors_inheritance_and_super() {
 
 #[test]
 fn load_errors_leave_the_loaded_version() {
-    let l = Lang::new();
+    let l = Lang::started();
     let (code, _, _) = l.load("a.bt", "Object subclass: Thing\n  value => 1\n");
     assert_eq!(code, 0);
     let (code, _, err) = l.load("b.bt", "Object subclass: Thing\n  value => [1 +\n");
@@ -292,7 +276,7 @@ fn load_errors_leave_the_loaded_version() {
 
 #[test]
 fn syntax_errors_exit_2_with_a_caret_and_nothing_runs() {
-    let l = Lang::new();
+    let l = Lang::started();
     let (code, out, err, _) = run(&mut l.cmd(&["eval", "-w", "lang", "z := 1. [1 + 2"]));
     assert_eq!(code, 2);
     assert!(out.is_empty());
@@ -304,7 +288,7 @@ fn syntax_errors_exit_2_with_a_caret_and_nothing_runs() {
 
 #[test]
 fn an_infinite_loop_is_stopped_by_the_timeout_and_the_workspace_survives() {
-    let l = Lang::new();
+    let l = Lang::started();
     let (code, _, err, elapsed) = run(&mut l.cmd(&[
         "--timeout",
         "500ms",
@@ -320,7 +304,7 @@ fn an_infinite_loop_is_stopped_by_the_timeout_and_the_workspace_survives() {
 
 #[test]
 fn standard_library_classes_written_in_beamtalk_are_there_without_loading() {
-    let l = Lang::new();
+    let l = Lang::started();
     l.check(
         "(Point x: 1 y: 2) + (Point x: 10 y: 20)",
         "Point(x: 11, y: 22)",

@@ -6,28 +6,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use beamtalk::dist::{Connection, NodeName};
-use common::{Epmd, WorkspaceHome, beamtalk, connect_options, run};
+use common::{connect_options, run};
 use eetf::{FixInteger, Term};
 
-struct Fixture {
-    epmd: Epmd,
-    ws: WorkspaceHome,
-    project: tempfile::TempDir,
-}
+type Fixture = common::Project;
 
 impl Fixture {
-    fn new() -> Self {
-        Self {
-            epmd: Epmd::start(),
-            ws: WorkspaceHome::new(),
-            project: tempfile::tempdir().expect("project"),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = beamtalk(&self.epmd, &self.ws.home);
-        c.current_dir(self.project.path()).args(args);
-        c
+    fn started() -> Self {
+        common::Project::new()
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -66,7 +52,7 @@ impl Fixture {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_clients_times_a_thousand_rpcs_all_answered_correctly() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     f.ok(&["workspace", "create", "load"]);
     let node = NodeName::parse(&format!(
         "beamtalk_workspace_load@{}",
@@ -105,7 +91,7 @@ async fn a_hundred_clients_times_a_thousand_rpcs_all_answered_correctly() {
 
 #[test]
 fn a_node_killed_mid_eval_fails_the_cli_promptly_and_spares_the_rest() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     f.ok(&["workspace", "create", "victim"]);
     f.ok(&["workspace", "create", "bystander"]);
     f.ok(&["eval", "-w", "bystander", "x := 7"]);
@@ -160,7 +146,7 @@ fn a_node_killed_mid_eval_fails_the_cli_promptly_and_spares_the_rest() {
 
 #[test]
 fn a_node_killed_mid_hot_reload_fails_the_load_promptly() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     f.ok(&["workspace", "create", "reload"]);
     let file = f.project.path().join("slow.bt");
     std::fs::write(&file, "Actor subclass: Slow\n  state: a = 0\n").expect("write");
@@ -198,7 +184,7 @@ fn a_node_killed_mid_hot_reload_fails_the_load_promptly() {
 
 #[test]
 fn kill_9_of_the_cli_during_an_eval_leaves_the_workspace_intact() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     f.ok(&["workspace", "create", "steady"]);
     let file = f.project.path().join("counter.bt");
     std::fs::write(
@@ -279,7 +265,7 @@ fn on_small_tmpfs(dir: &std::path::Path, f: impl FnOnce()) {
 
 #[test]
 fn a_full_or_read_only_registry_gives_a_clear_error_and_nothing_half_written() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let registry = f.ws.home.path().join("workspaces");
     on_small_tmpfs(&registry, || {
         // Full: a file takes all the room.

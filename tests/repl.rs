@@ -6,33 +6,19 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Epmd, WorkspaceHome, beamtalk, run};
+use common::run;
 use expectrl::session::OsSession as Session;
 use expectrl::{ControlCode, Expect};
 
-struct Fixture {
-    epmd: Epmd,
-    ws: WorkspaceHome,
-    project: tempfile::TempDir,
-}
+type Fixture = common::Project;
 
 const COUNTER: &str = "Actor subclass: Counter\n  state: count = 0\n  increment => self.count := self.count + 1\n  count => self.count\n";
 
 impl Fixture {
-    fn new() -> Self {
-        let f = Self {
-            epmd: Epmd::start(),
-            ws: WorkspaceHome::new(),
-            project: tempfile::tempdir().expect("project"),
-        };
+    fn started() -> Self {
+        let f = common::Project::new();
         std::fs::write(f.project.path().join("counter.bt"), COUNTER).expect("write");
         f
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = beamtalk(&self.epmd, &self.ws.home);
-        c.current_dir(self.project.path()).args(args);
-        c
     }
 
     /// An interactive REPL on a pseudo-terminal, at its first prompt.
@@ -99,7 +85,7 @@ fn quit(mut s: Session) {
 
 #[test]
 fn the_adr_counter_survives_quitting_the_repl() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let mut s = f.repl();
     eval(&mut s, ":load counter.bt", "Loaded: Counter");
     s.send_line("counter := Counter spawn").expect("send");
@@ -117,7 +103,7 @@ fn the_adr_counter_survives_quitting_the_repl() {
 
 #[test]
 fn kill_9_of_the_cli_loses_no_bindings() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let mut s = f.repl();
     eval(&mut s, "kept := 40 + 2", "42");
     let pid = s.get_process().pid();
@@ -134,7 +120,7 @@ fn kill_9_of_the_cli_loses_no_bindings() {
 
 #[test]
 fn ctrl_c_interrupts_an_evaluation_not_the_session() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let mut s = f.repl();
     eval(&mut s, "before := 1", "1");
     s.send_line("[true] whileTrue: []").expect("send");
@@ -156,7 +142,7 @@ fn ctrl_c_interrupts_an_evaluation_not_the_session() {
 
 #[test]
 fn transcript_output_streams_while_the_evaluation_runs() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let mut s = f.repl();
     s.send_line("Transcript showLine: \"early\". Erlang timer sleep: 2000. #done")
         .expect("send");
@@ -173,7 +159,7 @@ fn transcript_output_streams_while_the_evaluation_runs() {
 
 #[test]
 fn completion_history_and_multi_line_input() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let mut s = f.repl();
     eval(&mut s, "counterValue := 5", "5");
     s.send("counterV").expect("type");
@@ -201,7 +187,7 @@ fn completion_history_and_multi_line_input() {
 
 #[test]
 fn two_repls_share_one_workspace_namespace() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let mut a = f.repl();
     let mut b = f.repl();
     eval(&mut a, "shared := 5", "5");
@@ -214,7 +200,7 @@ fn two_repls_share_one_workspace_namespace() {
 
 #[test]
 fn a_dead_workspace_is_reported_and_can_be_recreated() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let mut s = f.repl();
     eval(&mut s, "x := 1", "1");
     for pid in f.ws.node_pids() {
@@ -235,7 +221,7 @@ fn a_dead_workspace_is_reported_and_can_be_recreated() {
 
 #[test]
 fn piped_mode_prints_each_result_and_fails_on_errors() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let (code, out) = f.piped("x := 3 + 4\nx * 2\n#(1, 2,\n 3) size\n\"text\"\n");
     assert_eq!((code, out.as_str()), (0, "7\n14\n3\ntext\n"));
     let (code, out) = f.piped("1 + 1\n3 foo\n2 + 2\n");
@@ -257,7 +243,7 @@ fn piped_mode_prints_each_result_and_fails_on_errors() {
 
 #[test]
 fn actor_output_after_the_evaluation_goes_to_the_transcript() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     std::fs::write(
         f.project.path().join("talker.bt"),
         "Actor subclass: Talker\n  talk => Transcript showLine: \"said later\". 1\n",
@@ -272,7 +258,7 @@ fn actor_output_after_the_evaluation_goes_to_the_transcript() {
 
 #[test]
 fn wrong_cookie_and_missing_workspace_fail_like_rpc() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let (code, _, _, _) = run(&mut f.cmd(&["workspace", "create", "guarded"]));
     assert_eq!(code, 0);
     let other = common::Home::new();
@@ -286,7 +272,7 @@ fn wrong_cookie_and_missing_workspace_fail_like_rpc() {
 
 #[test]
 fn an_actor_crash_is_reported_to_the_attached_repl() {
-    let f = Fixture::new();
+    let f = Fixture::started();
     let mut s = f.repl();
     eval(&mut s, ":load counter.bt", "Loaded: Counter");
     s.send_line("c := Counter spawn").expect("send");

@@ -6,30 +6,16 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Epmd, WorkspaceHome, beamtalk, run};
+use common::{beamtalk, run};
 use serde_json::Value;
 
-struct Fixture {
-    epmd: Epmd,
-    ws: WorkspaceHome,
-    project: tempfile::TempDir,
-}
+type Fixture = common::Project;
 
 fn fixture() -> Fixture {
-    Fixture {
-        epmd: Epmd::start(),
-        ws: WorkspaceHome::new(),
-        project: tempfile::tempdir().expect("project dir"),
-    }
+    common::Project::new()
 }
 
 impl Fixture {
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = beamtalk(&self.epmd, &self.ws.home);
-        c.current_dir(self.project.path()).args(args);
-        c
-    }
-
     fn bt(&self, args: &[&str]) -> (i32, String, String, Duration) {
         run(&mut self.cmd(args))
     }

@@ -279,3 +279,28 @@ impl Drop for WorkspaceHome {
         }
     }
 }
+
+/// A private epmd, a temporary home for workspaces, and a project directory; `beamtalk` commands run in
+/// the project with that home.
+pub struct Project {
+    pub epmd: Epmd,
+    pub ws: WorkspaceHome,
+    pub project: TempDir,
+}
+
+impl Project {
+    pub fn new() -> Self {
+        Self {
+            epmd: Epmd::start(),
+            ws: WorkspaceHome::new(),
+            project: tempfile::tempdir().expect("project dir"),
+        }
+    }
+
+    /// `beamtalk ARGS` in the project directory.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = beamtalk(&self.epmd, &self.ws.home);
+        c.current_dir(self.project.path()).args(args);
+        c
+    }
+}
