@@ -348,14 +348,19 @@ pub(crate) fn matched(l: i32, pattern: Term, value: Term) -> Term {
     tuple(vec![atom("match"), int(l), pattern, value])
 }
 
-pub(crate) fn fun(l: i32, params: Vec<Term>, body: Vec<Term>) -> Term {
-    let clause = tuple(vec![
+/// One clause without guards: `Params -> Body`.
+fn clause(l: i32, params: Vec<Term>, body: Vec<Term>) -> Term {
+    tuple(vec![
         atom("clause"),
         int(l),
         list(params),
         list(vec![]),
         list(body),
-    ]);
+    ])
+}
+
+pub(crate) fn fun(l: i32, params: Vec<Term>, body: Vec<Term>) -> Term {
+    let clause = clause(l, params, body);
     tuple(vec![
         atom("fun"),
         int(l),
@@ -548,13 +553,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
 
 fn function(l: i32, name: &str, params: Vec<Term>, body: Vec<Term>) -> Term {
     let arity = Term::from(FixInteger::from(i32::try_from(params.len()).unwrap_or(0)));
-    let clause = tuple(vec![
-        atom("clause"),
-        int(l),
-        list(params),
-        list(vec![]),
-        list(body),
-    ]);
+    let clause = clause(l, params, body);
     tuple(vec![
         atom("function"),
         int(l),

@@ -40,6 +40,14 @@ pub fn list_elements(term: &Term) -> Option<Vec<Term>> {
     }
 }
 
+/// The elements and improper tail of a list in any of its representations (empty for non-lists).
+pub fn list_view(term: &Term) -> (Vec<Term>, Option<&Term>) {
+    match term {
+        Term::ImproperList(l) => (l.elements.clone(), Some(&l.last)),
+        other => (list_elements(other).unwrap_or_default(), None),
+    }
+}
+
 /// The value under atom key `key` in a map term.
 pub fn map_get<'a>(term: &'a Term, key: &str) -> Option<&'a Term> {
     match term {

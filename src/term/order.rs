@@ -7,6 +7,8 @@
 use std::cmp::Ordering;
 
 use eetf::{Map, Term};
+
+use super::list_view;
 use num_bigint::BigInt;
 
 /// `(key, value)` pairs of a map in term order of the keys.
@@ -118,23 +120,8 @@ fn int_value(t: &Term) -> BigInt {
     }
 }
 
-fn list_parts(t: &Term) -> (Vec<Term>, Option<&Term>) {
-    match t {
-        Term::List(l) => (l.elements.clone(), None),
-        Term::ByteList(l) => (
-            l.bytes
-                .iter()
-                .map(|&b| Term::from(eetf::FixInteger::from(b)))
-                .collect(),
-            None,
-        ),
-        Term::ImproperList(l) => (l.elements.clone(), Some(&l.last)),
-        _ => (Vec::new(), None),
-    }
-}
-
 fn compare_lists(a: &Term, b: &Term) -> Ordering {
-    let ((ea, ta), (eb, tb)) = (list_parts(a), list_parts(b));
+    let ((ea, ta), (eb, tb)) = (list_view(a), list_view(b));
     for (x, y) in ea.iter().zip(&eb) {
         match compare(x, y) {
             Ordering::Equal => {}

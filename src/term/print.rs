@@ -8,6 +8,7 @@
 use eetf::{InternalFun, Map, Term};
 use num_bigint::BigInt;
 
+use super::list_view;
 use super::order::sorted_map_entries;
 
 /// Line width `~p` uses.
@@ -94,22 +95,6 @@ fn write_list_flat(term: &Term, out: &mut String) {
         write_flat(t, out);
     }
     out.push(']');
-}
-
-/// Elements and improper tail of any list representation.
-fn list_view(term: &Term) -> (Vec<Term>, Option<&Term>) {
-    match term {
-        Term::List(l) => (l.elements.clone(), None),
-        Term::ByteList(b) => (
-            b.bytes
-                .iter()
-                .map(|&x| Term::from(eetf::FixInteger::from(x)))
-                .collect(),
-            None,
-        ),
-        Term::ImproperList(l) => (l.elements.clone(), Some(&l.last)),
-        _ => (Vec::new(), None),
-    }
 }
 
 /// Code points of a proper list of integers, if it is one.
