@@ -271,3 +271,52 @@ fn load_watch_reloads_a_file_when_it_changes() {
         "the live actor migrated to the new version"
     );
 }
+
+#[test]
+fn a_class_can_choose_its_restart_policy() {
+    let f = Fixture::started();
+    let (code, out, _) = f.load(
+        "Actor subclass: Fragile\n  state: n = 0\n  class restartPolicy => #temporary\n  bump => self.n := self.n + 1\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    f.eval("t := Fragile spawn. Erlang erlang exit: t pid with: #boom");
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, listing, _, _) = run(&mut f.cmd(&["workspace", "actors", "hot"]));
+    assert_eq!(
+        listing.trim(),
+        "No actors.",
+        "a temporary actor is not restarted"
+    );
+}
+
+#[test]
+fn top_refreshes_until_q() {
+    use expectrl::Expect;
+    let f = Fixture::started();
+    assert_eq!(f.load(V1).0, 0);
+    f.eval("c := Counter spawn");
+    let mut cmd = f.cmd(&["top", "-w", "hot"]);
+    cmd.env("TERM", "xterm");
+    let mut s = expectrl::Session::spawn(cmd).expect("pty");
+    s.set_expect_timeout(Some(Duration::from_secs(10)));
+    // If `q` did not work, the wait below would never end: kill it after a while so the test fails instead.
+    let pid = s.get_process().pid().as_raw().to_string();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(30));
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status();
+    });
+    s.expect("beamtalk top — workspace hot — 1 actors")
+        .expect("first screen");
+    s.expect("q to quit").expect("says how to quit");
+    s.expect("Counter").expect("lists the actor");
+    s.expect("beamtalk top").expect("refreshes");
+    s.send("q").expect("q");
+    let status = s.get_process_mut().wait().expect("exits");
+    let status = format!("{status:?}");
+    assert!(
+        status.starts_with("Exited(") && status.ends_with(", 0)"),
+        "{status}"
+    );
+}
