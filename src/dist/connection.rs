@@ -133,7 +133,23 @@ const RPC_PID_ID: u32 = 1;
 impl Connection {
     /// Connects to `peer` as a hidden node and starts the connection's tasks.
     pub async fn connect(peer: &NodeName, opts: &ConnectOptions) -> Result<Self, ConnectError> {
-        let hs = handshake::connect(peer, opts).await?;
+        Self::start(peer, handshake::connect(peer, opts).await?, opts)
+    }
+
+    /// Like [`Connection::connect`], at a distribution port already known (no EPMD lookup).
+    pub async fn connect_at(
+        peer: &NodeName,
+        port: u16,
+        opts: &ConnectOptions,
+    ) -> Result<Self, ConnectError> {
+        Self::start(peer, handshake::connect_at(peer, port, opts).await?, opts)
+    }
+
+    fn start(
+        peer: &NodeName,
+        hs: handshake::Handshaken,
+        opts: &ConnectOptions,
+    ) -> Result<Self, ConnectError> {
         tracing::debug!(peer = %peer, local = %hs.local, "connected");
         let (read, write) = hs.stream.into_split();
         let (out, rx) = mpsc::unbounded_channel();

@@ -78,11 +78,7 @@ pub fn our_flags() -> DistributionFlags {
 
 /// Looks `peer` up in its host's EPMD, connects, and completes the handshake with `cookie`.
 pub async fn connect(peer: &NodeName, opts: &ConnectOptions) -> Result<Handshaken, ConnectError> {
-    let (cookie, cookie_file, timeout) = (
-        opts.cookie.as_str(),
-        opts.cookie_file.as_str(),
-        opts.connect_timeout,
-    );
+    let timeout = opts.connect_timeout;
     let deadline = tokio::time::Instant::now() + timeout;
     let addrs = resolve(peer.host(), timeout).await?;
     tracing::debug!(host = peer.host(), ?addrs, "resolved");
@@ -104,11 +100,35 @@ pub async fn connect(peer: &NodeName, opts: &ConnectOptions) -> Result<Handshake
         }
     };
     tracing::debug!(node = %peer, port = entry.port, "EPMD lookup done");
-    let addr = format!("{}:{}", peer.host(), entry.port);
-    let targets: Vec<SocketAddr> = addrs
-        .iter()
-        .map(|ip| SocketAddr::new(*ip, entry.port))
-        .collect();
+    connect_port(peer, &addrs, entry.port, opts, deadline).await
+}
+
+/// Connects to `peer` at a distribution port already known (from an EPMD NAMES reply, say) and completes
+/// the handshake, skipping the PORT_PLEASE2 lookup.
+pub async fn connect_at(
+    peer: &NodeName,
+    port: u16,
+    opts: &ConnectOptions,
+) -> Result<Handshaken, ConnectError> {
+    let deadline = tokio::time::Instant::now() + opts.connect_timeout;
+    let addrs = resolve(peer.host(), opts.connect_timeout).await?;
+    connect_port(peer, &addrs, port, opts, deadline).await
+}
+
+async fn connect_port(
+    peer: &NodeName,
+    addrs: &[std::net::IpAddr],
+    port: u16,
+    opts: &ConnectOptions,
+    deadline: tokio::time::Instant,
+) -> Result<Handshaken, ConnectError> {
+    let (cookie, cookie_file, timeout) = (
+        opts.cookie.as_str(),
+        opts.cookie_file.as_str(),
+        opts.connect_timeout,
+    );
+    let addr = format!("{}:{}", peer.host(), port);
+    let targets: Vec<SocketAddr> = addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
     let stream = tokio::time::timeout_at(deadline, TcpStream::connect(targets.as_slice()))
         .await
         .map_err(|_| ConnectError::Timeout {

@@ -11,6 +11,7 @@ pub mod launch;
 pub mod registry;
 pub mod runtime;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -261,28 +262,74 @@ impl Workspaces {
             Ok(Some(_)) => {}
             Err(e) => return State::Unreachable(e.to_string()),
         }
-        let info = async {
-            let conn = self.connect(entry).await?;
-            let info = conn
-                .call("beamtalk_workspace_meta", "info", vec![], self.timeout)
-                .await?;
-            Ok::<_, WorkspaceError>(Info::from_term(&info))
-        };
-        match info.await {
-            Ok(info) => State::Running(Box::new(info)),
+        match self.connect(entry).await {
+            Ok(conn) => self.info_state(&conn).await,
             Err(e) => State::Unreachable(e.to_string()),
         }
     }
 
-    /// Every registered workspace with its state, probed concurrently.
+    /// Every registered workspace with its state, probed concurrently: one EPMD NAMES per host says which
+    /// nodes run and on which port, and only those are connected to.
     pub async fn list(&self) -> Result<Vec<(Entry, State)>, WorkspaceError> {
         let (entries, problems) = self.registry.list()?;
         for p in problems {
             tracing::warn!(error = %p, "skipping an unreadable registry entry");
         }
-        let probes = entries.iter().map(|e| self.probe(e));
-        let states = futures::future::join_all(probes).await;
+        let mut hosts: Vec<String> = entries
+            .iter()
+            .filter_map(|e| NodeName::parse(&e.node).ok())
+            .map(|n| n.host().to_owned())
+            .collect();
+        hosts.sort();
+        hosts.dedup();
+        let names = futures::future::join_all(hosts.into_iter().map(|host| async move {
+            let names = Epmd::new(&host, self.opts.epmd_port, self.timeout)
+                .names()
+                .await;
+            (
+                host,
+                names
+                    .map(|ns| ns.into_iter().collect::<HashMap<String, u16>>())
+                    .map_err(|e| e.to_string()),
+            )
+        }))
+        .await
+        .into_iter()
+        .collect::<HashMap<_, _>>();
+        let states =
+            futures::future::join_all(entries.iter().map(|e| self.probe_listed(e, &names))).await;
         Ok(entries.into_iter().zip(states).collect())
+    }
+
+    async fn probe_listed(
+        &self,
+        entry: &Entry,
+        names: &HashMap<String, Result<HashMap<String, u16>, String>>,
+    ) -> State {
+        let Ok(node) = NodeName::parse(&entry.node) else {
+            return State::Unreachable(format!("bad node name `{}`", entry.node));
+        };
+        match names.get(node.host()) {
+            Some(Ok(listed)) => match listed.get(node.name()) {
+                None => State::Stopped,
+                Some(&port) => match Connection::connect_at(&node, port, &self.opts).await {
+                    Ok(conn) => self.info_state(&conn).await,
+                    Err(e) => State::Unreachable(e.to_string()),
+                },
+            },
+            Some(Err(e)) => State::Unreachable(e.clone()),
+            None => State::Unreachable(format!("host {} was not asked", node.host())),
+        }
+    }
+
+    async fn info_state(&self, conn: &Connection) -> State {
+        match conn
+            .call("beamtalk_workspace_meta", "info", vec![], self.timeout)
+            .await
+        {
+            Ok(info) => State::Running(Box::new(Info::from_term(&info))),
+            Err(e) => State::Unreachable(e.to_string()),
+        }
     }
 
     /// Stops workspace `id` gracefully (`init:stop/0`) and waits until EPMD no longer lists it. Returns
