@@ -41,6 +41,32 @@ impl Fixture {
             .to_owned()
     }
 
+    /// Runs `beamtalk ARGS`, kills workspace `id`'s node `after` it started, and checks the CLI then fails
+    /// with exit 3 within 2 s.
+    fn fails_promptly_when_killed(&self, args: &[&str], id: &str, after: Duration) {
+        let child = self
+            .cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(after);
+        self.kill_node(id);
+        let killed = Instant::now();
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            killed.elapsed() < Duration::from_secs(2),
+            "took {:?}",
+            killed.elapsed()
+        );
+    }
+
     fn kill_node(&self, id: &str) {
         let pid = self.node_pid(id);
         Command::new("kill")
@@ -95,26 +121,10 @@ fn a_node_killed_mid_eval_fails_the_cli_promptly_and_spares_the_rest() {
     f.ok(&["workspace", "create", "victim"]);
     f.ok(&["workspace", "create", "bystander"]);
     f.ok(&["eval", "-w", "bystander", "x := 7"]);
-    let child = f
-        .cmd(&["eval", "-w", "victim", "[true] whileTrue: []"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    std::thread::sleep(Duration::from_millis(500));
-    f.kill_node("victim");
-    let killed = Instant::now();
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        killed.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        killed.elapsed()
+    f.fails_promptly_when_killed(
+        &["eval", "-w", "victim", "[true] whileTrue: []"],
+        "victim",
+        Duration::from_millis(500),
     );
     assert_eq!(
         f.ok(&["eval", "-w", "bystander", "x"]),
@@ -155,26 +165,10 @@ fn a_node_killed_mid_hot_reload_fails_the_load_promptly() {
     // The new version's migration takes long: the node dies in the middle of it.
     std::fs::write(&file, "Actor subclass: Slow\n  state: a = 0\n  state: b = 1\n  migrateFrom: old => Erlang timer sleep: 10000\n")
         .expect("write");
-    let child = f
-        .cmd(&["load", "-w", "reload", file.to_str().expect("utf8")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    std::thread::sleep(Duration::from_millis(700));
-    f.kill_node("reload");
-    let killed = Instant::now();
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        killed.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        killed.elapsed()
+    f.fails_promptly_when_killed(
+        &["load", "-w", "reload", file.to_str().expect("utf8")],
+        "reload",
+        Duration::from_millis(700),
     );
     assert!(
         f.ws.home.path().join("workspaces/reload.json").exists(),
