@@ -145,6 +145,18 @@ impl From<ConnectError> for Failure {
                 hint: "hint: the node must use the same cookie; pass --cookie-file (or BEAMTALK_COOKIE_FILE) for the node's cookie".to_owned(),
             },
             ConnectError::Timeout { .. } => Failure::Timeout { message: e.to_string() },
+            ConnectError::TlsRefused { .. } => Failure::Auth {
+                message: e.to_string(),
+                hint: "hint: both ends must hold certificates from the same CA (`beamtalk tls init`), and the node's must name the host you connect to (`tls init --san HOST`)".to_owned(),
+            },
+            ConnectError::Tls { .. } => Failure::Unreachable {
+                message: e.to_string(),
+                hint: "hint: if the node uses plain TCP distribution, connect without --tls".to_owned(),
+            },
+            ConnectError::PlainRefused { .. } => Failure::Unreachable {
+                message: e.to_string(),
+                hint: "hint: if the node uses TLS distribution (`-proto_dist inet_tls`), pass --tls".to_owned(),
+            },
             ConnectError::NotRegistered { .. } => Failure::Unreachable {
                 message: e.to_string(),
                 hint: "hint: check the node name (`beamtalk nodes --host HOST` lists what is registered)".to_owned(),

@@ -6,6 +6,7 @@ mod load;
 mod nodes;
 mod repl;
 mod rpc;
+mod tls;
 mod top;
 mod workspace;
 
@@ -44,6 +45,9 @@ pub struct Global {
     /// Machine-readable output: one JSON document on stdout, errors included.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Distribution over TLS, with the certificates of `beamtalk tls init` (workspaces remember their own).
+    #[arg(long, global = true, env = "BEAMTALK_TLS")]
+    pub tls: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +67,9 @@ pub enum Command {
     /// Manage workspaces: detached nodes that keep actors and bindings alive between sessions.
     #[command(subcommand)]
     Workspace(workspace::WorkspaceCommand),
+    /// Certificates for TLS distribution.
+    #[command(subcommand)]
+    Tls(tls::TlsCommand),
     /// Print a shell completion script.
     Completions {
         /// Shell to generate for.
@@ -80,6 +87,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Repl(args) => repl::run(&cli.global, args).await,
         Command::Top(args) => top::run(&cli.global, args).await,
         Command::Load(args) => load::run(&cli.global, args).await,
+        Command::Tls(cmd) => tls::run(&cli.global, cmd),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
@@ -98,6 +106,32 @@ fn workspaces(global: &Global) -> Result<(PathBuf, crate::workspace::Workspaces)
     let cookie = crate::home::load_cookie(&home, global.cookie_file.as_deref())?;
     let ws = crate::workspace::Workspaces::new(&home, cookie, global.timeout)?;
     Ok((home, ws))
+}
+
+/// Connection options for naming a node directly (`rpc NODE`): the cookie, and TLS when `--tls` is given.
+fn connect_options(
+    global: &Global,
+    home: &std::path::Path,
+    tls: bool,
+) -> Result<crate::dist::ConnectOptions, Failure> {
+    let cookie = crate::home::load_cookie(home, global.cookie_file.as_deref())?;
+    let mut opts = crate::dist::ConnectOptions::new(
+        cookie.value,
+        cookie.path.display().to_string(),
+        global.timeout,
+    );
+    if tls {
+        let dir = crate::pki::TlsDir::new(home);
+        if !dir.exists() {
+            return Err(crate::workspace::WorkspaceError::TlsMissing { dir: dir.dir }.into());
+        }
+        opts.tls = Some(
+            dir.client_identity()
+                .client_config()
+                .map_err(tls::failure)?,
+        );
+    }
+    Ok(opts)
 }
 
 /// `--project DIR`, or the current directory.

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{Failure, Global};
 use crate::dist::io_server::{IoServer, Terminal};
-use crate::dist::{ConnectOptions, Connection, NodeName};
+use crate::dist::{Connection, NodeName};
 use crate::home;
 use crate::term::{json::to_json, parse, print::pretty};
 
@@ -23,6 +23,15 @@ pub struct RpcArgs {
     words: Vec<String>,
 }
 
+/// Whether `host` names this machine's loopback, where plain TCP never leaves the machine.
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+        || host == crate::dist::node_name::short_hostname()
+}
+
 /// What to call, parsed from the command line.
 #[derive(Debug)]
 pub struct Target {
@@ -35,6 +44,7 @@ pub struct Target {
 pub async fn run(global: &Global, args: RpcArgs) -> Result<(), Failure> {
     let home = home::resolve_home(global.home.as_deref())?;
     let mut target = target(&args)?;
+    let mut tls = global.tls;
     if let Some(ws) = &args.workspace
         && let Some(entry) = crate::workspace::Registry::open(&home)?.get(ws)?
     {
@@ -42,13 +52,15 @@ pub async fn run(global: &Global, args: RpcArgs) -> Result<(), Failure> {
             message: e.to_string(),
             detail: None,
         })?;
+        tls |= entry.tls;
     }
-    let cookie = home::load_cookie(&home, global.cookie_file.as_deref())?;
-    let opts = ConnectOptions::new(
-        cookie.value,
-        cookie.path.display().to_string(),
-        global.timeout,
-    );
+    if !tls && !is_loopback(target.node.host()) {
+        tracing::warn!(
+            host = target.node.host(),
+            "plain-TCP distribution to a remote host"
+        );
+    }
+    let opts = super::connect_options(global, &home, tls)?;
     let conn = Connection::connect(&target.node, &opts).await?;
     let captured = Arc::new(Mutex::new(Vec::new()));
     let terminal = if global.json {

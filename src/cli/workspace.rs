@@ -14,7 +14,7 @@ use crate::repl::{Outcome, Session};
 use crate::term::{as_text, list_elements, map_get};
 use crate::workspace::export;
 use crate::workspace::info::{ActorDetail, actors_table};
-use crate::workspace::{DEFAULT_MAX_IDLE, Entry, Info, State, WorkspaceError};
+use crate::workspace::{CreateSpec, DEFAULT_MAX_IDLE, Entry, Info, State, WorkspaceError};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum WorkspaceCommand {
@@ -28,6 +28,21 @@ pub enum WorkspaceCommand {
         /// Stop the workspace after this long without activity.
         #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
         max_idle: Option<Duration>,
+        /// Run the workspace on another host (a DNS name or an IP address); it uses TLS distribution
+        /// unless --insecure. A node already running there (the docker image) is attached to.
+        #[arg(long, value_name = "HOST")]
+        host: Option<String>,
+        /// Command that runs its last argument as a shell command on HOST, e.g. `ssh -o BatchMode=yes HOST`.
+        #[arg(
+            long,
+            env = "BEAMTALK_LAUNCHER",
+            value_name = "COMMAND",
+            requires = "host"
+        )]
+        launcher: Option<String>,
+        /// Allow plain-TCP distribution to a remote host (unencrypted, cookie-only authentication).
+        #[arg(long, requires = "host")]
+        insecure: bool,
     },
     /// All known workspaces with their state, project, last activity, actors and memory.
     List,
@@ -82,13 +97,15 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             name,
             project,
             max_idle,
+            host,
+            launcher,
+            insecure,
         } => {
             let project = super::project_dir(project)?;
             let id = ws.resolve(name.as_deref(), &project)?;
+            let spec = create_spec(global, max_idle, host, launcher, insecure)?;
             let spinner = Spinner::start(global.json, &format!("starting workspace {id}"));
-            let created = ws
-                .create(&id, &project, max_idle.unwrap_or(DEFAULT_MAX_IDLE))
-                .await;
+            let created = ws.create(&id, &project, &spec).await;
             drop(spinner);
             let created = created?;
             if global.json {
@@ -239,7 +256,9 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                     ),
                 });
             }
-            let created = ws.create(&name, &project, DEFAULT_MAX_IDLE).await?;
+            let created = ws
+                .create(&name, &project, &CreateSpec::local(DEFAULT_MAX_IDLE))
+                .await?;
             let conn = ws.connect(&created.entry).await?;
             let session = Session::new(conn, Terminal::stdio(), global.timeout);
             let loaded = import_classes(&session, &data).await?;
@@ -511,6 +530,46 @@ impl Drop for Spinner {
     }
 }
 
+/// Where and how `workspace create` starts the node: remote hosts default to TLS; plain TCP there needs
+/// `--insecure` and is warned about.
+fn create_spec(
+    global: &Global,
+    max_idle: Option<Duration>,
+    host: Option<String>,
+    launcher: Option<String>,
+    insecure: bool,
+) -> Result<CreateSpec, Failure> {
+    let launcher = match launcher {
+        Some(text) => {
+            let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+            if words.is_empty() {
+                return Err(Failure::Usage {
+                    message: "--launcher is empty".to_owned(),
+                    detail: Some(
+                        "hint: e.g. --launcher 'ssh -o BatchMode=yes build-box'".to_owned(),
+                    ),
+                });
+            }
+            Some(words)
+        }
+        None => None,
+    };
+    let tls = global.tls || (host.is_some() && !insecure);
+    if let Some(host) = &host
+        && !tls
+    {
+        eprintln!(
+            "warning: workspace on {host} uses plain-TCP distribution: traffic is unencrypted and anyone who can reach {host} and learns the cookie controls the node"
+        );
+    }
+    Ok(CreateSpec {
+        max_idle: max_idle.unwrap_or(DEFAULT_MAX_IDLE),
+        host,
+        tls,
+        launcher,
+    })
+}
+
 impl From<WorkspaceError> for Failure {
     fn from(e: WorkspaceError) -> Self {
         match e {
@@ -534,6 +593,15 @@ impl From<WorkspaceError> for Failure {
             WorkspaceError::BootTimeout { .. } | WorkspaceError::StopTimeout { .. } => {
                 Failure::Timeout { message: e.to_string() }
             }
+            WorkspaceError::TlsMissing { .. } => Failure::Usage {
+                message: e.to_string(),
+                detail: Some("hint: run `beamtalk tls init --san HOST` first (HOST: the name or address the node is reached at)".to_owned()),
+            },
+            WorkspaceError::Tls(t) => super::tls::failure(t),
+            WorkspaceError::NoLauncher { .. } => Failure::Unreachable {
+                message: e.to_string(),
+                hint: "hint: start it there with the docker image (docker/README.md), or pass --launcher 'ssh HOST' (the host must see this home's runtime, cookie and TLS files at the same paths)".to_owned(),
+            },
             WorkspaceError::Connect(c) => c.into(),
             WorkspaceError::Call(c) => c.into(),
             WorkspaceError::Io { .. } | WorkspaceError::Corrupt { .. } => Failure::Other { message: e.to_string() },

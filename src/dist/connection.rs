@@ -14,13 +14,13 @@ use std::time::Duration;
 
 use eetf::{Atom, Pid, Reference, Term};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{mpsc, oneshot};
 
 use super::frame::{self, Control, MAX_FRAME_BYTES};
 use super::handshake::{self, ConnectError};
 use super::node_name::NodeName;
 use super::rpc::{self, CallError};
+use super::transport::{ReadHalf, WriteHalf};
 
 /// Erlang's default `net_ticktime`.
 pub const DEFAULT_TICK_TIME: Duration = Duration::from_secs(60);
@@ -36,6 +36,8 @@ pub struct ConnectOptions {
     pub tick_time: Duration,
     /// Port of EPMD on the peer's host.
     pub epmd_port: u16,
+    /// TLS distribution (`-proto_dist inet_tls`) with this client configuration; plain TCP when `None`.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl ConnectOptions {
@@ -47,6 +49,7 @@ impl ConnectOptions {
             connect_timeout,
             tick_time: DEFAULT_TICK_TIME,
             epmd_port: super::epmd::port_from_env(),
+            tls: None,
         }
     }
 }
@@ -151,7 +154,7 @@ impl Connection {
         opts: &ConnectOptions,
     ) -> Result<Self, ConnectError> {
         tracing::debug!(peer = %peer, local = %hs.local, "connected");
-        let (read, write) = hs.stream.into_split();
+        let (read, write) = hs.stream.split();
         let (out, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             peer: peer.clone(),
@@ -453,7 +456,7 @@ async fn read_frame(
 }
 
 /// The peer's bytes: any read during the handshake, then the socket.
-type PeerStream = tokio::io::Chain<std::io::Cursor<Vec<u8>>, OwnedReadHalf>;
+type PeerStream = tokio::io::Chain<std::io::Cursor<Vec<u8>>, ReadHalf>;
 
 async fn read_loop(shared: Arc<Shared>, read: PeerStream, tick_time: Duration) {
     let mut reader = BufReader::with_capacity(64 * 1024, read);
@@ -512,7 +515,7 @@ fn drain(rx: &mut mpsc::UnboundedReceiver<Outgoing>, batch: &mut Vec<u8>) -> (Cl
 
 async fn write_loop(
     shared: std::sync::Weak<Shared>,
-    mut write: OwnedWriteHalf,
+    mut write: WriteHalf,
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
     tick_interval: Duration,
 ) {

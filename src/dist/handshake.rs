@@ -17,6 +17,9 @@ use tokio_util::compat::TokioAsyncReadCompatExt;
 use super::connection::ConnectOptions;
 use super::epmd::{Epmd, EpmdError, resolve};
 use super::node_name::NodeName;
+use super::repacket::Repacket;
+use super::tls;
+use super::transport::Transport;
 
 /// Why a connection could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,16 @@ pub enum ConnectError {
     NotAllowed { node: String, reason: String },
     #[error("handshake with `{node}` failed: {reason}")]
     Handshake { node: String, reason: String },
+    /// The node closed the connection before answering our name: typical of a TLS node (`inet_tls`)
+    /// reached over plain TCP.
+    #[error(
+        "node `{node}` did not answer our handshake in plain distribution (it may expect TLS distribution)"
+    )]
+    PlainRefused { node: String },
+    #[error("TLS with `{node}` failed: a certificate was refused: {reason}")]
+    TlsRefused { node: String, reason: String },
+    #[error("TLS with `{node}` failed: {reason}")]
+    Tls { node: String, reason: String },
     #[error("connecting to `{node}` timed out after {after:?}")]
     Timeout { node: String, after: Duration },
 }
@@ -57,7 +70,7 @@ fn known_names(names: &[String]) -> String {
 
 /// What the handshake settled.
 pub struct Handshaken {
-    pub stream: TcpStream,
+    pub stream: Transport,
     /// Bytes the peer sent after the handshake that were already read (they start the first frame).
     pub early: Vec<u8>,
     pub local: NodeName,
@@ -148,7 +161,14 @@ async fn connect_port(
             source,
         })?;
     tracing::debug!(node = %peer, "TCP connected");
-    tokio::time::timeout_at(deadline, handshake(stream, peer, cookie, cookie_file))
+    let setup = async {
+        let transport = match &opts.tls {
+            Some(config) => start_tls(stream, peer, config.clone()).await?,
+            None => Transport::Tcp(stream),
+        };
+        handshake(transport, peer, cookie, cookie_file).await
+    };
+    tokio::time::timeout_at(deadline, setup)
         .await
         .map_err(|_| ConnectError::Timeout {
             node: peer.to_string(),
@@ -156,8 +176,54 @@ async fn connect_port(
         })?
 }
 
-async fn handshake(
+/// The TLS handshake (as a client with a certificate) over a connected socket.
+async fn start_tls(
     stream: TcpStream,
+    peer: &NodeName,
+    config: std::sync::Arc<rustls::ClientConfig>,
+) -> Result<Transport, ConnectError> {
+    let name = tls::server_name(peer.host()).map_err(|e| ConnectError::Tls {
+        node: peer.to_string(),
+        reason: e.to_string(),
+    })?;
+    let tls = tokio_rustls::TlsConnector::from(config)
+        .connect(name, stream)
+        .await
+        .map_err(|e| tls_error(peer, &e))?;
+    tracing::debug!(node = %peer, "TLS established");
+    Ok(Transport::Tls(Box::new(tls)))
+}
+
+fn tls_error(peer: &NodeName, e: &std::io::Error) -> ConnectError {
+    let (node, reason) = (peer.to_string(), e.to_string());
+    match tls::classify(e) {
+        tls::Failure::Certificate => ConnectError::TlsRefused { node, reason },
+        tls::Failure::Protocol if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            ConnectError::Tls {
+                node,
+                reason: "the node closed the connection during the TLS handshake (it may not use TLS distribution)".to_owned(),
+            }
+        }
+        tls::Failure::Protocol => ConnectError::Tls { node, reason },
+    }
+}
+
+/// Maps a failure of the distribution handshake, which over TLS may be a late certificate refusal (TLS 1.3
+/// servers check the client's certificate after the client considers the handshake done).
+fn handshake_error(peer: &NodeName, is_tls: bool, e: HandshakeError) -> ConnectError {
+    match e {
+        HandshakeError::Io(ref io) if is_tls && tls::classify(io) == tls::Failure::Certificate => {
+            tls_error(peer, io)
+        }
+        other => ConnectError::Handshake {
+            node: peer.to_string(),
+            reason: other.to_string(),
+        },
+    }
+}
+
+async fn handshake(
+    stream: Transport,
     peer: &NodeName,
     cookie: &str,
     cookie_file: &str,
@@ -172,43 +238,93 @@ async fn handshake(
     })?;
     let mut node = LocalNode::new(name, creation);
     node.flags = our_flags();
-    // erl_dist reads field by field; a buffer turns that into one read per message.
-    let mut hs = ClientSideHandshake::new(BufReader::new(stream).compat(), node, cookie);
-    let failed = |e: HandshakeError| ConnectError::Handshake {
-        node: peer.to_string(),
-        reason: e.to_string(),
+    let session = Session {
+        peer,
+        cookie,
+        cookie_file,
+        is_tls: stream.is_tls(),
     };
-    let status = hs
-        .execute_send_name(erl_dist::LOWEST_DISTRIBUTION_PROTOCOL_VERSION)
-        .await
-        .map_err(failed)?;
-    if let HandshakeStatus::NotAllowed = status {
-        return Err(ConnectError::NotAllowed {
-            node: peer.to_string(),
-            reason: "the node does not allow connections from this host or node name".to_owned(),
-        });
-    }
-    let (stream, peer_node) = hs.execute_rest(true).await.map_err(|e| match e {
-        // The peer drops the socket instead of sending its challenge ack when our digest is wrong.
-        HandshakeError::Io(ref io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            ConnectError::Auth {
-                node: peer.to_string(),
-                cookie_file: cookie_file.to_owned(),
-            }
-        }
-        HandshakeError::CookieMismatch => ConnectError::Auth {
-            node: peer.to_string(),
-            cookie_file: cookie_file.to_owned(),
-        },
-        other => failed(other),
-    })?;
-    let reader = stream.into_inner();
-    let early = reader.buffer().to_vec();
+    let (stream, early, peer_flags) = if stream.is_tls() {
+        // inet_tls_dist frames the handshake with 4-byte lengths.
+        let (repacketed, mut early, flags) = session.run(Repacket::new(stream), node).await?;
+        let (stream, raw) = repacketed.into_parts();
+        early.extend_from_slice(&raw);
+        (stream, early, flags)
+    } else {
+        session.run(stream, node).await?
+    };
     Ok(Handshaken {
-        stream: reader.into_inner(),
+        stream,
         early,
         local,
         creation: creation.get(),
-        peer_flags: peer_node.flags,
+        peer_flags,
     })
+}
+
+/// One run of the version-6 client handshake.
+struct Session<'a> {
+    peer: &'a NodeName,
+    cookie: &'a str,
+    cookie_file: &'a str,
+    is_tls: bool,
+}
+
+impl Session<'_> {
+    /// Runs the handshake over `stream`; returns it with the bytes already read past the handshake.
+    async fn run<S>(
+        &self,
+        stream: S,
+        node: LocalNode,
+    ) -> Result<(S, Vec<u8>, DistributionFlags), ConnectError>
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+    {
+        let (peer, is_tls) = (self.peer, self.is_tls);
+        // erl_dist reads field by field; a buffer turns that into one read per message.
+        let mut hs = ClientSideHandshake::new(BufReader::new(stream).compat(), node, self.cookie);
+        let failed = |e: HandshakeError| handshake_error(peer, is_tls, e);
+        let status = hs
+            .execute_send_name(erl_dist::LOWEST_DISTRIBUTION_PROTOCOL_VERSION)
+            .await
+            .map_err(|e| match e {
+                // A TLS node answers plain bytes with a TLS alert record and closes.
+                HandshakeError::Io(ref io)
+                    if !is_tls && io.kind() == std::io::ErrorKind::UnexpectedEof =>
+                {
+                    ConnectError::PlainRefused {
+                        node: peer.to_string(),
+                    }
+                }
+                HandshakeError::UnexpectedTag { .. } if !is_tls => ConnectError::PlainRefused {
+                    node: peer.to_string(),
+                },
+                other => failed(other),
+            })?;
+        if let HandshakeStatus::NotAllowed = status {
+            return Err(ConnectError::NotAllowed {
+                node: peer.to_string(),
+                reason: "the node does not allow connections from this host or node name"
+                    .to_owned(),
+            });
+        }
+        let auth = || ConnectError::Auth {
+            node: peer.to_string(),
+            cookie_file: self.cookie_file.to_owned(),
+        };
+        let (stream, peer_node) = hs.execute_rest(true).await.map_err(|e| match e {
+            // The peer drops the socket instead of sending its challenge ack when our digest is wrong.
+            HandshakeError::Io(ref io)
+                if io.kind() == std::io::ErrorKind::UnexpectedEof
+                    && !(is_tls && tls::classify(io) == tls::Failure::Certificate) =>
+            {
+                auth()
+            }
+            HandshakeError::CookieMismatch => auth(),
+            other => failed(other),
+        })?;
+        let reader = stream.into_inner();
+        let early = reader.buffer().to_vec();
+        Ok((reader.into_inner(), early, peer_node.flags))
+    }
 }

@@ -16,7 +16,10 @@ pub mod frame;
 pub mod handshake;
 pub mod io_server;
 pub mod node_name;
+mod repacket;
 pub mod rpc;
+pub mod tls;
+pub mod transport;
 
 pub use connection::{ConnectOptions, Connection, DEFAULT_TICK_TIME};
 pub use handshake::ConnectError;

@@ -47,6 +47,13 @@ pub fn node_name(id: &str) -> Result<NodeName, WorkspaceError> {
         .map_err(|_| WorkspaceError::InvalidName(id.to_owned()))
 }
 
+/// The node of workspace `id` on another host: `beamtalk_workspace_<id>@<host>`, a long name when the host
+/// is an address or a dotted name.
+pub fn remote_node_name(id: &str, host: &str) -> Result<NodeName, WorkspaceError> {
+    NodeName::new(&format!("beamtalk_workspace_{id}"), host)
+        .map_err(|_| WorkspaceError::InvalidName(format!("{id}@{host}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

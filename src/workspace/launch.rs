@@ -33,6 +33,12 @@ pub struct LaunchSpec {
     pub max_idle: Duration,
     pub log_path: PathBuf,
     pub crash_dump_path: PathBuf,
+    /// The remote host (long node name, listening there); `None` for this machine (loopback only).
+    pub host: Option<String>,
+    /// The ssl_dist options file, for TLS distribution.
+    pub tls_conf: Option<PathBuf>,
+    /// Runs its last argument as a shell command on `host`.
+    pub launcher: Option<Vec<String>>,
 }
 
 /// How often the in-node idle monitor checks: every 10 minutes, or more often for short idle limits.
@@ -45,38 +51,110 @@ fn binary_literal(s: &str) -> String {
     flat(&Term::from(Binary::from(s.as_bytes().to_vec())))
 }
 
-/// The `erl` command line for `spec` (no secret on it).
-pub fn command(spec: &LaunchSpec) -> Command {
-    let mut cmd = Command::new("erl");
-    cmd.args([
-        "-sname",
+/// The `erl` arguments for `spec` (no secret among them).
+pub fn erl_args(spec: &LaunchSpec) -> Vec<String> {
+    let name_flag = if spec.node.is_long() {
+        "-name"
+    } else {
+        "-sname"
+    };
+    let mut args: Vec<String> = [
+        name_flag,
         spec.node.name(),
         "-nocookie",
         "-noshell",
         "-noinput",
-    ])
-    .args(["-kernel", "inet_dist_use_interface", "{127,0,0,1}"])
-    .arg("-pa")
-    .args(ebin_dirs(&spec.lib_dir))
-    .arg("-beamtalk_workspace")
-    .args(["workspace_id", &binary_literal(&spec.id)])
-    .args(["project_path", &binary_literal(&spec.project_path)])
-    .args(["created_at", &spec.created_at.to_string()])
-    .args([
-        "cookie_file",
-        &binary_literal(&spec.cookie_file.to_string_lossy()),
-    ])
-    .args(["max_idle_ms", &spec.max_idle.as_millis().to_string()])
-    .args([
-        "check_interval_ms",
-        &check_interval(spec.max_idle).as_millis().to_string(),
-    ])
-    .args(["-s", "beamtalk_workspace", "boot"])
-    .env("ERL_CRASH_DUMP", &spec.crash_dump_path)
-    .env_remove("ERL_FLAGS")
-    .env_remove("ERL_AFLAGS")
-    .env_remove("ERL_ZFLAGS");
-    cmd
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    if let Some(interface) = listen_interface(spec) {
+        args.extend([
+            "-kernel".to_owned(),
+            "inet_dist_use_interface".to_owned(),
+            interface,
+        ]);
+    }
+    if let Some(conf) = &spec.tls_conf {
+        args.extend(["-proto_dist", "inet_tls", "-ssl_dist_optfile"].map(str::to_owned));
+        args.push(conf.to_string_lossy().into_owned());
+    }
+    args.push("-pa".to_owned());
+    args.extend(
+        ebin_dirs(&spec.lib_dir)
+            .iter()
+            .map(|d| d.to_string_lossy().into_owned()),
+    );
+    args.push("-beamtalk_workspace".to_owned());
+    let env = [
+        ("workspace_id", binary_literal(&spec.id)),
+        ("project_path", binary_literal(&spec.project_path)),
+        ("created_at", spec.created_at.to_string()),
+        (
+            "cookie_file",
+            binary_literal(&spec.cookie_file.to_string_lossy()),
+        ),
+        ("max_idle_ms", spec.max_idle.as_millis().to_string()),
+        (
+            "check_interval_ms",
+            check_interval(spec.max_idle).as_millis().to_string(),
+        ),
+    ];
+    for (key, value) in env {
+        args.extend([key.to_owned(), value]);
+    }
+    args.extend(["-s", "beamtalk_workspace", "boot"].map(str::to_owned));
+    args
+}
+
+/// The interface distribution listens on: loopback for a local workspace; for a remote one the address
+/// its host was given as, or every interface when it was given by name.
+fn listen_interface(spec: &LaunchSpec) -> Option<String> {
+    let Some(host) = &spec.host else {
+        return Some("{127,0,0,1}".to_owned());
+    };
+    match host.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(ip) => {
+            let [a, b, c, d] = ip.octets();
+            Some(format!("{{{a},{b},{c},{d}}}"))
+        }
+        std::net::IpAddr::V6(ip) => {
+            let parts: Vec<String> = ip.segments().iter().map(u16::to_string).collect();
+            Some(format!("{{{}}}", parts.join(",")))
+        }
+    }
+}
+
+/// The process to start: `erl` itself for this machine, or the launcher running a shell command that
+/// starts a detached `erl` on the workspace's host.
+pub fn command(spec: &LaunchSpec) -> Command {
+    match &spec.launcher {
+        Some(launcher) if !launcher.is_empty() => {
+            let mut cmd = Command::new(&launcher[0]);
+            cmd.args(&launcher[1..]).arg(remote_shell_command(spec));
+            cmd
+        }
+        _ => {
+            let mut cmd = Command::new("erl");
+            cmd.args(erl_args(spec))
+                .env("ERL_CRASH_DUMP", &spec.crash_dump_path)
+                .env_remove("ERL_FLAGS")
+                .env_remove("ERL_AFLAGS")
+                .env_remove("ERL_ZFLAGS");
+            cmd
+        }
+    }
+}
+
+/// `exec erl ... -detached`, every argument single-quoted for a POSIX shell.
+pub fn remote_shell_command(spec: &LaunchSpec) -> String {
+    let mut words = vec!["unset ERL_FLAGS ERL_AFLAGS ERL_ZFLAGS; exec erl".to_owned()];
+    words.extend(erl_args(spec).iter().map(|a| shell_quote(a)));
+    words.push("-detached".to_owned());
+    words.join(" ")
+}
+
+fn shell_quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
 }
 
 /// Starts the node detached from this process's session, its output going to the boot log.
@@ -119,8 +197,13 @@ pub async fn wait_ready(
     let mut delay = Duration::from_millis(2);
     let mut attempt_opts = opts.clone();
     attempt_opts.connect_timeout = Duration::from_secs(2).min(timeout);
+    // A launcher returns once the remote `erl -detached` has forked; only its failure means anything.
+    let remote = spec.launcher.is_some();
+    let mut last_error = String::from("still booting");
     loop {
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Ok(Some(status)) = child.try_wait()
+            && (!remote || !status.success())
+        {
             return Err(WorkspaceError::BootFailed {
                 node: spec.node.to_string(),
                 reason: boot_reason(&spec.log_path, &spec.crash_dump_path, &status.to_string()),
@@ -128,31 +211,41 @@ pub async fn wait_ready(
             });
         }
         // Connecting before the application has adopted the cookie would only be refused (and logged).
-        if booted(&spec.log_path)
-            && let Ok(conn) = Connection::connect(&spec.node, &attempt_opts).await
-        {
-            let info = conn.call(
-                "beamtalk_workspace_meta",
-                "info",
-                vec![],
-                attempt_opts.connect_timeout,
-            );
-            match info.await {
-                Ok(info) => return Ok((conn, info)),
-                Err(e) => tracing::debug!(error = %e, "workspace not answering yet"),
+        if remote || booted(&spec.log_path) {
+            match Connection::connect(&spec.node, &attempt_opts).await {
+                Ok(conn) => {
+                    let info = conn.call(
+                        "beamtalk_workspace_meta",
+                        "info",
+                        vec![],
+                        attempt_opts.connect_timeout,
+                    );
+                    match info.await {
+                        Ok(info) => return Ok((conn, info)),
+                        Err(e) => last_error = e.to_string(),
+                    }
+                }
+                Err(e) => last_error = e.to_string(),
             }
+            tracing::debug!(error = %last_error, "workspace not answering yet");
         }
         if tokio::time::Instant::now() + delay > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
+            let reason = if remote {
+                format!("last attempt: {last_error}")
+            } else {
+                let _ = child.kill();
+                let _ = child.wait();
+                boot_reason(&spec.log_path, &spec.crash_dump_path, "still booting")
+            };
             return Err(WorkspaceError::BootTimeout {
                 node: spec.node.to_string(),
                 after: timeout,
-                reason: boot_reason(&spec.log_path, &spec.crash_dump_path, "still booting"),
+                reason,
             });
         }
         tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_millis(10));
+        let ceiling = if remote { 50 } else { 10 };
+        delay = (delay * 2).min(Duration::from_millis(ceiling));
     }
 }
 
@@ -199,6 +292,9 @@ mod tests {
             max_idle: Duration::from_secs(4 * 3600),
             log_path: PathBuf::from("/log"),
             crash_dump_path: PathBuf::from("/dump"),
+            host: None,
+            tls_conf: None,
+            launcher: None,
         };
         let cmd = command(&spec);
         let args: Vec<String> = cmd
@@ -216,6 +312,40 @@ mod tests {
             args.windows(2)
                 .any(|w| w == ["check_interval_ms", "600000"])
         );
+    }
+
+    #[test]
+    fn a_remote_launch_binds_the_given_address_uses_tls_and_quotes_for_the_shell() {
+        let spec = LaunchSpec {
+            id: "r".to_owned(),
+            node: NodeName::parse("beamtalk_workspace_r@10.201.1.1").expect("name"),
+            project_path: "/it's".to_owned(),
+            created_at: 5,
+            cookie_file: PathBuf::from("/home/x/cookie"),
+            lib_dir: PathBuf::from("/lib"),
+            max_idle: Duration::from_secs(60),
+            log_path: PathBuf::from("/log"),
+            crash_dump_path: PathBuf::from("/dump"),
+            host: Some("10.201.1.1".to_owned()),
+            tls_conf: Some(PathBuf::from("/home/x/tls/ssl_dist.conf")),
+            launcher: Some(vec!["ssh".to_owned(), "box".to_owned()]),
+        };
+        let args = erl_args(&spec);
+        assert!(
+            args.windows(2)
+                .any(|w| w == ["-name", "beamtalk_workspace_r"])
+        );
+        assert!(
+            args.windows(3)
+                .any(|w| w == ["-kernel", "inet_dist_use_interface", "{10,201,1,1}"])
+        );
+        assert!(args.windows(2).any(|w| w == ["-proto_dist", "inet_tls"]));
+        let cmd = command(&spec);
+        assert_eq!(cmd.get_program(), "ssh");
+        let shell = remote_shell_command(&spec);
+        assert!(shell.contains(r#"'<<"/it'\''s">>'"#), "{shell}");
+        assert!(shell.ends_with(" -detached"));
+        assert!(!shell.contains("-setcookie"));
     }
 
     #[test]

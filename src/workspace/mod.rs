@@ -52,6 +52,12 @@ pub enum WorkspaceError {
     },
     #[error("registry file {path} is unreadable: {reason}")]
     Corrupt { path: PathBuf, reason: String },
+    #[error("TLS is not set up in {dir}")]
+    TlsMissing { dir: PathBuf },
+    #[error(transparent)]
+    Tls(#[from] crate::dist::tls::TlsError),
+    #[error("no node `{node}` is running on {host}, and no launcher was given to start one")]
+    NoLauncher { node: String, host: String },
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error(transparent)]
@@ -96,6 +102,30 @@ pub struct Created {
 
 /// Default idle limit before a workspace stops itself (ADR 0004).
 pub const DEFAULT_MAX_IDLE: Duration = Duration::from_secs(4 * 3600);
+
+/// How and where to create a workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateSpec {
+    pub max_idle: Duration,
+    /// Another host (the node gets a long name there); `None` is this machine.
+    pub host: Option<String>,
+    /// Distribution over TLS with the certificates of `beamtalk tls init`.
+    pub tls: bool,
+    /// Command prefix that runs its last argument as a shell command on `host`.
+    pub launcher: Option<Vec<String>>,
+}
+
+impl CreateSpec {
+    /// A workspace on this machine, plain TCP on loopback.
+    pub fn local(max_idle: Duration) -> Self {
+        Self {
+            max_idle,
+            host: None,
+            tls: false,
+            launcher: None,
+        }
+    }
+}
 
 /// Workspace lifecycle for one home directory and cookie.
 pub struct Workspaces {
@@ -157,12 +187,13 @@ impl Workspaces {
         }
     }
 
-    /// Starts workspace `id` for `project` unless it already runs; returns when it answers.
+    /// Starts workspace `id` for `project` unless it already runs; returns when it answers. A remote
+    /// workspace whose node already runs on its host (started by the docker image, say) is attached to.
     pub async fn create(
         &self,
         id: &str,
         project: &Path,
-        max_idle: Duration,
+        spec: &CreateSpec,
     ) -> Result<Created, WorkspaceError> {
         id::validate_name(id)?;
         let project = id::canonical_project(project)?;
@@ -177,16 +208,42 @@ impl Workspaces {
             }
             tracing::debug!(id, "replacing a stale workspace entry");
         }
-        let node = id::node_name(id)?;
+        let node = match &spec.host {
+            Some(host) => id::remote_node_name(id, host)?,
+            None => id::node_name(id)?,
+        };
         let entry = Entry {
             id: id.to_owned(),
             node: node.to_string(),
             project_path: project.to_string_lossy().into_owned(),
             created_at: unix_now(),
+            host: spec.host.clone(),
+            tls: spec.tls,
+            launcher: spec.launcher.clone(),
         };
+        // Before anything starts: TLS files present, certificates readable.
+        let opts = self.opts_for(&entry)?;
+        if spec.host.is_some()
+            && let Some(info) = self.attach_running(&node, &opts).await?
+        {
+            self.registry.put(&entry)?;
+            return Ok(Created {
+                entry,
+                existed: true,
+                info: Box::new(info),
+            });
+        }
+        if let Some(host) = &spec.host
+            && spec.launcher.is_none()
+        {
+            return Err(WorkspaceError::NoLauncher {
+                node: node.to_string(),
+                host: host.clone(),
+            });
+        }
         // Recorded before the node starts, so a crash of this process never leaves a node nobody knows.
         self.registry.put(&entry)?;
-        match self.boot(&entry, node, max_idle).await {
+        match self.boot(&entry, node, spec.max_idle, &opts).await {
             Ok(info) => Ok(Created {
                 entry,
                 existed: false,
@@ -199,11 +256,48 @@ impl Workspaces {
         }
     }
 
+    /// The workspace info of `node` if it is already registered on its host and answers.
+    async fn attach_running(
+        &self,
+        node: &NodeName,
+        opts: &ConnectOptions,
+    ) -> Result<Option<Info>, WorkspaceError> {
+        let epmd = Epmd::new(node.host(), opts.epmd_port, self.timeout);
+        if epmd
+            .lookup(node.name())
+            .await
+            .map_err(ConnectError::from)?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let conn = Connection::connect(node, opts).await?;
+        let info = conn
+            .call("beamtalk_workspace_meta", "info", vec![], self.timeout)
+            .await?;
+        conn.shutdown(self.timeout).await;
+        Ok(Some(Info::from_term(&info)))
+    }
+
+    /// Connection options for `entry`: TLS with this home's client certificate when it uses TLS.
+    pub fn opts_for(&self, entry: &Entry) -> Result<ConnectOptions, WorkspaceError> {
+        let mut opts = self.opts.clone();
+        if entry.tls {
+            let dir = crate::pki::TlsDir::new(&self.home);
+            if !dir.exists() {
+                return Err(WorkspaceError::TlsMissing { dir: dir.dir });
+            }
+            opts.tls = Some(dir.client_identity().client_config()?);
+        }
+        Ok(opts)
+    }
+
     async fn boot(
         &self,
         entry: &Entry,
         node: NodeName,
         max_idle: Duration,
+        opts: &ConnectOptions,
     ) -> Result<Info, WorkspaceError> {
         let spec = launch::LaunchSpec {
             id: entry.id.clone(),
@@ -215,10 +309,16 @@ impl Workspaces {
             max_idle,
             log_path: self.registry.log_path(&entry.id),
             crash_dump_path: self.registry.crash_dump_path(&entry.id),
+            host: entry.host.clone(),
+            tls_conf: entry
+                .tls
+                .then(|| crate::pki::TlsDir::new(&self.home).dist_conf()),
+            launcher: entry.launcher.clone(),
         };
         let mut child = launch::spawn(&spec)?;
         let boot_timeout = self.timeout.max(Duration::from_secs(30));
-        let (_conn, info) = launch::wait_ready(&mut child, &spec, &self.opts, boot_timeout).await?;
+        let (conn, info) = launch::wait_ready(&mut child, &spec, opts, boot_timeout).await?;
+        conn.shutdown(self.timeout).await;
         Ok(Info::from_term(&info))
     }
 
@@ -231,12 +331,16 @@ impl Workspaces {
         let id = self.resolve(name, project)?;
         let entry = match self.registry.get(&id)? {
             Some(e) => e,
-            None => self.create(&id, project, DEFAULT_MAX_IDLE).await?.entry,
+            None => {
+                self.create(&id, project, &CreateSpec::local(DEFAULT_MAX_IDLE))
+                    .await?
+                    .entry
+            }
         };
         match self.connect(&entry).await {
             Ok(conn) => Ok((entry, conn)),
             Err(WorkspaceError::Connect(ConnectError::NotRegistered { .. })) => {
-                let created = self.create(&id, project, DEFAULT_MAX_IDLE).await?;
+                let created = self.create(&id, project, &recreate_spec(&entry)).await?;
                 let conn = self.connect(&created.entry).await?;
                 Ok((created.entry, conn))
             }
@@ -248,7 +352,7 @@ impl Workspaces {
     pub async fn connect(&self, entry: &Entry) -> Result<Connection, WorkspaceError> {
         let node = NodeName::parse(&entry.node)
             .map_err(|_| WorkspaceError::InvalidName(entry.node.clone()))?;
-        Ok(Connection::connect(&node, &self.opts).await?)
+        Ok(Connection::connect(&node, &self.opts_for(entry)?).await?)
     }
 
     /// Where a workspace stands, asking its node when EPMD lists it.
@@ -312,10 +416,18 @@ impl Workspaces {
         match names.get(node.host()) {
             Some(Ok(listed)) => match listed.get(node.name()) {
                 None => State::Stopped,
-                Some(&port) => match Connection::connect_at(&node, port, &self.opts).await {
-                    Ok(conn) => self.info_state(&conn).await,
-                    Err(e) => State::Unreachable(e.to_string()),
-                },
+                Some(&port) => {
+                    let connected = match self.opts_for(entry) {
+                        Ok(opts) => Connection::connect_at(&node, port, &opts)
+                            .await
+                            .map_err(|e| e.to_string()),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    match connected {
+                        Ok(conn) => self.info_state(&conn).await,
+                        Err(e) => State::Unreachable(e),
+                    }
+                }
             },
             Some(Err(e)) => State::Unreachable(e.clone()),
             None => State::Unreachable(format!("host {} was not asked", node.host())),
@@ -423,6 +535,16 @@ impl Workspaces {
             crate::term::atom("touch"),
         ]);
         let _ = conn.send_named("beamtalk_workspace_meta", &msg);
+    }
+}
+
+/// How to start again a workspace whose node is gone: where and how it ran before.
+fn recreate_spec(entry: &Entry) -> CreateSpec {
+    CreateSpec {
+        max_idle: DEFAULT_MAX_IDLE,
+        host: entry.host.clone(),
+        tls: entry.tls,
+        launcher: entry.launcher.clone(),
     }
 }
 

@@ -22,6 +22,15 @@ pub struct Entry {
     pub project_path: String,
     /// Unix seconds.
     pub created_at: u64,
+    /// The host a remote workspace runs on; absent for this machine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Distribution runs over TLS (`-proto_dist inet_tls`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls: bool,
+    /// The command prefix that starts the node on `host` (it runs its last argument as a shell command).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launcher: Option<Vec<String>>,
 }
 
 /// The registry of one home directory.
@@ -225,6 +234,9 @@ mod tests {
             node: format!("beamtalk_workspace_{id}@h"),
             project_path: "/p".to_owned(),
             created_at: 1,
+            host: None,
+            tls: false,
+            launcher: None,
         }
     }
 
@@ -250,6 +262,25 @@ mod tests {
             .filter(|f| f.file_name().to_string_lossy().contains(".tmp-"))
             .collect();
         assert!(stray.is_empty(), "no temporary files left behind");
+    }
+
+    #[test]
+    fn remote_entries_round_trip_and_old_entries_read_as_local_plain() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let reg = Registry::open(home.path()).expect("opens");
+        let mut remote = entry("r");
+        remote.host = Some("10.0.0.5".to_owned());
+        remote.tls = true;
+        remote.launcher = Some(vec!["ssh".to_owned(), "build".to_owned()]);
+        reg.put(&remote).expect("put");
+        assert_eq!(reg.get("r").expect("reads"), Some(remote));
+        fs::write(
+            home.path().join("workspaces/old.json"),
+            br#"{"id":"old","node":"n@h","project_path":"/p","created_at":1}"#,
+        )
+        .expect("write");
+        let old = reg.get("old").expect("reads").expect("present");
+        assert_eq!((old.host, old.tls, old.launcher), (None, false, None));
     }
 
     #[test]
