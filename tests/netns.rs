@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Home, run};
+use common::{Home, WorkspaceHome, run};
 
 fn ip(args: &[&str]) -> bool {
     Command::new("ip")
@@ -84,14 +84,24 @@ impl Pair {
         c
     }
 
-    /// Starts epmd and a long-named node in `a`, the node reading `home`'s cookie.
-    fn start_node(&mut self, home: &Home) -> String {
+    /// Starts epmd in `a` on the standard port.
+    fn start_epmd(&mut self) {
         let epmd = Self::exec(&self.a, "epmd")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
             .expect("epmd");
         self.children.push(epmd);
+    }
+
+    /// The launcher that runs a shell command "on host a".
+    fn launcher(&self) -> String {
+        format!("ip netns exec {} sh -c", self.a)
+    }
+
+    /// Starts epmd and a long-named node in `a`, the node reading `home`'s cookie.
+    fn start_node(&mut self, home: &Home) -> String {
+        self.start_epmd();
         let node = format!("remote@{}", self.ip_a());
         let erl = Self::exec(&self.a, "erl")
             .args(["-name", &node, "-noshell", "-noinput"])
@@ -137,6 +147,11 @@ impl Drop for Pair {
             let _ = c.kill();
             let _ = c.wait();
         }
+        let _ = Self::exec(&self.a, "epmd")
+            .arg("-kill")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         ip(&["netns", "del", &self.a]);
         ip(&["netns", "del", &self.b]);
     }
@@ -201,4 +216,226 @@ fn remote_failures_are_told_apart() {
         err.contains("no EPMD answering") && err.contains(":4369"),
         "{err}"
     );
+}
+
+const COUNTER_V1: &str = "Actor subclass: Counter\n  state: count = 0\n  increment => self.count := self.count + 1\n  count => self.count\n";
+const COUNTER_V2: &str = "Actor subclass: Counter\n  state: count = 0\n  state: step = 10\n  increment => self.count := self.count + self.step\n  count => self.count\n";
+
+/// Runs `beamtalk ARGS` in namespace `b`; asserts success and returns stdout.
+fn ok(pair: &Pair, home: &Home, args: &[&str]) -> String {
+    let (code, out, err, _) = run(&mut pair.beamtalk(home, args));
+    assert_eq!(code, 0, "beamtalk {args:?}: {out}{err}");
+    out
+}
+
+/// Eval, a scripted REPL and a hot reload with state migration, all on remote workspace `name`.
+fn remote_session_works(pair: &Pair, home: &Home, name: &str) {
+    assert_eq!(
+        ok(pair, home, &["eval", "-w", name, "x := 6 * 7"]).trim(),
+        "42"
+    );
+    let mut repl = pair.beamtalk(home, &["repl", "-w", name]);
+    repl.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = repl.spawn().expect("repl");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"x + 1\n").expect("write");
+    }
+    let out = child.wait_with_output().expect("repl output");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("43"), "repl: {text}");
+
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("counter.bt");
+    let file = file.to_str().expect("utf8");
+    std::fs::write(file, COUNTER_V1).expect("write");
+    ok(pair, home, &["load", "-w", name, file]);
+    ok(
+        pair,
+        home,
+        &[
+            "eval",
+            "-w",
+            name,
+            "c := Counter spawn. c increment. c increment",
+        ],
+    );
+    std::fs::write(file, COUNTER_V2).expect("write");
+    ok(pair, home, &["load", "-w", name, file]);
+    assert_eq!(ok(pair, home, &["eval", "-w", name, "c count"]).trim(), "2");
+    assert_eq!(
+        ok(pair, home, &["eval", "-w", name, "c increment"]).trim(),
+        "12"
+    );
+    let list = ok(pair, home, &["workspace", "list"]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(name) && l.contains("running")),
+        "{list}"
+    );
+}
+
+#[test]
+fn a_remote_workspace_over_tls_evaluates_and_hot_loads_and_refuses_other_clients() {
+    let Some(mut pair) = Pair::new() else { return };
+    let ws = WorkspaceHome::new();
+    let home = &ws.home;
+    pair.start_epmd();
+    let ip = pair.ip_a();
+    ok(&pair, home, &["tls", "init", "--san", &ip]);
+    let launcher = pair.launcher();
+    let out = ok(
+        &pair,
+        home,
+        &[
+            "workspace",
+            "create",
+            "far",
+            "--host",
+            &ip,
+            "--launcher",
+            &launcher,
+        ],
+    );
+    let node = format!("beamtalk_workspace_far@{ip}");
+    assert!(out.contains("started") && out.contains(&node), "{out}");
+    let entry = std::fs::read_to_string(home.path().join("workspaces/far.json")).expect("entry");
+    assert!(
+        entry.contains(&format!("\"host\": \"{ip}\"")) && entry.contains("\"tls\": true"),
+        "{entry}"
+    );
+    remote_session_works(&pair, home, "far");
+
+    // The same node, named directly: with --tls it answers, over plain TCP it refuses.
+    assert_eq!(
+        ok(&pair, home, &["--tls", "rpc", &node, "erlang", "node"]).trim(),
+        format!("'{node}'")
+    );
+    let (code, _, err, _) = run(&mut pair.beamtalk(home, &["rpc", &node, "erlang", "node"]));
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("--tls"), "{err}");
+
+    // A client whose certificate another CA signed (but which trusts the node) is refused.
+    let stranger = Home::new();
+    ok(&pair, &stranger, &["tls", "init"]);
+    std::fs::copy(
+        home.path().join("tls/ca.pem"),
+        stranger.path().join("tls/ca.pem"),
+    )
+    .expect("copy");
+    let mut cmd = pair.beamtalk(&stranger, &["--tls", "rpc", &node, "erlang", "node"]);
+    cmd.env("BEAMTALK_COOKIE_FILE", home.cookie_file());
+    let (code, _, err, _) = run(&mut cmd);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("certificate"), "{err}");
+
+    ok(&pair, home, &["workspace", "stop", "far"]);
+    assert!(ws.node_pids().is_empty(), "the remote node is gone");
+}
+
+#[test]
+fn plain_tcp_to_a_remote_host_needs_insecure_and_warns() {
+    let Some(mut pair) = Pair::new() else { return };
+    let ws = WorkspaceHome::new();
+    let home = &ws.home;
+    pair.start_epmd();
+    let ip = pair.ip_a();
+    let launcher = pair.launcher();
+    // Without --insecure a remote workspace is TLS, which needs `tls init` first.
+    let (code, _, err, _) = run(&mut pair.beamtalk(
+        home,
+        &[
+            "workspace",
+            "create",
+            "near",
+            "--host",
+            &ip,
+            "--launcher",
+            &launcher,
+        ],
+    ));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("tls init"), "{err}");
+    assert!(ws.node_pids().is_empty(), "nothing was started");
+
+    let (code, out, err, _) = run(&mut pair.beamtalk(
+        home,
+        &[
+            "workspace",
+            "create",
+            "near",
+            "--host",
+            &ip,
+            "--launcher",
+            &launcher,
+            "--insecure",
+        ],
+    ));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("warning") && err.contains("plain-TCP"),
+        "{err}"
+    );
+    remote_session_works(&pair, home, "near");
+    ok(&pair, home, &["workspace", "stop", "near"]);
+}
+
+#[test]
+fn create_attaches_to_a_node_served_on_the_remote_host() {
+    let Some(mut pair) = Pair::new() else { return };
+    let ws = WorkspaceHome::new();
+    let home = &ws.home;
+    pair.start_epmd();
+    let ip = pair.ip_a();
+    ok(&pair, home, &["tls", "init", "--san", &ip]);
+    // What the docker image runs: the node in the foreground on the remote host.
+    let project = tempfile::tempdir().expect("project");
+    let served = Pair::exec(&pair.a, env!("CARGO_BIN_EXE_beamtalk"))
+        .args([
+            "workspace",
+            "serve",
+            "docked",
+            "--host",
+            &ip,
+            "--listen-all",
+            "--port",
+            "9471",
+        ])
+        .arg("--project")
+        .arg(project.path())
+        .env("BEAMTALK_HOME", home.path())
+        .env("BEAMTALK_COOKIE_FILE", home.cookie_file())
+        .env_remove("ERL_EPMD_PORT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("serve");
+    pair.children.push(served);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let out = loop {
+        let (code, out, err, _) =
+            run(&mut pair.beamtalk(home, &["workspace", "create", "docked", "--host", &ip]));
+        if code == 0 {
+            break out;
+        }
+        assert!(Instant::now() < deadline, "never attached: {out}{err}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        out.contains("already running"),
+        "attached, not started: {out}"
+    );
+    let names = Pair::exec(&pair.a, "epmd")
+        .arg("-names")
+        .output()
+        .expect("names");
+    let names = String::from_utf8_lossy(&names.stdout);
+    assert!(
+        names.contains("beamtalk_workspace_docked at port 9471"),
+        "the fixed port is used: {names}"
+    );
+    remote_session_works(&pair, home, "docked");
 }

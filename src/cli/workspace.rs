@@ -14,7 +14,9 @@ use crate::repl::{Outcome, Session};
 use crate::term::{as_text, list_elements, map_get};
 use crate::workspace::export;
 use crate::workspace::info::{ActorDetail, actors_table};
-use crate::workspace::{CreateSpec, DEFAULT_MAX_IDLE, Entry, Info, State, WorkspaceError};
+use crate::workspace::{
+    CreateSpec, DEFAULT_MAX_IDLE, Entry, Info, ServeSpec, State, WorkspaceError,
+};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum WorkspaceCommand {
@@ -43,6 +45,29 @@ pub enum WorkspaceCommand {
         /// Allow plain-TCP distribution to a remote host (unencrypted, cookie-only authentication).
         #[arg(long, requires = "host")]
         insecure: bool,
+    },
+    /// Run a workspace node in the foreground for clients on other hosts (a container's main process);
+    /// they attach with `workspace create NAME --host HOST`.
+    Serve {
+        name: String,
+        /// The name or address clients reach this host by.
+        #[arg(long, value_name = "HOST")]
+        host: String,
+        /// Project directory [default: the current directory].
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// Listen on every interface (in a container, whose published address is not its own).
+        #[arg(long)]
+        listen_all: bool,
+        /// Fixed distribution port (publish it next to EPMD's 4369).
+        #[arg(long, value_name = "PORT")]
+        port: Option<u16>,
+        /// Plain-TCP distribution instead of TLS (unencrypted, cookie-only authentication).
+        #[arg(long)]
+        insecure: bool,
+        /// Stop after this long without activity.
+        #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+        max_idle: Option<Duration>,
     },
     /// All known workspaces with their state, project, last activity, actors and memory.
     List,
@@ -125,6 +150,38 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                     created.entry.id, created.entry.node
                 );
             }
+        }
+        WorkspaceCommand::Serve {
+            name,
+            host,
+            project,
+            listen_all,
+            port,
+            insecure,
+            max_idle,
+        } => {
+            let project = super::project_dir(project)?;
+            if insecure {
+                eprintln!(
+                    "warning: serving workspace {name} over plain-TCP distribution: traffic is unencrypted and anyone who reaches this host and learns the cookie controls the node"
+                );
+            }
+            let spec = ServeSpec {
+                host,
+                tls: !insecure,
+                bind_any: listen_all,
+                dist_port: port,
+                max_idle: max_idle.unwrap_or(DEFAULT_MAX_IDLE),
+            };
+            let mut cmd = ws.serve_command(&name, &project, &spec)?;
+            // Replaces this process: the node is the service (signals, exit status, logs on stdout).
+            let e = std::os::unix::process::CommandExt::exec(&mut cmd);
+            return Err(match e.kind() {
+                std::io::ErrorKind::NotFound => WorkspaceError::ErlMissing.into(),
+                _ => Failure::Other {
+                    message: format!("cannot run erl: {e}"),
+                },
+            });
         }
         WorkspaceCommand::List => {
             let all = ws.list().await?;

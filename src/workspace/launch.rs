@@ -39,6 +39,10 @@ pub struct LaunchSpec {
     pub tls_conf: Option<PathBuf>,
     /// Runs its last argument as a shell command on `host`.
     pub launcher: Option<Vec<String>>,
+    /// Listen on every interface (a node serving from a container, whose published address is not its own).
+    pub bind_any: bool,
+    /// A fixed distribution port (for firewalls and published container ports); any free one otherwise.
+    pub dist_port: Option<u16>,
 }
 
 /// How often the in-node idle monitor checks: every 10 minutes, or more often for short idle limits.
@@ -58,21 +62,32 @@ pub fn erl_args(spec: &LaunchSpec) -> Vec<String> {
     } else {
         "-sname"
     };
-    let mut args: Vec<String> = [
-        name_flag,
-        spec.node.name(),
-        "-nocookie",
-        "-noshell",
-        "-noinput",
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    // A remote node is named with its host; erl would otherwise pick its own idea of the host name.
+    let name = match spec.host {
+        Some(_) => spec.node.to_string(),
+        None => spec.node.name().to_owned(),
+    };
+    let mut args: Vec<String> = vec![name_flag.to_owned(), name];
+    args.extend(["-nocookie", "-noshell", "-noinput"].map(str::to_owned));
     if let Some(interface) = listen_interface(spec) {
         args.extend([
             "-kernel".to_owned(),
             "inet_dist_use_interface".to_owned(),
             interface,
         ]);
+    }
+    if let Some(port) = spec.dist_port {
+        let port = port.to_string();
+        args.extend(
+            [
+                "-kernel",
+                "inet_dist_listen_min",
+                &port,
+                "inet_dist_listen_max",
+                &port,
+            ]
+            .map(str::to_owned),
+        );
     }
     if let Some(conf) = &spec.tls_conf {
         args.extend(["-proto_dist", "inet_tls", "-ssl_dist_optfile"].map(str::to_owned));
@@ -109,6 +124,9 @@ pub fn erl_args(spec: &LaunchSpec) -> Vec<String> {
 /// The interface distribution listens on: loopback for a local workspace; for a remote one the address
 /// its host was given as, or every interface when it was given by name.
 fn listen_interface(spec: &LaunchSpec) -> Option<String> {
+    if spec.bind_any {
+        return None;
+    }
     let Some(host) = &spec.host else {
         return Some("{127,0,0,1}".to_owned());
     };
@@ -124,6 +142,17 @@ fn listen_interface(spec: &LaunchSpec) -> Option<String> {
     }
 }
 
+/// `erl` for this machine, to run in the foreground (`workspace serve`, a container's main process).
+pub fn local_command(spec: &LaunchSpec) -> Command {
+    let mut cmd = Command::new("erl");
+    cmd.args(erl_args(spec))
+        .env("ERL_CRASH_DUMP", &spec.crash_dump_path)
+        .env_remove("ERL_FLAGS")
+        .env_remove("ERL_AFLAGS")
+        .env_remove("ERL_ZFLAGS");
+    cmd
+}
+
 /// The process to start: `erl` itself for this machine, or the launcher running a shell command that
 /// starts a detached `erl` on the workspace's host.
 pub fn command(spec: &LaunchSpec) -> Command {
@@ -133,15 +162,7 @@ pub fn command(spec: &LaunchSpec) -> Command {
             cmd.args(&launcher[1..]).arg(remote_shell_command(spec));
             cmd
         }
-        _ => {
-            let mut cmd = Command::new("erl");
-            cmd.args(erl_args(spec))
-                .env("ERL_CRASH_DUMP", &spec.crash_dump_path)
-                .env_remove("ERL_FLAGS")
-                .env_remove("ERL_AFLAGS")
-                .env_remove("ERL_ZFLAGS");
-            cmd
-        }
+        _ => local_command(spec),
     }
 }
 
@@ -295,6 +316,8 @@ mod tests {
             host: None,
             tls_conf: None,
             launcher: None,
+            bind_any: false,
+            dist_port: None,
         };
         let cmd = command(&spec);
         let args: Vec<String> = cmd
@@ -329,17 +352,27 @@ mod tests {
             host: Some("10.201.1.1".to_owned()),
             tls_conf: Some(PathBuf::from("/home/x/tls/ssl_dist.conf")),
             launcher: Some(vec!["ssh".to_owned(), "box".to_owned()]),
+            bind_any: false,
+            dist_port: Some(9100),
         };
         let args = erl_args(&spec);
         assert!(
             args.windows(2)
-                .any(|w| w == ["-name", "beamtalk_workspace_r"])
+                .any(|w| w == ["-name", "beamtalk_workspace_r@10.201.1.1"])
         );
         assert!(
             args.windows(3)
                 .any(|w| w == ["-kernel", "inet_dist_use_interface", "{10,201,1,1}"])
         );
         assert!(args.windows(2).any(|w| w == ["-proto_dist", "inet_tls"]));
+        assert!(args.windows(5).any(|w| w
+            == [
+                "-kernel",
+                "inet_dist_listen_min",
+                "9100",
+                "inet_dist_listen_max",
+                "9100"
+            ]));
         let cmd = command(&spec);
         assert_eq!(cmd.get_program(), "ssh");
         let shell = remote_shell_command(&spec);

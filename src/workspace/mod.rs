@@ -103,6 +103,17 @@ pub struct Created {
 /// Default idle limit before a workspace stops itself (ADR 0004).
 pub const DEFAULT_MAX_IDLE: Duration = Duration::from_secs(4 * 3600);
 
+/// How `workspace serve` runs a node for remote clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeSpec {
+    /// The name or address clients reach this host by (the node is `beamtalk_workspace_<id>@<host>`).
+    pub host: String,
+    pub tls: bool,
+    pub bind_any: bool,
+    pub dist_port: Option<u16>,
+    pub max_idle: Duration,
+}
+
 /// How and where to create a workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateSpec {
@@ -314,12 +325,49 @@ impl Workspaces {
                 .tls
                 .then(|| crate::pki::TlsDir::new(&self.home).dist_conf()),
             launcher: entry.launcher.clone(),
+            bind_any: false,
+            dist_port: None,
         };
         let mut child = launch::spawn(&spec)?;
         let boot_timeout = self.timeout.max(Duration::from_secs(30));
         let (conn, info) = launch::wait_ready(&mut child, &spec, opts, boot_timeout).await?;
         conn.shutdown(self.timeout).await;
         Ok(Info::from_term(&info))
+    }
+
+    /// The command that runs workspace `id` in the foreground on this machine as `host` (`workspace
+    /// serve`: the main process of a container or service), for clients elsewhere to attach to with
+    /// `workspace create --host`. It is not recorded in this home's registry.
+    pub fn serve_command(
+        &self,
+        id: &str,
+        project: &Path,
+        serve: &ServeSpec,
+    ) -> Result<std::process::Command, WorkspaceError> {
+        id::validate_name(id)?;
+        let project = id::canonical_project(project)?;
+        let node = id::remote_node_name(id, &serve.host)?;
+        let tls = crate::pki::TlsDir::new(&self.home);
+        if serve.tls && !tls.exists() {
+            return Err(WorkspaceError::TlsMissing { dir: tls.dir });
+        }
+        let spec = launch::LaunchSpec {
+            id: id.to_owned(),
+            node,
+            project_path: project.to_string_lossy().into_owned(),
+            created_at: unix_now(),
+            cookie_file: self.cookie.path.clone(),
+            lib_dir: runtime::install(&self.home)?,
+            max_idle: serve.max_idle,
+            log_path: self.registry.log_path(id),
+            crash_dump_path: self.registry.crash_dump_path(id),
+            host: Some(serve.host.clone()),
+            tls_conf: serve.tls.then(|| tls.dist_conf()),
+            launcher: None,
+            bind_any: serve.bind_any,
+            dist_port: serve.dist_port,
+        };
+        Ok(launch::local_command(&spec))
     }
 
     /// The workspace `name` (or the project's), created if it does not run yet, and a connection to it.
