@@ -95,12 +95,12 @@ fn a_tls_workspace_evaluates_and_answers_tls_clients_only() {
 fn certificates_from_another_ca_are_refused_both_ways() {
     let (f, node) = secured();
     let stranger = Home::new();
-    let (code, _, err, _) = run(&mut beamtalk(&f.epmd, &stranger).args(["tls", "init"]));
+    let (code, _, err, _) = run(beamtalk(&f.epmd, &stranger).args(["tls", "init"]));
     assert_eq!(code, 0, "{err}");
 
     // The stranger does not trust the node's certificate.
     let (code, _, err, _) =
-        run(&mut beamtalk(&f.epmd, &stranger).args(["--tls", "rpc", &node, "erlang", "node"]));
+        run(beamtalk(&f.epmd, &stranger).args(["--tls", "rpc", &node, "erlang", "node"]));
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("certificate"), "{err}");
 
@@ -111,7 +111,7 @@ fn certificates_from_another_ca_are_refused_both_ways() {
     )
     .expect("copy");
     let (code, _, err, _) =
-        run(&mut beamtalk(&f.epmd, &stranger).args(["--tls", "rpc", &node, "erlang", "node"]));
+        run(beamtalk(&f.epmd, &stranger).args(["--tls", "rpc", &node, "erlang", "node"]));
     assert_eq!(code, 4, "{err}");
     assert!(err.contains("certificate"), "{err}");
     assert_eq!(
@@ -133,11 +133,11 @@ fn a_readable_private_key_or_missing_tls_files_are_clear_errors() {
 
     let bare = Home::new();
     let (code, _, err, _) =
-        run(&mut beamtalk(&f.epmd, &bare).args(["--tls", "rpc", &node, "erlang", "node"]));
+        run(beamtalk(&f.epmd, &bare).args(["--tls", "rpc", &node, "erlang", "node"]));
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("tls init"), "{err}");
     let (code, _, err, _) =
-        run(&mut beamtalk(&f.epmd, &bare).args(["--tls", "workspace", "create", "nope"]));
+        run(beamtalk(&f.epmd, &bare).args(["--tls", "workspace", "create", "nope"]));
     assert_eq!(code, 2, "{err}");
     assert!(
         !bare.path().join("workspaces/nope.json").exists(),
