@@ -75,7 +75,34 @@ impl TlsDir {
     }
 
     pub fn exists(&self) -> bool {
-        self.ca().is_file() && self.dist_conf().is_file()
+        self.ca().is_file()
+    }
+
+    /// Writes the node's `ssl_dist.conf` with this directory's paths (it may have been copied from another
+    /// home, e.g. into a container) unless it already says exactly that; returns its path.
+    pub fn ensure_dist_conf(&self) -> Result<PathBuf, PkiError> {
+        let path = self.dist_conf();
+        let text = dist_conf(self);
+        if fs::read_to_string(&path).is_ok_and(|old| old == text) {
+            return Ok(path);
+        }
+        for file in [self.node_cert(), self.node_key()] {
+            if !file.is_file() {
+                return Err(PkiError::Io {
+                    path: file,
+                    source: std::io::ErrorKind::NotFound.into(),
+                });
+            }
+        }
+        let staging = self
+            .dir
+            .join(format!(".ssl_dist-{:08x}.conf", rand::random::<u32>()));
+        write_file(&staging, text.as_bytes(), 0o644)?;
+        fs::rename(&staging, &path).map_err(|source| PkiError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(path)
     }
 
     /// What this CLI presents to nodes.
@@ -311,6 +338,33 @@ mod tests {
         init(home.path(), &[], true).expect("forced");
         assert_ne!(fs::read(dir.ca()).expect("ca"), before);
         assert!(dir.client_identity().client_config().is_ok());
+    }
+
+    #[test]
+    fn a_copied_directory_gets_a_dist_conf_with_its_own_paths() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let issued = init(home.path(), &[], false).expect("init");
+        let copy = tempfile::tempdir().expect("tempdir");
+        let moved = TlsDir::new(copy.path());
+        fs::create_dir_all(&moved.dir).expect("dir");
+        for file in [
+            issued.dir.ca(),
+            issued.dir.node_cert(),
+            issued.dir.node_key(),
+            issued.dir.dist_conf(),
+        ] {
+            fs::copy(&file, moved.dir.join(file.file_name().expect("name"))).expect("copy");
+        }
+        let conf = moved.ensure_dist_conf().expect("conf");
+        let text = fs::read_to_string(conf).expect("read");
+        assert!(
+            text.contains(&moved.node_key().display().to_string()),
+            "{text}"
+        );
+        assert!(
+            !text.contains(&issued.dir.dir.display().to_string()),
+            "{text}"
+        );
     }
 
     #[test]

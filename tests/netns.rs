@@ -391,7 +391,13 @@ fn create_attaches_to_a_node_served_on_the_remote_host() {
     pair.start_epmd();
     let ip = pair.ip_a();
     ok(&pair, home, &["tls", "init", "--san", &ip]);
-    // What the docker image runs: the node in the foreground on the remote host.
+    // What the docker image runs: the node in the foreground on the remote host, whose home holds only
+    // the cookie and the node's certificate (as docker/README.md says to copy).
+    let host_home = tempfile::tempdir().expect("host home");
+    std::fs::create_dir_all(host_home.path().join("tls")).expect("tls dir");
+    for file in ["cookie", "tls/ca.pem", "tls/node.pem", "tls/node-key.pem"] {
+        std::fs::copy(home.path().join(file), host_home.path().join(file)).expect("copy");
+    }
     let project = tempfile::tempdir().expect("project");
     let served = Pair::exec(&pair.a, env!("CARGO_BIN_EXE_beamtalk"))
         .args([
@@ -406,8 +412,8 @@ fn create_attaches_to_a_node_served_on_the_remote_host() {
         ])
         .arg("--project")
         .arg(project.path())
-        .env("BEAMTALK_HOME", home.path())
-        .env("BEAMTALK_COOKIE_FILE", home.cookie_file())
+        .env("BEAMTALK_HOME", host_home.path())
+        .env_remove("BEAMTALK_COOKIE_FILE")
         .env_remove("ERL_EPMD_PORT")
         .stdin(Stdio::null())
         .stdout(Stdio::null())

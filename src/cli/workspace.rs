@@ -655,6 +655,9 @@ impl From<WorkspaceError> for Failure {
                 detail: Some("hint: run `beamtalk tls init --san HOST` first (HOST: the name or address the node is reached at)".to_owned()),
             },
             WorkspaceError::Tls(t) => super::tls::failure(t),
+            WorkspaceError::TlsFiles(_) => Failure::Other {
+                message: format!("{e}\nhint: `beamtalk tls init` writes them; a node host needs ca.pem, node.pem and node-key.pem in <home>/tls"),
+            },
             WorkspaceError::NoLauncher { .. } => Failure::Unreachable {
                 message: e.to_string(),
                 hint: "hint: start it there with the docker image (docker/README.md), or pass --launcher 'ssh HOST' (the host must see this home's runtime, cookie and TLS files at the same paths)".to_owned(),

@@ -56,6 +56,8 @@ pub enum WorkspaceError {
     TlsMissing { dir: PathBuf },
     #[error(transparent)]
     Tls(#[from] crate::dist::tls::TlsError),
+    #[error("TLS files for nodes: {0}")]
+    TlsFiles(String),
     #[error("no node `{node}` is running on {host}, and no launcher was given to start one")]
     NoLauncher { node: String, host: String },
     #[error(transparent)]
@@ -290,6 +292,13 @@ impl Workspaces {
         Ok(Some(Info::from_term(&info)))
     }
 
+    /// The ssl_dist options file for nodes started from this home.
+    fn dist_conf(&self) -> Result<PathBuf, WorkspaceError> {
+        crate::pki::TlsDir::new(&self.home)
+            .ensure_dist_conf()
+            .map_err(|e| WorkspaceError::TlsFiles(e.to_string()))
+    }
+
     /// Connection options for `entry`: TLS with this home's client certificate when it uses TLS.
     pub fn opts_for(&self, entry: &Entry) -> Result<ConnectOptions, WorkspaceError> {
         let mut opts = self.opts.clone();
@@ -321,9 +330,10 @@ impl Workspaces {
             log_path: self.registry.log_path(&entry.id),
             crash_dump_path: self.registry.crash_dump_path(&entry.id),
             host: entry.host.clone(),
-            tls_conf: entry
-                .tls
-                .then(|| crate::pki::TlsDir::new(&self.home).dist_conf()),
+            tls_conf: match entry.tls {
+                true => Some(self.dist_conf()?),
+                false => None,
+            },
             launcher: entry.launcher.clone(),
             bind_any: false,
             dist_port: None,
@@ -362,7 +372,10 @@ impl Workspaces {
             log_path: self.registry.log_path(id),
             crash_dump_path: self.registry.crash_dump_path(id),
             host: Some(serve.host.clone()),
-            tls_conf: serve.tls.then(|| tls.dist_conf()),
+            tls_conf: match serve.tls {
+                true => Some(self.dist_conf()?),
+                false => None,
+            },
             launcher: None,
             bind_any: serve.bind_any,
             dist_port: serve.dist_port,
