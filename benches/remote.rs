@@ -1,0 +1,197 @@
+//! RPC over TLS distribution vs plain TCP between two hosts (network namespaces joined by veth), measured
+//! in one run: `cargo bench --bench remote` (needs root; says so and exits otherwise).
+//!
+//! Host `a` runs epmd and two nodes, one plain and one with `-proto_dist inet_tls`; the measuring process
+//! re-executes itself inside host `b` and drives both over one connection each: sequential round trips,
+//! 100 concurrent callers, and a 10 MB binary round trip.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use beamtalk::dist::{ConnectOptions, Connection, NodeName};
+use common::Home;
+use common::netns::Pair;
+use eetf::{Binary, Term};
+
+const T: Duration = Duration::from_secs(30);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if !args.iter().any(|a| a == "--bench") {
+        println!("remote: run with `cargo bench --bench remote`");
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--inner") {
+        return inner(&args[i + 1..]);
+    }
+    let Some(mut pair) = Pair::new() else { return };
+    let home = Home::new();
+    let ip = pair.ip_a();
+    let status = Command::new(env!("CARGO_BIN_EXE_beamtalk"))
+        .args(["tls", "init", "--san", &ip])
+        .env("BEAMTALK_HOME", home.path())
+        .stdout(Stdio::null())
+        .status()
+        .expect("tls init");
+    assert!(status.success());
+    let conf = home.path().join("tls/ssl_dist.conf");
+    pair.start_epmd();
+    let plain = start(&mut pair, &home, "plain", &[]);
+    let tls = start(
+        &mut pair,
+        &home,
+        "tls",
+        &[
+            "-proto_dist",
+            "inet_tls",
+            "-ssl_dist_optfile",
+            conf.to_str().expect("utf8"),
+        ],
+    );
+    let out = Pair::exec(
+        &pair.b,
+        &std::env::current_exe().expect("exe").to_string_lossy(),
+    )
+    .args(["--bench", "--inner"])
+    .arg(home.path())
+    .args([&plain, &tls])
+    .output()
+    .expect("inner run");
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Starts node `name@<a's address>` in host `a` with extra `erl` flags; waits until EPMD lists it.
+fn start(pair: &mut Pair, home: &Home, name: &str, extra: &[&str]) -> String {
+    let node = format!("{name}@{}", pair.ip_a());
+    let child = Pair::exec(&pair.a, "erl")
+        .args(["-name", &node, "-noshell", "-noinput"])
+        .args(extra)
+        .env("HOME", home.path())
+        .env_remove("ERL_EPMD_PORT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("erl");
+    pair.children.push(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let names = Pair::exec(&pair.a, "epmd")
+            .arg("-names")
+            .output()
+            .expect("epmd");
+        if String::from_utf8_lossy(&names.stdout).contains(&format!("name {name} ")) {
+            return node;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{node} did not register");
+}
+
+struct Figures {
+    p50: Duration,
+    rate_seq: f64,
+    rate_conc: f64,
+    big: Duration,
+}
+
+/// Inside host `b`: measures both nodes and prints the table.
+fn inner(args: &[String]) {
+    let [home, plain, tls] = args else {
+        panic!("usage: --inner HOME PLAIN_NODE TLS_NODE")
+    };
+    let home = std::path::Path::new(home);
+    let cookie = std::fs::read_to_string(home.join("cookie")).expect("cookie");
+    let mut opts = ConnectOptions::new(cookie, "cookie".to_owned(), T);
+    opts.epmd_port = 4369;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let plain_figures = rt.block_on(measure(plain, &opts));
+    let identity = beamtalk::pki::TlsDir::new(home).client_identity();
+    opts.tls = Some(identity.client_config().expect("client config"));
+    let tls_figures = rt.block_on(measure(tls, &opts));
+    println!("| metric (across two network namespaces) | TLS | plain TCP | TLS / plain |");
+    println!("|---|---|---|---|");
+    let us = |d: Duration| format!("{:.0} µs", d.as_secs_f64() * 1e6);
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
+    println!(
+        "| RPC round trip, p50 of 2,000 sequential | {} | {} | {:.2}× |",
+        us(tls_figures.p50),
+        us(plain_figures.p50),
+        tls_figures.p50.as_secs_f64() / plain_figures.p50.as_secs_f64()
+    );
+    println!(
+        "| sequential throughput, 20,000 RPCs | {:.0} calls/s | {:.0} calls/s | {:.2}× |",
+        tls_figures.rate_seq,
+        plain_figures.rate_seq,
+        tls_figures.rate_seq / plain_figures.rate_seq
+    );
+    println!(
+        "| concurrent throughput, 100 callers × 200 RPCs | {:.0} calls/s | {:.0} calls/s | {:.2}× |",
+        tls_figures.rate_conc,
+        plain_figures.rate_conc,
+        tls_figures.rate_conc / plain_figures.rate_conc
+    );
+    println!(
+        "| 10 MB binary round trip, median of 5 | {} | {} | {:.2}× |",
+        ms(tls_figures.big),
+        ms(plain_figures.big),
+        tls_figures.big.as_secs_f64() / plain_figures.big.as_secs_f64()
+    );
+}
+
+async fn measure(node: &str, opts: &ConnectOptions) -> Figures {
+    let peer = NodeName::parse(node).expect("name");
+    let conn = Connection::connect(&peer, opts).await.expect("connects");
+    let mut times = Vec::with_capacity(2000);
+    for _ in 0..2000 {
+        let s = Instant::now();
+        conn.call("erlang", "node", vec![], T).await.expect("call");
+        times.push(s.elapsed());
+    }
+    times.sort();
+    let p50 = times[times.len() / 2];
+    let s = Instant::now();
+    for _ in 0..20_000 {
+        conn.call("erlang", "node", vec![], T).await.expect("call");
+    }
+    let rate_seq = 20_000.0 / s.elapsed().as_secs_f64();
+    let s = Instant::now();
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let conn = conn.clone();
+            tokio::spawn(async move {
+                for _ in 0..200 {
+                    conn.call("erlang", "node", vec![], T).await.expect("call");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("task");
+    }
+    let rate_conc = 20_000.0 / s.elapsed().as_secs_f64();
+    let data = Term::from(Binary::from(vec![7u8; 10 << 20]));
+    let mut big = Vec::new();
+    for _ in 0..5 {
+        let s = Instant::now();
+        conn.call("erlang", "iolist_to_binary", vec![data.clone()], T)
+            .await
+            .expect("call");
+        big.push(s.elapsed());
+    }
+    big.sort();
+    conn.shutdown(T).await;
+    Figures {
+        p50,
+        rate_seq,
+        rate_conc,
+        big: big[2],
+    }
+}
