@@ -160,6 +160,11 @@ fn a_remote_workspace_over_tls_evaluates_and_hot_loads_and_refuses_other_clients
         "{entry}"
     );
     remote_session_works(&pair, home, "far");
+    let status = ok(&pair, home, &["workspace", "status", "far"]);
+    assert!(
+        status.contains(&format!("Host:         {ip}")) && status.contains("Transport:    tls"),
+        "{status}"
+    );
 
     // The same node, named directly: with --tls it answers, over plain TCP it refuses.
     assert_eq!(

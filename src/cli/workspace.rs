@@ -427,6 +427,7 @@ async fn import_classes(session: &Session, data: &Term) -> Result<Vec<String>, F
 fn entry_json(e: &Entry, s: &State) -> serde_json::Value {
     let mut v = json!({
         "id": e.id, "node": e.node, "project_path": e.project_path, "created_at": e.created_at, "state": s.label(),
+        "host": e.host, "transport": transport(e),
     });
     match s {
         State::Running(info) => v["info"] = serde_json::to_value(info.as_ref()).unwrap_or_default(),
@@ -482,10 +483,20 @@ fn print_table(all: &[(Entry, State)]) {
     }
 }
 
+/// How a workspace's distribution travels.
+fn transport(e: &Entry) -> &'static str {
+    if e.tls { "tls" } else { "tcp" }
+}
+
 fn print_status(e: &Entry, s: &State) {
     println!("Workspace:    {}", e.id);
     println!("Node:         {}", e.node);
     println!("Project:      {}", e.project_path);
+    println!(
+        "Host:         {}",
+        e.host.as_deref().unwrap_or("this machine (loopback)")
+    );
+    println!("Transport:    {}", transport(e));
     println!("State:        {}", s.label());
     match s {
         State::Running(i) => print_info(i),
