@@ -29,6 +29,39 @@ fn rpc_reaches_a_node_on_another_host() {
 }
 
 #[test]
+fn a_blocked_distribution_port_is_a_timeout_that_says_so() {
+    let Some(mut pair) = Pair::new() else { return };
+    let home = Home::new();
+    let node = pair.start_node(&home);
+    let names = Pair::exec(&pair.a, "epmd")
+        .arg("-names")
+        .output()
+        .expect("names");
+    let names = String::from_utf8_lossy(&names.stdout);
+    let port = names
+        .lines()
+        .find_map(|l| l.strip_prefix("name remote at port "))
+        .expect("remote's port")
+        .trim()
+        .to_owned();
+    let blocked = Pair::exec(&pair.a, "iptables")
+        .args(["-A", "INPUT", "-p", "tcp", "--dport", &port, "-j", "DROP"])
+        .status();
+    if !blocked.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: iptables is not available (scripts/setup.sh installs it)");
+        return;
+    }
+    let (code, _, err, took) =
+        run(&mut pair.beamtalk(&home, &["--timeout", "1s", "rpc", &node, "erlang", "node"]));
+    assert_eq!(code, 5, "{err}");
+    assert!(
+        err.contains(&format!("port {}:{port}", pair.ip_a())) && err.contains("firewall"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+}
+
+#[test]
 fn remote_failures_are_told_apart() {
     let Some(mut pair) = Pair::new() else { return };
     let home = Home::new();

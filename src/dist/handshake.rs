@@ -56,8 +56,13 @@ pub enum ConnectError {
     TlsRefused { node: String, reason: String },
     #[error("TLS with `{node}` failed: {reason}")]
     Tls { node: String, reason: String },
-    #[error("connecting to `{node}` timed out after {after:?}")]
-    Timeout { node: String, after: Duration },
+    #[error("connecting to `{node}` timed out after {after:?} {stage}")]
+    Timeout {
+        node: String,
+        after: Duration,
+        /// Where it stalled, in words a user can act on.
+        stage: String,
+    },
 }
 
 fn known_names(names: &[String]) -> String {
@@ -147,6 +152,9 @@ async fn connect_port(
         .map_err(|_| ConnectError::Timeout {
             node: peer.to_string(),
             after: timeout,
+            stage: format!(
+                "opening its distribution port {addr} (EPMD answered; a firewall may be dropping that port)"
+            ),
         })?
         .map_err(|source| ConnectError::Refused {
             node: peer.to_string(),
@@ -168,11 +176,17 @@ async fn connect_port(
         };
         handshake(transport, peer, cookie, cookie_file).await
     };
+    let stage = if opts.tls.is_some() {
+        "in the TLS or distribution handshake (the node may not use TLS distribution, or is overloaded)"
+    } else {
+        "in the distribution handshake (the node may be frozen or overloaded)"
+    };
     tokio::time::timeout_at(deadline, setup)
         .await
         .map_err(|_| ConnectError::Timeout {
             node: peer.to_string(),
             after: timeout,
+            stage: stage.to_owned(),
         })?
 }
 
