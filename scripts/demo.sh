@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo build --release --quiet
-bt="$PWD/target/release/beamtalk"
+triple="$(rustc -vV | sed -n 's/^host: //p')"
+cargo build --release --quiet --target "$triple"
+bt="$PWD/target/$triple/release/beamtalk"
 examples="$PWD/examples"
 
 export BEAMTALK_HOME="$(mktemp -d)"

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod dist;
 pub mod home;
 pub mod lang;
+pub mod memory;
 pub mod pki;
 pub mod repl;
 pub mod term;

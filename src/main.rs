@@ -5,6 +5,7 @@ use clap::Parser;
 use beamtalk::cli::{Cli, exit_code, report, run};
 
 fn main() {
+    beamtalk::memory::keep_freed_memory();
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
     let json = cli.global.json;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use erl_dist::epmd::{EpmdClient, NodeEntry};
 use std::net::IpAddr;
 
-use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, BufStream, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
@@ -125,14 +125,14 @@ impl Epmd {
     /// All `(name, port)` pairs registered with this EPMD.
     pub async fn names(&self) -> Result<Vec<(String, u16)>, EpmdError> {
         let stream = self.connect().await?;
-        self.bounded(EpmdClient::new(BufReader::new(stream).compat()).get_names())
+        self.bounded(EpmdClient::new(BufStream::new(stream).compat()).get_names())
             .await
     }
 
     /// The registration of node `name` (the part before `@`), or `None` when it is not registered.
     pub async fn lookup(&self, name: &str) -> Result<Option<NodeEntry>, EpmdError> {
         let stream = self.connect().await?;
-        self.bounded(EpmdClient::new(BufReader::new(stream).compat()).get_node(name))
+        self.bounded(EpmdClient::new(BufStream::new(stream).compat()).get_node(name))
             .await
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use erl_dist::DistributionFlags;
 use erl_dist::handshake::{ClientSideHandshake, HandshakeError, HandshakeStatus};
 use erl_dist::node::{Creation, LocalNode};
-use tokio::io::BufReader;
+use tokio::io::{BufReader, BufWriter};
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
@@ -295,8 +295,10 @@ impl Session<'_> {
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
         let (peer, is_tls) = (self.peer, self.is_tls);
-        // erl_dist reads field by field; a buffer turns that into one read per message.
-        let mut hs = ClientSideHandshake::new(BufReader::new(stream).compat(), node, self.cookie);
+        // erl_dist reads and writes field by field (flushing after each message); buffers turn that into
+        // one read and one write per message, so the node sees one segment each.
+        let buffered = BufReader::new(BufWriter::new(stream));
+        let mut hs = ClientSideHandshake::new(buffered.compat(), node, self.cookie);
         let failed = |e: HandshakeError| handshake_error(peer, is_tls, e);
         let status = hs
             .execute_send_name(erl_dist::LOWEST_DISTRIBUTION_PROTOCOL_VERSION)
@@ -339,6 +341,7 @@ impl Session<'_> {
         })?;
         let reader = stream.into_inner();
         let early = reader.buffer().to_vec();
-        Ok((reader.into_inner(), early, peer_node.flags))
+        // Every message was flushed, so the write buffer is empty.
+        Ok((reader.into_inner().into_inner(), early, peer_node.flags))
     }
 }
