@@ -513,6 +513,28 @@ fn drain(rx: &mut mpsc::UnboundedReceiver<Outgoing>, batch: &mut Vec<u8>) -> (Cl
     (None, !batch.is_empty())
 }
 
+/// Writes `first` then `second` with as few system calls as the socket allows.
+async fn write_both(write: &mut WriteHalf, first: &[u8], second: &[u8]) -> std::io::Result<()> {
+    let mut done = 0;
+    let total = first.len() + second.len();
+    while done < total {
+        let n = if done < first.len() {
+            let slices = [
+                std::io::IoSlice::new(&first[done..]),
+                std::io::IoSlice::new(second),
+            ];
+            write.write_vectored(&slices).await?
+        } else {
+            write.write(&second[done - first.len()..]).await?
+        };
+        if n == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        done += n;
+    }
+    Ok(())
+}
+
 async fn write_loop(
     shared: std::sync::Weak<Shared>,
     mut write: WriteHalf,
@@ -532,10 +554,12 @@ async fn write_loop(
                 }
                 Ok(Some(Outgoing::Frame(f))) => {
                     let (closing, more) = drain(&mut rx, &mut batch);
-                    // Whole frames only: the first as it is (no copy), then any that queued behind it.
-                    write.write_all(&f).await?;
+                    // Whole frames only: the first as it is (no copy), then any that queued behind it, in
+                    // one vectored write.
                     if more {
-                        write.write_all(&batch).await?;
+                        write_both(&mut write, &f, &batch).await?;
+                    } else {
+                        write.write_all(&f).await?;
                     }
                     if let Some(done) = closing {
                         ack = done;
