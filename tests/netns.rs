@@ -335,3 +335,56 @@ fn create_attaches_to_a_node_served_on_the_remote_host() {
     );
     remote_session_works(&pair, home, "docked");
 }
+
+#[test]
+fn a_remote_node_that_never_answers_as_a_workspace_is_stopped_not_left_behind() {
+    let Some(mut pair) = Pair::new() else { return };
+    let ws = WorkspaceHome::new();
+    let home = &ws.home;
+    pair.start_epmd();
+    let ip = pair.ip_a();
+    // A launcher that starts a plain node under the workspace's name instead of the workspace.
+    let script = home.path().join("wrong-launcher.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec ip netns exec {} env HOME={} erl -name beamtalk_workspace_half@{ip} -noshell -noinput -detached\n",
+            pair.a,
+            home.path().display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let (code, _, err, _) = run(&mut pair.beamtalk(
+        home,
+        &[
+            "workspace",
+            "create",
+            "half",
+            "--host",
+            &ip,
+            "--insecure",
+            "--launcher",
+            script.to_str().expect("utf8"),
+        ],
+    ));
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("half-started node was stopped"), "{err}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let names = Pair::exec(&pair.a, "epmd")
+            .arg("-names")
+            .output()
+            .expect("names");
+        if !String::from_utf8_lossy(&names.stdout).contains("beamtalk_workspace_half") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the node is still registered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !home.path().join("workspaces/half.json").exists(),
+        "no registry entry for it"
+    );
+}

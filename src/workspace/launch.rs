@@ -252,7 +252,9 @@ pub async fn wait_ready(
         }
         if tokio::time::Instant::now() + delay > deadline {
             let reason = if remote {
-                format!("last attempt: {last_error}")
+                // A node that came up but never answered as a workspace must not stay behind.
+                let stopped = stop_half_started(&spec.node, &attempt_opts).await;
+                format!("last attempt: {last_error}{stopped}")
             } else {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -267,6 +269,20 @@ pub async fn wait_ready(
         tokio::time::sleep(delay).await;
         let ceiling = if remote { 50 } else { 10 };
         delay = (delay * 2).min(Duration::from_millis(ceiling));
+    }
+}
+
+/// Stops a remote node that answers plain RPCs but not as a workspace; says what happened.
+async fn stop_half_started(node: &NodeName, opts: &ConnectOptions) -> &'static str {
+    let Ok(conn) = Connection::connect(node, opts).await else {
+        return "";
+    };
+    match conn
+        .call("init", "stop", vec![], opts.connect_timeout)
+        .await
+    {
+        Ok(_) => "\n(the half-started node was stopped)",
+        Err(_) => "",
     }
 }
 
