@@ -362,3 +362,21 @@ fn stop_all() {
         "entries are kept"
     );
 }
+
+#[test]
+fn a_launcher_in_the_environment_leaves_local_workspaces_alone() {
+    let f = fixture();
+    let (code, out, err, _) = run(f
+        .cmd(&["workspace", "create", "here"])
+        .env("BEAMTALK_LAUNCHER", "ssh -o BatchMode=yes elsewhere"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(f.registered("here"));
+    let entry =
+        std::fs::read_to_string(f.ws.home.path().join("workspaces/here.json")).expect("entry");
+    assert!(
+        !entry.contains("launcher") && !entry.contains("host"),
+        "{entry}"
+    );
+    let (code, _, err, _) = f.bt(&["workspace", "create", "there", "--insecure"]);
+    assert_eq!(code, 2, "--insecure needs --host: {err}");
+}

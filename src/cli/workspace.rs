@@ -34,13 +34,9 @@ pub enum WorkspaceCommand {
         /// unless --insecure. A node already running there (the docker image) is attached to.
         #[arg(long, value_name = "HOST")]
         host: Option<String>,
-        /// Command that runs its last argument as a shell command on HOST, e.g. `ssh -o BatchMode=yes HOST`.
-        #[arg(
-            long,
-            env = "BEAMTALK_LAUNCHER",
-            value_name = "COMMAND",
-            requires = "host"
-        )]
+        /// Command that runs its last argument as a shell command on HOST, e.g. `ssh -o BatchMode=yes HOST`
+        /// (used only with --host, so BEAMTALK_LAUNCHER may stay set for local workspaces).
+        #[arg(long, env = "BEAMTALK_LAUNCHER", value_name = "COMMAND")]
         launcher: Option<String>,
         /// Allow plain-TCP distribution to a remote host (unencrypted, cookie-only authentication).
         #[arg(long, requires = "host")]
@@ -607,7 +603,7 @@ fn create_spec(
     launcher: Option<String>,
     insecure: bool,
 ) -> Result<CreateSpec, Failure> {
-    let launcher = match launcher {
+    let launcher = match launcher.filter(|_| host.is_some()) {
         Some(text) => {
             let words: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
             if words.is_empty() {
