@@ -215,6 +215,11 @@ impl Connection {
         self.close();
     }
 
+    /// How many requests are in flight.
+    pub(crate) fn pending_len(&self) -> usize {
+        self.shared.lock().pending.len()
+    }
+
     /// The pid RPCs are sent from.
     pub fn rpc_pid(&self) -> Pid {
         self.pid(RPC_PID_ID)

@@ -111,10 +111,11 @@ impl Connection {
         )?;
         // Dropping the guard is a no-op once the reply has arrived (the request is no longer pending).
         let _guard = AbandonOnDrop { conn: self, key };
+        let alone = self.pending_len() == 1;
         self.send_frame(f)?;
-        match tokio::time::timeout(timeout, rx).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(self.node_down(
+        match tokio::time::timeout(timeout, await_reply(rx, alone)).await {
+            Ok(Some(result)) => result,
+            Ok(None) => Err(self.node_down(
                 self.closed_reason()
                     .unwrap_or_else(|| "connection closed".to_owned()),
             )),
@@ -124,6 +125,28 @@ impl Connection {
             }),
         }
     }
+}
+
+/// How long a caller with no other call in flight keeps polling for its reply before it sleeps. A nearby
+/// node answers within this, and polling saves the wakeup latency of sleeping: sequential calls on
+/// loopback measured 106 µs each when sleeping, 55 µs when polling. The BEAM's schedulers busy-wait the
+/// same way before they sleep. Concurrent callers never poll: the connection is busy, not asleep.
+const SPIN: Duration = Duration::from_micros(250);
+
+/// The reply on `rx` (`None` if the connection closed first), polling for up to [`SPIN`] when `spin`.
+async fn await_reply<T>(mut rx: oneshot::Receiver<T>, spin: bool) -> Option<T> {
+    if spin {
+        let start = std::time::Instant::now();
+        while start.elapsed() < SPIN {
+            match rx.try_recv() {
+                Ok(v) => return Some(v),
+                Err(oneshot::error::TryRecvError::Closed) => return None,
+                // Yielding lets the runtime poll the socket (and run the reader task) before we look again.
+                Err(oneshot::error::TryRecvError::Empty) => tokio::task::yield_now().await,
+            }
+        }
+    }
+    rx.await.ok()
 }
 
 /// Kills the remote process of a request whose caller stopped waiting (timeout or cancellation).
