@@ -391,3 +391,146 @@ async fn parse_of_tilde_p_encodes_like_term_to_binary() {
         "enough single-line cases compared: {single_line}"
     );
 }
+
+#[tokio::test]
+async fn busy_connections_run_calls_through_a_server_with_the_same_results() {
+    let (epmd, home) = (Epmd::start(), Home::new());
+    let node = Node::start(&epmd, &home);
+    let conn = connect(&epmd, &home, &node).await;
+    // Concurrent calls start the server in the background; keep calling until it runs.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let server = loop {
+        let calls: Vec<_> = (0..20)
+            .map(|i| conn.call("erlang", "abs", vec![int(-i)], T))
+            .collect();
+        for (i, r) in futures::future::join_all(calls)
+            .await
+            .into_iter()
+            .enumerate()
+        {
+            assert_eq!(r.expect("call"), int(i as i32));
+        }
+        if let Some(pid) = server_pid(&conn).await {
+            break pid;
+        }
+        assert!(Instant::now() < deadline, "no RPC server started");
+    };
+    // Results and exceptions through the server are what SPAWN_REQUEST gives, under concurrency.
+    let (ret, thrown, exited, failed) = futures::join!(
+        conn.call(
+            "lists",
+            "reverse",
+            vec![list(vec![atom("a"), atom("b")])],
+            T
+        ),
+        conn.call("erlang", "throw", vec![atom("ball")], T),
+        conn.call("erlang", "exit", vec![atom("bye")], T),
+        conn.call("erlang", "binary_to_atom", vec![int(1)], T),
+    );
+    assert_eq!(ret.expect("return"), list(vec![atom("b"), atom("a")]));
+    let class = |r: Result<Term, CallError>| match r {
+        Err(CallError::Exception(x)) => {
+            (x.class.clone(), x.reason.clone(), list_len(&x.stacktrace))
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(class(thrown).0, "throw");
+    assert_eq!(class(exited), ("exit".to_owned(), atom("bye"), 0));
+    let (c, r, stack) = class(failed);
+    assert_eq!((c.as_str(), r), ("error", atom("badarg")));
+    assert!(stack > 0, "the stacktrace comes along");
+
+    // A call that times out has its worker killed.
+    let slow = conn.call(
+        "timer",
+        "sleep",
+        vec![int(60_000)],
+        Duration::from_millis(100),
+    );
+    let busy: Vec<_> = (0..8)
+        .map(|_| conn.call("erlang", "node", vec![], T))
+        .collect();
+    let (slow, _) = futures::join!(slow, futures::future::join_all(busy));
+    assert!(matches!(slow, Err(CallError::Timeout { .. })), "{slow:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sleepers(&conn).await, 0, "the worker was killed");
+
+    // If the server dies, its calls fail and later calls still work.
+    let sleeping: Vec<_> = (0..6)
+        .map(|_| conn.call("timer", "sleep", vec![int(60_000)], T))
+        .collect();
+    let killer = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        conn.call("erlang", "exit", vec![server.clone(), atom("kill")], T)
+            .await
+            .expect("kill the server")
+    };
+    let (results, _) = futures::join!(futures::future::join_all(sleeping), killer);
+    for r in results {
+        assert!(
+            matches!(&r, Err(CallError::Exception(x)) if x.reason.to_string().contains("beamtalk_rpc_server_exited")),
+            "{r:?}"
+        );
+    }
+    assert_eq!(
+        conn.call("erlang", "abs", vec![int(-5)], T)
+            .await
+            .expect("call"),
+        int(5)
+    );
+
+    // The server stops with the connection (it monitors our reply pid; the connection going is its DOWN).
+    let server = server_pid(&conn).await;
+    let peer = NodeName::parse(&node.full).expect("name");
+    let other = Connection::connect(&peer, &connect_options(&epmd, &home))
+        .await
+        .expect("second connection");
+    conn.shutdown(T).await;
+    if let Some(pid) = server {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while other
+            .call("erlang", "is_process_alive", vec![pid.clone()], T)
+            .await
+            .expect("alive?")
+            == atom("true")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the server outlived its connection"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn list_len(t: &Term) -> usize {
+    beamtalk::term::list_elements(t).map_or(0, |v| v.len())
+}
+
+/// The pid of the RPC server on the peer, if one runs.
+async fn server_pid(conn: &Connection) -> Option<Term> {
+    let pids = conn
+        .call("erlang", "processes", vec![], T)
+        .await
+        .expect("processes");
+    for pid in beamtalk::term::list_elements(&pids).expect("a list") {
+        let info = conn
+            .call(
+                "erlang",
+                "process_info",
+                vec![pid.clone(), atom("initial_call")],
+                T,
+            )
+            .await
+            .expect("info");
+        if info
+            == tuple(vec![
+                atom("initial_call"),
+                tuple(vec![atom("beamtalk_rpc_server"), atom("start"), int(1)]),
+            ])
+        {
+            return Some(pid.clone());
+        }
+    }
+    None
+}

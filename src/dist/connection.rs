@@ -20,6 +20,7 @@ use super::frame::{self, Control, MAX_FRAME_BYTES};
 use super::handshake::{self, ConnectError};
 use super::node_name::NodeName;
 use super::rpc::{self, CallError};
+use super::rpc_server::{self, ServerState};
 use super::transport::{ReadHalf, WriteHalf};
 
 /// Erlang's default `net_ticktime`.
@@ -113,6 +114,7 @@ struct State {
     pending: HashMap<u64, Pending>,
     mailboxes: HashMap<u32, Mailbox>,
     closed: Option<String>,
+    server: ServerState,
 }
 
 /// An outstanding spawn request: a call (completes on the monitor's DOWN), a plain spawn (completes on the
@@ -128,10 +130,17 @@ pub(crate) enum PendingKind {
     Call,
     Spawn,
     Abandoned,
+    /// A call run by the connection's RPC server (completes on its reply message).
+    ServerCall,
+    /// The spawn of that server (completes on the spawn reply; its monitor stays with the server state).
+    Server,
 }
 
 /// The pid number used as sender of RPCs and as the default group leader.
 const RPC_PID_ID: u32 = 1;
+
+/// The pid number the RPC server sends its replies to.
+const RPC_SERVER_PID_ID: u32 = 0;
 
 impl Connection {
     /// Connects to `peer` as a hidden node and starts the connection's tasks.
@@ -215,6 +224,32 @@ impl Connection {
         self.close();
     }
 
+    /// Where this connection's RPC server stands.
+    pub(crate) fn server_state(&self) -> ServerState {
+        self.shared.lock().server.clone()
+    }
+
+    /// Moves the server state from `expected` to `new`; false if it was not `expected`.
+    pub(crate) fn set_server_state_if(&self, expected: &ServerState, new: ServerState) -> bool {
+        let mut state = self.shared.lock();
+        if state.server == *expected {
+            state.server = new;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The pid the RPC server replies to.
+    pub(crate) fn server_reply_pid(&self) -> Pid {
+        self.pid(RPC_SERVER_PID_ID)
+    }
+
+    /// Drops a pending request without telling anyone.
+    pub(crate) fn forget_pending(&self, key: u64) {
+        self.shared.lock().pending.remove(&key);
+    }
+
     /// How many requests are in flight.
     pub(crate) fn pending_len(&self) -> usize {
         self.shared.lock().pending.len()
@@ -278,12 +313,7 @@ impl Connection {
     /// A new reference and its key in the pending table.
     pub(crate) fn new_reference(&self) -> (u64, Reference) {
         let key = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let reference = Reference {
-            node: self.shared.local_atom.clone(),
-            id: vec![key as u32, (key >> 32) as u32, self.shared.salt],
-            creation: self.shared.creation,
-        };
-        (key, reference)
+        (key, self.shared.reference(key))
     }
 
     /// Registers a pending request; fails at once if the connection is already closed.
@@ -298,19 +328,35 @@ impl Connection {
 
     /// Gives up on a request: its remote process is killed now, or as soon as its pid arrives.
     pub(crate) fn abandon(&self, key: u64) {
-        let pid = {
+        let (pid, server) = {
             let mut state = self.shared.lock();
+            let server = match &state.server {
+                ServerState::Ready(pid, _) => Some(pid.clone()),
+                _ => None,
+            };
             match state.pending.get_mut(&key) {
                 None => return,
+                // The server kills the worker; its reply, if one is already on the way, finds nothing.
+                Some(p) if p.kind == PendingKind::ServerCall => {
+                    state.pending.remove(&key);
+                    (None, server)
+                }
                 Some(p) => {
                     p.kind = PendingKind::Abandoned;
                     p.reply = None;
-                    p.pid.clone()
+                    (p.pid.clone(), None)
                 }
             }
         };
         if let Some(pid) = pid {
             self.kill(&pid);
+        }
+        if let Some(server) = server {
+            let cancel = crate::term::tuple(vec![
+                crate::term::atom("cancel"),
+                Term::from(self.shared.reference(key)),
+            ]);
+            let _ = self.send(&server, &cancel);
         }
     }
 
@@ -325,6 +371,15 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that matters here.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The reference whose key is `key` (see [`Shared::key_of`]).
+    fn reference(&self, key: u64) -> Reference {
+        Reference {
+            node: self.local_atom.clone(),
+            id: vec![key as u32, (key >> 32) as u32, self.salt],
+            creation: self.creation,
+        }
     }
 
     fn key_of(&self, r: &Reference) -> Option<u64> {
@@ -367,6 +422,13 @@ impl Shared {
                 to: Some(pid),
                 message,
                 ..
+            } if pid.node == self.local_atom && pid.id == RPC_SERVER_PID_ID => {
+                self.server_reply(message)
+            }
+            Control::Send {
+                to: Some(pid),
+                message,
+                ..
             } if pid.node == self.local_atom => {
                 let mailbox = self.lock().mailboxes.get(&pid.id).cloned();
                 match mailbox {
@@ -402,6 +464,11 @@ impl Shared {
         };
         match (result, p.kind) {
             (Term::Pid(pid), PendingKind::Call) => p.pid = Some(pid),
+            (Term::Pid(pid), PendingKind::Server) => {
+                if let Some(reply) = state.pending.remove(&key).and_then(|p| p.reply) {
+                    let _ = reply.send(Ok(Term::Pid(pid)));
+                }
+            }
             (Term::Pid(pid), PendingKind::Spawn) => {
                 if let Some(reply) = state.pending.remove(&key).and_then(|p| p.reply) {
                     let _ = reply.send(Ok(Term::Pid(pid)));
@@ -430,10 +497,62 @@ impl Shared {
             return;
         };
         let Some(p) = self.lock().pending.remove(&key) else {
-            return;
+            return self.server_exit(key, reason);
         };
         if let Some(reply) = p.reply {
             let _ = reply.send(rpc::call_result(&self.peer, reason));
+        }
+    }
+}
+
+impl Shared {
+    /// A reply from the RPC server: `{beamtalk_rpc, Ref, Result}`.
+    fn server_reply(&self, message: Term) {
+        let Some((reference, result)) = rpc_server::reply_parts(message) else {
+            tracing::debug!("unexpected message to the RPC server's reply pid dropped");
+            return;
+        };
+        let Some(key) = self.key_of(&reference) else {
+            return;
+        };
+        let Some(p) = self.lock().pending.remove(&key) else {
+            return;
+        };
+        if let Some(reply) = p.reply {
+            let _ = reply.send(rpc::call_result(&self.peer, result));
+        }
+    }
+
+    /// The RPC server's monitor fired: its calls fail, later calls go back to `SPAWN_REQUEST`.
+    fn server_exit(&self, key: u64, reason: Term) {
+        let orphans: Vec<Pending> = {
+            let mut state = self.lock();
+            if !matches!(state.server, ServerState::Ready(_, k) if k == key) {
+                return;
+            }
+            state.server = ServerState::Unavailable;
+            let keys: Vec<u64> = state
+                .pending
+                .iter()
+                .filter(|(_, p)| p.kind == PendingKind::ServerCall)
+                .map(|(k, _)| *k)
+                .collect();
+            keys.iter()
+                .filter_map(|k| state.pending.remove(k))
+                .collect()
+        };
+        tracing::debug!(reason = %reason, "the RPC server exited");
+        for p in orphans {
+            if let Some(reply) = p.reply {
+                let _ = reply.send(Err(CallError::Exception(Box::new(rpc::Exception {
+                    class: "exit".to_owned(),
+                    reason: crate::term::tuple(vec![
+                        crate::term::atom("beamtalk_rpc_server_exited"),
+                        reason.clone(),
+                    ]),
+                    stacktrace: crate::term::list(vec![]),
+                }))));
+            }
         }
     }
 }

@@ -175,7 +175,8 @@ impl Served {
     }
 
     async fn start_proxy(&self, conn: &Connection) -> Result<Pid, CallError> {
-        ensure_proxy_loaded(conn, self.timeout).await?;
+        conn.ensure_loaded(PROXY_MODULE, proxy_beam(), self.timeout)
+            .await?;
         let args = vec![Term::from(self.sink.clone())];
         let pid = conn
             .spawn(&conn.rpc_pid(), (PROXY_MODULE, "start", args), self.timeout)
@@ -183,34 +184,6 @@ impl Served {
         *lock(&self.proxy) = Some(pid.clone());
         Ok(pid)
     }
-}
-
-async fn ensure_proxy_loaded(conn: &Connection, timeout: Duration) -> Result<(), CallError> {
-    let loaded = conn
-        .call("code", "ensure_loaded", vec![atom(PROXY_MODULE)], timeout)
-        .await?;
-    if is_module_reply(&loaded) {
-        return Ok(());
-    }
-    let args = vec![
-        atom(PROXY_MODULE),
-        crate::term::parse::string_term("beamtalk_io_proxy.erl".chars().map(u32::from).collect()),
-        Term::from(Binary::from(proxy_beam().to_vec())),
-    ];
-    let reply = conn.call("code", "load_binary", args, timeout).await?;
-    if is_module_reply(&reply) {
-        Ok(())
-    } else {
-        Err(CallError::Exception(Box::new(super::rpc::Exception {
-            class: "error".to_owned(),
-            reason: tuple(vec![atom("io_proxy_load_failed"), reply]),
-            stacktrace: crate::term::list(vec![]),
-        })))
-    }
-}
-
-fn is_module_reply(t: &Term) -> bool {
-    matches!(t, Term::Tuple(t) if matches!(t.elements.first(), Some(Term::Atom(a)) if a.name == "module"))
 }
 
 /// `{beamtalk_io, Proxy, Kind, Binary}` split into its parts.

@@ -18,6 +18,7 @@ pub mod io_server;
 pub mod node_name;
 mod repacket;
 pub mod rpc;
+mod rpc_server;
 pub mod tls;
 pub mod transport;
 

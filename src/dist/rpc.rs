@@ -59,6 +59,11 @@ impl Connection {
         args: Vec<Term>,
         timeout: Duration,
     ) -> Result<Term, CallError> {
+        if let Some(server) = self.rpc_server(timeout) {
+            return self
+                .server_call(&server, group_leader, (module, function, args), timeout)
+                .await;
+        }
         let (key, reference) = self.new_reference();
         let call_args = vec![
             Term::from(reference.clone()),
@@ -93,7 +98,7 @@ impl Connection {
         }
     }
 
-    async fn request(
+    pub(crate) async fn request(
         &self,
         key: u64,
         f: Vec<u8>,
