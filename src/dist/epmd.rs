@@ -68,7 +68,12 @@ pub async fn resolve(host: &str, timeout: Duration) -> Result<Vec<IpAddr>, EpmdE
         return Ok(vec![ip]);
     }
     if is_this_host(host) {
-        // This machine's own names come from /etc/hosts: resolve them here, without a thread hop.
+        // This machine's own names come from /etc/hosts: read it directly (the system resolver would first
+        // try nscd and read three other files), else ask the resolver, without a thread hop.
+        let listed = etc_hosts(host);
+        if !listed.is_empty() {
+            return Ok(listed);
+        }
         if let Ok(found) = std::net::ToSocketAddrs::to_socket_addrs(&(host, 0)) {
             let addrs: Vec<IpAddr> = found.map(|a| a.ip()).collect();
             if !addrs.is_empty() {
@@ -182,6 +187,26 @@ impl Epmd {
     }
 }
 
+/// The addresses /etc/hosts gives `host` (empty when it is not listed or the file is unreadable).
+fn etc_hosts(host: &str) -> Vec<IpAddr> {
+    std::fs::read_to_string("/etc/hosts")
+        .map(|text| hosts_entries(&text, host))
+        .unwrap_or_default()
+}
+
+fn hosts_entries(text: &str, host: &str) -> Vec<IpAddr> {
+    text.lines()
+        .map(|line| line.split('#').next().unwrap_or(""))
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let ip: IpAddr = words.next()?.parse().ok()?;
+            words
+                .any(|name| name.eq_ignore_ascii_case(host))
+                .then_some(ip)
+        })
+        .collect()
+}
+
 fn is_this_host(host: &str) -> bool {
     host == "localhost"
         || host == super::node_name::short_hostname()
@@ -244,5 +269,21 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Limited<S> {
     }
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etc_hosts_lines_are_read_like_the_resolver_reads_them() {
+        let text = "127.0.0.1 localhost\n# 10.0.0.9 box\n127.0.1.1\tBox box.example  # comment\n::1 localhost ip6-localhost\nnot-an-ip box\n";
+        assert_eq!(
+            hosts_entries(text, "box"),
+            vec!["127.0.1.1".parse::<IpAddr>().expect("ip")]
+        );
+        assert_eq!(hosts_entries(text, "localhost").len(), 2);
+        assert!(hosts_entries(text, "other").is_empty());
     }
 }

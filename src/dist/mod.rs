@@ -19,6 +19,7 @@ pub mod node_name;
 mod repacket;
 pub mod rpc;
 mod rpc_server;
+mod spin;
 pub mod tls;
 pub mod transport;
 

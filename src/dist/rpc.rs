@@ -138,20 +138,13 @@ impl Connection {
 /// same way before they sleep. Concurrent callers never poll: the connection is busy, not asleep.
 const SPIN: Duration = Duration::from_micros(250);
 
-/// The reply on `rx` (`None` if the connection closed first), polling for up to [`SPIN`] when `spin`.
-async fn await_reply<T>(mut rx: oneshot::Receiver<T>, spin: bool) -> Option<T> {
+/// The reply on `rx` (`None` if the connection closed first), busy-polling for up to [`SPIN`] when `spin`.
+async fn await_reply<T>(rx: oneshot::Receiver<T>, spin: bool) -> Option<T> {
     if spin {
-        let start = std::time::Instant::now();
-        while start.elapsed() < SPIN {
-            match rx.try_recv() {
-                Ok(v) => return Some(v),
-                Err(oneshot::error::TryRecvError::Closed) => return None,
-                // Yielding lets the runtime poll the socket (and run the reader task) before we look again.
-                Err(oneshot::error::TryRecvError::Empty) => tokio::task::yield_now().await,
-            }
-        }
+        super::spin::spin(rx, SPIN).await.ok()
+    } else {
+        rx.await.ok()
     }
-    rx.await.ok()
 }
 
 /// Kills the remote process of a request whose caller stopped waiting (timeout or cancellation).
