@@ -121,15 +121,7 @@ fn connect_options(
         global.timeout,
     );
     if tls {
-        let dir = crate::pki::TlsDir::new(home);
-        if !dir.exists() {
-            return Err(crate::workspace::WorkspaceError::TlsMissing { dir: dir.dir }.into());
-        }
-        opts.tls = Some(
-            dir.client_identity()
-                .client_config()
-                .map_err(tls::failure)?,
-        );
+        opts.tls = Some(crate::workspace::tls_client_config(home)?);
     }
     Ok(opts)
 }

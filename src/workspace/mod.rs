@@ -303,23 +303,19 @@ impl Workspaces {
     pub fn opts_for(&self, entry: &Entry) -> Result<ConnectOptions, WorkspaceError> {
         let mut opts = self.opts.clone();
         if entry.tls {
-            let dir = crate::pki::TlsDir::new(&self.home);
-            if !dir.exists() {
-                return Err(WorkspaceError::TlsMissing { dir: dir.dir });
-            }
-            opts.tls = Some(dir.client_identity().client_config()?);
+            opts.tls = Some(tls_client_config(&self.home)?);
         }
         Ok(opts)
     }
 
-    async fn boot(
+    /// How to start `entry`'s node as `node` on this machine or through its launcher.
+    fn launch_spec(
         &self,
         entry: &Entry,
         node: NodeName,
         max_idle: Duration,
-        opts: &ConnectOptions,
-    ) -> Result<Info, WorkspaceError> {
-        let spec = launch::LaunchSpec {
+    ) -> Result<launch::LaunchSpec, WorkspaceError> {
+        Ok(launch::LaunchSpec {
             id: entry.id.clone(),
             node,
             project_path: entry.project_path.clone(),
@@ -337,7 +333,17 @@ impl Workspaces {
             launcher: entry.launcher.clone(),
             bind_any: false,
             dist_port: None,
-        };
+        })
+    }
+
+    async fn boot(
+        &self,
+        entry: &Entry,
+        node: NodeName,
+        max_idle: Duration,
+        opts: &ConnectOptions,
+    ) -> Result<Info, WorkspaceError> {
+        let spec = self.launch_spec(entry, node, max_idle)?;
         let mut child = launch::spawn(&spec)?;
         let boot_timeout = self.timeout.max(Duration::from_secs(30));
         let (conn, info) = launch::wait_ready(&mut child, &spec, opts, boot_timeout).await?;
@@ -361,25 +367,18 @@ impl Workspaces {
         if serve.tls && !tls.exists() {
             return Err(WorkspaceError::TlsMissing { dir: tls.dir });
         }
-        let spec = launch::LaunchSpec {
+        let entry = Entry {
             id: id.to_owned(),
-            node,
+            node: node.to_string(),
             project_path: project.to_string_lossy().into_owned(),
             created_at: unix_now(),
-            cookie_file: self.cookie.path.clone(),
-            lib_dir: runtime::install(&self.home)?,
-            max_idle: serve.max_idle,
-            log_path: self.registry.log_path(id),
-            crash_dump_path: self.registry.crash_dump_path(id),
             host: Some(serve.host.clone()),
-            tls_conf: match serve.tls {
-                true => Some(self.dist_conf()?),
-                false => None,
-            },
+            tls: serve.tls,
             launcher: None,
-            bind_any: serve.bind_any,
-            dist_port: serve.dist_port,
         };
+        let mut spec = self.launch_spec(&entry, node, serve.max_idle)?;
+        spec.bind_any = serve.bind_any;
+        spec.dist_port = serve.dist_port;
         Ok(launch::local_command(&spec))
     }
 
@@ -597,6 +596,17 @@ impl Workspaces {
         ]);
         let _ = conn.send_named("beamtalk_workspace_meta", &msg);
     }
+}
+
+/// The TLS client configuration of `home` (`beamtalk tls init` must have run).
+pub fn tls_client_config(
+    home: &Path,
+) -> Result<std::sync::Arc<rustls::ClientConfig>, WorkspaceError> {
+    let dir = crate::pki::TlsDir::new(home);
+    if !dir.exists() {
+        return Err(WorkspaceError::TlsMissing { dir: dir.dir });
+    }
+    Ok(dir.client_identity().client_config()?)
 }
 
 /// How to start again a workspace whose node is gone: where and how it ran before.
