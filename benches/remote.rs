@@ -39,9 +39,8 @@ fn main() {
     assert!(status.success());
     let conf = home.path().join("tls/ssl_dist.conf");
     pair.start_epmd();
-    let plain = start(&mut pair, &home, "plain", &[]);
-    let tls = start(
-        &mut pair,
+    let plain = pair.start_named_node(&home, "plain", &[]);
+    let tls = pair.start_named_node(
         &home,
         "tls",
         &[
@@ -62,33 +61,6 @@ fn main() {
     .expect("inner run");
     print!("{}", String::from_utf8_lossy(&out.stdout));
     eprint!("{}", String::from_utf8_lossy(&out.stderr));
-}
-
-/// Starts node `name@<a's address>` in host `a` with extra `erl` flags; waits until EPMD lists it.
-fn start(pair: &mut Pair, home: &Home, name: &str, extra: &[&str]) -> String {
-    let node = format!("{name}@{}", pair.ip_a());
-    let child = Pair::exec(&pair.a, "erl")
-        .args(["-name", &node, "-noshell", "-noinput"])
-        .args(extra)
-        .env("HOME", home.path())
-        .env_remove("ERL_EPMD_PORT")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("erl");
-    pair.children.push(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let names = Pair::exec(&pair.a, "epmd")
-            .arg("-names")
-            .output()
-            .expect("epmd");
-        if String::from_utf8_lossy(&names.stdout).contains(&format!("name {name} ")) {
-            return node;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("{node} did not register");
 }
 
 struct Figures {

@@ -33,11 +33,7 @@ fn a_blocked_distribution_port_is_a_timeout_that_says_so() {
     let Some(mut pair) = Pair::new() else { return };
     let home = Home::new();
     let node = pair.start_node(&home);
-    let names = Pair::exec(&pair.a, "epmd")
-        .arg("-names")
-        .output()
-        .expect("names");
-    let names = String::from_utf8_lossy(&names.stdout);
+    let names = pair.names();
     let port = names
         .lines()
         .find_map(|l| l.strip_prefix("name remote at port "))
@@ -324,11 +320,7 @@ fn create_attaches_to_a_node_served_on_the_remote_host() {
         out.contains("already running"),
         "attached, not started: {out}"
     );
-    let names = Pair::exec(&pair.a, "epmd")
-        .arg("-names")
-        .output()
-        .expect("names");
-    let names = String::from_utf8_lossy(&names.stdout);
+    let names = pair.names();
     assert!(
         names.contains("beamtalk_workspace_docked at port 9471"),
         "the fixed port is used: {names}"
@@ -372,14 +364,7 @@ fn a_remote_node_that_never_answers_as_a_workspace_is_stopped_not_left_behind() 
     assert_eq!(code, 5, "{err}");
     assert!(err.contains("half-started node was stopped"), "{err}");
     let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let names = Pair::exec(&pair.a, "epmd")
-            .arg("-names")
-            .output()
-            .expect("names");
-        if !String::from_utf8_lossy(&names.stdout).contains("beamtalk_workspace_half") {
-            break;
-        }
+    while pair.names().contains("beamtalk_workspace_half") {
         assert!(Instant::now() < deadline, "the node is still registered");
         std::thread::sleep(Duration::from_millis(100));
     }

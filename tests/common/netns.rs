@@ -97,12 +97,28 @@ impl Pair {
         format!("ip netns exec {} sh -c", self.a)
     }
 
-    /// Starts epmd and a long-named node in `a`, the node reading `home`'s cookie.
+    /// What `epmd -names` prints in `a`.
+    pub fn names(&self) -> String {
+        let out = Self::exec(&self.a, "epmd")
+            .arg("-names")
+            .output()
+            .expect("epmd -names");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Starts epmd and a long-named node `remote` in `a`, the node reading `home`'s cookie.
     pub fn start_node(&mut self, home: &Home) -> String {
         self.start_epmd();
-        let node = format!("remote@{}", self.ip_a());
+        self.start_named_node(home, "remote", &[])
+    }
+
+    /// Starts node `name@<a's address>` in `a` (epmd must run there) with `extra` `erl` flags, the node
+    /// reading `home`'s cookie; returns its name once EPMD lists it.
+    pub fn start_named_node(&mut self, home: &Home, name: &str, extra: &[&str]) -> String {
+        let node = format!("{name}@{}", self.ip_a());
         let erl = Self::exec(&self.a, "erl")
             .args(["-name", &node, "-noshell", "-noinput"])
+            .args(extra)
             .env("HOME", home.path())
             .env_remove("ERL_EPMD_PORT")
             .stdin(Stdio::null())
@@ -111,21 +127,15 @@ impl Pair {
             .expect("erl");
         self.children.push(erl);
         let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let names = Self::exec(&self.a, "epmd")
-                .arg("-names")
-                .output()
-                .expect("epmd -names");
-            if String::from_utf8_lossy(&names.stdout).contains("name remote ") {
-                return node;
-            }
+        while !self.names().contains(&format!("name {name} ")) {
             assert!(
                 Instant::now() < deadline,
-                "the node did not register in namespace {}",
+                "{node} did not register in namespace {}",
                 self.a
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        node
     }
 
     /// `beamtalk ARGS` run in namespace `b`.
