@@ -10,6 +10,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/load.rs"]
+mod load;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -19,7 +21,6 @@ use beamtalk::dist::{Connection, NodeName};
 use beamtalk::repl::{Outcome, Session};
 use beamtalk::workspace::Workspaces;
 use common::{Epmd, Home, Node, WorkspaceHome, beamtalk, connect_options};
-use eetf::{Binary, Term};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -151,13 +152,7 @@ fn main() {
 
     // Sequential calls on one connection.
     let n_seq = 20_000;
-    let ours_seq = rt.block_on(async {
-        let s = Instant::now();
-        for _ in 0..n_seq {
-            conn.call("erlang", "node", vec![], T).await.expect("call");
-        }
-        s.elapsed()
-    });
+    let ours_seq = rt.block_on(load::sequential(&conn, n_seq));
     let anchor_seq = erlang_micros(
         &epmd,
         &home,
@@ -179,23 +174,7 @@ fn main() {
 
     // Concurrent callers on one connection.
     let (callers, per) = (100, 200);
-    let ours_conc = rt.block_on(async {
-        let s = Instant::now();
-        let tasks: Vec<_> = (0..callers)
-            .map(|_| {
-                let conn = conn.clone();
-                tokio::spawn(async move {
-                    for _ in 0..per {
-                        conn.call("erlang", "node", vec![], T).await.expect("call");
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.expect("task");
-        }
-        s.elapsed()
-    });
+    let ours_conc = rt.block_on(load::concurrent(&conn, callers, per));
     let anchor_conc = erlang_micros(
         &epmd,
         &home,
@@ -218,20 +197,7 @@ fn main() {
     });
 
     // 10 MB binary argument round trip.
-    let data = Term::from(Binary::from(vec![7u8; 10 << 20]));
-    let ours_big = rt.block_on(async {
-        let mut v = Vec::new();
-        for _ in 0..5 {
-            // The argument is built before the clock starts, as Erlang's `B` is.
-            let args = vec![data.clone()];
-            let s = Instant::now();
-            conn.call("erlang", "iolist_to_binary", args, T)
-                .await
-                .expect("call");
-            v.push(s.elapsed());
-        }
-        median(v)
-    });
+    let ours_big = rt.block_on(load::ten_megabytes(&conn, 5));
     let anchor_big = erlang_micros(
         &epmd,
         &home,

@@ -7,6 +7,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/load.rs"]
+mod load;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,7 +16,6 @@ use std::time::{Duration, Instant};
 use beamtalk::dist::{ConnectOptions, Connection, NodeName};
 use common::Home;
 use common::netns::Pair;
-use eetf::{Binary, Term};
 
 const T: Duration = Duration::from_secs(30);
 
@@ -130,42 +131,14 @@ async fn measure(node: &str, opts: &ConnectOptions) -> Figures {
     }
     times.sort();
     let p50 = times[times.len() / 2];
-    let s = Instant::now();
-    for _ in 0..20_000 {
-        conn.call("erlang", "node", vec![], T).await.expect("call");
-    }
-    let rate_seq = 20_000.0 / s.elapsed().as_secs_f64();
-    let s = Instant::now();
-    let tasks: Vec<_> = (0..100)
-        .map(|_| {
-            let conn = conn.clone();
-            tokio::spawn(async move {
-                for _ in 0..200 {
-                    conn.call("erlang", "node", vec![], T).await.expect("call");
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.expect("task");
-    }
-    let rate_conc = 20_000.0 / s.elapsed().as_secs_f64();
-    let data = Term::from(Binary::from(vec![7u8; 10 << 20]));
-    let mut big = Vec::new();
-    for _ in 0..5 {
-        let args = vec![data.clone()];
-        let s = Instant::now();
-        conn.call("erlang", "iolist_to_binary", args, T)
-            .await
-            .expect("call");
-        big.push(s.elapsed());
-    }
-    big.sort();
+    let rate_seq = 20_000.0 / load::sequential(&conn, 20_000).await.as_secs_f64();
+    let rate_conc = 20_000.0 / load::concurrent(&conn, 100, 200).await.as_secs_f64();
+    let big = load::ten_megabytes(&conn, 5).await;
     conn.shutdown(T).await;
     Figures {
         p50,
         rate_seq,
         rate_conc,
-        big: big[2],
+        big,
     }
 }
