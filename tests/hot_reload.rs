@@ -178,20 +178,7 @@ fn kill_stops_an_actor_for_good() {
     let f = Fixture::started();
     assert_eq!(f.load(V1).0, 0);
     f.eval("c := Counter spawn");
-    let mut child = f
-        .cmd(&["repl", "-w", "hot"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("repl");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b":kill c\n:actors\n")
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = common::run_with_input(&mut f.cmd(&["repl", "-w", "hot"]), b":kill c\n:actors\n");
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "Killed c.\nNo actors.\n"

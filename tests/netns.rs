@@ -115,17 +115,7 @@ fn remote_session_works(pair: &Pair, home: &Home, name: &str) {
         ok(pair, home, &["eval", "-w", name, "x := 6 * 7"]).trim(),
         "42"
     );
-    let mut repl = pair.beamtalk(home, &["repl", "-w", name]);
-    repl.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = repl.spawn().expect("repl");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(b"x + 1\n").expect("write");
-    }
-    let out = child.wait_with_output().expect("repl output");
+    let out = common::run_with_input(&mut pair.beamtalk(home, &["repl", "-w", name]), b"x + 1\n");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("43"), "repl: {text}");
 

@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -34,19 +33,7 @@ impl Fixture {
 
     /// Runs a piped REPL over `input`; (exit code, stdout).
     fn piped(&self, input: &str) -> (i32, String) {
-        let mut child = self
-            .cmd(&["repl"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write");
-        let out = child.wait_with_output().expect("wait");
+        let out = common::run_with_input(&mut self.cmd(&["repl"]), input.as_bytes());
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),

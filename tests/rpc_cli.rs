@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -142,19 +142,10 @@ fn output_streams_while_the_call_runs_and_input_comes_from_stdin() {
     );
     assert!(child.wait().expect("wait").success());
 
-    let mut child = beamtalk(&f.epmd, &f.home)
-        .args(["rpc", &f.node.name, "io", "get_line", "\"name? \""])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"Ada\n")
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = common::run_with_input(
+        beamtalk(&f.epmd, &f.home).args(["rpc", &f.node.name, "io", "get_line", "\"name? \""]),
+        b"Ada\n",
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "name? \"Ada\\n\"\n");
 }
 
@@ -300,19 +291,7 @@ fn node_killed_during_a_long_call_fails_at_once() {
         .expect("spawn");
     std::thread::sleep(Duration::from_millis(700));
     f.node.signal("-KILL");
-    let killed = Instant::now();
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        killed.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        killed.elapsed()
-    );
+    common::exits_unreachable_promptly(child, Instant::now());
 }
 
 #[test]

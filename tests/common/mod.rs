@@ -236,6 +236,40 @@ pub fn run(cmd: &mut Command) -> (i32, String, String, Duration) {
     )
 }
 
+/// Runs a command with `input` on its stdin (then closed) and returns its output.
+pub fn run_with_input(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write");
+    child.wait_with_output().expect("wait")
+}
+
+/// Waits for `child`, a CLI whose node was killed at `killed`: it must fail with exit 3 within 2 s.
+pub fn exits_unreachable_promptly(child: Child, killed: Instant) {
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        killed.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        killed.elapsed()
+    );
+}
+
 /// Connection options for in-process tests against `epmd` with `home`'s cookie.
 pub fn connect_options(epmd: &Epmd, home: &Home) -> beamtalk::dist::ConnectOptions {
     let mut opts = beamtalk::dist::ConnectOptions::new(
