@@ -6,6 +6,7 @@ mod load;
 mod nodes;
 mod repl;
 mod rpc;
+mod start;
 mod tls;
 mod top;
 mod workspace;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use clap::{CommandFactory, Parser, Subcommand};
 
 pub use error::{Failure, exit_code, report};
+pub use start::start;
 
 /// beamtalk — live Beamtalk workspaces on the BEAM, driven from a hidden Erlang node.
 #[derive(Debug, Parser)]
@@ -51,6 +53,8 @@ pub struct Global {
 }
 
 #[derive(Debug, Subcommand)]
+// Subcommands are built only when invoked: building all of them was a third of a cold `beamtalk rpc`.
+#[command(defer = true)]
 pub enum Command {
     /// Call MODULE:FUNCTION(ARGS...) on a node as a hidden node and print the result like `~p`.
     Rpc(rpc::RpcArgs),

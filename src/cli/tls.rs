@@ -7,6 +7,7 @@ use crate::dist::tls::TlsError;
 use crate::pki::{self, PkiError};
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum TlsCommand {
     /// Create a CA and node/client certificates under <home>/tls (private keys 0600).
     Init {

@@ -19,6 +19,7 @@ use crate::workspace::{
 };
 
 #[derive(Debug, clap::Subcommand)]
+#[command(defer = true)]
 pub enum WorkspaceCommand {
     /// Start a workspace node (or report the one already running) and return when it answers.
     Create {

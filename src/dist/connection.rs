@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use eetf::{Atom, Pid, Reference, Term};
-use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 
-use super::frame::{self, Control, MAX_FRAME_BYTES};
+use super::frame::{self, Control};
+use super::frame_reader::FrameReader;
 use super::handshake::{self, ConnectError};
 use super::node_name::NodeName;
 use super::rpc::{self, CallError};
@@ -184,8 +185,8 @@ impl Connection {
             rx,
             opts.tick_time / 4,
         ));
-        let read = std::io::Cursor::new(hs.early).chain(read);
-        tokio::spawn(read_loop(conn.shared.clone(), read, opts.tick_time));
+        let frames = FrameReader::new(read, hs.early);
+        tokio::spawn(read_loop(conn.shared.clone(), frames, opts.tick_time));
         Ok(conn)
     }
 
@@ -557,36 +558,9 @@ impl Shared {
     }
 }
 
-/// Reads one frame body into `body` (reused across frames, so large frames do not pay fresh page faults
-/// each time); `Ok(false)` is a tick.
-async fn read_frame(
-    reader: &mut BufReader<PeerStream>,
-    body: &mut Vec<u8>,
-) -> std::io::Result<bool> {
-    let len = reader.read_u32().await? as usize;
-    if len == 0 {
-        return Ok(false);
-    }
-    if len > MAX_FRAME_BYTES {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("peer sent a {len}-byte frame; the limit is {MAX_FRAME_BYTES}"),
-        ));
-    }
-    body.clear();
-    body.resize(len, 0);
-    reader.read_exact(body).await?;
-    Ok(true)
-}
-
-/// The peer's bytes: any read during the handshake, then the socket.
-type PeerStream = tokio::io::Chain<std::io::Cursor<Vec<u8>>, ReadHalf>;
-
-async fn read_loop(shared: Arc<Shared>, read: PeerStream, tick_time: Duration) {
-    let mut reader = BufReader::with_capacity(64 * 1024, read);
-    let mut body = Vec::new();
+async fn read_loop(shared: Arc<Shared>, mut frames: FrameReader<ReadHalf>, tick_time: Duration) {
     let reason = loop {
-        match tokio::time::timeout(tick_time, read_frame(&mut reader, &mut body)).await {
+        match tokio::time::timeout(tick_time, frames.next()).await {
             Err(_) => {
                 break format!(
                     "no tick or data from the node for {tick_time:?} (it is frozen or unreachable)"
@@ -596,16 +570,11 @@ async fn read_loop(shared: Arc<Shared>, read: PeerStream, tick_time: Duration) {
                 break "the node closed the connection".to_owned();
             }
             Ok(Err(e)) => break format!("read failed: {e}"),
-            Ok(Ok(false)) => {}
-            Ok(Ok(true)) => {
-                match frame::decode(&body) {
-                    Ok(control) => shared.dispatch(control),
-                    Err(e) => tracing::warn!(error = %e, "malformed frame from peer skipped"),
-                }
-                if body.capacity() > MAX_KEPT_BUFFER {
-                    body = Vec::new();
-                }
-            }
+            Ok(Ok(None)) => {}
+            Ok(Ok(Some(body))) => match frame::decode(body) {
+                Ok(control) => shared.dispatch(control),
+                Err(e) => tracing::warn!(error = %e, "malformed frame from peer skipped"),
+            },
         }
         if shared.lock().closed.is_some() {
             return;
@@ -613,9 +582,6 @@ async fn read_loop(shared: Arc<Shared>, read: PeerStream, tick_time: Duration) {
     };
     shared.close(reason);
 }
-
-/// A read buffer that grew beyond this is released after use rather than kept for the connection's life.
-const MAX_KEPT_BUFFER: usize = 64 << 20;
 
 /// Largest batch of queued frames coalesced into one write.
 const MAX_BATCH_BYTES: usize = 256 * 1024;

@@ -14,7 +14,16 @@ use std::net::IpAddr;
 
 use tokio::io::{AsyncRead, AsyncWrite, BufStream, ReadBuf};
 use tokio::net::TcpStream;
-use tokio_util::compat::TokioAsyncReadCompatExt;
+use tokio_util::compat::{Compat, TokioAsyncReadCompatExt};
+
+/// Buffer for EPMD's short messages; tokio zero-fills read buffers, so a short-lived call keeps them small
+/// (longer replies are simply read in more pieces).
+const MESSAGE_BUFFER: usize = 1024;
+
+/// An EPMD client that sends each request as one segment.
+fn client(stream: Limited<TcpStream>) -> EpmdClient<Compat<BufStream<Limited<TcpStream>>>> {
+    EpmdClient::new(BufStream::with_capacity(MESSAGE_BUFFER, MESSAGE_BUFFER, stream).compat())
+}
 
 /// The port EPMD listens on unless `ERL_EPMD_PORT` says otherwise.
 pub const DEFAULT_PORT: u16 = 4369;
@@ -130,15 +139,13 @@ impl Epmd {
     /// All `(name, port)` pairs registered with this EPMD.
     pub async fn names(&self) -> Result<Vec<(String, u16)>, EpmdError> {
         let stream = self.connect().await?;
-        self.bounded(EpmdClient::new(BufStream::new(stream).compat()).get_names())
-            .await
+        self.bounded(client(stream).get_names()).await
     }
 
     /// The registration of node `name` (the part before `@`), or `None` when it is not registered.
     pub async fn lookup(&self, name: &str) -> Result<Option<NodeEntry>, EpmdError> {
         let stream = self.connect().await?;
-        self.bounded(EpmdClient::new(BufStream::new(stream).compat()).get_node(name))
-            .await
+        self.bounded(client(stream).get_node(name)).await
     }
 
     async fn connect(&self) -> Result<Limited<TcpStream>, EpmdError> {

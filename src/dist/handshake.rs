@@ -14,6 +14,9 @@ use tokio::io::{BufReader, BufWriter};
 use tokio::net::TcpStream;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
+/// Handshake messages are a few hundred bytes; tokio zero-fills read buffers, so this one stays small.
+const HANDSHAKE_BUFFER: usize = 1024;
+
 use super::connection::ConnectOptions;
 use super::epmd::{Epmd, EpmdError, resolve};
 use super::node_name::NodeName;
@@ -297,7 +300,10 @@ impl Session<'_> {
         let (peer, is_tls) = (self.peer, self.is_tls);
         // erl_dist reads and writes field by field (flushing after each message); buffers turn that into
         // one read and one write per message, so the node sees one segment each.
-        let buffered = BufReader::new(BufWriter::new(stream));
+        let buffered = BufReader::with_capacity(
+            HANDSHAKE_BUFFER,
+            BufWriter::with_capacity(HANDSHAKE_BUFFER, stream),
+        );
         let mut hs = ClientSideHandshake::new(buffered.compat(), node, self.cookie);
         let failed = |e: HandshakeError| handshake_error(peer, is_tls, e);
         let status = hs

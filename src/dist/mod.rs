@@ -13,6 +13,7 @@
 pub mod connection;
 pub mod epmd;
 pub mod frame;
+mod frame_reader;
 pub mod handshake;
 pub mod io_server;
 pub mod node_name;
