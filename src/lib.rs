@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod dist;
 pub mod home;
+pub mod interrupt;
 pub mod lang;
 pub mod memory;
 pub mod pki;

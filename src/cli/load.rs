@@ -158,7 +158,7 @@ async fn watch(session: &Session, paths: &[PathBuf]) -> Result<(), Failure> {
                     }
                 }
             }
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = crate::interrupt::ctrl_c() => return Ok(()),
         }
     }
 }

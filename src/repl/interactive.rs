@@ -149,7 +149,7 @@ pub async fn run(mut shell: Shell, history: PathBuf) -> i32 {
         let input = std::mem::take(&mut buffer);
         let step = tokio::select! {
             r = shell.run(&input) => r,
-            _ = tokio::signal::ctrl_c() => {
+            _ = crate::interrupt::ctrl_c() => {
                 println!("Interrupted. (The evaluation was stopped; bindings and actors are intact.)");
                 continue;
             }
