@@ -90,6 +90,22 @@ impl Pair {
             .spawn()
             .expect("epmd");
         self.children.push(epmd);
+        // Callers connect at once: wait until it listens.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !Self::exec(&self.a, "epmd")
+            .arg("-names")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+        {
+            assert!(
+                Instant::now() < deadline,
+                "epmd did not start in {}",
+                self.a
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// The launcher that runs a shell command "on host a".
