@@ -4,6 +4,7 @@ mod error;
 mod eval;
 mod load;
 mod nodes;
+mod parse;
 mod repl;
 mod rpc;
 mod start;
@@ -14,9 +15,10 @@ mod workspace;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 pub use error::{Failure, exit_code, report};
+pub use parse::full_command;
 pub use start::start;
 
 /// beamtalk — live Beamtalk workspaces on the BEAM, driven from a hidden Erlang node.
@@ -33,22 +35,22 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct Global {
     /// State directory (workspace registry, cookie, history).
-    #[arg(long, global = true, env = "BEAMTALK_HOME", value_name = "DIR")]
+    #[arg(long, env = "BEAMTALK_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
     /// Cookie file to use [default: <home>/cookie, created 0600 on first use].
-    #[arg(long, global = true, env = "BEAMTALK_COOKIE_FILE", value_name = "FILE")]
+    #[arg(long, env = "BEAMTALK_COOKIE_FILE", value_name = "FILE")]
     pub cookie_file: Option<PathBuf>,
     /// Per-operation timeout, e.g. 500ms, 5s, 2m.
-    #[arg(long, global = true, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
+    #[arg(long, value_parser = parse_duration, default_value = "10s", value_name = "DURATION")]
     pub timeout: Duration,
     /// Tracing output on stderr (-v debug, -vv trace).
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Machine-readable output: one JSON document on stdout, errors included.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub json: bool,
     /// Distribution over TLS, with the certificates of `beamtalk tls init` (workspaces remember their own).
-    #[arg(long, global = true, env = "BEAMTALK_TLS")]
+    #[arg(long, env = "BEAMTALK_TLS")]
     pub tls: bool,
 }
 
@@ -95,7 +97,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,
-                &mut Cli::command(),
+                &mut full_command(),
                 "beamtalk",
                 &mut std::io::stdout(),
             );
@@ -155,7 +157,7 @@ mod tests {
 
     #[test]
     fn cli_definition_is_consistent() {
-        Cli::command().debug_assert();
+        full_command().debug_assert();
     }
 
     #[test]

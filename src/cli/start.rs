@@ -1,14 +1,12 @@
 //! The process around a command: signals, allocator, arguments, tracing, the async runtime, exit code.
 
-use clap::{CommandFactory, FromArgMatches};
-
-use super::{Cli, exit_code, report, run};
+use super::{exit_code, report, run};
 
 /// Runs the command line of this process and exits with its code.
 pub fn start() -> ! {
     ignore_sigpipe();
     crate::memory::keep_freed_memory();
-    let cli = parse_args();
+    let cli = super::parse::parse();
     init_tracing(cli.global.verbose);
     let json = cli.global.json;
     // A CLI call is short and mostly waits on one socket: a single-threaded runtime starts fastest.
@@ -32,18 +30,6 @@ pub fn start() -> ! {
     // Exit with the runtime alive: dropping it would wait for blocking tasks (a stdin reader), and
     // `process::exit` flushes stdout.
     std::process::exit(code)
-}
-
-/// `Cli::parse`, except that the parser's tables are left to the process's exit: freeing the command
-/// tree cost a sixth of the instructions of a cold `beamtalk rpc`.
-fn parse_args() -> Cli {
-    let mut command = Cli::command();
-    let mut matches = command.get_matches_mut();
-    let cli =
-        Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut command).exit());
-    std::mem::forget(matches);
-    std::mem::forget(command);
-    cli
 }
 
 /// As Rust's own start-up does (which the binary skips): a write to a closed socket or pipe reports
