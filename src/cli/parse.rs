@@ -171,6 +171,17 @@ mod tests {
     }
 
     #[test]
+    fn the_global_ids_are_the_fields_of_global() {
+        use clap::Args;
+        let command = Global::augment_args(clap::Command::new("probe"));
+        let ids: Vec<&str> = command
+            .get_arguments()
+            .map(|a| a.get_id().as_str())
+            .collect();
+        assert_eq!(ids, GLOBAL_IDS);
+    }
+
+    #[test]
     fn the_full_command_is_consistent() {
         full_command().debug_assert();
     }
