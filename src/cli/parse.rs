@@ -49,7 +49,11 @@ fn parse_quick(args: &[OsString]) -> Option<Cli> {
     let command = Cli::command();
     let name = invoked_subcommand(&command, args)?;
     // At the subcommand, the options come from its command line only: the environment and defaults are
-    // the top level's.
+    // the top level's. They are global there only when it has subcommands of its own (`workspace`):
+    // clap's merging of global values is itself a sixth of a cold `rpc`.
+    let nested = command
+        .find_subcommand(&name)
+        .is_some_and(|sc| sc.has_subcommands());
     let local: Vec<Arg> = command
         .get_arguments()
         .filter(|a| is_global(a))
@@ -57,7 +61,7 @@ fn parse_quick(args: &[OsString]) -> Option<Cli> {
             a.clone()
                 .env(None::<&str>)
                 .default_value(None::<&str>)
-                .global(true)
+                .global(nested)
         })
         .collect();
     let mut command = command.mut_subcommand(&name, |sc| sc.args(local));
