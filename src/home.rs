@@ -35,7 +35,24 @@ pub enum HomeError {
         "cookie file {path} has mode {mode:o}, readable by other users; run `chmod 600 {path}`"
     )]
     Permissions { path: PathBuf, mode: u32 },
+    #[error(
+        "cookie file {path}: {problem}; Erlang cookies are 1 to {MAX_COOKIE_LEN} printable ASCII characters (write a new one, or delete the file to have one generated)"
+    )]
+    Invalid { path: PathBuf, problem: String },
+    #[error(
+        "state directory {path} has mode {mode:o} and could not be made private (0700): {source}"
+    )]
+    HomePermissions {
+        path: PathBuf,
+        mode: u32,
+        #[source]
+        source: std::io::Error,
+    },
 }
+
+/// The longest cookie an Erlang node can hold: the cookie is an atom, and atoms have at most 255
+/// characters.
+pub const MAX_COOKIE_LEN: usize = 255;
 
 /// The state directory: `explicit`, else `$XDG_STATE_HOME/beamtalk`, else `~/.local/state/beamtalk`.
 pub fn resolve_home(explicit: Option<&Path>) -> Result<PathBuf, HomeError> {
@@ -49,10 +66,24 @@ pub fn resolve_home(explicit: Option<&Path>) -> Result<PathBuf, HomeError> {
     Ok(base.home_dir().join(".local/state/beamtalk"))
 }
 
-/// Creates the state directory (mode 0700) if it does not exist.
+/// Creates the state directory (mode 0700) if it does not exist, and makes an existing one that group or
+/// others can enter private: it holds the cookie, crash dumps and boot logs.
 pub fn ensure_home(home: &Path) -> Result<(), HomeError> {
-    if home.is_dir() {
-        return Ok(());
+    if let Ok(meta) = fs::metadata(home)
+        && meta.is_dir()
+    {
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 == 0 {
+            return Ok(());
+        }
+        tracing::debug!(path = %home.display(), mode = format!("{mode:o}"), "making the state directory private");
+        return fs::set_permissions(home, fs::Permissions::from_mode(mode & 0o700)).map_err(
+            |source| HomeError::HomePermissions {
+                path: home.to_path_buf(),
+                mode,
+                source,
+            },
+        );
     }
     fs::create_dir_all(home).map_err(|source| HomeError::Create {
         path: home.to_path_buf(),
@@ -127,19 +158,44 @@ fn read_cookie(path: &Path) -> Result<Cookie, HomeError> {
             mode,
         });
     }
-    let value = fs::read_to_string(path)
-        .map_err(read_err)?
-        .trim()
-        .to_owned();
-    if value.is_empty() {
-        return Err(HomeError::Empty {
+    let bytes = fs::read(path).map_err(read_err)?;
+    let value = cookie_value(&bytes).map_err(|problem| match problem {
+        None => HomeError::Empty {
             path: path.to_path_buf(),
-        });
-    }
+        },
+        Some(problem) => HomeError::Invalid {
+            path: path.to_path_buf(),
+            problem,
+        },
+    })?;
     Ok(Cookie {
         path: path.to_path_buf(),
         value,
     })
+}
+
+/// The cookie in a cookie file's bytes, read as Erlang's `auth` reads `.erlang.cookie` (workspace nodes
+/// read the same file): printable ASCII, with trailing line breaks and spaces ignored. `Err(None)` for an
+/// empty file, `Err(Some(why))` for one no Erlang node could use.
+fn cookie_value(bytes: &[u8]) -> Result<String, Option<String>> {
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b'\n' | b'\r' | b' '))
+        .map_or(0, |i| i + 1);
+    let value = &bytes[..end];
+    if value.is_empty() {
+        return Err(None);
+    }
+    if let Some(at) = value.iter().position(|b| !(b' '..=b'~').contains(b)) {
+        return Err(Some(format!(
+            "byte {at} is 0x{:02x}, not a printable ASCII character",
+            value[at]
+        )));
+    }
+    if value.len() > MAX_COOKIE_LEN {
+        return Err(Some(format!("the cookie is {} bytes long", value.len())));
+    }
+    Ok(String::from_utf8_lossy(value).into_owned())
 }
 
 #[cfg(test)]
@@ -174,6 +230,30 @@ mod tests {
             load_cookie(dir.path(), Some(&p)),
             Err(HomeError::Empty { .. })
         ));
+    }
+
+    #[test]
+    fn cookies_no_node_could_hold_are_refused() {
+        assert_eq!(cookie_value(b"abc \n"), Ok("abc".to_owned()));
+        assert_eq!(cookie_value(b" a b"), Ok(" a b".to_owned()));
+        assert_eq!(cookie_value(b"\r\n "), Err(None));
+        assert!(
+            matches!(cookie_value("caf\u{e9}".as_bytes()), Err(Some(p)) if p.contains("byte 3"))
+        );
+        assert!(matches!(cookie_value(b"a\tb"), Err(Some(_))));
+        assert_eq!(cookie_value(&[b'x'; 255]).map(|v| v.len()), Ok(255));
+        assert!(matches!(cookie_value(&[b'x'; 256]), Err(Some(p)) if p.contains("256 bytes")));
+    }
+
+    #[test]
+    fn an_open_home_is_made_private() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        fs::create_dir(&home).expect("mkdir");
+        fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).expect("chmod");
+        ensure_home(&home).expect("tightened");
+        let mode = fs::metadata(&home).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
     }
 
     #[test]

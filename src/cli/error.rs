@@ -106,6 +106,10 @@ impl From<HomeError> for Failure {
                 message: e.to_string(),
                 hint: "the cookie file must be private (mode 0600) and non-empty".to_owned(),
             },
+            HomeError::Invalid { .. } => Failure::Auth {
+                message: e.to_string(),
+                hint: "a cookie like the generated ones (40 letters) works everywhere".to_owned(),
+            },
             other => Failure::Other {
                 message: other.to_string(),
             },

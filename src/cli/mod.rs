@@ -109,6 +109,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
 /// The workspaces of the chosen home, with the chosen cookie: what every workspace command starts from.
 fn workspaces(global: &Global) -> Result<(PathBuf, crate::workspace::Workspaces), Failure> {
     let home = crate::home::resolve_home(global.home.as_deref())?;
+    crate::home::ensure_home(&home)?;
     let cookie = crate::home::load_cookie(&home, global.cookie_file.as_deref())?;
     let ws = crate::workspace::Workspaces::new(&home, cookie, global.timeout)?;
     Ok((home, ws))

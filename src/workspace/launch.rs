@@ -1,8 +1,13 @@
 //! Starting a workspace node: the one place a BEAM process is spawned.
 //!
 //! The node runs in its own session (it outlives this process and its terminal), with stdout/stderr in a
-//! boot log and a crash dump path under the registry, `-nocookie` (the workspace application adopts the
-//! cookie from the 0600 file, so it is never on a command line), and distribution bound to 127.0.0.1.
+//! boot log and a private crash dump under the registry, and distribution bound to 127.0.0.1.
+//!
+//! The cookie: the node starts with `HOME` set to a private directory of the workspace whose
+//! `.erlang.cookie` is a symlink to the 0600 cookie file, so OTP's `auth` reads the real cookie before
+//! distribution starts (no window in which another cookie, or none, is accepted), and the secret is on no
+//! command line and in no environment. `beamtalk_workspace:boot/0` then gives the node the user's `HOME`
+//! back.
 //! [`wait_ready`] then polls — with short back-off, no fixed sleeps — until the node is registered with EPMD
 //! and its workspace application answers an RPC; if the node dies first, the error carries its own reason.
 
@@ -33,6 +38,8 @@ pub struct LaunchSpec {
     pub max_idle: Duration,
     pub log_path: PathBuf,
     pub crash_dump_path: PathBuf,
+    /// The node's `HOME` while it boots: a private directory holding only `.erlang.cookie`.
+    pub node_home: PathBuf,
     /// The remote host (long node name, listening there); `None` for this machine (loopback only).
     pub host: Option<String>,
     /// The ssl_dist options file, for TLS distribution.
@@ -68,7 +75,7 @@ pub fn erl_args(spec: &LaunchSpec) -> Vec<String> {
         None => spec.node.name().to_owned(),
     };
     let mut args: Vec<String> = vec![name_flag.to_owned(), name];
-    args.extend(["-nocookie", "-noshell", "-noinput"].map(str::to_owned));
+    args.extend(["-noshell", "-noinput"].map(str::to_owned));
     if let Some(interface) = listen_interface(spec) {
         args.extend([
             "-kernel".to_owned(),
@@ -104,10 +111,7 @@ pub fn erl_args(spec: &LaunchSpec) -> Vec<String> {
         ("workspace_id", binary_literal(&spec.id)),
         ("project_path", binary_literal(&spec.project_path)),
         ("created_at", spec.created_at.to_string()),
-        (
-            "cookie_file",
-            binary_literal(&spec.cookie_file.to_string_lossy()),
-        ),
+        ("user_home", user_home()),
         ("max_idle_ms", spec.max_idle.as_millis().to_string()),
         (
             "check_interval_ms",
@@ -119,6 +123,14 @@ pub fn erl_args(spec: &LaunchSpec) -> Vec<String> {
     }
     args.extend(["-s", "beamtalk_workspace", "boot"].map(str::to_owned));
     args
+}
+
+/// The `HOME` the node gives back to user code once its cookie is read: ours, or `false` when unset.
+fn user_home() -> String {
+    match std::env::var_os("HOME") {
+        Some(home) => binary_literal(&home.to_string_lossy()),
+        None => "false".to_owned(),
+    }
 }
 
 /// The interface distribution listens on: loopback for a local workspace; for a remote one the address
@@ -146,11 +158,52 @@ fn listen_interface(spec: &LaunchSpec) -> Option<String> {
 pub fn local_command(spec: &LaunchSpec) -> Command {
     let mut cmd = Command::new("erl");
     cmd.args(erl_args(spec))
+        .env("HOME", &spec.node_home)
         .env("ERL_CRASH_DUMP", &spec.crash_dump_path)
         .env_remove("ERL_FLAGS")
         .env_remove("ERL_AFLAGS")
         .env_remove("ERL_ZFLAGS");
+    // The epmd a local node starts (when none runs) publishes names and ports: keep it on loopback.
+    if spec.host.is_none() && std::env::var_os("ERL_EPMD_ADDRESS").is_none() {
+        cmd.env("ERL_EPMD_ADDRESS", "127.0.0.1");
+    }
     cmd
+}
+
+/// Makes `spec.node_home` (0700) with `.erlang.cookie` pointing at the cookie file, replacing any older
+/// link atomically (the cookie file may have moved, `--cookie-file`).
+pub fn prepare_node_home(spec: &LaunchSpec) -> Result<(), WorkspaceError> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| WorkspaceError::Io { path, source }
+    };
+    let dir = &spec.node_home;
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io(dir))?;
+    let target = std::fs::canonicalize(&spec.cookie_file).map_err(io(&spec.cookie_file))?;
+    let link = dir.join(".erlang.cookie");
+    let tmp = dir.join(format!(".erlang.cookie.{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(&target, &tmp).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &link).map_err(io(&link))
+}
+
+/// An empty crash dump file of mode 0600: the BEAM opens it with `O_TRUNC`, keeping the mode, so a dump
+/// (which holds the cookie) is never readable by others. A dump is recognised by its contents.
+fn prepare_crash_dump(path: &Path) -> Result<(), WorkspaceError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = std::fs::remove_file(path);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|source| WorkspaceError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// The process to start: `erl` itself for this machine, or the launcher running a shell command that
@@ -168,7 +221,10 @@ pub fn command(spec: &LaunchSpec) -> Command {
 
 /// `exec erl ... -detached`, every argument single-quoted for a POSIX shell.
 pub fn remote_shell_command(spec: &LaunchSpec) -> String {
-    let mut words = vec!["unset ERL_FLAGS ERL_AFLAGS ERL_ZFLAGS; exec erl".to_owned()];
+    let mut words = vec![format!(
+        "unset ERL_FLAGS ERL_AFLAGS ERL_ZFLAGS; HOME={} exec erl",
+        shell_quote(&spec.node_home.to_string_lossy())
+    )];
     words.extend(erl_args(spec).iter().map(|a| shell_quote(a)));
     words.push("-detached".to_owned());
     words.join(" ")
@@ -188,7 +244,8 @@ pub fn spawn(spec: &LaunchSpec) -> Result<Child, WorkspaceError> {
         path: spec.log_path.clone(),
         source,
     })?;
-    let _ = std::fs::remove_file(&spec.crash_dump_path);
+    prepare_node_home(spec)?;
+    prepare_crash_dump(&spec.crash_dump_path)?;
     let mut cmd = command(spec);
     cmd.stdin(Stdio::null()).stdout(log).stderr(log2);
     // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
@@ -329,6 +386,7 @@ mod tests {
             max_idle: Duration::from_secs(4 * 3600),
             log_path: PathBuf::from("/log"),
             crash_dump_path: PathBuf::from("/dump"),
+            node_home: PathBuf::from("/nodehome"),
             host: None,
             tls_conf: None,
             launcher: None,
@@ -340,8 +398,10 @@ mod tests {
             .get_args()
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
-        assert!(args.contains(&"-nocookie".to_owned()));
-        assert!(!args.iter().any(|a| a == "-setcookie"));
+        assert!(!args.iter().any(|a| a == "-setcookie" || a == "-nocookie"));
+        let env: Vec<_> = cmd.get_envs().collect();
+        assert!(env.contains(&("HOME".as_ref(), Some("/nodehome".as_ref()))));
+        assert!(env.contains(&("ERL_EPMD_ADDRESS".as_ref(), Some("127.0.0.1".as_ref()))));
         assert!(
             args.windows(3)
                 .any(|w| w == ["-kernel", "inet_dist_use_interface", "{127,0,0,1}"])
@@ -365,6 +425,7 @@ mod tests {
             max_idle: Duration::from_secs(60),
             log_path: PathBuf::from("/log"),
             crash_dump_path: PathBuf::from("/dump"),
+            node_home: PathBuf::from("/node home"),
             host: Some("10.201.1.1".to_owned()),
             tls_conf: Some(PathBuf::from("/home/x/tls/ssl_dist.conf")),
             launcher: Some(vec!["ssh".to_owned(), "box".to_owned()]),
@@ -394,6 +455,7 @@ mod tests {
         let shell = remote_shell_command(&spec);
         assert!(shell.contains(r#"'<<"/it'\''s">>'"#), "{shell}");
         assert!(shell.ends_with(" -detached"));
+        assert!(shell.contains("HOME='/node home' exec erl"), "{shell}");
         assert!(!shell.contains("-setcookie"));
     }
 

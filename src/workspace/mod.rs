@@ -325,6 +325,7 @@ impl Workspaces {
             max_idle,
             log_path: self.registry.log_path(&entry.id),
             crash_dump_path: self.registry.crash_dump_path(&entry.id),
+            node_home: self.registry.node_home(&entry.id),
             host: entry.host.clone(),
             tls_conf: match entry.tls {
                 true => Some(self.dist_conf()?),
@@ -379,6 +380,7 @@ impl Workspaces {
         let mut spec = self.launch_spec(&entry, node, serve.max_idle)?;
         spec.bind_any = serve.bind_any;
         spec.dist_port = serve.dist_port;
+        launch::prepare_node_home(&spec)?;
         Ok(launch::local_command(&spec))
     }
 

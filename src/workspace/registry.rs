@@ -67,6 +67,11 @@ impl Registry {
         self.workspaces.join(format!("{id}.log"))
     }
 
+    /// The private directory a node of workspace `id` boots with as `HOME` (it holds `.erlang.cookie`).
+    pub fn node_home(&self, id: &str) -> PathBuf {
+        self.workspaces.join(format!("{id}.home"))
+    }
+
     pub fn crash_dump_path(&self, id: &str) -> PathBuf {
         self.workspaces.join(format!("{id}.crashdump"))
     }

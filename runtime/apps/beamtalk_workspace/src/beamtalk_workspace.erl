@@ -10,12 +10,27 @@ ready_marker() ->
 
 %% @doc Starts the workspace application and everything it needs; on failure prints why and halts, so the
 %% CLI waiting for the node sees the reason in the node's boot log.
+%%
+%% The application is permanent: if it ever stops, the node stops with it rather than lingering
+%% unreachable and unmonitored.
 -spec boot() -> ok.
 boot() ->
-    case application:ensure_all_started(beamtalk_workspace) of
+    ok = restore_home(),
+    case application:ensure_all_started(beamtalk_workspace, permanent) of
         {ok, _} ->
             io:format("~s~n", [ready_marker()]);
         {error, Reason} ->
             io:format(standard_error, "beamtalk workspace failed to start: ~p~n", [Reason]),
             erlang:halt(1)
+    end.
+
+%% The node boots with HOME pointing at a private directory whose .erlang.cookie is the workspace's cookie
+%% file (so distribution starts with the real cookie); user code gets the user's HOME back.
+-spec restore_home() -> ok.
+restore_home() ->
+    _ = application:load(beamtalk_workspace),
+    case application:get_env(beamtalk_workspace, user_home) of
+        {ok, Home} when is_binary(Home) -> true = os:putenv("HOME", unicode:characters_to_list(Home)), ok;
+        {ok, false} -> true = os:unsetenv("HOME"), ok;
+        undefined -> ok
     end.

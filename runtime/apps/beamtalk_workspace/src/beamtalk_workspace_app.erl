@@ -1,4 +1,4 @@
-%% @doc The workspace application: adopts the cookie, hooks actor tracking into the runtime, starts the tree.
+%% @doc The workspace application: hooks actor tracking into the runtime and starts the tree.
 -module(beamtalk_workspace_app).
 -behaviour(application).
 
@@ -6,43 +6,15 @@
 
 -spec start(application:start_type(), term()) -> {ok, pid()} | {error, term()}.
 start(_Type, _Args) ->
-    case adopt_cookie(application:get_env(beamtalk_workspace, cookie_file, undefined)) of
-        ok ->
-            application:set_env(beamtalk_runtime, actor_spawn_callback, beamtalk_repl_actors),
-            application:set_env(beamtalk_runtime, actor_starter, beamtalk_repl_actors),
-            beamtalk_workspace_app_sup:start_link(config());
-        {error, _} = Error ->
-            Error
-    end.
+    application:set_env(beamtalk_runtime, actor_spawn_callback, beamtalk_repl_actors),
+    application:set_env(beamtalk_runtime, actor_starter, beamtalk_repl_actors),
+    beamtalk_workspace_app_sup:start_link(config()).
 
+%% Nothing to undo: the runtime's hooks die with the node. (Unsetting them here called the application
+%% controller while it waited for this application to stop, which held every stop for 5 s.)
 -spec stop(term()) -> ok.
 stop(_State) ->
-    application:unset_env(beamtalk_runtime, actor_spawn_callback),
-    application:unset_env(beamtalk_runtime, actor_starter),
     ok.
-
-%% The node boots with -nocookie (so the secret is never on a command line) and refuses every connection
-%% until this sets the cookie from the private file.
--spec adopt_cookie(undefined | binary() | string()) -> ok | {error, term()}.
-adopt_cookie(undefined) ->
-    ok;
-adopt_cookie(File) ->
-    case file:read_file(File) of
-        {ok, Bin} ->
-            case string:trim(Bin) of
-                <<>> -> {error, {empty_cookie_file, File}};
-                Cookie -> set_cookie(binary_to_atom(Cookie, utf8))
-            end;
-        {error, Reason} ->
-            {error, {cookie_file, File, Reason}}
-    end.
-
--spec set_cookie(atom()) -> ok | {error, term()}.
-set_cookie(Cookie) ->
-    case node() of
-        nonode@nohost -> {error, distribution_not_started};
-        _ -> true = erlang:set_cookie(Cookie), ok
-    end.
 
 -spec config() -> map().
 config() ->
