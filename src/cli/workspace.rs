@@ -87,6 +87,10 @@ pub enum WorkspaceCommand {
         /// Stop every running workspace.
         #[arg(long, conflicts_with = "name")]
         all: bool,
+        /// Kill the node by its pid (SIGKILL) instead of asking it to stop: for a node that does not
+        /// answer. Its actors and bindings are lost.
+        #[arg(long)]
+        force: bool,
     },
     /// Make NAME the workspace `beamtalk repl` attaches to in this project.
     Switch {
@@ -213,32 +217,16 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                 println!("{}", actors_table(&actors, None));
             }
         }
-        WorkspaceCommand::Stop { name, all } => {
-            let ids = match (name, all) {
-                (Some(n), _) => vec![n],
-                (None, _) => ws
-                    .list()
-                    .await?
-                    .into_iter()
-                    .filter(|(_, s)| *s != State::Stopped)
-                    .map(|(e, _)| e.id)
-                    .collect(),
-            };
-            let mut stopped = Vec::new();
-            for id in &ids {
-                if ws.stop(id).await? {
-                    stopped.push(id.clone());
-                } else if !global.json {
-                    println!("Workspace {id} was not running.");
+        WorkspaceCommand::Stop { name, all, force } => {
+            let (ids, unreadable) = match (name, all) {
+                (Some(n), _) => (vec![n], Vec::new()),
+                (None, _) => {
+                    let (entries, problems) = ws.registry().list()?;
+                    (entries.into_iter().map(|e| e.id).collect(), problems)
                 }
-            }
-            if global.json {
-                println!("{}", json!({ "stopped": stopped }));
-            } else {
-                stopped
-                    .iter()
-                    .for_each(|id| println!("Workspace {id} stopped."));
-            }
+            };
+            let outcomes = futures::future::join_all(ids.iter().map(|id| ws.stop(id, force))).await;
+            report_stops(global, &ids, outcomes, &unreadable)?;
         }
         WorkspaceCommand::Switch { name, project } => {
             let project = super::project_dir(project)?;
@@ -432,6 +420,66 @@ fn entry_json(e: &Entry, s: &State) -> serde_json::Value {
         State::Stopped => {}
     }
     v
+}
+
+/// Says what `stop` did for each workspace; fails with the first failure's code after reporting all.
+fn report_stops(
+    global: &Global,
+    ids: &[String],
+    outcomes: Vec<Result<bool, WorkspaceError>>,
+    unreadable: &[WorkspaceError],
+) -> Result<(), Failure> {
+    let (mut stopped, mut not_running, mut failed) = (Vec::new(), Vec::new(), Vec::new());
+    let mut first_failure = None;
+    for (id, outcome) in ids.iter().zip(outcomes) {
+        match outcome {
+            Ok(true) => stopped.push(id.clone()),
+            Ok(false) => not_running.push(id.clone()),
+            Err(e) => {
+                failed.push(json!({"id": id, "error": e.to_string()}));
+                first_failure.get_or_insert(e);
+            }
+        }
+    }
+    if ids.len() == 1
+        && let Some(e) = first_failure
+    {
+        return Err(e.into());
+    }
+    let skipped: Vec<String> = unreadable.iter().map(ToString::to_string).collect();
+    if global.json {
+        println!(
+            "{}",
+            json!({"stopped": stopped, "not_running": not_running, "failed": failed, "errors": skipped})
+        );
+    } else {
+        stopped
+            .iter()
+            .for_each(|id| println!("Workspace {id} stopped."));
+        not_running
+            .iter()
+            .for_each(|id| println!("Workspace {id} was not running."));
+        skipped
+            .iter()
+            .for_each(|e| eprintln!("warning: skipped: {e}"));
+    }
+    match first_failure {
+        Some(e) => {
+            if !global.json {
+                for f in &failed {
+                    eprintln!(
+                        "error: workspace {}: {}",
+                        f["id"].as_str().unwrap_or(""),
+                        f["error"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            Err(Failure::Reported {
+                code: super::error::exit_code(&Failure::from(e)),
+            })
+        }
+        None => Ok(()),
+    }
 }
 
 fn print_table(all: &[(Entry, State)]) {
@@ -669,6 +717,20 @@ impl From<WorkspaceError> for Failure {
             WorkspaceError::NoLauncher { .. } => Failure::Unreachable {
                 message: e.to_string(),
                 hint: "hint: start it there with the docker image (docker/README.md), or pass --launcher 'ssh HOST' (the host must see this home's runtime, cookie and TLS files at the same paths)".to_owned(),
+            },
+            WorkspaceError::NodeAlive { .. } | WorkspaceError::NodeUnresponsive { .. } => {
+                let id = match &e {
+                    WorkspaceError::NodeUnresponsive { id, .. } => id.clone(),
+                    _ => "NAME".to_owned(),
+                };
+                Failure::Unreachable {
+                    message: e.to_string(),
+                    hint: format!("hint: nothing was started and the workspace is kept; try again when the node is less busy, or `beamtalk workspace stop --force {id}` kills it (its actors and bindings are lost)"),
+                }
+            }
+            WorkspaceError::ForeignNode { .. } => Failure::Unreachable {
+                message: e.to_string(),
+                hint: "hint: node names are per host; give this workspace another name (`beamtalk workspace create OTHER_NAME`); the other node was not touched".to_owned(),
             },
             WorkspaceError::Connect(c) => c.into(),
             WorkspaceError::Call(c) => c.into(),

@@ -11,6 +11,8 @@ use crate::term::{as_i64, as_text, list_elements, map_get};
 pub struct Info {
     pub id: String,
     pub node: String,
+    /// The beamtalk home that started the node (empty for nodes of older versions).
+    pub home: String,
     pub project_path: String,
     pub created_at: i64,
     pub last_active: i64,
@@ -153,6 +155,7 @@ impl Info {
         Self {
             id: text("id"),
             node: text("node"),
+            home: text("home"),
             project_path: text("project_path"),
             created_at: int("created_at"),
             last_active: int("last_active"),

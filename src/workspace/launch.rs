@@ -19,6 +19,7 @@ use std::time::Duration;
 use eetf::{Binary, Term};
 
 use super::WorkspaceError;
+use super::liveness::{Claim, inherit_in_child};
 use super::runtime::ebin_dirs;
 use crate::dist::{ConnectOptions, Connection, NodeName};
 use crate::term::print::flat;
@@ -30,6 +31,8 @@ pub const READY_MARKER: &str = "beamtalk workspace ready";
 #[derive(Debug, Clone)]
 pub struct LaunchSpec {
     pub id: String,
+    /// The beamtalk home that owns the node (it reports it, so another home's node is recognised).
+    pub home: PathBuf,
     pub node: NodeName,
     pub project_path: String,
     pub created_at: u64,
@@ -112,6 +115,7 @@ pub fn erl_args(spec: &LaunchSpec) -> Vec<String> {
         ("project_path", binary_literal(&spec.project_path)),
         ("created_at", spec.created_at.to_string()),
         ("user_home", user_home()),
+        ("home", binary_literal(&spec.home.to_string_lossy())),
         ("max_idle_ms", spec.max_idle.as_millis().to_string()),
         (
             "check_interval_ms",
@@ -234,8 +238,9 @@ fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
-/// Starts the node detached from this process's session, its output going to the boot log.
-pub fn spawn(spec: &LaunchSpec) -> Result<Child, WorkspaceError> {
+/// Starts the node detached from this process's session, its output going to the boot log. A local node
+/// inherits `claim`, its pid file, and holds it locked for its whole life.
+pub fn spawn(spec: &LaunchSpec, claim: Option<Claim>) -> Result<Child, WorkspaceError> {
     let log = std::fs::File::create(&spec.log_path).map_err(|source| WorkspaceError::Io {
         path: spec.log_path.clone(),
         source,
@@ -248,20 +253,28 @@ pub fn spawn(spec: &LaunchSpec) -> Result<Child, WorkspaceError> {
     prepare_crash_dump(&spec.crash_dump_path)?;
     let mut cmd = command(spec);
     cmd.stdin(Stdio::null()).stdout(log).stderr(log2);
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    let held = claim.as_ref().map(Claim::raw_fd);
+    // SAFETY: setsid and fcntl are async-signal-safe and touch no memory of the parent.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             libc::setsid();
-            Ok(())
+            match held {
+                Some(fd) => inherit_in_child(fd),
+                None => Ok(()),
+            }
         });
     }
-    cmd.spawn().map_err(|e| match e.kind() {
+    let child = cmd.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => WorkspaceError::ErlMissing,
         _ => WorkspaceError::Io {
             path: PathBuf::from("erl"),
             source: e,
         },
-    })
+    })?;
+    if let Some(claim) = claim {
+        claim.record(child.id())?;
+    }
+    Ok(child)
 }
 
 /// Waits until the node answers `beamtalk_workspace_meta:info/0`; returns the connection and that info.
@@ -378,6 +391,7 @@ mod tests {
     fn the_command_line_carries_no_cookie_and_binds_loopback() {
         let spec = LaunchSpec {
             id: "abc".to_owned(),
+            home: PathBuf::from("/home/x"),
             node: NodeName::parse("beamtalk_workspace_abc@h").expect("name"),
             project_path: "/tmp/it's \"quoted\"".to_owned(),
             created_at: 5,
@@ -417,6 +431,7 @@ mod tests {
     fn a_remote_launch_binds_the_given_address_uses_tls_and_quotes_for_the_shell() {
         let spec = LaunchSpec {
             id: "r".to_owned(),
+            home: PathBuf::from("/home/x"),
             node: NodeName::parse("beamtalk_workspace_r@10.201.1.1").expect("name"),
             project_path: "/it's".to_owned(),
             created_at: 5,

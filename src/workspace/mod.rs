@@ -8,6 +8,7 @@ pub mod export;
 pub mod id;
 pub mod info;
 pub mod launch;
+pub mod liveness;
 pub mod registry;
 pub mod runtime;
 
@@ -19,6 +20,7 @@ use crate::dist::epmd::Epmd;
 use crate::dist::{CallError, ConnectError, ConnectOptions, Connection, NodeName};
 use crate::home::Cookie;
 pub use info::Info;
+use liveness::Liveness;
 pub use registry::{Entry, Registry};
 
 /// What can go wrong managing workspaces.
@@ -44,6 +46,19 @@ pub enum WorkspaceError {
     },
     #[error("workspace node `{node}` did not stop within {after:?}")]
     StopTimeout { node: String, after: Duration },
+    #[error("a node of this workspace is still running{} (it holds {})", pid_text(.pid), .pid_file.display())]
+    NodeAlive { pid: Option<u32>, pid_file: PathBuf },
+    #[error("workspace {id}'s node `{node}` is running{} but does not answer: {reason}", pid_text(.pid))]
+    NodeUnresponsive {
+        id: String,
+        node: String,
+        pid: Option<u32>,
+        reason: String,
+    },
+    #[error(
+        "a node named `{node}` already runs on this host but belongs to another beamtalk home: {reason}"
+    )]
+    ForeignNode { node: String, reason: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -64,6 +79,10 @@ pub enum WorkspaceError {
     Connect(#[from] ConnectError),
     #[error(transparent)]
     Call(#[from] CallError),
+}
+
+fn pid_text(pid: &Option<u32>) -> String {
+    pid.map_or(String::new(), |p| format!(" (pid {p})"))
 }
 
 fn known_names(names: &[String]) -> String {
@@ -212,14 +231,20 @@ impl Workspaces {
         let project = id::canonical_project(project)?;
         let _lock = self.registry.lock(id)?;
         if let Some(entry) = self.registry.get(id)? {
-            if let State::Running(info) = self.probe(&entry).await {
-                return Ok(Created {
-                    entry,
-                    existed: true,
-                    info,
-                });
+            match self.probe_live(&entry).await {
+                State::Running(info) => {
+                    return Ok(Created {
+                        entry,
+                        existed: true,
+                        info,
+                    });
+                }
+                // Its node lives (frozen, overloaded, refusing our cookie): never start a second one.
+                State::Unreachable(reason) if self.liveness(&entry).is_alive() => {
+                    return Err(self.unresponsive(&entry, reason));
+                }
+                _ => tracing::debug!(id, "replacing a stale workspace entry"),
             }
-            tracing::debug!(id, "replacing a stale workspace entry");
         }
         let node = match &spec.host {
             Some(host) => id::remote_node_name(id, host)?,
@@ -254,18 +279,112 @@ impl Workspaces {
                 host: host.clone(),
             });
         }
+        let claim = match spec.host {
+            None => {
+                let claim = self.registry.pid_file(id).claim()?;
+                if let Some(info) = self.adopt_registered(&node, &opts).await? {
+                    self.registry.put(&entry)?;
+                    return Ok(Created {
+                        entry,
+                        existed: true,
+                        info: Box::new(info),
+                    });
+                }
+                Some(claim)
+            }
+            Some(_) => None,
+        };
         // Recorded before the node starts, so a crash of this process never leaves a node nobody knows.
         self.registry.put(&entry)?;
-        match self.boot(&entry, node, spec.max_idle, &opts).await {
+        match self.boot(&entry, node, spec.max_idle, &opts, claim).await {
             Ok(info) => Ok(Created {
                 entry,
                 existed: false,
                 info: Box::new(info),
             }),
             Err(e) => {
-                let _ = self.registry.remove(id);
+                if !self.liveness(&entry).is_alive() {
+                    let _ = self.registry.remove(id);
+                }
                 Err(e)
             }
+        }
+    }
+
+    /// Before a local node of `node`'s name starts: EPMD must not list that name already. If it does,
+    /// the node is ours only when it reports this home (it lost its pid file, say) and is then adopted;
+    /// another home's node (refusing our cookie, or reporting its own home) is never touched.
+    async fn adopt_registered(
+        &self,
+        node: &NodeName,
+        opts: &ConnectOptions,
+    ) -> Result<Option<Info>, WorkspaceError> {
+        let epmd = Epmd::new(node.host(), opts.epmd_port, self.timeout);
+        match epmd.lookup(node.name()).await {
+            Ok(Some(_)) => {}
+            // No EPMD (the node starts one) or the name is free.
+            Ok(None) | Err(_) => return Ok(None),
+        }
+        let foreign = |reason: String| WorkspaceError::ForeignNode {
+            node: node.to_string(),
+            reason,
+        };
+        let conn = match Connection::connect(node, opts).await {
+            Ok(conn) => conn,
+            Err(ConnectError::Auth { .. }) => {
+                return Err(foreign("it refused this home's cookie".to_owned()));
+            }
+            Err(e) => return Err(foreign(format!("it does not answer ({e})"))),
+        };
+        let info = conn
+            .call("beamtalk_workspace_meta", "info", vec![], self.timeout)
+            .await
+            .map(|t| Info::from_term(&t));
+        conn.shutdown(self.timeout).await;
+        let home = self.home.to_string_lossy();
+        match info {
+            Ok(info) if info.home == home => Ok(Some(info)),
+            Ok(info) if info.home.is_empty() => Err(foreign(
+                "it does not say which home it belongs to".to_owned(),
+            )),
+            Ok(info) => Err(foreign(format!("it belongs to {}", info.home))),
+            Err(e) => Err(foreign(format!("it is not a workspace of this home ({e})"))),
+        }
+    }
+
+    /// What the pid file says of `entry`'s node (`Unknown` for remote ones).
+    pub fn liveness(&self, entry: &Entry) -> Liveness {
+        match entry.host {
+            None => self.registry.pid_file(&entry.id).check(),
+            Some(_) => Liveness::Unknown,
+        }
+    }
+
+    fn unresponsive(&self, entry: &Entry, reason: String) -> WorkspaceError {
+        let pid = match self.liveness(entry) {
+            Liveness::Alive(pid) => pid,
+            _ => None,
+        };
+        WorkspaceError::NodeUnresponsive {
+            id: entry.id.clone(),
+            node: entry.node.clone(),
+            pid,
+            reason,
+        }
+    }
+
+    /// [`Self::probe`], but a live local node that EPMD does not list (EPMD restarted) is given a few
+    /// seconds to register again (its workspace re-registers every second) before it counts as
+    /// unreachable.
+    async fn probe_live(&self, entry: &Entry) -> State {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+        loop {
+            let state = self.probe(entry).await;
+            let waiting = matches!(&state, State::Unreachable(r) if r.contains(NOT_REGISTERED));
+            if !waiting || tokio::time::Instant::now() > deadline {
+                return state;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -317,6 +436,7 @@ impl Workspaces {
     ) -> Result<launch::LaunchSpec, WorkspaceError> {
         Ok(launch::LaunchSpec {
             id: entry.id.clone(),
+            home: self.home.clone(),
             node,
             project_path: entry.project_path.clone(),
             created_at: entry.created_at,
@@ -343,9 +463,10 @@ impl Workspaces {
         node: NodeName,
         max_idle: Duration,
         opts: &ConnectOptions,
+        claim: Option<liveness::Claim>,
     ) -> Result<Info, WorkspaceError> {
         let spec = self.launch_spec(entry, node, max_idle)?;
-        let mut child = launch::spawn(&spec)?;
+        let mut child = launch::spawn(&spec, claim)?;
         let boot_timeout = self.timeout.max(Duration::from_secs(30));
         let (conn, info) = launch::wait_ready(&mut child, &spec, opts, boot_timeout).await?;
         conn.shutdown(self.timeout).await;
@@ -406,6 +527,9 @@ impl Workspaces {
                 let conn = self.connect(&created.entry).await?;
                 Ok((created.entry, conn))
             }
+            Err(e) if self.liveness(&entry).is_alive() => {
+                Err(self.unresponsive(&entry, e.to_string()))
+            }
             Err(e) => Err(e),
         }
     }
@@ -417,14 +541,19 @@ impl Workspaces {
         Ok(Connection::connect(&node, &self.opts_for(entry)?).await?)
     }
 
-    /// Where a workspace stands, asking its node when EPMD lists it.
+    /// Where a workspace stands: a local node whose pid file nobody holds is stopped (no EPMD needed);
+    /// otherwise its node is asked when EPMD lists it.
     pub async fn probe(&self, entry: &Entry) -> State {
         let Ok(node) = NodeName::parse(&entry.node) else {
             return State::Unreachable(format!("bad node name `{}`", entry.node));
         };
+        let live = self.liveness(entry);
+        if live == Liveness::Dead {
+            return State::Stopped;
+        }
         let epmd = Epmd::new(node.host(), self.opts.epmd_port, self.timeout);
         match epmd.lookup(node.name()).await {
-            Ok(None) => return State::Stopped,
+            Ok(None) => return unlisted(live),
             Ok(Some(_)) => {}
             Err(e) => return State::Unreachable(e.to_string()),
         }
@@ -475,9 +604,13 @@ impl Workspaces {
         let Ok(node) = NodeName::parse(&entry.node) else {
             return State::Unreachable(format!("bad node name `{}`", entry.node));
         };
+        let live = self.liveness(entry);
+        if live == Liveness::Dead {
+            return State::Stopped;
+        }
         match names.get(node.host()) {
             Some(Ok(listed)) => match listed.get(node.name()) {
-                None => State::Stopped,
+                None => unlisted(live),
                 Some(&port) => {
                     let connected = match self.opts_for(entry) {
                         Ok(opts) => Connection::connect_at(&node, port, &opts)
@@ -506,31 +639,43 @@ impl Workspaces {
         }
     }
 
-    /// Stops workspace `id` gracefully (`init:stop/0`) and waits until EPMD no longer lists it. Returns
-    /// false when it was not running.
-    pub async fn stop(&self, id: &str) -> Result<bool, WorkspaceError> {
+    /// Stops workspace `id` gracefully (`init:stop/0`) and waits until its node is gone (its pid file
+    /// released; for a remote node, until EPMD no longer lists it). With `force`, a local node is killed
+    /// by its pid instead (for one that does not answer). Returns false when it was not running.
+    pub async fn stop(&self, id: &str, force: bool) -> Result<bool, WorkspaceError> {
         let entry = self.entry(id)?;
         let node = NodeName::parse(&entry.node)
             .map_err(|_| WorkspaceError::InvalidName(entry.node.clone()))?;
-        let epmd = Epmd::new(node.host(), self.opts.epmd_port, self.timeout);
-        if epmd
-            .lookup(node.name())
-            .await
-            .map_err(ConnectError::from)?
-            .is_none()
-        {
+        let live = self.liveness(&entry);
+        if live == Liveness::Dead {
             return Ok(false);
         }
-        let conn = self.connect(&entry).await?;
-        conn.call("init", "stop", vec![], self.timeout).await?;
+        if force && live.is_alive() {
+            let pid_file = self.registry.pid_file(id);
+            return Ok(pid_file.kill(self.timeout)?.is_some());
+        }
+        let epmd = Epmd::new(node.host(), self.opts.epmd_port, self.timeout);
+        let listed = epmd.lookup(node.name()).await;
+        if live == Liveness::Unknown && matches!(listed, Ok(None)) {
+            return Ok(false);
+        }
+        let asked = match self.connect(&entry).await {
+            Ok(conn) => conn
+                .call("init", "stop", vec![], self.timeout)
+                .await
+                .map(drop)
+                .map_err(WorkspaceError::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = asked {
+            return Err(match live {
+                Liveness::Alive(_) => self.unresponsive(&entry, e.to_string()),
+                _ => e,
+            });
+        }
         let deadline = tokio::time::Instant::now() + self.timeout;
         let mut delay = Duration::from_millis(5);
-        while epmd
-            .lookup(node.name())
-            .await
-            .map_err(ConnectError::from)?
-            .is_some()
-        {
+        while self.still_running(&entry, &epmd, &node).await? {
             if tokio::time::Instant::now() + delay > deadline {
                 return Err(WorkspaceError::StopTimeout {
                     node: entry.node,
@@ -541,6 +686,22 @@ impl Workspaces {
             delay = (delay * 2).min(Duration::from_millis(50));
         }
         Ok(true)
+    }
+
+    async fn still_running(
+        &self,
+        entry: &Entry,
+        epmd: &Epmd,
+        node: &NodeName,
+    ) -> Result<bool, WorkspaceError> {
+        match self.liveness(entry) {
+            Liveness::Unknown => Ok(epmd
+                .lookup(node.name())
+                .await
+                .map_err(ConnectError::from)?
+                .is_some()),
+            live => Ok(live.is_alive()),
+        }
     }
 
     /// Makes `id` the workspace `beamtalk repl` attaches to in `project`.
@@ -582,7 +743,7 @@ impl Workspaces {
         for (entry, state) in self.list().await? {
             if let State::Running(info) = state
                 && u128::try_from(info.idle_ms).unwrap_or(0) >= idle.as_millis()
-                && self.stop(&entry.id).await?
+                && self.stop(&entry.id, false).await?
             {
                 stopped.push(entry.id);
             }
@@ -609,6 +770,21 @@ pub fn tls_client_config(
         return Err(WorkspaceError::TlsMissing { dir: dir.dir });
     }
     Ok(dir.client_identity().client_config()?)
+}
+
+/// What EPMD's reason says when it does not list a node.
+const NOT_REGISTERED: &str = "not registered with EPMD";
+
+/// The state of a node EPMD does not list: stopped, unless its pid file says it lives (EPMD restarted
+/// and the node has not registered again yet).
+fn unlisted(live: Liveness) -> State {
+    match live {
+        Liveness::Alive(pid) => State::Unreachable(format!(
+            "the node is running{} but {NOT_REGISTERED} (EPMD restarted?)",
+            pid_text(&pid)
+        )),
+        _ => State::Stopped,
+    }
 }
 
 /// How to start again a workspace whose node is gone: where and how it ran before.

@@ -67,6 +67,11 @@ impl Registry {
         self.workspaces.join(format!("{id}.log"))
     }
 
+    /// The pid file a local node of workspace `id` holds locked for its whole life.
+    pub fn pid_file(&self, id: &str) -> super::liveness::PidFile {
+        super::liveness::PidFile::new(self.workspaces.join(format!("{id}.pid")))
+    }
+
     /// The private directory a node of workspace `id` boots with as `HOME` (it holds `.erlang.cookie`).
     pub fn node_home(&self, id: &str) -> PathBuf {
         self.workspaces.join(format!("{id}.home"))

@@ -21,6 +21,7 @@ config() ->
     Env = fun(K, D) -> application:get_env(beamtalk_workspace, K, D) end,
     #{id => Env(workspace_id, <<"default">>),
       project_path => Env(project_path, <<"">>),
+      home => Env(home, <<"">>),
       created_at => Env(created_at, erlang:system_time(second)),
       max_idle_ms => Env(max_idle_ms, 14400000),
       check_interval_ms => Env(check_interval_ms, 600000)}.

@@ -12,7 +12,7 @@
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -type actor() :: #{pid := pid(), class := atom(), started_at := integer(), restarts := non_neg_integer()}.
--type state() :: #{id := binary(), project_path := binary(), created_at := integer(),
+-type state() :: #{id := binary(), home := binary(), project_path := binary(), created_at := integer(),
                    last_active := integer(), last_active_mono := integer(), started_mono := integer(),
                    actors := #{pid() => {actor(), reference()}}, modules := [module()],
                    restarts := #{integer() => non_neg_integer()}}.
@@ -107,6 +107,7 @@ dist_port() ->
 init(Config) ->
     Now = erlang:monotonic_time(millisecond),
     {ok, #{id => maps:get(id, Config, <<"default">>),
+           home => maps:get(home, Config, <<"">>),
            project_path => maps:get(project_path, Config, <<"">>),
            created_at => maps:get(created_at, Config, erlang:system_time(second)),
            last_active => erlang:system_time(second),
@@ -181,6 +182,7 @@ info_map(#{actors := As, started_mono := Started, last_active_mono := Last} = S)
     Now = erlang:monotonic_time(millisecond),
     #{id => maps:get(id, S),
       node => node(),
+      home => maps:get(home, S),
       project_path => maps:get(project_path, S),
       created_at => maps:get(created_at, S),
       last_active => maps:get(last_active, S),
