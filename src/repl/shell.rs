@@ -13,7 +13,7 @@ use super::{EvalError, Outcome, Session};
 use crate::dist::CallError;
 use crate::dist::io_server::Terminal;
 use crate::term::{as_text, list_elements};
-use crate::workspace::info::{ActorDetail, actors_table};
+use crate::workspace::info::{ActorDetail, actors_table, given_up_lines};
 use crate::workspace::{Entry, Info, WorkspaceError, Workspaces};
 
 /// What running one input came to.
@@ -192,6 +192,13 @@ impl Shell {
                 } else {
                     println!("{}", actors_table(&actors, None));
                 }
+                let given_up = self
+                    .session
+                    .call("beamtalk_workspace_meta", "given_up", vec![])
+                    .await?;
+                given_up_lines(&given_up)
+                    .iter()
+                    .for_each(|l| println!("{l}"));
             }
             Command::Kill(who) => {
                 let arg = Term::from(Binary::from(who.clone().into_bytes()));

@@ -121,6 +121,23 @@ pub fn actors_table(actors: &[ActorDetail], reductions: Option<&[i64]>) -> Strin
         .join("\n")
 }
 
+/// Lines for the actors given up after too many restarts (`beamtalk_workspace_meta:given_up/0`).
+pub fn given_up_lines(t: &Term) -> Vec<String> {
+    list_elements(t)
+        .unwrap_or_default()
+        .iter()
+        .map(|g| {
+            let class = map_get(g, "class").and_then(as_text).unwrap_or_default();
+            let restarts = map_get(g, "restarts").and_then(as_i64).unwrap_or(0);
+            let reason = map_get(g, "reason").and_then(as_text).unwrap_or_default();
+            format!(
+                "stopped for good: {class} (crashed {} times in a row; last: {reason})",
+                restarts + 1
+            )
+        })
+        .collect()
+}
+
 /// A pid as its own node prints it (`<0.123.0>`), which is also what `:kill` accepts.
 fn local_pid(t: &Term) -> String {
     match t {

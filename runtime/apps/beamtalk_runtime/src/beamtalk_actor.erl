@@ -74,6 +74,7 @@ register_spawned(RegistryPid, ActorPid, ClassName, Module) ->
 init({Class, Init, Id}) ->
     Self = {'$bt_actor', Class, self()},
     erlang:put('$bt_actor_id', Id),
+    erlang:put('$bt_actor_class', Class),
     [erlang:put({bt_slot, F}, {value, maps:get(F, Init)}) || {F, _} <- beamtalk_user_class:fields(Class), maps:is_key(F, Init)],
     [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- beamtalk_user_class:fields(Class), not maps:is_key(F, Init)],
     case beamtalk_dispatch:responds_to(Self, initialize) of

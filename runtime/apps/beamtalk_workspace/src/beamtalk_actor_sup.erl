@@ -1,31 +1,60 @@
 %% @doc Supervises the actors users spawn in the workspace, so they outlive the REPL that spawned them.
+%%
+%% Each actor runs under its own `beamtalk_actor_keeper' (a temporary child here): restart limits are per
+%% actor, so one crash-looping actor never exhausts this supervisor's intensity or stops its siblings.
 -module(beamtalk_actor_sup).
 -behaviour(supervisor).
 
--export([start_link/0, start_actor/3, stop_actor/1, init/1]).
+-export([start_link/0, start_actor/3, stop_actor/1, keepers/0, init/1]).
 
 -spec start_link() -> {ok, pid()} | {error, term()}.
 start_link() ->
     supervisor:start_link({local, ?MODULE}, ?MODULE, []).
 
-%% @doc Starts `Module:start_link(Args...)' as a supervised actor with the given restart policy.
+%% @doc Starts `Module:start_link(Args...)' as a supervised actor with the given restart policy; answers the
+%% actor's pid. An actor that fails to start reports its own reason.
 -spec start_actor(module(), [term()], transient | permanent | temporary) -> {ok, pid()} | {error, term()}.
 start_actor(Module, Args, Restart) ->
     Id = {Module, erlang:unique_integer([positive])},
-    supervisor:start_child(?MODULE, #{id => Id, start => {Module, start_link, Args}, restart => Restart}).
+    Spec = #{id => Id, start => {beamtalk_actor_keeper, start_link, [Module, Args, Restart]},
+             restart => temporary, type => supervisor},
+    case supervisor:start_child(?MODULE, Spec) of
+        {ok, Keeper} ->
+            case beamtalk_actor_keeper:actor(Keeper) of
+                undefined -> {error, not_started};
+                Pid -> {ok, Pid}
+            end;
+        {error, {shutdown, {failed_to_start_child, actor, Reason}}} ->
+            {error, Reason};
+        {error, _} = Error ->
+            Error
+    end.
 
 %% @doc Stops an actor for good (no restart, whatever its policy).
 -spec stop_actor(pid()) -> ok | {error, not_found}.
 stop_actor(Pid) ->
-    case [Id || {Id, P, _, _} <- supervisor:which_children(?MODULE), P =:= Pid] of
-        [Id] ->
+    case [Id || {Id, K} <- children(), beamtalk_actor_keeper:actor(K) =:= Pid] of
+        [Id | _] ->
             _ = supervisor:terminate_child(?MODULE, Id),
-            _ = supervisor:delete_child(?MODULE, Id),
             ok;
         [] ->
             {error, not_found}
     end.
 
+%% @doc The keepers of the running actors.
+-spec keepers() -> [pid()].
+keepers() ->
+    [K || {_, K} <- children()].
+
+-spec children() -> [{term(), pid()}].
+children() ->
+    case whereis(?MODULE) of
+        undefined -> [];
+        _ -> [{Id, K} || {Id, K, _, _} <- supervisor:which_children(?MODULE), is_pid(K)]
+    end.
+
 -spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
 init([]) ->
+    %% Children are temporary keepers, never restarted here, so this intensity only bounds keepers that
+    %% crash themselves (which they do not).
     {ok, {#{strategy => one_for_one, intensity => 10, period => 10}, []}}.

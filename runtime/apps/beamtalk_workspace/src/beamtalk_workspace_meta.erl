@@ -7,15 +7,22 @@
 -behaviour(gen_server).
 
 -export([start_link/1, info/0, touch/0, last_active/0, idle_ms/0, set_id/1,
-         register_actor/1, register_actor/2, actors/0, actors_detail/0, register_module/1, modules/0,
-         dist_address/0]).
+         register_actor/1, register_actor/2, actors/0, actors_detail/0, given_up/0, register_module/1,
+         modules/0, dist_address/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -type actor() :: #{pid := pid(), class := atom(), started_at := integer(), restarts := non_neg_integer()}.
+%% An actor whose keeper gave up on it after too many restarts.
+-type given_up() :: #{class := atom(), restarts := non_neg_integer(), reason := binary(), at := integer()}.
+-type keeper() :: #{class := atom(), id := integer() | undefined, last_exit := term()}.
 -type state() :: #{id := binary(), home := binary(), project_path := binary(), created_at := integer(),
                    last_active := integer(), last_active_mono := integer(), started_mono := integer(),
                    actors := #{pid() => {actor(), reference()}}, modules := [module()],
-                   restarts := #{integer() => non_neg_integer()}}.
+                   restarts := #{integer() => non_neg_integer()},
+                   keepers := #{pid() => keeper()}, owners := #{pid() => pid()}, given_up := [given_up()]}.
+
+%% How many given-up actors are remembered.
+-define(GIVEN_UP_KEPT, 20).
 
 %% @doc Starts the metadata server; `Config' has `id', `project_path' and `created_at' (Unix seconds).
 -spec start_link(map()) -> {ok, pid()} | {error, term()}.
@@ -71,6 +78,11 @@ actors_detail() ->
         [{message_queue_len, Q}, {memory, M}, {reductions, R}] <-
             [erlang:process_info(P, [message_queue_len, memory, reductions])]].
 
+%% @doc Actors stopped for good after exceeding their restart limit, latest first.
+-spec given_up() -> [given_up()].
+given_up() ->
+    gen_server:call(?MODULE, given_up).
+
 %% @doc Records a module loaded into the workspace (a compiled Beamtalk class).
 -spec register_module(module()) -> ok.
 register_module(Module) when is_atom(Module) ->
@@ -106,7 +118,7 @@ dist_port() ->
 -spec init(map()) -> {ok, state()}.
 init(Config) ->
     Now = erlang:monotonic_time(millisecond),
-    {ok, #{id => maps:get(id, Config, <<"default">>),
+    S0 = #{id => maps:get(id, Config, <<"default">>),
            home => maps:get(home, Config, <<"">>),
            project_path => maps:get(project_path, Config, <<"">>),
            created_at => maps:get(created_at, Config, erlang:system_time(second)),
@@ -115,7 +127,19 @@ init(Config) ->
            started_mono => Now,
            actors => #{},
            modules => [],
-           restarts => #{}}}.
+           restarts => #{},
+           keepers => #{},
+           owners => #{},
+           given_up => []},
+    %% After a restart of this server the actors are still running: track them again.
+    {ok, lists:foldl(fun track_running/2, S0, beamtalk_actor_sup:keepers())}.
+
+-spec track_running(pid(), state()) -> state().
+track_running(Keeper, S) ->
+    case beamtalk_actor_keeper:actor(Keeper) of
+        undefined -> S;
+        Pid -> track(Pid, actor_dict(Pid, '$bt_actor_class'), S)
+    end.
 
 -spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()}.
 handle_call(info, _From, S) ->
@@ -126,20 +150,10 @@ handle_call(idle_ms, _From, #{last_active_mono := T} = S) ->
     {reply, erlang:monotonic_time(millisecond) - T, S};
 handle_call({set_id, Id}, _From, S) ->
     {reply, ok, S#{id := Id}};
-handle_call({register_actor, Pid, Class}, _From, #{actors := As, restarts := Rs} = S) ->
-    case maps:is_key(Pid, As) of
-        true ->
-            {reply, ok, S};
-        false ->
-            Ref = erlang:monitor(process, Pid),
-            %% An actor restarted by its supervisor registers again with the same id.
-            {Restarts, Rs1} = case actor_id(Pid) of
-                                  undefined -> {0, Rs};
-                                  Id -> N = maps:get(Id, Rs, -1) + 1, {N, Rs#{Id => N}}
-                              end,
-            Actor = #{pid => Pid, class => Class, started_at => erlang:system_time(second), restarts => Restarts},
-            {reply, ok, S#{actors := As#{Pid => {Actor, Ref}}, restarts := Rs1}}
-    end;
+handle_call({register_actor, Pid, Class}, _From, S) ->
+    {reply, ok, track(Pid, Class, S)};
+handle_call(given_up, _From, #{given_up := G} = S) ->
+    {reply, G, S};
 handle_call(actors, _From, #{actors := As} = S) ->
     {reply, [A || {A, _} <- maps:values(As)], S};
 handle_call({register_module, M}, _From, #{modules := Ms} = S) ->
@@ -157,24 +171,100 @@ handle_cast(_Other, S) ->
     {noreply, S}.
 
 -spec handle_info(term(), state()) -> {noreply, state()}.
-handle_info({'DOWN', _Ref, process, Pid, Reason}, #{actors := As} = S) ->
-    case {maps:find(Pid, As), Reason} of
-        {{ok, _}, R} when R =:= normal; R =:= shutdown; R =:= noproc -> ok;
-        {{ok, _}, {shutdown, _}} -> ok;
-        {{ok, {#{class := Class}, _}}, _} ->
-            beamtalk_repl_shell:broadcast(
-              io_lib:format("[actor ~s ~p crashed: ~P]~n", [Class, Pid, Reason, 8]));
-        {error, _} -> ok
-    end,
-    {noreply, S#{actors := maps:remove(Pid, As)}};
-handle_info(_Other, S) ->
+handle_info({'DOWN', _Ref, process, Pid, Reason}, #{actors := As, keepers := Ks} = S) ->
+    case {maps:find(Pid, As), maps:find(Pid, Ks)} of
+        {{ok, {Actor, _}}, _} -> {noreply, actor_down(Pid, Actor, Reason, S)};
+        {error, {ok, Keeper}} -> {noreply, keeper_down(Pid, Keeper, S)};
+        {error, error} -> {noreply, S}
+    end;
+handle_info(Other, S) ->
+    logger:notice("beamtalk_workspace_meta: stray message ~p", [Other]),
     {noreply, S}.
+
+%% Tracks a live actor (once) and the keeper that restarts it.
+-spec track(pid(), atom(), state()) -> state().
+track(Pid, Class, #{actors := As, restarts := Rs, keepers := Ks, owners := Os} = S) ->
+    case maps:is_key(Pid, As) of
+        true ->
+            S;
+        false ->
+            Ref = erlang:monitor(process, Pid),
+            Id = actor_id(Pid),
+            %% An actor restarted by its keeper registers again with the same id.
+            {Restarts, Rs1} = case Id of
+                                  undefined -> {0, Rs};
+                                  _ -> N = maps:get(Id, Rs, -1) + 1, {N, Rs#{Id => N}}
+                              end,
+            Actor = #{pid => Pid, class => Class, started_at => erlang:system_time(second), restarts => Restarts},
+            {Ks1, Os1} = case keeper_of(Pid) of
+                             K when is_pid(K), is_map_key(K, Ks) ->
+                                 {Ks, Os#{Pid => K}};
+                             K when is_pid(K) ->
+                                 _ = erlang:monitor(process, K),
+                                 {Ks#{K => #{class => Class, id => Id, last_exit => normal}}, Os#{Pid => K}};
+                             undefined ->
+                                 {Ks, Os}
+                         end,
+            S#{actors := As#{Pid => {Actor, Ref}}, restarts := Rs1, keepers := Ks1, owners := Os1}
+    end.
+
+-spec actor_down(pid(), actor(), term(), state()) -> state().
+actor_down(Pid, #{class := Class}, Reason, #{actors := As, keepers := Ks, owners := Os} = S) ->
+    case clean_exit(Reason) of
+        true -> ok;
+        false ->
+            beamtalk_repl_shell:broadcast(
+              io_lib:format("[actor ~s ~p crashed: ~P]~n", [Class, Pid, Reason, 8]))
+    end,
+    Ks1 = case maps:find(Pid, Os) of
+              {ok, K} when is_map_key(K, Ks) -> Ks#{K := (maps:get(K, Ks))#{last_exit := Reason}};
+              _ -> Ks
+          end,
+    S#{actors := maps:remove(Pid, As), keepers := Ks1, owners := maps:remove(Pid, Os)}.
+
+%% A keeper that stops after its actor crashed has given up on it (its restart limit was exceeded); one
+%% that stops after a clean exit was stopped on purpose or ended with its actor.
+-spec keeper_down(pid(), keeper(), state()) -> state().
+keeper_down(Keeper, #{class := Class, id := Id, last_exit := Last}, #{keepers := Ks, restarts := Rs} = S) ->
+    S1 = S#{keepers := maps:remove(Keeper, Ks)},
+    case clean_exit(Last) of
+        true ->
+            S1;
+        false ->
+            Restarts = maps:get(Id, Rs, 0),
+            Reason = iolist_to_binary(io_lib:format("~P", [Last, 8])),
+            beamtalk_repl_shell:broadcast(
+              io_lib:format("[actor ~s stopped for good: it crashed ~b times in a row (last: ~s)]~n",
+                            [Class, Restarts + 1, Reason])),
+            Entry = #{class => Class, restarts => Restarts, reason => Reason, at => erlang:system_time(second)},
+            #{given_up := G} = S1,
+            S1#{given_up := lists:sublist([Entry | G], ?GIVEN_UP_KEPT)}
+    end.
+
+-spec clean_exit(term()) -> boolean().
+clean_exit(normal) -> true;
+clean_exit(shutdown) -> true;
+clean_exit(noproc) -> true;
+clean_exit({shutdown, _}) -> true;
+clean_exit(_) -> false.
 
 -spec actor_id(pid()) -> integer() | undefined.
 actor_id(Pid) ->
+    actor_dict(Pid, '$bt_actor_id').
+
+-spec actor_dict(pid(), atom()) -> term().
+actor_dict(Pid, Key) ->
     case erlang:process_info(Pid, dictionary) of
-        {dictionary, D} -> proplists:get_value('$bt_actor_id', D);
+        {dictionary, D} -> proplists:get_value(Key, D);
         undefined -> undefined
+    end.
+
+%% The supervisor that started `Pid' (its keeper), from proc_lib's ancestors.
+-spec keeper_of(pid()) -> pid() | undefined.
+keeper_of(Pid) ->
+    case actor_dict(Pid, '$ancestors') of
+        [Parent | _] when is_pid(Parent) -> Parent;
+        _ -> undefined
     end.
 
 -spec info_map(state()) -> map().
@@ -193,4 +283,5 @@ info_map(#{actors := As, started_mono := Started, last_active_mono := Last} = S)
       actor_count => maps:size(As),
       actors => [A || {A, _} <- maps:values(As)],
       modules => maps:get(modules, S),
+      given_up => maps:get(given_up, S),
       otp_release => list_to_binary(erlang:system_info(otp_release))}.
