@@ -107,8 +107,7 @@ fn the_node_stops_when_the_workspace_application_stops() {
     let pid_file = p.ws.home.path().join("workspaces/box.pid");
     let pid = std::fs::read_to_string(&pid_file).expect("pid file");
     let pid = pid.split_whitespace().next().expect("pid").to_owned();
-    let proc_dir = format!("/proc/{pid}");
-    assert!(std::path::Path::new(&proc_dir).exists());
+    assert!(common::process_alive(&pid));
     // The application ends (its top supervisor dies, as when restarts run out): being permanent, it
     // halts the node instead of leaving it running unreachable.
     let _ = run(&mut p.cmd(&[
@@ -117,7 +116,5 @@ fn the_node_stops_when_the_workspace_application_stops() {
         "box",
         "Erlang erlang exit: (Erlang erlang whereis: #beamtalk_workspace_app_sup) with: #kill",
     ]));
-    poll(Duration::from_secs(15), || {
-        !std::path::Path::new(&proc_dir).exists()
-    });
+    poll(Duration::from_secs(15), || !common::process_alive(&pid));
 }

@@ -185,12 +185,20 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             });
         }
         WorkspaceCommand::List => {
-            let all = ws.list().await?;
+            let listing = ws.list().await?;
+            let errors: Vec<String> = listing.problems.iter().map(ToString::to_string).collect();
             if global.json {
-                let items: Vec<_> = all.iter().map(|(e, s)| entry_json(e, s)).collect();
-                println!("{}", json!({ "workspaces": items }));
+                let items: Vec<_> = listing
+                    .workspaces
+                    .iter()
+                    .map(|(e, s)| entry_json(e, s))
+                    .collect();
+                println!("{}", json!({ "workspaces": items, "errors": errors }));
             } else {
-                print_table(&all);
+                errors
+                    .iter()
+                    .for_each(|e| eprintln!("warning: {e} (skipped; fix or remove the file)"));
+                print_table(&listing.workspaces);
             }
         }
         WorkspaceCommand::Status { name, project } => {

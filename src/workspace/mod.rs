@@ -112,6 +112,13 @@ impl State {
     }
 }
 
+/// Every workspace with its state, and the registry files that could not be read.
+#[derive(Debug)]
+pub struct Listing {
+    pub workspaces: Vec<(Entry, State)>,
+    pub problems: Vec<WorkspaceError>,
+}
+
 /// The outcome of `create`.
 #[derive(Debug)]
 pub struct Created {
@@ -565,11 +572,9 @@ impl Workspaces {
 
     /// Every registered workspace with its state, probed concurrently: one EPMD NAMES per host says which
     /// nodes run and on which port, and only those are connected to.
-    pub async fn list(&self) -> Result<Vec<(Entry, State)>, WorkspaceError> {
+    /// Registry files that could not be read come back beside them, to be reported.
+    pub async fn list(&self) -> Result<Listing, WorkspaceError> {
         let (entries, problems) = self.registry.list()?;
-        for p in problems {
-            tracing::warn!(error = %p, "skipping an unreadable registry entry");
-        }
         let mut hosts: Vec<String> = entries
             .iter()
             .filter_map(|e| NodeName::parse(&e.node).ok())
@@ -593,7 +598,10 @@ impl Workspaces {
         .collect::<HashMap<_, _>>();
         let states =
             futures::future::join_all(entries.iter().map(|e| self.probe_listed(e, &names))).await;
-        Ok(entries.into_iter().zip(states).collect())
+        Ok(Listing {
+            workspaces: entries.into_iter().zip(states).collect(),
+            problems,
+        })
     }
 
     async fn probe_listed(
@@ -740,7 +748,7 @@ impl Workspaces {
     /// Stops every running workspace idle for at least `idle`; returns the ids stopped.
     pub async fn cleanup(&self, idle: Duration) -> Result<Vec<String>, WorkspaceError> {
         let mut stopped = Vec::new();
-        for (entry, state) in self.list().await? {
+        for (entry, state) in self.list().await?.workspaces {
             if let State::Running(info) = state
                 && u128::try_from(info.idle_ms).unwrap_or(0) >= idle.as_millis()
                 && self.stop(&entry.id, false).await?

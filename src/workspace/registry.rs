@@ -148,6 +148,10 @@ impl Registry {
                 continue;
             };
             match self.get(id) {
+                Ok(Some(e)) if e.id != id => problems.push(WorkspaceError::Corrupt {
+                    path: self.entry_path(id),
+                    reason: format!("it names workspace `{}`, not `{id}`", e.id),
+                }),
                 Ok(Some(e)) => entries.push(e),
                 Ok(None) => {}
                 Err(e) => problems.push(e),

@@ -31,6 +31,13 @@ pub struct Epmd {
 impl Epmd {
     pub fn start() -> Self {
         let port = free_port();
+        Self {
+            port,
+            child: Self::spawn(port),
+        }
+    }
+
+    fn spawn(port: u16) -> Child {
         let child = Command::new("epmd")
             .args(["-port", &port.to_string()])
             .stdin(Stdio::null())
@@ -46,7 +53,18 @@ impl Epmd {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-        Self { port, child }
+        child
+    }
+
+    /// Kills this epmd (every registration with it is lost).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts a new epmd on the same port, after [`Self::kill`].
+    pub fn restart(&mut self) {
+        self.child = Self::spawn(self.port);
     }
 
     /// Names registered with this epmd (via the `epmd` tool itself, not our client).
@@ -339,4 +357,16 @@ impl Project {
         c.current_dir(self.project.path()).args(args);
         c
     }
+}
+
+/// Whether process `pid` runs (a killed process its parent has not reaped yet is a zombie: not running).
+pub fn process_alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit(')')
+                .next()
+                .map(|rest| rest.trim_start().to_owned())
+        })
+        .is_some_and(|rest| !rest.starts_with('Z'))
 }
