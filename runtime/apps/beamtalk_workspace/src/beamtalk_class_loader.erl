@@ -19,6 +19,10 @@ load(Forms, File) ->
 
 -spec install(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
 install(Module, Bin, File) ->
+    beamtalk_hot_reload:serialized(fun() -> upgrade(Module, Bin, File) end).
+
+-spec upgrade(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
+upgrade(Module, Bin, File) ->
     Actors = case erlang:module_loaded(Module) of
                  true -> actors_of(Module);
                  false -> []
@@ -27,6 +31,11 @@ install(Module, Bin, File) ->
         {ok, _Upgraded} ->
             catch beamtalk_workspace_meta:register_module(Module),
             {ok, Module};
+        {error, {suspend_timeout, Pid}} ->
+            {error, load, unicode:characters_to_binary(
+                            io_lib:format("actor ~p did not pause for the upgrade within 5 s (it is busy in a "
+                                          "long method); nothing was changed: load again when it is idle",
+                                          [Pid]))};
         {error, {migration_failed, Pid, Reason}} ->
             {error, load, unicode:characters_to_binary(
                             io_lib:format("migrating actor ~p failed: ~ts; nothing was changed",
