@@ -193,6 +193,10 @@ impl From<CallError> for Failure {
                 message: e.to_string(),
                 detail: None,
             },
+            CallError::Undecodable { .. } => Failure::Remote {
+                message: e.to_string(),
+                detail: Some("hint: the call ran; return a smaller or flatter result (for example its printed form, `io_lib:format(\"~p\", [X])`)".to_owned()),
+            },
         }
     }
 }

@@ -95,14 +95,22 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Load(args) => load::run(&cli.global, args).await,
         Command::Tls(cmd) => tls::run(&cli.global, cmd),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut full_command(),
-                "beamtalk",
-                &mut std::io::stdout(),
-            );
-            Ok(())
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut full_command(), "beamtalk", &mut script);
+            write_stdout(&script)
         }
+    }
+}
+
+/// Writes `bytes` to stdout; a reader that went away (`| head`) ends the output quietly, as in Unix tools.
+fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Other {
+            message: format!("writing to stdout: {e}"),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -143,11 +151,18 @@ fn project_dir(project: Option<PathBuf>) -> Result<PathBuf, Failure> {
     }
 }
 
+/// The longest duration accepted anywhere (timeouts, idle limits): deadlines computed from it stay
+/// representable.
+const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("`{s}` is not a duration like 500ms, 5s or 2m ({e})"))?;
     if d.is_zero() {
         return Err("timeout must be greater than zero".to_owned());
+    }
+    if d > MAX_DURATION {
+        return Err(format!("`{s}` is too long: durations are at most 365 days"));
     }
     Ok(d)
 }
@@ -167,5 +182,8 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("18446744073709551615s").is_err());
+        assert_eq!(parse_duration("365d"), Ok(MAX_DURATION));
+        assert!(parse_duration("366d").is_err());
     }
 }

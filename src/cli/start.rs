@@ -5,6 +5,8 @@ use super::{exit_code, report, run};
 /// Runs the command line of this process and exits with its code.
 pub fn start() -> ! {
     ignore_sigpipe();
+    quiet_on_closed_stdout();
+    grow_stack_limit();
     crate::memory::keep_freed_memory();
     let cli = super::parse::parse();
     init_tracing(cli.global.verbose);
@@ -38,6 +40,45 @@ fn ignore_sigpipe() {
     // SAFETY: installs SIG_IGN for SIGPIPE at start-up, before any other thread exists.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// `println!` panics when stdout is a closed pipe (`beamtalk rpc ... | head -1`); like other Unix tools,
+/// the process then just ends, with no message (SIGPIPE is ignored so that a closed socket is an error
+/// instead of a kill).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            // SAFETY: _exit ends the process at once, skipping a flush into the closed pipe.
+            unsafe { libc::_exit(0) };
+        }
+        default(info);
+    }));
+}
+
+/// Room for deep but legal input: the compiler recurses over expressions, which the parser caps at
+/// `lang::parser::MAX_DEPTH` levels; debug builds need far more stack per level than the default 8 MiB
+/// gives. The main thread's stack grows on demand up to this soft limit (the kernel keeps at least
+/// 128 MiB free below it), so raising it costs nothing until used.
+fn grow_stack_limit() {
+    const WANT: libc::rlim_t = 64 * 1024 * 1024;
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_STACK, &mut limit) == 0 && limit.rlim_cur < WANT {
+            limit.rlim_cur = WANT.min(limit.rlim_max);
+            libc::setrlimit(libc::RLIMIT_STACK, &limit);
+        }
     }
 }
 

@@ -446,6 +446,9 @@ impl Shared {
             Control::MonitorExit {
                 reference, reason, ..
             } => self.monitor_exit(&reference, reason),
+            Control::MonitorExitUndecodable { reference, error } => {
+                self.monitor_exit_undecodable(&reference, &error)
+            }
             Control::UnlinkId { id, from, to } => {
                 if let Ok(f) = frame::unlink_id_ack(&id, &to, &from) {
                     let _ = self.out.send(Outgoing::Frame(f));
@@ -491,6 +494,23 @@ impl Shared {
                 }
             }
         }
+    }
+
+    fn monitor_exit_undecodable(
+        &self,
+        reference: &Reference,
+        error: &crate::term::etf::DecodeError,
+    ) {
+        let Some(key) = self.key_of(reference) else {
+            return;
+        };
+        let Some(reply) = self.lock().pending.remove(&key).and_then(|p| p.reply) else {
+            return;
+        };
+        let _ = reply.send(Err(CallError::Undecodable {
+            node: self.peer.to_string(),
+            reason: error.to_string(),
+        }));
     }
 
     fn monitor_exit(&self, reference: &Reference, reason: Term) {

@@ -55,6 +55,11 @@ pub enum Control {
         reference: Reference,
         reason: Term,
     },
+    /// A monitor we hold fired, but its reason (the RPC's result) could not be decoded.
+    MonitorExitUndecodable {
+        reference: Reference,
+        error: DecodeError,
+    },
     /// Reply to SPAWN_REQUEST: a pid, or an atom naming the error.
     SpawnReply { request: Reference, result: Term },
     /// A peer unlinks from one of our pids; it must be acknowledged.
@@ -88,16 +93,10 @@ pub fn decode(body: &[u8]) -> Result<Control, FrameError> {
     }
     let mut d = etf::Decoder::new(rest);
     let control = d.versioned()?;
-    let payload = if d.remaining() > 0 {
-        Some(d.versioned()?)
-    } else {
-        None
+    let payload = match d.remaining() {
+        0 => None,
+        _ => Some(d.versioned()),
     };
-    if d.remaining() > 0 {
-        return Err(FrameError::Trailing {
-            count: d.remaining(),
-        });
-    }
     let Term::Tuple(t) = control else {
         return Err(FrameError::BadControl);
     };
@@ -106,7 +105,35 @@ pub fn decode(body: &[u8]) -> Result<Control, FrameError> {
         return Err(FrameError::BadControl);
     };
     let fields: Vec<Term> = fields.collect();
+    let payload = match payload {
+        Some(Err(error)) => return undecodable_payload(op, &fields, error),
+        Some(Ok(p)) => Some(p),
+        None => None,
+    };
+    if d.remaining() > 0 {
+        return Err(FrameError::Trailing {
+            count: d.remaining(),
+        });
+    }
     interpret(op, fields, payload).ok_or(FrameError::BadFields { op })
+}
+
+/// A frame whose control message decoded but whose payload did not: an RPC's result is failed at once
+/// (its caller would otherwise wait for the whole timeout); anything else is malformed.
+fn undecodable_payload(
+    op: i32,
+    fields: &[Term],
+    error: DecodeError,
+) -> Result<Control, FrameError> {
+    match (op, fields) {
+        (PAYLOAD_MONITOR_P_EXIT, [_, _, Term::Reference(r)]) => {
+            Ok(Control::MonitorExitUndecodable {
+                reference: (**r).clone(),
+                error,
+            })
+        }
+        _ => Err(FrameError::Term(error)),
+    }
 }
 
 fn interpret(op: i32, f: Vec<Term>, payload: Option<Term>) -> Option<Control> {

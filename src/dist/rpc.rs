@@ -35,6 +35,8 @@ pub enum CallError {
     Timeout { node: String, after: Duration },
     #[error("cannot send the request: {0}")]
     BadRequest(String),
+    #[error("the reply from `{node}` cannot be read: {reason}")]
+    Undecodable { node: String, reason: String },
 }
 
 impl Connection {

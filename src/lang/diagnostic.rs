@@ -50,10 +50,11 @@ impl Diagnostic {
             .map_or(1, |s| {
                 s.lines().next().map_or(1, |l| l.chars().count().max(1))
             });
+        let (shown, caret_col, len) = window(text, col, len);
         let mut out = format!(
-            "error: {}\n{pad}--> {name}:{line}:{col}\n{pad} |\n{line} | {text}\n{pad} | {}{} {}\n",
+            "error: {}\n{pad}--> {name}:{line}:{col}\n{pad} |\n{line} | {shown}\n{pad} | {}{} {}\n",
             self.message,
-            " ".repeat(col - 1),
+            " ".repeat(caret_col - 1),
             "^".repeat(len),
             self.label
         );
@@ -66,6 +67,30 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Characters of a source line shown on either side of the error's column.
+const WINDOW: usize = 60;
+
+/// A long line cut to the part around 1-based character column `col` (elided ends marked `...`), the
+/// caret's column in what is shown, and the caret's length (clipped to what is shown).
+fn window(text: &str, col: usize, len: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= 2 * WINDOW {
+        return (text.to_owned(), col, len);
+    }
+    let from = col.saturating_sub(1).saturating_sub(WINDOW);
+    let to = (col - 1 + WINDOW).min(chars.len());
+    let mut shown: String = chars[from..to].iter().collect();
+    let mut caret = col - from;
+    if from > 0 {
+        shown.insert_str(0, "...");
+        caret += 3;
+    }
+    if to < chars.len() {
+        shown.push_str("...");
+    }
+    (shown, caret, len.min(to.saturating_sub(col - 1)).max(1))
 }
 
 /// 1-based line and column (in characters) of the start of `span` in `src`.
@@ -92,6 +117,18 @@ impl std::error::Error for Diagnostic {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_line_is_shown_around_the_error() {
+        let src = format!("{}x{}", "a".repeat(500), "b".repeat(500));
+        let d = Diagnostic::new(Span::new(500, 501), "bad", "here");
+        let text = d.render(&src, "<input>");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[3].len() < 140, "{}", lines[3]);
+        assert!(lines[3].contains("...aaa") && lines[3].ends_with("bbb..."));
+        let caret = lines[4].find('^').expect("caret");
+        assert_eq!(&lines[3][caret..=caret], "x", "{text}");
+    }
 
     #[test]
     fn renders_line_caret_and_hint() {

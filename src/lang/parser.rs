@@ -11,7 +11,9 @@ use super::diagnostic::Diagnostic;
 use super::lexer::{StrPart, Tok, Token, lex};
 
 /// Deepest nesting of parentheses, blocks and literals accepted (a guard against stack exhaustion).
-const MAX_DEPTH: usize = 200;
+/// How deep an expression may nest: brackets, blocks and message chains (`a + b + c` nests `a + b`)
+/// each add a level. The compiler recurses once per level.
+pub const MAX_DEPTH: usize = 1000;
 
 /// Parses a whole REPL input or `.bt` file.
 pub fn parse(src: &str) -> Result<Vec<Item>, Diagnostic> {
@@ -163,7 +165,22 @@ fn parse_class(src: &str, lines: &[(usize, &str)], start: usize) -> Result<Class
     Ok(class)
 }
 
+/// The most members (slots and methods, both sides) one class may declare: far beyond any real class,
+/// and small enough that the node compiles it in seconds.
+pub const MAX_MEMBERS: usize = 10_000;
+
 fn member(text: &str, base: usize, class: &mut ClassDef) -> Result<(), Diagnostic> {
+    if class.slots.len() + class.methods.len() + class.class_methods.len() >= MAX_MEMBERS {
+        return Err(Diagnostic::new(
+            Span::new(base, base + text.len()),
+            format!(
+                "class {} declares more than {MAX_MEMBERS} members",
+                class.name
+            ),
+            "one too many",
+        )
+        .with_hint("split the class (a superclass, or extension methods in another file)"));
+    }
     let toks = lex(text, base)?;
     let mut p = Parser::new(toks, base + text.len());
     match p.peek_tok() {
@@ -327,13 +344,7 @@ impl Parser {
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, Diagnostic>,
     ) -> Result<T, Diagnostic> {
-        if self.depth >= MAX_DEPTH {
-            return Err(self.error_here(
-                format!("expressions nest deeper than {MAX_DEPTH} levels"),
-                "too deep",
-            ));
-        }
-        self.depth += 1;
+        self.deeper()?;
         let saved = self.no_comma;
         let r = f(self);
         self.no_comma = saved;
@@ -531,31 +542,57 @@ impl Parser {
     }
 
     fn binary_expr(&mut self, min: u8) -> Result<Expr, Diagnostic> {
-        let mut left = self.unary_expr()?;
+        let left = self.unary_expr()?;
+        let outer = self.depth;
+        let r = self.binary_chain(left, min);
+        self.depth = outer;
+        r
+    }
+
+    /// The binary sends after `left`; each nests `left` one level deeper, so each counts as depth.
+    fn binary_chain(&mut self, mut left: Expr, min: u8) -> Result<Expr, Diagnostic> {
         loop {
             let op = match self.peek_tok() {
                 Some(Tok::Binary(op)) if !(self.no_comma && op == ",") => op.clone(),
-                _ => break,
+                _ => return Ok(left),
             };
             let prec = precedence(&op);
             if prec < min {
-                break;
+                return Ok(left);
             }
+            self.deeper()?;
             self.pos += 1;
             let right = self.nested(|p| p.binary_expr(prec + 1))?;
             let span = right.span;
             left = send(left, op, vec![right], span);
         }
-        Ok(left)
     }
 
     fn unary_expr(&mut self) -> Result<Expr, Diagnostic> {
         let mut expr = self.primary()?;
+        let outer = self.depth;
         while let Some(Tok::Ident(name)) = self.peek_tok().cloned() {
+            if let Err(e) = self.deeper() {
+                self.depth = outer;
+                return Err(e);
+            }
             self.pos += 1;
             expr = send(expr, name, Vec::new(), self.prev_span());
         }
+        self.depth = outer;
         Ok(expr)
+    }
+
+    /// One more level of nesting, or the "too deep" diagnostic past [`MAX_DEPTH`].
+    fn deeper(&mut self) -> Result<(), Diagnostic> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error_here(
+                format!("expressions nest deeper than {MAX_DEPTH} levels (nested brackets and message chains count alike); split the expression with temporaries"),
+                "too deep",
+            ));
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     fn primary(&mut self) -> Result<Expr, Diagnostic> {

@@ -522,7 +522,21 @@ impl Encoder<'_> {
         Ok(())
     }
 
-    fn term(&mut self, t: &Term) -> Result<(), EncodeError> {
+    /// The last element of a tuple is encoded by looping rather than recursing, so right-nested terms
+    /// (abstract-format lists, `{cons, L, H, Tail}`, as long as the source list) need no stack.
+    fn term(&mut self, mut t: &Term) -> Result<(), EncodeError> {
+        while let Term::Tuple(tuple) = t {
+            self.tuple_header(tuple.elements.len())?;
+            let Some((last, rest)) = tuple.elements.split_last() else {
+                return Ok(());
+            };
+            rest.iter().try_for_each(|e| self.term(e))?;
+            t = last;
+        }
+        self.non_tuple(t)
+    }
+
+    fn non_tuple(&mut self, t: &Term) -> Result<(), EncodeError> {
         match t {
             Term::Atom(a) => self.atom(a)?,
             Term::FixInteger(i) => self.int(i.value),
@@ -550,7 +564,7 @@ impl Encoder<'_> {
             Term::ByteList(l) => self.byte_list(&l.bytes)?,
             Term::List(l) => self.list(&l.elements, None)?,
             Term::ImproperList(l) => self.list(&l.elements, Some(&l.last))?,
-            Term::Tuple(t) => self.tuple(&t.elements)?,
+            Term::Tuple(_) => self.term(t)?,
             Term::Map(m) => self.map(m)?,
         }
         Ok(())
@@ -742,18 +756,18 @@ impl Encoder<'_> {
         }
     }
 
-    fn tuple(&mut self, elements: &[Term]) -> Result<(), EncodeError> {
-        match u8::try_from(elements.len()) {
+    fn tuple_header(&mut self, arity: usize) -> Result<(), EncodeError> {
+        match u8::try_from(arity) {
             Ok(n) => {
                 self.u8(SMALL_TUPLE_EXT);
                 self.u8(n);
             }
             Err(_) => {
                 self.u8(LARGE_TUPLE_EXT);
-                self.len32(elements.len(), "tuple")?;
+                self.len32(arity, "tuple")?;
             }
         }
-        elements.iter().try_for_each(|e| self.term(e))
+        Ok(())
     }
 
     fn map(&mut self, m: &Map) -> Result<(), EncodeError> {
