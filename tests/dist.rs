@@ -397,24 +397,7 @@ async fn busy_connections_run_calls_through_a_server_with_the_same_results() {
     let (epmd, home) = (Epmd::start(), Home::new());
     let node = Node::start(&epmd, &home);
     let conn = connect(&epmd, &home, &node).await;
-    // Concurrent calls start the server in the background; keep calling until it runs.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let server = loop {
-        let calls: Vec<_> = (0..20)
-            .map(|i| conn.call("erlang", "abs", vec![int(-i)], T))
-            .collect();
-        for (i, r) in futures::future::join_all(calls)
-            .await
-            .into_iter()
-            .enumerate()
-        {
-            assert_eq!(r.expect("call"), int(i as i32));
-        }
-        if let Some(pid) = server_pid(&conn).await {
-            break pid;
-        }
-        assert!(Instant::now() < deadline, "no RPC server started");
-    };
+    let server = started_server(&conn).await;
     // Results and exceptions through the server are what SPAWN_REQUEST gives, under concurrency.
     let (ret, thrown, exited, failed) = futures::join!(
         conn.call(
@@ -480,26 +463,43 @@ async fn busy_connections_run_calls_through_a_server_with_the_same_results() {
     );
 
     // The server stops with the connection (it monitors our reply pid; the connection going is its DOWN).
-    let server = server_pid(&conn).await;
-    let peer = NodeName::parse(&node.full).expect("name");
-    let other = Connection::connect(&peer, &connect_options(&epmd, &home))
+    // This connection fell back to SPAWN_REQUEST when its server was killed: a fresh one starts another.
+    let fresh = connect(&epmd, &home, &node).await;
+    let server = started_server(&fresh).await;
+    fresh.shutdown(T).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while conn
+        .call("erlang", "is_process_alive", vec![server.clone()], T)
         .await
-        .expect("second connection");
-    conn.shutdown(T).await;
-    if let Some(pid) = server {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while other
-            .call("erlang", "is_process_alive", vec![pid.clone()], T)
+        .expect("alive?")
+        == atom("true")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the server outlived its connection"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Makes concurrent calls on `conn` (checking every result) until they start the RPC server; its pid.
+async fn started_server(conn: &Connection) -> Term {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let calls: Vec<_> = (0..20)
+            .map(|i| conn.call("erlang", "abs", vec![int(-i)], T))
+            .collect();
+        for (i, r) in futures::future::join_all(calls)
             .await
-            .expect("alive?")
-            == atom("true")
+            .into_iter()
+            .enumerate()
         {
-            assert!(
-                Instant::now() < deadline,
-                "the server outlived its connection"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(r.expect("call"), int(i as i32));
         }
+        if let Some(pid) = server_pid(conn).await {
+            return pid;
+        }
+        assert!(Instant::now() < deadline, "no RPC server started");
     }
 }
 

@@ -230,34 +230,6 @@ fn a_crash_dump_is_readable_by_its_owner_only() {
     assert_eq!(mode, 0o600, "crash dump mode {mode:o}");
 }
 
-/// Addresses listening on TCP `port`, read from the kernel's tables (not from the process itself).
-fn listeners(port: u16) -> Vec<String> {
-    let mut found = Vec::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = std::fs::read_to_string(table) else {
-            continue;
-        };
-        for line in text.lines().skip(1) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(state)) = (fields.get(1), fields.get(3)) else {
-                continue;
-            };
-            let Some((addr, p)) = local.split_once(':') else {
-                continue;
-            };
-            if *state == "0A" && u16::from_str_radix(p, 16) == Ok(port) {
-                found.push(addr.to_owned());
-            }
-        }
-    }
-    found
-}
-
-/// 127.0.0.1 and ::1 as /proc/net/tcp{,6} print them.
-fn is_loopback(hex: &str) -> bool {
-    hex == "0100007F" || hex == "00000000000000000000000001000000"
-}
-
 #[test]
 fn the_epmd_a_workspace_starts_and_its_distribution_listen_on_loopback_only() {
     let p = Project::new();
@@ -265,34 +237,22 @@ fn the_epmd_a_workspace_starts_and_its_distribution_listen_on_loopback_only() {
     let mut cmd = p.cmd(&["workspace", "create", "lo"]);
     cmd.env("ERL_EPMD_PORT", port.to_string());
     let (code, _, err, _) = run(&mut cmd);
-    let epmd_listeners = listeners(port);
-    let names = Command::new("epmd")
-        .args(["-port", &port.to_string(), "-names"])
-        .output()
-        .expect("epmd -names");
-    let names = String::from_utf8_lossy(&names.stdout).into_owned();
-    let dist_port: u16 = names
-        .lines()
-        .find(|l| l.contains("beamtalk_workspace_lo "))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("epmd -names: {names}"));
-    let dist = listeners(dist_port);
+    let epmd_listeners = common::listeners(port);
+    let dist_port = common::registered_port(port, "beamtalk_workspace_lo");
+    let dist = dist_port.map(common::listeners).unwrap_or_default();
     drop(p);
-    let _ = Command::new("epmd")
-        .args(["-port", &port.to_string(), "-kill"])
-        .output();
+    common::kill_epmd(port);
     assert_eq!(code, 0, "{err}");
     assert!(
         !epmd_listeners.is_empty(),
         "nothing listens on epmd's port {port}"
     );
     assert!(
-        epmd_listeners.iter().all(|a| is_loopback(a)),
+        epmd_listeners.iter().all(|a| common::is_loopback(a)),
         "epmd listens on {epmd_listeners:?}"
     );
     assert!(
-        !dist.is_empty() && dist.iter().all(|a| is_loopback(a)),
+        !dist.is_empty() && dist.iter().all(|a| common::is_loopback(a)),
         "distribution listens on {dist:?}"
     );
 }

@@ -370,3 +370,60 @@ pub fn process_alive(pid: &str) -> bool {
         })
         .is_some_and(|rest| !rest.starts_with('Z'))
 }
+
+/// Addresses listening on TCP `port`, read from the kernel's tables (not from the process itself).
+pub fn listeners(port: u16) -> Vec<String> {
+    let mut found = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state)) = (fields.get(1), fields.get(3)) else {
+                continue;
+            };
+            let Some((addr, p)) = local.split_once(':') else {
+                continue;
+            };
+            if *state == "0A" && u16::from_str_radix(p, 16) == Ok(port) {
+                found.push(addr.to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// 127.0.0.1 and ::1 as /proc/net/tcp{,6} print them.
+pub fn is_loopback(hex: &str) -> bool {
+    hex == "0100007F" || hex == "00000000000000000000000001000000"
+}
+
+/// The port EPMD on `epmd_port` lists for node `name` (asked with the `epmd` tool itself).
+pub fn registered_port(epmd_port: u16, name: &str) -> Option<u16> {
+    let out = Command::new("epmd")
+        .args(["-port", &epmd_port.to_string(), "-names"])
+        .output()
+        .expect("epmd -names");
+    String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+        let rest = l.strip_prefix(&format!("name {name} at port "))?;
+        rest.trim().parse().ok()
+    })
+}
+
+/// Stops the epmd a node started on `port` (it refuses while nodes are registered, so this retries
+/// until the killed nodes' registrations are gone).
+pub fn kill_epmd(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = Command::new("epmd")
+            .args(["-port", &port.to_string(), "-kill"])
+            .output()
+            .expect("epmd -kill");
+        let said = String::from_utf8_lossy(&out.stdout);
+        if said.contains("Killed") || !said.contains("not allowed") || Instant::now() > deadline {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
