@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Installs what beamtalk needs besides Rust: Erlang/OTP (erl, erlc, epmd) and rebar3 (and iptables for the
-# tests), from Debian packages, only when they are missing. Safe to run again.
+# Installs what beamtalk needs besides Rust: Erlang/OTP (erl, erlc, epmd) and rebar3 (and, for the tests,
+# iproute2 and iptables), from Debian packages, only when they are missing. Safe to run again.
 set -euo pipefail
 
 need=()
 command -v erl >/dev/null 2>&1 || need+=(erlang-nox erlang-dev)
 command -v erlc >/dev/null 2>&1 || need+=(erlang-dev)
 command -v rebar3 >/dev/null 2>&1 || need+=(rebar3)
-# iptables: tests/netns.rs blocks a distribution port inside a test namespace.
+# iproute2 (ip): tests/netns.rs builds network namespaces; iptables: it blocks a distribution port in one.
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v iptables >/dev/null 2>&1 || need+=(iptables)
 erl -noshell -eval 'case code:lib_dir(eunit) of {error,_} -> halt(1); _ -> halt(0) end.' >/dev/null 2>&1 \
   || need+=(erlang-eunit)

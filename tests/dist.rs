@@ -102,7 +102,7 @@ async fn killed_peer_fails_pending_calls_at_once() {
                 .await
         }
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    common::wait_for_sleepers(&conn, 1).await;
     node.signal("-KILL");
     let killed = Instant::now();
     let r = pending.await.expect("task");
@@ -143,7 +143,7 @@ async fn ticks_keep_an_idle_connection_and_detect_a_frozen_peer() {
                 .await
         }
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    common::wait_for_sleepers(&conn, 1).await;
     node.signal("-STOP");
     let frozen = Instant::now();
     let r = pending.await.expect("task");
@@ -173,37 +173,8 @@ async fn timed_out_calls_kill_their_remote_process() {
         )
         .await;
     assert!(matches!(r, Err(CallError::Timeout { .. })), "{r:?}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(sleepers(&conn).await, 0, "the sleeping process was killed");
-}
-
-/// How many processes on the peer are in `timer:sleep/1`.
-async fn sleepers(conn: &Connection) -> usize {
-    let pids = conn
-        .call("erlang", "processes", vec![], T)
-        .await
-        .expect("processes");
-    let mut n = 0;
-    for pid in beamtalk::term::list_elements(&pids).expect("a list") {
-        let info = conn
-            .call(
-                "erlang",
-                "process_info",
-                vec![pid, atom("current_function")],
-                T,
-            )
-            .await
-            .expect("info");
-        if info
-            == tuple(vec![
-                atom("current_function"),
-                tuple(vec![atom("timer"), atom("sleep"), int(1)]),
-            ])
-        {
-            n += 1;
-        }
-    }
-    n
+    // The timed-out call's process is killed (it would sleep for a minute).
+    common::wait_for_sleepers(&conn, 0).await;
 }
 
 #[tokio::test]
@@ -435,15 +406,15 @@ async fn busy_connections_run_calls_through_a_server_with_the_same_results() {
         .collect();
     let (slow, _) = futures::join!(slow, futures::future::join_all(busy));
     assert!(matches!(slow, Err(CallError::Timeout { .. })), "{slow:?}");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(sleepers(&conn).await, 0, "the worker was killed");
+    // The timed-out worker is killed (it would sleep for a minute).
+    common::wait_for_sleepers(&conn, 0).await;
 
     // If the server dies, its calls fail and later calls still work.
     let sleeping: Vec<_> = (0..6)
         .map(|_| conn.call("timer", "sleep", vec![int(60_000)], T))
         .collect();
     let killer = async {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        common::wait_for_sleepers(&conn, 6).await;
         conn.call("erlang", "exit", vec![server.clone(), atom("kill")], T)
             .await
             .expect("kill the server")

@@ -102,6 +102,13 @@ fn a_node_refusing_a_rotated_cookie_is_kept() {
     let pid = node_pid(&p, "rotated");
     std::fs::write(p.ws.home.cookie_file(), "ANEWCOOKIEAFTERROTATION").expect("rotate");
     let (code, _, err, _) = run(&mut p.cmd(&["eval", "-w", "rotated", "1"]));
+    assert_eq!(
+        code, 4,
+        "a refused cookie is an authentication failure: {err}"
+    );
+    assert!(err.contains("rejected our cookie"), "{err}");
+    // `create` sees a live node it cannot talk to: it says so and starts nothing.
+    let (code, _, err, _) = run(&mut p.cmd(&["workspace", "create", "rotated"]));
     assert_eq!(code, 3, "{err}");
     assert!(
         err.contains("does not answer") && err.contains("cookie"),

@@ -1,5 +1,5 @@
 //! Across hosts without docker: two Linux network namespaces joined by a veth pair, epmd and a node in one,
-//! the CLI in the other. Needs root (skipped with a message otherwise); traffic stays inside the pair.
+//! the CLI in the other. Needs root (skipped with a message otherwise; under CI=true a failure); traffic stays inside the pair.
 
 mod common;
 
@@ -44,7 +44,7 @@ fn a_blocked_distribution_port_is_a_timeout_that_says_so() {
         .args(["-A", "INPUT", "-p", "tcp", "--dport", &port, "-j", "DROP"])
         .status();
     if !blocked.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: iptables is not available (scripts/setup.sh installs it)");
+        common::cannot_run("iptables is not available (scripts/setup.sh installs it)");
         return;
     }
     let (code, _, err, took) =

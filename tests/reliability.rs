@@ -41,18 +41,31 @@ impl Fixture {
             .to_owned()
     }
 
-    /// Runs `beamtalk ARGS`, kills workspace `id`'s node `after` it started, and checks the CLI then fails
-    /// with exit 3 within 2 s.
-    fn fails_promptly_when_killed(&self, args: &[&str], id: &str, after: Duration) {
+    /// Runs `beamtalk ARGS`, waits until the work it started on workspace `id`'s node has set the
+    /// persistent term `marker` (so the kill lands in the middle of it), kills the node, and checks the CLI
+    /// then fails with exit 3 within 2 s.
+    fn fails_promptly_when_killed(&self, args: &[&str], id: &str, marker: &str) {
         let child = self
             .cmd(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn");
-        std::thread::sleep(after);
+        self.wait_for_marker(id, marker);
         self.kill_node(id);
         common::exits_unreachable_promptly(child, Instant::now());
+    }
+
+    /// Polls workspace `id` until `persistent_term:get(marker, false)` is true.
+    fn wait_for_marker(&self, id: &str, marker: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.ok(&["rpc", "-w", id, "persistent_term", "get", marker, "false"]) != "true" {
+            assert!(
+                Instant::now() < deadline,
+                "the work never started ({marker})"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn kill_node(&self, id: &str) {
@@ -110,9 +123,14 @@ fn a_node_killed_mid_eval_fails_the_cli_promptly_and_spares_the_rest() {
     f.ok(&["workspace", "create", "bystander"]);
     f.ok(&["eval", "-w", "bystander", "x := 7"]);
     f.fails_promptly_when_killed(
-        &["eval", "-w", "victim", "[true] whileTrue: []"],
+        &[
+            "eval",
+            "-w",
+            "victim",
+            "Erlang persistent_term put: #looping with: true. [true] whileTrue: []",
+        ],
         "victim",
-        Duration::from_millis(500),
+        "looping",
     );
     assert_eq!(
         f.ok(&["eval", "-w", "bystander", "x"]),
@@ -151,12 +169,12 @@ fn a_node_killed_mid_hot_reload_fails_the_load_promptly() {
     f.ok(&["load", "-w", "reload", file.to_str().expect("utf8")]);
     f.ok(&["eval", "-w", "reload", "s := Slow spawn"]);
     // The new version's migration takes long: the node dies in the middle of it.
-    std::fs::write(&file, "Actor subclass: Slow\n  state: a = 0\n  state: b = 1\n  migrateFrom: old => Erlang timer sleep: 10000\n")
+    std::fs::write(&file, "Actor subclass: Slow\n  state: a = 0\n  state: b = 1\n  migrateFrom: old => Erlang persistent_term put: #migrating with: true. Erlang timer sleep: 10000\n")
         .expect("write");
     f.fails_promptly_when_killed(
         &["load", "-w", "reload", file.to_str().expect("utf8")],
         "reload",
-        Duration::from_millis(700),
+        "migrating",
     );
     assert!(
         f.ws.home.path().join("workspaces/reload.json").exists(),
@@ -182,42 +200,57 @@ fn kill_9_of_the_cli_during_an_eval_leaves_the_workspace_intact() {
         "c := Counter spawn. c bump. kept := 1",
     ]);
     let mut child = f
-        .cmd(&["eval", "-w", "steady", "[true] whileTrue: [c bump]"])
+        .cmd(&[
+            "eval",
+            "-w",
+            "steady",
+            "Erlang persistent_term put: #looping with: true. [true] whileTrue: [c bump]",
+        ])
         .stdout(Stdio::null())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(500));
+    f.wait_for_marker("steady", "looping");
     Command::new("kill")
         .args(["-KILL", &child.id().to_string()])
         .status()
         .expect("kill");
     let _ = child.wait();
-    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(f.ok(&["eval", "-w", "steady", "kept"]), "1");
-    let n: i64 = f
-        .ok(&["eval", "-w", "steady", "c bump"])
-        .parse()
-        .expect("a number");
+    // The node notices the CLI's connection is gone and stops the orphaned evaluation: wait until no
+    // evaluation is left running there.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while f.ok(&["eval", "-w", "steady", "Erlang beamtalk_repl_eval running"]) != "1" {
+        assert!(
+            Instant::now() < deadline,
+            "the orphaned evaluation kept running"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let bump = || -> i64 {
+        f.ok(&["eval", "-w", "steady", "c bump"])
+            .parse()
+            .expect("a number")
+    };
+    let n = bump();
+    assert!(n > 2, "the orphaned evaluation had been bumping ({n})");
+    // Nothing else bumps the counter any more: a second look, a while later, sees only our own bump.
     std::thread::sleep(Duration::from_millis(300));
-    let later: i64 = f
-        .ok(&["eval", "-w", "steady", "c bump"])
-        .parse()
-        .expect("a number");
     assert_eq!(
-        later,
+        bump(),
         n + 1,
         "the orphaned evaluation was stopped, not left bumping"
     );
 }
 
-/// Runs `f` with `dir` on a tiny tmpfs (root only; skipped with a message otherwise).
+/// Runs `f` with `dir` on a tiny tmpfs (root only; skipped with a message otherwise, a failure under
+/// CI=true).
 fn on_small_tmpfs(dir: &std::path::Path, f: impl FnOnce()) {
     let is_root = Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     if !is_root {
-        eprintln!("skipped: mounting a tmpfs needs root");
+        common::cannot_run("mounting a tmpfs needs root");
         return;
     }
     std::fs::create_dir_all(dir).expect("mkdir");
@@ -233,7 +266,7 @@ fn on_small_tmpfs(dir: &std::path::Path, f: impl FnOnce()) {
         .status()
         .is_ok_and(|s| s.success());
     if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here");
+        common::cannot_run("cannot mount a tmpfs here");
         return;
     }
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));

@@ -111,7 +111,17 @@ fn ctrl_c_interrupts_an_evaluation_not_the_session() {
     let mut s = f.repl();
     eval(&mut s, "before := 1", "1");
     s.send_line("[true] whileTrue: []").expect("send");
-    std::thread::sleep(Duration::from_millis(500));
+    // Ctrl-C once the loop runs on the node.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // (The check is an evaluation itself: two run once the loop does.)
+    while run(&mut f.cmd(&["eval", "Erlang beamtalk_repl_eval running"]))
+        .1
+        .trim()
+        != "2"
+    {
+        assert!(Instant::now() < deadline, "the loop never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     s.send(ControlCode::EndOfText).expect("ctrl-c");
     s.expect("Interrupted.").expect("interrupted");
     s.expect("> ").expect("prompt again");
@@ -196,7 +206,11 @@ fn a_dead_workspace_is_reported_and_can_be_recreated() {
             .status()
             .expect("kill");
     }
-    std::thread::sleep(Duration::from_millis(300));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !f.ws.node_pids().is_empty() {
+        assert!(Instant::now() < deadline, "the node did not die");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     s.send_line("x").expect("send");
     s.expect("is gone").expect("says so");
     s.expect("Recreate it? [Y/n] ").expect("offers to recreate");
@@ -238,9 +252,17 @@ fn actor_output_after_the_evaluation_goes_to_the_transcript() {
     .expect("write");
     let (code, out) = f.piped(":load talker.bt\nt := Talker spawn\nt talk!\n");
     assert_eq!(code, 0, "{out}");
-    std::thread::sleep(Duration::from_millis(200));
-    let (code, out) = f.piped(":transcript\n");
-    assert_eq!((code, out.as_str()), (0, "said later\n"));
+    // The cast is answered after the evaluation that sent it: poll the transcript for it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, out) = f.piped(":transcript\n");
+        if !out.is_empty() {
+            assert_eq!((code, out.as_str()), (0, "said later\n"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "nothing reached the transcript");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]

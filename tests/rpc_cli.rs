@@ -289,7 +289,19 @@ fn node_killed_during_a_long_call_fails_at_once() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(700));
+    // The kill lands while the call sleeps on the node.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let peer = beamtalk::dist::NodeName::parse(&f.node.full).expect("name");
+        let conn =
+            beamtalk::dist::Connection::connect(&peer, &common::connect_options(&f.epmd, &f.home))
+                .await
+                .expect("connects");
+        common::wait_for_sleepers(&conn, 1).await;
+    });
     f.node.signal("-KILL");
     common::exits_unreachable_promptly(child, Instant::now());
 }

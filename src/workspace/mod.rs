@@ -534,6 +534,9 @@ impl Workspaces {
                 let conn = self.connect(&created.entry).await?;
                 Ok((created.entry, conn))
             }
+            // A refused cookie stays an authentication error; anything else from a live node means it
+            // does not answer (and it is never replaced).
+            Err(e @ WorkspaceError::Connect(ConnectError::Auth { .. })) => Err(e),
             Err(e) if self.liveness(&entry).is_alive() => {
                 Err(self.unresponsive(&entry, e.to_string()))
             }

@@ -10,6 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
+use beamtalk::dist::Connection;
+use beamtalk::term::{atom, tuple};
+use eetf::Term;
 use tempfile::TempDir;
 
 pub mod netns;
@@ -426,4 +429,55 @@ pub fn kill_epmd(port: u16) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A test that cannot run on this machine: under `CI=true` that fails, naming what is missing (so a
+/// skipped test never shows as passed there); elsewhere it is skipped with a message.
+pub fn cannot_run(what: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("this test cannot run: {what} (under CI=true it must)");
+    }
+    eprintln!("skipped: {what}");
+}
+
+/// Polls until exactly `n` processes on the peer are in `timer:sleep/1` (work started, or killed).
+pub async fn wait_for_sleepers(conn: &Connection, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while sleepers(conn).await != n {
+        assert!(Instant::now() < deadline, "never {n} sleeping processes");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// How many processes on the peer are in `timer:sleep/1`.
+pub async fn sleepers(conn: &Connection) -> usize {
+    let pids = conn
+        .call("erlang", "processes", vec![], Duration::from_secs(10))
+        .await
+        .expect("processes");
+    let mut n = 0;
+    for pid in beamtalk::term::list_elements(&pids).expect("a list") {
+        let info = conn
+            .call(
+                "erlang",
+                "process_info",
+                vec![pid, atom("current_function")],
+                Duration::from_secs(10),
+            )
+            .await
+            .expect("info");
+        if info
+            == tuple(vec![
+                atom("current_function"),
+                tuple(vec![
+                    atom("timer"),
+                    atom("sleep"),
+                    Term::from(eetf::FixInteger::from(1)),
+                ]),
+            ])
+        {
+            n += 1;
+        }
+    }
+    n
 }

@@ -66,7 +66,9 @@ impl Pair {
         if ok {
             Some(pair)
         } else {
-            eprintln!("skipped: cannot create network namespaces here (needs root and iproute2)");
+            super::cannot_run(
+                "cannot create network namespaces here (needs root and iproute2: scripts/setup.sh)",
+            );
             None
         }
     }

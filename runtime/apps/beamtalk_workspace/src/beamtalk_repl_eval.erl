@@ -2,16 +2,24 @@
 %% (no module compile per expression), with the workspace's bindings as the `repl' frame.
 -module(beamtalk_repl_eval).
 
--export([eval/1, completions/1, bindings/0, kill/1]).
+-export([eval/1, running/0, completions/1, bindings/0, kill/1]).
 
 %% @doc Evaluates `Exprs'; answers the REPL's printed form of the value, or its `ERROR: ' line. Assignments
 %% made before an error are kept, as in a Smalltalk workspace.
 -spec eval([erl_parse:abstract_expr()]) -> {ok, binary()} | {error, binary()}.
 eval(Exprs) ->
+    put('$bt_evaluation', true),
     Watcher = stop_with_requester(self()),
     try evaluate(Exprs)
     after exit(Watcher, kill)
     end.
+
+%% @doc How many evaluations are running on this node (the caller's own included when it is one).
+-spec running() -> non_neg_integer().
+running() ->
+    length([P || P <- processes(),
+                 {dictionary, D} <- [erlang:process_info(P, dictionary)],
+                 lists:keymember('$bt_evaluation', 1, D)]).
 
 %% An evaluation whose requester is gone (the CLI was killed, its connection dropped) stops instead of
 %% running on: the group leader is the requester's io proxy, which ends with the connection.
