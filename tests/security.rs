@@ -4,9 +4,10 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Project, run};
@@ -16,10 +17,12 @@ use common::{Project, run};
 struct Attacker {
     label: String,
     child: Option<Child>,
+    out: Option<BufReader<ChildStdout>>,
 }
 
 const ATTACK_LOOP: &str = r#"
 T = list_to_atom(os:getenv("BT_TARGET")), Stop = os:getenv("BT_STOP"),
+io:format("attacking~n"),
 L = fun L(N, B) ->
       case filelib:is_file(Stop) of
         true -> io:format("attempts ~b breaches ~b~n", [N, B]), halt();
@@ -58,21 +61,35 @@ impl Attacker {
             .stderr(Stdio::null())
             .spawn()
             .expect("erl runs (scripts/setup.sh installs it)");
-        Self {
+        let mut attacker = Self {
             label: cookie.map_or("the real cookie".to_owned(), |c| format!("cookie {c:?}")),
             child: Some(child),
-        }
+            out: None,
+        };
+        // The attack is under way before anything is created.
+        let stdout = attacker.child.as_mut().and_then(|c| c.stdout.take());
+        let mut out = BufReader::new(stdout.expect("piped stdout"));
+        let mut first = String::new();
+        out.read_line(&mut first).expect("attacker output");
+        assert_eq!(
+            first.trim(),
+            "attacking",
+            "the attacker with {} did not start",
+            attacker.label
+        );
+        attacker.out = Some(out);
+        attacker
     }
 
     /// (attempts, breaches), once `stop` exists.
     fn result(mut self) -> (u64, u64) {
-        let out = self
-            .child
+        let mut text = String::new();
+        self.out
             .take()
-            .expect("running")
-            .wait_with_output()
+            .expect("started")
+            .read_to_string(&mut text)
             .expect("attacker output");
-        let text = String::from_utf8_lossy(&out.stdout);
+        let _ = self.child.take().expect("running").wait();
         let numbers: Vec<u64> = text
             .split_whitespace()
             .filter_map(|w| w.parse().ok())
