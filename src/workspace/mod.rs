@@ -534,10 +534,12 @@ impl Workspaces {
                 let conn = self.connect(&created.entry).await?;
                 Ok((created.entry, conn))
             }
-            // A refused cookie stays an authentication error; anything else from a live node means it
-            // does not answer (and it is never replaced).
-            Err(e @ WorkspaceError::Connect(ConnectError::Auth { .. })) => Err(e),
-            Err(e) if self.liveness(&entry).is_alive() => {
+            // A live node that cannot be reached does not answer (and is never replaced). A refused
+            // cookie or certificate stays an authentication error, and local problems (TLS files) are
+            // reported as they are.
+            Err(WorkspaceError::Connect(e))
+                if !is_refusal(&e) && self.liveness(&entry).is_alive() =>
+            {
                 Err(self.unresponsive(&entry, e.to_string()))
             }
             Err(e) => Err(e),
@@ -781,6 +783,14 @@ pub fn tls_client_config(
         return Err(WorkspaceError::TlsMissing { dir: dir.dir });
     }
     Ok(dir.client_identity().client_config()?)
+}
+
+/// The node answered and refused us (cookie, certificate): not a node that does not answer.
+fn is_refusal(e: &ConnectError) -> bool {
+    matches!(
+        e,
+        ConnectError::Auth { .. } | ConnectError::TlsRefused { .. }
+    )
 }
 
 /// What EPMD's reason says when it does not list a node.
