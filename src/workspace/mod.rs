@@ -652,7 +652,7 @@ impl Workspaces {
         }
     }
 
-    /// Stops workspace `id` gracefully (`init:stop/0`) and waits until its node is gone (its pid file
+    /// Stops workspace `id` gracefully (`beamtalk_workspace:stop/0`) and waits until its node is gone (its pid file
     /// released; for a remote node, until EPMD no longer lists it). With `force`, a local node is killed
     /// by its pid instead (for one that does not answer). Returns false when it was not running.
     pub async fn stop(&self, id: &str, force: bool) -> Result<bool, WorkspaceError> {
@@ -673,11 +673,7 @@ impl Workspaces {
             return Ok(false);
         }
         let asked = match self.connect(&entry).await {
-            Ok(conn) => conn
-                .call("init", "stop", vec![], self.timeout)
-                .await
-                .map(drop)
-                .map_err(WorkspaceError::from),
+            Ok(conn) => ask_to_stop(&conn, self.timeout).await,
             Err(e) => Err(e),
         };
         if let Err(e) = asked {
@@ -783,6 +779,24 @@ pub fn tls_client_config(
         return Err(WorkspaceError::TlsMissing { dir: dir.dir });
     }
     Ok(dir.client_identity().client_config()?)
+}
+
+/// Asks a workspace node to stop: `beamtalk_workspace:stop/0`, or `init:stop/0` on a node of an older
+/// version that lacks it.
+async fn ask_to_stop(conn: &Connection, timeout: Duration) -> Result<(), WorkspaceError> {
+    match conn
+        .call("beamtalk_workspace", "stop", vec![], timeout)
+        .await
+    {
+        Err(CallError::Exception(x)) if x.reason.to_string().contains("undef") => conn
+            .call("init", "stop", vec![], timeout)
+            .await
+            .map(drop)
+            .map_err(WorkspaceError::from),
+        // Gone before its answer arrived: stopping is what was asked.
+        Err(CallError::NodeDown { .. }) => Ok(()),
+        other => other.map(drop).map_err(WorkspaceError::from),
+    }
 }
 
 /// The node answered and refused us (cookie, certificate): not a node that does not answer.

@@ -8,7 +8,7 @@
                    stop := fun(() -> term())}.
 
 %% @doc Starts the monitor. Options: `max_idle_ms', `check_interval_ms', and `stop' (what to do when idle;
-%% `init:stop/0' by default, replaceable for tests).
+%% `beamtalk_workspace:stop/0' by default, replaceable for tests).
 -spec start_link(map()) -> {ok, pid()} | {error, term()}.
 start_link(Opts) ->
     gen_server:start_link({local, ?MODULE}, ?MODULE, Opts, []).
@@ -17,7 +17,7 @@ start_link(Opts) ->
 init(Opts) ->
     S = #{max_idle_ms => maps:get(max_idle_ms, Opts, 14400000),
           check_interval_ms => maps:get(check_interval_ms, Opts, 600000),
-          stop => maps:get(stop, Opts, fun init:stop/0)},
+          stop => maps:get(stop, Opts, fun beamtalk_workspace:stop/0)},
     schedule(S),
     {ok, S}.
 
