@@ -301,7 +301,7 @@ pub async fn wait_ready(
                 log: spec.log_path.clone(),
             });
         }
-        // Connecting before the application has adopted the cookie would only be refused (and logged).
+        // Until the workspace application is up there is nothing to ask; the boot log says when it is.
         if remote || booted(&spec.log_path) {
             match Connection::connect(&spec.node, &attempt_opts).await {
                 Ok(conn) => {
