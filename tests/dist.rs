@@ -505,3 +505,37 @@ async fn server_pid(conn: &Connection) -> Option<Term> {
     }
     None
 }
+
+/// The external format of a list nested `depth` deep: decoded on the node, it is a result too deep for
+/// our decoder.
+fn deeply_nested(depth: usize) -> Term {
+    let mut bytes = vec![131];
+    (0..depth).for_each(|_| bytes.extend_from_slice(&[108, 0, 0, 0, 1]));
+    bytes.push(106);
+    bytes.extend(std::iter::repeat_n(106, depth));
+    Term::from(Binary::from(bytes))
+}
+
+#[tokio::test]
+async fn a_result_too_deep_to_decode_fails_its_call_at_once_by_either_path() {
+    let (epmd, home) = (Epmd::start(), Home::new());
+    let node = Node::start(&epmd, &home);
+    let conn = connect(&epmd, &home, &node).await;
+    let long = Duration::from_secs(30);
+    // A lone call (SPAWN_REQUEST; the result arrives as the monitor's exit reason).
+    let start = Instant::now();
+    let r = conn
+        .call("erlang", "binary_to_term", vec![deeply_nested(3000)], long)
+        .await;
+    assert!(matches!(r, Err(CallError::Undecodable { .. })), "{r:?}");
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    // Overlapping calls (through the RPC server; the result arrives as a message to our reply pid).
+    started_server(&conn).await;
+    let start = Instant::now();
+    let deep = conn.call("erlang", "binary_to_term", vec![deeply_nested(3000)], long);
+    let fine = conn.call("erlang", "abs", vec![int(-3)], long);
+    let (deep, fine) = futures::join!(deep, fine);
+    assert!(matches!(deep, Err(CallError::Undecodable { .. })), "{deep:?}");
+    assert_eq!(fine.expect("the other call"), int(3));
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+}

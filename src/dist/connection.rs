@@ -446,8 +446,9 @@ impl Shared {
             Control::MonitorExit {
                 reference, reason, ..
             } => self.monitor_exit(&reference, reason),
-            Control::MonitorExitUndecodable { reference, error } => {
-                self.monitor_exit_undecodable(&reference, &error)
+            Control::MonitorExitUndecodable { reference, error }
+            | Control::ReplyUndecodable { reference, error } => {
+                self.fail_undecodable(&reference, &error)
             }
             Control::UnlinkId { id, from, to } => {
                 if let Ok(f) = frame::unlink_id_ack(&id, &to, &from) {
@@ -496,11 +497,8 @@ impl Shared {
         }
     }
 
-    fn monitor_exit_undecodable(
-        &self,
-        reference: &Reference,
-        error: &crate::term::etf::DecodeError,
-    ) {
+    /// Fails the call whose result could not be decoded, at once.
+    fn fail_undecodable(&self, reference: &Reference, error: &crate::term::etf::DecodeError) {
         let Some(key) = self.key_of(reference) else {
             return;
         };

@@ -60,6 +60,11 @@ pub enum Control {
         reference: Reference,
         error: DecodeError,
     },
+    /// The RPC server's reply to call `reference`, whose result could not be decoded.
+    ReplyUndecodable {
+        reference: Reference,
+        error: DecodeError,
+    },
     /// Reply to SPAWN_REQUEST: a pid, or an atom naming the error.
     SpawnReply { request: Reference, result: Term },
     /// A peer unlinks from one of our pids; it must be acknowledged.
@@ -93,6 +98,7 @@ pub fn decode(body: &[u8]) -> Result<Control, FrameError> {
     }
     let mut d = etf::Decoder::new(rest);
     let control = d.versioned()?;
+    let payload_at = rest.len() - d.remaining();
     let payload = match d.remaining() {
         0 => None,
         _ => Some(d.versioned()),
@@ -106,7 +112,12 @@ pub fn decode(body: &[u8]) -> Result<Control, FrameError> {
     };
     let fields: Vec<Term> = fields.collect();
     let payload = match payload {
-        Some(Err(error)) => return undecodable_payload(op, &fields, error),
+        Some(Err(error)) => {
+            let head = etf::Decoder::new(&rest[payload_at..])
+                .versioned_tuple_prefix(2)
+                .unwrap_or_default();
+            return undecodable_payload(op, &fields, &head, error);
+        }
         Some(Ok(p)) => Some(p),
         None => None,
     };
@@ -119,19 +130,30 @@ pub fn decode(body: &[u8]) -> Result<Control, FrameError> {
 }
 
 /// A frame whose control message decoded but whose payload did not: an RPC's result is failed at once
-/// (its caller would otherwise wait for the whole timeout); anything else is malformed.
+/// (its caller would otherwise wait for the whole timeout), whether it came as a monitor's exit reason
+/// or as the RPC server's `{beamtalk_rpc, Ref, Result}` message (`head`: the payload's first two
+/// elements, when it is a tuple); anything else is malformed.
 fn undecodable_payload(
     op: i32,
     fields: &[Term],
+    head: &[Term],
     error: DecodeError,
 ) -> Result<Control, FrameError> {
-    match (op, fields) {
-        (PAYLOAD_MONITOR_P_EXIT, [_, _, Term::Reference(r)]) => {
+    match (op, fields, head) {
+        (PAYLOAD_MONITOR_P_EXIT, [_, _, Term::Reference(r)], _) => {
             Ok(Control::MonitorExitUndecodable {
                 reference: (**r).clone(),
                 error,
             })
         }
+        (
+            SEND | SEND_TT | SEND_SENDER | SEND_SENDER_TT,
+            [_, Term::Pid(_), ..],
+            [Term::Atom(tag), Term::Reference(r)],
+        ) if tag.name == "beamtalk_rpc" => Ok(Control::ReplyUndecodable {
+            reference: (**r).clone(),
+            error,
+        }),
         _ => Err(FrameError::Term(error)),
     }
 }

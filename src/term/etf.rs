@@ -136,6 +136,22 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// The first `n` elements of the versioned tuple at the cursor (fewer if it is smaller), without
+    /// decoding the rest: what a message says about itself when its body cannot be decoded.
+    pub fn versioned_tuple_prefix(&mut self, n: usize) -> Result<Vec<Term>, DecodeError> {
+        let offset = self.pos;
+        match self.u8()? {
+            VERSION => {}
+            found => return Err(DecodeError::BadVersion { offset, found }),
+        }
+        let arity = match self.u8()? {
+            SMALL_TUPLE_EXT => usize::from(self.u8()?),
+            LARGE_TUPLE_EXT => self.u32()? as usize,
+            _ => return Err(self.malformed("not a tuple")),
+        };
+        (0..arity.min(n)).map(|_| self.term()).collect()
+    }
+
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let end = self
             .pos
