@@ -528,14 +528,25 @@ async fn a_result_too_deep_to_decode_fails_its_call_at_once_by_either_path() {
         .call("erlang", "binary_to_term", vec![deeply_nested(3000)], long)
         .await;
     assert!(matches!(r, Err(CallError::Undecodable { .. })), "{r:?}");
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
     // Overlapping calls (through the RPC server; the result arrives as a message to our reply pid).
     started_server(&conn).await;
     let start = Instant::now();
     let deep = conn.call("erlang", "binary_to_term", vec![deeply_nested(3000)], long);
     let fine = conn.call("erlang", "abs", vec![int(-3)], long);
     let (deep, fine) = futures::join!(deep, fine);
-    assert!(matches!(deep, Err(CallError::Undecodable { .. })), "{deep:?}");
+    assert!(
+        matches!(deep, Err(CallError::Undecodable { .. })),
+        "{deep:?}"
+    );
     assert_eq!(fine.expect("the other call"), int(3));
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
 }

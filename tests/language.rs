@@ -315,3 +315,24 @@ fn standard_library_classes_written_in_beamtalk_are_there_without_loading() {
     l.check("s size", "1");
     l.check("s pop. s pop", "nil");
 }
+
+#[test]
+fn statements_end_at_newlines_unless_a_bracket_is_open_or_the_next_line_is_deeper() {
+    let lang = Lang::started();
+    lang.check("total := 0\ntotal := total + 5\ntotal", "5");
+    lang.check("ok := true\n  and: [false]\nok", "false");
+    lang.check(
+        "n := 0\n#(1, 2,\n  3) do: [:x |\n  n := n + x\n  n := n * 10]\nn",
+        "1230",
+    );
+    let (code, out, err) = lang.load(
+        "tally.bt",
+        "Object subclass: Tally\n  sumOf: list =>\n    total := 0\n    list do: [:x |\n      total := total + x]\n    total\n  describe: list =>\n    sum := self sumOf: list\n    \"sum {sum}\"\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check("Tally new sumOf: #(1, 2, 3)", "6");
+    lang.check("Tally new describe: #(4, 5)", "sum 9");
+    // Two lines are never joined into one send: the second line alone is not an expression.
+    let (code, out) = lang.eval("x := 1\n+ 2");
+    assert_eq!(code, 2, "{out}");
+}

@@ -3,5 +3,6 @@
 pub mod ast;
 pub mod codegen;
 pub mod diagnostic;
+pub mod layout;
 pub mod lexer;
 pub mod parser;

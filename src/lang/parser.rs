@@ -8,6 +8,7 @@
 
 use super::ast::*;
 use super::diagnostic::Diagnostic;
+use super::layout;
 use super::lexer::{StrPart, Tok, Token, lex};
 
 /// Deepest nesting of parentheses, blocks and literals accepted (a guard against stack exhaustion).
@@ -57,7 +58,7 @@ pub fn parse(src: &str) -> Result<Vec<Item>, Diagnostic> {
 
 /// Parses statements only (`eval` of an expression sequence).
 pub fn parse_statements(src: &str, base: usize) -> Result<Vec<Expr>, Diagnostic> {
-    let toks = lex(src, base)?;
+    let toks = layout::separate(src, base, lex(src, base)?);
     let mut p = Parser::new(toks, base + src.len());
     let stmts = p.statements(None)?;
     p.expect_end()?;
@@ -181,7 +182,7 @@ fn member(text: &str, base: usize, class: &mut ClassDef) -> Result<(), Diagnosti
         )
         .with_hint("split the class (a superclass, or extension methods in another file)"));
     }
-    let toks = lex(text, base)?;
+    let toks = layout::separate(text, base, lex(text, base)?);
     let mut p = Parser::new(toks, base + text.len());
     match p.peek_tok() {
         Some(Tok::Keyword(k))
@@ -212,7 +213,7 @@ fn member(text: &str, base: usize, class: &mut ClassDef) -> Result<(), Diagnosti
 }
 
 fn parse_method_item(text: &str, base: usize) -> Result<Item, Diagnostic> {
-    let toks = lex(text, base)?;
+    let toks = layout::separate(text, base, lex(text, base)?);
     let mut p = Parser::new(toks, base + text.len());
     let class = match p.next_tok() {
         Some(Tok::Ident(n)) => n,
