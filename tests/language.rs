@@ -336,3 +336,21 @@ fn statements_end_at_newlines_unless_a_bracket_is_open_or_the_next_line_is_deepe
     let (code, out) = lang.eval("x := 1\n+ 2");
     assert_eq!(code, 2, "{out}");
 }
+
+#[test]
+fn type_annotations_are_kept_out_of_the_way_and_files_may_extend_their_classes() {
+    let lang = Lang::started();
+    let (code, out, err) = lang.load(
+        "account.bt",
+        "Actor subclass: Account\n  state: balance :: Integer = 0\n  deposit: amount :: Integer -> Integer =>\n    self.balance := self.balance + amount\n    self.balance\n\nAccount >> withdraw: amount :: Integer -> Integer =>\n  self.balance := self.balance - amount\n  self.balance\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.trim(), "Loaded: Account, Account>>withdraw:", "{out}");
+    lang.check("a := Account spawn. a deposit: 10. a withdraw: 3", "7");
+    lang.check(
+        "x :: Integer := 5\ny :: Array(Integer) | Nil := x + 1\ny",
+        "6",
+    );
+    let (code, out) = lang.eval("z :: := 1");
+    assert_eq!(code, 2, "{out}");
+}

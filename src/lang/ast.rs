@@ -118,6 +118,8 @@ pub struct ClassDef {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlotDef {
     pub name: String,
+    /// `:: Type`, as written (types are kept for documentation and never change behaviour).
+    pub ty: Option<String>,
     pub default: Option<Expr>,
     pub span: Span,
 }
@@ -126,6 +128,10 @@ pub struct SlotDef {
 pub struct MethodDef {
     pub selector: String,
     pub params: Vec<String>,
+    /// Each parameter's `:: Type`, as written.
+    pub param_types: Vec<Option<String>>,
+    /// `-> Type` after the pattern, as written.
+    pub return_type: Option<String>,
     pub body: Vec<Expr>,
     pub span: Span,
 }

@@ -28,6 +28,8 @@ pub enum Tok {
     Bang,
     Pipe,
     FatArrow,
+    /// `::` before a type annotation.
+    TypeColon,
     LParen,
     RParen,
     LBrack,
@@ -164,6 +166,10 @@ impl Lexer<'_> {
                     self.pos += 2;
                     self.push(Tok::Assign, start);
                 }
+                ':' if self.peek_at(1) == Some(':') => {
+                    self.pos += 2;
+                    self.push(Tok::TypeColon, start);
+                }
                 ':' if self
                     .peek_at(1)
                     .is_some_and(|c| c.is_alphabetic() || c == '_') =>
@@ -239,7 +245,7 @@ impl Lexer<'_> {
 
     fn word(&mut self, start: usize) {
         let name = self.ident_chars();
-        if self.peek() == Some(':') && self.peek_at(1) != Some('=') {
+        if self.peek() == Some(':') && !matches!(self.peek_at(1), Some('=' | ':')) {
             self.bump();
             self.push(Tok::Keyword(format!("{name}:")), start);
             return;

@@ -191,6 +191,7 @@ fn member(text: &str, base: usize, class: &mut ClassDef) -> Result<(), Diagnosti
             let span = p.span();
             p.pos += 1;
             let name = p.ident()?;
+            let ty = p.type_annotation()?;
             let default = if p.eat_binary("=") {
                 Some(p.expr()?)
             } else {
@@ -199,6 +200,7 @@ fn member(text: &str, base: usize, class: &mut ClassDef) -> Result<(), Diagnosti
             p.expect_end()?;
             class.slots.push(SlotDef {
                 name,
+                ty,
                 default,
                 span: span.to(Span::new(base, base + text.len())),
             });
@@ -356,26 +358,33 @@ impl Parser {
     /// `sel => body`, `+ other => body`, `at: i put: v => body`.
     fn method_def(&mut self) -> Result<MethodDef, Diagnostic> {
         let start = self.span();
-        let (selector, params) = match self.peek_tok().cloned() {
+        let (selector, typed_params) = match self.peek_tok().cloned() {
             Some(Tok::Ident(name)) => {
                 self.pos += 1;
                 (name, Vec::new())
             }
             Some(Tok::Binary(op)) => {
                 self.pos += 1;
-                (op, vec![self.ident()?])
+                (op, vec![self.typed_param()?])
             }
             Some(Tok::Pipe) => {
                 self.pos += 1;
-                ("|".to_owned(), vec![self.ident()?])
+                ("|".to_owned(), vec![self.typed_param()?])
             }
-            Some(Tok::Keyword(_)) => self.keyword_parts(Self::ident)?,
+            Some(Tok::Keyword(_)) => self.keyword_parts(Self::typed_param)?,
             _ => {
                 return Err(self.error_here(
                     "expected a method pattern (`name`, `+ other` or `key: arg`)",
                     "expected a method",
                 ));
             }
+        };
+        let return_type = match self.peek_tok() {
+            Some(Tok::Binary(op)) if op == "->" => {
+                self.pos += 1;
+                Some(self.type_expr()?)
+            }
+            _ => None,
         };
         self.expect(
             Tok::FatArrow,
@@ -384,12 +393,60 @@ impl Parser {
         )?;
         let body = self.statements(None)?;
         self.expect_end()?;
+        let (params, param_types) = typed_params.into_iter().unzip();
         Ok(MethodDef {
             selector,
             params,
+            param_types,
+            return_type,
             body,
             span: start.to(self.prev_span()),
         })
+    }
+
+    /// A parameter name and its optional `:: Type`.
+    fn typed_param(&mut self) -> Result<(String, Option<String>), Diagnostic> {
+        let name = self.ident()?;
+        Ok((name, self.type_annotation()?))
+    }
+
+    /// `:: Type` if one follows.
+    fn type_annotation(&mut self) -> Result<Option<String>, Diagnostic> {
+        if self.eat(&Tok::TypeColon) {
+            Ok(Some(self.type_expr()?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// A type as written: `Integer`, `Array(Integer)`, `Integer | Nil`, `#ok`.
+    fn type_expr(&mut self) -> Result<String, Diagnostic> {
+        let mut text = self.type_name()?;
+        while self.eat(&Tok::Pipe) {
+            text.push_str(" | ");
+            text.push_str(&self.type_name()?);
+        }
+        Ok(text)
+    }
+
+    fn type_name(&mut self) -> Result<String, Diagnostic> {
+        let mut text = match self.next_tok() {
+            Some(Tok::Ident(n)) => n,
+            Some(Tok::Sym(s)) => format!("#{s}"),
+            _ => {
+                self.pos = self.pos.saturating_sub(1);
+                return Err(self.error_here("expected a type name", "expected a type"));
+            }
+        };
+        if self.eat(&Tok::LParen) {
+            let mut args = vec![self.type_expr()?];
+            while self.eat_binary(",") {
+                args.push(self.type_expr()?);
+            }
+            self.expect(Tok::RParen, "`)` after the type's parameters", None)?;
+            text = format!("{text}({})", args.join(", "));
+        }
+        Ok(text)
     }
 
     /// `key1: part key2: part ...`: the selector and each part, parsed by `part`.
@@ -442,33 +499,35 @@ impl Parser {
 
     fn expr(&mut self) -> Result<Expr, Diagnostic> {
         let target = match (self.peek_tok(), self.peek_at(1)) {
-            (Some(Tok::Ident(n)), Some(Tok::Assign)) => Some(AssignTarget::Var(n.clone())),
-            (Some(Tok::Field(n)), Some(Tok::Assign)) => Some(AssignTarget::Field(n.clone())),
-            _ => None,
-        };
-        if let Some(target) = target {
-            let start = self.span();
-            if let AssignTarget::Var(n) = &target
-                && matches!(n.as_str(), "self" | "super" | "nil" | "true" | "false")
-            {
-                return Err(Diagnostic::new(
-                    start,
-                    format!("cannot assign to `{n}`"),
-                    "not a variable",
-                ));
+            (Some(Tok::Ident(n)), Some(Tok::Assign | Tok::TypeColon)) => {
+                AssignTarget::Var(n.clone())
             }
-            self.pos += 2;
-            let value = self.nested(|p| p.expr())?;
-            let span = start.to(value.span);
-            return Ok(Expr {
-                kind: ExprKind::Assign {
-                    target,
-                    value: Box::new(value),
-                },
-                span,
-            });
+            (Some(Tok::Field(n)), Some(Tok::Assign)) => AssignTarget::Field(n.clone()),
+            _ => return self.cascade(),
+        };
+        let start = self.span();
+        if let AssignTarget::Var(n) = &target
+            && matches!(n.as_str(), "self" | "super" | "nil" | "true" | "false")
+        {
+            return Err(Diagnostic::new(
+                start,
+                format!("cannot assign to `{n}`"),
+                "not a variable",
+            ));
         }
-        self.cascade()
+        self.pos += 1;
+        // `x :: Type := value`: the type is documentation; the assignment is as without it.
+        self.type_annotation()?;
+        self.expect(Tok::Assign, "`:=`", None)?;
+        let value = self.nested(|p| p.expr())?;
+        let span = start.to(value.span);
+        Ok(Expr {
+            kind: ExprKind::Assign {
+                target,
+                value: Box::new(value),
+            },
+            span,
+        })
     }
 
     fn cascade(&mut self) -> Result<Expr, Diagnostic> {
@@ -793,6 +852,7 @@ fn describe(t: &Tok) -> String {
         Tok::Bang => "!".to_owned(),
         Tok::Pipe => "|".to_owned(),
         Tok::FatArrow => "=>".to_owned(),
+        Tok::TypeColon => "::".to_owned(),
         Tok::LParen => "(".to_owned(),
         Tok::RParen => ")".to_owned(),
         Tok::LBrack => "[".to_owned(),
@@ -948,5 +1008,26 @@ mod tests {
         assert!(is_incomplete("#(1, 2,"));
         assert!(is_incomplete("\"abc"));
         assert!(!is_incomplete("3 + 4"));
+    }
+
+    #[test]
+    fn type_annotations_are_kept_in_the_tree() {
+        let items = parse(
+            "Object subclass: A\n  field: n :: Integer = 0\n  at: i :: Integer put: v -> Array(Integer) | Nil => v\n",
+        )
+        .expect("parses");
+        let Item::Class(c) = &items[0] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(c.slots[0].ty.as_deref(), Some("Integer"));
+        let m = &c.methods[0];
+        assert_eq!(m.selector, "at:put:");
+        assert_eq!(m.params, ["i", "v"]);
+        assert_eq!(m.param_types, [Some("Integer".to_owned()), None]);
+        assert_eq!(m.return_type.as_deref(), Some("Array(Integer) | Nil"));
+        assert!(
+            parse("x :: Integer 3").is_err(),
+            "a typed temporary needs `:=`"
+        );
     }
 }

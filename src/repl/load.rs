@@ -1,10 +1,11 @@
 //! Loading `.bt` files (or directories of them): every file is read and parsed before anything is
-//! loaded, so a syntax error loads nothing; then each class is compiled and loaded in order.
+//! loaded, so a syntax error loads nothing; then each class is compiled and loaded in order, and after a
+//! file's classes its `Class >> selector => body` methods.
 
 use std::path::{Path, PathBuf};
 
 use super::{EvalError, Outcome, Session};
-use crate::lang::ast::{ClassDef, Item};
+use crate::lang::ast::{ClassDef, Item, MethodDef};
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parser;
 
@@ -13,6 +14,15 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub src: String,
     pub classes: Vec<ClassDef>,
+    /// `Class >> selector => body` definitions, in file order.
+    pub methods: Vec<ExtensionMethod>,
+}
+
+/// A method defined outside its class's body.
+pub struct ExtensionMethod {
+    pub class: String,
+    pub class_side: bool,
+    pub method: MethodDef,
 }
 
 /// A file that does not parse, with what is needed to render the diagnostic.
@@ -87,17 +97,28 @@ fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
             diagnostic,
         }))
     })?;
-    let classes = items
-        .into_iter()
-        .filter_map(|i| match i {
-            Item::Class(c) => Some(c),
-            _ => None,
-        })
-        .collect();
+    let mut classes = Vec::new();
+    let mut methods = Vec::new();
+    for item in items {
+        match item {
+            Item::Class(c) => classes.push(c),
+            Item::Method {
+                class,
+                class_side,
+                method,
+            } => methods.push(ExtensionMethod {
+                class,
+                class_side,
+                method,
+            }),
+            Item::Statements(_) => {}
+        }
+    }
     Ok(SourceFile {
         path: path.to_path_buf(),
         src,
         classes,
+        methods,
     })
 }
 
@@ -112,18 +133,25 @@ pub async fn load_sources(
         .collect();
     let mut loaded = Vec::new();
     for file in files {
+        let name = file.path.display().to_string();
         for class in &file.classes {
-            match session
-                .load_class(class, &file.src, &file.path.display().to_string(), &batch)
-                .await?
-            {
-                Outcome::Value(name) => loaded.push(name),
-                Outcome::Error(text) => {
-                    return Ok(LoadReport {
-                        loaded,
-                        error: Some(text),
-                    });
-                }
+            let outcome = session.load_class(class, &file.src, &name, &batch).await?;
+            if let Some(error) = record(outcome, &mut loaded) {
+                return Ok(LoadReport {
+                    loaded,
+                    error: Some(error),
+                });
+            }
+        }
+        for m in &file.methods {
+            let outcome = session
+                .define_method(&m.class, m.class_side, &m.method, &file.src)
+                .await?;
+            if let Some(error) = record(outcome, &mut loaded) {
+                return Ok(LoadReport {
+                    loaded,
+                    error: Some(error),
+                });
             }
         }
     }
@@ -131,4 +159,15 @@ pub async fn load_sources(
         loaded,
         error: None,
     })
+}
+
+/// Adds what loaded to `loaded`; the error text if it failed.
+fn record(outcome: Outcome, loaded: &mut Vec<String>) -> Option<String> {
+    match outcome {
+        Outcome::Value(name) => {
+            loaded.push(name);
+            None
+        }
+        Outcome::Error(text) => Some(text),
+    }
 }

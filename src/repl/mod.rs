@@ -138,7 +138,7 @@ impl Session {
     }
 
     /// `Class >> selector => body`: adds or replaces one method of a loaded class and reloads it.
-    async fn define_method(
+    pub async fn define_method(
         &self,
         class: &str,
         class_side: bool,
