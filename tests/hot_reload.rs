@@ -228,7 +228,12 @@ fn export_stop_import_gives_the_same_bindings_and_actor_states() {
     );
     assert_eq!(eval("n"), "42");
     assert_eq!(eval("s"), "text");
-    assert_eq!(eval("blk"), "nil", "a block cannot be exported");
+    let (code, out, _, _) = run(&mut f.cmd(&["eval", "-w", "again", "blk"]));
+    assert_eq!(
+        (code, out.trim_end()),
+        (1, "ERROR: undefined variable: blk"),
+        "a block cannot be exported"
+    );
 
     std::fs::write(&file, b"not an export").expect("corrupt");
     let (code, _, err, _) =

@@ -283,7 +283,12 @@ fn syntax_errors_exit_2_with_a_caret_and_nothing_runs() {
     assert!(err.contains("expected `]` to close the block"), "{err}");
     assert!(err.contains("<eval>:1:15"), "{err}");
     assert!(err.contains("opened at line 1, column 9"), "{err}");
-    l.check("z", "nil");
+    let (code, out) = l.eval("z");
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "ERROR: undefined variable: z"),
+        "nothing ran"
+    );
 }
 
 #[test]
@@ -353,4 +358,26 @@ fn type_annotations_are_kept_out_of_the_way_and_files_may_extend_their_classes()
     );
     let (code, out) = lang.eval("z :: := 1");
     assert_eq!(code, 2, "{out}");
+}
+
+#[test]
+fn unknown_names_and_classes_are_errors_at_the_right_time() {
+    let lang = Lang::started();
+    let (code, out) = lang.eval("nosuch + 1");
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "ERROR: undefined variable: nosuch")
+    );
+    let (code, out) = lang.eval("Nosuch new");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("unknown class Nosuch"), "{out}");
+    assert!(!out.contains("bt_class_"), "no Erlang internals: {out}");
+    // In a method, a name neither passed nor assigned is a compile error with a caret.
+    let (code, out, err) = lang.load(
+        "typo.bt",
+        "Object subclass: Typo\n  sum: list =>\n    total := 0\n    list do: [:x | total := totl + x]\n    total\n",
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("undefined variable `totl`"), "{err}");
+    assert!(err.contains("typo.bt:4:"), "{err}");
 }

@@ -190,7 +190,7 @@ fn two_repls_share_one_workspace_namespace() {
     eval(&mut a, "shared := 5", "5");
     eval(&mut b, "shared * 2", "10");
     eval(&mut b, ":clear", "Bindings cleared.");
-    eval(&mut a, "shared", "nil");
+    eval(&mut a, "shared", "ERROR: undefined variable: shared");
     quit(a);
     quit(b);
 }

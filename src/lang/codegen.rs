@@ -31,6 +31,8 @@ pub struct Codegen {
     context: Context,
     /// Parameters in scope (immutable Erlang variables).
     params: Vec<HashSet<String>>,
+    /// The method's locals: every name it assigns.
+    locals: HashSet<String>,
     counter: u32,
 }
 
@@ -42,6 +44,7 @@ impl Codegen {
             line_starts,
             context,
             params: vec![HashSet::new()],
+            locals: HashSet::new(),
             counter: 0,
         }
     }
@@ -62,6 +65,7 @@ impl Codegen {
 
     /// The body of a method: parameters bound, a fresh frame, `^` anywhere returns from it.
     pub fn method_body(&mut self, m: &MethodDef) -> Result<Vec<Term>, Diagnostic> {
+        self.locals = assigned_names(&m.body);
         self.params.push(m.params.iter().cloned().collect());
         let l = self.line(m.span);
         let mut body = Vec::new();
@@ -276,6 +280,16 @@ impl Codegen {
         if self.is_param(name) {
             return Ok(var(l, &param_var(name)));
         }
+        if matches!(self.context, Context::Method { .. }) && !self.locals.contains(name) {
+            return Err(Diagnostic::new(
+                span,
+                format!("undefined variable `{name}`"),
+                "not an argument, and never assigned in this method",
+            )
+            .with_hint(format!(
+                "assign it first (`{name} := ...`), or check the spelling"
+            )));
+        }
         Ok(call(
             l,
             "beamtalk_rt",
@@ -297,28 +311,56 @@ impl Codegen {
 }
 
 fn contains_return(e: &Expr) -> bool {
+    let mut found = false;
+    visit(e, &mut |e| found |= matches!(e.kind, ExprKind::Return(_)));
+    found
+}
+
+/// The names a method body assigns anywhere (its locals).
+fn assigned_names(body: &[Expr]) -> HashSet<String> {
+    let mut names = HashSet::new();
+    for e in body {
+        visit(e, &mut |e| {
+            if let ExprKind::Assign {
+                target: AssignTarget::Var(n),
+                ..
+            } = &e.kind
+            {
+                names.insert(n.clone());
+            }
+        });
+    }
+    names
+}
+
+/// Calls `f` on `e` and every expression inside it.
+fn visit(e: &Expr, f: &mut impl FnMut(&Expr)) {
+    f(e);
     match &e.kind {
-        ExprKind::Return(_) => true,
-        ExprKind::Assign { value, .. } => contains_return(value),
+        ExprKind::Return(v) | ExprKind::Assign { value: v, .. } => visit(v, f),
         ExprKind::Send { receiver, args, .. } => {
-            contains_return(receiver) || args.iter().any(contains_return)
+            visit(receiver, f);
+            args.iter().for_each(|a| visit(a, f));
         }
-        ExprKind::SuperSend { args, .. } => args.iter().any(contains_return),
+        ExprKind::SuperSend { args, .. } => args.iter().for_each(|a| visit(a, f)),
         ExprKind::Cascade { receiver, messages } => {
-            contains_return(receiver)
-                || messages
-                    .iter()
-                    .any(|(_, a, _)| a.iter().any(contains_return))
+            visit(receiver, f);
+            messages
+                .iter()
+                .for_each(|(_, args, _)| args.iter().for_each(|a| visit(a, f)));
         }
-        ExprKind::Block { body, .. } => body.iter().any(contains_return),
-        ExprKind::Array(items) | ExprKind::List(items) => items.iter().any(contains_return),
-        ExprKind::Dict(pairs) => pairs
-            .iter()
-            .any(|(k, v)| contains_return(k) || contains_return(v)),
-        ExprKind::Interpolated(ps) => ps
-            .iter()
-            .any(|p| matches!(p, Piece::Expr(e) if contains_return(e))),
-        _ => false,
+        ExprKind::Block { body, .. } => body.iter().for_each(|b| visit(b, f)),
+        ExprKind::Array(items) | ExprKind::List(items) => items.iter().for_each(|i| visit(i, f)),
+        ExprKind::Dict(pairs) => pairs.iter().for_each(|(k, v)| {
+            visit(k, f);
+            visit(v, f);
+        }),
+        ExprKind::Interpolated(pieces) => pieces.iter().for_each(|p| {
+            if let Piece::Expr(e) = p {
+                visit(e, f);
+            }
+        }),
+        _ => {}
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::{EvalError, Outcome, Session};
 use crate::lang::ast::{ClassDef, Item, MethodDef};
+use crate::lang::codegen::{Codegen, Context, class_forms};
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parser;
 
@@ -90,13 +91,18 @@ fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let items = parser::parse(&src).map_err(|diagnostic| {
+    let syntax = |diagnostic| {
         LoadError::Syntax(Box::new(SyntaxError {
             path: path.to_path_buf(),
             src: src.clone(),
             diagnostic,
         }))
-    })?;
+    };
+    let items = parser::parse(&src).map_err(syntax)?;
+    // Compile errors (an undefined variable, say) are reported now too, before anything loads.
+    for item in &items {
+        compile_check(item, &src).map_err(syntax)?;
+    }
     let mut classes = Vec::new();
     let mut methods = Vec::new();
     for item in items {
@@ -169,5 +175,21 @@ fn record(outcome: Outcome, loaded: &mut Vec<String>) -> Option<String> {
             None
         }
         Outcome::Error(text) => Some(text),
+    }
+}
+
+/// Generates the code of a class or extension method only to find its compile errors.
+fn compile_check(item: &Item, src: &str) -> Result<(), Diagnostic> {
+    match item {
+        Item::Class(c) => class_forms(c, src).map(drop),
+        Item::Method { class, method, .. } => Codegen::new(
+            src,
+            Context::Method {
+                class: class.clone(),
+            },
+        )
+        .method_body(method)
+        .map(drop),
+        Item::Statements(_) => Ok(()),
     }
 }

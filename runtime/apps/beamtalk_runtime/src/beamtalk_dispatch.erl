@@ -29,6 +29,8 @@ send_from(Class, Receiver, Selector, Args) ->
 
 -spec lookup(atom() | {meta, atom()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.
 lookup({meta, Class}, Receiver, Selector, Args) ->
+    beamtalk_class:exists(Class) orelse
+        beamtalk_error:raise('Error', unknown_class, undefined, ["unknown class ", atom_to_binary(Class, utf8)]),
     first([fun() -> user_class_side(C, Receiver, Selector, Args) end || C <- beamtalk_class:chain(Class)] ++
           [fun() -> beamtalk_object:class_side(Class, Selector, Args) end,
            fun() -> beamtalk_object:respond('Object', Receiver, Selector, Args) end]);

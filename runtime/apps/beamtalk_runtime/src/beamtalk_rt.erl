@@ -13,12 +13,14 @@
 -type frame() :: repl | reference().
 -export_type([frame/0]).
 
-%% @doc Reads variable `Name' of `Frame'; an unassigned variable is nil.
+%% @doc Reads variable `Name' of `Frame'. A method's local not assigned yet is nil; a name the REPL has
+%% no binding for is an error (`ERROR: undefined variable: foo'), never a silent nil.
 -spec get(frame(), atom()) -> term().
 get(Frame, Name) ->
-    case erlang:get({bt_var, Frame, Name}) of
-        undefined -> nil;
-        {value, V} -> V
+    case {erlang:get({bt_var, Frame, Name}), Frame} of
+        {{value, V}, _} -> V;
+        {undefined, repl} -> beamtalk_error:raise('Error', 'undefined variable', undefined, atom_to_binary(Name, utf8));
+        {undefined, _} -> nil
     end.
 
 %% @doc Assigns variable `Name' of `Frame'; the value of an assignment is the value assigned.
