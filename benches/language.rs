@@ -1,0 +1,348 @@
+//! Beamtalk beside hand-written Erlang, compiled and run on the same workspace node, in one run.
+//!
+//! `cargo bench --bench language` creates a workspace, loads `Bench` classes written in Beamtalk and the
+//! Erlang module `benches/support/lang_anchor.erl` (compiled here with `erlc`, loaded by
+//! `code:load_binary/3`), then times each piece of work on the node with `timer:tc/3`: medians of runs
+//! taken alternately, so the machine's slow moments fall on both alike. It prints a table of ratios with
+//! the goals of issue 15, and an actor's memory after a million calls of a method with temporaries.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use beamtalk::dist::{Connection, NodeName};
+use beamtalk::term::{as_i64, atom, list, tuple};
+use common::{Epmd, WorkspaceHome, beamtalk, connect_options};
+use eetf::{Binary, FixInteger, Term};
+
+const T: Duration = Duration::from_secs(300);
+const RUNS: usize = 5;
+
+const CLASSES: &str = "\
+Actor subclass: BenchCounter
+  state: n = 0
+  bump => self.n := self.n + 1
+
+Actor subclass: BenchTemps
+  work: x =>
+    a := x + 1
+    b := a * 2
+    b - x
+
+Object subclass: Bench
+  class loop: n =>
+    s := 0
+    1 to: n do: [:i | s := s + i]
+    s
+  class fib: n =>
+    n < 2 ifTrue: [^n]
+    (self fib: n - 1) + (self fib: n - 2)
+  class pipeline: n =>
+    (((1 to: n) collect: [:x | x * 2]) select: [:x | x \\\\ 3 = 0]) inject: 0 into: [:a :b | a + b]
+  class strings: n =>
+    s := \"\"
+    1 to: n do: [:i | s := s ++ \"x\"]
+    s size
+  class dict: n =>
+    d := #{}
+    1 to: n do: [:i | d := d at: i put: i]
+    d size
+  class calls: n =>
+    c := BenchCounter spawn
+    n timesRepeat: [c bump]
+    n
+  class hammer: t times: n =>
+    n timesRepeat: [t work: 1]
+    n
+";
+
+fn int(n: i64) -> Term {
+    match i32::try_from(n) {
+        Ok(i) => Term::from(FixInteger::from(i)),
+        Err(_) => panic!("{n} does not fit"),
+    }
+}
+
+struct Bench {
+    conn: Connection,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Bench {
+    fn call(&self, m: &str, f: &str, args: Vec<Term>) -> Term {
+        self.rt
+            .block_on(self.conn.call(m, f, args, T))
+            .unwrap_or_else(|e| panic!("{m}:{f}: {e}"))
+    }
+
+    /// Microseconds `Module:Function(Args)` took on the node, and its result.
+    fn tc(&self, m: &str, f: &str, args: Vec<Term>) -> (f64, Term) {
+        let reply = self.call("timer", "tc", vec![atom(m), atom(f), list(args)]);
+        match reply {
+            Term::Tuple(t) if t.elements.len() == 2 => {
+                let micros = as_i64(&t.elements[0]).expect("microseconds") as f64;
+                (micros, t.elements[1].clone())
+            }
+            other => panic!("timer:tc answered {other:?}"),
+        }
+    }
+
+    /// A class-side method of `Bench`, timed on the node.
+    fn beamtalk(&self, selector: &str, args: Vec<Term>) -> (f64, Term) {
+        let class = tuple(vec![atom("$bt_class"), atom("Bench")]);
+        self.tc(
+            "beamtalk_dispatch",
+            "send",
+            vec![class, atom(selector), list(args)],
+        )
+    }
+
+    /// Medians of the Beamtalk and Erlang versions of one piece of work, run alternately; both must
+    /// answer alike.
+    fn pair(&self, selector: &str, function: &str, n: i64) -> (f64, f64) {
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            let (t, a) = self.beamtalk(selector, vec![int(n)]);
+            let (u, b) = self.tc("lang_anchor", function, vec![int(n)]);
+            assert_eq!(as_i64(&a), as_i64(&b), "{selector} and {function} disagree");
+            ours.push(t);
+            theirs.push(u);
+        }
+        (median(ours), median(theirs))
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn must(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("runs");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Compiles the Erlang anchors here and loads them into the node.
+fn load_anchor(bench: &Bench) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/support/lang_anchor.erl"
+    );
+    must(Command::new("erlc").args(["-o", dir.path().to_str().expect("utf8"), src]));
+    let beam = dir.path().join("lang_anchor.beam");
+    let bytes = std::fs::read(&beam).expect("beam");
+    let path = Term::from(eetf::ByteList::from(
+        beam.to_string_lossy().as_bytes().to_vec(),
+    ));
+    let loaded = bench.call(
+        "code",
+        "load_binary",
+        vec![atom("lang_anchor"), path, Term::from(Binary::from(bytes))],
+    );
+    assert_eq!(loaded, tuple(vec![atom("module"), atom("lang_anchor")]));
+}
+
+struct Row {
+    work: String,
+    ours: String,
+    anchor: String,
+    ratio: f64,
+    goal: &'static str,
+}
+
+fn ms(micros: f64) -> String {
+    format!("{:.1} ms", micros / 1e3)
+}
+
+fn main() {
+    let epmd = Epmd::start();
+    let ws = WorkspaceHome::new();
+    let project = tempfile::tempdir().expect("project");
+    let run = |args: &[&str]| {
+        must(
+            beamtalk(&epmd, &ws.home)
+                .current_dir(project.path())
+                .args(args),
+        )
+    };
+    run(&["workspace", "create", "langbench"]);
+    std::fs::write(project.path().join("bench.bt"), CLASSES).expect("write");
+    run(&["load", "-w", "langbench", "bench.bt"]);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let node = format!(
+        "beamtalk_workspace_langbench@{}",
+        beamtalk::dist::node_name::short_hostname()
+    );
+    let mut opts = connect_options(&epmd, &ws.home);
+    opts.connect_timeout = T;
+    let conn = rt
+        .block_on(Connection::connect(
+            &NodeName::parse(&node).expect("node"),
+            &opts,
+        ))
+        .expect("connects");
+    let bench = Bench { conn, rt };
+    load_anchor(&bench);
+
+    let mut rows = Vec::new();
+    let table = [
+        (
+            "loop:",
+            "loop",
+            1_000_000,
+            "`1 to: 1000000 do: [:i | s := s + i]` in a method",
+            "tail-recursive loop",
+            "≤ 3×",
+        ),
+        (
+            "fib:",
+            "fib",
+            25,
+            "naive `fib: 25` (self-recursive)",
+            "recursive fib/1",
+            "≤ 3×",
+        ),
+        (
+            "pipeline:",
+            "pipeline",
+            100_000,
+            "`collect:`/`select:`/`inject:into:` over 100k",
+            "`lists`",
+            "≤ 2×",
+        ),
+        (
+            "strings:",
+            "strings",
+            100_000,
+            "string building, 100k appends",
+            "binary append",
+            "—",
+        ),
+        (
+            "dict:",
+            "dict",
+            100_000,
+            "Dictionary `at:put:` ×100k",
+            "`maps:put/3`",
+            "≤ 2×",
+        ),
+        (
+            "calls:",
+            "calls",
+            100_000,
+            "100k actor calls (`c bump`)",
+            "`gen_server:call`",
+            "≤ 1.3×",
+        ),
+    ];
+    for (selector, function, n, work, anchor, goal) in table {
+        let (ours, theirs) = bench.pair(selector, function, n);
+        rows.push(Row {
+            work: work.to_owned(),
+            ours: ms(ours),
+            anchor: format!("{anchor} {}", ms(theirs)),
+            ratio: ours / theirs,
+            goal,
+        });
+    }
+
+    // The loop typed at the REPL beside the same loop in a loaded class.
+    let repl = {
+        let mut v = Vec::new();
+        for _ in 0..RUNS {
+            let start = Instant::now();
+            let out = run(&[
+                "eval",
+                "-w",
+                "langbench",
+                "s := 0. 1 to: 1000000 do: [:i | s := s + i]. s",
+            ]);
+            v.push(start.elapsed().as_secs_f64() * 1e6);
+            assert_eq!(out.trim(), "500000500000");
+        }
+        median(v)
+    };
+    let (compiled, _) = bench.pair("loop:", "loop", 1_000_000);
+    rows.push(Row {
+        work: "the same loop typed at the REPL (`beamtalk eval`, whole process)".to_owned(),
+        ours: ms(repl),
+        anchor: format!("in a loaded class {}", ms(compiled)),
+        ratio: repl / compiled,
+        goal: "≤ 3×",
+    });
+
+    // An actor's memory after a million calls of a method with temporaries.
+    run(&[
+        "eval",
+        "-w",
+        "langbench",
+        "t := BenchTemps spawn. t work: 1",
+    ]);
+    let pid = bench.call("beamtalk_repl_state", "bindings", vec![]);
+    let actor = beamtalk::term::map_get(&pid, "t")
+        .expect("binding t")
+        .clone();
+    let pid = bench.call(
+        "beamtalk_dispatch",
+        "send",
+        vec![actor.clone(), atom("pid"), list(vec![])],
+    );
+    let memory = |bench: &Bench| {
+        let info = bench.call("erlang", "process_info", vec![pid.clone(), atom("memory")]);
+        match info {
+            Term::Tuple(t) => as_i64(&t.elements[1]).expect("bytes"),
+            other => panic!("{other:?}"),
+        }
+    };
+    let hammer = |n: i64| {
+        let class = tuple(vec![atom("$bt_class"), atom("Bench")]);
+        bench.call(
+            "beamtalk_dispatch",
+            "send",
+            vec![
+                class,
+                atom("hammer:times:"),
+                list(vec![actor.clone(), int(n)]),
+            ],
+        );
+    };
+    hammer(1_000);
+    let before = memory(&bench);
+    hammer(1_000_000);
+    let after = memory(&bench);
+    rows.push(Row {
+        work: "an actor's memory after 1M calls of a method with temporaries".to_owned(),
+        ours: format!("{:.1} KiB", after as f64 / 1024.0),
+        anchor: format!("after 1k calls {:.1} KiB", before as f64 / 1024.0),
+        ratio: after as f64 / before as f64,
+        goal: "flat (1.0×)",
+    });
+
+    run(&["workspace", "stop", "langbench"]);
+    println!("| work | Beamtalk | hand-written Erlang | ratio | goal |");
+    println!("|---|---|---|---|---|");
+    for r in rows {
+        // A `|` inside a cell (block syntax) would end the cell.
+        println!(
+            "| {} | {} | {} | {:.2}× | {} |",
+            r.work.replace('|', "\\|"),
+            r.ours,
+            r.anchor,
+            r.ratio,
+            r.goal
+        );
+    }
+}
