@@ -381,3 +381,19 @@ fn unknown_names_and_classes_are_errors_at_the_right_time() {
     assert!(err.contains("undefined variable `totl`"), "{err}");
     assert!(err.contains("typo.bt:4:"), "{err}");
 }
+
+#[test]
+fn an_actor_calling_a_method_with_temporaries_does_not_grow() {
+    let lang = Lang::started();
+    let (code, out, err) = lang.load(
+        "temps.bt",
+        "Actor subclass: Temps\n  work: x =>\n    a := x + 1\n    b := a * 2\n    b - x\n  loop: n =>\n    s := 0\n    1 to: n do: [:i | s := s + (self work: i)]\n    s\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let entries = "(Erlang erlang element: 2 with: (Erlang erlang process_info: t pid with: #dictionary)) size";
+    lang.check("t := Temps spawn. t work: 1", "3");
+    let (_, before) = lang.eval(entries);
+    lang.check("1000 timesRepeat: [t work: 5]. t work: 5", "7");
+    let (_, after) = lang.eval(entries);
+    assert_eq!(before, after, "the actor's process dictionary grew");
+}

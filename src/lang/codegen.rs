@@ -85,22 +85,43 @@ impl Codegen {
             var(l, "Frame@"),
             call(l, "beamtalk_rt", "new_frame", vec![]),
         );
-        let has_return = m.body.iter().any(contains_return);
-        if !has_return {
-            let mut out = vec![frame];
-            out.extend(body);
-            return Ok(out);
-        }
-        let thunk = fun(l, vec![], body);
-        Ok(vec![
-            frame,
-            call(
+        let body = match m.body.iter().any(contains_return) {
+            false => body,
+            true => vec![call(
                 l,
                 "beamtalk_rt",
                 "catch_return",
-                vec![var(l, "Frame@"), thunk],
-            ),
-        ])
+                vec![var(l, "Frame@"), fun(l, vec![], body)],
+            )],
+        };
+        // The frame's variables live in the process dictionary; unless a block could read them after the
+        // method returns, they are dropped on the way out (an actor would otherwise grow per call).
+        let body = match self.locals.is_empty() || blocks_use(&m.body, &self.locals) {
+            true => body,
+            false => vec![tuple(vec![
+                atom("try"),
+                int(l),
+                list(body),
+                list(vec![]),
+                list(vec![]),
+                list(vec![call(
+                    l,
+                    "beamtalk_rt",
+                    "drop_frame",
+                    vec![var(l, "Frame@"), abs_list(l, self.local_atoms(l))],
+                )]),
+            ])],
+        };
+        let mut out = vec![frame];
+        out.extend(body);
+        Ok(out)
+    }
+
+    /// The method's locals as abstract atoms, in a stable order.
+    fn local_atoms(&self, l: i32) -> Vec<Term> {
+        let mut names: Vec<&String> = self.locals.iter().collect();
+        names.sort();
+        names.into_iter().map(|n| abs_atom(l, n)).collect()
     }
 
     fn frame(&self, l: i32) -> Term {
@@ -331,6 +352,30 @@ fn assigned_names(body: &[Expr]) -> HashSet<String> {
         });
     }
     names
+}
+
+/// Whether a block anywhere in `body` names one of `locals` (reads or assigns it).
+fn blocks_use(body: &[Expr], locals: &HashSet<String>) -> bool {
+    let mut used = false;
+    for e in body {
+        visit(e, &mut |e| {
+            if let ExprKind::Block { body, .. } = &e.kind {
+                for inner in body {
+                    visit(inner, &mut |x| {
+                        used |= match &x.kind {
+                            ExprKind::Var(n)
+                            | ExprKind::Assign {
+                                target: AssignTarget::Var(n),
+                                ..
+                            } => locals.contains(n),
+                            _ => false,
+                        };
+                    });
+                }
+            }
+        });
+    }
+    used
 }
 
 /// Calls `f` on `e` and every expression inside it.

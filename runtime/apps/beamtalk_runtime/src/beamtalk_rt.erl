@@ -6,7 +6,7 @@
 %% bindings and a fresh reference per method invocation; arguments stay plain Erlang variables.
 -module(beamtalk_rt).
 
--export([get/2, set/3, new_frame/0, frame_vars/1, load_frame/2,
+-export([get/2, set/3, new_frame/0, drop_frame/2, frame_vars/1, load_frame/2,
          send/3, cast/3, super_send/4, field/2, set_field/3,
          array/1, interpolate/1, non_local_return/2, catch_return/2]).
 
@@ -33,6 +33,12 @@ set(Frame, Name, Value) ->
 -spec new_frame() -> reference().
 new_frame() ->
     make_ref().
+
+%% @doc Forgets the variables `Names' of `Frame' (a method invocation that has returned).
+-spec drop_frame(reference(), [atom()]) -> ok.
+drop_frame(Frame, Names) ->
+    _ = [erlang:erase({bt_var, Frame, N}) || N <- Names],
+    ok.
 
 %% @doc All variables of `Frame' as a map.
 -spec frame_vars(frame()) -> #{atom() => term()}.
