@@ -1,7 +1,8 @@
 %% @doc The class hierarchy: built-in classes, and user classes compiled to modules `bt_class_<Name>'.
 -module(beamtalk_class).
 
--export([superclass/1, inherits_from/2, chain/1, module/1, is_user_class/1, exists/1, builtin/0]).
+-export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, module/1, is_user_class/1,
+         exists/1, builtin/0]).
 
 -define(BUILTIN, #{
     'Object' => none,
@@ -52,10 +53,50 @@ superclass(Class) ->
             end
     end.
 
-%% @doc `Class' and its superclasses up to Object.
+%% @doc `Class' and its superclasses up to Object. Cached per class (see `forget/0').
 -spec chain(atom()) -> [atom()].
 chain(none) -> [];
-chain(Class) -> [Class | chain(superclass(Class))].
+chain(Class) ->
+    cached({chain, Class}, fun() -> [Class | chain(superclass(Class))] end).
+
+%% @doc What answers messages to instances of `Class', most specific first: `{builtin, C}' for a built-in
+%% class, `{user, Module}' for a user class's module. Cached, so a send does no atom building or
+%% superclass walk; an unknown class raises `unknown class'.
+-spec responders(atom()) -> [{builtin, atom()} | {user, module()}].
+responders(Class) ->
+    cached({responders, Class},
+           fun() ->
+                   exists(Class) orelse
+                       beamtalk_error:raise('Error', unknown_class, undefined,
+                                            ["unknown class ", atom_to_binary(Class, utf8)]),
+                   [case maps:is_key(C, ?BUILTIN) of
+                        true -> {builtin, C};
+                        false -> {user, module(C)}
+                    end || C <- chain(Class)]
+           end).
+
+%% @doc Drops every cached chain: a class was loaded (or reloaded, perhaps with another superclass).
+-spec forget() -> ok.
+forget() ->
+    _ = [persistent_term:erase(K) || {{?MODULE, _, _} = K, _} <- persistent_term:get()],
+    ok.
+
+%% The value under `Key', computed and kept on first use; only classes that exist are kept, so a class
+%% loaded later is never shadowed by a stale miss.
+-spec cached({chain | responders, atom()}, fun(() -> T)) -> T.
+cached({What, Class}, Compute) ->
+    Key = {?MODULE, What, Class},
+    case persistent_term:get(Key, undefined) of
+        undefined ->
+            Value = Compute(),
+            case exists(Class) of
+                true -> persistent_term:put(Key, Value);
+                false -> ok
+            end,
+            Value;
+        Value ->
+            Value
+    end.
 
 %% @doc Whether `Class' is `Ancestor' or inherits from it.
 -spec inherits_from(atom(), atom()) -> boolean().

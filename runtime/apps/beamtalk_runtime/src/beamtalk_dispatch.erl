@@ -29,34 +29,42 @@ send_from(Class, Receiver, Selector, Args) ->
 
 -spec lookup(atom() | {meta, atom()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.
 lookup({meta, Class}, Receiver, Selector, Args) ->
-    beamtalk_class:exists(Class) orelse
-        beamtalk_error:raise('Error', unknown_class, undefined, ["unknown class ", atom_to_binary(Class, utf8)]),
-    first([fun() -> user_class_side(C, Receiver, Selector, Args) end || C <- beamtalk_class:chain(Class)] ++
-          [fun() -> beamtalk_object:class_side(Class, Selector, Args) end,
-           fun() -> beamtalk_object:respond('Object', Receiver, Selector, Args) end]);
+    case class_side(beamtalk_class:responders(Class), Receiver, Selector, Args) of
+        nomethod ->
+            case beamtalk_object:class_side(Class, Selector, Args) of
+                nomethod -> beamtalk_object:respond('Object', Receiver, Selector, Args);
+                Found -> Found
+            end;
+        Found ->
+            Found
+    end;
 lookup(Class, Receiver, Selector, Args) ->
-    first([fun() -> respond(C, Receiver, Selector, Args) end || C <- beamtalk_class:chain(Class)]).
+    instance_side(beamtalk_class:responders(Class), Receiver, Selector, Args).
 
--spec first([fun(() -> {ok, term()} | nomethod)]) -> {ok, term()} | nomethod.
-first([]) -> nomethod;
-first([F | Rest]) ->
-    case F() of
-        {ok, _} = Found -> Found;
-        nomethod -> first(Rest)
+-spec instance_side([{builtin, atom()} | {user, module()}], term(), atom(), [term()]) ->
+          {ok, term()} | nomethod.
+instance_side([], _Receiver, _Selector, _Args) ->
+    nomethod;
+instance_side([First | Rest], Receiver, Selector, Args) ->
+    Answer = case First of
+                 {builtin, C} -> builtin(C, Receiver, Selector, Args);
+                 {user, M} -> M:'__respond__'(Selector, Receiver, Args)
+             end,
+    case Answer of
+        nomethod -> instance_side(Rest, Receiver, Selector, Args);
+        Found -> Found
     end.
 
--spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
-respond(Class, Receiver, Selector, Args) ->
-    case maps:is_key(Class, beamtalk_class:builtin()) of
-        true -> builtin(Class, Receiver, Selector, Args);
-        false -> (beamtalk_class:module(Class)):'__respond__'(Selector, Receiver, Args)
-    end.
-
--spec user_class_side(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
-user_class_side(Class, Receiver, Selector, Args) ->
-    case maps:is_key(Class, beamtalk_class:builtin()) of
-        true -> nomethod;
-        false -> (beamtalk_class:module(Class)):'__class_respond__'(Selector, Receiver, Args)
+-spec class_side([{builtin, atom()} | {user, module()}], term(), atom(), [term()]) ->
+          {ok, term()} | nomethod.
+class_side([], _Receiver, _Selector, _Args) ->
+    nomethod;
+class_side([{builtin, _} | Rest], Receiver, Selector, Args) ->
+    class_side(Rest, Receiver, Selector, Args);
+class_side([{user, M} | Rest], Receiver, Selector, Args) ->
+    case M:'__class_respond__'(Selector, Receiver, Args) of
+        nomethod -> class_side(Rest, Receiver, Selector, Args);
+        Found -> Found
     end.
 
 -spec builtin(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.

@@ -94,6 +94,7 @@ load(Module, Binary, File) ->
     case code:load_binary(Module, File, Binary) of
         {module, Module} ->
             persistent_term:put({?MODULE, Module}, Binary),
+            beamtalk_class:forget(),
             ok;
         {error, Reason} ->
             {error, {load, Reason}}
