@@ -397,3 +397,21 @@ fn an_actor_calling_a_method_with_temporaries_does_not_grow() {
     let (_, after) = lang.eval(entries);
     assert_eq!(before, after, "the actor's process dictionary grew");
 }
+
+#[test]
+fn direct_paths_answer_as_the_ordinary_sends_do() {
+    let lang = Lang::started();
+    lang.check("(3 > 2) ifTrue: [#yes] ifFalse: [#no]", "#yes");
+    lang.check("x := 0. (1 > 2) ifFalse: [x := 5]. x", "5");
+    lang.check("(1 > 2) ifTrue: [#never]", "nil");
+    lang.check("(1 < 2) and: [3]", "false");
+    lang.check("(1 > 2) or: [true]", "true");
+    lang.check(
+        "1000000000000 * 1000000000000 + 1",
+        "1000000000000000000000001",
+    );
+    lang.check("1.5 + 2", "3.5");
+    lang.check("1 = 1.0", "true");
+    lang.check_error("nil ifTrue: [1]", "does_not_understand");
+    lang.check_error("3 + nil", "");
+}

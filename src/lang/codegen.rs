@@ -186,6 +186,12 @@ impl Codegen {
                 receiver,
                 selector,
                 args,
+                cast: false,
+            } if let Some(fast) = self.fast_send(l, receiver, selector, args)? => fast,
+            ExprKind::Send {
+                receiver,
+                selector,
+                args,
                 cast,
             } => {
                 let r = self.expr(receiver)?;
@@ -284,6 +290,153 @@ impl Codegen {
         })
     }
 
+    /// Code for a send that has a direct path (number operators, conditionals with literal blocks), or
+    /// `None` for the ordinary send.
+    fn fast_send(
+        &mut self,
+        l: i32,
+        receiver: &Expr,
+        selector: &str,
+        args: &[Expr],
+    ) -> Result<Option<Term>, Diagnostic> {
+        if let (Some((op, guard)), [arg]) = (number_op(selector), args) {
+            return self
+                .number_send(l, receiver, selector, (op, guard), arg)
+                .map(Some);
+        }
+        if let Some(branches) = condition_branches(selector)
+            && args.iter().all(is_plain_block)
+        {
+            return self
+                .condition(l, receiver, selector, branches, args)
+                .map(Some);
+        }
+        Ok(None)
+    }
+
+    /// `a + b` and friends: Erlang's own operator when both are numbers of the kind the operator cannot
+    /// fail on, an ordinary send otherwise (`case {A, B} of {X, Y} when ... -> X op Y; {X, Y} -> send`).
+    fn number_send(
+        &mut self,
+        l: i32,
+        receiver: &Expr,
+        selector: &str,
+        (op, guard): (&str, &str),
+        arg: &Expr,
+    ) -> Result<Term, Diagnostic> {
+        let r = self.expr(receiver)?;
+        let a = self.expr(arg)?;
+        let (x, y) = (self.fresh("X"), self.fresh("Y"));
+        let pair = || {
+            tuple(vec![
+                atom("tuple"),
+                int(l),
+                list(vec![var(l, &x), var(l, &y)]),
+            ])
+        };
+        let guards = vec![bif(l, guard, var(l, &x)), bif(l, guard, var(l, &y))];
+        let fast = guarded_clause(
+            l,
+            vec![pair()],
+            guards,
+            vec![tuple(vec![
+                atom("op"),
+                int(l),
+                atom(op),
+                var(l, &x),
+                var(l, &y),
+            ])],
+        );
+        let slow = clause(
+            l,
+            vec![pair()],
+            vec![call(
+                l,
+                "beamtalk_rt",
+                "send",
+                vec![
+                    var(l, &x),
+                    abs_atom(l, selector),
+                    abs_list(l, vec![var(l, &y)]),
+                ],
+            )],
+        );
+        let subject = tuple(vec![atom("tuple"), int(l), list(vec![r, a])]);
+        Ok(tuple(vec![
+            atom("case"),
+            int(l),
+            subject,
+            list(vec![fast, slow]),
+        ]))
+    }
+
+    /// `c ifTrue: [...] ifFalse: [...]`, `and:`, `or:` with literal blocks: the blocks' statements run in
+    /// place when `c` is a Boolean (no block is made); any other receiver gets the ordinary send.
+    fn condition(
+        &mut self,
+        l: i32,
+        receiver: &Expr,
+        selector: &str,
+        (on_true, on_false): (Branch, Branch),
+        args: &[Expr],
+    ) -> Result<Term, Diagnostic> {
+        let c = self.expr(receiver)?;
+        let mut branch = |b: Branch| -> Result<Vec<Term>, Diagnostic> {
+            Ok(match b {
+                Branch::Arg(i) => vec![self.inline_block(l, &args[i])?],
+                Branch::Const(v) => vec![abs_atom(l, v)],
+                Branch::IsTrue(i) => vec![tuple(vec![
+                    atom("op"),
+                    int(l),
+                    atom("=:="),
+                    self.inline_block(l, &args[i])?,
+                    abs_atom(l, "true"),
+                ])],
+            })
+        };
+        let when_true = branch(on_true)?;
+        let when_false = branch(on_false)?;
+        let other = self.fresh("Cond");
+        let funs = self.exprs(args)?;
+        let fallback = call(
+            l,
+            "beamtalk_rt",
+            "send",
+            vec![var(l, &other), abs_atom(l, selector), abs_list(l, funs)],
+        );
+        Ok(tuple(vec![
+            atom("case"),
+            int(l),
+            c,
+            list(vec![
+                clause(l, vec![abs_atom(l, "true")], when_true),
+                clause(l, vec![abs_atom(l, "false")], when_false),
+                clause(l, vec![var(l, &other)], vec![fallback]),
+            ]),
+        ]))
+    }
+
+    /// A parameterless literal block's statements as one expression (`begin ... end`; nil if empty).
+    fn inline_block(&mut self, l: i32, block: &Expr) -> Result<Term, Diagnostic> {
+        let mut exprs = match &block.kind {
+            ExprKind::Block { body, .. } => self.exprs(body)?,
+            // Not a literal block: what it answers to `value`.
+            _ => {
+                let b = self.expr(block)?;
+                vec![call(
+                    l,
+                    "beamtalk_rt",
+                    "send",
+                    vec![b, abs_atom(l, "value"), abs_list(l, vec![])],
+                )]
+            }
+        };
+        if exprs.is_empty() {
+            exprs.push(abs_atom(l, "nil"));
+        }
+        Ok(tuple(vec![atom("block"), int(l), list(exprs)]))
+    }
+
     fn variable(&self, l: i32, name: &str, span: Span) -> Result<Term, Diagnostic> {
         if name == "self" {
             return match self.context {
@@ -329,6 +482,52 @@ impl Codegen {
             )),
         }
     }
+}
+
+/// The Erlang operator for a Beamtalk binary selector on numbers, and the guard under which it cannot
+/// fail (so the fast path behaves exactly as `beamtalk_number` would): integers for arithmetic, any
+/// numbers for comparisons.
+fn number_op(selector: &str) -> Option<(&'static str, &'static str)> {
+    Some(match selector {
+        "+" => ("+", "is_integer"),
+        "-" => ("-", "is_integer"),
+        "*" => ("*", "is_integer"),
+        "<" => ("<", "is_number"),
+        ">" => (">", "is_number"),
+        "<=" => ("=<", "is_number"),
+        ">=" => (">=", "is_number"),
+        "=" => ("==", "is_number"),
+        _ => return None,
+    })
+}
+
+/// What an inlined conditional answers for `true` and for `false`.
+#[derive(Clone, Copy)]
+enum Branch {
+    /// The statements of block argument `i`.
+    Arg(usize),
+    /// Whether block argument `i` answers `true` (`and:`/`or:` answer Booleans).
+    IsTrue(usize),
+    /// An atom: `nil`, `true` or `false`.
+    Const(&'static str),
+}
+
+/// The branches of the conditional selectors that are inlined, as Boolean's own methods define them.
+fn condition_branches(selector: &str) -> Option<(Branch, Branch)> {
+    Some(match selector {
+        "ifTrue:" => (Branch::Arg(0), Branch::Const("nil")),
+        "ifFalse:" => (Branch::Const("nil"), Branch::Arg(0)),
+        "ifTrue:ifFalse:" => (Branch::Arg(0), Branch::Arg(1)),
+        "ifFalse:ifTrue:" => (Branch::Arg(1), Branch::Arg(0)),
+        "and:" => (Branch::IsTrue(0), Branch::Const("false")),
+        "or:" => (Branch::Const("true"), Branch::IsTrue(0)),
+        _ => return None,
+    })
+}
+
+/// A literal block without parameters (its statements can run in place).
+fn is_plain_block(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Block { params, .. } if params.is_empty())
 }
 
 fn contains_return(e: &Expr) -> bool {
@@ -446,6 +645,27 @@ fn clause(l: i32, params: Vec<Term>, body: Vec<Term>) -> Term {
     ])
 }
 
+/// One clause with guards (all must hold): `Params when G1, G2 -> Body`.
+fn guarded_clause(l: i32, params: Vec<Term>, guards: Vec<Term>, body: Vec<Term>) -> Term {
+    tuple(vec![
+        atom("clause"),
+        int(l),
+        list(params),
+        list(vec![list(guards)]),
+        list(body),
+    ])
+}
+
+/// A call of an auto-imported BIF of one argument (a type test in a guard).
+fn bif(l: i32, name: &str, arg: Term) -> Term {
+    tuple(vec![
+        atom("call"),
+        int(l),
+        abs_atom(l, name),
+        list(vec![arg]),
+    ])
+}
+
 pub(crate) fn fun(l: i32, params: Vec<Term>, body: Vec<Term>) -> Term {
     let clause = clause(l, params, body);
     tuple(vec![
@@ -526,6 +746,12 @@ mod tests {
         insta::assert_snapshot!(gen_repl("x := 3 + 4"));
         insta::assert_snapshot!(gen_repl("#(1, 2) collect: [:e | e * x]"));
         insta::assert_snapshot!(gen_repl("Transcript show: \"n = {n}\"; cr"));
+    }
+
+    #[test]
+    fn conditionals_with_literal_blocks_run_in_place() {
+        insta::assert_snapshot!(gen_repl("x > 0 ifTrue: [1] ifFalse: [y := 2]"));
+        insta::assert_snapshot!(gen_repl("a and: [b]"));
     }
 
     #[test]
