@@ -299,7 +299,9 @@ impl Codegen {
         selector: &str,
         args: &[Expr],
     ) -> Result<Option<Term>, Diagnostic> {
-        if let (Some((op, guard)), [arg]) = (number_op(selector), args) {
+        // Under erl_eval (a REPL line) the guarded case costs more to interpret than the call it saves.
+        let compiled = matches!(self.context, Context::Method { .. });
+        if let (true, Some((op, guard)), [arg]) = (compiled, number_op(selector), args) {
             return self
                 .number_send(l, receiver, selector, (op, guard), arg)
                 .map(Some);
