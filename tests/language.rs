@@ -415,3 +415,21 @@ fn direct_paths_answer_as_the_ordinary_sends_do() {
     lang.check_error("nil ifTrue: [1]", "does_not_understand");
     lang.check_error("3 + nil", "");
 }
+
+#[test]
+fn loops_in_methods_behave_as_the_sends_they_replace() {
+    let lang = Lang::started();
+    let (code, out, err) = lang.load(
+        "loops.bt",
+        "Object subclass: Loops\n  class sumTo: n =>\n    s := 0\n    1 to: n do: [:i | s := s + i]\n    s\n  class answer: n =>\n    1 to: n do: [:i | i * i > 50 ifTrue: [^i]]\n    nil\n  class toDoValue => 3 to: 1 do: [:i | i]\n  class floats =>\n    s := 0\n    1.5 to: 3 do: [:x | s := s + x]\n    s\n  class times: n =>\n    c := 0\n    r := n timesRepeat: [c := c + 2]\n    #(c, r)\n  class halve: n =>\n    k := n\n    steps := 0\n    [k > 1] whileTrue: [k := k // 2. steps := steps + 1]\n    steps\n  class firstOver: n =>\n    k := 0\n    [true] whileTrue: [k := k + 1. k * k > n ifTrue: [^k]]\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check("Loops sumTo: 100", "5050");
+    lang.check("Loops answer: 100", "8");
+    lang.check("Loops toDoValue", "3");
+    lang.check("Loops floats", "4.0");
+    lang.check("Loops times: 4", "#(8, nil)");
+    lang.check("Loops halve: 1000", "9");
+    lang.check("Loops firstOver: 99", "10");
+    lang.check_error("Loops times: nil", "does_not_understand");
+}

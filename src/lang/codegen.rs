@@ -306,6 +306,9 @@ impl Codegen {
                 .number_send(l, receiver, selector, (op, guard), arg)
                 .map(Some);
         }
+        if compiled && let Some(loop_code) = self.inline_loop(l, receiver, selector, args)? {
+            return Ok(Some(loop_code));
+        }
         if let Some(branches) = condition_branches(selector)
             && args.iter().all(is_plain_block)
         {
@@ -416,6 +419,173 @@ impl Codegen {
                 clause(l, vec![var(l, &other)], vec![fallback]),
             ]),
         ]))
+    }
+
+    /// `a to: b do: [:i | ...]`, `n timesRepeat: [...]` and `[c] whileTrue: [...]` (and `whileFalse:`)
+    /// with literal blocks, as local recursive funs: the body runs in place, no block and no send per
+    /// iteration. Integer bounds and counts only; any other receiver gets the ordinary send.
+    fn inline_loop(
+        &mut self,
+        l: i32,
+        receiver: &Expr,
+        selector: &str,
+        args: &[Expr],
+    ) -> Result<Option<Term>, Diagnostic> {
+        match (selector, args) {
+            (
+                "to:do:",
+                [
+                    to,
+                    block @ Expr {
+                        kind: ExprKind::Block { params, body },
+                        ..
+                    },
+                ],
+            ) if params.len() == 1 => self
+                .to_do(l, receiver, to, block, (&params[0], body))
+                .map(Some),
+            ("timesRepeat:", [block]) if is_plain_block(block) => {
+                self.times_repeat(l, receiver, block).map(Some)
+            }
+            ("whileTrue:" | "whileFalse:", [block])
+                if is_plain_block(receiver) && is_plain_block(block) =>
+            {
+                self.while_loop(l, receiver, selector == "whileTrue:", block)
+                    .map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn to_do(
+        &mut self,
+        l: i32,
+        from: &Expr,
+        to: &Expr,
+        block: &Expr,
+        (param, body): (&String, &[Expr]),
+    ) -> Result<Term, Diagnostic> {
+        let (f, t, lp) = (self.fresh("From"), self.fresh("To"), self.fresh("Loop"));
+        let from_code = self.expr(from)?;
+        let to_code = self.expr(to)?;
+        let i = param_var(param);
+        self.params.push(HashSet::from([param.clone()]));
+        let body = self.exprs(body);
+        self.params.pop();
+        let mut body = body?;
+        body.push(local_call(
+            l,
+            &lp,
+            vec![op(l, "+", var(l, &i), integer(l, 1))],
+        ));
+        let looping = named_fun(
+            l,
+            &lp,
+            vec![
+                guarded_clause(
+                    l,
+                    vec![var(l, &i)],
+                    vec![op(l, "=<", var(l, &i), var(l, &t))],
+                    body,
+                ),
+                clause(l, vec![var(l, "_")], vec![abs_atom(l, "nil")]),
+            ],
+        );
+        let fast = guarded_clause(
+            l,
+            vec![pair(l, &f, &t)],
+            vec![
+                bif(l, "is_integer", var(l, &f)),
+                bif(l, "is_integer", var(l, &t)),
+            ],
+            vec![apply(l, looping, vec![var(l, &f)]), var(l, &f)],
+        );
+        let fallback_block = self.expr(block)?;
+        let slow = clause(
+            l,
+            vec![pair(l, &f, &t)],
+            vec![call(
+                l,
+                "beamtalk_rt",
+                "send",
+                vec![
+                    var(l, &f),
+                    abs_atom(l, "to:do:"),
+                    abs_list(l, vec![var(l, &t), fallback_block]),
+                ],
+            )],
+        );
+        let subject = tuple(vec![atom("tuple"), int(l), list(vec![from_code, to_code])]);
+        Ok(case(l, subject, vec![fast, slow]))
+    }
+
+    fn times_repeat(&mut self, l: i32, count: &Expr, block: &Expr) -> Result<Term, Diagnostic> {
+        let (n, k, lp) = (self.fresh("N"), self.fresh("K"), self.fresh("Loop"));
+        let count_code = self.expr(count)?;
+        let mut body = vec![self.inline_block(l, block)?];
+        body.push(local_call(
+            l,
+            &lp,
+            vec![op(l, "-", var(l, &k), integer(l, 1))],
+        ));
+        let looping = named_fun(
+            l,
+            &lp,
+            vec![
+                guarded_clause(
+                    l,
+                    vec![var(l, &k)],
+                    vec![op(l, ">", var(l, &k), integer(l, 0))],
+                    body,
+                ),
+                clause(l, vec![var(l, "_")], vec![abs_atom(l, "nil")]),
+            ],
+        );
+        let fast = guarded_clause(
+            l,
+            vec![var(l, &n)],
+            vec![bif(l, "is_integer", var(l, &n))],
+            vec![apply(l, looping, vec![var(l, &n)])],
+        );
+        let fallback_block = self.expr(block)?;
+        let slow = clause(
+            l,
+            vec![var(l, &n)],
+            vec![call(
+                l,
+                "beamtalk_rt",
+                "send",
+                vec![
+                    var(l, &n),
+                    abs_atom(l, "timesRepeat:"),
+                    abs_list(l, vec![fallback_block]),
+                ],
+            )],
+        );
+        Ok(case(l, count_code, vec![fast, slow]))
+    }
+
+    fn while_loop(
+        &mut self,
+        l: i32,
+        condition: &Expr,
+        expect: bool,
+        block: &Expr,
+    ) -> Result<Term, Diagnostic> {
+        let lp = self.fresh("Loop");
+        let test = self.inline_block(l, condition)?;
+        let body = self.inline_block(l, block)?;
+        let expected = abs_atom(l, if expect { "true" } else { "false" });
+        let step = case(
+            l,
+            test,
+            vec![
+                clause(l, vec![expected], vec![body, local_call(l, &lp, vec![])]),
+                clause(l, vec![var(l, "_")], vec![abs_atom(l, "nil")]),
+            ],
+        );
+        let looping = named_fun(l, &lp, vec![clause(l, vec![], vec![step])]);
+        Ok(apply(l, looping, vec![]))
     }
 
     /// A parameterless literal block's statements as one expression (`begin ... end`; nil if empty).
@@ -656,6 +826,48 @@ fn guarded_clause(l: i32, params: Vec<Term>, guards: Vec<Term>, body: Vec<Term>)
         list(vec![list(guards)]),
         list(body),
     ])
+}
+
+/// `case Subject of Clauses end`.
+fn case(l: i32, subject: Term, clauses: Vec<Term>) -> Term {
+    tuple(vec![atom("case"), int(l), subject, list(clauses)])
+}
+
+/// `A Op B`.
+fn op(l: i32, name: &str, a: Term, b: Term) -> Term {
+    tuple(vec![atom("op"), int(l), atom(name), a, b])
+}
+
+fn integer(l: i32, n: i32) -> Term {
+    tuple(vec![
+        atom("integer"),
+        int(l),
+        Term::from(FixInteger::from(n)),
+    ])
+}
+
+/// The pattern `{A, B}` of two variables.
+fn pair(l: i32, a: &str, b: &str) -> Term {
+    tuple(vec![
+        atom("tuple"),
+        int(l),
+        list(vec![var(l, a), var(l, b)]),
+    ])
+}
+
+/// `fun Name(...) -> ... end`: a fun that can call itself by `Name`.
+fn named_fun(l: i32, name: &str, clauses: Vec<Term>) -> Term {
+    tuple(vec![atom("named_fun"), int(l), atom(name), list(clauses)])
+}
+
+/// A call of the fun bound to variable `name`.
+fn local_call(l: i32, name: &str, args: Vec<Term>) -> Term {
+    apply(l, var(l, name), args)
+}
+
+/// `F(Args)` for any fun-valued expression `F`.
+fn apply(l: i32, f: Term, args: Vec<Term>) -> Term {
+    tuple(vec![atom("call"), int(l), f, list(args)])
 }
 
 /// A call of an auto-imported BIF of one argument (a type test in a guard).
@@ -940,5 +1152,32 @@ mod class_tests {
             panic!("a class")
         };
         insta::assert_snapshot!(pretty(&class_forms(c, src).expect("generates")));
+    }
+
+    /// The method body of a class's only method.
+    fn method_forms(src: &str) -> String {
+        let items = parse(src).expect("parses");
+        let crate::lang::ast::Item::Class(c) = &items[0] else {
+            panic!("a class")
+        };
+        let body = Codegen::new(
+            src,
+            Context::Method {
+                class: c.name.clone(),
+            },
+        )
+        .method_body(&c.methods[0])
+        .expect("generates");
+        pretty(&list(body))
+    }
+
+    #[test]
+    fn loops_with_literal_blocks_become_local_recursive_funs() {
+        insta::assert_snapshot!(method_forms(
+            "Object subclass: L\n  sum: n =>\n    s := 0\n    1 to: n do: [:i | s := s + i]\n    s\n"
+        ));
+        insta::assert_snapshot!(method_forms(
+            "Object subclass: L\n  go: n =>\n    n timesRepeat: [self tick]\n    [self ready] whileFalse: [self tick]\n"
+        ));
     }
 }
