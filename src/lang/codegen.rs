@@ -442,7 +442,7 @@ impl Codegen {
                     },
                 ],
             ) if params.len() == 1 => self
-                .to_do(l, receiver, to, block, (&params[0], body))
+                .counting_loop(l, receiver, to, block, (&params[0], body))
                 .map(Some),
             ("timesRepeat:", [block]) if is_plain_block(block) => {
                 self.times_repeat(l, receiver, block).map(Some)
@@ -457,7 +457,7 @@ impl Codegen {
         }
     }
 
-    fn to_do(
+    fn counting_loop(
         &mut self,
         l: i32,
         from: &Expr,
