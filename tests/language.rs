@@ -433,3 +433,26 @@ fn loops_in_methods_behave_as_the_sends_they_replace() {
     lang.check("Loops firstOver: 99", "10");
     lang.check_error("Loops times: nil", "does_not_understand");
 }
+
+#[test]
+fn class_modifiers_pragmas_and_escaped_braces() {
+    let lang = Lang::started();
+    let (code, out, err) = lang.load(
+        "shapes.bt",
+        "abstract Object subclass: Shape\n  @expect dnu\n  describe => \"\\{shape} {self area}\"\n\nObject subclass: Square\n  area => 4\n\nsealed Shape subclass: Circle\n  area => 3\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check("Circle new describe", "{shape} 3");
+    let (code, out) = lang.eval("Shape new");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("instantiation_error") && out.contains("abstract"),
+        "{out}"
+    );
+    let (code, out, err) = lang.load("sub.bt", "Circle subclass: Oval\n  area => 2\n");
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("cannot subclass Circle: it is sealed"),
+        "{out}{err}"
+    );
+}

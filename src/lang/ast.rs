@@ -108,6 +108,10 @@ pub enum Literal {
 pub struct ClassDef {
     pub name: String,
     pub superclass: String,
+    /// The superclass's parameters as written (`DynamicSupervisor(Worker) subclass: Pool`).
+    pub superclass_params: Option<String>,
+    /// `abstract`, `sealed`, `typed` before the header.
+    pub modifiers: Vec<String>,
     pub slots: Vec<SlotDef>,
     pub methods: Vec<MethodDef>,
     pub class_methods: Vec<MethodDef>,

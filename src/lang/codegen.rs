@@ -990,6 +990,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     let module = class_module(&class.name);
     let exports = [
         ("__superclass__", 0),
+        ("__modifiers__", 0),
         ("__fields__", 0),
         ("__selectors__", 0),
         ("__source__", 0),
@@ -1020,6 +1021,15 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
             vec![abs_atom(l, &class.superclass)],
         ),
         function(l, "__source__", vec![], vec![string(l, class_src)]),
+        function(
+            l,
+            "__modifiers__",
+            vec![],
+            vec![abs_list(
+                l,
+                class.modifiers.iter().map(|m| abs_atom(l, m)).collect(),
+            )],
+        ),
         function(
             l,
             "__selectors__",

@@ -421,6 +421,11 @@ impl Lexer<'_> {
                     text.push('"');
                 }
                 Some('"') => break,
+                // `\{` and `\}` are literal braces (no interpolation); a backslash before anything else
+                // is itself.
+                Some('\\') if matches!(self.peek(), Some('{' | '}')) => {
+                    text.extend(self.bump());
+                }
                 Some('{') => {
                     if !text.is_empty() {
                         parts.push(StrPart::Text(std::mem::take(&mut text)));
@@ -478,6 +483,22 @@ mod tests {
         assert_eq!(toks("3 - -7")[2], Tok::Int((-7).into()));
         assert_eq!(toks("x-1")[1], Tok::Binary("-".into()));
         assert_eq!(toks("-7"), [Tok::Int((-7).into())]);
+    }
+
+    #[test]
+    fn escaped_braces_in_strings_are_text() {
+        assert_eq!(
+            toks(r#""a \{b} {1} \}""#)[0],
+            Tok::Str(vec![
+                StrPart::Text("a {b} ".into()),
+                StrPart::Code("1".into(), 9),
+                StrPart::Text(" }".into()),
+            ])
+        );
+        assert_eq!(
+            toks(r#""a\b""#)[0],
+            Tok::Str(vec![StrPart::Text("a\\b".into())])
+        );
     }
 
     #[test]

@@ -100,21 +100,51 @@ fn block_end(lines: &[(usize, &str)], i: usize, src_len: usize) -> (usize, usize
 }
 
 /// `(superclass, name)` of a `Super subclass: Name` line.
-fn class_header(line: &str) -> Option<(&str, &str)> {
-    let mut words = line.split_whitespace();
-    let sup = words.next()?;
-    let kw = words.next()?;
-    let name = words.next()?;
+/// A class header: `[abstract|sealed|typed ...] Super[(Params)] subclass: Name`.
+struct Header<'a> {
+    modifiers: Vec<&'a str>,
+    superclass: &'a str,
+    params: Option<&'a str>,
+    name: &'a str,
+}
+
+/// The modifiers a class header may start with.
+const MODIFIERS: [&str; 3] = ["abstract", "sealed", "typed"];
+
+fn class_header(line: &str) -> Option<Header<'_>> {
     let upper = |w: &str| {
         w.starts_with(|c: char| c.is_ascii_uppercase())
             && w.chars().all(|c| c.is_alphanumeric() || c == '_')
     };
-    (kw == "subclass:" && upper(sup) && upper(name) && words.next().is_none())
-        .then_some((sup, name))
+    let mut rest = line.trim();
+    let mut modifiers = Vec::new();
+    while let Some((word, after)) = rest.split_once(char::is_whitespace)
+        && MODIFIERS.contains(&word)
+    {
+        modifiers.push(word);
+        rest = after.trim_start();
+    }
+    let (sup, name) = rest.split_once(" subclass: ")?;
+    let name = name.trim();
+    let (superclass, params) = match sup.trim().split_once('(') {
+        Some((s, p)) => (s, Some(p.strip_suffix(')')?)),
+        None => (sup.trim(), None),
+    };
+    (upper(superclass) && upper(name)).then_some(Header {
+        modifiers,
+        superclass,
+        params,
+        name,
+    })
+}
+
+/// Whether a line starts a class definition (the REPL reads on until the class body ends).
+pub fn is_class_header(line: &str) -> bool {
+    class_header(line).is_some()
 }
 
 /// Whether a line is `Name >> ...` or `Name class >> ...`.
-fn method_header(line: &str) -> bool {
+pub fn method_header(line: &str) -> bool {
     let words: Vec<&str> = line.split_whitespace().take(3).collect();
     let upper = |w: &str| w.starts_with(|c: char| c.is_ascii_uppercase());
     match words.as_slice() {
@@ -126,10 +156,18 @@ fn method_header(line: &str) -> bool {
 
 fn parse_class(src: &str, lines: &[(usize, &str)], start: usize) -> Result<ClassDef, Diagnostic> {
     let (header_offset, header) = lines[0];
-    let (superclass, name) = class_header(header).unwrap_or_default();
+    let Some(h) = class_header(header) else {
+        return Err(Diagnostic::new(
+            Span::new(header_offset, header_offset + header.len()),
+            "expected a class header (`Super subclass: Name`)",
+            "not a class header",
+        ));
+    };
     let mut class = ClassDef {
-        name: name.to_owned(),
-        superclass: superclass.to_owned(),
+        name: h.name.to_owned(),
+        superclass: h.superclass.to_owned(),
+        superclass_params: h.params.map(str::to_owned),
+        modifiers: h.modifiers.into_iter().map(str::to_owned).collect(),
         slots: Vec::new(),
         methods: Vec::new(),
         class_methods: Vec::new(),
@@ -184,6 +222,9 @@ fn member(text: &str, base: usize, class: &mut ClassDef) -> Result<(), Diagnosti
     }
     let toks = layout::separate(text, base, lex(text, base)?);
     let mut p = Parser::new(toks, base + text.len());
+    if p.skip_pragma() && p.peek_tok().is_none() {
+        return Ok(());
+    }
     match p.peek_tok() {
         Some(Tok::Keyword(k))
             if (k == "field:" || k == "state:") && matches!(p.peek_at(1), Some(Tok::Ident(_))) =>
@@ -464,6 +505,27 @@ impl Parser {
         Ok((selector, parts))
     }
 
+    /// Whether a pragma starts here: `@name` (with words after it on its line), not a binary method `@`.
+    fn at_pragma(&self) -> bool {
+        matches!(self.peek_tok(), Some(Tok::Binary(op)) if op == "@")
+            && matches!(self.peek_at(1), Some(Tok::Ident(_)))
+            && self.peek_at(2) != Some(&Tok::FatArrow)
+    }
+
+    /// `@expect dnu` and the like annotate what follows; they are read and set aside (nothing checks
+    /// them yet). Returns whether one was there.
+    fn skip_pragma(&mut self) -> bool {
+        if !self.at_pragma() {
+            return false;
+        }
+        self.pos += 2;
+        while matches!(self.peek_tok(), Some(Tok::Ident(_) | Tok::Sym(_))) {
+            self.pos += 1;
+        }
+        self.eat(&Tok::Dot);
+        true
+    }
+
     fn statements(&mut self, close: Option<&Tok>) -> Result<Vec<Expr>, Diagnostic> {
         let mut out = Vec::new();
         loop {
@@ -475,6 +537,9 @@ impl Parser {
                     continue;
                 }
                 _ => {}
+            }
+            if self.skip_pragma() {
+                continue;
             }
             out.push(self.statement()?);
             if !self.eat(&Tok::Dot) {
@@ -1029,5 +1094,25 @@ mod tests {
             parse("x :: Integer 3").is_err(),
             "a typed temporary needs `:=`"
         );
+    }
+
+    #[test]
+    fn headers_with_modifiers_and_parameterised_superclasses_and_pragmas() {
+        let src = "abstract sealed Object subclass: Shape\n  @expect dnu\n  area => 0\n\nDynamicSupervisor(Worker) subclass: Pool\n  size => 3\n";
+        let items = parse(src).expect("parses");
+        let [Item::Class(shape), Item::Class(pool)] = &items[..] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(shape.modifiers, ["abstract", "sealed"]);
+        assert_eq!(
+            (shape.superclass.as_str(), shape.methods.len()),
+            ("Object", 1)
+        );
+        assert_eq!(pool.superclass, "DynamicSupervisor");
+        assert_eq!(pool.superclass_params.as_deref(), Some("Worker"));
+        let stmts = parse_statements("@expect dnu\n3 foo\nx := 1", 0).expect("parses");
+        assert_eq!(stmts.len(), 2, "the pragma is set aside: {stmts:?}");
+        assert!(is_class_header("typed Value subclass: Money"));
+        assert!(!is_class_header("Object subclass: money"));
     }
 }

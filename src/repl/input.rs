@@ -1,7 +1,7 @@
 //! When is a REPL input complete? Open brackets or strings continue it, as does a class definition (until
 //! an empty line) or a method definition whose body has not started.
 
-use crate::lang::parser::is_incomplete;
+use crate::lang::parser::{is_class_header, is_incomplete, method_header};
 
 /// Whether `buffer` (lines read so far, each ending in `\n`) needs another line.
 pub fn needs_more(buffer: &str) -> bool {
@@ -14,22 +14,8 @@ pub fn needs_more(buffer: &str) -> bool {
         return true;
     }
     let opens_block =
-        is_class_header(first) || (buffer.lines().count() > 1 && is_method_header(first));
+        is_class_header(first) || (buffer.lines().count() > 1 && method_header(first));
     opens_block && !buffer.ends_with("\n\n")
-}
-
-fn is_class_header(line: &str) -> bool {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    matches!(words.as_slice(), [sup, "subclass:", name] if starts_upper(sup) && starts_upper(name))
-}
-
-fn is_method_header(line: &str) -> bool {
-    let words: Vec<&str> = line.split_whitespace().collect();
-    matches!(words.as_slice(), [name, ">>", ..] if starts_upper(name))
-}
-
-fn starts_upper(w: &str) -> bool {
-    w.starts_with(|c: char| c.is_ascii_uppercase())
 }
 
 #[cfg(test)]

@@ -157,6 +157,7 @@ keyword_fields(Class, Sel, Args) ->
 
 -spec instantiate(atom(), map()) -> {ok, term()} | nomethod.
 instantiate(Class, Init) ->
+    ok = concrete(Class),
     case beamtalk_user_class:kind(Class) of
         value -> {ok, beamtalk_user_class:new_value(Class, Init)};
         object -> {ok, beamtalk_user_class:new_object(Class)};
@@ -165,8 +166,18 @@ instantiate(Class, Init) ->
         none -> nomethod
     end.
 
+%% An abstract class has no instances of its own.
+-spec concrete(atom()) -> ok.
+concrete(Class) ->
+    case lists:member(abstract, beamtalk_user_class:modifiers(Class)) of
+        true -> beamtalk_error:raise('Error', instantiation_error, Class,
+                                     "is abstract: create an instance of a concrete subclass");
+        false -> ok
+    end.
+
 -spec spawn_actor(atom(), map()) -> {ok, term()} | nomethod.
 spawn_actor(Class, Init) ->
+    ok = concrete(Class),
     case beamtalk_user_class:kind(Class) of
         actor -> {ok, beamtalk_actor:spawn(Class, Init)};
         _ -> nomethod

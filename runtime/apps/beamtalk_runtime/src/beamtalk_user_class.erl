@@ -1,7 +1,17 @@
 %% @doc What the runtime knows of a user class module: its kind, fields and methods, and instances.
 -module(beamtalk_user_class).
 
--export([kind/1, fields/1, selectors/1, new_value/2, new_object/1]).
+-export([kind/1, modifiers/1, fields/1, selectors/1, new_value/2, new_object/1]).
+
+%% @doc The modifiers a user class was declared with (`abstract', `sealed', `typed'); none for anything
+%% else (or a class compiled before modifiers existed).
+-spec modifiers(atom()) -> [atom()].
+modifiers(Class) ->
+    Mod = beamtalk_class:module(Class),
+    case beamtalk_class:is_user_class(Class) andalso erlang:function_exported(Mod, '__modifiers__', 0) of
+        true -> Mod:'__modifiers__'();
+        false -> []
+    end.
 
 %% @doc `value', `actor' or `object' for a user class (by its root), `none' for anything else.
 -spec kind(atom()) -> value | actor | object | none.

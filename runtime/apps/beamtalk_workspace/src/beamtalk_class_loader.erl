@@ -11,10 +11,31 @@
 -spec load([erl_parse:abstract_form()], binary()) ->
     {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
 load(Forms, File) ->
+    case sealed_superclass(Forms) of
+        none -> compile_and_install(Forms, File);
+        Super -> {error, load, iolist_to_binary(["cannot subclass ", atom_to_binary(Super, utf8),
+                                                  ": it is sealed"])}
+    end.
+
+-spec compile_and_install([erl_parse:abstract_form()], binary()) ->
+    {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
+compile_and_install(Forms, File) ->
     case compile:forms(Forms, [binary, return_errors, {source, binary_to_list(File)}]) of
         {ok, Module, Bin} -> install(Module, Bin, File);
         {ok, Module, Bin, _Warnings} -> install(Module, Bin, File);
         {error, Errors, _Warnings} -> {error, compile, format_errors(Errors)}
+    end.
+
+%% The superclass the forms name, when it is a loaded class declared `sealed'.
+-spec sealed_superclass([erl_parse:abstract_form()]) -> atom() | none.
+sealed_superclass(Forms) ->
+    Supers = [S || {function, _, '__superclass__', 0, [{clause, _, [], [], [{atom, _, S}]}]} <- Forms],
+    case Supers of
+        [Super] -> case lists:member(sealed, beamtalk_user_class:modifiers(Super)) of
+                       true -> Super;
+                       false -> none
+                   end;
+        _ -> none
     end.
 
 -spec install(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
