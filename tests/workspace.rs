@@ -376,3 +376,46 @@ fn a_launcher_in_the_environment_leaves_local_workspaces_alone() {
     let (code, _, err, _) = f.bt(&["workspace", "create", "there", "--insecure"]);
     assert_eq!(code, 2, "--insecure needs --host: {err}");
 }
+
+#[test]
+fn commands_that_start_a_node_say_so_and_named_workspaces_must_exist() {
+    let f = fixture();
+    let (code, out, err, _) = f.bt(&["eval", "-w", "nosuch", "1"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("no workspace named `nosuch`"), "{err}");
+    assert!(f.ws.node_pids().is_empty(), "nothing was started");
+    std::fs::write(
+        f.project.path().join("x.bt"),
+        "Object subclass: X\n  y => 1\n",
+    )
+    .expect("write");
+    for cmd in [
+        &["load", "-w", "nosuch", "x.bt"][..],
+        &["repl", "-w", "nosuch"],
+    ] {
+        let (code, _, err, _) = f.bt(cmd);
+        assert_eq!(code, 3, "{cmd:?}: {err}");
+    }
+
+    let (code, out, err, _) = f.bt(&["eval", "-w", "nosuch", "--create", "1 + 1"]);
+    assert_eq!((code, out.trim()), (0, "2"), "{err}");
+    assert!(
+        err.contains("Started workspace nosuch (node beamtalk_workspace_nosuch@")
+            && err.contains("4h idle")
+            && err.contains("beamtalk workspace stop nosuch"),
+        "{err}"
+    );
+    let (code, _, err, _) = f.bt(&["eval", "-w", "nosuch", "1"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (0, ""),
+        "a running workspace is just used"
+    );
+
+    // The project's own workspace is created on demand, and that is said once.
+    let (code, _, err, _) = f.bt(&["eval", "3"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Started workspace "), "{err}");
+    let (_, _, err, _) = f.bt(&["eval", "3"]);
+    assert!(err.is_empty(), "{err}");
+}

@@ -10,12 +10,17 @@ use crate::repl::{EvalError, Outcome, Session};
 
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
-    /// Workspace to evaluate in [default: this project's, created if needed].
+    /// Workspace to evaluate in (it must exist, unless --create) [default: this project's, created if
+    /// needed].
     #[arg(short = 'w', long = "workspace", value_name = "NAME")]
     workspace: Option<String>,
     /// Project directory [default: the current directory].
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
+    /// With -w NAME: create the workspace if it does not exist (the project's own is always created
+    /// when needed).
+    #[arg(long)]
+    create: bool,
     /// Beamtalk source: statements separated by `.`.
     #[arg(allow_hyphen_values = true)]
     expr: String,
@@ -28,7 +33,15 @@ pub async fn run(global: &Global, args: EvalArgs) -> Result<(), Failure> {
     }
     let (_, ws) = super::workspaces(global)?;
     let project = super::project_dir(args.project)?;
-    let (_, conn) = ws.attach(args.workspace.as_deref(), &project).await?;
+    let conn = super::attach(
+        global,
+        &ws,
+        args.workspace.as_deref(),
+        &project,
+        args.create,
+    )
+    .await?
+    .conn;
     let terminal = if global.json {
         Terminal {
             output: Box::new(std::io::sink()),

@@ -11,12 +11,17 @@ use crate::repl::load::{LoadError, LoadReport, load_sources, read_sources};
 
 #[derive(Debug, clap::Args)]
 pub struct LoadArgs {
-    /// Workspace to load into [default: this project's, created if needed].
+    /// Workspace to load into (it must exist, unless --create) [default: this project's, created if
+    /// needed].
     #[arg(short = 'w', long = "workspace", value_name = "NAME")]
     workspace: Option<String>,
     /// Project directory [default: the current directory].
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
+    /// With -w NAME: create the workspace if it does not exist (the project's own is always created
+    /// when needed).
+    #[arg(long)]
+    create: bool,
     /// `.bt` files (or directories of them) with class definitions.
     #[arg(required = true, value_name = "FILE.bt")]
     files: Vec<PathBuf>,
@@ -44,7 +49,15 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
     })?;
     let (_, ws) = super::workspaces(global)?;
     let project = super::project_dir(args.project)?;
-    let (_, conn) = ws.attach(args.workspace.as_deref(), &project).await?;
+    let conn = super::attach(
+        global,
+        &ws,
+        args.workspace.as_deref(),
+        &project,
+        args.create,
+    )
+    .await?
+    .conn;
     let session = Session::new(conn, Terminal::stdio(), global.timeout);
     let report = load_sources(&session, &sources).await;
     if args.watch {

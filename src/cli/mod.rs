@@ -141,6 +141,25 @@ fn connect_options(
     Ok(opts)
 }
 
+/// Attaches to workspace `name` (or the project's) for `eval` and `load`, with a spinner while a node
+/// boots on a terminal, and says on stderr when attaching started one.
+async fn attach(
+    global: &Global,
+    ws: &crate::workspace::Workspaces,
+    name: Option<&str>,
+    project: &std::path::Path,
+    create: bool,
+) -> Result<crate::workspace::Attached, Failure> {
+    let spinner = workspace::Spinner::start(global.json, "attaching to the workspace");
+    let attached = ws.attach(name, project, create).await;
+    drop(spinner);
+    let attached = attached?;
+    if let Some(notice) = attached.notice() {
+        eprintln!("{notice}");
+    }
+    Ok(attached)
+}
+
 /// `--project DIR`, or the current directory.
 fn project_dir(project: Option<PathBuf>) -> Result<PathBuf, Failure> {
     match project {

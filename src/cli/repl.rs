@@ -11,12 +11,17 @@ use crate::repl::{interactive, script};
 
 #[derive(Debug, clap::Args)]
 pub struct ReplArgs {
-    /// Workspace to attach to [default: this project's, created if needed].
+    /// Workspace to attach to (it must exist, unless --create) [default: this project's, created if
+    /// needed].
     #[arg(short = 'w', long = "workspace", value_name = "NAME")]
     workspace: Option<String>,
     /// Project directory [default: the current directory].
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
+    /// With -w NAME: create the workspace if it does not exist (the project's own is always created
+    /// when needed).
+    #[arg(long)]
+    create: bool,
 }
 
 pub async fn run(global: &Global, args: ReplArgs) -> Result<(), Failure> {
@@ -29,7 +34,14 @@ pub async fn run(global: &Global, args: ReplArgs) -> Result<(), Failure> {
         Style { color: false }
     };
     let spinner = Spinner::start(global.json || !tty, "attaching to the workspace");
-    let shell = Shell::attach(ws, args.workspace, project, global.timeout, style).await;
+    let shell = Shell::attach(
+        ws,
+        (args.workspace, args.create),
+        project,
+        global.timeout,
+        style,
+    )
+    .await;
     drop(spinner);
     let shell = shell?;
     let code = if tty {

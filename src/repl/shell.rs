@@ -65,12 +65,14 @@ impl Shell {
     /// Attaches to the workspace `name` (or the project's), creating it when needed.
     pub async fn attach(
         ws: Workspaces,
-        name: Option<String>,
+        (name, create): (Option<String>, bool),
         project: PathBuf,
         timeout: Duration,
         style: Style,
     ) -> Result<Self, WorkspaceError> {
-        let (entry, conn) = ws.attach(name.as_deref(), &project).await?;
+        let attached = ws.attach(name.as_deref(), &project, create).await?;
+        announce(&attached);
+        let (entry, conn) = (attached.entry, attached.conn);
         let session = Session::new(conn, Terminal::stdio(), timeout);
         let _ = session.attach_shell().await;
         Ok(Self {
@@ -87,9 +89,13 @@ impl Shell {
 
     /// Creates the workspace again after it stopped, and attaches to it.
     pub async fn reattach(&mut self) -> Result<(), WorkspaceError> {
-        let (entry, conn) = self.ws.attach(self.name.as_deref(), &self.project).await?;
-        self.entry = entry;
-        self.session = Session::new(conn, Terminal::stdio(), self.timeout);
+        let attached = self
+            .ws
+            .attach(self.name.as_deref(), &self.project, true)
+            .await?;
+        announce(&attached);
+        self.entry = attached.entry;
+        self.session = Session::new(attached.conn, Terminal::stdio(), self.timeout);
         let _ = self.session.attach_shell().await;
         Ok(())
     }
@@ -299,4 +305,11 @@ fn error_text(reply: &Term) -> String {
 /// Whether an evaluation error means the workspace is gone.
 pub fn is_node_down(e: &EvalError) -> bool {
     matches!(e, EvalError::Call(CallError::NodeDown { .. }))
+}
+
+/// Says on stderr when attaching started a node.
+fn announce(attached: &crate::workspace::Attached) {
+    if let Some(notice) = attached.notice() {
+        eprintln!("{notice}");
+    }
 }

@@ -119,6 +119,27 @@ pub struct Listing {
     pub problems: Vec<WorkspaceError>,
 }
 
+/// A connection to a workspace, and whether attaching started its node.
+pub struct Attached {
+    pub entry: Entry,
+    pub conn: Connection,
+    pub started: bool,
+}
+
+impl Attached {
+    /// What to tell the user when attaching started a node (so no node runs without them knowing).
+    pub fn notice(&self) -> Option<String> {
+        self.started.then(|| {
+            format!(
+                "Started workspace {id} (node {node}); it stops after {idle} idle. `beamtalk workspace stop {id}` stops it now.",
+                id = self.entry.id,
+                node = self.entry.node,
+                idle = humantime::format_duration(DEFAULT_MAX_IDLE),
+            )
+        })
+    }
+}
+
 /// The outcome of `create`.
 #[derive(Debug)]
 pub struct Created {
@@ -219,11 +240,16 @@ impl Workspaces {
     pub fn entry(&self, id: &str) -> Result<Entry, WorkspaceError> {
         match self.registry.get(id)? {
             Some(e) => Ok(e),
-            None => Err(WorkspaceError::Unknown {
-                name: id.to_owned(),
-                known: self.registry.list()?.0.into_iter().map(|e| e.id).collect(),
-            }),
+            None => Err(self.unknown(id)?),
         }
+    }
+
+    /// The error for a workspace that does not exist, naming the known ones.
+    fn unknown(&self, id: &str) -> Result<WorkspaceError, WorkspaceError> {
+        Ok(WorkspaceError::Unknown {
+            name: id.to_owned(),
+            known: self.registry.list()?.0.into_iter().map(|e| e.id).collect(),
+        })
     }
 
     /// Starts workspace `id` for `project` unless it already runs; returns when it answers. A remote
@@ -512,27 +538,45 @@ impl Workspaces {
         Ok(launch::local_command(&spec))
     }
 
-    /// The workspace `name` (or the project's), created if it does not run yet, and a connection to it.
+    /// The workspace `name` (or the project's) and a connection to it. The project's workspace is
+    /// created when it does not exist; a named one only with `create` (else the error lists the known
+    /// ones). A known workspace whose node stopped is started again.
     pub async fn attach(
         &self,
         name: Option<&str>,
         project: &Path,
-    ) -> Result<(Entry, Connection), WorkspaceError> {
+        create: bool,
+    ) -> Result<Attached, WorkspaceError> {
         let id = self.resolve(name, project)?;
         let entry = match self.registry.get(&id)? {
             Some(e) => e,
+            None if name.is_some() && !create => return Err(self.unknown(&id)?),
             None => {
-                self.create(&id, project, &CreateSpec::local(DEFAULT_MAX_IDLE))
-                    .await?
-                    .entry
+                let created = self
+                    .create(&id, project, &CreateSpec::local(DEFAULT_MAX_IDLE))
+                    .await?;
+                let conn = self.connect(&created.entry).await?;
+                return Ok(Attached {
+                    started: !created.existed,
+                    entry: created.entry,
+                    conn,
+                });
             }
         };
         match self.connect(&entry).await {
-            Ok(conn) => Ok((entry, conn)),
+            Ok(conn) => Ok(Attached {
+                entry,
+                conn,
+                started: false,
+            }),
             Err(WorkspaceError::Connect(ConnectError::NotRegistered { .. })) => {
                 let created = self.create(&id, project, &recreate_spec(&entry)).await?;
                 let conn = self.connect(&created.entry).await?;
-                Ok((created.entry, conn))
+                Ok(Attached {
+                    started: !created.existed,
+                    entry: created.entry,
+                    conn,
+                })
             }
             // A live node that cannot be reached does not answer (and is never replaced). A refused
             // cookie or certificate stays an authentication error, and local problems (TLS files) are
