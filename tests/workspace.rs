@@ -419,3 +419,47 @@ fn commands_that_start_a_node_say_so_and_named_workspaces_must_exist() {
     let (_, _, err, _) = f.bt(&["eval", "3"]);
     assert!(err.is_empty(), "{err}");
 }
+
+#[test]
+fn rm_forgets_stopped_workspaces_and_list_marks_the_selected_one() {
+    let f = fixture();
+    f.json(&["workspace", "create", "aa"]);
+    f.json(&["workspace", "create", "bb"]);
+    f.json(&["workspace", "switch", "bb"]);
+    let (_, text, _, _) = f.bt(&["workspace", "list"]);
+    assert!(
+        text.lines().any(|l| l.starts_with("bb *")) && !text.contains("aa *"),
+        "{text}"
+    );
+    let v = f.json(&["workspace", "list"]);
+    let selected: Vec<&str> = v["workspaces"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["selected"] == true)
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert_eq!(selected, ["bb"]);
+
+    let (code, _, err, _) = f.bt(&["workspace", "rm", "aa"]);
+    assert_eq!(code, 1, "a running workspace is not removed: {err}");
+    assert!(err.contains("stop it before removing it"), "{err}");
+    f.json(&["workspace", "stop", "aa"]);
+    let (code, out, err, _) = f.bt(&["workspace", "rm", "aa"]);
+    assert_eq!((code, out.trim()), (0, "Workspace aa removed."), "{err}");
+    let dir = f.ws.home.path().join("workspaces");
+    let left: Vec<String> = std::fs::read_dir(&dir)
+        .expect("registry")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("aa."))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let (code, _, _, _) = f.bt(&["workspace", "rm", "aa"]);
+    assert_eq!(code, 3, "it is unknown now");
+
+    f.json(&["workspace", "stop", "bb"]);
+    let (code, out, _, _) = f.bt(&["workspace", "stop", "--all"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("No workspace was running."), "{out}");
+}

@@ -92,6 +92,8 @@ pub enum WorkspaceCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Forget a stopped workspace: its registry entry, logs and files (a running one is refused).
+    Rm { name: String },
     /// Make NAME the workspace `beamtalk repl` attaches to in this project.
     Switch {
         name: String,
@@ -187,18 +189,26 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
         WorkspaceCommand::List => {
             let listing = ws.list().await?;
             let errors: Vec<String> = listing.problems.iter().map(ToString::to_string).collect();
+            // The workspace `beamtalk` uses in the current directory (`switch`'s choice, else its own).
+            let selected = super::project_dir(None)
+                .ok()
+                .and_then(|p| ws.project_workspace(&p).ok());
             if global.json {
                 let items: Vec<_> = listing
                     .workspaces
                     .iter()
-                    .map(|(e, s)| entry_json(e, s))
+                    .map(|(e, s)| {
+                        let mut v = entry_json(e, s);
+                        v["selected"] = json!(selected.as_deref() == Some(e.id.as_str()));
+                        v
+                    })
                     .collect();
                 println!("{}", json!({ "workspaces": items, "errors": errors }));
             } else {
                 errors
                     .iter()
                     .for_each(|e| eprintln!("warning: {e} (skipped; fix or remove the file)"));
-                print_table(&listing.workspaces);
+                print_table(&listing.workspaces, selected.as_deref());
             }
         }
         WorkspaceCommand::Status { name, project } => {
@@ -234,7 +244,15 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                 }
             };
             let outcomes = futures::future::join_all(ids.iter().map(|id| ws.stop(id, force))).await;
-            report_stops(global, &ids, outcomes, &unreadable)?;
+            report_stops(global, all, &ids, outcomes, &unreadable)?;
+        }
+        WorkspaceCommand::Rm { name } => {
+            ws.forget(&name).await?;
+            if global.json {
+                println!("{}", json!({ "removed": name }));
+            } else {
+                println!("Workspace {name} removed.");
+            }
         }
         WorkspaceCommand::Switch { name, project } => {
             let project = super::project_dir(project)?;
@@ -433,6 +451,7 @@ fn entry_json(e: &Entry, s: &State) -> serde_json::Value {
 /// Says what `stop` did for each workspace; fails with the first failure's code after reporting all.
 fn report_stops(
     global: &Global,
+    all: bool,
     ids: &[String],
     outcomes: Vec<Result<bool, WorkspaceError>>,
     unreadable: &[WorkspaceError],
@@ -461,6 +480,9 @@ fn report_stops(
             json!({"stopped": stopped, "not_running": not_running, "failed": failed, "errors": skipped})
         );
     } else {
+        if all && stopped.is_empty() && failed.is_empty() {
+            println!("No workspace was running.");
+        }
         stopped
             .iter()
             .for_each(|id| println!("Workspace {id} stopped."));
@@ -490,7 +512,8 @@ fn report_stops(
     }
 }
 
-fn print_table(all: &[(Entry, State)]) {
+/// The workspaces as a table; `selected` (the one this directory uses) is marked `*`.
+fn print_table(all: &[(Entry, State)], selected: Option<&str>) {
     if all.is_empty() {
         println!("No workspaces. `beamtalk workspace create` starts one.");
         return;
@@ -506,8 +529,13 @@ fn print_table(all: &[(Entry, State)]) {
                 ),
                 _ => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
             };
+            let mark = if selected == Some(e.id.as_str()) {
+                " *"
+            } else {
+                ""
+            };
             [
-                e.id.clone(),
+                format!("{}{mark}", e.id),
                 s.label().to_owned(),
                 e.project_path.clone(),
                 active,
@@ -533,6 +561,9 @@ fn print_table(all: &[(Entry, State)]) {
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
         println!("{}", cells.join("  ").trim_end());
+    }
+    if all.iter().any(|(e, _)| selected == Some(e.id.as_str())) {
+        println!("* the workspace `beamtalk` uses in this directory");
     }
 }
 
@@ -736,6 +767,9 @@ impl From<WorkspaceError> for Failure {
                     hint: format!("hint: nothing was started and the workspace is kept; try again when the node is less busy, or `beamtalk workspace stop --force {id}` kills it (its actors and bindings are lost)"),
                 }
             }
+            WorkspaceError::StillRunning { .. } => Failure::Other {
+                message: e.to_string(),
+            },
             WorkspaceError::ForeignNode { .. } => Failure::Unreachable {
                 message: e.to_string(),
                 hint: "hint: node names are per host; give this workspace another name (`beamtalk workspace create OTHER_NAME`); the other node was not touched".to_owned(),

@@ -56,6 +56,10 @@ pub enum WorkspaceError {
         reason: String,
     },
     #[error(
+        "workspace {id} is running; stop it before removing it (`beamtalk workspace stop {id}`)"
+    )]
+    StillRunning { id: String },
+    #[error(
         "a node named `{node}` already runs on this host but belongs to another beamtalk home: {reason}"
     )]
     ForeignNode { node: String, reason: String },
@@ -754,6 +758,18 @@ impl Workspaces {
                 .map_err(ConnectError::from)?
                 .is_some()),
             live => Ok(live.is_alive()),
+        }
+    }
+
+    /// Forgets workspace `id` (its entry and files); refused while its node runs.
+    pub async fn forget(&self, id: &str) -> Result<(), WorkspaceError> {
+        let entry = self.entry(id)?;
+        let _lock = self.registry.lock(id)?;
+        match self.probe(&entry).await {
+            State::Stopped => self.registry.forget(id),
+            State::Running(_) | State::Unreachable(_) => {
+                Err(WorkspaceError::StillRunning { id: id.to_owned() })
+            }
         }
     }
 

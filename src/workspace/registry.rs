@@ -134,6 +134,33 @@ impl Registry {
         }
     }
 
+    /// Forgets workspace `id` entirely: its entry, and its lock, pid file, boot log, crash dump and node
+    /// home. Only for a workspace whose node is gone.
+    pub fn forget(&self, id: &str) -> Result<(), WorkspaceError> {
+        self.remove(id)?;
+        for path in [
+            self.workspaces.join(format!("{id}.lock")),
+            self.workspaces.join(format!("{id}.pid")),
+            self.log_path(id),
+            self.crash_dump_path(id),
+        ] {
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(WorkspaceError::Io { path, source: e });
+                }
+                _ => {}
+            }
+        }
+        let home = self.node_home(id);
+        match fs::remove_dir_all(&home) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(WorkspaceError::Io {
+                path: home,
+                source: e,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// All entries, sorted by id. Unreadable files are reported, not fatal.
     pub fn list(&self) -> Result<(Vec<Entry>, Vec<WorkspaceError>), WorkspaceError> {
         let dir = fs::read_dir(&self.workspaces).map_err(|source| WorkspaceError::Io {
