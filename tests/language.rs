@@ -304,6 +304,10 @@ fn an_infinite_loop_is_stopped_by_the_timeout_and_the_workspace_survives() {
     ]));
     assert_eq!(code, 5, "{err}");
     assert!(elapsed < std::time::Duration::from_secs(3));
+    assert!(
+        err.contains("stopped on the node") && err.contains("--timeout"),
+        "says what happened and how to give it longer: {err}"
+    );
     l.check("1 + 1", "2");
 }
 

@@ -81,6 +81,9 @@ fn remote_error_prints_class_and_reason_and_exits_1() {
 #[test]
 fn unparsable_argument_is_a_usage_error_pointing_at_the_column() {
     let f = fixture();
+    let (code, _, err, _) = f.rpc(&["erlang", "node", "--timeout", "1s"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("options go before NODE"), "{err}");
     let (code, _, err, _) = f.rpc(&["lists", "reverse", "[1, 2"]);
     assert_eq!(code, 2);
     assert!(

@@ -74,6 +74,14 @@ pub async fn run(global: &Global, args: EvalArgs) -> Result<(), Failure> {
             Err(Failure::Reported { code: 1 })
         }
         Err(EvalError::Syntax(d)) => Err(syntax_failure(&d, &args.expr)),
+        Err(EvalError::Call(crate::dist::CallError::Timeout { after, .. })) => {
+            Err(Failure::Timeout {
+                message: format!(
+                    "the evaluation did not finish within {}; it was stopped on the node (the workspace, its bindings and actors are intact). Give it longer with --timeout, e.g. `beamtalk --timeout 5m eval ...`",
+                    humantime::format_duration(after)
+                ),
+            })
+        }
         Err(EvalError::Call(e)) => Err(e.into()),
         Err(e @ EvalError::Protocol(_)) => Err(Failure::Remote {
             message: e.to_string(),

@@ -125,6 +125,11 @@ pub fn target(args: &RpcArgs) -> Result<Target, Failure> {
             "expected MODULE and FUNCTION after the node".to_owned(),
         ));
     };
+    if let Some(option) = terms.iter().find(|t| is_global_option(t)) {
+        return Err(usage(format!(
+            "`{option}` after the call's arguments: options go before NODE (e.g. `beamtalk rpc {option} ... NODE MODULE FUNCTION ARG...`); every argument after FUNCTION is an Erlang term"
+        )));
+    }
     let args = terms
         .iter()
         .enumerate()
@@ -154,6 +159,22 @@ fn workspace_node(name: &str) -> Result<NodeName, Failure> {
         message: e.to_string(),
         detail: None,
     })
+}
+
+/// An argument that looks like one of beamtalk's own options (no Erlang term starts with `--`).
+fn is_global_option(arg: &str) -> bool {
+    let name = arg.split('=').next().unwrap_or(arg);
+    [
+        "--home",
+        "--cookie-file",
+        "--timeout",
+        "--json",
+        "--tls",
+        "--verbose",
+        "-v",
+        "-vv",
+    ]
+    .contains(&name)
 }
 
 fn bad_term(index: usize, text: &str, e: &parse::ParseError) -> Failure {
