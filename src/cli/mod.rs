@@ -59,16 +59,35 @@ pub struct Global {
 #[command(defer = true)]
 pub enum Command {
     /// Call MODULE:FUNCTION(ARGS...) on a node as a hidden node and print the result like `~p`.
+    #[command(
+        after_help = "Examples:\n  beamtalk rpc mynode lists reverse '[1,2,3]'\n  beamtalk rpc -w myws erlang memory\n  beamtalk --timeout 1m --json rpc mynode maps from_list '[{a,1}]'"
+    )]
+    #[command(
+        override_usage = "beamtalk rpc [OPTIONS] <NODE> <MODULE> <FUNCTION> [ARG]...\n       beamtalk rpc [OPTIONS] -w <WORKSPACE> <MODULE> <FUNCTION> [ARG]..."
+    )]
     Rpc(rpc::RpcArgs),
     /// List the node names registered with EPMD on a host.
+    #[command(
+        after_help = "Examples:\n  beamtalk nodes\n  beamtalk nodes --host build-box.example"
+    )]
     Nodes(nodes::NodesArgs),
     /// Attach to the project's workspace (creating it if needed) and evaluate Beamtalk interactively.
+    #[command(
+        after_help = "Examples:\n  beamtalk repl\n  beamtalk repl -w experiment --create\n  beamtalk repl < script.bt"
+    )]
     Repl(repl::ReplArgs),
     /// Evaluate Beamtalk in the workspace and print the result as the REPL would.
+    #[command(
+        after_help = "Examples:\n  beamtalk eval '3 + 4'\n  beamtalk eval -w myws 'counter increment'\n  beamtalk --timeout 5m eval 'Bench run'"
+    )]
     Eval(eval::EvalArgs),
     /// Compile classes from .bt files and load them into the workspace.
+    #[command(
+        after_help = "Examples:\n  beamtalk load src/counter.bt\n  beamtalk load src/\n  beamtalk load --watch src/"
+    )]
     Load(load::LoadArgs),
     /// Watch the busiest actors of a workspace, refreshed every second (q or Ctrl-C quits).
+    #[command(after_help = "Examples:\n  beamtalk top\n  beamtalk top -w myws --once")]
     Top(top::TopArgs),
     /// Manage workspaces: detached nodes that keep actors and bindings alive between sessions.
     #[command(subcommand)]
@@ -77,6 +96,9 @@ pub enum Command {
     #[command(subcommand)]
     Tls(tls::TlsCommand),
     /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  beamtalk completions bash > ~/.local/share/bash-completion/completions/beamtalk\n  beamtalk completions zsh > ~/.zfunc/_beamtalk"
+    )]
     Completions {
         /// Shell to generate for.
         shell: clap_complete::Shell,

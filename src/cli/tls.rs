@@ -10,6 +10,9 @@ use crate::pki::{self, PkiError};
 #[command(defer = true)]
 pub enum TlsCommand {
     /// Create a CA and node/client certificates under <home>/tls (private keys 0600).
+    #[command(
+        after_help = "Examples:\n  beamtalk tls init\n  beamtalk tls init --san 10.0.0.5 --san build-box.example\n  beamtalk tls init --force"
+    )]
     Init {
         /// Another name or address the node certificate is valid for (repeatable); localhost, loopback
         /// and this host's name are always included.

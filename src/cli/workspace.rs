@@ -22,6 +22,9 @@ use crate::workspace::{
 #[command(defer = true)]
 pub enum WorkspaceCommand {
     /// Start a workspace node (or report the one already running) and return when it answers.
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace create\n  beamtalk workspace create experiment --max-idle 30m\n  beamtalk workspace create box --host 10.0.0.5 --launcher 'ssh -o BatchMode=yes 10.0.0.5'"
+    )]
     Create {
         /// Workspace name [default: derived from the project path].
         name: Option<String>,
@@ -45,6 +48,9 @@ pub enum WorkspaceCommand {
     },
     /// Run a workspace node in the foreground for clients on other hosts (a container's main process);
     /// they attach with `workspace create NAME --host HOST`.
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace serve main --host build-box.example --listen-all --port 9100"
+    )]
     Serve {
         name: String,
         /// The name or address clients reach this host by.
@@ -67,20 +73,32 @@ pub enum WorkspaceCommand {
         max_idle: Option<Duration>,
     },
     /// All known workspaces with their state, project, last activity, actors and memory.
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace list\n  beamtalk --json workspace list"
+    )]
     List,
     /// One workspace in detail [default: this project's].
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace status\n  beamtalk workspace status experiment"
+    )]
     Status {
         name: Option<String>,
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
     /// The actors of a workspace: class, pid, uptime, message queue, memory, restarts.
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace actors\n  beamtalk workspace actors experiment"
+    )]
     Actors {
         name: Option<String>,
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
     /// Stop a workspace gracefully and wait until it is gone.
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace stop experiment\n  beamtalk workspace stop --all\n  beamtalk workspace stop --force experiment"
+    )]
     Stop {
         #[arg(required_unless_present = "all")]
         name: Option<String>,
@@ -93,18 +111,25 @@ pub enum WorkspaceCommand {
         force: bool,
     },
     /// Forget a stopped workspace: its registry entry, logs and files (a running one is refused).
+    #[command(after_help = "Examples:\n  beamtalk workspace rm experiment")]
     Rm { name: String },
     /// Make NAME the workspace `beamtalk repl` attaches to in this project.
+    #[command(after_help = "Examples:\n  beamtalk workspace switch experiment")]
     Switch {
         name: String,
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
     /// Rename a workspace (a running node keeps running).
+    #[command(after_help = "Examples:\n  beamtalk workspace rename experiment trial")]
     Rename { old: String, new: String },
     /// Write a workspace's classes, actor states and plain-data bindings to FILE.
+    #[command(after_help = "Examples:\n  beamtalk workspace export myws ws.btx")]
     Export { name: String, file: PathBuf },
     /// Recreate an exported workspace (as NAME, or under its exported name).
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace import ws.btx\n  beamtalk workspace import ws.btx copy"
+    )]
     Import {
         file: PathBuf,
         name: Option<String>,
@@ -112,6 +137,9 @@ pub enum WorkspaceCommand {
         project: Option<PathBuf>,
     },
     /// Stop workspaces idle for longer than DURATION.
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace cleanup\n  beamtalk workspace cleanup --idle 1h"
+    )]
     Cleanup {
         #[arg(long, value_parser = parse_duration, default_value = "4h", value_name = "DURATION")]
         idle: Duration,
