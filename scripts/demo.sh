@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-triple="$(rustc -vV | sed -n 's/^host: //p')"
+. scripts/build-env.sh
 cargo build --release --quiet --target "$triple"
 bt="$PWD/target/$triple/release/beamtalk"
 examples="$PWD/examples"

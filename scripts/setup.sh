@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# Installs what beamtalk needs besides Rust: Erlang/OTP (erl, erlc, epmd) and rebar3 (and, for the tests,
-# iproute2 and iptables), from Debian packages, only when they are missing. Safe to run again.
+# Installs what beamtalk needs besides Rust: Erlang/OTP (erl, erlc, epmd) and rebar3, and with
+# --for-tests also what only the tests use (iproute2, iptables), from Debian packages, only when they are
+# missing. Safe to run again.
 set -euo pipefail
 
+for_tests=false
+[ "${1:-}" = "--for-tests" ] && for_tests=true
 need=()
 command -v erl >/dev/null 2>&1 || need+=(erlang-nox erlang-dev)
 command -v erlc >/dev/null 2>&1 || need+=(erlang-dev)
 command -v rebar3 >/dev/null 2>&1 || need+=(rebar3)
 # iproute2 (ip): tests/netns.rs builds network namespaces; iptables: it blocks a distribution port in one.
-command -v ip >/dev/null 2>&1 || need+=(iproute2)
-command -v iptables >/dev/null 2>&1 || need+=(iptables)
+if $for_tests; then
+  command -v ip >/dev/null 2>&1 || need+=(iproute2)
+  command -v iptables >/dev/null 2>&1 || need+=(iptables)
+fi
 erl -noshell -eval 'case code:lib_dir(eunit) of {error,_} -> halt(1); _ -> halt(0) end.' >/dev/null 2>&1 \
   || need+=(erlang-eunit)
 

@@ -3,9 +3,9 @@
 # end-to-end tests (real epmd and OTP nodes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-# This host's triple: .cargo/config.toml names x86_64 (for its static link); elsewhere this overrides it.
-triple="$(rustc -vV | sed -n 's/^host: //p')"
+scripts/setup.sh --for-tests
+# The binary as it ships: statically linked where that applies (see scripts/build-env.sh).
+. scripts/build-env.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked --target "$triple" -- -D warnings
 (cd runtime && REBAR_BASE_DIR="$PWD/../target/rebar3" rebar3 eunit)
