@@ -233,12 +233,7 @@ impl Codegen {
                 for (sel, args, span) in messages {
                     let ml = self.line(*span);
                     let a = self.exprs(args)?;
-                    body.push(call(
-                        ml,
-                        "beamtalk_rt",
-                        "send",
-                        vec![var(ml, &tmp), abs_atom(ml, sel), abs_list(ml, a)],
-                    ));
+                    body.push(send(ml, var(ml, &tmp), sel, a));
                 }
                 tuple(vec![atom("block"), int(l), list(body)])
             }
@@ -301,9 +296,9 @@ impl Codegen {
     ) -> Result<Option<Term>, Diagnostic> {
         // Under erl_eval (a REPL line) the guarded case costs more to interpret than the call it saves.
         let compiled = matches!(self.context, Context::Method { .. });
-        if let (true, Some((op, guard)), [arg]) = (compiled, number_op(selector), args) {
+        if let (true, Some(operator), [arg]) = (compiled, number_op(selector), args) {
             return self
-                .number_send(l, receiver, selector, (op, guard), arg)
+                .number_send(l, receiver, selector, operator, arg)
                 .map(Some);
         }
         if compiled && let Some(loop_code) = self.inline_loop(l, receiver, selector, args)? {
@@ -326,53 +321,26 @@ impl Codegen {
         l: i32,
         receiver: &Expr,
         selector: &str,
-        (op, guard): (&str, &str),
+        (operator, guard): (&str, &str),
         arg: &Expr,
     ) -> Result<Term, Diagnostic> {
         let r = self.expr(receiver)?;
         let a = self.expr(arg)?;
         let (x, y) = (self.fresh("X"), self.fresh("Y"));
-        let pair = || {
-            tuple(vec![
-                atom("tuple"),
-                int(l),
-                list(vec![var(l, &x), var(l, &y)]),
-            ])
-        };
         let guards = vec![bif(l, guard, var(l, &x)), bif(l, guard, var(l, &y))];
         let fast = guarded_clause(
             l,
-            vec![pair()],
+            vec![pair(l, &x, &y)],
             guards,
-            vec![tuple(vec![
-                atom("op"),
-                int(l),
-                atom(op),
-                var(l, &x),
-                var(l, &y),
-            ])],
+            vec![op(l, operator, var(l, &x), var(l, &y))],
         );
         let slow = clause(
             l,
-            vec![pair()],
-            vec![call(
-                l,
-                "beamtalk_rt",
-                "send",
-                vec![
-                    var(l, &x),
-                    abs_atom(l, selector),
-                    abs_list(l, vec![var(l, &y)]),
-                ],
-            )],
+            vec![pair(l, &x, &y)],
+            vec![send(l, var(l, &x), selector, vec![var(l, &y)])],
         );
         let subject = tuple(vec![atom("tuple"), int(l), list(vec![r, a])]);
-        Ok(tuple(vec![
-            atom("case"),
-            int(l),
-            subject,
-            list(vec![fast, slow]),
-        ]))
+        Ok(case(l, subject, vec![fast, slow]))
     }
 
     /// `c ifTrue: [...] ifFalse: [...]`, `and:`, `or:` with literal blocks: the blocks' statements run in
@@ -403,22 +371,16 @@ impl Codegen {
         let when_false = branch(on_false)?;
         let other = self.fresh("Cond");
         let funs = self.exprs(args)?;
-        let fallback = call(
+        let fallback = send(l, var(l, &other), selector, funs);
+        Ok(case(
             l,
-            "beamtalk_rt",
-            "send",
-            vec![var(l, &other), abs_atom(l, selector), abs_list(l, funs)],
-        );
-        Ok(tuple(vec![
-            atom("case"),
-            int(l),
             c,
-            list(vec![
+            vec![
                 clause(l, vec![abs_atom(l, "true")], when_true),
                 clause(l, vec![abs_atom(l, "false")], when_false),
                 clause(l, vec![var(l, &other)], vec![fallback]),
-            ]),
-        ]))
+            ],
+        ))
     }
 
     /// `a to: b do: [:i | ...]`, `n timesRepeat: [...]` and `[c] whileTrue: [...]` (and `whileFalse:`)
@@ -472,24 +434,13 @@ impl Codegen {
         self.params.push(HashSet::from([param.clone()]));
         let body = self.exprs(body);
         self.params.pop();
-        let mut body = body?;
-        body.push(local_call(
+        let looping = stepping_fun(
             l,
             &lp,
-            vec![op(l, "+", var(l, &i), integer(l, 1))],
-        ));
-        let looping = named_fun(
-            l,
-            &lp,
-            vec![
-                guarded_clause(
-                    l,
-                    vec![var(l, &i)],
-                    vec![op(l, "=<", var(l, &i), var(l, &t))],
-                    body,
-                ),
-                clause(l, vec![var(l, "_")], vec![abs_atom(l, "nil")]),
-            ],
+            &i,
+            op(l, "=<", var(l, &i), var(l, &t)),
+            op(l, "+", var(l, &i), integer(l, 1)),
+            body?,
         );
         let fast = guarded_clause(
             l,
@@ -504,15 +455,11 @@ impl Codegen {
         let slow = clause(
             l,
             vec![pair(l, &f, &t)],
-            vec![call(
+            vec![send(
                 l,
-                "beamtalk_rt",
-                "send",
-                vec![
-                    var(l, &f),
-                    abs_atom(l, "to:do:"),
-                    abs_list(l, vec![var(l, &t), fallback_block]),
-                ],
+                var(l, &f),
+                "to:do:",
+                vec![var(l, &t), fallback_block],
             )],
         );
         let subject = tuple(vec![atom("tuple"), int(l), list(vec![from_code, to_code])]);
@@ -522,24 +469,13 @@ impl Codegen {
     fn times_repeat(&mut self, l: i32, count: &Expr, block: &Expr) -> Result<Term, Diagnostic> {
         let (n, k, lp) = (self.fresh("N"), self.fresh("K"), self.fresh("Loop"));
         let count_code = self.expr(count)?;
-        let mut body = vec![self.inline_block(l, block)?];
-        body.push(local_call(
+        let looping = stepping_fun(
             l,
             &lp,
-            vec![op(l, "-", var(l, &k), integer(l, 1))],
-        ));
-        let looping = named_fun(
-            l,
-            &lp,
-            vec![
-                guarded_clause(
-                    l,
-                    vec![var(l, &k)],
-                    vec![op(l, ">", var(l, &k), integer(l, 0))],
-                    body,
-                ),
-                clause(l, vec![var(l, "_")], vec![abs_atom(l, "nil")]),
-            ],
+            &k,
+            op(l, ">", var(l, &k), integer(l, 0)),
+            op(l, "-", var(l, &k), integer(l, 1)),
+            vec![self.inline_block(l, block)?],
         );
         let fast = guarded_clause(
             l,
@@ -551,16 +487,7 @@ impl Codegen {
         let slow = clause(
             l,
             vec![var(l, &n)],
-            vec![call(
-                l,
-                "beamtalk_rt",
-                "send",
-                vec![
-                    var(l, &n),
-                    abs_atom(l, "timesRepeat:"),
-                    abs_list(l, vec![fallback_block]),
-                ],
-            )],
+            vec![send(l, var(l, &n), "timesRepeat:", vec![fallback_block])],
         );
         Ok(case(l, count_code, vec![fast, slow]))
     }
@@ -595,12 +522,7 @@ impl Codegen {
             // Not a literal block: what it answers to `value`.
             _ => {
                 let b = self.expr(block)?;
-                vec![call(
-                    l,
-                    "beamtalk_rt",
-                    "send",
-                    vec![b, abs_atom(l, "value"), abs_list(l, vec![])],
-                )]
+                vec![send(l, b, "value", vec![])]
             }
         };
         if exprs.is_empty() {
@@ -853,6 +775,36 @@ fn pair(l: i32, a: &str, b: &str) -> Term {
         int(l),
         list(vec![var(l, a), var(l, b)]),
     ])
+}
+
+/// `fun Name(Counter) when Guard -> Body, Name(Next); Name(_) -> nil end`: a loop over `counter`.
+fn stepping_fun(
+    l: i32,
+    name: &str,
+    counter: &str,
+    guard: Term,
+    next: Term,
+    mut body: Vec<Term>,
+) -> Term {
+    body.push(local_call(l, name, vec![next]));
+    named_fun(
+        l,
+        name,
+        vec![
+            guarded_clause(l, vec![var(l, counter)], vec![guard], body),
+            clause(l, vec![var(l, "_")], vec![abs_atom(l, "nil")]),
+        ],
+    )
+}
+
+/// `beamtalk_rt:send(Receiver, Selector, [Args])`: the ordinary send.
+fn send(l: i32, receiver: Term, selector: &str, args: Vec<Term>) -> Term {
+    call(
+        l,
+        "beamtalk_rt",
+        "send",
+        vec![receiver, abs_atom(l, selector), abs_list(l, args)],
+    )
 }
 
 /// `fun Name(...) -> ... end`: a fun that can call itself by `Name`.
