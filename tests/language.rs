@@ -460,3 +460,33 @@ fn class_modifiers_pragmas_and_escaped_braces() {
         "{out}{err}"
     );
 }
+
+#[test]
+fn destructuring_assignment_binds_each_part_or_names_the_mismatch() {
+    let lang = Lang::started();
+    lang.check("#(a, b) := #(1, 2). a + b", "3");
+    lang.check(
+        "{ok, v} := Erlang erlang list_to_tuple: #(#ok, 42). v",
+        "42",
+    );
+    lang.check("{#ok, w} := Erlang erlang list_to_tuple: #(#ok, 7). w", "7");
+    lang.check("#[_, #(x, y)] := #[0, #(5, 6)]. x * y", "30");
+    let (code, out) = lang.eval("#(p, q) := #(1, 2, 3)");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("bad_match") && out.contains("#(p, q) does not match #(1, 2, 3)"),
+        "{out}"
+    );
+    let (code, out) = lang.eval("p");
+    assert_eq!(
+        (code, out.as_str()),
+        (1, "ERROR: undefined variable: p"),
+        "nothing was bound"
+    );
+    let (code, out, err) = lang.load(
+        "pairs.bt",
+        "Object subclass: Pairs\n  class swap: pair =>\n    #(a, b) := pair\n    #(b, a)\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check("Pairs swap: #(1, 2)", "#(2, 1)");
+}

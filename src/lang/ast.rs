@@ -77,6 +77,41 @@ pub enum ExprKind {
     Dict(Vec<(Expr, Expr)>),
     /// `"text {expr} text"`.
     Interpolated(Vec<Piece>),
+    /// `#(a, b) := value`, `{ok, v} := value`: binds the names of `pattern` to the parts of `value`.
+    Destructure {
+        pattern: Pattern,
+        value: Box<Expr>,
+    },
+}
+
+/// The left side of a destructuring assignment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pattern {
+    /// A name: bound to what stands there.
+    Bind(String),
+    /// `_`: anything, bound to nothing.
+    Ignore,
+    /// A literal: what stands there must equal it.
+    Literal(Literal),
+    /// `{p, ...}`: an Erlang tuple of as many elements.
+    Tuple(Vec<Pattern>),
+    /// `#(p, ...)`: a List of as many elements.
+    List(Vec<Pattern>),
+    /// `#[p, ...]`: an Array of as many elements.
+    Array(Vec<Pattern>),
+}
+
+impl Pattern {
+    /// The names the pattern binds, in order.
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Pattern::Bind(n) => vec![n.as_str()],
+            Pattern::Tuple(ps) | Pattern::List(ps) | Pattern::Array(ps) => {
+                ps.iter().flat_map(Pattern::names).collect()
+            }
+            Pattern::Ignore | Pattern::Literal(_) => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

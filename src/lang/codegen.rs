@@ -272,6 +272,23 @@ impl Codegen {
                 }
                 tuple(vec![atom("map"), int(l), list(assocs)])
             }
+            ExprKind::Destructure { pattern, value } => {
+                if let Some(name) = pattern.names().into_iter().find(|n| self.is_param(n)) {
+                    return Err(Diagnostic::new(
+                        e.span,
+                        format!("cannot assign to argument `{name}`"),
+                        "arguments are read-only",
+                    )
+                    .with_hint("bind a new variable instead"));
+                }
+                let v = self.expr(value)?;
+                call(
+                    l,
+                    "beamtalk_rt",
+                    "destructure",
+                    vec![self.frame(l), abs_pattern(l, pattern), v],
+                )
+            }
             ExprKind::Interpolated(pieces) => {
                 let mut parts = Vec::new();
                 for p in pieces {
@@ -634,14 +651,17 @@ fn contains_return(e: &Expr) -> bool {
 fn assigned_names(body: &[Expr]) -> HashSet<String> {
     let mut names = HashSet::new();
     for e in body {
-        visit(e, &mut |e| {
-            if let ExprKind::Assign {
+        visit(e, &mut |e| match &e.kind {
+            ExprKind::Assign {
                 target: AssignTarget::Var(n),
                 ..
-            } = &e.kind
-            {
+            } => {
                 names.insert(n.clone());
             }
+            ExprKind::Destructure { pattern, .. } => {
+                names.extend(pattern.names().into_iter().map(str::to_owned));
+            }
+            _ => {}
         });
     }
     names
@@ -661,6 +681,9 @@ fn blocks_use(body: &[Expr], locals: &HashSet<String>) -> bool {
                                 target: AssignTarget::Var(n),
                                 ..
                             } => locals.contains(n),
+                            ExprKind::Destructure { pattern, .. } => {
+                                pattern.names().iter().any(|n| locals.contains(*n))
+                            }
                             _ => false,
                         };
                     });
@@ -675,7 +698,9 @@ fn blocks_use(body: &[Expr], locals: &HashSet<String>) -> bool {
 fn visit(e: &Expr, f: &mut impl FnMut(&Expr)) {
     f(e);
     match &e.kind {
-        ExprKind::Return(v) | ExprKind::Assign { value: v, .. } => visit(v, f),
+        ExprKind::Return(v)
+        | ExprKind::Assign { value: v, .. }
+        | ExprKind::Destructure { value: v, .. } => visit(v, f),
         ExprKind::Send { receiver, args, .. } => {
             visit(receiver, f);
             args.iter().for_each(|a| visit(a, f));
@@ -795,6 +820,30 @@ fn stepping_fun(
             clause(l, vec![var(l, "_")], vec![abs_atom(l, "nil")]),
         ],
     )
+}
+
+/// A destructuring pattern as the term `beamtalk_rt:destructure/3` reads: `{bind, Name}`, `ignore`,
+/// `{lit, Value}`, `{tuple | list | array, [Pattern]}`.
+fn abs_pattern(l: i32, p: &Pattern) -> Term {
+    let tagged =
+        |tag: &str, v: Term| tuple(vec![atom("tuple"), int(l), list(vec![abs_atom(l, tag), v])]);
+    match p {
+        Pattern::Bind(n) => tagged("bind", abs_atom(l, n)),
+        Pattern::Ignore => abs_atom(l, "ignore"),
+        Pattern::Literal(lit) => tagged("lit", literal(l, lit)),
+        Pattern::Tuple(ps) => tagged(
+            "tuple",
+            abs_list(l, ps.iter().map(|p| abs_pattern(l, p)).collect()),
+        ),
+        Pattern::List(ps) => tagged(
+            "list",
+            abs_list(l, ps.iter().map(|p| abs_pattern(l, p)).collect()),
+        ),
+        Pattern::Array(ps) => tagged(
+            "array",
+            abs_list(l, ps.iter().map(|p| abs_pattern(l, p)).collect()),
+        ),
+    }
 }
 
 /// `beamtalk_rt:send(Receiver, Selector, [Args])`: the ordinary send.

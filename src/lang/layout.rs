@@ -76,7 +76,7 @@ fn track_brackets(stack: &mut Vec<Context>, tok: &Tok) {
             start: None,
             header: true,
         }),
-        Tok::LParen | Tok::HashParen | Tok::HashBrack | Tok::HashBrace => {
+        Tok::LParen | Tok::HashParen | Tok::HashBrack | Tok::HashBrace | Tok::LBrace => {
             stack.push(Context::Group)
         }
         // A stray closer must not pop the outermost context; the parser reports it.

@@ -37,6 +37,8 @@ pub enum Tok {
     HashBrack,
     HashParen,
     HashBrace,
+    /// `{`, which opens a tuple pattern.
+    LBrace,
     RBrace,
 }
 
@@ -212,6 +214,7 @@ impl Lexer<'_> {
                         ')' => Tok::RParen,
                         '[' => Tok::LBrack,
                         ']' => Tok::RBrack,
+                        '{' => Tok::LBrace,
                         '}' => Tok::RBrace,
                         other => {
                             return Err(self.error(

@@ -563,6 +563,9 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Result<Expr, Diagnostic> {
+        if self.destructuring_ahead() {
+            return self.destructure();
+        }
         let target = match (self.peek_tok(), self.peek_at(1)) {
             (Some(Tok::Ident(n)), Some(Tok::Assign | Tok::TypeColon)) => {
                 AssignTarget::Var(n.clone())
@@ -593,6 +596,108 @@ impl Parser {
             },
             span,
         })
+    }
+
+    /// Whether a bracketed pattern followed by `:=` starts here (`#(a, b) := ...`, `{ok, v} := ...`).
+    fn destructuring_ahead(&self) -> bool {
+        if !matches!(
+            self.peek_tok(),
+            Some(Tok::LBrace | Tok::HashParen | Tok::HashBrack)
+        ) {
+            return false;
+        }
+        let mut depth = 0usize;
+        for (i, t) in self.toks[self.pos..].iter().enumerate() {
+            match t.tok {
+                Tok::LBrace
+                | Tok::HashParen
+                | Tok::HashBrack
+                | Tok::HashBrace
+                | Tok::LParen
+                | Tok::LBrack => depth += 1,
+                Tok::RBrace | Tok::RParen | Tok::RBrack => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return self.peek_at(i + 1) == Some(&Tok::Assign);
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// `pattern := value`.
+    fn destructure(&mut self) -> Result<Expr, Diagnostic> {
+        let start = self.span();
+        let pattern = self.nested(|p| p.pattern())?;
+        self.expect(Tok::Assign, "`:=` after the pattern", None)?;
+        let value = self.nested(|p| p.expr())?;
+        let span = start.to(value.span);
+        Ok(Expr {
+            kind: ExprKind::Destructure {
+                pattern,
+                value: Box::new(value),
+            },
+            span,
+        })
+    }
+
+    /// A name, `_`, a literal, or a `{...}`, `#(...)` or `#[...]` of patterns.
+    fn pattern(&mut self) -> Result<Pattern, Diagnostic> {
+        let open = self.span();
+        let Some(tok) = self.next_tok() else {
+            return Err(self.error_here("expected a pattern", "expected a pattern"));
+        };
+        Ok(match tok {
+            Tok::Ident(n) => match n.as_str() {
+                "_" => Pattern::Ignore,
+                "nil" => Pattern::Literal(Literal::Nil),
+                "true" => Pattern::Literal(Literal::True),
+                "false" => Pattern::Literal(Literal::False),
+                _ => Pattern::Bind(n),
+            },
+            Tok::Int(i) => Pattern::Literal(Literal::Integer(i)),
+            Tok::Sym(sym) => Pattern::Literal(Literal::Symbol(sym)),
+            Tok::Char(c) => Pattern::Literal(Literal::Char(c)),
+            Tok::Str(parts) => match &parts[..] {
+                [StrPart::Text(t)] => Pattern::Literal(Literal::String(t.clone())),
+                [] => Pattern::Literal(Literal::String(String::new())),
+                _ => {
+                    return Err(Diagnostic::new(
+                        open,
+                        "a string in a pattern cannot interpolate",
+                        "not a literal",
+                    ));
+                }
+            },
+            Tok::LBrace => Pattern::Tuple(self.patterns(Tok::RBrace, "`}`", open)?),
+            Tok::HashParen => Pattern::List(self.patterns(Tok::RParen, "`)`", open)?),
+            Tok::HashBrack => Pattern::Array(self.patterns(Tok::RBrack, "`]`", open)?),
+            _ => {
+                self.pos -= 1;
+                return Err(self.error_here(
+                    "expected a pattern (a name, `_`, a literal, `{...}`, `#(...)` or `#[...]`)",
+                    "not a pattern",
+                ));
+            }
+        })
+    }
+
+    /// Comma-separated patterns up to `close`.
+    fn patterns(&mut self, close: Tok, what: &str, open: Span) -> Result<Vec<Pattern>, Diagnostic> {
+        let mut items = Vec::new();
+        if self.eat(&close) {
+            return Ok(items);
+        }
+        loop {
+            items.push(self.nested(|p| p.pattern())?);
+            if !self.eat_binary(",") {
+                break;
+            }
+        }
+        self.expect(close, &format!("{what} to close the pattern"), Some(open))?;
+        Ok(items)
     }
 
     fn cascade(&mut self) -> Result<Expr, Diagnostic> {
@@ -925,6 +1030,7 @@ fn describe(t: &Tok) -> String {
         Tok::HashBrack => "#[".to_owned(),
         Tok::HashParen => "#(".to_owned(),
         Tok::HashBrace => "#{".to_owned(),
+        Tok::LBrace => "{".to_owned(),
         Tok::RBrace => "}".to_owned(),
     }
 }
@@ -941,7 +1047,8 @@ pub fn is_incomplete(src: &str) -> bool {
                     | Tok::LBrack
                     | Tok::HashBrack
                     | Tok::HashParen
-                    | Tok::HashBrace => depth += 1,
+                    | Tok::HashBrace
+                    | Tok::LBrace => depth += 1,
                     Tok::RParen | Tok::RBrack | Tok::RBrace => depth -= 1,
                     _ => {}
                 }
@@ -1114,5 +1221,31 @@ mod tests {
         assert_eq!(stmts.len(), 2, "the pragma is set aside: {stmts:?}");
         assert!(is_class_header("typed Value subclass: Money"));
         assert!(!is_class_header("Object subclass: money"));
+    }
+
+    #[test]
+    fn destructuring_patterns() {
+        let stmts =
+            parse_statements("{ok, #(h, _)} := x. #[1, \"s\", nil] := y", 0).expect("parses");
+        let ExprKind::Destructure { pattern, .. } = &stmts[0].kind else {
+            panic!("{stmts:?}")
+        };
+        assert_eq!(
+            *pattern,
+            Pattern::Tuple(vec![
+                Pattern::Bind("ok".into()),
+                Pattern::List(vec![Pattern::Bind("h".into()), Pattern::Ignore]),
+            ])
+        );
+        assert_eq!(pattern.names(), ["ok", "h"]);
+        assert!(
+            matches!(&stmts[1].kind, ExprKind::Destructure { pattern: Pattern::Array(ps), .. } if ps.len() == 3)
+        );
+        assert!(
+            parse_statements("#(1, 2) size", 0).is_ok(),
+            "a literal that is not assigned to"
+        );
+        let e = parse_statements("{a + 1} := x", 0).expect_err("not a pattern");
+        assert!(e.message.contains("to close the pattern"), "{}", e.message);
     }
 }

@@ -6,7 +6,7 @@
 %% bindings and a fresh reference per method invocation; arguments stay plain Erlang variables.
 -module(beamtalk_rt).
 
--export([get/2, set/3, new_frame/0, drop_frame/2, frame_vars/1, load_frame/2,
+-export([get/2, set/3, destructure/3, new_frame/0, drop_frame/2, frame_vars/1, load_frame/2,
          send/3, cast/3, super_send/4, field/2, set_field/3,
          array/1, interpolate/1, non_local_return/2, catch_return/2]).
 
@@ -28,6 +28,62 @@ get(Frame, Name) ->
 set(Frame, Name, Value) ->
     erlang:put({bt_var, Frame, Name}, {value, Value}),
     Value.
+
+%% A destructuring pattern, as the compiler writes it.
+-type pattern() :: {bind, atom()} | ignore | {lit, term()} | {tuple | list | array, [pattern()]}.
+
+%% @doc `#(a, b) := value' and the like: binds every name of `Pattern' to its part of `Value' (all or
+%% none), or raises `bad_match' naming both sides. Answers `Value'.
+-spec destructure(frame(), pattern(), term()) -> term().
+destructure(Frame, Pattern, Value) ->
+    case bind(Pattern, Value, []) of
+        {ok, Bindings} ->
+            _ = [set(Frame, N, V) || {N, V} <- lists:reverse(Bindings)],
+            Value;
+        nomatch ->
+            beamtalk_error:raise('Error', bad_match, undefined,
+                                 [pattern_text(Pattern), " does not match ", beamtalk_print:print_string(Value)])
+    end.
+
+-spec bind(pattern(), term(), [{atom(), term()}]) -> {ok, [{atom(), term()}]} | nomatch.
+bind({bind, Name}, Value, Acc) -> {ok, [{Name, Value} | Acc]};
+bind(ignore, _Value, Acc) -> {ok, Acc};
+bind({lit, Lit}, Value, Acc) when Lit == Value -> {ok, Acc};
+bind({tuple, Ps}, T, Acc) when is_tuple(T), tuple_size(T) =:= length(Ps) ->
+    case is_object(T) of
+        true -> nomatch;
+        false -> bind_all(Ps, tuple_to_list(T), Acc)
+    end;
+bind({list, Ps}, L, Acc) when is_list(L) ->
+    case length(L) =:= length(Ps) of
+        true -> bind_all(Ps, L, Acc);
+        false -> nomatch
+    end;
+bind({array, Ps}, {'$bt_array', T}, Acc) when tuple_size(T) =:= length(Ps) ->
+    bind_all(Ps, tuple_to_list(T), Acc);
+bind(_Pattern, _Value, _Acc) -> nomatch.
+
+-spec bind_all([pattern()], [term()], [{atom(), term()}]) -> {ok, [{atom(), term()}]} | nomatch.
+bind_all([], [], Acc) -> {ok, Acc};
+bind_all([P | Ps], [V | Vs], Acc) ->
+    case bind(P, V, Acc) of
+        {ok, Acc1} -> bind_all(Ps, Vs, Acc1);
+        nomatch -> nomatch
+    end.
+
+%% Beamtalk's own values (actors, value objects, arrays, classes...) are tuples underneath, not tuples.
+-spec is_object(tuple()) -> boolean().
+is_object(T) when tuple_size(T) > 0, is_atom(element(1, T)) ->
+    lists:prefix("$bt_", atom_to_list(element(1, T)));
+is_object(_) -> false.
+
+-spec pattern_text(pattern()) -> iolist().
+pattern_text({bind, Name}) -> atom_to_list(Name);
+pattern_text(ignore) -> "_";
+pattern_text({lit, Lit}) -> beamtalk_print:print_string(Lit);
+pattern_text({tuple, Ps}) -> ["{", lists:join(", ", [pattern_text(P) || P <- Ps]), "}"];
+pattern_text({list, Ps}) -> ["#(", lists:join(", ", [pattern_text(P) || P <- Ps]), ")"];
+pattern_text({array, Ps}) -> ["#[", lists:join(", ", [pattern_text(P) || P <- Ps]), "]"].
 
 %% @doc A fresh frame for one method invocation.
 -spec new_frame() -> reference().
