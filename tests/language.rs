@@ -490,3 +490,30 @@ fn destructuring_assignment_binds_each_part_or_names_the_mismatch() {
     assert_eq!(code, 0, "{out}{err}");
     lang.check("Pairs swap: #(1, 2)", "#(2, 1)");
 }
+
+#[test]
+fn match_runs_the_first_arm_whose_pattern_matches() {
+    let lang = Lang::started();
+    lang.check(
+        "1 match: [1 -> \"one\"; #(h, t) -> h; _ -> \"other\"]",
+        "one",
+    );
+    lang.check(
+        "#(7, 8) match: [1 -> \"one\"; #(h, t) -> h + t; _ -> \"other\"]",
+        "15",
+    );
+    lang.check("#ok match: [1 -> \"one\"; _ -> \"other\"]", "other");
+    let (code, out) = lang.eval("5 match: [1 -> 2]");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no arm of match: matches 5"), "{out}");
+    let (code, out, err) = lang.load(
+        "shape.bt",
+        "Object subclass: Shape\n  class area: s =>\n    s match: [{#circle, r} -> 3 * r * r; {#rect, w, h} -> w * h; _ -> 0]\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check(
+        "Shape area: (Erlang erlang list_to_tuple: #(#rect, 2, 5))",
+        "10",
+    );
+    lang.check("Shape area: #none", "0");
+}

@@ -77,6 +77,12 @@ pub enum ExprKind {
     Dict(Vec<(Expr, Expr)>),
     /// `"text {expr} text"`.
     Interpolated(Vec<Piece>),
+    /// `value match: [pattern -> expr; ...]`: the first arm whose pattern matches runs, with its names
+    /// bound.
+    Match {
+        value: Box<Expr>,
+        arms: Vec<(Pattern, Expr)>,
+    },
     /// `#(a, b) := value`, `{ok, v} := value`: binds the names of `pattern` to the parts of `value`.
     Destructure {
         pattern: Pattern,

@@ -272,6 +272,24 @@ impl Codegen {
                 }
                 tuple(vec![atom("map"), int(l), list(assocs)])
             }
+            ExprKind::Match { value, arms } => {
+                let v = self.expr(value)?;
+                let mut coded = Vec::new();
+                for (pattern, body) in arms {
+                    let b = self.expr(body)?;
+                    coded.push(tuple(vec![
+                        atom("tuple"),
+                        int(l),
+                        list(vec![abs_pattern(l, pattern), fun(l, vec![], vec![b])]),
+                    ]));
+                }
+                call(
+                    l,
+                    "beamtalk_rt",
+                    "match",
+                    vec![self.frame(l), v, abs_list(l, coded)],
+                )
+            }
             ExprKind::Destructure { pattern, value } => {
                 if let Some(name) = pattern.names().into_iter().find(|n| self.is_param(n)) {
                     return Err(Diagnostic::new(
@@ -661,6 +679,11 @@ fn assigned_names(body: &[Expr]) -> HashSet<String> {
             ExprKind::Destructure { pattern, .. } => {
                 names.extend(pattern.names().into_iter().map(str::to_owned));
             }
+            ExprKind::Match { arms, .. } => {
+                for (pattern, _) in arms {
+                    names.extend(pattern.names().into_iter().map(str::to_owned));
+                }
+            }
             _ => {}
         });
     }
@@ -684,6 +707,9 @@ fn blocks_use(body: &[Expr], locals: &HashSet<String>) -> bool {
                             ExprKind::Destructure { pattern, .. } => {
                                 pattern.names().iter().any(|n| locals.contains(*n))
                             }
+                            ExprKind::Match { arms, .. } => arms
+                                .iter()
+                                .any(|(p, _)| p.names().iter().any(|n| locals.contains(*n))),
                             _ => false,
                         };
                     });
@@ -701,6 +727,10 @@ fn visit(e: &Expr, f: &mut impl FnMut(&Expr)) {
         ExprKind::Return(v)
         | ExprKind::Assign { value: v, .. }
         | ExprKind::Destructure { value: v, .. } => visit(v, f),
+        ExprKind::Match { value, arms } => {
+            visit(value, f);
+            arms.iter().for_each(|(_, body)| visit(body, f));
+        }
         ExprKind::Send { receiver, args, .. } => {
             visit(receiver, f);
             args.iter().for_each(|a| visit(a, f));

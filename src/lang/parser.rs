@@ -598,6 +598,37 @@ impl Parser {
         })
     }
 
+    /// `value match: [pattern -> expr; pattern -> expr; ...]`.
+    fn match_arms(&mut self, value: Expr) -> Result<Expr, Diagnostic> {
+        self.pos += 1;
+        let open = self.span();
+        self.pos += 1;
+        let mut arms = Vec::new();
+        loop {
+            let pattern = self.nested(|p| p.pattern())?;
+            if !self.eat_binary("->") {
+                return Err(self.error_here(
+                    "expected `->` between a match arm's pattern and its value",
+                    "expected `->`",
+                ));
+            }
+            let body = self.nested(|p| p.keyword_expr())?;
+            arms.push((pattern, body));
+            if !self.eat(&Tok::Semi) {
+                break;
+            }
+        }
+        self.expect(Tok::RBrack, "`]` to close the match arms", Some(open))?;
+        let span = value.span.to(self.prev_span());
+        Ok(Expr {
+            kind: ExprKind::Match {
+                value: Box::new(value),
+                arms,
+            },
+            span,
+        })
+    }
+
     /// Whether a bracketed pattern followed by `:=` starts here (`#(a, b) := ...`, `{ok, v} := ...`).
     fn destructuring_ahead(&self) -> bool {
         if !matches!(
@@ -750,6 +781,11 @@ impl Parser {
 
     fn keyword_expr(&mut self) -> Result<Expr, Diagnostic> {
         let receiver = self.binary_expr(0)?;
+        if matches!(self.peek_tok(), Some(Tok::Keyword(k)) if k == "match:")
+            && self.peek_at(1) == Some(&Tok::LBrack)
+        {
+            return self.match_arms(receiver);
+        }
         let mut expr = if let Some(Tok::Keyword(_)) = self.peek_tok() {
             let (sel, args) = self.keyword_parts(|p| p.binary_expr(0))?;
             send(receiver, sel, args, self.prev_span())

@@ -6,7 +6,7 @@
 %% bindings and a fresh reference per method invocation; arguments stay plain Erlang variables.
 -module(beamtalk_rt).
 
--export([get/2, set/3, destructure/3, new_frame/0, drop_frame/2, frame_vars/1, load_frame/2,
+-export([get/2, set/3, destructure/3, match/3, new_frame/0, drop_frame/2, frame_vars/1, load_frame/2,
          send/3, cast/3, super_send/4, field/2, set_field/3,
          array/1, interpolate/1, non_local_return/2, catch_return/2]).
 
@@ -43,6 +43,21 @@ destructure(Frame, Pattern, Value) ->
         nomatch ->
             beamtalk_error:raise('Error', bad_match, undefined,
                                  [pattern_text(Pattern), " does not match ", beamtalk_print:print_string(Value)])
+    end.
+
+%% @doc `value match: [pattern -> expr; ...]': binds the names of the first arm whose pattern matches and
+%% answers its value; no arm matching is a `bad_match'.
+-spec match(frame(), term(), [{pattern(), fun(() -> term())}]) -> term().
+match(_Frame, Value, []) ->
+    beamtalk_error:raise('Error', bad_match, undefined,
+                         ["no arm of match: matches ", beamtalk_print:print_string(Value)]);
+match(Frame, Value, [{Pattern, Body} | Arms]) ->
+    case bind(Pattern, Value, []) of
+        {ok, Bindings} ->
+            _ = [set(Frame, N, V) || {N, V} <- lists:reverse(Bindings)],
+            Body();
+        nomatch ->
+            match(Frame, Value, Arms)
     end.
 
 -spec bind(pattern(), term(), [{atom(), term()}]) -> {ok, [{atom(), term()}]} | nomatch.
