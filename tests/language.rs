@@ -517,3 +517,20 @@ fn match_runs_the_first_arm_whose_pattern_matches() {
     );
     lang.check("Shape area: #none", "0");
 }
+
+#[test]
+fn class_state_is_shared_by_the_class_and_kept_across_reloads() {
+    let lang = Lang::started();
+    let src = "Object subclass: Registry\n  classState: count :: Integer = 0\n  classState: names = #()\n  class register: n =>\n    self.count := self.count + 1\n    self.names := self.names ++ #(n)\n    self.count\n  class names => self.names\n";
+    let (code, out, err) = lang.load("registry.bt", src);
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check("Registry register: #a. Registry register: #b", "2");
+    lang.check("Registry names", "#(#a, #b)");
+    let (code, out, err) = lang.load("registry.bt", &format!("{src}  class size => self.count\n"));
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check("Registry size", "2");
+    let (code, out) =
+        lang.eval("Registry register: #c. Erlang beamtalk_rt field: Registry with: #nope");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("has no class state nope"), "{out}");
+}

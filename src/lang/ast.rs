@@ -154,6 +154,9 @@ pub struct ClassDef {
     /// `abstract`, `sealed`, `typed` before the header.
     pub modifiers: Vec<String>,
     pub slots: Vec<SlotDef>,
+    /// `classState: name = default`: variables of the class itself, read and written by class methods
+    /// as `self.name`.
+    pub class_slots: Vec<SlotDef>,
     pub methods: Vec<MethodDef>,
     pub class_methods: Vec<MethodDef>,
     pub span: Span,

@@ -1023,6 +1023,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         ("__superclass__", 0),
         ("__modifiers__", 0),
         ("__fields__", 0),
+        ("__class_state__", 0),
         ("__selectors__", 0),
         ("__source__", 0),
         ("__respond__", 3),
@@ -1081,8 +1082,30 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
             class: class.name.clone(),
         },
     );
-    let mut fields = Vec::new();
-    for slot in &class.slots {
+    let fields = slot_defaults(&mut cg, &class.slots)?;
+    forms.push(function(l, "__fields__", vec![], vec![abs_list(l, fields)]));
+    let class_state = slot_defaults(&mut cg, &class.class_slots)?;
+    forms.push(function(
+        l,
+        "__class_state__",
+        vec![],
+        vec![abs_list(l, class_state)],
+    ));
+    forms.push(respond_function(&mut cg, l, "__respond__", &class.methods)?);
+    forms.push(respond_function(
+        &mut cg,
+        l,
+        "__class_respond__",
+        &class.class_methods,
+    )?);
+    forms.push(tuple(vec![atom("eof"), int(l)]));
+    Ok(list(forms))
+}
+
+/// `[{Name, fun() -> Default end}, ...]` for slot declarations: each default is computed when needed.
+fn slot_defaults(cg: &mut Codegen, slots: &[SlotDef]) -> Result<Vec<Term>, Diagnostic> {
+    let mut out = Vec::new();
+    for slot in slots {
         let sl = cg.line(slot.span);
         let value = match &slot.default {
             Some(e) => cg.expr(e)?,
@@ -1101,22 +1124,13 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
                 value,
             ],
         );
-        fields.push(tuple(vec![
+        out.push(tuple(vec![
             atom("tuple"),
             int(sl),
             list(vec![abs_atom(sl, &slot.name), thunk]),
         ]));
     }
-    forms.push(function(l, "__fields__", vec![], vec![abs_list(l, fields)]));
-    forms.push(respond_function(&mut cg, l, "__respond__", &class.methods)?);
-    forms.push(respond_function(
-        &mut cg,
-        l,
-        "__class_respond__",
-        &class.class_methods,
-    )?);
-    forms.push(tuple(vec![atom("eof"), int(l)]));
-    Ok(list(forms))
+    Ok(out)
 }
 
 fn function(l: i32, name: &str, params: Vec<Term>, body: Vec<Term>) -> Term {

@@ -169,6 +169,7 @@ fn parse_class(src: &str, lines: &[(usize, &str)], start: usize) -> Result<Class
         superclass_params: h.params.map(str::to_owned),
         modifiers: h.modifiers.into_iter().map(str::to_owned).collect(),
         slots: Vec::new(),
+        class_slots: Vec::new(),
         methods: Vec::new(),
         class_methods: Vec::new(),
         span: Span::new(header_offset, header_offset + header.len()),
@@ -227,24 +228,15 @@ fn member(text: &str, base: usize, class: &mut ClassDef) -> Result<(), Diagnosti
     }
     match p.peek_tok() {
         Some(Tok::Keyword(k))
-            if (k == "field:" || k == "state:") && matches!(p.peek_at(1), Some(Tok::Ident(_))) =>
+            if matches!(k.as_str(), "field:" | "state:" | "classState:")
+                && matches!(p.peek_at(1), Some(Tok::Ident(_))) =>
         {
-            let span = p.span();
-            p.pos += 1;
-            let name = p.ident()?;
-            let ty = p.type_annotation()?;
-            let default = if p.eat_binary("=") {
-                Some(p.expr()?)
-            } else {
-                None
-            };
-            p.expect_end()?;
-            class.slots.push(SlotDef {
-                name,
-                ty,
-                default,
-                span: span.to(Span::new(base, base + text.len())),
-            });
+            let class_side = k == "classState:";
+            let slot = p.slot(base, text.len())?;
+            match class_side {
+                true => class.class_slots.push(slot),
+                false => class.slots.push(slot),
+            }
         }
         Some(Tok::Ident(w)) if w == "class" && !matches!(p.peek_at(1), Some(Tok::FatArrow)) => {
             p.pos += 1;
@@ -442,6 +434,26 @@ impl Parser {
             return_type,
             body,
             span: start.to(self.prev_span()),
+        })
+    }
+
+    /// `field: name :: Type = default` (the keyword at the cursor): one slot declaration.
+    fn slot(&mut self, base: usize, len: usize) -> Result<SlotDef, Diagnostic> {
+        let span = self.span();
+        self.pos += 1;
+        let name = self.ident()?;
+        let ty = self.type_annotation()?;
+        let default = if self.eat_binary("=") {
+            Some(self.expr()?)
+        } else {
+            None
+        };
+        self.expect_end()?;
+        Ok(SlotDef {
+            name,
+            ty,
+            default,
+            span: span.to(Span::new(base, base + len)),
         })
     }
 

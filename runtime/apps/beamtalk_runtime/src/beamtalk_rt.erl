@@ -149,6 +149,8 @@ field({'$bt_actor', _, _}, Name) ->
         undefined -> nil;
         {value, V} -> V
     end;
+field({'$bt_class', Class}, Name) ->
+    beamtalk_class_state:get(Class, Name);
 field(Other, Name) ->
     beamtalk_error:raise(no_field, beamtalk_print:class_name(Other), io_lib:format("has no field ~s", [Name])).
 
@@ -157,6 +159,8 @@ field(Other, Name) ->
 set_field({'$bt_actor', _, _}, Name, Value) ->
     erlang:put({bt_slot, Name}, {value, Value}),
     Value;
+set_field({'$bt_class', Class}, Name, Value) ->
+    beamtalk_class_state:put(Class, Name, Value);
 set_field(Other, Name, _Value) ->
     beamtalk_error:raise(immutable, beamtalk_print:class_name(Other),
                          io_lib:format("cannot assign field ~s: only actors have mutable state", [Name])).

@@ -1,4 +1,4 @@
-%% @doc Root supervisor of the runtime. Its workers (class bootstrap, stdlib loader) arrive with the language.
+%% @doc Root supervisor of the runtime: the owner of the class-state table.
 -module(beamtalk_runtime_sup).
 -behaviour(supervisor).
 
@@ -10,4 +10,5 @@ start_link() ->
 
 -spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
 init([]) ->
-    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, []}}.
+    ClassState = #{id => beamtalk_class_state, start => {beamtalk_class_state, start_link, []}},
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [ClassState]}}.
