@@ -238,7 +238,10 @@ fn export_stop_import_gives_the_same_bindings_and_actor_states() {
     std::fs::write(&file, b"not an export").expect("corrupt");
     let (code, _, err, _) =
         run(&mut f.cmd(&["workspace", "import", file.to_str().expect("utf8"), "third"]));
-    assert_eq!(code, 1);
+    assert_eq!(
+        code, 2,
+        "a file that is not an export is a usage error: {err}"
+    );
     assert!(err.contains("not a beamtalk workspace export"), "{err}");
 }
 

@@ -335,7 +335,18 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             name,
             project,
         } => {
-            let data = export::read(&file)?;
+            let data = export::read(&file).map_err(|e| match e {
+                WorkspaceError::Corrupt { path, reason } => Failure::Usage {
+                    message: format!(
+                        "{} is not a usable workspace export: {reason}",
+                        path.display()
+                    ),
+                    detail: Some(
+                        "hint: `beamtalk workspace export NAME FILE` writes one".to_owned(),
+                    ),
+                },
+                other => other.into(),
+            })?;
             let exported = map_get(&data, "workspace")
                 .and_then(as_text)
                 .unwrap_or_else(|| "imported".to_owned());

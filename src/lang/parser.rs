@@ -507,6 +507,7 @@ impl Parser {
         &mut self,
         mut part: impl FnMut(&mut Self) -> Result<T, Diagnostic>,
     ) -> Result<(String, Vec<T>), Diagnostic> {
+        let start = self.span();
         let mut selector = String::new();
         let mut parts = Vec::new();
         while let Some(Tok::Keyword(k)) = self.peek_tok().cloned() {
@@ -514,6 +515,7 @@ impl Parser {
             selector.push_str(&k);
             parts.push(part(self)?);
         }
+        check_selector(&selector, start)?;
         Ok((selector, parts))
     }
 
@@ -850,7 +852,10 @@ impl Parser {
         let mut expr = self.primary()?;
         let outer = self.depth;
         while let Some(Tok::Ident(name)) = self.peek_tok().cloned() {
-            if let Err(e) = self.deeper() {
+            if let Err(e) = self
+                .deeper()
+                .and_then(|()| check_selector(&name, self.span()))
+            {
                 self.depth = outer;
                 return Err(e);
             }
@@ -1018,6 +1023,24 @@ impl Parser {
             span,
         })
     }
+}
+
+/// The longest selector: selectors are Erlang atoms, which hold at most 255 characters.
+pub const MAX_SELECTOR: usize = 255;
+
+fn check_selector(selector: &str, at: Span) -> Result<(), Diagnostic> {
+    let n = selector.chars().count();
+    if n <= MAX_SELECTOR {
+        return Ok(());
+    }
+    let shown: String = selector.chars().take(40).collect();
+    Err(Diagnostic::new(
+        at,
+        format!(
+            "selector `{shown}...` is {n} characters long; selectors hold at most {MAX_SELECTOR}"
+        ),
+        "too long",
+    ))
 }
 
 fn send(receiver: Expr, selector: String, args: Vec<Expr>, end: Span) -> Expr {
@@ -1295,5 +1318,15 @@ mod tests {
         );
         let e = parse_statements("{a + 1} := x", 0).expect_err("not a pattern");
         assert!(e.message.contains("to close the pattern"), "{}", e.message);
+    }
+
+    #[test]
+    fn selectors_longer_than_an_atom_are_a_diagnostic() {
+        let long_keyword = format!("x {}", "ab: 1 ".repeat(90));
+        let e = parse_statements(&long_keyword, 0).expect_err("too long");
+        assert!(e.message.contains("270 characters long"), "{}", e.message);
+        let long_unary = format!("x {}", "a".repeat(300));
+        assert!(parse_statements(&long_unary, 0).is_err());
+        assert!(parse_statements(&format!("x {}", "a".repeat(255)), 0).is_ok());
     }
 }
