@@ -176,6 +176,13 @@ fn actors_are_supervised_restarted_and_listed() {
         "{out}"
     );
     assert!(out.contains("REDUCTIONS/s"), "{out}");
+    let (code, out, _, _) = run(&mut f.cmd(&["--json", "top", "-w", "hot", "--once"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(
+        (v["workspace"].as_str(), v["actors"][0]["class"].as_str()),
+        (Some("hot"), Some("Counter"))
+    );
 
     let status = {
         let (_, out, _, _) = run(&mut f.cmd(&["workspace", "status", "hot"]));

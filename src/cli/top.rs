@@ -45,8 +45,10 @@ pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
     let project = super::project_dir(args.project)?;
     let entry = ws.entry(&ws.resolve(args.workspace.as_deref(), &project)?)?;
     let conn = ws.connect(&entry).await?;
-    let interactive =
-        !args.once && std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    let interactive = !args.once
+        && !global.json
+        && std::io::stdout().is_terminal()
+        && std::io::stdin().is_terminal();
     let _raw = if interactive {
         terminal::enable_raw_mode().map_err(|e| Failure::Other {
             message: format!("terminal: {e}"),
@@ -111,6 +113,16 @@ pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
             );
             let _ = write!(out, "{}", body.replace('\n', "\r\n"));
             let _ = out.flush();
+        } else if global.json {
+            let doc = serde_json::json!({
+                "workspace": entry.id,
+                "memory": info.memory,
+                "process_count": info.process_count,
+                "actor_count": info.actors.len(),
+                "actors": actors,
+            });
+            let _ = writeln!(out, "{doc}");
+            return Ok(());
         } else {
             let _ = writeln!(out, "{body}");
             return Ok(());
