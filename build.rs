@@ -111,7 +111,7 @@ fn compile_stdlib(src_dir: &Path, forms_dir: &Path, ebin: &Path) {
             .unwrap_or_else(|d| panic!("{}", d.render(&src, &path.display().to_string())));
         for item in items {
             if let lang::ast::Item::Class(class) = item {
-                let forms = lang::codegen::class_forms(&class, &src)
+                let forms = lang::module::class_forms(&class, &src)
                     .unwrap_or_else(|d| panic!("{}", d.render(&src, &path.display().to_string())));
                 let bytes = term::etf::encode(&forms).expect("encode the forms");
                 std::fs::write(forms_dir.join(format!("{}.forms", class.name)), bytes)

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use beamtalk::lang::ast::Item;
-use beamtalk::lang::codegen::{Codegen, Context};
+use beamtalk::lang::lower::{Context, Lowerer};
 use beamtalk::lang::parser::{self, MAX_DEPTH};
 use beamtalk::term::etf;
 use common::{Project, run, run_with_input};
@@ -24,7 +24,7 @@ fn compile(src: String) -> Result<(), String> {
             let items = parser::parse(&src).map_err(|d| d.message)?;
             for item in items {
                 if let Item::Statements(stmts) = item {
-                    let term = Codegen::new(&src, Context::Repl)
+                    let term = Lowerer::new(&src, Context::Repl)
                         .repl(&stmts)
                         .map_err(|d| d.message)?;
                     etf::encode(&term).map_err(|e| e.to_string())?;

@@ -153,7 +153,7 @@ proptest! {
         if let Ok(items) = beamtalk::lang::parser::parse(&src) {
             for item in items {
                 if let beamtalk::lang::ast::Item::Statements(stmts) = item {
-                    let _ = beamtalk::lang::codegen::Codegen::new(&src, beamtalk::lang::codegen::Context::Repl).repl(&stmts);
+                    let _ = beamtalk::lang::lower::Lowerer::new(&src, beamtalk::lang::lower::Context::Repl).repl(&stmts);
                 }
             }
         }

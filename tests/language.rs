@@ -534,3 +534,39 @@ fn class_state_is_shared_by_the_class_and_kept_across_reloads() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("has no class state nope"), "{out}");
 }
+
+#[test]
+fn locals_are_values_threaded_through_inlined_code_and_captured_by_blocks() {
+    let lang = Lang::started();
+    let (code, out, err) = lang.load(
+        "vars.bt",
+        "Actor subclass: Runner\n  run: b => b value\n\nObject subclass: Vars\n  class pipeline: xs =>\n    total := 0\n    count := 0\n    xs do: [:e | total := total + e. count := count + 1]\n    doubled := xs collect: [:e | e * 2]\n    evens := xs select: [:e | e \\\\ 2 = 0]\n    odds := xs reject: [:e | e \\\\ 2 = 0]\n    sum := xs inject: 0 into: [:a :e | a + e]\n    #(total, count, doubled, evens, odds, sum)\n  class onArray: arr =>\n    total := 0\n    arr do: [:e | total := total + e]\n    total\n  class nested: n =>\n    s := 0\n    1 to: n do: [:i | 1 to: i do: [:j | s := s + j]]\n    s\n  class adder: k => [:x | x + k]\n  class counter =>\n    n := 0\n    b := [n := n + 1]\n    b value. b value\n    n\n  class escaping =>\n    n := 0\n    ^[n := n + 1]\n  class branches: x =>\n    r := 0\n    x > 0 ifTrue: [r := 1] ifFalse: [r := -1]\n    x = 0 ifTrue: [r := 0]\n    r\n  class sign: x =>\n    x > 0 ifTrue: [^#positive]\n    x < 0 ifTrue: [^#negative]\n    #zero\n  class counted: xs =>\n    seen := 0\n    big := xs select: [:e | seen := seen + 1. e > 2]\n    #(big, seen)\n  class remote: r =>\n    k := 41\n    r run: [k + 1]\n  class captured =>\n    k := 1\n    b := [k]\n    k := 2\n    b value\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check(
+        "Vars pipeline: #(1, 2, 3, 4)",
+        "#(10, 4, #(2, 4, 6, 8), #(2, 4), #(1, 3), 10)",
+    );
+    // Not a List: the ordinary send, with the assigned local in a cell for its length.
+    lang.check("Vars onArray: #[1, 2, 3]", "6");
+    lang.check("Vars nested: 4", "20");
+    lang.check("Vars counter", "2");
+    lang.check("Vars branches: 5", "1");
+    lang.check("Vars branches: -2", "-1");
+    lang.check("Vars branches: 0", "0");
+    lang.check("Vars sign: 3", "#positive");
+    lang.check("Vars sign: -3", "#negative");
+    lang.check("Vars sign: 0", "#zero");
+    lang.check("Vars counted: #(1, 2, 3, 4)", "#(#(3, 4), 4)");
+    // Blocks capture by value when they are made...
+    lang.check("Vars captured", "1");
+    // ... so a block returned from a method, or run in another process, still sees its values.
+    lang.check("adder := Vars adder: 5", "a Block/1");
+    lang.check("adder value: 1", "6");
+    lang.check("Vars remote: Runner spawn", "42");
+    lang.check("k := 10. r := Runner spawn. r run: [k + 1]", "11");
+    // Assigning a variable whose owner is gone, or from another process, is an error, not a lost write.
+    lang.check_error("(Vars escaping) value", "invalid assignment");
+    lang.check_error("r run: [k := 5]", "invalid assignment");
+    lang.check("k", "10");
+}

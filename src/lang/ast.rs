@@ -183,3 +183,40 @@ pub struct MethodDef {
     pub body: Vec<Expr>,
     pub span: Span,
 }
+
+/// Calls `f` on `e` and on every expression inside it, outside in.
+pub fn walk(e: &Expr, f: &mut impl FnMut(&Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Return(v)
+        | ExprKind::Assign { value: v, .. }
+        | ExprKind::Destructure { value: v, .. } => walk(v, f),
+        ExprKind::Match { value, arms } => {
+            walk(value, f);
+            arms.iter().for_each(|(_, body)| walk(body, f));
+        }
+        ExprKind::Send { receiver, args, .. } => {
+            walk(receiver, f);
+            args.iter().for_each(|a| walk(a, f));
+        }
+        ExprKind::SuperSend { args, .. } => args.iter().for_each(|a| walk(a, f)),
+        ExprKind::Cascade { receiver, messages } => {
+            walk(receiver, f);
+            messages
+                .iter()
+                .for_each(|(_, args, _)| args.iter().for_each(|a| walk(a, f)));
+        }
+        ExprKind::Block { body, .. } => body.iter().for_each(|b| walk(b, f)),
+        ExprKind::Array(items) | ExprKind::List(items) => items.iter().for_each(|i| walk(i, f)),
+        ExprKind::Dict(pairs) => pairs.iter().for_each(|(k, v)| {
+            walk(k, f);
+            walk(v, f);
+        }),
+        ExprKind::Interpolated(pieces) => pieces.iter().for_each(|p| {
+            if let Piece::Expr(e) = p {
+                walk(e, f);
+            }
+        }),
+        ExprKind::Literal(_) | ExprKind::Var(_) | ExprKind::Global(_) | ExprKind::Field(_) => {}
+    }
+}

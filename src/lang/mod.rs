@@ -1,8 +1,14 @@
-//! The Beamtalk language: lexer → parser → syntax tree → code generator, each its own module.
+//! The Beamtalk language, as a pipeline of passes, each its own module:
+//! `lexer` (text → tokens) → `layout` (newlines that end statements) → `parser` (tokens → `ast`) →
+//! `resolve` (scopes, cells, inlined blocks, undefined names) → `lower` (→ Erlang abstract format, built
+//! with `forms`) → `module` (a class → one Erlang module).
 
 pub mod ast;
-pub mod codegen;
 pub mod diagnostic;
+pub mod forms;
 pub mod layout;
 pub mod lexer;
+pub mod lower;
+pub mod module;
 pub mod parser;
+pub mod resolve;

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use super::{EvalError, Outcome, Session};
 use crate::lang::ast::{ClassDef, Item, MethodDef};
-use crate::lang::codegen::{Codegen, Context, class_forms};
 use crate::lang::diagnostic::Diagnostic;
+use crate::lang::lower::{Context, Lowerer};
+use crate::lang::module::class_forms;
 use crate::lang::parser;
 
 /// One parsed file.
@@ -182,7 +183,7 @@ fn record(outcome: Outcome, loaded: &mut Vec<String>) -> Option<String> {
 fn compile_check(item: &Item, src: &str) -> Result<(), Diagnostic> {
     match item {
         Item::Class(c) => class_forms(c, src).map(drop),
-        Item::Method { class, method, .. } => Codegen::new(
+        Item::Method { class, method, .. } => Lowerer::new(
             src,
             Context::Method {
                 class: class.clone(),

@@ -17,8 +17,9 @@ use eetf::{Binary, Term};
 use crate::dist::io_server::{IoServer, Terminal};
 use crate::dist::{CallError, Connection};
 use crate::lang::ast::{ClassDef, Item, MethodDef};
-use crate::lang::codegen::{Codegen, Context, class_forms};
 use crate::lang::diagnostic::Diagnostic;
+use crate::lang::lower::{Context, Lowerer};
+use crate::lang::module::class_forms;
 use crate::lang::parser;
 use crate::term::as_text;
 use crate::workspace::Workspaces;
@@ -83,7 +84,7 @@ impl Session {
         for item in items {
             last = match item {
                 Item::Statements(stmts) => {
-                    let forms = Codegen::new(src, Context::Repl)
+                    let forms = Lowerer::new(src, Context::Repl)
                         .repl(&stmts)
                         .map_err(EvalError::Syntax)?;
                     self.run(forms).await?

@@ -1,63 +1,142 @@
-%% @doc Helpers that generated code calls: mutable variables, slots, message sends, literals, returns.
+%% @doc Helpers that generated code calls: cells, patterns, message sends, slots, literals, returns.
 %%
-%% Beamtalk variables are mutable and blocks assign to the variables of the method or REPL line around them
-%% (`sum := sum + i' inside `to:do:'), which Erlang's single assignment cannot express. So every assigned
-%% variable lives in the process dictionary under `{bt_var, Frame, Name}', where `Frame' is `repl' for REPL
-%% bindings and a fresh reference per method invocation; arguments stay plain Erlang variables.
+%% A method's locals are Erlang variables (the compiler threads them through inlined control flow). Two
+%% kinds of variable cannot be: REPL bindings, which outlive the line, and a local that a block assigns
+%% when that block is not inlined (`b := [n := n + 1]'). Those live in *cells*: process-dictionary entries
+%% `{bt_var, Frame, Name}', where `Frame' is `repl' for REPL bindings and a fresh reference per method
+%% invocation (`invoke/2' opens them and erases them on the way out, so nothing grows per call).
+%%
+%% A block carries, for every cell it reads, the value the cell had when the block was made (its
+%% snapshot). Run in the process that owns the cell while the cell is open, the block sees and assigns
+%% the live cell; run anywhere else (another process, or after its method returned) it reads its
+%% snapshot, and assigning is an error that says so, never a write that silently goes nowhere.
 -module(beamtalk_rt).
 
--export([get/2, set/3, destructure/3, match/3, new_frame/0, drop_frame/2, frame_vars/1, load_frame/2,
+-export([get/2, get/3, peek/2, set/3, invoke/2, scoped/3, own_repl/0,
+         destructure/2, match_arm/2, frame_vars/1, load_frame/2,
          send/3, cast/3, super_send/4, field/2, set_field/3,
          array/1, interpolate/1, non_local_return/2, catch_return/2]).
 
 -type frame() :: repl | reference().
 -export_type([frame/0]).
 
-%% @doc Reads variable `Name' of `Frame'. A method's local not assigned yet is nil; a name the REPL has
-%% no binding for is an error (`ERROR: undefined variable: foo'), never a silent nil.
+%% What `peek/2' answers for a cell this process does not hold.
+-define(ABSENT, '$bt_absent').
+
+%% @doc Reads cell `Name' of `Frame'. A REPL name with no binding is an error (`ERROR: undefined variable:
+%% foo'), never a silent nil.
 -spec get(frame(), atom()) -> term().
 get(Frame, Name) ->
-    case {erlang:get({bt_var, Frame, Name}), Frame} of
-        {{value, V}, _} -> V;
-        {undefined, repl} -> beamtalk_error:raise('Error', 'undefined variable', undefined, atom_to_binary(Name, utf8));
-        {undefined, _} -> nil
+    case erlang:get({bt_var, Frame, Name}) of
+        {value, V} -> V;
+        undefined -> unbound(Frame, Name)
     end.
 
-%% @doc Assigns variable `Name' of `Frame'; the value of an assignment is the value assigned.
+%% @doc Reads cell `Name' of `Frame' from inside a block: the live cell where this process holds it,
+%% otherwise the block's `Snapshot' of it.
+-spec get(frame(), atom(), term()) -> term().
+get(Frame, Name, Snapshot) ->
+    case erlang:get({bt_var, Frame, Name}) of
+        {value, V} -> V;
+        undefined when Snapshot =:= ?ABSENT -> unbound(Frame, Name);
+        undefined -> Snapshot
+    end.
+
+-spec unbound(frame(), atom()) -> term().
+unbound(repl, Name) ->
+    beamtalk_error:raise('Error', 'undefined variable', undefined, atom_to_binary(Name, utf8));
+unbound(_Frame, _Name) ->
+    nil.
+
+%% @doc The value of cell `Name' of `Frame' as a block's snapshot of it.
+-spec peek(frame(), atom()) -> term().
+peek(Frame, Name) ->
+    case erlang:get({bt_var, Frame, Name}) of
+        {value, V} -> V;
+        undefined -> ?ABSENT
+    end.
+
+%% @doc Assigns cell `Name' of `Frame'; the value of an assignment is the value assigned. Only the
+%% process that owns the cell, while it is open, may assign it.
 -spec set(frame(), atom(), term()) -> term().
+set(repl, Name, Value) ->
+    case erlang:get('$bt_repl_owner') of
+        true -> erlang:put({bt_var, repl, Name}, {value, Value}), Value;
+        _ -> foreign_assignment(Name, "a REPL binding can only be assigned by the REPL")
+    end;
 set(Frame, Name, Value) ->
-    erlang:put({bt_var, Frame, Name}, {value, Value}),
-    Value.
+    Key = {bt_var, Frame, Name},
+    case erlang:get(Key) of
+        {value, _} -> erlang:put(Key, {value, Value}), Value;
+        undefined -> foreign_assignment(Name, "its method has returned, or the block runs in another process")
+    end.
+
+-spec foreign_assignment(atom(), string()) -> no_return().
+foreign_assignment(Name, Why) ->
+    beamtalk_error:raise('Error', 'invalid assignment', undefined,
+                         ["a block cannot assign ", atom_to_binary(Name, utf8), " here: ", Why]).
+
+%% @doc Marks this process as the REPL's evaluator: the one process that may assign REPL bindings.
+-spec own_repl() -> ok.
+own_repl() ->
+    _ = erlang:put('$bt_repl_owner', true),
+    ok.
+
+%% @doc Runs one method invocation whose body needs a frame: `Cells' opened (nil) for it and erased when
+%% it ends however it ends, and a `^' inside a block ending it with that value.
+-spec invoke([atom()], fun((reference()) -> term())) -> term().
+invoke(Cells, Body) ->
+    Frame = make_ref(),
+    _ = [erlang:put({bt_var, Frame, N}, {value, nil}) || N <- Cells],
+    try
+        Body(Frame)
+    catch
+        throw:{'$bt_nlr', F, Value} when F =:= Frame -> Value
+    after
+        _ = [erlang:erase({bt_var, Frame, N}) || N <- Cells]
+    end.
+
+%% @doc Runs `Body' (a send whose block arguments assign the caller's locals) with those locals in cells
+%% opened at `Values'; answers `{Result, ValuesAfter}'. The cells are erased however `Body' ends.
+-spec scoped([atom()], [term()], fun((reference()) -> term())) -> {term(), [term()]}.
+scoped(Names, Values, Body) ->
+    Frame = make_ref(),
+    _ = [erlang:put({bt_var, Frame, N}, {value, V}) || {N, V} <- lists:zip(Names, Values)],
+    try
+        Result = Body(Frame),
+        {Result, [element(2, erlang:get({bt_var, Frame, N})) || N <- Names]}
+    after
+        _ = [erlang:erase({bt_var, Frame, N}) || N <- Names]
+    end.
 
 %% A destructuring pattern, as the compiler writes it.
 -type pattern() :: {bind, atom()} | ignore | {lit, term()} | {tuple | list | array, [pattern()]}.
 
-%% @doc `#(a, b) := value' and the like: binds every name of `Pattern' to its part of `Value' (all or
-%% none), or raises `bad_match' naming both sides. Answers `Value'.
--spec destructure(frame(), pattern(), term()) -> term().
-destructure(Frame, Pattern, Value) ->
+%% @doc `#(a, b) := value' and the like: the values for the names of `Pattern', in order (all or none), or
+%% a `bad_match' error naming both sides.
+-spec destructure(pattern(), term()) -> [term()].
+destructure(Pattern, Value) ->
     case bind(Pattern, Value, []) of
         {ok, Bindings} ->
-            _ = [set(Frame, N, V) || {N, V} <- lists:reverse(Bindings)],
-            Value;
+            [V || {_, V} <- lists:reverse(Bindings)];
         nomatch ->
             beamtalk_error:raise('Error', bad_match, undefined,
                                  [pattern_text(Pattern), " does not match ", beamtalk_print:print_string(Value)])
     end.
 
-%% @doc `value match: [pattern -> expr; ...]': binds the names of the first arm whose pattern matches and
-%% answers its value; no arm matching is a `bad_match'.
--spec match(frame(), term(), [{pattern(), fun(() -> term())}]) -> term().
-match(_Frame, Value, []) ->
+%% @doc `value match: [pattern -> expr; ...]': the position (from 1) of the first arm whose pattern
+%% matches, with the values of its names; no arm matching is a `bad_match'.
+-spec match_arm(term(), [pattern()]) -> {pos_integer(), [term()]}.
+match_arm(Value, Patterns) ->
+    match_arm(Value, Patterns, 1).
+
+match_arm(Value, [], _) ->
     beamtalk_error:raise('Error', bad_match, undefined,
                          ["no arm of match: matches ", beamtalk_print:print_string(Value)]);
-match(Frame, Value, [{Pattern, Body} | Arms]) ->
+match_arm(Value, [Pattern | Rest], N) ->
     case bind(Pattern, Value, []) of
-        {ok, Bindings} ->
-            _ = [set(Frame, N, V) || {N, V} <- lists:reverse(Bindings)],
-            Body();
-        nomatch ->
-            match(Frame, Value, Arms)
+        {ok, Bindings} -> {N, [V || {_, V} <- lists:reverse(Bindings)]};
+        nomatch -> match_arm(Value, Rest, N + 1)
     end.
 
 -spec bind(pattern(), term(), [{atom(), term()}]) -> {ok, [{atom(), term()}]} | nomatch.
@@ -100,26 +179,15 @@ pattern_text({tuple, Ps}) -> ["{", lists:join(", ", [pattern_text(P) || P <- Ps]
 pattern_text({list, Ps}) -> ["#(", lists:join(", ", [pattern_text(P) || P <- Ps]), ")"];
 pattern_text({array, Ps}) -> ["#[", lists:join(", ", [pattern_text(P) || P <- Ps]), "]"].
 
-%% @doc A fresh frame for one method invocation.
--spec new_frame() -> reference().
-new_frame() ->
-    make_ref().
-
-%% @doc Forgets the variables `Names' of `Frame' (a method invocation that has returned).
--spec drop_frame(reference(), [atom()]) -> ok.
-drop_frame(Frame, Names) ->
-    _ = [erlang:erase({bt_var, Frame, N}) || N <- Names],
-    ok.
-
 %% @doc All variables of `Frame' as a map.
 -spec frame_vars(frame()) -> #{atom() => term()}.
 frame_vars(Frame) ->
     maps:from_list([{N, V} || {{bt_var, F, N}, {value, V}} <- erlang:get(), F =:= Frame]).
 
-%% @doc Makes `Vars' the variables of `Frame'.
+%% @doc Makes `Vars' the variables of `Frame' in this process.
 -spec load_frame(frame(), #{atom() => term()}) -> ok.
 load_frame(Frame, Vars) ->
-    maps:foreach(fun(N, V) -> set(Frame, N, V) end, Vars).
+    maps:foreach(fun(N, V) -> erlang:put({bt_var, Frame, N}, {value, V}) end, Vars).
 
 %% @doc Sends `Selector' with `Args' to `Receiver'.
 -spec send(term(), atom(), [term()]) -> term().

@@ -77,10 +77,53 @@ printing_test() ->
     ?assertEqual(<<"a Block/1">>, P(fun(X) -> X end)),
     ?assertEqual(<<"hi">>, beamtalk_print:repl_string(<<"hi">>)).
 
-frames_test() ->
-    F = beamtalk_rt:new_frame(),
-    ?assertEqual(nil, beamtalk_rt:get(F, x)),
-    ?assertEqual(3, beamtalk_rt:set(F, x, 3)),
-    ?assertEqual(#{x => 3}, beamtalk_rt:frame_vars(F)),
-    ?assertEqual(nil, beamtalk_rt:get(beamtalk_rt:new_frame(), x)),
-    ?assertEqual(7, beamtalk_rt:catch_return(F, fun() -> beamtalk_rt:non_local_return(F, 7) end)).
+cells_are_opened_and_erased_by_invoke_test() ->
+    Self = self(),
+    V = beamtalk_rt:invoke([x], fun(F) ->
+                                        ?assertEqual(nil, beamtalk_rt:get(F, x)),
+                                        ?assertEqual(3, beamtalk_rt:set(F, x, 3)),
+                                        ?assertEqual(#{x => 3}, beamtalk_rt:frame_vars(F)),
+                                        Self ! {frame, F},
+                                        beamtalk_rt:non_local_return(F, 7)
+                                end),
+    ?assertEqual(7, V),
+    F = receive {frame, Fr} -> Fr end,
+    ?assertEqual(#{}, beamtalk_rt:frame_vars(F)).
+
+a_block_elsewhere_reads_its_snapshot_and_cannot_assign_test() ->
+    Parent = self(),
+    beamtalk_rt:invoke([n], fun(F) ->
+                                    beamtalk_rt:set(F, n, 5),
+                                    Snap = beamtalk_rt:peek(F, n),
+                                    spawn(fun() ->
+                                                  Read = beamtalk_rt:get(F, n, Snap),
+                                                  Set = (catch beamtalk_rt:set(F, n, 6)),
+                                                  Parent ! {got, Read, Set}
+                                          end),
+                                    receive {got, R, S} ->
+                                            ?assertEqual(5, R),
+                                            ?assertMatch({'EXIT', _}, S)
+                                    end,
+                                    ?assertEqual(5, beamtalk_rt:get(F, n, Snap))
+                            end).
+
+scoped_cells_answer_their_final_values_test() ->
+    ?assertEqual({done, [3, b]},
+                 beamtalk_rt:scoped([x, y], [1, a], fun(F) ->
+                                                            beamtalk_rt:set(F, x, beamtalk_rt:get(F, x) + 2),
+                                                            beamtalk_rt:set(F, y, b),
+                                                            done
+                                                    end)),
+    ?assertEqual([], [K || {{bt_var, _, _} = K, _} <- erlang:get()]).
+
+repl_bindings_are_assigned_only_by_the_repl_test() ->
+    ?assertMatch({'EXIT', _}, catch beamtalk_rt:set(repl, zz, 1)),
+    ok = beamtalk_rt:own_repl(),
+    ?assertEqual(1, beamtalk_rt:set(repl, zz, 1)),
+    erlang:erase('$bt_repl_owner'),
+    erlang:erase({bt_var, repl, zz}).
+
+patterns_test() ->
+    ?assertEqual([1, 2], beamtalk_rt:destructure({list, [{bind, a}, {bind, b}]}, [1, 2])),
+    ?assertEqual({2, [x]}, beamtalk_rt:match_arm({ok, x}, [{lit, 3}, {tuple, [{lit, ok}, {bind, v}]}])),
+    ?assertMatch({'EXIT', _}, catch beamtalk_rt:destructure({tuple, [ignore]}, {'$bt_array', {1}})).

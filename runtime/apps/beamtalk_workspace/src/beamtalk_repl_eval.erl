@@ -34,6 +34,7 @@ stop_with_requester(Evaluator) ->
 -spec evaluate([erl_parse:abstract_expr()]) -> {ok, binary()} | {error, binary()}.
 evaluate(Exprs) ->
     Before = beamtalk_repl_state:bindings(),
+    ok = beamtalk_rt:own_repl(),
     beamtalk_rt:load_frame(repl, Before),
     Result = try
                  V = beamtalk_rt:catch_return(repl, fun() -> run(Exprs) end),

@@ -1,0 +1,197 @@
+//! Builders for Erlang abstract format (the `erl_parse` terms `compile:forms/2` and `erl_eval` read), as
+//! `eetf` terms. Every builder takes the source line `l` the construct came from.
+
+use eetf::{FixInteger, Float, Term};
+use num_bigint::BigInt;
+
+use super::ast::Literal;
+use crate::term::etf::int_term;
+use crate::term::{atom, list, tuple};
+
+/// A line number as a term.
+pub fn int(l: i32) -> Term {
+    Term::from(FixInteger::from(l))
+}
+
+pub fn abs_atom(l: i32, name: &str) -> Term {
+    tuple(vec![atom("atom"), int(l), atom(name)])
+}
+
+pub fn var(l: i32, name: &str) -> Term {
+    tuple(vec![atom("var"), int(l), atom(name)])
+}
+
+pub fn integer(l: i32, n: i64) -> Term {
+    tuple(vec![atom("integer"), int(l), int_term(BigInt::from(n))])
+}
+
+/// `M:F(Args)`.
+pub fn call(l: i32, m: &str, f: &str, args: Vec<Term>) -> Term {
+    let remote = tuple(vec![atom("remote"), int(l), abs_atom(l, m), abs_atom(l, f)]);
+    tuple(vec![atom("call"), int(l), remote, list(args)])
+}
+
+/// `F(Args)` of a local function `name`.
+pub fn local(l: i32, name: &str, args: Vec<Term>) -> Term {
+    tuple(vec![atom("call"), int(l), abs_atom(l, name), list(args)])
+}
+
+/// `F(Args)` for any fun-valued expression `F`.
+pub fn apply(l: i32, f: Term, args: Vec<Term>) -> Term {
+    tuple(vec![atom("call"), int(l), f, list(args)])
+}
+
+/// `Pattern = Value`.
+pub fn matched(l: i32, pattern: Term, value: Term) -> Term {
+    tuple(vec![atom("match"), int(l), pattern, value])
+}
+
+/// `begin E1, ..., En end` (the value of the last; variables it binds stay bound after it).
+pub fn begin(l: i32, mut exprs: Vec<Term>) -> Term {
+    match exprs.len() {
+        0 => abs_atom(l, "nil"),
+        1 => exprs.remove(0),
+        _ => tuple(vec![atom("block"), int(l), list(exprs)]),
+    }
+}
+
+/// One clause without guards: `Params -> Body`.
+pub fn clause(l: i32, params: Vec<Term>, body: Vec<Term>) -> Term {
+    guarded_clause(l, params, vec![], body)
+}
+
+/// One clause with guards (all must hold): `Params when G1, G2 -> Body`.
+pub fn guarded_clause(l: i32, params: Vec<Term>, guards: Vec<Term>, body: Vec<Term>) -> Term {
+    let guards = match guards.is_empty() {
+        true => list(vec![]),
+        false => list(vec![list(guards)]),
+    };
+    tuple(vec![
+        atom("clause"),
+        int(l),
+        list(params),
+        guards,
+        list(body),
+    ])
+}
+
+/// `case Subject of Clauses end`.
+pub fn case(l: i32, subject: Term, clauses: Vec<Term>) -> Term {
+    tuple(vec![atom("case"), int(l), subject, list(clauses)])
+}
+
+/// `A Op B`.
+pub fn op(l: i32, name: &str, a: Term, b: Term) -> Term {
+    tuple(vec![atom("op"), int(l), atom(name), a, b])
+}
+
+/// `{E1, ..., En}`.
+pub fn abs_tuple(l: i32, items: Vec<Term>) -> Term {
+    tuple(vec![atom("tuple"), int(l), list(items)])
+}
+
+/// `fun (Params) -> Body end`.
+pub fn fun(l: i32, params: Vec<Term>, body: Vec<Term>) -> Term {
+    tuple(vec![
+        atom("fun"),
+        int(l),
+        tuple(vec![atom("clauses"), list(vec![clause(l, params, body)])]),
+    ])
+}
+
+/// `fun Name(...) -> ... end`: a fun that can call itself by `Name`.
+pub fn named_fun(l: i32, name: &str, clauses: Vec<Term>) -> Term {
+    tuple(vec![atom("named_fun"), int(l), atom(name), list(clauses)])
+}
+
+/// A call of an auto-imported BIF (a type test in a guard, `self()`).
+pub fn bif(l: i32, name: &str, args: Vec<Term>) -> Term {
+    tuple(vec![atom("call"), int(l), abs_atom(l, name), list(args)])
+}
+
+/// An abstract list expression (or pattern) of `items`.
+pub fn abs_list(l: i32, items: Vec<Term>) -> Term {
+    items
+        .into_iter()
+        .rev()
+        .fold(tuple(vec![atom("nil"), int(l)]), |tail, head| {
+            tuple(vec![atom("cons"), int(l), head, tail])
+        })
+}
+
+/// `[Head | Tail]`.
+pub fn cons(l: i32, head: Term, tail: Term) -> Term {
+    tuple(vec![atom("cons"), int(l), head, tail])
+}
+
+/// A UTF-8 binary literal.
+pub fn string(l: i32, s: &str) -> Term {
+    if s.is_empty() {
+        return tuple(vec![atom("bin"), int(l), list(vec![])]);
+    }
+    let chars = list(
+        s.chars()
+            .map(|c| int_term(BigInt::from(u32::from(c))))
+            .collect(),
+    );
+    let elem = tuple(vec![
+        atom("bin_element"),
+        int(l),
+        tuple(vec![atom("string"), int(l), chars]),
+        atom("default"),
+        list(vec![atom("utf8")]),
+    ]);
+    tuple(vec![atom("bin"), int(l), list(vec![elem])])
+}
+
+pub fn literal(l: i32, lit: &Literal) -> Term {
+    match lit {
+        Literal::Integer(i) => tuple(vec![atom("integer"), int(l), int_term(i.clone())]),
+        Literal::Float(f) => tuple(vec![atom("float"), int(l), Term::from(Float { value: *f })]),
+        Literal::String(s) => string(l, s),
+        Literal::Symbol(s) => abs_atom(l, s),
+        Literal::Char(c) => tuple(vec![atom("integer"), int(l), int_term(BigInt::from(*c))]),
+        Literal::Nil => abs_atom(l, "nil"),
+        Literal::True => abs_atom(l, "true"),
+        Literal::False => abs_atom(l, "false"),
+    }
+}
+
+/// A class as a value: `{'$bt_class', Name}`.
+pub fn class_ref(l: i32, name: &str) -> Term {
+    abs_tuple(l, vec![abs_atom(l, "$bt_class"), abs_atom(l, name)])
+}
+
+/// `Name() -> Body.` (or with parameters): one function of one clause.
+pub fn function(l: i32, name: &str, params: Vec<Term>, body: Vec<Term>) -> Term {
+    function_of(l, name, params.len(), vec![clause(l, params, body)])
+}
+
+/// A function of several clauses.
+pub fn function_of(l: i32, name: &str, arity: usize, clauses: Vec<Term>) -> Term {
+    let arity = Term::from(FixInteger::from(i32::try_from(arity).unwrap_or(0)));
+    tuple(vec![
+        atom("function"),
+        int(l),
+        atom(name),
+        arity,
+        list(clauses),
+    ])
+}
+
+/// `-Name(Value).`
+pub fn attribute(l: i32, name: &str, value: Term) -> Term {
+    tuple(vec![atom("attribute"), int(l), atom(name), value])
+}
+
+/// `try Body of OfClauses catch CatchClauses end` (catch clauses match `{Class, Reason, Stack}`).
+pub fn try_of(l: i32, body: Vec<Term>, of: Vec<Term>, catches: Vec<Term>) -> Term {
+    tuple(vec![
+        atom("try"),
+        int(l),
+        list(body),
+        list(of),
+        list(catches),
+        list(vec![]),
+    ])
+}

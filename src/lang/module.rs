@@ -1,0 +1,202 @@
+//! A class → the forms of one Erlang module `bt_class_<Name>` for `compile:forms/2`.
+//!
+//! Each method is a function of its own (`'i:sel'/N+1` instance side, `'c:sel'/N+1` class side, the
+//! receiver first), so a `self` send to the class's own method can call it directly. `'__respond__'/3` and
+//! `'__class_respond__'/3` answer a send by selector (`{ok, Value}` or `nomethod`); the rest of the exports
+//! describe the class to the runtime.
+
+use std::collections::BTreeSet;
+
+use eetf::{FixInteger, Term};
+
+use super::ast::{ClassDef, MethodDef, SlotDef};
+use super::diagnostic::Diagnostic;
+use super::forms::*;
+use super::lower::{Context, Lowerer, method_function, param_var};
+use crate::term::{atom, list, tuple};
+
+/// The module a class compiles to.
+pub fn class_module(class: &str) -> String {
+    format!("bt_class_{class}")
+}
+
+/// The forms of the module for `class`; `src` is the text the spans point into.
+pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
+    let l = i32::try_from(src[..class.span.start.min(src.len())].matches('\n').count() + 1)
+        .unwrap_or(1);
+    let selectors = |ms: &[MethodDef]| {
+        ms.iter()
+            .map(|m| m.selector.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    let mut lw = Lowerer::new(
+        src,
+        Context::Method {
+            class: class.name.clone(),
+        },
+    )
+    .with_selectors(selectors(&class.methods), selectors(&class.class_methods));
+    let mut exports = vec![
+        ("__superclass__".to_owned(), 0),
+        ("__modifiers__".to_owned(), 0),
+        ("__fields__".to_owned(), 0),
+        ("__class_state__".to_owned(), 0),
+        ("__selectors__".to_owned(), 0),
+        ("__source__".to_owned(), 0),
+        ("__respond__".to_owned(), 3),
+        ("__class_respond__".to_owned(), 3),
+    ];
+    let mut methods = Vec::new();
+    for (side, ms) in [(false, &class.methods), (true, &class.class_methods)] {
+        for m in ms {
+            let name = method_function(&m.selector, side);
+            exports.push((name.clone(), m.params.len() + 1));
+            methods.push(method_function_form(&mut lw, m, side, &name)?);
+        }
+    }
+    let export_list = list(
+        exports
+            .iter()
+            .map(|(f, a)| {
+                let a = i32::try_from(*a).unwrap_or(0);
+                tuple(vec![atom(f), Term::from(FixInteger::from(a))])
+            })
+            .collect(),
+    );
+    let class_src = src
+        .get(class.span.start..class.span.end)
+        .unwrap_or_default();
+    let atoms = |names: Vec<&str>| abs_list(l, names.into_iter().map(|n| abs_atom(l, n)).collect());
+    let mut forms = vec![
+        attribute(l, "module", atom(&class_module(&class.name))),
+        attribute(l, "export", export_list),
+        function(
+            l,
+            "__superclass__",
+            vec![],
+            vec![abs_atom(l, &class.superclass)],
+        ),
+        function(l, "__source__", vec![], vec![string(l, class_src)]),
+        function(
+            l,
+            "__modifiers__",
+            vec![],
+            vec![atoms(class.modifiers.iter().map(String::as_str).collect())],
+        ),
+        function(
+            l,
+            "__selectors__",
+            vec![],
+            vec![atoms(
+                class.methods.iter().map(|m| m.selector.as_str()).collect(),
+            )],
+        ),
+    ];
+    let fields = slot_defaults(&mut lw, &class.slots)?;
+    forms.push(function(l, "__fields__", vec![], vec![abs_list(l, fields)]));
+    let class_state = slot_defaults(&mut lw, &class.class_slots)?;
+    forms.push(function(
+        l,
+        "__class_state__",
+        vec![],
+        vec![abs_list(l, class_state)],
+    ));
+    forms.push(respond_function(l, "__respond__", &class.methods, false));
+    forms.push(respond_function(
+        l,
+        "__class_respond__",
+        &class.class_methods,
+        true,
+    ));
+    forms.extend(methods);
+    forms.push(tuple(vec![atom("eof"), int(l)]));
+    Ok(list(forms))
+}
+
+/// `'i:sel'(Self@, P_a, ...) -> Body.`
+fn method_function_form(
+    lw: &mut Lowerer,
+    m: &MethodDef,
+    class_side: bool,
+    name: &str,
+) -> Result<Term, Diagnostic> {
+    let ml = lw.line(m.span);
+    let mut params = vec![var(ml, "Self@")];
+    params.extend(m.params.iter().map(|p| var(ml, &param_var(p))));
+    let body = match class_side {
+        false => lw.method_body(m)?,
+        true => lw.class_method_body(m)?,
+    };
+    Ok(function(ml, name, params, body))
+}
+
+/// `[{Name, fun() -> Default end}, ...]` for slot declarations: each default is computed when needed.
+fn slot_defaults(lw: &mut Lowerer, slots: &[SlotDef]) -> Result<Vec<Term>, Diagnostic> {
+    let mut out = Vec::new();
+    for slot in slots {
+        let sl = lw.line(slot.span);
+        let body = match &slot.default {
+            Some(e) => lw.default_body(e)?,
+            None => vec![abs_atom(sl, "nil")],
+        };
+        out.push(abs_tuple(
+            sl,
+            vec![abs_atom(sl, &slot.name), fun(sl, vec![], body)],
+        ));
+    }
+    Ok(out)
+}
+
+/// `name(Selector, Self, Args) -> {ok, Result} | nomethod`, one clause per method.
+fn respond_function(l: i32, name: &str, methods: &[MethodDef], class_side: bool) -> Term {
+    let mut clauses = Vec::new();
+    for m in methods {
+        let ml = l;
+        let params: Vec<Term> = (0..m.params.len())
+            .map(|i| var(ml, &format!("A{i}")))
+            .collect();
+        let mut args = vec![var(ml, "Self@")];
+        args.extend(params.iter().cloned());
+        let result = abs_tuple(
+            ml,
+            vec![
+                abs_atom(ml, "ok"),
+                local(ml, &method_function(&m.selector, class_side), args),
+            ],
+        );
+        clauses.push(clause(
+            ml,
+            vec![
+                abs_atom(ml, &m.selector),
+                var(ml, "Self@"),
+                abs_list(ml, params),
+            ],
+            vec![result],
+        ));
+    }
+    let any = || var(l, "_");
+    clauses.push(clause(
+        l,
+        vec![any(), any(), any()],
+        vec![abs_atom(l, "nomethod")],
+    ));
+    function_of(l, name, 3, clauses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::ast::Item;
+    use crate::lang::parser::parse;
+    use crate::term::print::pretty;
+
+    #[test]
+    fn a_value_class_module() {
+        let src = "Value subclass: Money\n  field: amount = 0\n  + other => Money amount: self.amount + other amount\n  double => self + self\n";
+        let items = parse(src).expect("parses");
+        let Item::Class(c) = &items[0] else {
+            panic!("a class")
+        };
+        insta::assert_snapshot!(pretty(&class_forms(c, src).expect("generates")));
+    }
+}
