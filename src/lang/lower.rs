@@ -974,6 +974,9 @@ impl Lowerer {
         );
         self.return_to = saved;
         arms.push((vec![var(l, &other)], body?, false, oenv));
+        if !rest.iter().any(returning_conditional) {
+            return self.continue_in_arms(l, c, arms, &tag, rest);
+        }
         let changed: Vec<String> = env
             .iter()
             .filter(|(n, s)| {
@@ -1041,6 +1044,49 @@ impl Lowerer {
                 clause(l, vec![abs_tuple(l, cont)], after),
             ],
         ))
+    }
+
+    /// [`Self::conditional_return`] when no statement after it returns from a branch: the statements
+    /// after it are lowered into each arm that continues (at most twice, and never nested), so no arm
+    /// answers a tagged tuple.
+    fn continue_in_arms(
+        &mut self,
+        l: i32,
+        c: Term,
+        arms: Vec<(Vec<Term>, Vec<Term>, bool, Env)>,
+        tag: &str,
+        rest: &[Expr],
+    ) -> Result<Term, Diagnostic> {
+        let fallback_arm = arms.len() - 1;
+        let mut clauses = Vec::new();
+        for (k, (patterns, mut body, returns, mut aenv)) in arms.into_iter().enumerate() {
+            if k == fallback_arm {
+                let (r, v) = (self.fresh("R"), self.fresh("V"));
+                let mut after = self.method_seq(rest, &mut aenv)?;
+                if after.is_empty() {
+                    after.push(var(l, &r));
+                }
+                let caught = abs_tuple(l, vec![abs_atom(l, "$bt_nlr"), var(l, tag), var(l, &v)]);
+                let attempt = try_of(
+                    l,
+                    body,
+                    vec![clause(l, vec![var(l, &r)], after)],
+                    vec![clause(
+                        l,
+                        vec![abs_tuple(l, vec![abs_atom(l, "throw"), caught, var(l, "_")])],
+                        vec![var(l, &v)],
+                    )],
+                );
+                let new_tag = matched(l, var(l, tag), bif(l, "make_ref", vec![]));
+                clauses.push(clause(l, patterns, vec![new_tag, attempt]));
+                continue;
+            }
+            if !returns && !rest.is_empty() {
+                body.extend(self.method_seq(rest, &mut aenv)?);
+            }
+            clauses.push(clause(l, patterns, body));
+        }
+        Ok(case(l, c, clauses))
     }
 
     /// A branch block's statements; whether it ends in `^` (then its value is the method's).
