@@ -570,3 +570,32 @@ fn locals_are_values_threaded_through_inlined_code_and_captured_by_blocks() {
     lang.check_error("r run: [k := 5]", "invalid assignment");
     lang.check("k", "10");
 }
+
+#[test]
+fn a_repl_line_with_a_loop_is_compiled_and_behaves_as_an_interpreted_one() {
+    let lang = Lang::started();
+    lang.check(
+        "s := 0. 1 to: 100000 do: [:i | s := s + i]. s",
+        "5000050000",
+    );
+    lang.check("s", "5000050000");
+    lang.check("n := 5. #(1, 2, 3) do: [:e | n := n + e]. n", "11");
+    lang.check("k := 0. [k < 10] whileTrue: [k := k + 1]. k", "10");
+    lang.check("#(1, 2, 3) collect: [:e | e * k]", "#(10, 20, 30)");
+    lang.check("t := 0. #[1, 2] do: [:e | t := t + e]. t", "3");
+    // Statements before a failing one complete; the failing one changes nothing.
+    lang.check_error(
+        "q := 3. r := 0. 1 to: q do: [:i | r := r + nowhere]",
+        "undefined variable: nowhere",
+    );
+    lang.check("#(q, r)", "#(3, 0)");
+    // `^` ends the line with its value; what the line assigned before it stays.
+    lang.check("w := 0. 1 to: 3 do: [:i | w := w + i]. ^w. 99", "6");
+    lang.check("w", "6");
+    // Blocks made in a loop outlive the line (such a line is not compiled, so they keep working).
+    lang.check(
+        "bs := #(1, 2) collect: [:e | [e * 10]]. (bs at: 2) value",
+        "20",
+    );
+    lang.check("(bs at: 1) value", "10");
+}

@@ -21,7 +21,7 @@ use eetf::Term;
 use super::ast::*;
 use super::diagnostic::Diagnostic;
 use super::forms::*;
-use super::resolve::{Resolution, inlined, resolve};
+use super::resolve::{self, Resolution, inlined, resolve};
 use crate::term::{atom, list, tuple};
 
 /// Where generated code runs.
@@ -89,6 +89,8 @@ pub struct Lowerer {
     uses_return: bool,
     /// Where a `^` throws to instead of the method's frame (see [`Lowerer::conditional_return`]).
     return_to: Option<String>,
+    /// A REPL line being compiled to a module ([`Lowerer::repl_module`]).
+    compiled_repl: bool,
 }
 
 impl Lowerer {
@@ -104,6 +106,7 @@ impl Lowerer {
             counter: 0,
             uses_return: false,
             return_to: None,
+            compiled_repl: false,
         }
     }
 
@@ -122,6 +125,92 @@ impl Lowerer {
     pub fn repl(&mut self, stmts: &[Expr]) -> Result<Term, Diagnostic> {
         let mut env = Env::new();
         Ok(list(self.seq(stmts, &mut env)?))
+    }
+
+    /// A REPL line as a module whose `run/0` evaluates it (see `beamtalk_repl_eval`), for lines where a
+    /// loop makes compiling pay ([`worth_compiling`]). The bindings the line uses are Erlang variables
+    /// for its length, loaded at the start; each statement stores the bindings it changed when it
+    /// completes, so an interrupted line keeps what it finished.
+    pub fn repl_module(&mut self, stmts: &[Expr]) -> Result<Term, Diagnostic> {
+        let l = stmts.first().map_or(1, |s| self.line(s.span));
+        let (mut res, free) = resolve::resolve_open(&[], stmts)?;
+        // A name a block owns is a binding at the REPL, as in an interpreted line.
+        for names in std::mem::take(&mut res.block_locals).into_values() {
+            res.cells.extend(names);
+        }
+        self.res = res;
+        self.compiled_repl = true;
+        let mut env = Env::new();
+        let mut body = Vec::new();
+        for name in self.res.body_locals.clone() {
+            if self.res.cells.contains(&name) {
+                env.insert(name, self.local_slot(""));
+                continue;
+            }
+            let v = self.fresh_var(&name);
+            let load = call(
+                l,
+                "beamtalk_rt",
+                "get",
+                vec![abs_atom(l, "repl"), abs_atom(l, &name), abs_atom(l, "nil")],
+            );
+            body.push(matched(l, var(l, &v), load));
+            env.insert(name, Slot::Var(Some(v)));
+        }
+        let mut unloaded: BTreeSet<String> = free.into_iter().map(|(n, _)| n).collect();
+        for s in stmts {
+            let sl = self.line(s.span);
+            // A binding the line only reads is loaded by the first statement that reads it, so the
+            // statements before an undefined one still complete, as in an interpreted line.
+            for name in names_read(std::slice::from_ref(s)) {
+                if unloaded.remove(&name) {
+                    let v = self.fresh_var(&name);
+                    let load = call(
+                        sl,
+                        "beamtalk_rt",
+                        "get",
+                        vec![abs_atom(sl, "repl"), abs_atom(sl, &name)],
+                    );
+                    body.push(matched(sl, var(sl, &v), load));
+                    env.insert(name, Slot::Var(Some(v)));
+                }
+            }
+            let before = env.clone();
+            let t = self.expr(s, &mut env)?;
+            let stores: Vec<Term> = env
+                .iter()
+                .filter(|(n, slot)| {
+                    matches!(slot, Slot::Var(Some(_))) && before.get(*n) != Some(*slot)
+                })
+                .map(|(n, _)| {
+                    let value = self.current(sl, n, &env);
+                    call(
+                        sl,
+                        "beamtalk_rt",
+                        "set",
+                        vec![abs_atom(sl, "repl"), abs_atom(sl, n), value],
+                    )
+                })
+                .collect();
+            if stores.is_empty() {
+                body.push(t);
+                continue;
+            }
+            let r = self.fresh("R");
+            body.push(matched(sl, var(sl, &r), t));
+            body.extend(stores);
+            body.push(var(sl, &r));
+        }
+        if stmts.is_empty() {
+            body.push(abs_atom(l, "nil"));
+        }
+        let export = list(vec![tuple(vec![atom("run"), int(0)])]);
+        Ok(list(vec![
+            attribute(l, "module", atom("bt_repl_line")),
+            attribute(l, "export", export),
+            function(l, "run", vec![], body),
+            tuple(vec![atom("eof"), int(l)]),
+        ]))
     }
 
     /// The body of an instance method: its parameters are `P_<name>`, the receiver `Self@`.
@@ -174,9 +263,12 @@ impl Lowerer {
     }
 
     fn local_slot(&self, name: &str) -> Slot {
-        match self.res.cells.contains(name) {
+        match self.compiled_repl || self.res.cells.contains(name) {
             true => Slot::Cell {
-                frame: Frame::Method,
+                frame: match self.compiled_repl {
+                    true => Frame::Repl,
+                    false => Frame::Method,
+                },
                 snapshot: None,
             },
             false => Slot::Var(None),
@@ -196,6 +288,12 @@ impl Lowerer {
 
     fn is_method(&self) -> bool {
         matches!(self.context, Context::Method { .. })
+    }
+
+    /// Whether the code is compiled (not interpreted by `erl_eval`, where a guarded direct path costs
+    /// more to interpret than the send it saves).
+    fn compiled(&self) -> bool {
+        self.is_method() || self.compiled_repl
     }
 
     /// Statements in order; the value of the last (nil if none).
@@ -423,7 +521,7 @@ impl Lowerer {
         env: &mut Env,
     ) -> Result<Term, Diagnostic> {
         if let (false, true, Some(operator), [arg]) =
-            (cast, self.is_method(), number_op(selector), args)
+            (cast, self.compiled(), number_op(selector), args)
         {
             return self.number_send(l, receiver, selector, operator, arg, env);
         }
@@ -1073,7 +1171,10 @@ impl Lowerer {
                     vec![clause(l, vec![var(l, &r)], after)],
                     vec![clause(
                         l,
-                        vec![abs_tuple(l, vec![abs_atom(l, "throw"), caught, var(l, "_")])],
+                        vec![abs_tuple(
+                            l,
+                            vec![abs_atom(l, "throw"), caught, var(l, "_")],
+                        )],
                         vec![var(l, &v)],
                     )],
                 );
@@ -1555,6 +1656,76 @@ impl Lowerer {
         body.extend(stores);
         body.push(var(l, &t));
         Ok(begin(l, body))
+    }
+}
+
+/// Whether a REPL line is worth compiling to a module: it has an inlined loop, and makes no block that
+/// could outlive the evaluation (a fun of the line's module would stop working once it is purged).
+pub fn worth_compiling(stmts: &[Expr]) -> bool {
+    let mut looping = false;
+    let escapes = stmts.iter().any(|s| makes_block(s, &mut looping));
+    looping && !escapes
+}
+
+/// Whether `e` makes a block that is not inlined; sets `looping` when it has an inlined loop.
+fn makes_block(e: &Expr, looping: &mut bool) -> bool {
+    let any = |es: Vec<&Expr>, looping: &mut bool| {
+        es.into_iter()
+            .fold(false, |found, x| makes_block(x, looping) || found)
+    };
+    match &e.kind {
+        ExprKind::Block { .. } => true,
+        ExprKind::Send {
+            receiver,
+            selector,
+            args,
+            cast: false,
+        } if let Some(inl) = inlined(selector, receiver, args) => {
+            *looping |= condition_branches(selector).is_none();
+            // An inlined block's statements, not the block itself.
+            fn inside(b: &Expr, inline: bool) -> Vec<&Expr> {
+                match (&b.kind, inline) {
+                    (ExprKind::Block { body, .. }, true) => body.iter().collect(),
+                    _ => vec![b],
+                }
+            }
+            let mut parts = inside(receiver, inl.receiver);
+            for (i, a) in args.iter().enumerate() {
+                parts.extend(inside(a, inl.arg(i)));
+            }
+            any(parts, looping)
+        }
+        _ => any(children(e), looping),
+    }
+}
+
+/// The expressions directly inside `e`.
+fn children(e: &Expr) -> Vec<&Expr> {
+    match &e.kind {
+        ExprKind::Return(v)
+        | ExprKind::Assign { value: v, .. }
+        | ExprKind::Destructure { value: v, .. } => vec![v],
+        ExprKind::Match { value, arms } => std::iter::once(&**value)
+            .chain(arms.iter().map(|(_, b)| b))
+            .collect(),
+        ExprKind::Send { receiver, args, .. } => std::iter::once(&**receiver).chain(args).collect(),
+        ExprKind::SuperSend { args, .. } => args.iter().collect(),
+        ExprKind::Cascade { receiver, messages } => std::iter::once(&**receiver)
+            .chain(messages.iter().flat_map(|(_, a, _)| a))
+            .collect(),
+        ExprKind::Block { body, .. } => body.iter().collect(),
+        ExprKind::Array(items) | ExprKind::List(items) => items.iter().collect(),
+        ExprKind::Dict(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+        ExprKind::Interpolated(pieces) => pieces
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Expr(x) => Some(x),
+                Piece::Text(_) => None,
+            })
+            .collect(),
+        ExprKind::Literal(_) | ExprKind::Var(_) | ExprKind::Global(_) | ExprKind::Field(_) => {
+            vec![]
+        }
     }
 }
 

@@ -207,7 +207,9 @@ mod dump {
     fn dump_forms() {
         let src = std::fs::read_to_string("/tmp/asm/in.bt").expect("in.bt");
         let items = crate::lang::parser::parse(&src).expect("parses");
-        let crate::lang::ast::Item::Class(c) = &items[0] else { panic!() };
+        let crate::lang::ast::Item::Class(c) = &items[0] else {
+            panic!()
+        };
         let t = super::class_forms(c, &src).expect("forms");
         std::fs::write("/tmp/asm/forms.txt", crate::term::print::pretty(&t) + ".\n").expect("w");
     }

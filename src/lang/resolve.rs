@@ -70,6 +70,26 @@ pub fn inlined(selector: &str, receiver: &Expr, args: &[Expr]) -> Option<Inlined
 /// Resolves a method body with parameters `params`. Every name read must be a parameter or assigned
 /// somewhere in the body: anything else is an `undefined variable` error.
 pub fn resolve(params: &[String], body: &[Expr]) -> Result<Resolution, Diagnostic> {
+    let (res, free) = resolve_open(params, body)?;
+    match free.into_iter().next() {
+        None => Ok(res),
+        Some((name, span)) => Err(Diagnostic::new(
+            span,
+            format!("undefined variable `{name}`"),
+            "not an argument, and never assigned here",
+        )
+        .with_hint(format!(
+            "assign it first (`{name} := ...`), or check the spelling"
+        ))),
+    }
+}
+
+/// Resolves code that may read names defined outside it (a REPL line reads earlier bindings): also the
+/// names read but never assigned, with where each is first read.
+pub fn resolve_open(
+    params: &[String],
+    body: &[Expr],
+) -> Result<(Resolution, Vec<(String, Span)>), Diagnostic> {
     let mut r = Resolver::default();
     r.scopes.push(ScopeInfo {
         parent: None,
@@ -262,7 +282,7 @@ impl Resolver {
         a
     }
 
-    fn finish(self) -> Result<Resolution, Diagnostic> {
+    fn finish(self) -> Result<(Resolution, Vec<(String, Span)>), Diagnostic> {
         let mut owner: HashMap<&str, usize> = HashMap::new();
         let mut assigned: HashSet<&str> = HashSet::new();
         for (name, scope, assign, _) in &self.uses {
@@ -274,17 +294,11 @@ impl Resolver {
                 assigned.insert(name);
             }
         }
-        if let Some((name, _, _, span)) =
-            self.uses.iter().find(|u| !assigned.contains(u.0.as_str()))
-        {
-            return Err(Diagnostic::new(
-                *span,
-                format!("undefined variable `{name}`"),
-                "not an argument, and never assigned here",
-            )
-            .with_hint(format!(
-                "assign it first (`{name} := ...`), or check the spelling"
-            )));
+        let mut free: Vec<(String, Span)> = Vec::new();
+        for (name, _, _, span) in &self.uses {
+            if !assigned.contains(name.as_str()) && !free.iter().any(|(n, _)| n == name) {
+                free.push((name.clone(), *span));
+            }
         }
         let mut out = Resolution::default();
         for (name, scope, assign, _) in &self.uses {
@@ -293,6 +307,9 @@ impl Resolver {
             }
         }
         for (name, &o) in &owner {
+            if !assigned.contains(name) {
+                continue;
+            }
             match self.scopes[o].key {
                 None => {
                     out.body_locals.insert((*name).to_owned());
@@ -305,7 +322,7 @@ impl Resolver {
                 }
             }
         }
-        Ok(out)
+        Ok((out, free))
     }
 }
 

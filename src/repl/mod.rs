@@ -18,7 +18,7 @@ use crate::dist::io_server::{IoServer, Terminal};
 use crate::dist::{CallError, Connection};
 use crate::lang::ast::{ClassDef, Item, MethodDef};
 use crate::lang::diagnostic::Diagnostic;
-use crate::lang::lower::{Context, Lowerer};
+use crate::lang::lower::{Context, Lowerer, worth_compiling};
 use crate::lang::module::class_forms;
 use crate::lang::parser;
 use crate::term::as_text;
@@ -84,9 +84,14 @@ impl Session {
         for item in items {
             last = match item {
                 Item::Statements(stmts) => {
-                    let forms = Lowerer::new(src, Context::Repl)
-                        .repl(&stmts)
-                        .map_err(EvalError::Syntax)?;
+                    let mut lw = Lowerer::new(src, Context::Repl);
+                    let forms = match worth_compiling(&stmts) {
+                        true => crate::term::tuple(vec![
+                            crate::term::atom("module"),
+                            lw.repl_module(&stmts).map_err(EvalError::Syntax)?,
+                        ]),
+                        false => lw.repl(&stmts).map_err(EvalError::Syntax)?,
+                    };
                     self.run(forms).await?
                 }
                 Item::Class(c) => match self.load_class(&c, src, "<repl>", &[]).await? {
