@@ -1669,9 +1669,13 @@ pub fn worth_compiling(stmts: &[Expr]) -> bool {
 
 /// Whether `e` makes a block that is not inlined; sets `looping` when it has an inlined loop.
 fn makes_block(e: &Expr, looping: &mut bool) -> bool {
+    // Every part is visited (not `any`): `looping` must see them all.
     let any = |es: Vec<&Expr>, looping: &mut bool| {
-        es.into_iter()
-            .fold(false, |found, x| makes_block(x, looping) || found)
+        let mut found = false;
+        for x in es {
+            found |= makes_block(x, looping);
+        }
+        found
     };
     match &e.kind {
         ExprKind::Block { .. } => true,
