@@ -2,17 +2,11 @@
 //! binary, so `beamtalk` can install them on first use wherever it runs (see `src/workspace/runtime.rs`).
 //!
 //! The standard library's classes are written in Beamtalk (`runtime/apps/beamtalk_stdlib/src/*.bt`); they
-//! are compiled here by this crate's own compiler (its `lang` and `term` modules, included below) into
-//! abstract forms, which `compile:forms/2` turns into BEAM files in the stdlib application.
+//! are compiled here by the compiler crate (`crates/lang`, a build dependency) into abstract forms, which
+//! `compile:forms/2` turns into BEAM files in the stdlib application.
 
-#[allow(dead_code, unused_imports)]
-#[path = "src/term/mod.rs"]
-mod term;
-
-#[allow(dead_code, unused_imports)]
-#[path = "src/lang/mod.rs"]
-mod lang;
-
+use beamtalk_lang as lang;
+use beamtalk_term as term;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,8 +17,6 @@ fn main() {
     println!("cargo:rerun-if-changed=runtime/rebar.config");
     println!("cargo:rerun-if-changed=runtime/apps");
     // The standard library is compiled by the crate's own compiler.
-    println!("cargo:rerun-if-changed=src/lang");
-    println!("cargo:rerun-if-changed=src/term");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let base = out.join("rebar3");
     let status = Command::new("rebar3")

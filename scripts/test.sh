@@ -7,6 +7,6 @@ scripts/setup.sh --for-tests
 # The binary as it ships: statically linked where that applies (see scripts/build-env.sh).
 . scripts/build-env.sh
 cargo fmt --all -- --check
-cargo clippy --all-targets --locked --target "$triple" -- -D warnings
+cargo clippy --workspace --all-targets --locked --target "$triple" -- -D warnings
 (cd runtime && REBAR_BASE_DIR="$PWD/../target/rebar3" rebar3 eunit)
-cargo test --locked --all-targets --target "$triple"
+cargo test --workspace --locked --all-targets --target "$triple"

@@ -96,7 +96,7 @@ fn key_string(k: &Term) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::term::parse::parse;
+    use crate::parse::parse;
 
     fn j(text: &str) -> Value {
         to_json(&parse(text).expect("parses"))

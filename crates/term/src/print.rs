@@ -374,7 +374,7 @@ fn layout_map(m: &Map, indent: usize, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::term::parse::parse;
+    use crate::parse::parse;
 
     fn p(text: &str) -> String {
         pretty(&parse(text).expect("parses"))

@@ -120,7 +120,7 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::lexer::lex;
+    use crate::lexer::lex;
 
     /// The source with a `.` where a separator was inserted, tokens shown by their text.
     fn separated(src: &str) -> String {

@@ -617,7 +617,7 @@ fn improper(mut elements: Vec<Term>, tail: Term) -> Term {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::term::etf::encode;
+    use crate::etf::encode;
 
     fn enc(text: &str) -> Vec<u8> {
         encode(&parse(text).expect("parses")).expect("encodes")

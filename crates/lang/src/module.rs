@@ -13,7 +13,7 @@ use super::ast::{ClassDef, MethodDef, SlotDef};
 use super::diagnostic::Diagnostic;
 use super::forms::*;
 use super::lower::{Context, Lowerer, method_function, param_var};
-use crate::term::{atom, list, tuple};
+use beamtalk_term::{atom, list, tuple};
 
 /// The module a class compiles to.
 pub fn class_module(class: &str) -> String {
@@ -186,9 +186,9 @@ fn respond_function(l: i32, name: &str, methods: &[MethodDef], class_side: bool)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::ast::Item;
-    use crate::lang::parser::parse;
-    use crate::term::print::pretty;
+    use crate::ast::Item;
+    use crate::parser::parse;
+    use beamtalk_term::print::pretty;
 
     #[test]
     fn a_value_class_module() {
@@ -206,11 +206,15 @@ mod dump {
     #[ignore]
     fn dump_forms() {
         let src = std::fs::read_to_string("/tmp/asm/in.bt").expect("in.bt");
-        let items = crate::lang::parser::parse(&src).expect("parses");
-        let crate::lang::ast::Item::Class(c) = &items[0] else {
+        let items = crate::parser::parse(&src).expect("parses");
+        let crate::ast::Item::Class(c) = &items[0] else {
             panic!()
         };
         let t = super::class_forms(c, &src).expect("forms");
-        std::fs::write("/tmp/asm/forms.txt", crate::term::print::pretty(&t) + ".\n").expect("w");
+        std::fs::write(
+            "/tmp/asm/forms.txt",
+            beamtalk_term::print::pretty(&t) + ".\n",
+        )
+        .expect("w");
     }
 }

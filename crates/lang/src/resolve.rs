@@ -329,7 +329,7 @@ impl Resolver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::parser::parse_statements;
+    use crate::parser::parse_statements;
 
     fn resolved(src: &str, params: &[&str]) -> Result<Resolution, Diagnostic> {
         let stmts = parse_statements(src, 0).expect("parses");

@@ -22,7 +22,7 @@ use super::ast::*;
 use super::diagnostic::Diagnostic;
 use super::forms::*;
 use super::resolve::{self, Resolution, inlined, resolve};
-use crate::term::{atom, list, tuple};
+use beamtalk_term::{atom, list, tuple};
 
 /// Where generated code runs.
 #[derive(Debug, Clone)]
@@ -1877,9 +1877,9 @@ fn abs_pattern(l: i32, p: &Pattern) -> Term {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lang::ast::Item;
-    use crate::lang::parser::{parse, parse_statements};
-    use crate::term::print::pretty;
+    use crate::ast::Item;
+    use crate::parser::{parse, parse_statements};
+    use beamtalk_term::print::pretty;
 
     fn repl(src: &str) -> String {
         let stmts = parse_statements(src, 0).expect("parses");

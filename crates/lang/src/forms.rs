@@ -5,8 +5,8 @@ use eetf::{FixInteger, Float, Term};
 use num_bigint::BigInt;
 
 use super::ast::Literal;
-use crate::term::etf::int_term;
-use crate::term::{atom, list, tuple};
+use beamtalk_term::etf::int_term;
+use beamtalk_term::{atom, list, tuple};
 
 /// A line number as a term.
 pub fn int(l: i32) -> Term {
