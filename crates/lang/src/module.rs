@@ -200,21 +200,3 @@ mod tests {
         insta::assert_snapshot!(pretty(&class_forms(c, src).expect("generates")));
     }
 }
-#[cfg(test)]
-mod dump {
-    #[test]
-    #[ignore]
-    fn dump_forms() {
-        let src = std::fs::read_to_string("/tmp/asm/in.bt").expect("in.bt");
-        let items = crate::parser::parse(&src).expect("parses");
-        let crate::ast::Item::Class(c) = &items[0] else {
-            panic!()
-        };
-        let t = super::class_forms(c, &src).expect("forms");
-        std::fs::write(
-            "/tmp/asm/forms.txt",
-            beamtalk_term::print::pretty(&t) + ".\n",
-        )
-        .expect("w");
-    }
-}
