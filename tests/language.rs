@@ -599,3 +599,34 @@ fn a_repl_line_with_a_loop_is_compiled_and_behaves_as_an_interpreted_one() {
     );
     lang.check("(bs at: 1) value", "10");
 }
+
+#[test]
+fn built_in_classes_are_open_to_extension_methods() {
+    let lang = Lang::started();
+    lang.check("Integer >> double => self * 2", "Integer>>double");
+    lang.check("21 double", "42");
+    lang.check("3 respondsTo: #double", "true");
+    lang.check("3.5 respondsTo: #double", "false");
+    lang.check(
+        "String >> shout => self asUppercase ++ \"!\"",
+        "String>>shout",
+    );
+    lang.check("\"hi\" shout", "HI!");
+    // Redefining replaces; other extensions of the class stay.
+    lang.check("Integer >> double => self * 3", "Integer>>double");
+    lang.check("2 double", "6");
+    lang.check("Integer class >> answer => 42", "Integer>>answer");
+    lang.check("Integer answer + 2 double", "48");
+    // An extension of a superclass reaches every subclass, user classes included.
+    lang.check("Number >> twice => self + self", "Number>>twice");
+    lang.check("2.5 twice", "5.0");
+    lang.check("Object >> hello => \"hello\"", "Object>>hello");
+    let (code, out, err) = lang.load(
+        "ext.bt",
+        "Object subclass: Plain\n  id => 1\n\nInteger >> triple =>\n  a := self\n  a + a\n    + a\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check("4 triple", "12");
+    lang.check("Plain new hello", "hello");
+    lang.check_error("Bogus >> x => 1", "unknown_class");
+}

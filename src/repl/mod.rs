@@ -19,7 +19,7 @@ use crate::dist::{CallError, Connection};
 use crate::lang::ast::{ClassDef, Item, MethodDef};
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::lower::{Context, Lowerer, worth_compiling};
-use crate::lang::module::class_forms;
+use crate::lang::module::{class_forms, extension_forms};
 use crate::lang::parser;
 use crate::term::as_text;
 use crate::workspace::Workspaces;
@@ -159,9 +159,9 @@ impl Session {
             )
             .await?;
         let Some(source) = as_text(&source).filter(|_| matches!(source, Term::Binary(_))) else {
-            return Ok(Outcome::Error(format!(
-                "ERROR: unknown_class: {class} is not a loaded class"
-            )));
+            return self
+                .define_extension(class, class_side, method, input)
+                .await;
         };
         let patched =
             patch_method(&source, class_side, method, input).map_err(EvalError::Syntax)?;
@@ -177,6 +177,57 @@ impl Session {
                 err => err,
             },
         )
+    }
+
+    /// `Integer >> double => self * 2`: adds or replaces an extension method of a built-in class. The
+    /// class's extensions are one module, recompiled from their kept source with this method in it.
+    async fn define_extension(
+        &self,
+        class: &str,
+        class_side: bool,
+        method: &MethodDef,
+        input: &str,
+    ) -> Result<Outcome, EvalError> {
+        let exists = self
+            .call("beamtalk_class", "exists", vec![crate::term::atom(class)])
+            .await?;
+        if exists != crate::term::atom("true") {
+            return Ok(Outcome::Error(format!(
+                "ERROR: unknown_class: {class} is not a loaded class"
+            )));
+        }
+        let kept = self
+            .call(
+                "beamtalk_class_loader",
+                "extension_source",
+                vec![crate::term::atom(class)],
+            )
+            .await?;
+        let kept = as_text(&kept).unwrap_or_default();
+        let src = patch_extension(&kept, class, class_side, method, input);
+        let mut methods = Vec::new();
+        let mut class_methods = Vec::new();
+        for item in parser::parse(&src).map_err(EvalError::Syntax)? {
+            if let Item::Method {
+                class_side, method, ..
+            } = item
+            {
+                match class_side {
+                    true => class_methods.push(method),
+                    false => methods.push(method),
+                }
+            }
+        }
+        let forms =
+            extension_forms(class, &methods, &class_methods, &src).map_err(EvalError::Syntax)?;
+        let file = Term::from(Binary::from(b"<extension>".to_vec()));
+        let reply = self
+            .call("beamtalk_class_loader", "load_extension", vec![forms, file])
+            .await?;
+        Ok(match load_outcome(class, &reply) {
+            Outcome::Value(_) => Outcome::Value(format!("{class}>>{}", method.selector)),
+            err => err,
+        })
     }
 
     async fn run(&self, forms: Term) -> Result<Outcome, EvalError> {
@@ -204,15 +255,7 @@ fn patch_method(
     method: &MethodDef,
     input: &str,
 ) -> Result<String, Diagnostic> {
-    let text = input
-        .get(method.span.start..method.span.end)
-        .unwrap_or_default();
-    let mut lines = text.lines();
-    let mut member = lines.next().unwrap_or_default().to_owned();
-    for line in lines {
-        member.push_str("\n    ");
-        member.push_str(line.trim_start());
-    }
+    let member = member_text(input, method);
     let items = parser::parse(source)?;
     if let Some(Item::Class(def)) = items.first() {
         let existing = if class_side {
@@ -228,6 +271,66 @@ fn patch_method(
     }
     let prefix = if class_side { "class " } else { "" };
     Ok(format!("{}\n  {prefix}{member}", source.trim_end()))
+}
+
+/// The kept extension source of `class` with `method` (written as part of `input`) added, or replacing
+/// the extension of the same selector and side: `Class >> member` items, one per method.
+fn patch_extension(
+    kept: &str,
+    class: &str,
+    class_side: bool,
+    method: &MethodDef,
+    input: &str,
+) -> String {
+    let side = if class_side { " class" } else { "" };
+    let mut out = String::new();
+    if let Ok(items) = parser::parse(kept) {
+        for item in items {
+            if let Item::Method {
+                class_side: s,
+                method: m,
+                ..
+            } = item
+                && !(s == class_side && m.selector == method.selector)
+            {
+                let side = if s { " class" } else { "" };
+                out.push_str(&format!(
+                    "{class}{side} >> {}
+
+",
+                    member_text(kept, &m)
+                ));
+            }
+        }
+    }
+    out.push_str(&format!(
+        "{class}{side} >> {}
+",
+        member_text(input, method)
+    ));
+    out
+}
+
+/// A method's text from `src`, its continuation lines indented under the header (keeping their
+/// indentation relative to each other, which the layout rule reads).
+fn member_text(src: &str, method: &MethodDef) -> String {
+    let text = src
+        .get(method.span.start..method.span.end)
+        .unwrap_or_default();
+    let mut lines = text.lines();
+    let mut member = lines.next().unwrap_or_default().to_owned();
+    let rest: Vec<&str> = lines.collect();
+    let indent = rest
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    for line in rest {
+        member.push_str("\n    ");
+        member.push_str(line.get(indent..).unwrap_or(line.trim_start()));
+    }
+    member
 }
 
 fn load_outcome(class: &str, reply: &Term) -> Outcome {

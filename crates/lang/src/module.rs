@@ -54,15 +54,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
             methods.push(method_function_form(&mut lw, m, side, &name)?);
         }
     }
-    let export_list = list(
-        exports
-            .iter()
-            .map(|(f, a)| {
-                let a = i32::try_from(*a).unwrap_or(0);
-                tuple(vec![atom(f), Term::from(FixInteger::from(a))])
-            })
-            .collect(),
-    );
+    let export_list = export_list(&exports);
     let class_src = src
         .get(class.span.start..class.span.end)
         .unwrap_or_default();
@@ -111,6 +103,71 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     forms.extend(methods);
     forms.push(tuple(vec![atom("eof"), int(l)]));
     Ok(list(forms))
+}
+
+/// The module that holds the extension methods of a class (`Integer >> double => self * 2`): the class
+/// answers them before its own (see `beamtalk_class:responders/1`).
+pub fn extension_module(class: &str) -> String {
+    format!("bt_ext_{class}")
+}
+
+/// The forms of the extension module of `class` holding `methods` and `class_methods`; `src` is the text
+/// the spans point into, kept as the module's `'__source__'/0` so a later extension can be added to it.
+pub fn extension_forms(
+    class: &str,
+    methods: &[MethodDef],
+    class_methods: &[MethodDef],
+    src: &str,
+) -> Result<Term, Diagnostic> {
+    let l = 1;
+    // No direct self sends: `self` is a built-in value here, never an instance tuple.
+    let mut lw = Lowerer::new(
+        src,
+        Context::Method {
+            class: class.to_owned(),
+        },
+    );
+    let mut exports = vec![
+        ("__selectors__".to_owned(), 0),
+        ("__source__".to_owned(), 0),
+        ("__respond__".to_owned(), 3),
+        ("__class_respond__".to_owned(), 3),
+    ];
+    let mut functions = Vec::new();
+    for (side, ms) in [(false, methods), (true, class_methods)] {
+        for m in ms {
+            let name = method_function(&m.selector, side);
+            exports.push((name.clone(), m.params.len() + 1));
+            functions.push(method_function_form(&mut lw, m, side, &name)?);
+        }
+    }
+    let selectors = abs_list(
+        l,
+        methods.iter().map(|m| abs_atom(l, &m.selector)).collect(),
+    );
+    let mut forms = vec![
+        attribute(l, "module", atom(&extension_module(class))),
+        attribute(l, "export", export_list(&exports)),
+        function(l, "__selectors__", vec![], vec![selectors]),
+        function(l, "__source__", vec![], vec![string(l, src)]),
+        respond_function(l, "__respond__", methods, false),
+        respond_function(l, "__class_respond__", class_methods, true),
+    ];
+    forms.extend(functions);
+    forms.push(tuple(vec![atom("eof"), int(l)]));
+    Ok(list(forms))
+}
+
+fn export_list(exports: &[(String, usize)]) -> Term {
+    list(
+        exports
+            .iter()
+            .map(|(f, a)| {
+                let a = i32::try_from(*a).unwrap_or(0);
+                tuple(vec![atom(f), Term::from(FixInteger::from(a))])
+            })
+            .collect(),
+    )
 }
 
 /// `'i:sel'(Self@, P_a, ...) -> Body.`

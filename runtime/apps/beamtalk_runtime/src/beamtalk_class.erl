@@ -2,6 +2,7 @@
 -module(beamtalk_class).
 
 -export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, module/1, is_user_class/1,
+         extension_module/1, extension/1,
          exists/1, builtin/0]).
 
 -define(BUILTIN, #{
@@ -27,6 +28,21 @@ builtin() ->
 -spec module(atom()) -> module().
 module(Class) ->
     list_to_atom("bt_class_" ++ atom_to_list(Class)).
+
+%% @doc The module that holds the extension methods of `Class' (`Integer >> double => ...').
+-spec extension_module(atom()) -> module().
+extension_module(Class) ->
+    list_to_atom("bt_ext_" ++ atom_to_list(Class)).
+
+%% @doc The loaded extension module of `Class', or `none'. Extensions are loaded with
+%% `code:load_binary/3', never from the code path, so nothing is searched for.
+-spec extension(atom()) -> module() | none.
+extension(Class) ->
+    Mod = extension_module(Class),
+    case erlang:module_loaded(Mod) of
+        true -> Mod;
+        false -> none
+    end.
 
 %% @doc Whether `Class' is a loaded user class. Built-in names are never looked up as modules: a miss
 %% makes the code server search the whole code path.
@@ -69,10 +85,12 @@ responders(Class) ->
                    exists(Class) orelse
                        beamtalk_error:raise('Error', unknown_class, undefined,
                                             ["unknown class ", atom_to_binary(Class, utf8)]),
-                   [case maps:is_key(C, ?BUILTIN) of
-                        true -> {builtin, C};
-                        false -> {user, module(C)}
-                    end || C <- chain(Class)]
+                   %% A class's extension methods come before its own, as Smalltalk's replace them.
+                   lists:append([[{user, M} || M <- [extension(C)], M =/= none] ++
+                                     [case maps:is_key(C, ?BUILTIN) of
+                                          true -> {builtin, C};
+                                          false -> {user, module(C)}
+                                      end] || C <- chain(Class)])
            end).
 
 %% @doc Drops every cached chain: a class was loaded (or reloaded, perhaps with another superclass).

@@ -197,7 +197,14 @@ transcript(_, _) -> nomethod.
 -spec selectors(atom() | {meta, atom()}) -> [atom()].
 selectors({meta, _}) -> [new, spawn, name, methods, superclass];
 selectors(Class) ->
-    lists:usort(lists:append([own_selectors(C) || C <- beamtalk_class:chain(Class)])).
+    lists:usort(lists:append([own_selectors(C) ++ extension_selectors(C) || C <- beamtalk_class:chain(Class)])).
+
+-spec extension_selectors(atom()) -> [atom()].
+extension_selectors(C) ->
+    case beamtalk_class:extension(C) of
+        none -> [];
+        M -> M:'__selectors__'()
+    end.
 
 -spec own_selectors(atom()) -> [atom()].
 own_selectors('Integer') -> beamtalk_number:selectors();

@@ -5,7 +5,7 @@
 %% module is recorded in the workspace metadata. A class that does not compile changes nothing.
 -module(beamtalk_class_loader).
 
--export([load/2, source/1]).
+-export([load/2, source/1, load_extension/2, extension_source/1]).
 
 %% @doc Compiles and loads `Forms'; `File' names the source for stack traces.
 -spec load([erl_parse:abstract_form()], binary()) ->
@@ -76,6 +76,40 @@ actors_of(Module) ->
     Class = list_to_atom(Name),
     [P || #{pid := P, class := C} <- beamtalk_workspace_meta:actors(), is_atom(C),
           catch beamtalk_class:inherits_from(C, Class)].
+
+%% @doc Compiles and loads the extension module of a class (`Integer >> double => ...': see
+%% `beamtalk_class:extension/1'); no actor holds state of it, so nothing migrates. A module that does not
+%% compile changes nothing.
+-spec load_extension([erl_parse:abstract_form()], binary()) ->
+    {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
+load_extension(Forms, File) ->
+    case compile:forms(Forms, [binary, return_errors, {source, binary_to_list(File)}]) of
+        {ok, Module, Bin} -> install_extension(Module, Bin, File);
+        {ok, Module, Bin, _Warnings} -> install_extension(Module, Bin, File);
+        {error, Errors, _Warnings} -> {error, compile, format_errors(Errors)}
+    end.
+
+-spec install_extension(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
+install_extension(Module, Bin, File) ->
+    beamtalk_hot_reload:serialized(
+      fun() ->
+              _ = code:soft_purge(Module),
+              case code:load_binary(Module, binary_to_list(File), Bin) of
+                  {module, Module} ->
+                      beamtalk_class:forget(),
+                      {ok, Module};
+                  {error, Reason} ->
+                      {error, load, unicode:characters_to_binary(io_lib:format("~p", [Reason]))}
+              end
+      end).
+
+%% @doc The source of the extension methods of `Class' loaded so far (empty if none).
+-spec extension_source(atom()) -> binary().
+extension_source(Class) ->
+    case beamtalk_class:extension(Class) of
+        none -> <<>>;
+        M -> M:'__source__'()
+    end.
 
 %% @doc The Beamtalk source a loaded class was compiled from, or `undefined'.
 -spec source(atom()) -> binary() | undefined.
