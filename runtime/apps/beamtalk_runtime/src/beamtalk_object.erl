@@ -215,5 +215,6 @@ own_selectors(C) when C =:= 'Array'; C =:= 'List'; C =:= 'Dictionary'; C =:= 'Tu
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:', '&', '|', 'xor:', 'not'];
 own_selectors('Object') ->
     [class, printString, displayString, printNl, displayNl, '=:=', '=/=', '==', '=', '/=', hash, isNil, notNil,
-     'ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'respondsTo:', yourself, '->', 'isKindOf:'];
+     'ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:', 'respondsTo:', yourself, '->', 'isKindOf:',
+     isString, isSymbol, isNumber, '~='];
 own_selectors(C) -> beamtalk_user_class:selectors(C).

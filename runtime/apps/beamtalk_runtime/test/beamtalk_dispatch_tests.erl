@@ -127,3 +127,26 @@ patterns_test() ->
     ?assertEqual([1, 2], beamtalk_rt:destructure({list, [{bind, a}, {bind, b}]}, [1, 2])),
     ?assertEqual({2, [x]}, beamtalk_rt:match_arm({ok, x}, [{lit, 3}, {tuple, [{lit, ok}, {bind, v}]}])),
     ?assertMatch({'EXIT', _}, catch beamtalk_rt:destructure({tuple, [ignore]}, {'$bt_array', {1}})).
+
+%% `respondsTo:', completion and `methods' read the selector lists; dispatch runs the clauses. Every
+%% selector a clause answers must be listed for its class, or the two disagree (`3 isString' worked while
+%% `3 respondsTo: #isString' was false).
+selectors_cover_every_method_clause_test_() ->
+    Cases = [{beamtalk_number, op, 'Integer'}, {beamtalk_number, op, 'Float'},
+             {beamtalk_string, op, 'String'}, {beamtalk_block, op, 'Block'},
+             {beamtalk_collection, op, 'List'}, {beamtalk_collection, op, 'Array'},
+             {beamtalk_collection, dict, 'Dictionary'},
+             {beamtalk_object, common, 'Object'}, {beamtalk_object, common, 'Integer'},
+             {beamtalk_object, boolean, 'Boolean'}, {beamtalk_object, undefined, 'UndefinedObject'}],
+    [{atom_to_list(M) ++ ":" ++ atom_to_list(F) ++ " for " ++ atom_to_list(C),
+      fun() ->
+              Listed = beamtalk_object:selectors(C),
+              ?assertEqual([], [S || S <- clause_selectors(M, F), not lists:member(S, Listed)])
+      end} || {M, F, C} <- Cases].
+
+%% The literal selectors in the clause heads of `M:F' (the selector is the argument before the last).
+clause_selectors(M, F) ->
+    {ok, {M, [{abstract_code, {raw_abstract_v1, Forms}}]}} = beam_lib:chunks(code:which(M), [abstract_code]),
+    lists:usort([S || {function, _, Name, Arity, Cs} <- Forms, Name =:= F,
+                      {clause, _, Params, _, _} <- Cs,
+                      {atom, _, S} <- [lists:nth(Arity - 1, Params)]]).
