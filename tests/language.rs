@@ -418,6 +418,17 @@ fn direct_paths_answer_as_the_ordinary_sends_do() {
     lang.check("1 = 1.0", "true");
     lang.check_error("nil ifTrue: [1]", "does_not_understand");
     lang.check_error("3 + nil", "");
+    // In a method, `//` and `\\` take Erlang's `div`/`rem` only where truncating and flooring agree.
+    let (code, out, err) = lang.load(
+        "ops.bt",
+        "Object subclass: Ops\n  class q: a by: b => #(a // (b), a \\\\ b)\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check("Ops q: 7 by: 2", "#(3, 1)");
+    lang.check("Ops q: -7 by: 2", "#(-4, 1)");
+    lang.check("Ops q: 7 by: -2", "#(-4, -1)");
+    lang.check_error("Ops q: 7.5 by: 2", "does_not_understand");
+    lang.check_error("Ops q: 1 by: 0", "");
 }
 
 #[test]

@@ -615,13 +615,20 @@ impl Lowerer {
         let (mut pre, vals) = self.operands(l, &[receiver, arg], env)?;
         let (x, y) = (self.fresh("X"), self.fresh("Y"));
         let both = || abs_tuple(l, vec![var(l, &x), var(l, &y)]);
+        let mut guards = vec![
+            bif(l, guard, vec![var(l, &x)]),
+            bif(l, guard, vec![var(l, &y)]),
+        ];
+        // Erlang's `div`/`rem` truncate, Beamtalk's `//` and `\\` floor: they agree for a non-negative
+        // dividend and a positive divisor, which is all the direct path takes.
+        if matches!(operator, "div" | "rem") {
+            guards.push(op(l, ">=", var(l, &x), integer(l, 0)));
+            guards.push(op(l, ">", var(l, &y), integer(l, 0)));
+        }
         let fast = guarded_clause(
             l,
             vec![both()],
-            vec![
-                bif(l, guard, vec![var(l, &x)]),
-                bif(l, guard, vec![var(l, &y)]),
-            ],
+            guards,
             vec![op(l, operator, var(l, &x), var(l, &y))],
         );
         let slow = clause(
@@ -1821,6 +1828,8 @@ fn number_op(selector: &str) -> Option<(&'static str, &'static str)> {
         "<=" => ("=<", "is_number"),
         ">=" => (">=", "is_number"),
         "=" => ("==", "is_number"),
+        "//" => ("div", "is_integer"),
+        "\\\\" => ("rem", "is_integer"),
         _ => return None,
     })
 }
