@@ -436,9 +436,13 @@ fn loops_in_methods_behave_as_the_sends_they_replace() {
     let lang = Lang::started();
     let (code, out, err) = lang.load(
         "loops.bt",
-        "Object subclass: Loops\n  class sumTo: n =>\n    s := 0\n    1 to: n do: [:i | s := s + i]\n    s\n  class answer: n =>\n    1 to: n do: [:i | i * i > 50 ifTrue: [^i]]\n    nil\n  class toDoValue => 3 to: 1 do: [:i | i]\n  class floats =>\n    s := 0\n    1.5 to: 3 do: [:x | s := s + x]\n    s\n  class times: n =>\n    c := 0\n    r := n timesRepeat: [c := c + 2]\n    #(c, r)\n  class halve: n =>\n    k := n\n    steps := 0\n    [k > 1] whileTrue: [k := k // 2. steps := steps + 1]\n    steps\n  class firstOver: n =>\n    k := 0\n    [true] whileTrue: [k := k + 1. k * k > n ifTrue: [^k]]\n",
+        "Object subclass: Loops\n  class sumTo: n =>\n    s := 0\n    1 to: n do: [:i | s := s + i]\n    s\n  class answer: n =>\n    1 to: n do: [:i | i * i > 50 ifTrue: [^i]]\n    nil\n  class toDoValue => 3 to: 1 do: [:i | i]\n  class floats =>\n    s := 0\n    1.5 to: 3 do: [:x | s := s + x]\n    s\n  class times: n =>\n    c := 0\n    r := n timesRepeat: [c := c + 2]\n    #(c, r)\n  class halve: n =>\n    k := n\n    steps := 0\n    [k > 1] whileTrue: [k := k // 2. steps := steps + 1]\n    steps\n  class firstOver: n =>\n    k := 0\n    [true] whileTrue: [k := k + 1. k * k > n ifTrue: [^k]]\n  class mixed =>\n    s := 0\n    1 to: 4 do: [:i | s := s + (i = 2 ifTrue: [0.5] ifFalse: [1])]\n    s\n  class fact: n =>\n    n < 2 ifTrue: [^1]\n    ^n * (self fact: n - 1)\n",
     );
     assert_eq!(code, 0, "{out}{err}");
+    // Clauses specialised for integers hand over to the general ones for anything else.
+    lang.check("Loops mixed", "3.5");
+    lang.check("Loops fact: 25", "15511210043330985984000000");
+    lang.check("Loops fact: 3.0", "6.0");
     lang.check("Loops sumTo: 100", "5050");
     lang.check("Loops answer: 100", "8");
     lang.check("Loops toDoValue", "3");

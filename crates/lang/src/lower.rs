@@ -91,6 +91,9 @@ pub struct Lowerer {
     return_to: Option<String>,
     /// A REPL line being compiled to a module ([`Lowerer::repl_module`]).
     compiled_repl: bool,
+    /// Erlang variables known to hold integers (names are unique, so this only grows): number sends
+    /// on them need no guard and no fallback.
+    ints: BTreeSet<String>,
 }
 
 impl Lowerer {
@@ -107,6 +110,7 @@ impl Lowerer {
             uses_return: false,
             return_to: None,
             compiled_repl: false,
+            ints: BTreeSet::new(),
         }
     }
 
@@ -216,31 +220,69 @@ impl Lowerer {
     /// The body of an instance method: its parameters are `P_<name>`, the receiver `Self@`.
     pub fn method_body(&mut self, m: &MethodDef) -> Result<Vec<Term>, Diagnostic> {
         self.class_side = false;
-        self.body(&m.params, &m.body, self.line(m.span))
+        let params: Vec<String> = m.params.iter().map(|p| param_var(p)).collect();
+        self.body(&m.params, &params, &m.body, self.line(m.span))
     }
 
-    /// The body of a class-side method.
-    pub fn class_method_body(&mut self, m: &MethodDef) -> Result<Vec<Term>, Diagnostic> {
-        self.class_side = true;
-        let out = self.body(&m.params, &m.body, self.line(m.span));
+    /// The clauses of a method's function, whose head is the receiver `Self@` then the arguments. When
+    /// arguments are operands of number sends (`fib: n` sends `n < 2`, `n - 1`) and the method is small,
+    /// a first clause takes them when they are integers, with those sends as bare Erlang operators.
+    pub fn method_clauses(
+        &mut self,
+        m: &MethodDef,
+        class_side: bool,
+    ) -> Result<Vec<Term>, Diagnostic> {
+        self.class_side = class_side;
+        let l = self.line(m.span);
+        let head = |params: &[String]| {
+            let mut h = vec![var(l, "Self@")];
+            h.extend(params.iter().map(|p| var(l, p)));
+            h
+        };
+        let generic_params: Vec<String> = m.params.iter().map(|p| param_var(p)).collect();
+        let generic = self.body(&m.params, &generic_params, &m.body, l)?;
+        let operands = number_operands(&m.body);
+        let guarded: Vec<&String> = m.params.iter().filter(|p| operands.contains(*p)).collect();
+        let mut clauses = Vec::new();
+        if !guarded.is_empty() && size(&m.body) <= SPECIALIZE_MAX {
+            let fast_params: Vec<String> = m.params.iter().map(|p| format!("PI_{p}")).collect();
+            let guards = guarded
+                .iter()
+                .map(|p| {
+                    let v = format!("PI_{p}");
+                    self.ints.insert(v.clone());
+                    bif(l, "is_integer", vec![var(l, &v)])
+                })
+                .collect();
+            let fast = self.body(&m.params, &fast_params, &m.body, l)?;
+            clauses.push(guarded_clause(l, head(&fast_params), guards, fast));
+        }
+        clauses.push(clause(l, head(&generic_params), generic));
         self.class_side = false;
-        out
+        Ok(clauses)
     }
 
     /// The statements of a slot default (no parameters; `self` is nil).
     pub fn default_body(&mut self, e: &Expr) -> Result<Vec<Term>, Diagnostic> {
         let l = self.line(e.span);
         let mut body = vec![matched(l, var(l, "Self@"), abs_atom(l, "nil"))];
-        body.extend(self.body(&[], std::slice::from_ref(e), l)?);
+        body.extend(self.body(&[], &[], std::slice::from_ref(e), l)?);
         Ok(body)
     }
 
-    fn body(&mut self, params: &[String], stmts: &[Expr], l: i32) -> Result<Vec<Term>, Diagnostic> {
+    /// A body whose parameters `params` are in Erlang variables `vars`.
+    fn body(
+        &mut self,
+        params: &[String],
+        vars: &[String],
+        stmts: &[Expr],
+        l: i32,
+    ) -> Result<Vec<Term>, Diagnostic> {
         self.res = resolve(params, stmts)?;
         self.uses_return = false;
         let mut env = Env::new();
-        for p in params {
-            env.insert(p.clone(), Slot::Param(param_var(p)));
+        for (p, v) in params.iter().zip(vars) {
+            env.insert(p.clone(), Slot::Param(v.clone()));
         }
         for n in self.res.body_locals.clone() {
             let slot = self.local_slot(&n);
@@ -613,6 +655,10 @@ impl Lowerer {
         env: &mut Env,
     ) -> Result<Term, Diagnostic> {
         let (mut pre, vals) = self.operands(l, &[receiver, arg], env)?;
+        if !matches!(operator, "div" | "rem") && vals.iter().all(|v| self.is_int(v)) {
+            pre.push(op(l, operator, vals[0].clone(), vals[1].clone()));
+            return Ok(begin(l, pre));
+        }
         let (x, y) = (self.fresh("X"), self.fresh("Y"));
         let both = || abs_tuple(l, vec![var(l, &x), var(l, &y)]);
         let mut guards = vec![
@@ -714,6 +760,9 @@ impl Lowerer {
             .with_hint("assign to a new variable instead")),
             Slot::Var(_) => {
                 let v = self.fresh_var(name);
+                if self.is_int(&value) {
+                    self.ints.insert(v.clone());
+                }
                 env.insert(name.to_owned(), Slot::Var(Some(v.clone())));
                 Ok(matched(l, var(l, &v), value))
             }
@@ -723,6 +772,24 @@ impl Lowerer {
                 "set",
                 vec![self.frame_term(l, &frame), abs_atom(l, name), value],
             )),
+        }
+    }
+
+    /// Whether the value of abstract expression `t` is surely an integer: an integer literal, a variable
+    /// known to hold one, or `+ - *` of such.
+    fn is_int(&self, t: &Term) -> bool {
+        let Term::Tuple(t) = t else {
+            return false;
+        };
+        match t.elements.as_slice() {
+            [Term::Atom(tag), _, _] if tag.name == "integer" => true,
+            [Term::Atom(tag), _, Term::Atom(name)] if tag.name == "var" => {
+                self.ints.contains(&name.name)
+            }
+            [Term::Atom(tag), _, Term::Atom(o), a, b] if tag.name == "op" => {
+                matches!(o.name.as_str(), "+" | "-" | "*") && self.is_int(a) && self.is_int(b)
+            }
+            _ => false,
         }
     }
 
@@ -1232,6 +1299,30 @@ impl Lowerer {
         (state, params)
     }
 
+    /// For a loop whose state includes operands of number sends (`s := s + i`): fresh state parameters
+    /// for a clause that takes those when they are integers, and its guards. The clause runs the body
+    /// with bare Erlang operators, so the usual iteration calls nothing and needs no stack frame.
+    fn int_state(
+        &mut self,
+        l: i32,
+        state: &[String],
+        body: &[Expr],
+    ) -> Option<(Vec<String>, Vec<Term>)> {
+        let operands = number_operands(body);
+        if !state.iter().any(|n| operands.contains(n)) || size(body) > SPECIALIZE_MAX {
+            return None;
+        }
+        let params: Vec<String> = state.iter().map(|n| self.fresh_var(n)).collect();
+        let mut guards = Vec::new();
+        for (n, p) in state.iter().zip(&params) {
+            if operands.contains(n) {
+                self.ints.insert(p.clone());
+                guards.push(bif(l, "is_integer", vec![var(l, p)]));
+            }
+        }
+        Some((params, guards))
+    }
+
     /// `env` with the loop state in its parameters.
     fn loop_env(env: &Env, state: &[String], params: &[String]) -> Env {
         let mut inner = env.clone();
@@ -1280,29 +1371,36 @@ impl Lowerer {
         let (mut pre, vals) = self.operands(l, &[from, to], env)?;
         let (f, t, lp) = (self.fresh("From"), self.fresh("To"), self.fresh("Loop"));
         let (state, sparams) = self.loop_state(&[block], env);
-        let i = self.fresh_var(&params[0]);
-        let mut benv = Self::loop_env(env, &state, &sparams);
-        benv.insert(params[0].clone(), Slot::Param(i.clone()));
-        let mut b = self.seq(body, &mut benv)?;
-        let mut next = vec![op(l, "+", var(l, &i), integer(l, 1))];
-        next.extend(state.iter().map(|n| self.current(l, n, &benv)));
-        b.push(apply(l, var(l, &lp), next));
-        let mut head = vec![var(l, &i)];
-        head.extend(sparams.iter().map(|p| var(l, p)));
+        // One step of the loop with the state in `sparams`: `Loop(I, S...) when I =< To, Guards -> ...`.
+        let step = |lw: &mut Self, sparams: &[String], guards: Vec<Term>| {
+            let i = lw.fresh_var(&params[0]);
+            // The counter runs between integer bounds.
+            lw.ints.insert(i.clone());
+            let mut benv = Self::loop_env(env, &state, sparams);
+            benv.insert(params[0].clone(), Slot::Param(i.clone()));
+            let mut b = lw.seq(body, &mut benv)?;
+            let mut next = vec![op(l, "+", var(l, &i), integer(l, 1))];
+            next.extend(state.iter().map(|n| lw.current(l, n, &benv)));
+            b.push(apply(l, var(l, &lp), next));
+            let mut head = vec![var(l, &i)];
+            head.extend(sparams.iter().map(|p| var(l, p)));
+            let mut all = vec![op(l, "=<", var(l, &i), var(l, &t))];
+            all.extend(guards);
+            Ok::<_, Diagnostic>(guarded_clause(l, head, all, b))
+        };
+        let mut clauses = Vec::new();
+        if let Some((fast_params, guards)) = self.int_state(l, &state, body) {
+            clauses.push(step(self, &fast_params, guards)?);
+        }
+        clauses.push(step(self, &sparams, vec![])?);
         let mut exit_head = vec![var(l, "_")];
         exit_head.extend(sparams.iter().map(|p| var(l, p)));
-        let looping = named_fun(
+        clauses.push(clause(
             l,
-            &lp,
-            vec![
-                guarded_clause(l, head, vec![op(l, "=<", var(l, &i), var(l, &t))], b),
-                clause(
-                    l,
-                    exit_head,
-                    vec![pack(l, sparams.iter().map(|p| var(l, p)).collect())],
-                ),
-            ],
-        );
+            exit_head,
+            vec![pack(l, sparams.iter().map(|p| var(l, p)).collect())],
+        ));
+        let looping = named_fun(l, &lp, clauses);
         let mut fenv = env.clone();
         let run = self.run_loop(l, looping, vec![var(l, &f)], &state, &mut fenv);
         let both = || abs_tuple(l, vec![var(l, &f), var(l, &t)]);
@@ -1738,6 +1836,44 @@ fn children(e: &Expr) -> Vec<&Expr> {
             vec![]
         }
     }
+}
+
+/// The largest method or loop body (in expressions) that gets a clause specialised for integers: the
+/// body is generated twice.
+const SPECIALIZE_MAX: usize = 80;
+
+/// How many expressions `body` has.
+fn size(body: &[Expr]) -> usize {
+    let mut n = 0;
+    for e in body {
+        walk(e, &mut |_| n += 1);
+    }
+    n
+}
+
+/// The names that are operands of number sends (`n + 1`, `1 < n`) in `body`.
+fn number_operands(body: &[Expr]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for e in body {
+        walk(e, &mut |x| {
+            if let ExprKind::Send {
+                receiver,
+                selector,
+                args,
+                cast: false,
+            } = &x.kind
+                && number_op(selector).is_some()
+                && let [arg] = args.as_slice()
+            {
+                for operand in [&**receiver, arg] {
+                    if let ExprKind::Var(n) = &operand.kind {
+                        names.insert(n.clone());
+                    }
+                }
+            }
+        });
+    }
+    names
 }
 
 /// The name of the function a method compiles to in its class's module.

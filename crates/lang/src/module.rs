@@ -12,7 +12,7 @@ use eetf::{FixInteger, Term};
 use super::ast::{ClassDef, MethodDef, SlotDef};
 use super::diagnostic::Diagnostic;
 use super::forms::*;
-use super::lower::{Context, Lowerer, method_function, param_var};
+use super::lower::{Context, Lowerer, method_function};
 use beamtalk_term::{atom, list, tuple};
 
 /// The module a class compiles to.
@@ -178,13 +178,8 @@ fn method_function_form(
     name: &str,
 ) -> Result<Term, Diagnostic> {
     let ml = lw.line(m.span);
-    let mut params = vec![var(ml, "Self@")];
-    params.extend(m.params.iter().map(|p| var(ml, &param_var(p))));
-    let body = match class_side {
-        false => lw.method_body(m)?,
-        true => lw.class_method_body(m)?,
-    };
-    Ok(function(ml, name, params, body))
+    let clauses = lw.method_clauses(m, class_side)?;
+    Ok(function_of(ml, name, m.params.len() + 1, clauses))
 }
 
 /// `[{Name, fun() -> Default end}, ...]` for slot declarations: each default is computed when needed.
