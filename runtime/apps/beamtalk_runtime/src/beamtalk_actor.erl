@@ -90,14 +90,13 @@ slots() ->
     maps:from_list([{F, V} || {{bt_slot, F}, {value, V}} <- erlang:get()]).
 
 %% During a call the actor writes through the caller's group leader, so output reaches the REPL that asked;
-%% otherwise through its own (the workspace transcript).
+%% otherwise through its own (the workspace transcript). The caller's stays set after the call, so a run of
+%% calls from one caller switches once; a cast or any other message switches back first.
 -spec handle_call(term(), gen_server:from(), ref()) -> {reply, term(), ref()}.
-handle_call({send, Selector, Args, CallerGL}, _From, Self) ->
-    Own = group_leader(),
-    group_leader(CallerGL, self()),
-    Reply = try {ok, beamtalk_dispatch:send(Self, Selector, Args)}
+handle_call({send, Selector, Args, CallerGL}, _From, {'$bt_actor', Class, _} = Self) ->
+    use_group_leader(CallerGL),
+    Reply = try {ok, beamtalk_dispatch:send_from(Class, Self, Selector, Args)}
             catch C:R:S -> {error, beamtalk_error:from_exception(C, R, S)}
-            after group_leader(Own, self())
             end,
     {reply, Reply, Self};
 handle_call(slots, _From, Self) ->
@@ -108,8 +107,28 @@ handle_call({set_slots, Slots}, _From, Self) ->
 handle_call(_Other, _From, Self) ->
     {reply, {error, unknown_request}, Self}.
 
+%% Makes `GL' this actor's group leader, remembering its own the first time.
+-spec use_group_leader(pid()) -> ok.
+use_group_leader(GL) ->
+    case group_leader() of
+        GL -> ok;
+        Current ->
+            _ = erlang:get('$bt_own_gl') =:= undefined andalso erlang:put('$bt_own_gl', Current),
+            group_leader(GL, self()),
+            ok
+    end.
+
+%% Back to the actor's own group leader (outside a call).
+-spec own_group_leader() -> ok.
+own_group_leader() ->
+    case erlang:get('$bt_own_gl') of
+        undefined -> ok;
+        Own -> use_group_leader(Own)
+    end.
+
 -spec handle_cast(term(), ref()) -> {noreply, ref()}.
 handle_cast({send, Selector, Args}, Self) ->
+    own_group_leader(),
     try beamtalk_dispatch:send(Self, Selector, Args)
     catch C:R:S ->
         logger:warning("actor ~p: #~s failed: ~p", [Self, Selector, beamtalk_error:from_exception(C, R, S)])
@@ -120,6 +139,7 @@ handle_cast(_Other, Self) ->
 
 -spec handle_info(term(), ref()) -> {noreply, ref()}.
 handle_info(_Other, Self) ->
+    own_group_leader(),
     {noreply, Self}.
 
 %% @doc Hot reload (driven by `beamtalk_hot_reload' through `sys:change_code/4' while suspended):
