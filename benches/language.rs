@@ -307,7 +307,8 @@ fn main() {
         goal: "≤ 3×",
     });
     rows.push(Row {
-        work: "the same, as a whole `beamtalk eval` process (start, connect, compile, run)".to_owned(),
+        work: "the same, as a whole `beamtalk eval` process (start, connect, compile, run)"
+            .to_owned(),
         ours: ms(repl),
         anchor: format!("in a loaded class {}", ms(compiled)),
         ratio: repl / compiled,

@@ -624,6 +624,8 @@ fn built_in_classes_are_open_to_extension_methods() {
     lang.check("3.5 respondsTo: #double", "false");
     // respondsTo: and dispatch read the same selectors (this was false while `3 isString` answered).
     lang.check("3 respondsTo: #isString", "true");
+    lang.check("(Point x: 1 y: 2) respondsTo: #x", "true");
+    lang.check("nil respondsTo: #ifNil:", "true");
     lang.check(
         "String >> shout => self asUppercase ++ \"!\"",
         "String>>shout",

@@ -2,7 +2,7 @@
 -module(beamtalk_class).
 
 -export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, module/1, is_user_class/1,
-         extension_module/1, extension/1,
+         extension_module/1, extension/1, methods/1,
          exists/1, builtin/0]).
 
 -define(BUILTIN, #{
@@ -93,6 +93,28 @@ responders(Class) ->
                                       end] || C <- chain(Class)])
            end).
 
+%% @doc The method table of `Class': every selector its instances answer, with the responder that answers
+%% it (the most specific: an extension module, then the class's own module or built-in methods, then its
+%% superclass's...). Flattened once per class and cached like the responders, so it is rebuilt whenever a
+%% class or an extension loads. Dispatch, `respondsTo:', completion and `methods' all read it.
+-spec methods(atom()) -> #{atom() => {builtin, atom()} | {user, module()}}.
+methods(Class) ->
+    cached({methods, Class},
+           fun() ->
+                   Table = lists:foldl(fun(R, Table) ->
+                                               Own = maps:from_list([{S, R} || S <- responder_selectors(R)]),
+                                               maps:merge(Own, Table)
+                                       end, #{}, responders(Class)),
+                   %% A value object's fields read as unary messages, unless a method says otherwise.
+                   Fields = [{F, {builtin, 'Value'}} || beamtalk_user_class:kind(Class) =:= value,
+                                                        {F, _} <- beamtalk_user_class:fields(Class)],
+                   maps:merge(maps:from_list(Fields), Table)
+           end).
+
+-spec responder_selectors({builtin, atom()} | {user, module()}) -> [atom()].
+responder_selectors({builtin, C}) -> beamtalk_object:own_selectors(C);
+responder_selectors({user, M}) -> M:'__selectors__'().
+
 %% @doc Drops every cached chain: a class was loaded (or reloaded, perhaps with another superclass).
 -spec forget() -> ok.
 forget() ->
@@ -101,7 +123,7 @@ forget() ->
 
 %% The value under `Key', computed and kept on first use; only classes that exist are kept, so a class
 %% loaded later is never shadowed by a stale miss.
--spec cached({chain | responders, atom()}, fun(() -> T)) -> T.
+-spec cached({chain | responders | methods, atom()}, fun(() -> T)) -> T.
 cached({What, Class}, Compute) ->
     Key = {?MODULE, What, Class},
     case persistent_term:get(Key, undefined) of

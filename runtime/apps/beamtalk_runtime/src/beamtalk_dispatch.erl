@@ -39,18 +39,29 @@ lookup({meta, Class}, Receiver, Selector, Args) ->
             Found
     end;
 lookup(Class, Receiver, Selector, Args) ->
-    instance_side(beamtalk_class:responders(Class), Receiver, Selector, Args).
+    case beamtalk_class:methods(Class) of
+        #{Selector := Responder} ->
+            case answer(Responder, Receiver, Selector, Args) of
+                %% Listed but declined (a built-in method whose guards do not hold): the rest may answer.
+                nomethod -> instance_side(beamtalk_class:responders(Class), Receiver, Selector, Args);
+                Found -> Found
+            end;
+        #{} ->
+            %% Not listed: answered, if at all, by built-in methods no table can list (an Erlang
+            %% function of any name, the fields of a value object).
+            instance_side(beamtalk_class:responders(Class), Receiver, Selector, Args)
+    end.
+
+-spec answer({builtin, atom()} | {user, module()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.
+answer({builtin, C}, Receiver, Selector, Args) -> builtin(C, Receiver, Selector, Args);
+answer({user, M}, Receiver, Selector, Args) -> M:'__respond__'(Selector, Receiver, Args).
 
 -spec instance_side([{builtin, atom()} | {user, module()}], term(), atom(), [term()]) ->
           {ok, term()} | nomethod.
 instance_side([], _Receiver, _Selector, _Args) ->
     nomethod;
 instance_side([First | Rest], Receiver, Selector, Args) ->
-    Answer = case First of
-                 {builtin, C} -> builtin(C, Receiver, Selector, Args);
-                 {user, M} -> M:'__respond__'(Selector, Receiver, Args)
-             end,
-    case Answer of
+    case answer(First, Receiver, Selector, Args) of
         nomethod -> instance_side(Rest, Receiver, Selector, Args);
         Found -> Found
     end.
@@ -103,7 +114,10 @@ class_of(_) -> 'Object'.
 %% @doc Whether `Receiver' understands `Selector' (without sending it).
 -spec responds_to(term(), atom()) -> boolean().
 responds_to(Receiver, Selector) ->
-    lists:member(Selector, beamtalk_object:selectors(class_of(Receiver))).
+    case class_of(Receiver) of
+        {meta, _} = Meta -> lists:member(Selector, beamtalk_object:selectors(Meta));
+        Class -> maps:is_key(Selector, beamtalk_class:methods(Class))
+    end.
 
 -spec does_not_understand(term(), atom()) -> no_return().
 does_not_understand(Receiver, Selector) ->

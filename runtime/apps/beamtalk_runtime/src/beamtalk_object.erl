@@ -2,7 +2,7 @@
 %% and the class side of every class (`new', `spawn', `name', `signal:', `Transcript show:' ...).
 -module(beamtalk_object).
 
--export([respond/4, class_side/3, selectors/1]).
+-export([respond/4, class_side/3, selectors/1, own_selectors/1]).
 
 -spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
 respond(Class, R, Sel, Args) ->
@@ -197,21 +197,18 @@ transcript(_, _) -> nomethod.
 -spec selectors(atom() | {meta, atom()}) -> [atom()].
 selectors({meta, _}) -> [new, spawn, name, methods, superclass];
 selectors(Class) ->
-    lists:usort(lists:append([own_selectors(C) ++ extension_selectors(C) || C <- beamtalk_class:chain(Class)])).
+    lists:sort(maps:keys(beamtalk_class:methods(Class))).
 
--spec extension_selectors(atom()) -> [atom()].
-extension_selectors(C) ->
-    case beamtalk_class:extension(C) of
-        none -> [];
-        M -> M:'__selectors__'()
-    end.
-
+%% @doc The selectors `Class' itself defines (not inherited ones).
 -spec own_selectors(atom()) -> [atom()].
 own_selectors('Integer') -> beamtalk_number:selectors();
 own_selectors('Float') -> beamtalk_number:selectors();
 own_selectors('String') -> beamtalk_string:selectors();
 own_selectors('Block') -> beamtalk_block:selectors();
 own_selectors(C) when C =:= 'Array'; C =:= 'List'; C =:= 'Dictionary'; C =:= 'Tuple' -> beamtalk_collection:selectors();
+own_selectors('UndefinedObject') -> ['ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:', isNil, notNil];
+own_selectors('Symbol') -> [asString, size, 'value:'];
+own_selectors('Exception') -> [messageText, description, kind, signal, retry, 'return:', return];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:', '&', '|', 'xor:', 'not'];
 own_selectors('Object') ->
     [class, printString, displayString, printNl, displayNl, '=:=', '=/=', '==', '=', '/=', hash, isNil, notNil,

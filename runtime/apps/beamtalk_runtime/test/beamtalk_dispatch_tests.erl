@@ -137,10 +137,12 @@ selectors_cover_every_method_clause_test_() ->
              {beamtalk_collection, op, 'List'}, {beamtalk_collection, op, 'Array'},
              {beamtalk_collection, dict, 'Dictionary'},
              {beamtalk_object, common, 'Object'}, {beamtalk_object, common, 'Integer'},
-             {beamtalk_object, boolean, 'Boolean'}, {beamtalk_object, undefined, 'UndefinedObject'}],
+             {beamtalk_object, boolean, 'Boolean'}, {beamtalk_object, undefined, 'UndefinedObject'},
+             {beamtalk_object, error_object, 'Exception'}],
     [{atom_to_list(M) ++ ":" ++ atom_to_list(F) ++ " for " ++ atom_to_list(C),
       fun() ->
-              Listed = beamtalk_object:selectors(C),
+              %% Listed as the class's own, so the method table sends them to the class's methods.
+              Listed = beamtalk_object:own_selectors(C) ++ beamtalk_object:own_selectors('Object'),
               ?assertEqual([], [S || S <- clause_selectors(M, F), not lists:member(S, Listed)])
       end} || {M, F, C} <- Cases].
 
@@ -150,3 +152,10 @@ clause_selectors(M, F) ->
     lists:usort([S || {function, _, Name, Arity, Cs} <- Forms, Name =:= F,
                       {clause, _, Params, _, _} <- Cs,
                       {atom, _, S} <- [lists:nth(Arity - 1, Params)]]).
+
+method_table_maps_each_selector_to_its_most_specific_responder_test() ->
+    T = beamtalk_class:methods('Integer'),
+    ?assertMatch(#{'+' := {builtin, 'Integer'}, printString := {builtin, 'Object'}}, T),
+    ?assert(beamtalk_dispatch:responds_to(3, isString)),
+    ?assertNot(beamtalk_dispatch:responds_to(3, frobnicate)),
+    ?assertEqual(lists:sort(maps:keys(T)), beamtalk_object:selectors('Integer')).
