@@ -7,6 +7,8 @@
 
 use beamtalk_lang as lang;
 use beamtalk_term as term;
+use lang::ast::{Item, MethodDef};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -73,6 +75,11 @@ fn main() {
     std::fs::write(out.join("runtime_files.rs"), code).expect("write runtime_files.rs");
 }
 
+fn write_forms(dir: &Path, name: &str, forms: &eetf::Term) {
+    let bytes = term::etf::encode(forms).expect("encode the forms");
+    std::fs::write(dir.join(format!("{name}.forms")), bytes).expect("write the forms");
+}
+
 fn collect(dir: &Path, rel: &str, files: &mut Vec<(String, PathBuf)>) {
     let entries =
         std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
@@ -96,19 +103,46 @@ fn compile_stdlib(src_dir: &Path, forms_dir: &Path, ebin: &Path) {
         .filter(|p| p.extension().is_some_and(|e| e == "bt"))
         .collect();
     sources.sort();
+    let mut extended = std::collections::BTreeSet::new();
     for path in &sources {
         println!("cargo:rerun-if-changed={}", path.display());
         let src = std::fs::read_to_string(path).expect("read a stdlib source");
-        let items = lang::parser::parse(&src)
-            .unwrap_or_else(|d| panic!("{}", d.render(&src, &path.display().to_string())));
+        let name = path.display().to_string();
+        let items =
+            lang::parser::parse(&src).unwrap_or_else(|d| panic!("{}", d.render(&src, &name)));
+        // Extension methods (`Integer >> even => ...`) of each built-in class: one module per class.
+        let mut extensions: BTreeMap<String, (Vec<MethodDef>, Vec<MethodDef>)> = BTreeMap::new();
         for item in items {
-            if let lang::ast::Item::Class(class) = item {
-                let forms = lang::module::class_forms(&class, &src)
-                    .unwrap_or_else(|d| panic!("{}", d.render(&src, &path.display().to_string())));
-                let bytes = term::etf::encode(&forms).expect("encode the forms");
-                std::fs::write(forms_dir.join(format!("{}.forms", class.name)), bytes)
-                    .expect("write the forms");
+            match item {
+                Item::Class(class) => {
+                    let forms = lang::module::class_forms(&class, &src)
+                        .unwrap_or_else(|d| panic!("{}", d.render(&src, &name)));
+                    write_forms(forms_dir, &class.name, &forms);
+                }
+                Item::Method {
+                    class,
+                    class_side,
+                    method,
+                } => {
+                    let entry = extensions.entry(class).or_default();
+                    match class_side {
+                        true => entry.1.push(method),
+                        false => entry.0.push(method),
+                    }
+                }
+                Item::Statements(_) => {
+                    panic!("{name}: only classes and methods belong in the library")
+                }
             }
+        }
+        for (class, (methods, class_methods)) in extensions {
+            assert!(
+                extended.insert(class.clone()),
+                "{name}: {class} is extended in two files; keep a class's extensions in one"
+            );
+            let forms = lang::module::extension_forms(&class, &methods, &class_methods, &src)
+                .unwrap_or_else(|d| panic!("{}", d.render(&src, &name)));
+            write_forms(forms_dir, &format!("ext_{class}"), &forms);
         }
     }
     let code = "Dir = os:getenv(\"BT_FORMS\"), Out = os:getenv(\"BT_EBIN\"), \

@@ -323,6 +323,30 @@ fn standard_library_classes_written_in_beamtalk_are_there_without_loading() {
     l.check("s := Stack spawn. s push: 1. s push: 2. s pop", "2");
     l.check("s size", "1");
     l.check("s pop. s pop", "nil");
+    // Methods of built-in classes written in Beamtalk (`Number.bt`, `Collection.bt`).
+    for (src, want) in [
+        ("3 squared", "9"),
+        ("-2 sign", "-1"),
+        ("0.0 isZero", "true"),
+        ("5 between: 1 and: 10", "true"),
+        ("3 max: 7", "7"),
+        ("2.5 min: 1", "1"),
+        ("4 even", "true"),
+        ("3 odd", "true"),
+        ("#(1, 2, 3) anySatisfy: [:e | e > 2]", "true"),
+        ("#(1, 2, 3) allSatisfy: [:e | e > 2]", "false"),
+        ("#(1, 2, 3) count: [:e | e odd]", "2"),
+        ("#{#a => 1} notEmpty", "true"),
+        ("#() isNotEmpty", "false"),
+        ("#[4, 5] count: [:e | e even]", "1"),
+        ("3 respondsTo: #squared", "true"),
+    ] {
+        l.check(src, want);
+    }
+    l.check_error("2.5 even", "does_not_understand");
+    // A user's extension of a class the library extends keeps the library's methods.
+    l.check("Integer >> double => self * 2", "Integer>>double");
+    l.check("#(4 even, 4 double)", "#(true, 8)");
 }
 
 #[test]

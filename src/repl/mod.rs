@@ -287,10 +287,11 @@ fn patch_extension(
     if let Ok(items) = parser::parse(kept) {
         for item in items {
             if let Item::Method {
+                class: c,
                 class_side: s,
                 method: m,
-                ..
             } = item
+                && c == class
                 && !(s == class_side && m.selector == method.selector)
             {
                 let side = if s { " class" } else { "" };

@@ -8,9 +8,8 @@
 -spec selectors() -> [atom()].
 selectors() ->
     [size, 'at:', 'at:put:', 'at:ifAbsent:', 'do:', 'collect:', 'select:', 'reject:', 'detect:', 'detect:ifNone:',
-     'inject:into:', 'includes:', keys, values, 'keysAndValuesDo:', first, last, isEmpty, notEmpty, sort, 'sort:',
-     reversed, ',', '++', 'add:', asList, asArray, 'removeKey:', 'includesKey:', 'doWithIndex:', 'anySatisfy:',
-     'allSatisfy:', sum, max, min, 'count:'].
+     'inject:into:', 'includes:', keys, values, 'keysAndValuesDo:', first, last, isEmpty, sort, 'sort:',
+     reversed, ',', '++', 'add:', asList, asArray, 'removeKey:', 'includesKey:', 'doWithIndex:', sum, max, min].
 
 -spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
 respond(_Class, C, Sel, Args) ->
@@ -54,15 +53,11 @@ op(C, 'select:', [F]) -> like(C, [X || X <- items(C), F(X) =:= true]);
 op(C, 'reject:', [F]) -> like(C, [X || X <- items(C), F(X) =/= true]);
 op(C, 'detect:', [F]) -> detect(items(C), F, fun() -> nil end);
 op(C, 'detect:ifNone:', [F, None]) -> detect(items(C), F, None);
-op(C, 'anySatisfy:', [F]) -> lists:any(fun(X) -> F(X) =:= true end, items(C));
-op(C, 'allSatisfy:', [F]) -> lists:all(fun(X) -> F(X) =:= true end, items(C));
-op(C, 'count:', [F]) -> length([X || X <- items(C), F(X) =:= true]);
 op(C, 'inject:into:', [Acc, F]) -> lists:foldl(fun(X, A) -> F(A, X) end, Acc, items(C));
 op(C, 'includes:', [X]) -> lists:member(X, items(C));
 op(C, first, []) -> first(items(C), C);
 op(C, last, []) -> first(lists:reverse(items(C)), C);
 op(C, isEmpty, []) -> items(C) =:= [];
-op(C, notEmpty, []) -> items(C) =/= [];
 op(C, sort, []) -> like(C, lists:sort(items(C)));
 op(C, 'sort:', [F]) -> like(C, lists:sort(fun(A, B) -> F(A, B) =:= true end, items(C)));
 op(C, reversed, []) -> like(C, lists:reverse(items(C)));
@@ -100,10 +95,9 @@ dict(M, 'select:', [F]) -> maps:filter(fun(_, V) -> F(V) =:= true end, M);
 dict(M, 'reject:', [F]) -> maps:filter(fun(_, V) -> F(V) =/= true end, M);
 dict(M, 'includes:', [X]) -> lists:member(X, maps:values(M));
 dict(M, isEmpty, []) -> maps:size(M) =:= 0;
-dict(M, notEmpty, []) -> maps:size(M) > 0;
 dict(M, ',', [N]) when is_map(N) -> maps:merge(M, N);
-dict(M, Sel, Args) when Sel =:= 'inject:into:'; Sel =:= 'detect:'; Sel =:= 'detect:ifNone:'; Sel =:= 'anySatisfy:';
-                        Sel =:= 'allSatisfy:'; Sel =:= 'count:'; Sel =:= sum; Sel =:= max; Sel =:= min ->
+dict(M, Sel, Args) when Sel =:= 'inject:into:'; Sel =:= 'detect:'; Sel =:= 'detect:ifNone:';
+                        Sel =:= sum; Sel =:= max; Sel =:= min ->
     op(items(M), Sel, Args);
 dict(_, _, _) -> nomethod.
 

@@ -6,9 +6,9 @@
 -spec selectors() -> [atom()].
 selectors() ->
     ['+', '-', '*', '/', '//', '\\\\', '%', '**', '<', '>', '<=', '>=', '=:=', '==', '/=', '=/=', '=',
-     'div:', 'rem:', 'mod:', abs, negated, 'max:', 'min:', sqrt, isZero, even, odd, 'gcd:', factorial,
-     'printString:', asFloat, asInteger, rounded, truncated, floor, ceiling, 'between:and:', 'timesRepeat:',
-     'to:do:', 'to:by:do:', 'to:', asCharacter, sign, squared, isNumber, isInteger, isFloat, 'raisedTo:'].
+     'div:', 'rem:', 'mod:', abs, negated, sqrt, 'gcd:', factorial,
+     'printString:', asFloat, asInteger, rounded, truncated, floor, ceiling, 'timesRepeat:',
+     'to:do:', 'to:by:do:', 'to:', asCharacter, isNumber, isInteger, isFloat, 'raisedTo:'].
 
 -spec respond(atom(), number(), atom(), [term()]) -> {ok, term()} | nomethod.
 respond(_Class, X, Sel, Args) ->
@@ -44,16 +44,7 @@ op(X, '=:=', [Y]) -> X =:= Y;
 op(X, '=/=', [Y]) -> X =/= Y;
 op(X, abs, []) -> abs(X);
 op(X, negated, []) -> -X;
-op(X, squared, []) -> X * X;
-op(X, sign, []) when X > 0 -> 1;
-op(X, sign, []) when X < 0 -> -1;
-op(_, sign, []) -> 0;
-op(X, 'max:', [Y]) when is_number(Y) -> max(X, Y);
-op(X, 'min:', [Y]) when is_number(Y) -> min(X, Y);
 op(X, sqrt, []) -> math:sqrt(X);
-op(X, isZero, []) -> X == 0;
-op(X, even, []) when is_integer(X) -> X rem 2 =:= 0;
-op(X, odd, []) when is_integer(X) -> X rem 2 =/= 0;
 op(X, 'gcd:', [Y]) when is_integer(X), is_integer(Y) -> gcd(abs(X), abs(Y));
 op(X, factorial, []) when is_integer(X), X >= 0 -> factorial(X, 1);
 op(X, factorial, []) when is_integer(X) ->
@@ -67,7 +58,6 @@ op(X, truncated, []) -> trunc(X);
 op(X, floor, []) -> floor(X);
 op(X, ceiling, []) -> ceil(X);
 op(X, asCharacter, []) when is_integer(X) -> X;
-op(X, 'between:and:', [Lo, Hi]) when is_number(Lo), is_number(Hi) -> X >= Lo andalso X =< Hi;
 op(X, 'timesRepeat:', [B]) when is_integer(X), is_function(B, 0) -> repeat(X, B), nil;
 op(X, 'to:do:', [Y, B]) when is_function(B, 1) -> loop(X, Y, 1, B), X;
 op(X, 'to:by:do:', [Y, Step, B]) when is_function(B, 1), Step =/= 0 -> loop(X, Y, Step, B), X;

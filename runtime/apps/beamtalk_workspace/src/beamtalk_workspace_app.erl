@@ -1,4 +1,5 @@
-%% @doc The workspace application: hooks actor tracking into the runtime and starts the tree.
+%% @doc The workspace application: hooks actor tracking into the runtime, loads the standard library's
+%% extensions of built-in classes, and starts the tree.
 -module(beamtalk_workspace_app).
 -behaviour(application).
 
@@ -8,6 +9,7 @@
 start(_Type, _Args) ->
     application:set_env(beamtalk_runtime, actor_spawn_callback, beamtalk_repl_actors),
     application:set_env(beamtalk_runtime, actor_starter, beamtalk_repl_actors),
+    ok = beamtalk_stdlib:load_extensions(),
     beamtalk_workspace_app_sup:start_link(config()).
 
 %% Nothing to undo: the runtime's hooks die with the node. (Unsetting them here called the application
