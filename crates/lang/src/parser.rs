@@ -1,10 +1,11 @@
 //! Tokens → syntax tree.
 //!
-//! Source is first cut into items by lines: a line `Super subclass: Name` at the left margin starts a class
-//! whose body is the lines indented under it (one member per line at the body's indentation; deeper lines
-//! continue a member), a line `Name >> selector => body` defines one method, and everything else is
-//! statements. Each piece is then parsed from tokens with spans into the whole source. Binary operators bind
-//! by the precedence table in `language.md`.
+//! The whole source is lexed first; then it is cut into items by its lines, where a line that starts
+//! inside a token (a string literal spanning lines) is never the start of anything: a line `Super subclass:
+//! Name` at the left margin starts a class whose body is the lines indented under it (one member per line
+//! at the body's indentation; deeper lines continue a member), a line `Name >> selector => body` defines one
+//! method, and everything else is statements. Each piece is then parsed from tokens with spans into the
+//! whole source. Binary operators bind by the precedence table in `language.md`.
 
 use super::ast::*;
 use super::diagnostic::Diagnostic;
@@ -18,7 +19,7 @@ pub const MAX_DEPTH: usize = 1000;
 
 /// Parses a whole REPL input or `.bt` file.
 pub fn parse(src: &str) -> Result<Vec<Item>, Diagnostic> {
-    let lines = split_lines(src);
+    let lines = split_lines(src, &lex(src, 0)?);
     let mut items = Vec::new();
     let mut i = 0;
     let mut chunk: Option<(usize, usize)> = None;
@@ -33,13 +34,18 @@ pub fn parse(src: &str) -> Result<Vec<Item>, Diagnostic> {
             Ok(())
         };
     while i < lines.len() {
-        let (start, text) = lines[i];
+        let Line {
+            offset: start,
+            text,
+            ..
+        } = lines[i];
         let body_end = block_end(&lines, i, src.len());
-        if indent(text) == 0 && class_header(text).is_some() {
+        let margin = lines[i].indent() == 0;
+        if margin && class_header(text).is_some() {
             flush(&mut chunk, &mut items)?;
             items.push(Item::Class(parse_class(src, &lines[i..body_end.0], start)?));
             i = body_end.0;
-        } else if indent(text) == 0 && method_header(text) {
+        } else if margin && method_header(text) {
             flush(&mut chunk, &mut items)?;
             items.push(parse_method_item(&src[start..body_end.1], start)?);
             i = body_end.0;
@@ -65,12 +71,48 @@ pub fn parse_statements(src: &str, base: usize) -> Result<Vec<Expr>, Diagnostic>
     Ok(stmts)
 }
 
-/// `(byte offset, line text)` for each line.
-fn split_lines(src: &str) -> Vec<(usize, &str)> {
+/// One line of the source.
+#[derive(Clone, Copy)]
+struct Line<'a> {
+    offset: usize,
+    text: &'a str,
+    /// The line starts inside a token (a string literal that spans lines): it continues whatever that
+    /// token is part of, whatever it looks like.
+    inside: bool,
+}
+
+impl Line<'_> {
+    /// How far the line is indented (a line inside a token counts as indented without limit).
+    fn indent(&self) -> usize {
+        match self.inside {
+            true => usize::MAX,
+            false => self.text.len() - self.text.trim_start().len(),
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        let t = self.text.trim();
+        !self.inside && (t.is_empty() || t.starts_with("//"))
+    }
+}
+
+/// The lines of `src`, marking those that start inside one of its tokens.
+fn split_lines<'a>(src: &'a str, toks: &[Token]) -> Vec<Line<'a>> {
     let mut out = Vec::new();
     let mut offset = 0;
+    let mut t = 0;
     for line in src.split_inclusive('\n') {
-        out.push((offset, line.trim_end_matches(['\n', '\r'])));
+        while t < toks.len() && toks[t].span.end <= offset {
+            t += 1;
+        }
+        let inside = toks
+            .get(t)
+            .is_some_and(|tok| tok.span.start < offset && offset < tok.span.end);
+        out.push(Line {
+            offset,
+            text: line.trim_end_matches(['\n', '\r']),
+            inside,
+        });
         offset += line.len();
     }
     out
@@ -80,22 +122,17 @@ fn indent(line: &str) -> usize {
     line.len() - line.trim_start().len()
 }
 
-fn is_blank(line: &str) -> bool {
-    let t = line.trim();
-    t.is_empty() || t.starts_with("//")
-}
-
 /// The index after the lines indented under line `i` (blank lines included), and that end's byte offset.
-fn block_end(lines: &[(usize, &str)], i: usize, src_len: usize) -> (usize, usize) {
+fn block_end(lines: &[Line], i: usize, src_len: usize) -> (usize, usize) {
     let mut j = i + 1;
     let mut last = i;
-    while j < lines.len() && (is_blank(lines[j].1) || indent(lines[j].1) > 0) {
-        if !is_blank(lines[j].1) {
+    while j < lines.len() && (lines[j].is_blank() || lines[j].indent() > 0) {
+        if !lines[j].is_blank() {
             last = j;
         }
         j += 1;
     }
-    let end = lines.get(last).map_or(src_len, |(o, t)| o + t.len());
+    let end = lines.get(last).map_or(src_len, |l| l.offset + l.text.len());
     (last + 1, end)
 }
 
@@ -154,8 +191,12 @@ pub fn method_header(line: &str) -> bool {
     }
 }
 
-fn parse_class(src: &str, lines: &[(usize, &str)], start: usize) -> Result<ClassDef, Diagnostic> {
-    let (header_offset, header) = lines[0];
+fn parse_class(src: &str, lines: &[Line], start: usize) -> Result<ClassDef, Diagnostic> {
+    let Line {
+        offset: header_offset,
+        text: header,
+        ..
+    } = lines[0];
     let Some(h) = class_header(header) else {
         return Err(Diagnostic::new(
             Span::new(header_offset, header_offset + header.len()),
@@ -174,18 +215,20 @@ fn parse_class(src: &str, lines: &[(usize, &str)], start: usize) -> Result<Class
         class_methods: Vec::new(),
         span: Span::new(header_offset, header_offset + header.len()),
     };
-    let body: Vec<(usize, &str)> = lines[1..]
+    let body: Vec<Line> = lines[1..]
         .iter()
         .copied()
-        .filter(|(_, l)| !is_blank(l))
+        .filter(|l| !l.is_blank())
         .collect();
-    let Some(base_indent) = body.first().map(|(_, l)| indent(l)) else {
+    let Some(base_indent) = body.first().map(Line::indent) else {
         return Ok(class);
     };
     let mut k = 0;
     while k < body.len() {
-        let (offset, line) = body[k];
-        if indent(line) < base_indent {
+        let Line {
+            offset, text: line, ..
+        } = body[k];
+        if body[k].indent() < base_indent {
             return Err(Diagnostic::new(
                 Span::new(offset, offset + line.len()),
                 "this line is indented less than the class body above it",
@@ -194,14 +237,17 @@ fn parse_class(src: &str, lines: &[(usize, &str)], start: usize) -> Result<Class
         }
         let mut end = offset + line.len();
         k += 1;
-        while k < body.len() && indent(body[k].1) > base_indent {
-            end = body[k].0 + body[k].1.len();
+        while k < body.len() && body[k].indent() > base_indent {
+            end = body[k].offset + body[k].text.len();
             k += 1;
         }
         let member_start = offset + indent(line);
         member(&src[member_start..end], member_start, &mut class)?;
     }
-    class.span = Span::new(start, lines.last().map_or(start, |(o, l)| o + l.len()));
+    class.span = Span::new(
+        start,
+        lines.last().map_or(start, |l| l.offset + l.text.len()),
+    );
     Ok(class)
 }
 
@@ -1328,5 +1374,31 @@ mod tests {
         let long_unary = format!("x {}", "a".repeat(300));
         assert!(parse_statements(&long_unary, 0).is_err());
         assert!(parse_statements(&format!("x {}", "a".repeat(255)), 0).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod item_tests {
+    use super::*;
+
+    #[test]
+    fn a_line_inside_a_string_starts_nothing() {
+        let src = "Object subclass: Doc\n  text => \"first\nObject subclass: Foo\nBar >> x => 1\n  not a member\"\n  size => self text size\nx := 1\n";
+        let items = parse(src).expect("parses");
+        assert_eq!(items.len(), 2, "{items:?}");
+        let Item::Class(c) = &items[0] else {
+            panic!("a class")
+        };
+        assert_eq!(c.name, "Doc");
+        let selectors: Vec<&str> = c.methods.iter().map(|m| m.selector.as_str()).collect();
+        assert_eq!(selectors, ["text", "size"]);
+        let ExprKind::Literal(Literal::String(text)) = &c.methods[0].body[0].kind else {
+            panic!("a string")
+        };
+        assert!(
+            text.contains("Object subclass: Foo\nBar >> x => 1"),
+            "{text}"
+        );
+        assert!(matches!(items[1], Item::Statements(_)));
     }
 }
