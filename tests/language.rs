@@ -673,3 +673,38 @@ fn built_in_classes_are_open_to_extension_methods() {
     lang.check("Plain new hello", "hello");
     lang.check_error("Bogus >> x => 1", "unknown_class");
 }
+
+/// The constructs of the lowering's snapshot tests, compiled and run (in an actor, so fields are live).
+#[test]
+fn every_construct_compiles_and_runs_in_a_method() {
+    let lang = Lang::started();
+    let (code, out, err) = lang.load(
+        "all.bt",
+        "Actor subclass: All\n  state: count = 0\n  bump: a =>\n    self.count := self.count + a\n  literals: a => #(1, #sym, 2.5, nil, true, \"s\", #[a], #{#k => a})\n  interp: a => \"a is {a} and {a + 1}\"\n  matching: a =>\n    r := a match: [0 -> #zero; {ok, v} -> v; _ -> #other]\n    r\n  destr: a =>\n    #(x, y) := a\n    x + y\n  nlr: a =>\n    a do: [:e | e > 2 ifTrue: [^e]]\n    nil\n  operands: a => self helper: (x := 1) with: x\n  andor: a => (a > 1 and: [a < 9]) or: [a = 0]\n  csr: a => ((a collect: [:e | e * 2]) select: [:e | e > 2]) reject: [:e | e = 4]\n  wf: a =>\n    k := a\n    [k <= 0] whileFalse: [k := k - 1]\n    k\n  capture: a =>\n    k := a\n    [:x | x + k]\n  helper => 1\n  helper: x with: y => x + y\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    for (src, want) in [
+        ("a := All spawn. a bump: 5. a bump: 2", "7"),
+        (
+            "a literals: 3",
+            "#(1, #sym, 2.5, nil, true, \"s\", #[3], #{#k => 3})",
+        ),
+        ("a interp: 4", "a is 4 and 5"),
+        (
+            "#(a matching: 0, a matching: (Erlang erlang list_to_tuple: #(#ok, 7)), a matching: 3)",
+            "#(#zero, 7, #other)",
+        ),
+        ("a destr: #(3, 4)", "7"),
+        ("a nlr: #(1, 5, 9)", "5"),
+        ("a operands: 0", "2"),
+        (
+            "#(a andor: 5, a andor: 0, a andor: 20)",
+            "#(true, true, false)",
+        ),
+        ("a csr: #(1, 2, 3)", "#(6)"),
+        ("a wf: 3", "0"),
+        ("(a capture: 10) value: 1", "11"),
+    ] {
+        lang.check(src, want);
+    }
+}

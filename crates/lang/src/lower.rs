@@ -2109,6 +2109,67 @@ mod tests {
         insta::assert_snapshot!(m);
     }
 
+    /// One snapshot per construct, as a method body (the class defines `m:` and `helper`).
+    #[test]
+    fn every_construct_lowers() {
+        let cases = [
+            ("cascade", "Transcript show: a; show: \"!\"; cr"),
+            ("super_send", "super m: a + 1"),
+            ("self_send_of_an_own_method", "self helper"),
+            ("field_read_and_write", "self.count := self.count + a"),
+            (
+                "literals",
+                "#(1, $a, #sym, 2.5, nil, true, \"s\", #[a], #{#k => a})",
+            ),
+            ("interpolation", "\"a is {a} and {a + 1}\""),
+            ("cast", "a tick!"),
+            (
+                "match_arms",
+                "r := a match: [0 -> #zero; {ok, v} -> v; _ -> #other]\nr",
+            ),
+            ("destructuring", "#(x, y) := a\nx + y"),
+            (
+                "non_local_return_from_a_block",
+                "a do: [:e | e > 2 ifTrue: [^e]]\nnil",
+            ),
+            ("assignments_in_operands", "self helper: (x := 1) with: x"),
+            ("and_or", "(a > 1 and: [a < 9]) or: [a = 0]"),
+            (
+                "collect_select_reject",
+                "((a collect: [:e | e * 2]) select: [:e | e > 2]) reject: [:e | e = 4]",
+            ),
+            (
+                "while_false",
+                "k := a\n[k <= 0] whileFalse: [k := k - 1]\nk",
+            ),
+            ("block_capturing_by_value", "k := a\n[:x | x + k]"),
+        ];
+        for (name, body) in cases {
+            let indented = body.replace('\n', "\n    ");
+            let src =
+                format!("  m: a =>\n    {indented}\n  helper => 1\n  helper: x with: y => x\n");
+            insta::assert_snapshot!(name, method(&src));
+        }
+    }
+
+    #[test]
+    fn a_repl_line_with_a_loop_compiles_to_a_module() {
+        let src = "s := 0\n1 to: n do: [:i | s := s + i]\ns";
+        let stmts = parse_statements(src, 0).expect("parses");
+        assert!(worth_compiling(&stmts));
+        let module = Lowerer::new(src, Context::Repl)
+            .repl_module(&stmts)
+            .expect("lowers");
+        insta::assert_snapshot!(pretty(&module));
+        let escaping = parse_statements("bs := #(1) collect: [:e | [e]]", 0).expect("parses");
+        assert!(
+            !worth_compiling(&escaping),
+            "a block that outlives the line"
+        );
+        let plain = parse_statements("x := 3 + 4", 0).expect("parses");
+        assert!(!worth_compiling(&plain), "nothing to gain");
+    }
+
     #[test]
     fn assigning_an_argument_is_an_error() {
         let stmts = parse_statements("[:a | a := 1]", 0).expect("parses");
