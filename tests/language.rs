@@ -340,6 +340,22 @@ fn standard_library_classes_written_in_beamtalk_are_there_without_loading() {
         ("#() isNotEmpty", "false"),
         ("#[4, 5] count: [:e | e even]", "1"),
         ("3 respondsTo: #squared", "true"),
+        (
+            "#(nil isNil, 3 isNil, nil notNil, 3 notNil, 4 yourself)",
+            "#(true, false, false, true, 4)",
+        ),
+        (
+            "#(true & false, true | false, true xor: true, false not)",
+            "#(false, true, false, true)",
+        ),
+        ("#(1, 2, 3) detect: [:e | e > 1]", "2"),
+        ("#(1, 2, 3) detect: [:e | e > 5]", "nil"),
+        (
+            "#(#(1, 2) includes: 2, #(1, 2) includes: 2.0)",
+            "#(true, false)",
+        ),
+        ("#{#a => 1, #b => 2} sum", "3"),
+        ("#(1, 2, 3) sum", "6"),
     ] {
         l.check(src, want);
     }

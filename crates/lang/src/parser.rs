@@ -880,6 +880,8 @@ impl Parser {
         loop {
             let op = match self.peek_tok() {
                 Some(Tok::Binary(op)) if !(self.no_comma && op == ",") => op.clone(),
+                // After an operand `|` is Boolean's "or"; it only separates block parameters.
+                Some(Tok::Pipe) => "|".to_owned(),
                 _ => return Ok(left),
             };
             let prec = precedence(&op);
@@ -1230,6 +1232,7 @@ mod tests {
     #[test]
     fn precedence_follows_the_table() {
         assert_eq!(one("1 + 2 * 3"), "(1 + (2 * 3))");
+        assert_eq!(one("a | b & c"), "((a | b) & c)");
         assert_eq!(one("2 ** 3 * 2"), "((2 ** 3) * 2)");
         assert_eq!(one("1 - 2 - 3"), "((1 - 2) - 3)");
         assert_eq!(one("1 + 2 < 4 =:= true"), "(((1 + 2) < 4) =:= True)");

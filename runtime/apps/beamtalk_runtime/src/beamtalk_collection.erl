@@ -7,9 +7,9 @@
 
 -spec selectors() -> [atom()].
 selectors() ->
-    [size, 'at:', 'at:put:', 'at:ifAbsent:', 'do:', 'collect:', 'select:', 'reject:', 'detect:', 'detect:ifNone:',
-     'inject:into:', 'includes:', keys, values, 'keysAndValuesDo:', first, last, isEmpty, sort, 'sort:',
-     reversed, ',', '++', 'add:', asList, asArray, 'removeKey:', 'includesKey:', 'doWithIndex:', sum, max, min].
+    [size, 'at:', 'at:put:', 'at:ifAbsent:', 'do:', 'collect:', 'select:', 'reject:', 'detect:ifNone:',
+     'inject:into:', keys, values, 'keysAndValuesDo:', first, last, isEmpty, sort, 'sort:',
+     reversed, ',', '++', 'add:', asList, asArray, 'removeKey:', 'includesKey:', 'doWithIndex:', max, min].
 
 -spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
 respond(_Class, C, Sel, Args) ->
@@ -51,10 +51,8 @@ op(C, 'doWithIndex:', [F]) ->
 op(C, 'collect:', [F]) -> like(C, [F(X) || X <- items(C)]);
 op(C, 'select:', [F]) -> like(C, [X || X <- items(C), F(X) =:= true]);
 op(C, 'reject:', [F]) -> like(C, [X || X <- items(C), F(X) =/= true]);
-op(C, 'detect:', [F]) -> detect(items(C), F, fun() -> nil end);
 op(C, 'detect:ifNone:', [F, None]) -> detect(items(C), F, None);
 op(C, 'inject:into:', [Acc, F]) -> lists:foldl(fun(X, A) -> F(A, X) end, Acc, items(C));
-op(C, 'includes:', [X]) -> lists:member(X, items(C));
 op(C, first, []) -> first(items(C), C);
 op(C, last, []) -> first(lists:reverse(items(C)), C);
 op(C, isEmpty, []) -> items(C) =:= [];
@@ -64,7 +62,6 @@ op(C, reversed, []) -> like(C, lists:reverse(items(C)));
 op(C, ',', [D]) -> like(C, items(C) ++ items(D));
 op(C, '++', [D]) -> like(C, items(C) ++ items(D));
 op(C, 'add:', [X]) -> like(C, items(C) ++ [X]);
-op(C, sum, []) -> lists:foldl(fun(X, A) -> beamtalk_dispatch:send(A, '+', [X]) end, 0, items(C));
 op(C, max, []) -> lists:max(items(C));
 op(C, min, []) -> lists:min(items(C));
 op(C, asList, []) -> items(C);
@@ -93,11 +90,9 @@ dict(M, 'do:', [F]) -> lists:foreach(F, items(M)), M;
 dict(M, 'collect:', [F]) -> maps:map(fun(_, V) -> F(V) end, M);
 dict(M, 'select:', [F]) -> maps:filter(fun(_, V) -> F(V) =:= true end, M);
 dict(M, 'reject:', [F]) -> maps:filter(fun(_, V) -> F(V) =/= true end, M);
-dict(M, 'includes:', [X]) -> lists:member(X, maps:values(M));
 dict(M, isEmpty, []) -> maps:size(M) =:= 0;
 dict(M, ',', [N]) when is_map(N) -> maps:merge(M, N);
-dict(M, Sel, Args) when Sel =:= 'inject:into:'; Sel =:= 'detect:'; Sel =:= 'detect:ifNone:';
-                        Sel =:= sum; Sel =:= max; Sel =:= min ->
+dict(M, Sel, Args) when Sel =:= 'inject:into:'; Sel =:= 'detect:ifNone:'; Sel =:= max; Sel =:= min ->
     op(items(M), Sel, Args);
 dict(_, _, _) -> nomethod.
 

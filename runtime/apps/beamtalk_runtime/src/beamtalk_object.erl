@@ -39,14 +39,11 @@ common(R, '=', [X]) -> {ok, R == X};
 common(R, '/=', [X]) -> {ok, R /= X};
 common(R, '~=', [X]) -> {ok, R /= X};
 common(R, hash, []) -> {ok, erlang:phash2(R)};
-common(R, isNil, []) -> {ok, R =:= nil};
-common(R, notNil, []) -> {ok, R =/= nil};
 common(R, 'ifNil:', [_]) -> {ok, R};
 common(R, 'ifNotNil:', [B]) -> {ok, value(B, [R])};
 common(R, 'ifNil:ifNotNil:', [_, B]) -> {ok, value(B, [R])};
 common(R, 'ifNotNil:ifNil:', [B, _]) -> {ok, value(B, [R])};
 common(R, 'respondsTo:', [S]) when is_atom(S) -> {ok, beamtalk_dispatch:responds_to(R, S)};
-common(R, yourself, []) -> {ok, R};
 common(R, '->', [X]) -> {ok, {R, X}};
 common(R, 'isKindOf:', [{'$bt_class', C}]) ->
     {ok, case beamtalk_dispatch:class_of(R) of
@@ -77,10 +74,6 @@ boolean(B, 'ifTrue:ifFalse:', [T, F]) -> {ok, if B -> value(T, []); true -> valu
 boolean(B, 'ifFalse:ifTrue:', [F, T]) -> {ok, if B -> value(T, []); true -> value(F, []) end};
 boolean(B, 'and:', [X]) -> {ok, B andalso value(X, []) =:= true};
 boolean(B, 'or:', [X]) -> {ok, B orelse value(X, []) =:= true};
-boolean(B, '&', [X]) -> {ok, B andalso X =:= true};
-boolean(B, '|', [X]) -> {ok, B orelse X =:= true};
-boolean(B, 'xor:', [X]) -> {ok, B xor (X =:= true)};
-boolean(B, 'not', []) -> {ok, not B};
 boolean(_, _, _) -> nomethod.
 
 -spec undefined(atom(), [term()]) -> {ok, term()} | nomethod.
@@ -88,8 +81,6 @@ undefined('ifNil:', [B]) -> {ok, value(B, [])};
 undefined('ifNotNil:', [_]) -> {ok, nil};
 undefined('ifNil:ifNotNil:', [B, _]) -> {ok, value(B, [])};
 undefined('ifNotNil:ifNil:', [_, B]) -> {ok, value(B, [])};
-undefined(isNil, []) -> {ok, true};
-undefined(notNil, []) -> {ok, false};
 undefined(_, _) -> nomethod.
 
 -spec error_object(beamtalk_error:error(), atom(), [term()]) -> {ok, term()} | nomethod.
@@ -206,12 +197,12 @@ own_selectors('Float') -> beamtalk_number:selectors();
 own_selectors('String') -> beamtalk_string:selectors();
 own_selectors('Block') -> beamtalk_block:selectors();
 own_selectors(C) when C =:= 'Array'; C =:= 'List'; C =:= 'Dictionary'; C =:= 'Tuple' -> beamtalk_collection:selectors();
-own_selectors('UndefinedObject') -> ['ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:', isNil, notNil];
+own_selectors('UndefinedObject') -> ['ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:'];
 own_selectors('Symbol') -> [asString, size, 'value:'];
 own_selectors('Exception') -> [messageText, description, kind, signal, retry, 'return:', return];
-own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:', '&', '|', 'xor:', 'not'];
+own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
 own_selectors('Object') ->
-    [class, printString, displayString, printNl, displayNl, '=:=', '=/=', '==', '=', '/=', hash, isNil, notNil,
-     'ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:', 'respondsTo:', yourself, '->', 'isKindOf:',
+    [class, printString, displayString, printNl, displayNl, '=:=', '=/=', '==', '=', '/=', hash,
+     'ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:', 'respondsTo:', '->', 'isKindOf:',
      isString, isSymbol, isNumber, '~='];
 own_selectors(C) -> beamtalk_user_class:selectors(C).
