@@ -9,7 +9,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use beamtalk::lang::ast::Item;
-use beamtalk::lang::lower::{Context, Lowerer};
+use beamtalk::lang::lower::{Context, Lowerer, worth_compiling};
+use beamtalk::lang::module::class_forms;
 use beamtalk::lang::parser::{self, MAX_DEPTH};
 use beamtalk::term::etf;
 use common::{Project, run, run_with_input};
@@ -24,9 +25,20 @@ fn compile(src: String) -> Result<(), String> {
             let items = parser::parse(&src).map_err(|d| d.message)?;
             for item in items {
                 if let Item::Statements(stmts) = item {
-                    let term = Lowerer::new(&src, Context::Repl)
-                        .repl(&stmts)
-                        .map_err(|d| d.message)?;
+                    let mut lw = Lowerer::new(&src, Context::Repl);
+                    let term = match worth_compiling(&stmts) {
+                        true => lw.repl_module(&stmts),
+                        false => lw.repl(&stmts),
+                    }
+                    .map_err(|d| d.message)?;
+                    etf::encode(&term).map_err(|e| e.to_string())?;
+                }
+            }
+            // The same code as a method body: resolved and lowered as a class's method.
+            let class = format!("Object subclass: T\n  m =>\n    x := 0\n    {src}\n");
+            for item in parser::parse(&class).map_err(|d| d.message)? {
+                if let Item::Class(c) = item {
+                    let term = class_forms(&c, &class).map_err(|d| d.message)?;
                     etf::encode(&term).map_err(|e| e.to_string())?;
                 }
             }
@@ -39,13 +51,24 @@ fn compile(src: String) -> Result<(), String> {
 
 /// A chain or nesting of `n` levels built from one of several shapes.
 fn deep(shape: u8, n: usize) -> String {
-    match shape % 6 {
+    match shape % 8 {
         0 => format!("1{}", " + 1".repeat(n)),
         1 => format!("3{}", " abs".repeat(n)),
         2 => format!("{}1{}", "(".repeat(n), ")".repeat(n)),
         3 => format!("{}1{}", "[".repeat(n), "]".repeat(n)),
         4 => format!("{}1{}", "#(".repeat(n), ")".repeat(n)),
-        _ => format!("{}1{}", "(1 + ".repeat(n), " abs)".repeat(n)),
+        5 => format!("{}1{}", "(1 + ".repeat(n), " abs)".repeat(n)),
+        // Inlined loops and conditionals, each threading the local it assigns.
+        6 => format!(
+            "{}x := x + 1{}",
+            "1 to: 2 do: [:i | ".repeat(n),
+            "]".repeat(n)
+        ),
+        _ => format!(
+            "{}x := x + 1{}",
+            "x > 0 ifTrue: [".repeat(n),
+            "] ifFalse: [x := 1]".repeat(n)
+        ),
     }
 }
 
@@ -53,7 +76,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn long_chains_and_deep_nesting_compile_or_say_too_deep(shape in 0u8..6, n in 1usize..8000) {
+    fn long_chains_and_deep_nesting_compile_or_say_too_deep(shape in 0u8..8, n in 1usize..8000) {
         let result = compile(deep(shape, n));
         if let Err(message) = &result {
             prop_assert!(message.contains("deeper than"), "{message}");

@@ -91,6 +91,11 @@ pub struct Lowerer {
     return_to: Option<String>,
     /// A REPL line being compiled to a module ([`Lowerer::repl_module`]).
     compiled_repl: bool,
+    /// Whether control flow with literal blocks is inlined: not inside the blocks of a fallback send,
+    /// whose code would otherwise be generated once more per level of nesting (exponential in depth).
+    inline: bool,
+    /// How many inlined constructs enclose the code being lowered (see [`MAX_INLINE_DEPTH`]).
+    inline_depth: usize,
     /// Erlang variables known to hold integers (names are unique, so this only grows): number sends
     /// on them need no guard and no fallback.
     ints: BTreeSet<String>,
@@ -111,6 +116,8 @@ impl Lowerer {
             return_to: None,
             compiled_repl: false,
             ints: BTreeSet::new(),
+            inline: true,
+            inline_depth: 0,
         }
     }
 
@@ -403,8 +410,14 @@ impl Lowerer {
                 selector,
                 args,
                 cast: false,
-            } if inlined(selector, receiver, args).is_some() => {
-                self.inline_send(l, receiver, selector, args, env)?
+            } if self.inline && inlined(selector, receiver, args).is_some() => {
+                if self.inline_depth >= MAX_INLINE_DEPTH {
+                    return self.plain_send(l, receiver, selector, args, env);
+                }
+                self.inline_depth += 1;
+                let out = self.inline_send(l, receiver, selector, args, env);
+                self.inline_depth -= 1;
+                out?
             }
             ExprKind::Send {
                 receiver,
@@ -516,6 +529,42 @@ impl Lowerer {
                 self.destructure(l, pattern, value, e.span, env)?
             }
         })
+    }
+
+    /// A send that could be inlined, made as an ordinary send (nested too deep to inline: each inlined
+    /// level also carries its blocks as funs for the fallback, so inlining every level would generate
+    /// code quadratic in the depth).
+    fn plain_send(
+        &mut self,
+        l: i32,
+        receiver: &Expr,
+        selector: &str,
+        args: &[Expr],
+        env: &mut Env,
+    ) -> Result<Term, Diagnostic> {
+        let Some(inl) = inlined(selector, receiver, args) else {
+            return self.send(l, receiver, selector, args, false, env);
+        };
+        let mut pre = Vec::new();
+        let recv = match inl.receiver {
+            true => Arg::Block(receiver),
+            false => {
+                let t = self.expr(receiver, env)?;
+                Arg::Value(self.bound(l, t, &mut pre))
+            }
+        };
+        let mut vals = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            vals.push(match inl.arg(i) {
+                true => Arg::Block(a),
+                false => {
+                    let t = self.expr(a, env)?;
+                    Arg::Value(self.bound(l, t, &mut pre))
+                }
+            });
+        }
+        pre.extend(self.fallback(l, recv, selector, vals, env)?);
+        Ok(begin(l, pre))
     }
 
     /// Lowers the operands of one construct in order. When one of them assigns a local, each is bound
@@ -952,13 +1001,13 @@ impl Lowerer {
     fn fallback(
         &mut self,
         l: i32,
-        receiver: Term,
+        receiver: Arg,
         selector: &str,
         args: Vec<Arg>,
         env: &mut Env,
     ) -> Result<Vec<Term>, Diagnostic> {
-        let blocks: Vec<&Expr> = args
-            .iter()
+        let blocks: Vec<&Expr> = std::iter::once(&receiver)
+            .chain(&args)
             .filter_map(|a| match a {
                 Arg::Block(b) => Some(*b),
                 Arg::Value(_) => None,
@@ -976,13 +1025,24 @@ impl Lowerer {
                 },
             );
         }
+        // The blocks are already generated inline once: here they are plain funs all the way down (their
+        // locals are cells either way, so behaviour is the same).
+        let inline = std::mem::replace(&mut self.inline, false);
         let mut vals = Vec::new();
-        for a in args {
+        for a in std::iter::once(receiver).chain(args) {
             vals.push(match a {
                 Arg::Value(t) => t,
-                Arg::Block(b) => self.expr(b, &mut inner)?,
+                Arg::Block(b) => match self.expr(b, &mut inner) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.inline = inline;
+                        return Err(e);
+                    }
+                },
             });
         }
+        self.inline = inline;
+        let receiver = vals.remove(0);
         let sent = send(l, receiver, selector, vals);
         if assigned.is_empty() {
             return Ok(vec![sent]);
@@ -1060,7 +1120,7 @@ impl Lowerer {
         let mut oenv = env.clone();
         let body = self.fallback(
             l,
-            var(l, &other),
+            Arg::Value(var(l, &other)),
             selector,
             args.iter().map(Arg::Block).collect(),
             &mut oenv,
@@ -1139,7 +1199,7 @@ impl Lowerer {
         let saved = self.return_to.replace(tag.clone());
         let body = self.fallback(
             l,
-            var(l, &other),
+            Arg::Value(var(l, &other)),
             selector,
             args.iter().map(Arg::Block).collect(),
             &mut oenv,
@@ -1309,7 +1369,11 @@ impl Lowerer {
         body: &[Expr],
     ) -> Option<(Vec<String>, Vec<Term>)> {
         let operands = number_operands(body);
-        if !state.iter().any(|n| operands.contains(n)) || size(body) > SPECIALIZE_MAX {
+        // Only innermost loops: specialising a loop that holds another would double it per level.
+        if !state.iter().any(|n| operands.contains(n))
+            || size(body) > SPECIALIZE_MAX
+            || has_inlined_loop(body)
+        {
             return None;
         }
         let params: Vec<String> = state.iter().map(|n| self.fresh_var(n)).collect();
@@ -1416,7 +1480,7 @@ impl Lowerer {
         let mut oenv = env.clone();
         let body = self.fallback(
             l,
-            var(l, &f),
+            Arg::Value(var(l, &f)),
             "to:do:",
             vec![Arg::Value(var(l, &t)), Arg::Block(block)],
             &mut oenv,
@@ -1477,7 +1541,7 @@ impl Lowerer {
         let mut oenv = env.clone();
         let body = self.fallback(
             l,
-            var(l, &n),
+            Arg::Value(var(l, &n)),
             "timesRepeat:",
             vec![Arg::Block(block)],
             &mut oenv,
@@ -1559,7 +1623,7 @@ impl Lowerer {
         let mut fargs: Vec<Arg> = init.into_iter().map(Arg::Value).collect();
         fargs.push(Arg::Block(block));
         let mut oenv = env.clone();
-        let body = self.fallback(l, var(l, &other), selector, fargs, &mut oenv)?;
+        let body = self.fallback(l, Arg::Value(var(l, &other)), selector, fargs, &mut oenv)?;
         let slow = Arm {
             patterns: vec![var(l, &other)],
             guards: vec![],
@@ -1838,9 +1902,33 @@ fn children(e: &Expr) -> Vec<&Expr> {
     }
 }
 
+/// How deeply inlined control flow nests before the inner levels become ordinary sends (real code
+/// nests a few levels; see [`Lowerer::plain_send`]).
+const MAX_INLINE_DEPTH: usize = 6;
+
 /// The largest method or loop body (in expressions) that gets a clause specialised for integers: the
 /// body is generated twice.
 const SPECIALIZE_MAX: usize = 80;
+
+/// Whether `body` has a loop that is inlined (anywhere inside it).
+fn has_inlined_loop(body: &[Expr]) -> bool {
+    let mut found = false;
+    for e in body {
+        walk(e, &mut |x| {
+            if let ExprKind::Send {
+                receiver,
+                selector,
+                args,
+                cast: false,
+            } = &x.kind
+            {
+                found |= condition_branches(selector).is_none()
+                    && inlined(selector, receiver, args).is_some();
+            }
+        });
+    }
+    found
+}
 
 /// How many expressions `body` has.
 fn size(body: &[Expr]) -> usize {
@@ -2177,5 +2265,51 @@ mod tests {
             .repl(&stmts)
             .expect_err("refused");
         assert!(e.message.contains("cannot assign to argument `a`"));
+    }
+}
+#[cfg(test)]
+mod growth {
+    /// The encoded size of a method whose body nests `n` levels of one shape.
+    fn size(shape: &str, n: usize) -> usize {
+        let body = match shape {
+            "loops" => format!(
+                "{}x := x + 1{}",
+                "1 to: 2 do: [:i | ".repeat(n),
+                "]".repeat(n)
+            ),
+            _ => format!(
+                "{}x := x + 1{}",
+                "x > 0 ifTrue: [".repeat(n),
+                "] ifFalse: [x := 1]".repeat(n)
+            ),
+        };
+        let src = format!("Object subclass: T\n  m =>\n    x := 0\n    {body}\n");
+        let items = crate::parser::parse(&src).expect("parses");
+        let crate::ast::Item::Class(c) = &items[0] else {
+            panic!("a class")
+        };
+        let forms = crate::module::class_forms(c, &src).expect("lowers");
+        beamtalk_term::etf::encode(&forms).expect("encodes").len()
+    }
+
+    /// Each inlined level also carries its blocks as funs for the fallback send; without a depth limit
+    /// the code for nested control flow grew with the square of the depth (26 MB for 200 levels).
+    #[test]
+    fn code_grows_linearly_with_nesting() {
+        // The stack the CLI compiles on (deep nesting recurses deeply).
+        let checked = std::thread::Builder::new()
+            .stack_size(64 * 1024 * 1024)
+            .spawn(|| {
+                for shape in ["loops", "conditionals"] {
+                    let (a, b) = (size(shape, 100), size(shape, 200));
+                    assert!(
+                        b < a * 5 / 2,
+                        "{shape}: {a} bytes at 100 levels, {b} at 200"
+                    );
+                }
+            })
+            .expect("thread")
+            .join();
+        assert!(checked.is_ok(), "see the assertion above");
     }
 }
