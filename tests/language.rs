@@ -356,6 +356,8 @@ fn standard_library_classes_written_in_beamtalk_are_there_without_loading() {
         ),
         ("#{#a => 1, #b => 2} sum", "3"),
         ("#(1, 2, 3) sum", "6"),
+        ("#(-3 abs, 2.5 negated, 12 gcd: -18)", "#(3, -2.5, 6)"),
+        ("#(1, 2) detect: [:e | e > 5] ifNone: [#none]", "#none"),
     ] {
         l.check(src, want);
     }

@@ -7,7 +7,7 @@
 
 -spec selectors() -> [atom()].
 selectors() ->
-    [size, 'at:', 'at:put:', 'at:ifAbsent:', 'do:', 'collect:', 'select:', 'reject:', 'detect:ifNone:',
+    [size, 'at:', 'at:put:', 'at:ifAbsent:', 'do:', 'collect:', 'select:', 'reject:',
      'inject:into:', keys, values, 'keysAndValuesDo:', first, last, isEmpty, sort, 'sort:',
      reversed, ',', '++', 'add:', asList, asArray, 'removeKey:', 'includesKey:', 'doWithIndex:', max, min].
 
@@ -51,7 +51,6 @@ op(C, 'doWithIndex:', [F]) ->
 op(C, 'collect:', [F]) -> like(C, [F(X) || X <- items(C)]);
 op(C, 'select:', [F]) -> like(C, [X || X <- items(C), F(X) =:= true]);
 op(C, 'reject:', [F]) -> like(C, [X || X <- items(C), F(X) =/= true]);
-op(C, 'detect:ifNone:', [F, None]) -> detect(items(C), F, None);
 op(C, 'inject:into:', [Acc, F]) -> lists:foldl(fun(X, A) -> F(A, X) end, Acc, items(C));
 op(C, first, []) -> first(items(C), C);
 op(C, last, []) -> first(lists:reverse(items(C)), C);
@@ -92,7 +91,7 @@ dict(M, 'select:', [F]) -> maps:filter(fun(_, V) -> F(V) =:= true end, M);
 dict(M, 'reject:', [F]) -> maps:filter(fun(_, V) -> F(V) =/= true end, M);
 dict(M, isEmpty, []) -> maps:size(M) =:= 0;
 dict(M, ',', [N]) when is_map(N) -> maps:merge(M, N);
-dict(M, Sel, Args) when Sel =:= 'inject:into:'; Sel =:= 'detect:ifNone:'; Sel =:= max; Sel =:= min ->
+dict(M, Sel, Args) when Sel =:= 'inject:into:'; Sel =:= max; Sel =:= min ->
     op(items(M), Sel, Args);
 dict(_, _, _) -> nomethod.
 
@@ -112,10 +111,3 @@ check_index(C, I, N) ->
 first([X | _], _) -> X;
 first([], C) -> beamtalk_error:raise(empty_collection, beamtalk_print:class_name(C), "is empty").
 
--spec detect([term()], function(), function()) -> term().
-detect([], _, None) -> None();
-detect([X | Rest], F, None) ->
-    case F(X) of
-        true -> X;
-        _ -> detect(Rest, F, None)
-    end.

@@ -6,7 +6,7 @@
 -spec selectors() -> [atom()].
 selectors() ->
     ['+', '-', '*', '/', '//', '\\\\', '%', '**', '<', '>', '<=', '>=', '=:=', '==', '/=', '=/=', '=',
-     'div:', 'rem:', 'mod:', abs, negated, sqrt, 'gcd:', factorial,
+     'div:', 'rem:', 'mod:', sqrt, factorial,
      'printString:', asFloat, asInteger, rounded, truncated, floor, ceiling, 'timesRepeat:',
      'to:do:', 'to:by:do:', 'to:', asCharacter, isNumber, isInteger, isFloat, 'raisedTo:'].
 
@@ -42,10 +42,7 @@ op(X, '=', [Y]) -> X == Y;
 op(X, '/=', [Y]) -> X /= Y;
 op(X, '=:=', [Y]) -> X =:= Y;
 op(X, '=/=', [Y]) -> X =/= Y;
-op(X, abs, []) -> abs(X);
-op(X, negated, []) -> -X;
 op(X, sqrt, []) -> math:sqrt(X);
-op(X, 'gcd:', [Y]) when is_integer(X), is_integer(Y) -> gcd(abs(X), abs(Y));
 op(X, factorial, []) when is_integer(X), X >= 0 -> factorial(X, 1);
 op(X, factorial, []) when is_integer(X) ->
     beamtalk_error:raise(bad_argument, 'Integer', "factorial is not defined for negative numbers");
@@ -83,10 +80,6 @@ power(X, Y) -> math:pow(X, Y).
 ipow(_, 0, Acc) -> Acc;
 ipow(X, N, Acc) when N rem 2 =:= 1 -> ipow(X * X, N div 2, Acc * X);
 ipow(X, N, Acc) -> ipow(X * X, N div 2, Acc).
-
--spec gcd(non_neg_integer(), non_neg_integer()) -> non_neg_integer().
-gcd(A, 0) -> A;
-gcd(A, B) -> gcd(B, A rem B).
 
 -spec factorial(non_neg_integer(), pos_integer()) -> pos_integer().
 factorial(0, Acc) -> Acc;
