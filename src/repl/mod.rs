@@ -7,6 +7,7 @@ pub mod commands;
 pub mod input;
 pub mod interactive;
 pub mod load;
+mod methods;
 pub mod script;
 pub mod shell;
 
@@ -16,10 +17,10 @@ use eetf::{Binary, Term};
 
 use crate::dist::io_server::{IoServer, Terminal};
 use crate::dist::{CallError, Connection};
-use crate::lang::ast::{ClassDef, Item, MethodDef};
+use crate::lang::ast::{ClassDef, Item};
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::lower::{Context, Lowerer, worth_compiling};
-use crate::lang::module::{class_forms, extension_forms};
+use crate::lang::module::class_forms;
 use crate::lang::parser;
 use crate::term::as_text;
 use crate::workspace::Workspaces;
@@ -143,93 +144,6 @@ impl Session {
         Ok(load_outcome(&class.name, &reply))
     }
 
-    /// `Class >> selector => body`: adds or replaces one method of a loaded class and reloads it.
-    pub async fn define_method(
-        &self,
-        class: &str,
-        class_side: bool,
-        method: &MethodDef,
-        input: &str,
-    ) -> Result<Outcome, EvalError> {
-        let source = self
-            .call(
-                "beamtalk_class_loader",
-                "source",
-                vec![crate::term::atom(class)],
-            )
-            .await?;
-        let Some(source) = as_text(&source).filter(|_| matches!(source, Term::Binary(_))) else {
-            return self
-                .define_extension(class, class_side, method, input)
-                .await;
-        };
-        let patched =
-            patch_method(&source, class_side, method, input).map_err(EvalError::Syntax)?;
-        let items = parser::parse(&patched).map_err(EvalError::Syntax)?;
-        let Some(Item::Class(def)) = items.into_iter().next() else {
-            return Ok(Outcome::Error(format!(
-                "ERROR: unknown_class: the source of {class} is not a class"
-            )));
-        };
-        Ok(
-            match self.load_class(&def, &patched, "<repl>", &[]).await? {
-                Outcome::Value(_) => Outcome::Value(format!("{class}>>{}", method.selector)),
-                err => err,
-            },
-        )
-    }
-
-    /// `Integer >> double => self * 2`: adds or replaces an extension method of a built-in class. The
-    /// class's extensions are one module, recompiled from their kept source with this method in it.
-    async fn define_extension(
-        &self,
-        class: &str,
-        class_side: bool,
-        method: &MethodDef,
-        input: &str,
-    ) -> Result<Outcome, EvalError> {
-        let exists = self
-            .call("beamtalk_class", "exists", vec![crate::term::atom(class)])
-            .await?;
-        if exists != crate::term::atom("true") {
-            return Ok(Outcome::Error(format!(
-                "ERROR: unknown_class: {class} is not a loaded class"
-            )));
-        }
-        let kept = self
-            .call(
-                "beamtalk_class_loader",
-                "extension_source",
-                vec![crate::term::atom(class)],
-            )
-            .await?;
-        let kept = as_text(&kept).unwrap_or_default();
-        let src = patch_extension(&kept, class, class_side, method, input);
-        let mut methods = Vec::new();
-        let mut class_methods = Vec::new();
-        for item in parser::parse(&src).map_err(EvalError::Syntax)? {
-            if let Item::Method {
-                class_side, method, ..
-            } = item
-            {
-                match class_side {
-                    true => class_methods.push(method),
-                    false => methods.push(method),
-                }
-            }
-        }
-        let forms =
-            extension_forms(class, &methods, &class_methods, &src).map_err(EvalError::Syntax)?;
-        let file = Term::from(Binary::from(b"<extension>".to_vec()));
-        let reply = self
-            .call("beamtalk_class_loader", "load_extension", vec![forms, file])
-            .await?;
-        Ok(match load_outcome(class, &reply) {
-            Outcome::Value(_) => Outcome::Value(format!("{class}>>{}", method.selector)),
-            err => err,
-        })
-    }
-
     async fn run(&self, forms: Term) -> Result<Outcome, EvalError> {
         let gl = self.io.group_leader();
         let reply = self
@@ -247,94 +161,7 @@ impl Session {
     }
 }
 
-/// The class source with `method` (written at the REPL as part of `input`) added, or replacing the method
-/// of the same selector.
-fn patch_method(
-    source: &str,
-    class_side: bool,
-    method: &MethodDef,
-    input: &str,
-) -> Result<String, Diagnostic> {
-    let member = member_text(input, method);
-    let items = parser::parse(source)?;
-    if let Some(Item::Class(def)) = items.first() {
-        let existing = if class_side {
-            &def.class_methods
-        } else {
-            &def.methods
-        };
-        if let Some(old) = existing.iter().find(|m| m.selector == method.selector) {
-            let mut out = source.to_owned();
-            out.replace_range(old.span.start..old.span.end, &member);
-            return Ok(out);
-        }
-    }
-    let prefix = if class_side { "class " } else { "" };
-    Ok(format!("{}\n  {prefix}{member}", source.trim_end()))
-}
-
-/// The kept extension source of `class` with `method` (written as part of `input`) added, or replacing
-/// the extension of the same selector and side: `Class >> member` items, one per method.
-fn patch_extension(
-    kept: &str,
-    class: &str,
-    class_side: bool,
-    method: &MethodDef,
-    input: &str,
-) -> String {
-    let side = if class_side { " class" } else { "" };
-    let mut out = String::new();
-    if let Ok(items) = parser::parse(kept) {
-        for item in items {
-            if let Item::Method {
-                class: c,
-                class_side: s,
-                method: m,
-            } = item
-                && c == class
-                && !(s == class_side && m.selector == method.selector)
-            {
-                let side = if s { " class" } else { "" };
-                out.push_str(&format!(
-                    "{class}{side} >> {}
-
-",
-                    member_text(kept, &m)
-                ));
-            }
-        }
-    }
-    out.push_str(&format!(
-        "{class}{side} >> {}
-",
-        member_text(input, method)
-    ));
-    out
-}
-
-/// A method's text from `src`, its continuation lines indented under the header (keeping their
-/// indentation relative to each other, which the layout rule reads).
-fn member_text(src: &str, method: &MethodDef) -> String {
-    let text = src
-        .get(method.span.start..method.span.end)
-        .unwrap_or_default();
-    let mut lines = text.lines();
-    let mut member = lines.next().unwrap_or_default().to_owned();
-    let rest: Vec<&str> = lines.collect();
-    let indent = rest
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
-        .min()
-        .unwrap_or(0);
-    for line in rest {
-        member.push_str("\n    ");
-        member.push_str(line.get(indent..).unwrap_or(line.trim_start()));
-    }
-    member
-}
-
-fn load_outcome(class: &str, reply: &Term) -> Outcome {
+pub(crate) fn load_outcome(class: &str, reply: &Term) -> Outcome {
     let Term::Tuple(t) = reply else {
         return Outcome::Error(format!(
             "ERROR: load_failed: {class}: {}",
