@@ -177,6 +177,35 @@ fn idle_workspaces_stop_themselves_and_cleanup_stops_idle_ones() {
 }
 
 #[test]
+fn cleanup_forgets_workspaces_stopped_for_longer_than_the_idle_limit() {
+    let f = fixture();
+    f.json(&["workspace", "create", "old"]);
+    f.json(&["workspace", "create", "recent"]);
+    f.json(&["workspace", "stop", "old"]);
+    f.json(&["workspace", "stop", "recent"]);
+    // "old" was last active two days ago.
+    let dir = f.ws.home.path().join("workspaces");
+    let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(2 * 24 * 3600);
+    for ext in ["json", "pid", "log"] {
+        let path = dir.join(format!("old.{ext}"));
+        if let Ok(file) = std::fs::File::options().write(true).open(&path) {
+            file.set_modified(two_days_ago).expect("set mtime");
+        }
+    }
+    let v = f.json(&["workspace", "cleanup", "--idle", "1d"]);
+    assert_eq!(v["forgotten"], serde_json::json!(["old"]), "{v}");
+    assert_eq!(v["stopped"], serde_json::json!([]), "{v}");
+    let list = f.json(&["workspace", "list"]);
+    let ids: Vec<&str> = list["workspaces"]
+        .as_array()
+        .expect("workspaces")
+        .iter()
+        .filter_map(|w| w["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["recent"], "{list}");
+}
+
+#[test]
 fn rpc_through_a_workspace_counts_as_activity() {
     let f = fixture();
     f.json(&["workspace", "create", "active"]);

@@ -136,7 +136,8 @@ pub enum WorkspaceCommand {
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
-    /// Stop workspaces idle for longer than DURATION.
+    /// Stop running workspaces idle for longer than DURATION; forget stopped ones (on this machine) last
+    /// active longer ago than that.
     #[command(
         after_help = "Examples:\n  beamtalk workspace cleanup\n  beamtalk workspace cleanup --idle 1h"
     )]
@@ -387,18 +388,22 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             }
         }
         WorkspaceCommand::Cleanup { idle } => {
-            let stopped = ws.cleanup(idle).await?;
+            let done = ws.cleanup(idle).await?;
+            let idle = humantime::format_duration(idle);
             if global.json {
-                println!("{}", json!({ "stopped": stopped }));
-            } else if stopped.is_empty() {
                 println!(
-                    "No workspace idle for {}.",
-                    humantime::format_duration(idle)
+                    "{}",
+                    json!({ "stopped": done.stopped, "forgotten": done.forgotten })
                 );
+            } else if done.stopped.is_empty() && done.forgotten.is_empty() {
+                println!("No workspace idle for {idle}.");
             } else {
-                stopped
-                    .iter()
-                    .for_each(|id| println!("Workspace {id} stopped (idle)."));
+                for id in &done.stopped {
+                    println!("Workspace {id} stopped (idle).");
+                }
+                for id in &done.forgotten {
+                    println!("Workspace {id} forgotten (stopped for more than {idle}).");
+                }
             }
         }
     }

@@ -807,17 +807,31 @@ impl Workspaces {
     }
 
     /// Stops every running workspace idle for at least `idle`; returns the ids stopped.
-    pub async fn cleanup(&self, idle: Duration) -> Result<Vec<String>, WorkspaceError> {
-        let mut stopped = Vec::new();
+    pub async fn cleanup(&self, idle: Duration) -> Result<Cleanup, WorkspaceError> {
+        let mut done = Cleanup::default();
+        let now = std::time::SystemTime::now();
         for (entry, state) in self.list().await?.workspaces {
-            if let State::Running(info) = state
-                && u128::try_from(info.idle_ms).unwrap_or(0) >= idle.as_millis()
-                && self.stop(&entry.id, false).await?
-            {
-                stopped.push(entry.id);
+            match state {
+                State::Running(info)
+                    if u128::try_from(info.idle_ms).unwrap_or(0) >= idle.as_millis()
+                        && self.stop(&entry.id, false).await? =>
+                {
+                    done.stopped.push(entry.id);
+                }
+                // A remote entry's files here say nothing about its host: it is never forgotten.
+                State::Stopped if entry.host.is_none() => {
+                    let quiet = self
+                        .registry
+                        .last_activity(&entry.id)
+                        .and_then(|t| now.duration_since(t).ok());
+                    if quiet.is_some_and(|q| q >= idle) && self.forget(&entry.id).await.is_ok() {
+                        done.forgotten.push(entry.id);
+                    }
+                }
+                _ => {}
             }
         }
-        Ok(stopped)
+        Ok(done)
     }
 
     /// Records activity in workspace `entry` (fire and forget).
@@ -828,6 +842,13 @@ impl Workspaces {
         ]);
         let _ = conn.send_named("beamtalk_workspace_meta", &msg);
     }
+}
+
+/// What `cleanup` did: running workspaces it stopped, and stopped ones it forgot.
+#[derive(Debug, Default)]
+pub struct Cleanup {
+    pub stopped: Vec<String>,
+    pub forgotten: Vec<String>,
 }
 
 /// The TLS client configuration of `home` (`beamtalk tls init` must have run).

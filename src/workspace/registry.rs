@@ -136,6 +136,19 @@ impl Registry {
 
     /// Forgets workspace `id` entirely: its entry, and its lock, pid file, boot log, crash dump and node
     /// home. Only for a workspace whose node is gone.
+    /// When workspace `id` was last seen active: the newest modification of its entry, pid file and
+    /// log (a running node writes its log; the CLI rewrites the pid file each start). None if none exist.
+    pub fn last_activity(&self, id: &str) -> Option<std::time::SystemTime> {
+        [
+            self.entry_path(id),
+            self.workspaces.join(format!("{id}.pid")),
+            self.log_path(id),
+        ]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .max()
+    }
+
     pub fn forget(&self, id: &str) -> Result<(), WorkspaceError> {
         self.remove(id)?;
         for path in [
