@@ -126,6 +126,44 @@ fn ctrl_c_interrupts_an_evaluation_not_the_session() {
     s.expect("Interrupted.").expect("interrupted");
     s.expect("> ").expect("prompt again");
     eval(&mut s, "before + 1", "2");
+    // The statements of an interrupted line that finished keep their assignments: an interpreted line,
+    // then one compiled for its loop.
+    for (line, check, want) in [
+        (
+            "done := 5. Erlang timer sleep: 100000. undone := 1",
+            "done",
+            "5",
+        ),
+        ("k := 0. [k >= 0] whileTrue: [k := k + 1]", "k", "0"),
+    ] {
+        s.send_line(line).expect("send");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while run(&mut f.cmd(&["eval", "Erlang beamtalk_repl_eval running"]))
+            .1
+            .trim()
+            != "2"
+        {
+            assert!(Instant::now() < deadline, "the line never started");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        s.send(ControlCode::EndOfText).expect("ctrl-c");
+        s.expect("Interrupted.").expect("interrupted");
+        s.expect("> ").expect("prompt again");
+        // The stopped evaluation is gone before the next line runs (else it would count as running).
+        while run(&mut f.cmd(&["eval", "Erlang beamtalk_repl_eval running"]))
+            .1
+            .trim()
+            != "1"
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the interrupted evaluation lingers"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        eval(&mut s, check, want);
+    }
+    eval(&mut s, "undone", "ERROR: undefined variable: undone");
     // Keys at a human pace: between two readline calls the terminal is briefly in cooked mode.
     std::thread::sleep(Duration::from_millis(300));
     s.send(ControlCode::EndOfText).expect("ctrl-c");

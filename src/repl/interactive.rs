@@ -150,7 +150,7 @@ pub async fn run(mut shell: Shell, history: PathBuf) -> i32 {
         let step = tokio::select! {
             r = shell.run(&input) => r,
             _ = crate::interrupt::ctrl_c() => {
-                println!("Interrupted. (The evaluation was stopped; bindings and actors are intact.)");
+                println!("Interrupted. (The evaluation was stopped; what its finished statements assigned is kept, and actors run on.)");
                 continue;
             }
         };

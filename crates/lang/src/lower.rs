@@ -141,7 +141,8 @@ impl Lowerer {
     /// A REPL line as a module whose `run/0` evaluates it (see `beamtalk_repl_eval`), for lines where a
     /// loop makes compiling pay ([`worth_compiling`]). The bindings the line uses are Erlang variables
     /// for its length, loaded at the start; each statement stores the bindings it changed when it
-    /// completes, so an interrupted line keeps what it finished.
+    /// completes and saves them (`beamtalk_repl_eval:checkpoint/0`), so an interrupted line keeps what it
+    /// finished.
     pub fn repl_module(&mut self, stmts: &[Expr]) -> Result<Term, Diagnostic> {
         let l = stmts.first().map_or(1, |s| self.line(s.span));
         let (mut res, free) = resolve::resolve_open(&[], stmts)?;
@@ -210,6 +211,8 @@ impl Lowerer {
             let r = self.fresh("R");
             body.push(matched(sl, var(sl, &r), t));
             body.extend(stores);
+            // Saved now: an interrupt later in the line keeps them.
+            body.push(call(sl, "beamtalk_repl_eval", "checkpoint", vec![]));
             body.push(var(sl, &r));
         }
         if stmts.is_empty() {

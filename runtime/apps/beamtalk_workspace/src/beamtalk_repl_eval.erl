@@ -4,7 +4,7 @@
 %% interpreted by `erl_eval' runs two orders of magnitude slower), then purged.
 -module(beamtalk_repl_eval).
 
--export([eval/1, running/0, completions/1, bindings/0, kill/1]).
+-export([eval/1, checkpoint/0, running/0, completions/1, bindings/0, kill/1]).
 
 %% @doc Evaluates `Exprs'; answers the REPL's printed form of the value, or its `ERROR: ' line. Assignments
 %% made before an error are kept, as in a Smalltalk workspace.
@@ -40,17 +40,31 @@ evaluate(Exprs) ->
     Before = beamtalk_repl_state:bindings(),
     ok = beamtalk_rt:own_repl(),
     beamtalk_rt:load_frame(repl, Before),
+    put('$bt_repl_saved', Before),
     Result = try
                  V = beamtalk_rt:catch_return(repl, fun() -> run(Exprs) end),
                  {ok, beamtalk_print:repl_string(V)}
              catch
                  C:R:S -> {error, beamtalk_error:format(beamtalk_error:from_exception(C, R, S))}
              end,
-    After = beamtalk_rt:frame_vars(repl),
-    Changed = maps:filter(fun(K, V) -> maps:get(K, Before, '$bt_unset') =/= V end, After),
-    ok = beamtalk_repl_state:update(Changed),
+    checkpoint(),
     beamtalk_workspace_meta:touch(),
     Result.
+
+%% @doc Saves the bindings the evaluation has changed so far (each statement of a line calls it when it
+%% completes), so an evaluation interrupted later, which is killed, keeps what its finished statements
+%% assigned.
+-spec checkpoint() -> ok.
+checkpoint() ->
+    Saved = get('$bt_repl_saved'),
+    Now = beamtalk_rt:frame_vars(repl),
+    Changed = maps:filter(fun(K, V) -> maps:get(K, Saved, '$bt_unset') =/= V end, Now),
+    case map_size(Changed) of
+        0 -> ok;
+        _ -> ok = beamtalk_repl_state:update(Changed)
+    end,
+    put('$bt_repl_saved', Now),
+    ok.
 
 -spec run(code()) -> term().
 run({module, Forms}) ->
@@ -73,8 +87,16 @@ run({module, Forms}) ->
 run([]) ->
     nil;
 run(Exprs) ->
-    {value, V, _} = erl_eval:exprs(Exprs, erl_eval:new_bindings()),
-    V.
+    run(Exprs, erl_eval:new_bindings()).
+
+%% One statement at a time, saving the bindings after each.
+run([Last], Bindings) ->
+    {value, V, _} = erl_eval:exprs([Last], Bindings),
+    V;
+run([Expr | Rest], Bindings) ->
+    {value, _, Bindings1} = erl_eval:exprs([Expr], Bindings),
+    checkpoint(),
+    run(Rest, Bindings1).
 
 %% @doc Names starting with `Prefix': bindings, classes (built-in and loaded) and selectors.
 -spec completions(binary()) -> [binary()].
