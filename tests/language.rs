@@ -726,3 +726,27 @@ fn every_construct_compiles_and_runs_in_a_method() {
         lang.check(src, want);
     }
 }
+
+#[test]
+fn loading_a_directory_takes_its_subdirectories_too() {
+    let lang = Lang::started();
+    let dir = lang.project.path().join("src");
+    std::fs::create_dir_all(dir.join("shapes/round")).expect("dirs");
+    std::fs::create_dir_all(dir.join(".hidden")).expect("dirs");
+    std::fs::write(
+        dir.join("base.bt"),
+        "Object subclass: Shape\n  sides => 0\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("shapes/round/circle.bt"),
+        "Shape subclass: Circle\n  sides => 1\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join(".hidden/x.bt"), "this is not beamtalk (\n").expect("write");
+    let (code, out, err, _) =
+        run(&mut lang.cmd(&["load", "-w", "lang", dir.to_str().expect("utf8")]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Loaded: Shape, Circle"), "{out}");
+    lang.check("Circle new sides + Shape new sides", "1");
+}

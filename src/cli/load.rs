@@ -22,7 +22,8 @@ pub struct LoadArgs {
     /// when needed).
     #[arg(long)]
     create: bool,
-    /// `.bt` files (or directories of them) with class definitions.
+    /// `.bt` files with class definitions, or directories: every `.bt` file in them and their
+    /// subdirectories, in path order.
     #[arg(required = true, value_name = "FILE.bt")]
     files: Vec<PathBuf>,
     /// Keep running and reload a file whenever it changes (Ctrl-C stops).

@@ -64,27 +64,45 @@ pub struct LoadReport {
     pub error: Option<String>,
 }
 
-/// Reads and parses `paths`; a directory stands for the `.bt` files in it, in name order.
+/// Reads and parses `paths`; a directory stands for the `.bt` files in it and in its subdirectories, in
+/// path order.
 pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<SourceFile>, LoadError> {
     let mut files = Vec::new();
     for path in paths {
-        if path.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|source| LoadError::Read {
-                    path: path.clone(),
-                    source,
-                })?
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "bt"))
-                .collect();
-            entries.sort();
-            files.extend(entries);
-        } else {
-            files.push(path.clone());
+        match path.is_dir() {
+            true => bt_files(path, &mut files, 0)?,
+            false => files.push(path.clone()),
         }
     }
     files.iter().map(|p| read_source(p)).collect()
+}
+
+/// How deep below a loaded directory `.bt` files are looked for (a symlink loop must end somewhere).
+const MAX_DIR_DEPTH: usize = 32;
+
+/// The `.bt` files under `dir`, sorted by path (hidden directories skipped).
+fn bt_files(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), LoadError> {
+    let read = |source| LoadError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(read)?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if path.is_dir() && !hidden && depth < MAX_DIR_DEPTH {
+            bt_files(&path, out, depth + 1)?;
+        } else if path.extension().is_some_and(|e| e == "bt") {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
