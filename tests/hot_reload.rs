@@ -414,3 +414,56 @@ fn concurrent_loads_of_one_class_run_one_after_another() {
     let dict = f.eval("cs collect: [:c | Erlang erlang process_info: c pid with: #dictionary]");
     assert!(!dict.contains("bt_snapshot"), "snapshots leaked: {dict}");
 }
+
+#[test]
+fn load_watch_with_json_prints_one_event_per_line() {
+    use std::io::{BufRead, BufReader};
+    let f = Fixture::started();
+    let dir = f.project.path().join("src");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("counter.bt"), V1).expect("write");
+    let mut child = f
+        .cmd(&[
+            "--json",
+            "load",
+            "-w",
+            "hot",
+            "--watch",
+            dir.to_str().expect("utf8"),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next = || -> serde_json::Value {
+        let line = lines.next().and_then(Result::ok).unwrap_or_default();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"))
+    };
+    let loaded = next();
+    assert_eq!(loaded["event"], "loaded", "{loaded}");
+    assert_eq!(loaded["loaded"], serde_json::json!(["Counter"]), "{loaded}");
+    assert_eq!(next()["event"], "watching");
+    std::fs::write(
+        dir.join("counter.bt"),
+        "Actor subclass: Counter\n  bad => (\n",
+    )
+    .expect("rewrite");
+    let broken = next();
+    std::fs::write(dir.join("counter.bt"), V2).expect("rewrite");
+    let reloaded = next();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(broken["event"], "error", "{broken}");
+    assert!(
+        broken["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("counter.bt")),
+        "{broken}"
+    );
+    assert_eq!(reloaded["event"], "reloaded", "{reloaded}");
+    assert_eq!(
+        reloaded["loaded"],
+        serde_json::json!(["Counter"]),
+        "{reloaded}"
+    );
+}

@@ -69,7 +69,10 @@ pub async fn run(global: &Global, args: EvalArgs) -> Result<(), Failure> {
                     json!({ "error": { "kind": "remote", "message": text } })
                 );
             } else {
-                println!("{text}");
+                println!(
+                    "{}",
+                    super::color::beamtalk_error(&text, super::color::Stream::Stdout)
+                );
             }
             Err(Failure::Reported { code: 1 })
         }

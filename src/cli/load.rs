@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
+use super::color::{self, Stream};
 use super::{Failure, Global};
 use crate::dist::io_server::Terminal;
 use crate::repl::Session;
@@ -63,9 +64,9 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
     let report = load_sources(&session, &sources).await;
     if args.watch {
         if let Ok(r) = &report {
-            print_report(r, false);
+            print_report(r, false, global.json);
         }
-        let result = watch(&session, &args.files).await;
+        let result = watch(&session, &args.files, global.json).await;
         session.close().await;
         return result;
     }
@@ -87,7 +88,7 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
             println!("Loaded: {}", report.loaded.join(", "));
         }
         if let Some(text) = &report.error {
-            println!("{text}");
+            println!("{}", color::beamtalk_error(text, Stream::Stdout));
         }
     }
     match report.error {
@@ -96,7 +97,17 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
     }
 }
 
-fn print_report(report: &LoadReport, reloaded: bool) {
+/// What a (re)load did: `Loaded: A, B` and the error line, or with `--json` one JSON line (an event of
+/// `load --watch`: `{"event": "loaded" | "reloaded", "loaded": [...], "error": ...}`).
+fn print_report(report: &LoadReport, reloaded: bool, json: bool) {
+    let event = if reloaded { "reloaded" } else { "loaded" };
+    if json {
+        println!(
+            "{}",
+            json!({ "event": event, "loaded": report.loaded, "error": report.error })
+        );
+        return;
+    }
     if !report.loaded.is_empty() {
         println!(
             "{}: {}",
@@ -105,13 +116,24 @@ fn print_report(report: &LoadReport, reloaded: bool) {
         );
     }
     if let Some(text) = &report.error {
-        println!("{text}");
+        println!("{}", color::beamtalk_error(text, Stream::Stdout));
+    }
+}
+
+/// A file `load --watch` could not read or parse: its diagnostic, or a JSON line.
+fn print_watch_error(e: &LoadError, json: bool) {
+    match json {
+        true => println!(
+            "{}",
+            json!({ "event": "error", "path": e.path().display().to_string(), "error": e.render() })
+        ),
+        false => print!("{}", e.render()),
     }
 }
 
 /// Reloads `.bt` files under `paths` as they change, until Ctrl-C. Directories are watched rather than
 /// files, because editors often save by writing a new file and renaming it over the old one.
-async fn watch(session: &Session, paths: &[PathBuf]) -> Result<(), Failure> {
+async fn watch(session: &Session, paths: &[PathBuf], json: bool) -> Result<(), Failure> {
     use notify::{RecursiveMode, Watcher};
     let watched: Vec<PathBuf> = paths
         .iter()
@@ -142,7 +164,10 @@ async fn watch(session: &Session, paths: &[PathBuf]) -> Result<(), Failure> {
                 message: format!("cannot watch {}: {e}", dir.display()),
             })?;
     }
-    println!("Watching for changes (Ctrl-C to stop).");
+    match json {
+        true => println!("{}", json!({ "event": "watching" })),
+        false => println!("Watching for changes (Ctrl-C to stop)."),
+    }
     let wanted = |p: &PathBuf| {
         p.extension().is_some_and(|e| e == "bt")
             && watched
@@ -165,10 +190,14 @@ async fn watch(session: &Session, paths: &[PathBuf]) -> Result<(), Failure> {
                 for path in changed {
                     match read_sources(std::slice::from_ref(&path)) {
                         Ok(sources) => match load_sources(session, &sources).await {
-                            Ok(report) => print_report(&report, true),
-                            Err(e) => println!("ERROR: {e}"),
+                            Ok(report) => print_report(&report, true, json),
+                            Err(e) => print_report(
+                                &LoadReport { loaded: Vec::new(), error: Some(format!("ERROR: {e}")) },
+                                true,
+                                json,
+                            ),
                         },
-                        Err(e) => print!("{}", e.render()),
+                        Err(e) => print_watch_error(&e, json),
                     }
                 }
             }

@@ -1,5 +1,6 @@
 //! Command-line front end: parses arguments, calls the library, reports errors with stable exit codes.
 
+pub mod color;
 mod error;
 mod eval;
 mod load;

@@ -18,7 +18,10 @@ pub fn start() -> ! {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!(
+                "{}",
+                super::color::error_line(&format!("cannot start the async runtime: {e}"))
+            );
             std::process::exit(1);
         }
     };
@@ -90,6 +93,8 @@ fn init_tracing(verbose: u8) {
     };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Escape codes only where they are colour: on a terminal, without NO_COLOR.
+        .with_ansi(super::color::enabled(super::color::Stream::Stderr))
         .with_timer(tracing_subscriber::fmt::time::uptime())
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .init();

@@ -234,9 +234,14 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                     .collect();
                 println!("{}", json!({ "workspaces": items, "errors": errors }));
             } else {
-                errors
-                    .iter()
-                    .for_each(|e| eprintln!("warning: {e} (skipped; fix or remove the file)"));
+                errors.iter().for_each(|e| {
+                    eprintln!(
+                        "{}",
+                        super::color::warning_line(&format!(
+                            "{e} (skipped; fix or remove the file)"
+                        ))
+                    )
+                });
                 print_table(&listing.workspaces, selected.as_deref());
             }
         }
@@ -535,16 +540,19 @@ fn report_stops(
             .for_each(|id| println!("Workspace {id} was not running."));
         skipped
             .iter()
-            .for_each(|e| eprintln!("warning: skipped: {e}"));
+            .for_each(|e| eprintln!("{}", super::color::warning_line(&format!("skipped: {e}"))));
     }
     match first_failure {
         Some(e) => {
             if !global.json {
                 for f in &failed {
                     eprintln!(
-                        "error: workspace {}: {}",
-                        f["id"].as_str().unwrap_or(""),
-                        f["error"].as_str().unwrap_or("")
+                        "{}",
+                        super::color::error_line(&format!(
+                            "workspace {}: {}",
+                            f["id"].as_str().unwrap_or(""),
+                            f["error"].as_str().unwrap_or("")
+                        ))
                     );
                 }
             }

@@ -85,7 +85,10 @@ pub async fn run(mut shell: Shell, history: PathBuf) -> i32 {
     let mut editor: Editor<NodeCompleter, FileHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("error: cannot use the terminal: {e}");
+            eprintln!(
+                "{}",
+                crate::cli::color::error_line(&format!("cannot use the terminal: {e}"))
+            );
             return 1;
         }
     };
@@ -126,11 +129,17 @@ pub async fn run(mut shell: Shell, history: PathBuf) -> i32 {
             }
             Ok(Err(ReadlineError::Eof)) => break,
             Ok(Err(e)) => {
-                eprintln!("error: reading input: {e}");
+                eprintln!(
+                    "{}",
+                    crate::cli::color::error_line(&format!("reading input: {e}"))
+                );
                 return 1;
             }
             Err(e) => {
-                eprintln!("error: reading input: {e}");
+                eprintln!(
+                    "{}",
+                    crate::cli::color::error_line(&format!("reading input: {e}"))
+                );
                 return 1;
             }
         };

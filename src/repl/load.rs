@@ -49,6 +49,14 @@ pub enum LoadError {
 }
 
 impl LoadError {
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            LoadError::Read { path, .. } => path,
+            LoadError::Syntax(e) => &e.path,
+        }
+    }
+
     /// The full report (with the caret diagnostic for syntax errors).
     pub fn render(&self) -> String {
         match self {

@@ -33,16 +33,14 @@ pub struct Style {
 impl Style {
     /// Colour only on a terminal, and never with `NO_COLOR` set.
     pub fn detect() -> Self {
-        use std::io::IsTerminal;
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Self {
-            color: std::io::stdout().is_terminal() && !no_color,
+            color: crate::cli::color::enabled(crate::cli::color::Stream::Stdout),
         }
     }
 
     fn error(&self, text: &str) -> String {
         if self.color {
-            format!("\x1b[31m{text}\x1b[0m")
+            format!("\x1b[1;31m{text}\x1b[0m")
         } else {
             text.to_owned()
         }
