@@ -93,7 +93,7 @@ pub fn report(f: &Failure, json: bool) {
         return;
     }
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{}", super::color::error_line(&f.message()));
+    let _ = writeln!(err, "{}", super::color::error_line(f.message()));
     if let Some(extra) = f.extra() {
         let _ = writeln!(err, "{extra}");
     }
