@@ -35,7 +35,8 @@ pub struct Cli {
 /// Options every subcommand takes.
 #[derive(Debug, clap::Args)]
 pub struct Global {
-    /// State directory (workspace registry, cookie, history).
+    /// State directory (workspace registry, cookie, history) [default: $XDG_STATE_HOME/beamtalk, else
+    /// ~/.local/state/beamtalk].
     #[arg(long, env = "BEAMTALK_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
     /// Cookie file to use [default: <home>/cookie, created 0600 on first use].

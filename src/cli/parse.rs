@@ -23,16 +23,33 @@ pub fn parse() -> Cli {
     if let Some(cli) = parse_quick(&args) {
         return cli;
     }
+    let wants_json = args.iter().any(|a| a == "--json");
     let mut command = full_command();
     let mut matches = command
         .try_get_matches_from_mut(args)
-        .unwrap_or_else(|e| e.exit());
-    let cli =
-        Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.format(&mut command).exit());
+        .unwrap_or_else(|e| exit_with(e, wants_json));
+    let cli = Cli::from_arg_matches_mut(&mut matches)
+        .unwrap_or_else(|e| exit_with(e.format(&mut command), wants_json));
     // The parser's tables are left to the process's exit: freeing them cost more than building them.
     std::mem::forget(matches);
     std::mem::forget(command);
     cli
+}
+
+/// Exits as clap would (its message and code), except that with `--json` a usage error is one JSON
+/// document on stdout, like every other error then: `{"error": {"kind": "usage", "message", "detail"}}`.
+fn exit_with(e: clap::Error, json: bool) -> ! {
+    if !json || !e.use_stderr() {
+        e.exit()
+    }
+    let text = e.render().to_string();
+    // The first paragraph is the message ("required arguments were not provided:" and their names).
+    let (first, rest) = text.split_once("\n\n").unwrap_or((&text, ""));
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let message = first.split_whitespace().collect::<Vec<_>>().join(" ");
+    let error = serde_json::json!({"kind": "usage", "message": message, "detail": rest.trim()});
+    println!("{}", serde_json::json!({ "error": error }));
+    std::process::exit(2)
 }
 
 /// The whole command line interface, global options in every subcommand (help, completions, errors).

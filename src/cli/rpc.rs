@@ -19,7 +19,7 @@ pub struct RpcArgs {
     workspace: Option<String>,
     /// NODE (`name@host` or `name`), then MODULE, FUNCTION and each ARG as one Erlang term
     /// (`42`, `foo`, `"str"`, `<<"bin">>`, `[1,2]`, `{a,b}`, `#{k => v}`).
-    #[arg(required = true, num_args = 2.., allow_hyphen_values = true, value_name = "NODE MODULE FUNCTION [ARG]")]
+    #[arg(required = true, num_args = 2.., allow_hyphen_values = true, value_name = "TERM")]
     words: Vec<String>,
 }
 

@@ -31,7 +31,7 @@ pub enum WorkspaceCommand {
         /// Project directory [default: the current directory].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
-        /// Stop the workspace after this long without activity.
+        /// Stop the workspace after this long without activity [default: 4h].
         #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
         max_idle: Option<Duration>,
         /// Run the workspace on another host (a DNS name or an IP address); it uses TLS distribution
@@ -52,6 +52,7 @@ pub enum WorkspaceCommand {
         after_help = "Examples:\n  beamtalk workspace serve main --host build-box.example --listen-all --port 9100"
     )]
     Serve {
+        /// Workspace name (clients use it with `workspace create NAME --host HOST`).
         name: String,
         /// The name or address clients reach this host by.
         #[arg(long, value_name = "HOST")]
@@ -62,13 +63,13 @@ pub enum WorkspaceCommand {
         /// Listen on every interface (in a container, whose published address is not its own).
         #[arg(long)]
         listen_all: bool,
-        /// Fixed distribution port (publish it next to EPMD's 4369).
+        /// Fixed distribution port (publish it next to EPMD's 4369) [default: any free port].
         #[arg(long, value_name = "PORT")]
         port: Option<u16>,
         /// Plain-TCP distribution instead of TLS (unencrypted, cookie-only authentication).
         #[arg(long)]
         insecure: bool,
-        /// Stop after this long without activity.
+        /// Stop after this long without activity [default: 4h].
         #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
         max_idle: Option<Duration>,
     },
@@ -82,7 +83,10 @@ pub enum WorkspaceCommand {
         after_help = "Examples:\n  beamtalk workspace status\n  beamtalk workspace status experiment"
     )]
     Status {
+        /// Workspace name [default: the project's workspace].
         name: Option<String>,
+        /// Project directory, whose workspace is meant when NAME is left out [default: the current
+        /// directory].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
@@ -91,15 +95,20 @@ pub enum WorkspaceCommand {
         after_help = "Examples:\n  beamtalk workspace actors\n  beamtalk workspace actors experiment"
     )]
     Actors {
+        /// Workspace name [default: the project's workspace].
         name: Option<String>,
+        /// Project directory, whose workspace is meant when NAME is left out [default: the current
+        /// directory].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
     /// Stop a workspace gracefully and wait until it is gone.
     #[command(
+        override_usage = "beamtalk workspace stop [OPTIONS] <NAME|--all>",
         after_help = "Examples:\n  beamtalk workspace stop experiment\n  beamtalk workspace stop --all\n  beamtalk workspace stop --force experiment"
     )]
     Stop {
+        /// Workspace name (required unless --all).
         #[arg(required_unless_present = "all")]
         name: Option<String>,
         /// Stop every running workspace.
@@ -112,27 +121,45 @@ pub enum WorkspaceCommand {
     },
     /// Forget a stopped workspace: its registry entry, logs and files (a running one is refused).
     #[command(after_help = "Examples:\n  beamtalk workspace rm experiment")]
-    Rm { name: String },
+    Rm {
+        /// Workspace name.
+        name: String,
+    },
     /// Make NAME the workspace `beamtalk repl` attaches to in this project.
     #[command(after_help = "Examples:\n  beamtalk workspace switch experiment")]
     Switch {
+        /// Workspace name.
         name: String,
+        /// Project directory to switch [default: the current directory].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
     /// Rename a workspace (a running node keeps running).
     #[command(after_help = "Examples:\n  beamtalk workspace rename experiment trial")]
-    Rename { old: String, new: String },
+    Rename {
+        /// The workspace's name now.
+        old: String,
+        /// Its new name.
+        new: String,
+    },
     /// Write a workspace's classes, actor states and plain-data bindings to FILE.
     #[command(after_help = "Examples:\n  beamtalk workspace export myws ws.btx")]
-    Export { name: String, file: PathBuf },
+    Export {
+        /// Workspace name.
+        name: String,
+        /// File to write (a JSON document).
+        file: PathBuf,
+    },
     /// Recreate an exported workspace (as NAME, or under its exported name).
     #[command(
         after_help = "Examples:\n  beamtalk workspace import ws.btx\n  beamtalk workspace import ws.btx copy"
     )]
     Import {
+        /// A file written by `workspace export`.
         file: PathBuf,
+        /// Name for the new workspace [default: the exported name].
         name: Option<String>,
+        /// Project directory of the new workspace [default: the current directory].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
@@ -142,6 +169,7 @@ pub enum WorkspaceCommand {
         after_help = "Examples:\n  beamtalk workspace cleanup\n  beamtalk workspace cleanup --idle 1h"
     )]
     Cleanup {
+        /// How long without activity counts as idle.
         #[arg(long, value_parser = parse_duration, default_value = "4h", value_name = "DURATION")]
         idle: Duration,
     },
