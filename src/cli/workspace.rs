@@ -119,6 +119,19 @@ pub enum WorkspaceCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Open an Erlang shell on a running workspace's node (`erl -remsh`, hidden). Leave it with Ctrl-G
+    /// then q: `q()` there would stop the workspace.
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace shell\n  beamtalk workspace shell experiment"
+    )]
+    Shell {
+        /// Workspace name [default: the project's workspace].
+        name: Option<String>,
+        /// Project directory, whose workspace is meant when NAME is left out [default: the current
+        /// directory].
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
     /// Forget a stopped workspace: its registry entry, logs and files (a running one is refused).
     #[command(after_help = "Examples:\n  beamtalk workspace rm experiment")]
     Rm {
@@ -284,6 +297,11 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                 print_status(&entry, &state);
             }
         }
+        WorkspaceCommand::Shell { name, project } => {
+            let project = super::project_dir(project)?;
+            let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
+            return open_shell(&ws, &entry).await;
+        }
         WorkspaceCommand::Actors { name, project } => {
             let project = super::project_dir(project)?;
             let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
@@ -441,6 +459,29 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
         }
     }
     Ok(())
+}
+
+/// Replaces this process with an Erlang remote shell on `entry`'s node (it must be running).
+async fn open_shell(ws: &crate::workspace::Workspaces, entry: &Entry) -> Result<(), Failure> {
+    use std::os::unix::process::CommandExt;
+    if !matches!(ws.probe(entry).await, State::Running(_)) {
+        return Err(Failure::Unreachable {
+            message: format!("workspace {} is not running", entry.id),
+            hint: format!("hint: `beamtalk workspace create {}` starts it", entry.id),
+        });
+    }
+    let mut cmd = ws.shell_command(entry)?;
+    eprintln!(
+        "Erlang shell on workspace {} (node {}). Leave with Ctrl-G then q; q() would stop the workspace.",
+        entry.id, entry.node
+    );
+    let e = cmd.exec();
+    Err(match e.kind() {
+        std::io::ErrorKind::NotFound => WorkspaceError::ErlMissing.into(),
+        _ => Failure::Other {
+            message: format!("cannot run erl: {e}"),
+        },
+    })
 }
 
 /// "2 classes, 1 actor, 3 bindings (not exported: f)" for an export map.
@@ -805,6 +846,10 @@ fn create_spec(
 impl From<WorkspaceError> for Failure {
     fn from(e: WorkspaceError) -> Self {
         match e {
+            WorkspaceError::ShellUnsupported { .. } => Failure::Usage {
+                message: e.to_string(),
+                detail: None,
+            },
             WorkspaceError::InvalidName(_) => Failure::Usage {
                 message: e.to_string(),
                 detail: None,

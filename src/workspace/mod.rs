@@ -11,6 +11,7 @@ pub mod launch;
 pub mod liveness;
 pub mod registry;
 pub mod runtime;
+mod shell;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,10 @@ pub enum WorkspaceError {
         "workspace {id} is running; stop it before removing it (`beamtalk workspace stop {id}`)"
     )]
     StillRunning { id: String },
+    #[error(
+        "workspace {id} runs on another host or over TLS: open an Erlang shell on it from its host"
+    )]
+    ShellUnsupported { id: String },
     #[error(
         "a node named `{node}` already runs on this host but belongs to another beamtalk home: {reason}"
     )]
