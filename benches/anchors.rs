@@ -12,6 +12,8 @@
 mod common;
 #[path = "support/load.rs"]
 mod load;
+#[path = "support/report.rs"]
+mod report;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -43,7 +45,11 @@ fn time_runs(runs: usize, mut f: impl FnMut()) -> Duration {
 
 /// Medians of `a` and `b` run alternately `runs` times each (after a few unmeasured runs of both), so
 /// that the machine's slow and fast moments fall on both alike.
-fn time_alternately(runs: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (Duration, Duration) {
+fn time_alternately(
+    runs: usize,
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (Vec<Duration>, Vec<Duration>) {
     for _ in 0..5 {
         a();
         b();
@@ -57,7 +63,12 @@ fn time_alternately(runs: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (D
         b();
         tb.push(s.elapsed());
     }
-    (median(ta), median(tb))
+    (ta, tb)
+}
+
+/// Milliseconds, for the report's samples.
+fn ms(v: &[Duration]) -> Vec<f64> {
+    v.iter().map(|d| d.as_secs_f64() * 1e3).collect()
 }
 
 fn must(cmd: &mut Command) {
@@ -91,13 +102,7 @@ fn erlang_micros(epmd: &Epmd, home: &Home, code: &str) -> f64 {
         .unwrap_or_else(|_| panic!("anchor printed {text:?}"))
 }
 
-struct Row {
-    metric: String,
-    ours: String,
-    anchor: String,
-    ratio: f64,
-    goal: &'static str,
-}
+use report::Row;
 
 fn main() {
     // `cargo test --all-targets` runs this binary too (without `--bench`): it only needs to build there.
@@ -111,21 +116,32 @@ fn main() {
     let target = node.full.clone();
     let mut rows = Vec::new();
 
-    // Cold whole-process calls.
+    // Cold whole-process calls, each anchor run alternately with ours.
     let runs = 201;
-    let (ours, erl_call) = time_alternately(
-        runs,
-        || must(beamtalk(&epmd, &home).args(["rpc", &node.name, "erlang", "node"])),
-        || {
-            must(
-                Command::new("erl_call")
-                    .args(["-sname", &node.name, "-a", "erlang node []"])
-                    .env("HOME", home.path())
-                    .env("ERL_EPMD_PORT", epmd.port.to_string()),
-            )
-        },
+    let cold = || must(beamtalk(&epmd, &home).args(["rpc", &node.name, "erlang", "node"]));
+    let (ours_s, erl_call_s) = time_alternately(runs, cold, || {
+        must(
+            Command::new("erl_call")
+                .args(["-sname", &node.name, "-a", "erlang node []"])
+                .env("HOME", home.path())
+                .env("ERL_EPMD_PORT", epmd.port.to_string()),
+        )
+    });
+    let (ours, erl_call) = (median(ours_s.clone()), median(erl_call_s.clone()));
+    rows.push(
+        Row::new(
+            format!(
+                "cold `beamtalk rpc NODE erlang node`, whole process (median of {runs}, run alternately)"
+            ),
+            format!("{:.1} ms", ours.as_secs_f64() * 1e3),
+            format!("erl_call {:.1} ms", erl_call.as_secs_f64() * 1e3),
+            ours.as_secs_f64() / erl_call.as_secs_f64(),
+            "≤ 1.0× erl_call",
+        )
+        .with_samples(ms(&ours_s), ms(&erl_call_s), "ms"),
     );
-    let erl_hidden = time_runs(5, || {
+    let hidden_runs = 21;
+    let (ours_h, erl_hidden_s) = time_alternately(hidden_runs, cold, || {
         let code = format!("rpc:call('{target}', erlang, node, []), halt().");
         must(
             Command::new("erl")
@@ -142,22 +158,17 @@ fn main() {
                 .env("ERL_EPMD_PORT", epmd.port.to_string()),
         )
     });
-    rows.push(Row {
-        metric: format!(
-            "cold `beamtalk rpc NODE erlang node`, whole process (median of {runs}, run alternately)"
-        ),
-        ours: format!("{:.1} ms", ours.as_secs_f64() * 1e3),
-        anchor: format!("erl_call {:.1} ms", erl_call.as_secs_f64() * 1e3),
-        ratio: ours.as_secs_f64() / erl_call.as_secs_f64(),
-        goal: "≤ 1.0× erl_call",
-    });
-    rows.push(Row {
-        metric: "cold call vs `erl -hidden -eval 'rpc:call(...)'`".to_owned(),
-        ours: format!("{:.1} ms", ours.as_secs_f64() * 1e3),
-        anchor: format!("erl {:.1} ms", erl_hidden.as_secs_f64() * 1e3),
-        ratio: ours.as_secs_f64() / erl_hidden.as_secs_f64(),
-        goal: "—",
-    });
+    let (ours_hm, erl_hidden) = (median(ours_h.clone()), median(erl_hidden_s.clone()));
+    rows.push(
+        Row::new(
+            format!("cold call vs `erl -hidden -eval 'rpc:call(...)'` (median of {hidden_runs}, run alternately)"),
+            format!("{:.1} ms", ours_hm.as_secs_f64() * 1e3),
+            format!("erl {:.1} ms", erl_hidden.as_secs_f64() * 1e3),
+            ours_hm.as_secs_f64() / erl_hidden.as_secs_f64(),
+            "—",
+        )
+        .with_samples(ms(&ours_h), ms(&erl_hidden_s), "ms"),
+    );
 
     // As the `beamtalk` binary runs: one thread, the allocator tuned for large terms.
     beamtalk::memory::keep_freed_memory();
@@ -186,13 +197,13 @@ fn main() {
     );
     let ours_rate = n_seq as f64 / ours_seq.as_secs_f64();
     let anchor_rate = n_seq as f64 / (anchor_seq / 1e6);
-    rows.push(Row {
-        metric: format!("{n_seq} sequential RPCs on one connection"),
-        ours: format!("{ours_rate:.0} calls/s"),
-        anchor: format!("erpc {anchor_rate:.0} calls/s"),
-        ratio: ours_rate / anchor_rate,
-        goal: "≥ 1.5× erpc",
-    });
+    rows.push(Row::new(
+        format!("{n_seq} sequential RPCs on one connection"),
+        format!("{ours_rate:.0} calls/s"),
+        format!("erpc {anchor_rate:.0} calls/s"),
+        ours_rate / anchor_rate,
+        "≥ 1.5× erpc",
+    ));
 
     // Concurrent callers on one connection.
     let (callers, per) = (100, 200);
@@ -208,15 +219,37 @@ fn main() {
              io:format(\"~p\", [erlang:monotonic_time(microsecond) - S]), halt()."
         ),
     );
+    // The same load sent, like ours, to a resident server on the node: `rex`, the registered
+    // gen_server behind `rpc`, called directly from a hidden Erlang node.
+    let anchor_resident = erlang_micros(
+        &epmd,
+        &home,
+        &format!(
+            "T='{target}', Call=fun() -> gen_server:call({{rex, T}}, {{call, erlang, node, [], group_leader()}}) end, \
+             Call(), Me=self(), S=erlang:monotonic_time(microsecond), \
+             Ps=[spawn(fun() -> [Call() || _ <- lists:seq(1, {per})], Me ! done end) \
+                 || _ <- lists:seq(1, {callers})], \
+             [receive done -> ok end || _ <- Ps], \
+             io:format(\"~p\", [erlang:monotonic_time(microsecond) - S]), halt()."
+        ),
+    );
     let total = (callers * per) as f64;
+    let resident_rate = total / (anchor_resident / 1e6);
     let (ours_rate, anchor_rate) = (total / ours_conc.as_secs_f64(), total / (anchor_conc / 1e6));
-    rows.push(Row {
-        metric: format!("{callers} concurrent callers × {per} RPCs on one connection"),
-        ours: format!("{ours_rate:.0} calls/s"),
-        anchor: format!("erpc {anchor_rate:.0} calls/s"),
-        ratio: ours_rate / anchor_rate,
-        goal: "≥ 1.0×",
-    });
+    rows.push(Row::new(
+        format!("{callers} concurrent callers × {per} RPCs on one connection"),
+        format!("{ours_rate:.0} calls/s"),
+        format!("erpc {anchor_rate:.0} calls/s"),
+        ours_rate / anchor_rate,
+        "≥ 1.0×",
+    ));
+    rows.push(Row::new(
+        "the same, beside calls to a resident server on the node (`rex`, a registered gen_server)",
+        format!("{ours_rate:.0} calls/s"),
+        format!("`gen_server:call` {resident_rate:.0} calls/s"),
+        ours_rate / resident_rate,
+        "—",
+    ));
 
     // 10 MB binary argument round trip.
     let ours_big = rt.block_on(load::ten_megabytes(&conn, 5));
@@ -230,13 +263,13 @@ fn main() {
              io:format(\"~p\", [lists:nth(3, lists:sort(Ts))]), halt()."
         ),
     );
-    rows.push(Row {
-        metric: "10 MB binary argument round trip (median of 5)".to_owned(),
-        ours: format!("{:.1} ms", ours_big.as_secs_f64() * 1e3),
-        anchor: format!("erpc {:.1} ms", anchor_big / 1e3),
-        ratio: (anchor_big / 1e6) / ours_big.as_secs_f64(),
-        goal: "≥ 0.8× (speed)",
-    });
+    rows.push(Row::new(
+        "10 MB binary argument round trip (median of 5)".to_owned(),
+        format!("{:.1} ms", ours_big.as_secs_f64() * 1e3),
+        format!("erpc {:.1} ms", anchor_big / 1e3),
+        (anchor_big / 1e6) / ours_big.as_secs_f64(),
+        "≥ 0.8× (speed)",
+    ));
 
     rows.push(workspace_create(&epmd, &home));
     rows.extend(eval_round_trips(&epmd, &rt));
@@ -244,19 +277,11 @@ fn main() {
     rows.push(hot_reload(&epmd));
     rows.extend(fifty_workspaces(&epmd));
 
-    println!("| metric | ours | anchor | ratio | goal |");
-    println!("|---|---|---|---|---|");
-    for r in rows {
-        let ratio = if r.ratio.is_nan() {
-            "—".to_owned()
-        } else {
-            format!("{:.2}×", r.ratio)
-        };
-        println!(
-            "| {} | {} | {} | {ratio} | {} |",
-            r.metric, r.ours, r.anchor, r.goal
-        );
-    }
+    report::publish(
+        "anchors",
+        ["metric", "ours", "anchor", "ratio", "goal"],
+        &rows,
+    );
 }
 
 /// `workspace create` until ready vs a bare detached node until EPMD lists it: medians of
@@ -300,19 +325,19 @@ fn workspace_create(epmd: &Epmd, home: &Home) -> Row {
         ours.push(timed(&mut start_ours, &mut stop_ours));
         bare.push(timed(&mut start_bare, &mut stop_bare));
     }
+    let samples = (ms(&ours), ms(&bare));
     let (ours, bare) = (median(ours), median(bare));
-    Row {
-        metric: format!(
-            "`workspace create` until ready (median of {CREATE_RUNS}, run alternately)"
-        ),
-        ours: format!("{:.0} ms", ours.as_secs_f64() * 1e3),
-        anchor: format!(
+    Row::new(
+        format!("`workspace create` until ready (median of {CREATE_RUNS}, run alternately)"),
+        format!("{:.0} ms", ours.as_secs_f64() * 1e3),
+        format!(
             "bare `erl -detached` until EPMD lists it {:.0} ms",
             bare.as_secs_f64() * 1e3
         ),
-        ratio: ours.as_secs_f64() / bare.as_secs_f64(),
-        goal: "≤ 1.5×",
-    }
+        ours.as_secs_f64() / bare.as_secs_f64(),
+        "≤ 1.5×",
+    )
+    .with_samples(samples.0, samples.1, "ms")
 }
 
 const CREATE_RUNS: usize = 11;
@@ -354,25 +379,24 @@ fn eval_round_trips(epmd: &Epmd, rt: &tokio::runtime::Runtime) -> Vec<Row> {
     );
     must(beamtalk(epmd, &ws.home).args(["workspace", "stop", "evalbench"]));
     vec![
-        Row {
-            metric: "`beamtalk eval '3 + 4'`, whole process, live workspace (median of 21)"
-                .to_owned(),
-            ours: format!("{:.1} ms", whole.as_secs_f64() * 1e3),
-            anchor: "—".to_owned(),
-            ratio: f64::NAN,
-            goal: "—",
-        },
-        Row {
-            metric: "eval round trip `3 + 4` on one connection, p50 / p99 of 1,000".to_owned(),
-            ours: format!(
+        Row::new(
+            "`beamtalk eval '3 + 4'`, whole process, live workspace (median of 21)".to_owned(),
+            format!("{:.1} ms", whole.as_secs_f64() * 1e3),
+            "—".to_owned(),
+            f64::NAN,
+            "—",
+        ),
+        Row::new(
+            "eval round trip `3 + 4` on one connection, p50 / p99 of 1,000".to_owned(),
+            format!(
                 "{:.0} µs / {:.0} µs",
                 p50.as_secs_f64() * 1e6,
                 p99.as_secs_f64() * 1e6
             ),
-            anchor: "—".to_owned(),
-            ratio: f64::NAN,
-            goal: "p50 < 1 ms",
-        },
+            "—".to_owned(),
+            f64::NAN,
+            "p50 < 1 ms",
+        ),
     ]
 }
 
@@ -398,15 +422,13 @@ fn repl_reconnect(epmd: &Epmd) -> Row {
     to_prompt();
     let first_prompt = median((0..20).map(|_| to_prompt()).collect());
     must(beamtalk(epmd, &ws.home).args(["workspace", "stop", "replbench"]));
-    Row {
-        metric:
-            "`beamtalk repl` reconnect: start until first prompt, live workspace (median of 20)"
-                .to_owned(),
-        ours: format!("{:.1} ms", first_prompt.as_secs_f64() * 1e3),
-        anchor: "ADR 0004 goal 100 ms".to_owned(),
-        ratio: first_prompt.as_secs_f64() / 0.1,
-        goal: "< 20 ms",
-    }
+    Row::new(
+        "`beamtalk repl` reconnect: start until first prompt, live workspace (median of 20)",
+        format!("{:.1} ms", first_prompt.as_secs_f64() * 1e3),
+        "ADR 0004 goal 100 ms",
+        first_prompt.as_secs_f64() / 0.1,
+        "< 20 ms",
+    )
 }
 
 /// `beamtalk load` of a new version of a class with 1,000 live actors (whole process, median of 5).
@@ -441,13 +463,14 @@ fn hot_reload(epmd: &Epmd) -> Row {
         next = 1 - next;
     });
     must(beamtalk(epmd, &ws.home).args(["workspace", "stop", "reloadbench"]));
-    Row {
-        metric: "hot reload of a class with 1,000 live actors, `beamtalk load` whole process (median of 5)".to_owned(),
-        ours: format!("{:.0} ms", took.as_secs_f64() * 1e3),
-        anchor: "—".to_owned(),
-        ratio: f64::NAN,
-        goal: "< 250 ms",
-    }
+    Row::new(
+        "hot reload of a class with 1,000 live actors, `beamtalk load` whole process (median of 5)"
+            .to_owned(),
+        format!("{:.0} ms", took.as_secs_f64() * 1e3),
+        "—".to_owned(),
+        f64::NAN,
+        "< 250 ms",
+    )
 }
 
 /// 50 live workspaces: `workspace list` (median of 5) and the resident memory of an idle node.
@@ -487,22 +510,22 @@ fn fifty_workspaces(epmd: &Epmd) -> Vec<Row> {
     let median_mib = sorted.get(sorted.len() / 2).copied().unwrap_or(0) as f64 / 1024.0;
     must(beamtalk(epmd, &ws.home).args(["workspace", "stop", "--all"]));
     vec![
-        Row {
-            metric: format!(
+        Row::new(
+            format!(
                 "50 live workspaces: `workspace list` (median of 5; {} nodes)",
                 rss_kib.len()
             ),
-            ours: format!("{:.0} ms", list.as_secs_f64() * 1e3),
-            anchor: "—".to_owned(),
-            ratio: f64::NAN,
-            goal: "< 100 ms",
-        },
-        Row {
-            metric: "idle workspace node resident memory (median of the 50)".to_owned(),
-            ours: format!("{median_mib:.1} MiB"),
-            anchor: "—".to_owned(),
-            ratio: f64::NAN,
-            goal: "< 40 MiB",
-        },
+            format!("{:.0} ms", list.as_secs_f64() * 1e3),
+            "—".to_owned(),
+            f64::NAN,
+            "< 100 ms",
+        ),
+        Row::new(
+            "idle workspace node resident memory (median of the 50)".to_owned(),
+            format!("{median_mib:.1} MiB"),
+            "—".to_owned(),
+            f64::NAN,
+            "< 40 MiB",
+        ),
     ]
 }

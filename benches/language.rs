@@ -8,6 +8,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/report.rs"]
+mod report;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -104,6 +106,12 @@ impl Bench {
     /// Medians of the Beamtalk and Erlang versions of one piece of work, run alternately; both must
     /// answer alike.
     fn pair(&self, selector: &str, function: &str, n: i64) -> (f64, f64) {
+        let (ours, theirs) = self.samples(selector, function, n);
+        (median(ours), median(theirs))
+    }
+
+    /// The microseconds of each run of [`Bench::pair`].
+    fn samples(&self, selector: &str, function: &str, n: i64) -> (Vec<f64>, Vec<f64>) {
         let (mut ours, mut theirs) = (Vec::new(), Vec::new());
         for _ in 0..RUNS {
             let (t, a) = self.beamtalk(selector, vec![int(n)]);
@@ -112,7 +120,7 @@ impl Bench {
             ours.push(t);
             theirs.push(u);
         }
-        (median(ours), median(theirs))
+        (ours, theirs)
     }
 }
 
@@ -153,13 +161,7 @@ fn load_anchor(bench: &Bench) {
     assert_eq!(loaded, tuple(vec![atom("module"), atom("lang_anchor")]));
 }
 
-struct Row {
-    work: String,
-    ours: String,
-    anchor: String,
-    ratio: f64,
-    goal: &'static str,
-}
+use report::Row;
 
 fn ms(micros: f64) -> String {
     format!("{:.1} ms", micros / 1e3)
@@ -251,14 +253,19 @@ fn main() {
         ),
     ];
     for (selector, function, n, work, anchor, goal) in table {
-        let (ours, theirs) = bench.pair(selector, function, n);
-        rows.push(Row {
-            work: work.to_owned(),
-            ours: ms(ours),
-            anchor: format!("{anchor} {}", ms(theirs)),
-            ratio: ours / theirs,
-            goal,
-        });
+        let (ours_s, theirs_s) = bench.samples(selector, function, n);
+        let (ours, theirs) = (median(ours_s.clone()), median(theirs_s.clone()));
+        let micros_to_ms = |v: Vec<f64>| v.into_iter().map(|x| x / 1e3).collect();
+        rows.push(
+            Row::new(
+                work,
+                ms(ours),
+                format!("{anchor} {}", ms(theirs)),
+                ours / theirs,
+                goal,
+            )
+            .with_samples(micros_to_ms(ours_s), micros_to_ms(theirs_s), "ms"),
+        );
     }
 
     // The loop typed at the REPL beside the same loop in a loaded class.
@@ -299,21 +306,20 @@ fn main() {
         median(v)
     };
     let (compiled, _) = bench.pair("loop:", "loop", 1_000_000);
-    rows.push(Row {
-        work: "the same loop typed at the REPL (its evaluation, compile included)".to_owned(),
-        ours: ms(evaluation),
-        anchor: format!("in a loaded class {}", ms(compiled)),
-        ratio: evaluation / compiled,
-        goal: "≤ 3×",
-    });
-    rows.push(Row {
-        work: "the same, as a whole `beamtalk eval` process (start, connect, compile, run)"
-            .to_owned(),
-        ours: ms(repl),
-        anchor: format!("in a loaded class {}", ms(compiled)),
-        ratio: repl / compiled,
-        goal: "—",
-    });
+    rows.push(Row::new(
+        "the same loop typed at the REPL (its evaluation, compile included)",
+        ms(evaluation),
+        format!("in a loaded class {}", ms(compiled)),
+        evaluation / compiled,
+        "≤ 3×",
+    ));
+    rows.push(Row::new(
+        "the same, as a whole `beamtalk eval` process (start, connect, compile, run)",
+        ms(repl),
+        format!("in a loaded class {}", ms(compiled)),
+        repl / compiled,
+        "—",
+    ));
 
     // An actor's memory after a million calls of a method with temporaries.
     run(&[
@@ -354,26 +360,18 @@ fn main() {
     let before = memory(&bench);
     hammer(1_000_000);
     let after = memory(&bench);
-    rows.push(Row {
-        work: "an actor's memory after 1M calls of a method with temporaries".to_owned(),
-        ours: format!("{:.1} KiB", after as f64 / 1024.0),
-        anchor: format!("after 1k calls {:.1} KiB", before as f64 / 1024.0),
-        ratio: after as f64 / before as f64,
-        goal: "flat (1.0×)",
-    });
+    rows.push(Row::new(
+        "an actor's memory after 1M calls of a method with temporaries".to_owned(),
+        format!("{:.1} KiB", after as f64 / 1024.0),
+        format!("after 1k calls {:.1} KiB", before as f64 / 1024.0),
+        after as f64 / before as f64,
+        "flat (1.0×)",
+    ));
 
     run(&["workspace", "stop", "langbench"]);
-    println!("| work | Beamtalk | hand-written Erlang | ratio | goal |");
-    println!("|---|---|---|---|---|");
-    for r in rows {
-        // A `|` inside a cell (block syntax) would end the cell.
-        println!(
-            "| {} | {} | {} | {:.2}× | {} |",
-            r.work.replace('|', "\\|"),
-            r.ours,
-            r.anchor,
-            r.ratio,
-            r.goal
-        );
-    }
+    report::publish(
+        "language",
+        ["work", "Beamtalk", "hand-written Erlang", "ratio", "goal"],
+        &rows,
+    );
 }

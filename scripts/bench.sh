@@ -1,7 +1,22 @@
 #!/usr/bin/env bash
-# Runs one benchmark (anchors, language, remote) with the binary built as it ships (scripts/build-env.sh).
+# Runs one benchmark (anchors, language, remote) with the binary built as it ships (scripts/build-env.sh),
+# then regenerates its table in README.md from what the run wrote (target/bench/NAME.md): the README's
+# figures always come from a run, never from copying by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+name="${1:?usage: scripts/bench.sh anchors|language|remote}"
 scripts/setup.sh
 . scripts/build-env.sh
-cargo bench --locked --target "$triple" --bench "${1:?usage: scripts/bench.sh anchors|language|remote}"
+cargo bench --locked --target "$triple" --bench "$name"
+table="target/bench/$name.md"
+if [ -f "$table" ] && grep -q "<!-- bench:$name -->" README.md; then
+  # Between the markers: the table, and the machine it was measured on.
+  machine=$(grep -o '"cpu": "[^"]*"\|"cores": [0-9]*\|"kernel": "[^"]*"\|"otp": "[^"]*"' "target/bench/$name.json" \
+    | sed 's/"//g' | paste -sd ';' | sed 's/;/, /g')
+  awk -v table="$table" -v machine="$machine" -v start="<!-- bench:$name -->" -v end="<!-- /bench:$name -->" '
+    $0 == start { print; while ((getline line < table) > 0) print line; print ""; print "Measured on: " machine "."; skip = 1; next }
+    $0 == end { skip = 0 }
+    !skip { print }
+  ' README.md > README.md.new && mv README.md.new README.md
+  echo "README.md: the $name table regenerated from $table"
+fi
