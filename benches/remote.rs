@@ -31,7 +31,7 @@ fn main() {
     let Some(mut pair) = Pair::new() else { return };
     let home = Home::new();
     let ip = pair.ip_a();
-    let status = Command::new(env!("CARGO_BIN_EXE_beamtalk"))
+    let status = Command::new(common::binary())
         .args(["tls", "init", "--san", &ip])
         .env("BEAMTALK_HOME", home.path())
         .stdout(Stdio::null())

@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 name="${1:?usage: scripts/bench.sh anchors|language|remote}"
 scripts/setup.sh
 . scripts/build-env.sh
-cargo bench --locked --target "$triple" --bench "$name"
+# The binary as it ships (cargo would hand the benchmark one built with the dev-dependencies' features).
+cargo build --release --locked --target "$triple"
+mkdir -p target/bench
+cp "target/$triple/release/beamtalk" target/bench/beamtalk
+BEAMTALK_SHIPPED_BIN="$PWD/target/bench/beamtalk" cargo bench --locked --target "$triple" --bench "$name"
 table="target/bench/$name.md"
 if [ -f "$table" ] && grep -q "<!-- bench:$name -->" README.md; then
   # Between the markers: the table, and the machine it was measured on.

@@ -233,7 +233,7 @@ impl Drop for Node {
 
 /// `beamtalk` wired to the test epmd and home.
 pub fn beamtalk(epmd: &Epmd, home: &Home) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_beamtalk"));
+    let mut cmd = Command::new(binary());
     cmd.env("BEAMTALK_HOME", home.path())
         .env("BEAMTALK_COOKIE_FILE", home.cookie_file())
         .env("ERL_EPMD_PORT", epmd.port.to_string())
@@ -480,4 +480,13 @@ pub async fn sleepers(conn: &Connection) -> usize {
         }
     }
     n
+}
+
+/// The `beamtalk` binary to run. Cargo builds the one it hands tests and benchmarks with the features of
+/// the dev-dependencies too (a larger binary, slower to start), so `scripts/bench.sh` builds the binary as
+/// it ships and names it in `BEAMTALK_SHIPPED_BIN`; tests leave it unset.
+pub fn binary() -> std::path::PathBuf {
+    std::env::var_os("BEAMTALK_SHIPPED_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_BIN_EXE_beamtalk")))
 }
