@@ -9,7 +9,7 @@
 //! captures what it reads by value when it is made. The two kinds of variable that cannot be Erlang
 //! variables are *cells* (see `beamtalk_rt`): REPL bindings, and a local that a non-inlined block assigns
 //! (see `resolve`); a block made at a send that is inlined but falls back to a real send (`ifTrue:` to a
-//! non-Boolean) gets cells scoped to that send. Sends are calls to `beamtalk_rt:send/3`, except number
+//! non-Boolean) gets cells scoped to that send. Sends are calls to `beamtalk_dispatch:send/3`, except number
 //! operators on numbers, literal-block control flow, and `self` sends to the class's own methods, which take
 //! a direct path under a guard. Source lines are carried into the forms, so node errors map back.
 
@@ -631,13 +631,15 @@ impl Lowerer {
             pre.push(self.self_send(l, r, selector, args));
             return Ok(begin(l, pre));
         }
-        let f = if cast { "cast" } else { "send" };
-        pre.push(call(
-            l,
-            "beamtalk_rt",
-            f,
-            vec![r, abs_atom(l, selector), abs_list(l, vals)],
-        ));
+        pre.push(match cast {
+            true => call(
+                l,
+                "beamtalk_rt",
+                "cast",
+                vec![r, abs_atom(l, selector), abs_list(l, vals)],
+            ),
+            false => send(l, r, selector, vals),
+        });
         Ok(begin(l, pre))
     }
 
@@ -2087,9 +2089,10 @@ fn condition_branches(selector: &str) -> Option<(Branch, Branch)> {
 
 /// `beamtalk_rt:send(Receiver, Selector, [Args])`: the ordinary send.
 fn send(l: i32, receiver: Term, selector: &str, args: Vec<Term>) -> Term {
+    // Straight to dispatch (`beamtalk_rt:send/3` is the same call, one hop further).
     call(
         l,
-        "beamtalk_rt",
+        "beamtalk_dispatch",
         "send",
         vec![receiver, abs_atom(l, selector), abs_list(l, args)],
     )
