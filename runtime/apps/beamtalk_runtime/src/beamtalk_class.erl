@@ -99,17 +99,22 @@ responders(Class) ->
 %% class or an extension loads. Dispatch, `respondsTo:', completion and `methods' all read it.
 -spec methods(atom()) -> #{atom() => {builtin, atom()} | {user, module()}}.
 methods(Class) ->
-    cached({methods, Class},
-           fun() ->
-                   Table = lists:foldl(fun(R, Table) ->
-                                               Own = maps:from_list([{S, R} || S <- responder_selectors(R)]),
-                                               maps:merge(Own, Table)
-                                       end, #{}, responders(Class)),
-                   %% A value object's fields read as unary messages, unless a method says otherwise.
-                   Fields = [{F, {builtin, 'Value'}} || beamtalk_user_class:kind(Class) =:= value,
-                                                        {F, _} <- beamtalk_user_class:fields(Class)],
-                   maps:merge(maps:from_list(Fields), Table)
-           end).
+    %% Every send reads this: the hit path builds no closure.
+    case persistent_term:get({?MODULE, methods, Class}, undefined) of
+        undefined -> cached({methods, Class}, fun() -> method_table(Class) end);
+        Table -> Table
+    end.
+
+-spec method_table(atom()) -> #{atom() => {builtin, atom()} | {user, module()}}.
+method_table(Class) ->
+    Table = lists:foldl(fun(R, Table) ->
+                                Own = maps:from_list([{S, R} || S <- responder_selectors(R)]),
+                                maps:merge(Own, Table)
+                        end, #{}, responders(Class)),
+    %% A value object's fields read as unary messages, unless a method says otherwise.
+    Fields = [{F, {builtin, 'Value'}} || beamtalk_user_class:kind(Class) =:= value,
+                                         {F, _} <- beamtalk_user_class:fields(Class)],
+    maps:merge(maps:from_list(Fields), Table).
 
 -spec responder_selectors({builtin, atom()} | {user, module()}) -> [atom()].
 responder_selectors({builtin, C}) -> beamtalk_object:own_selectors(C);
