@@ -2,6 +2,31 @@
 
 use std::process::Command;
 
+/// Every subcommand, as its words.
+const COMMANDS: &[&[&str]] = &[
+    &["rpc"],
+    &["nodes"],
+    &["repl"],
+    &["eval"],
+    &["load"],
+    &["top"],
+    &["completions"],
+    &["tls", "init"],
+    &["workspace", "create"],
+    &["workspace", "serve"],
+    &["workspace", "list"],
+    &["workspace", "status"],
+    &["workspace", "actors"],
+    &["workspace", "stop"],
+    &["workspace", "rm"],
+    &["workspace", "shell"],
+    &["workspace", "switch"],
+    &["workspace", "rename"],
+    &["workspace", "export"],
+    &["workspace", "import"],
+    &["workspace", "cleanup"],
+];
+
 fn help(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_beamtalk"))
         .args(args)
@@ -14,29 +39,7 @@ fn help(args: &[&str]) -> String {
 
 #[test]
 fn every_subcommand_has_examples() {
-    let commands: &[&[&str]] = &[
-        &["rpc"],
-        &["nodes"],
-        &["repl"],
-        &["eval"],
-        &["load"],
-        &["top"],
-        &["completions"],
-        &["tls", "init"],
-        &["workspace", "create"],
-        &["workspace", "serve"],
-        &["workspace", "list"],
-        &["workspace", "status"],
-        &["workspace", "actors"],
-        &["workspace", "stop"],
-        &["workspace", "rm"],
-        &["workspace", "shell"],
-        &["workspace", "switch"],
-        &["workspace", "rename"],
-        &["workspace", "export"],
-        &["workspace", "import"],
-        &["workspace", "cleanup"],
-    ];
+    let commands = COMMANDS;
     for c in commands {
         let text = help(c);
         let examples = text
@@ -96,28 +99,7 @@ fn entries(text: &str) -> Vec<(String, String)> {
 
 #[test]
 fn every_argument_and_option_is_described_and_defaults_are_shown() {
-    let commands: &[&[&str]] = &[
-        &[],
-        &["rpc"],
-        &["nodes"],
-        &["repl"],
-        &["eval"],
-        &["load"],
-        &["top"],
-        &["tls", "init"],
-        &["workspace", "create"],
-        &["workspace", "serve"],
-        &["workspace", "status"],
-        &["workspace", "actors"],
-        &["workspace", "stop"],
-        &["workspace", "rm"],
-        &["workspace", "shell"],
-        &["workspace", "switch"],
-        &["workspace", "rename"],
-        &["workspace", "export"],
-        &["workspace", "import"],
-        &["workspace", "cleanup"],
-    ];
+    let commands = std::iter::once(&[][..]).chain(COMMANDS.iter().copied());
     for c in commands {
         let text = help(c);
         for (name, description) in entries(&text) {

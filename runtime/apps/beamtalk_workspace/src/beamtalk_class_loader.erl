@@ -20,9 +20,16 @@ load(Forms, File) ->
 -spec compile_and_install([erl_parse:abstract_form()], binary()) ->
     {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
 compile_and_install(Forms, File) ->
+    compiled(Forms, File, fun install/3).
+
+%% Compiles `Forms' and hands the module to `Install'; a module that does not compile changes nothing.
+-spec compiled([erl_parse:abstract_form()], binary(),
+               fun((module(), binary(), binary()) -> {ok, module()} | {error, load, binary()})) ->
+    {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
+compiled(Forms, File, Install) ->
     case compile:forms(Forms, [binary, return_errors, {source, binary_to_list(File)}]) of
-        {ok, Module, Bin} -> install(Module, Bin, File);
-        {ok, Module, Bin, _Warnings} -> install(Module, Bin, File);
+        {ok, Module, Bin} -> Install(Module, Bin, File);
+        {ok, Module, Bin, _Warnings} -> Install(Module, Bin, File);
         {error, Errors, _Warnings} -> {error, compile, format_errors(Errors)}
     end.
 
@@ -83,11 +90,7 @@ actors_of(Module) ->
 -spec load_extension([erl_parse:abstract_form()], binary()) ->
     {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
 load_extension(Forms, File) ->
-    case compile:forms(Forms, [binary, return_errors, {source, binary_to_list(File)}]) of
-        {ok, Module, Bin} -> install_extension(Module, Bin, File);
-        {ok, Module, Bin, _Warnings} -> install_extension(Module, Bin, File);
-        {error, Errors, _Warnings} -> {error, compile, format_errors(Errors)}
-    end.
+    compiled(Forms, File, fun install_extension/3).
 
 -spec install_extension(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
 install_extension(Module, Bin, File) ->
