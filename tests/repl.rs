@@ -53,6 +53,15 @@ fn watchdog(pid: i32, limit: Duration) {
 
 /// Sends a line and waits for `want` on a line of its own, then the next prompt. (The prompt itself comes
 /// wrapped in terminal control sequences, so it is matched on its own.)
+/// Waits (10 s at most) until `beamtalk eval EXPR` in another session prints `want`.
+fn wait_for(f: &Fixture, expr: &str, want: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while run(&mut f.cmd(&["eval", expr])).1.trim() != want {
+        assert!(Instant::now() < deadline, "{what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn eval(s: &mut Session, line: &str, want: &str) {
     s.send_line(line).expect("send");
     expect_result(s, want, line);
@@ -111,17 +120,13 @@ fn ctrl_c_interrupts_an_evaluation_not_the_session() {
     let mut s = f.repl();
     eval(&mut s, "before := 1", "1");
     s.send_line("[true] whileTrue: []").expect("send");
-    // Ctrl-C once the loop runs on the node.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    // (The check is an evaluation itself: two run once the loop does.)
-    while run(&mut f.cmd(&["eval", "Erlang beamtalk_repl_eval running"]))
-        .1
-        .trim()
-        != "2"
-    {
-        assert!(Instant::now() < deadline, "the loop never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Ctrl-C once the loop runs on the node (the check is an evaluation itself: two run then).
+    wait_for(
+        &f,
+        "Erlang beamtalk_repl_eval running",
+        "2",
+        "the loop never started",
+    );
     s.send(ControlCode::EndOfText).expect("ctrl-c");
     s.expect("Interrupted.").expect("interrupted");
     s.expect("> ").expect("prompt again");
@@ -137,30 +142,23 @@ fn ctrl_c_interrupts_an_evaluation_not_the_session() {
         ("k := 0. [k >= 0] whileTrue: [k := k + 1]", "k", "0"),
     ] {
         s.send_line(line).expect("send");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while run(&mut f.cmd(&["eval", "Erlang beamtalk_repl_eval running"]))
-            .1
-            .trim()
-            != "2"
-        {
-            assert!(Instant::now() < deadline, "the line never started");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        // Another session sees the finished statement's binding: it was saved when it completed.
+        wait_for(
+            &f,
+            check,
+            want,
+            "the first statement's binding was never saved",
+        );
         s.send(ControlCode::EndOfText).expect("ctrl-c");
         s.expect("Interrupted.").expect("interrupted");
         s.expect("> ").expect("prompt again");
-        // The stopped evaluation is gone before the next line runs (else it would count as running).
-        while run(&mut f.cmd(&["eval", "Erlang beamtalk_repl_eval running"]))
-            .1
-            .trim()
-            != "1"
-        {
-            assert!(
-                Instant::now() < deadline,
-                "the interrupted evaluation lingers"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        // The stopped evaluation is gone before the next line runs.
+        wait_for(
+            &f,
+            "Erlang beamtalk_repl_eval running",
+            "1",
+            "the interrupted evaluation lingers",
+        );
         eval(&mut s, check, want);
     }
     eval(&mut s, "undone", "ERROR: undefined variable: undone");
@@ -172,7 +170,15 @@ fn ctrl_c_interrupts_an_evaluation_not_the_session() {
     s.send(ControlCode::EndOfText).expect("ctrl-c");
     s.expect("To quit, press Ctrl-D")
         .expect("hint after a second Ctrl-C");
+    // Ctrl-D once the prompt is back: sent while the terminal is between two reads it could be lost.
+    s.expect("> ").expect("the prompt after the hint");
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
     quit(s);
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "Ctrl-D did not quit the REPL"
+    );
 }
 
 #[test]
