@@ -76,6 +76,16 @@ fn expect_result(s: &mut Session, want: &str, what: &str) {
 
 fn quit(mut s: Session) {
     s.send(ControlCode::EndOfTransmission).expect("ctrl-d");
+    // A key sent while the terminal is between two reads (briefly in cooked mode) can be lost, which a
+    // person at human pace never meets; then `:quit` says the same.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while s.get_process().is_alive().unwrap_or(false) {
+        if Instant::now() > deadline {
+            let _ = s.send_line(":quit");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let _ = s.get_process_mut().wait();
 }
 
