@@ -15,3 +15,9 @@ cargo test --workspace --locked --all-targets --target "$triple"
 env -u CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS cargo build --locked --quiet --bin beamtalk
 test "$(target/debug/beamtalk --version)" = "beamtalk $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 echo "plain cargo build: ok"
+# The standard library's own Beamtalk checks: TestCase classes run by `beamtalk test`, in a home and an
+# EPMD of their own (both gone afterwards).
+stdlib_home=$(mktemp -d)
+export ERL_EPMD_PORT=$((20000 + RANDOM % 20000))
+trap 'epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true; rm -rf "$stdlib_home"' EXIT
+BEAMTALK_HOME="$stdlib_home" target/debug/beamtalk test runtime/apps/beamtalk_stdlib/test

@@ -9,6 +9,7 @@ const COMMANDS: &[&[&str]] = &[
     &["repl"],
     &["eval"],
     &["load"],
+    &["test"],
     &["top"],
     &["completions"],
     &["tls", "init"],

@@ -33,22 +33,7 @@ pub struct LoadArgs {
 }
 
 pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
-    let sources = read_sources(&args.files).map_err(|e| match &e {
-        LoadError::Syntax(syntax) => Failure::Usage {
-            message: syntax.diagnostic.message.clone(),
-            detail: Some(
-                e.render()
-                    .split_once('\n')
-                    .map_or("", |(_, rest)| rest)
-                    .trim_end()
-                    .to_owned(),
-            ),
-        },
-        LoadError::Read { .. } => Failure::Usage {
-            message: e.to_string(),
-            detail: None,
-        },
-    })?;
+    let sources = read_sources(&args.files).map_err(source_failure)?;
     let (_, ws) = super::workspaces(global)?;
     let project = super::project_dir(args.project)?;
     let conn = super::attach(
@@ -94,6 +79,26 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
     match report.error {
         Some(_) => Err(Failure::Reported { code: 1 }),
         None => Ok(()),
+    }
+}
+
+/// A file that cannot be read or parsed: a usage error (exit 2) with its caret diagnostic.
+pub(super) fn source_failure(e: LoadError) -> Failure {
+    match &e {
+        LoadError::Syntax(syntax) => Failure::Usage {
+            message: syntax.diagnostic.message.clone(),
+            detail: Some(
+                e.render()
+                    .split_once('\n')
+                    .map_or("", |(_, rest)| rest)
+                    .trim_end()
+                    .to_owned(),
+            ),
+        },
+        LoadError::Read { .. } => Failure::Usage {
+            message: e.to_string(),
+            detail: None,
+        },
     }
 }
 

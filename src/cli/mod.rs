@@ -9,6 +9,7 @@ mod parse;
 mod repl;
 mod rpc;
 mod start;
+mod test;
 mod tls;
 mod top;
 mod workspace;
@@ -88,6 +89,12 @@ pub enum Command {
         after_help = "Examples:\n  beamtalk load src/counter.bt\n  beamtalk load src/\n  beamtalk load --watch src/"
     )]
     Load(load::LoadArgs),
+    /// Run the TestCase classes of .bt files in a fresh workspace (or -w NAME): a line per failing test,
+    /// then `N passed, M failed`; exit 1 when any failed, 2 when the files do not load.
+    #[command(
+        after_help = "Examples:\n  beamtalk test\n  beamtalk test test/counter_test.bt --filter testIncrement\n  beamtalk test src/ test/ -w dev"
+    )]
+    Test(test::TestArgs),
     /// Watch the busiest actors of a workspace, refreshed every second (q or Ctrl-C quits).
     #[command(after_help = "Examples:\n  beamtalk top\n  beamtalk top -w myws --once")]
     Top(top::TopArgs),
@@ -117,6 +124,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Repl(args) => repl::run(&cli.global, args).await,
         Command::Top(args) => top::run(&cli.global, args).await,
         Command::Load(args) => load::run(&cli.global, args).await,
+        Command::Test(args) => test::run(&cli.global, args).await,
         Command::Tls(cmd) => tls::run(&cli.global, cmd),
         Command::Completions { shell } => {
             let mut script = Vec::new();

@@ -144,6 +144,23 @@ impl Session {
         Ok(load_outcome(&class.name, &reply))
     }
 
+    /// Calls `module:function(args)` with output streaming to the terminal, waiting up to `timeout`.
+    pub async fn call_streaming(
+        &self,
+        m: &str,
+        f: &str,
+        args: Vec<Term>,
+        timeout: Duration,
+    ) -> Result<Term, EvalError> {
+        let gl = self.io.group_leader();
+        let reply = self
+            .conn
+            .call_with_group_leader(&gl, m, f, args, timeout)
+            .await;
+        self.io.flush().await;
+        Ok(reply?)
+    }
+
     async fn run(&self, forms: Term) -> Result<Outcome, EvalError> {
         let gl = self.io.group_leader();
         let reply = self

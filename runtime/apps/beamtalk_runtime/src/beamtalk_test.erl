@@ -1,0 +1,149 @@
+%% @doc Runs TestCase classes (the stdlib's `TestCase.bt'): every unary instance method whose name starts
+%% with `test' is one test, run on a fresh instance between `setUp' and `tearDown', each in a process of
+%% its own with a time limit; the classes run concurrently. A test passes, fails (it raised `TestFailure':
+%% an assertion), is skipped (`TestSkipped') or errors (anything else, reported with its class, message
+%% and the Beamtalk methods on its stack).
+-module(beamtalk_test).
+
+-export([run/1, run/2, run/3, summary/1, test_classes/1, tests_of/1]).
+
+-type outcome() :: passed | failed | skipped | error.
+-type result() :: #{class := atom(), test := atom(), outcome := outcome(), message := binary(),
+                    micros := non_neg_integer()}.
+-export_type([result/0]).
+
+%% Each test's limit by default.
+-define(TIMEOUT, 10000).
+
+%% @doc `MyTest runAll': the results of every test of one class.
+-spec run({'$bt_class', atom()}) -> [result()].
+run({'$bt_class', Class}) ->
+    run([Class], all, ?TIMEOUT).
+
+%% @doc `MyTest run: #testThat'.
+-spec run({'$bt_class', atom()}, atom()) -> [result()].
+run({'$bt_class', Class}, Test) ->
+    [run_one(Class, Test, ?TIMEOUT)].
+
+%% @doc The results of the tests of `Classes' (those that are TestCase classes) whose `Class>>test'
+%% name contains `Filter' (`all': every test), each given `TimeoutMs'. Classes run concurrently, the
+%% tests of one class in order; results come in class order, then test order.
+-spec run([atom()], binary() | all, pos_integer()) -> [result()].
+run(Classes, Filter, TimeoutMs) ->
+    Self = self(),
+    Runs = [{C, spawn_link(fun() -> Self ! {self(), run_class(C, Filter, TimeoutMs)} end)}
+            || C <- test_classes(Classes)],
+    lists:append([receive {Pid, Results} -> Results end || {_, Pid} <- Runs]).
+
+%% @doc The TestCase classes (not TestCase itself) among `Classes'.
+-spec test_classes([atom()]) -> [atom()].
+test_classes(Classes) ->
+    [C || C <- Classes, C =/= 'TestCase', beamtalk_class:exists(C),
+          beamtalk_class:inherits_from(C, 'TestCase')].
+
+%% @doc The tests of a TestCase class, own and inherited, in name order.
+-spec tests_of(atom()) -> [atom()].
+tests_of(Class) ->
+    [S || S <- beamtalk_object:selectors(Class), is_test(S)].
+
+-spec is_test(atom()) -> boolean().
+is_test(Selector) ->
+    Name = atom_to_list(Selector),
+    lists:prefix("test", Name) andalso not lists:member($:, Name).
+
+-spec run_class(atom(), binary() | all, pos_integer()) -> [result()].
+run_class(Class, Filter, TimeoutMs) ->
+    [run_one(Class, T, TimeoutMs) || T <- tests_of(Class), selected(Class, T, Filter)].
+
+-spec selected(atom(), atom(), binary() | all) -> boolean().
+selected(_, _, all) -> true;
+selected(Class, Test, Filter) ->
+    Name = iolist_to_binary([atom_to_binary(Class, utf8), ">>", atom_to_binary(Test, utf8)]),
+    binary:match(Name, Filter) =/= nomatch.
+
+%% One test in its own process: setUp, the test, tearDown (always), within `TimeoutMs'.
+-spec run_one(atom(), atom(), pos_integer()) -> result().
+run_one(Class, Test, TimeoutMs) ->
+    Start = erlang:monotonic_time(microsecond),
+    {Pid, Ref} = spawn_monitor(fun() -> exit({done, body(Class, Test)}) end),
+    {Outcome, Message} =
+        receive
+            {'DOWN', Ref, process, Pid, {done, Result}} -> Result;
+            {'DOWN', Ref, process, Pid, Reason} -> {error, reason_text(Reason)}
+        after TimeoutMs ->
+                exit(Pid, kill),
+                receive {'DOWN', Ref, process, Pid, _} -> ok end,
+                {error, iolist_to_binary(io_lib:format("did not finish within ~b ms (stopped)", [TimeoutMs]))}
+        end,
+    #{class => Class, test => Test, outcome => Outcome, message => Message,
+      micros => erlang:monotonic_time(microsecond) - Start}.
+
+-spec body(atom(), atom()) -> {outcome(), binary()}.
+body(Class, Test) ->
+    try
+        Instance = instance(Class),
+        _ = beamtalk_dispatch:send(Instance, setUp, []),
+        try beamtalk_dispatch:send(Instance, Test, [])
+        after beamtalk_dispatch:send(Instance, tearDown, [])
+        end,
+        {passed, <<>>}
+    catch
+        error:{'$bt_error', C, _, Message} when C =:= 'TestFailure' -> {failed, Message};
+        error:{'$bt_error', C, _, Message} when C =:= 'TestSkipped' -> {skipped, Message};
+        Kind:Reason:Stack ->
+            E = beamtalk_error:from_exception(Kind, Reason, Stack),
+            {error, iolist_to_binary([beamtalk_error:format(E), beamtalk_stack(Stack)])}
+    end.
+
+%% A fresh instance, living in this (the test's) process as an actor does in its own: its fields start
+%% from their defaults and `setUp' can assign them.
+-spec instance(atom()) -> {'$bt_actor', atom(), pid()}.
+instance(Class) ->
+    [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- beamtalk_user_class:fields(Class)],
+    {'$bt_actor', Class, self()}.
+
+%% The Beamtalk methods on a stack, innermost first: `\n  at Class>>selector (line N)'.
+-spec beamtalk_stack([tuple()]) -> iolist().
+beamtalk_stack(Stack) ->
+    [io_lib:format("~n  at ~s (line ~b)", [Where, Line])
+     || {M, F, _, Info} <- Stack, {ok, Where} <- [method_name(M, F)],
+        Line <- [proplists:get_value(line, Info, 0)]].
+
+-spec method_name(module(), atom()) -> {ok, iolist()} | none.
+method_name(Module, Function) ->
+    case {atom_to_list(Module), atom_to_list(Function)} of
+        {"bt_class_" ++ Class, "i:" ++ Sel} -> {ok, [Class, ">>", Sel]};
+        {"bt_class_" ++ Class, "c:" ++ Sel} -> {ok, [Class, " class>>", Sel]};
+        {"bt_class_" ++ Class, "-i:" ++ Rest} -> {ok, [Class, ">>", fun_owner(Rest)]};
+        {"bt_ext_" ++ Class, "i:" ++ Sel} -> {ok, [Class, ">>", Sel]};
+        _ -> none
+    end.
+
+%% A block inside a method: `-i:sel/2-fun-0-' names the method.
+-spec fun_owner(string()) -> string().
+fun_owner(Rest) ->
+    hd(string:split(Rest, "/")).
+
+-spec reason_text(term()) -> binary().
+reason_text(Reason) ->
+    iolist_to_binary(io_lib:format("the test's process ended: ~tp", [Reason])).
+
+%% @doc What `runAll' answers at the REPL: the counts, and a line for each test that did not pass.
+-spec summary([result()]) -> binary().
+summary(Results) ->
+    Count = fun(O) -> length([R || #{outcome := X} = R <- Results, X =:= O]) end,
+    Failed = Count(failed) + Count(error),
+    Head = io_lib:format("~b passed, ~b failed", [Count(passed), Failed]),
+    Skipped = case Count(skipped) of
+                  0 -> "";
+                  K -> io_lib:format(", ~b skipped", [K])
+              end,
+    Lines = [io_lib:format("~n~s ~s>>~s: ~ts", [outcome_label(O), C, T, M])
+             || #{outcome := O, class := C, test := T, message := M} <- Results, O =/= passed],
+    iolist_to_binary([Head, Skipped, Lines]).
+
+-spec outcome_label(outcome()) -> string().
+outcome_label(failed) -> "FAIL";
+outcome_label(error) -> "ERROR";
+outcome_label(skipped) -> "SKIP";
+outcome_label(passed) -> "PASS".

@@ -1,0 +1,216 @@
+//! `beamtalk test`: loads `.bt` files (the classes and their TestCase classes) into a workspace made for
+//! the run — or `-w NAME` — and runs every TestCase class there (`beamtalk_test` on the node).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use eetf::Term;
+use serde_json::json;
+
+use super::color::{self, Stream};
+use super::{Failure, Global};
+use crate::dist::io_server::Terminal;
+use crate::repl::Session;
+use crate::repl::load::{SourceFile, load_sources, read_sources};
+use crate::term::{as_i64, as_text, atom, list, map_get};
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// `.bt` files or directories: the classes under test and their TestCase classes [default: src/ and
+    /// test/ of the project].
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Run only the tests whose `Class>>selector` contains PATTERN.
+    #[arg(long, value_name = "PATTERN")]
+    filter: Option<String>,
+    /// Run in this workspace (it must exist) instead of a fresh one made for the run and removed after.
+    #[arg(short = 'w', long = "workspace", value_name = "NAME")]
+    workspace: Option<String>,
+    /// Project directory [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    project: Option<PathBuf>,
+    /// How long one test may run before it is stopped and counted as an error.
+    #[arg(long, value_parser = super::parse_duration, default_value = "10s", value_name = "DURATION")]
+    test_timeout: Duration,
+}
+
+/// One test's outcome, as the node reports it.
+struct Outcome {
+    class: String,
+    test: String,
+    outcome: String,
+    message: String,
+    micros: i64,
+}
+
+pub async fn run(global: &Global, args: TestArgs) -> Result<(), Failure> {
+    let project = super::project_dir(args.project.clone())?;
+    // By default the project's classes (src/, when there is one) and its tests (test/).
+    let paths = match args.paths.is_empty() {
+        true => [project.join("src"), project.join("test")]
+            .into_iter()
+            .filter(|p| p.exists() || p.ends_with("test"))
+            .collect(),
+        false => args.paths.clone(),
+    };
+    if let Some(missing) = paths.iter().find(|p| !p.exists()) {
+        return Err(Failure::Usage {
+            message: format!("{} does not exist", missing.display()),
+            detail: Some("hint: name the test files or directories (default: test/)".to_owned()),
+        });
+    }
+    let sources = read_sources(&paths).map_err(super::load::source_failure)?;
+    let (_, ws) = super::workspaces(global)?;
+    let scratch = args.workspace.is_none();
+    let name = args
+        .workspace
+        .clone()
+        .unwrap_or_else(|| format!("test_{}", std::process::id()));
+    let conn = match scratch {
+        // A workspace of the run's own, removed after it: no notice about stopping it later.
+        true => ws.attach(Some(&name), &project, true).await?.conn,
+        false => {
+            super::attach(global, &ws, Some(&name), &project, false)
+                .await?
+                .conn
+        }
+    };
+    let session = Session::new(conn, Terminal::stdio(), global.timeout);
+    let result = run_tests(global, &args, &session, &sources).await;
+    session.close().await;
+    if scratch {
+        // The run's own workspace goes, whatever the outcome.
+        let _ = ws.stop(&name, false).await;
+        let _ = ws.forget(&name).await;
+    }
+    result
+}
+
+async fn run_tests(
+    global: &Global,
+    args: &TestArgs,
+    session: &Session,
+    sources: &[SourceFile],
+) -> Result<(), Failure> {
+    let report = load_sources(session, sources)
+        .await
+        .map_err(|e| Failure::Remote {
+            message: e.to_string(),
+            detail: None,
+        })?;
+    if let Some(error) = report.error {
+        return Err(Failure::Usage {
+            message: format!("loading the tests failed: {error}"),
+            detail: None,
+        });
+    }
+    let classes = list(report.loaded.iter().map(|c| atom(c)).collect());
+    let filter = match &args.filter {
+        Some(f) => Term::from(eetf::Binary::from(f.as_bytes().to_vec())),
+        None => atom("all"),
+    };
+    let timeout_ms = i64::try_from(args.test_timeout.as_millis()).unwrap_or(i64::MAX);
+    // The run takes as long as its tests: each has its own limit on the node.
+    let reply = session
+        .call_streaming(
+            "beamtalk_test",
+            "run",
+            vec![
+                classes,
+                filter,
+                crate::term::etf::int_term(timeout_ms.into()),
+            ],
+            Duration::from_secs(24 * 3600),
+        )
+        .await
+        .map_err(|e| Failure::Remote {
+            message: e.to_string(),
+            detail: None,
+        })?;
+    let outcomes = outcomes(&reply);
+    report_outcomes(global.json, &outcomes, sources)
+}
+
+fn outcomes(reply: &Term) -> Vec<Outcome> {
+    crate::term::list_elements(reply)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            let text = |k: &str| map_get(r, k).and_then(as_text).unwrap_or_default();
+            Outcome {
+                class: text("class"),
+                test: text("test"),
+                outcome: text("outcome"),
+                message: text("message"),
+                micros: map_get(r, "micros").and_then(as_i64).unwrap_or(0),
+            }
+        })
+        .collect()
+}
+
+/// Prints a line for each test that did not pass (with the file and line of its method) and the summary
+/// line, or one JSON document; exit 1 when any failed or errored.
+fn report_outcomes(
+    json: bool,
+    outcomes: &[Outcome],
+    sources: &[SourceFile],
+) -> Result<(), Failure> {
+    let count = |o: &str| outcomes.iter().filter(|t| t.outcome == o).count();
+    let (passed, skipped) = (count("passed"), count("skipped"));
+    let failed = count("failed") + count("error");
+    if json {
+        let tests: Vec<_> = outcomes
+            .iter()
+            .map(|t| {
+                let (file, line) = location(sources, &t.class, &t.test)
+                    .map_or((None, None), |(f, l)| (Some(f), Some(l)));
+                json!({
+                    "class": t.class, "test": t.test, "outcome": t.outcome, "message": t.message,
+                    "ms": t.micros as f64 / 1e3, "file": file, "line": line,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            json!({ "tests": tests, "passed": passed, "failed": failed, "skipped": skipped })
+        );
+    } else {
+        for t in outcomes.iter().filter(|t| t.outcome != "passed") {
+            let label = match t.outcome.as_str() {
+                "failed" => color::red("FAIL", Stream::Stdout),
+                "error" => color::red("ERROR", Stream::Stdout),
+                _ => color::yellow("SKIP", Stream::Stdout),
+            };
+            let at = location(sources, &t.class, &t.test)
+                .map_or(String::new(), |(f, l)| format!(" ({f}:{l})"));
+            println!("{label} {}>>{}{at}: {}", t.class, t.test, t.message);
+        }
+        let skipped_text = match skipped {
+            0 => String::new(),
+            k => format!(", {k} skipped"),
+        };
+        println!("{passed} passed, {failed} failed{skipped_text}");
+    }
+    match failed {
+        0 => Ok(()),
+        _ => Err(Failure::Reported { code: 1 }),
+    }
+}
+
+/// The file and line where `class>>test` is defined among `sources`.
+fn location(sources: &[SourceFile], class: &str, test: &str) -> Option<(String, usize)> {
+    sources.iter().find_map(|f| {
+        let c = f.classes.iter().find(|c| c.name == class)?;
+        let m = c.methods.iter().find(|m| m.selector == test)?;
+        let line = f.src[..m.span.start.min(f.src.len())].matches('\n').count() + 1;
+        Some((display(&f.path), line))
+    })
+}
+
+fn display(path: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    path.strip_prefix(&cwd)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}

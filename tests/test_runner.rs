@@ -1,0 +1,89 @@
+//! `beamtalk test` end to end: a project's TestCase classes run in a workspace made for the run.
+
+mod common;
+
+use common::run;
+
+const COUNTER: &str =
+    "Actor subclass: Counter\n  state: n = 0\n  increment => self.n := self.n + 1\n  n => self.n\n";
+
+const TESTS: &str = "TestCase subclass: CounterTest\n  field: counter = nil\n  setUp => self.counter := Counter spawn\n  testIncrement =>\n    self.counter increment\n    self assert: self.counter n equals: 1\n  testFresh => self assert: self.counter n equals: 0\n  testWrong => self assert: self.counter n equals: 5\n  testRaises => self should: [1 / 0] raise: ZeroDivide\n  testSkipped => self skip: \"later\"\n";
+
+/// A project with `src/counter.bt` and `test/counter_test.bt` holding `tests`.
+fn project(tests: &str) -> common::Project {
+    let p = common::Project::new();
+    let root = p.project.path();
+    std::fs::create_dir_all(root.join("src")).expect("src");
+    std::fs::create_dir_all(root.join("test")).expect("test");
+    std::fs::write(root.join("src/counter.bt"), COUNTER).expect("write");
+    std::fs::write(root.join("test/counter_test.bt"), tests).expect("write");
+    p
+}
+
+#[test]
+fn a_projects_tests_run_and_failures_name_the_test_file_and_line() {
+    let p = project(TESTS);
+    let (code, out, err, _) = run(&mut p.cmd(&["test"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("FAIL CounterTest>>testWrong (test/counter_test.bt:8): expected 5, got 0"),
+        "{out}"
+    );
+    assert!(out.contains("SKIP CounterTest>>testSkipped"), "{out}");
+    assert!(out.ends_with("3 passed, 1 failed, 1 skipped\n"), "{out}");
+    // The run's workspace is gone.
+    let (_, list, _, _) = run(&mut p.cmd(&["workspace", "list"]));
+    assert!(list.contains("No workspaces"), "{list}");
+    // A filter; all passing is exit 0.
+    let (code, out, _, _) = run(&mut p.cmd(&["test", "--filter", "testIncrement"]));
+    assert_eq!((code, out.as_str()), (0, "1 passed, 0 failed\n"));
+    let (code, out, _, _) = run(&mut p.cmd(&["--json", "test"]));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        (v["passed"].as_i64(), v["failed"].as_i64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(v["tests"].as_array().map(Vec::len), Some(5));
+}
+
+#[test]
+fn errors_in_set_up_hanging_tests_and_unparsable_files_are_reported() {
+    let p = project(
+        "TestCase subclass: Broken\n  setUp => nil frobnicate\n  testAnything => self assert: true\n\nTestCase subclass: Slow\n  testHangs => [true] whileTrue: []\n",
+    );
+    let (code, out, err, _) = run(&mut p.cmd(&["test", "--test-timeout", "1s"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("ERROR Broken>>testAnything")
+            && out.contains("does not understand #frobnicate"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ERROR Slow>>testHangs") && out.contains("did not finish within 1000 ms"),
+        "{out}"
+    );
+    assert!(out.ends_with("0 passed, 2 failed\n"), "{out}");
+    std::fs::write(
+        p.project.path().join("test/bad.bt"),
+        "TestCase subclass: Bad\n  testX => (\n",
+    )
+    .expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["test"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bad.bt:2"), "the file and line: {err}");
+}
+
+#[test]
+fn test_classes_run_from_the_repl_too() {
+    let p = project(TESTS);
+    let root = p.project.path().to_str().expect("utf8").to_owned();
+    let (code, _, err, _) =
+        run(&mut p.cmd(&["load", &format!("{root}/src"), &format!("{root}/test")]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "CounterTest runAll"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("3 passed, 1 failed, 1 skipped"), "{out}");
+    let (_, out, _, _) = run(&mut p.cmd(&["eval", "CounterTest run: #testIncrement"]));
+    assert_eq!(out.trim(), "1 passed, 0 failed");
+}
