@@ -87,3 +87,20 @@ fn test_classes_run_from_the_repl_too() {
     let (_, out, _, _) = run(&mut p.cmd(&["eval", "CounterTest run: #testIncrement"]));
     assert_eq!(out.trim(), "1 passed, 0 failed");
 }
+
+#[test]
+fn the_repl_runs_tests_with_colon_test() {
+    let p = project(TESTS);
+    let out = common::run_with_input(
+        &mut p.cmd(&["repl"]),
+        b":load src\n:test test/counter_test.bt\n:test CounterTest\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Loaded: CounterTest"), "{text}");
+    assert_eq!(
+        text.matches("3 passed, 1 failed, 1 skipped").count(),
+        2,
+        "both runs: {text}"
+    );
+    assert!(text.contains("FAIL CounterTest>>testWrong"), "{text}");
+}

@@ -1,5 +1,5 @@
 //! REPL commands: `:help`, `:load`, `:reload`, `:bindings`, `:clear`, `:actors`, `:kill`, `:modules`,
-//! `:transcript`, `:interrupt`, `:quit`.
+//! `:transcript`, `:test`, `:interrupt`, `:quit`.
 
 /// A parsed `:command`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +13,8 @@ pub enum Command {
     Kill(String),
     Modules,
     Transcript,
+    /// `:test [Class|path]`.
+    Test(Option<String>),
     Interrupt,
     Quit,
 }
@@ -29,6 +31,7 @@ or a class body is being written (an empty line ends it).
   :kill ACTOR           stop an actor (a binding name or <0.123.0>)
   :modules              loaded class modules
   :transcript           recent output of actors that outlived their evaluation
+  :test [Class|PATH]    run TestCase classes: one, those a file or directory loads, or all loaded
   :interrupt            (Ctrl-C) interrupt the running evaluation
   :quit           (:q)  leave the REPL (Ctrl-D); the workspace keeps running";
 
@@ -53,6 +56,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "kill" => Command::Kill(one("an actor (binding name or pid)")?),
         "modules" | "m" => Command::Modules,
         "transcript" | "t" => Command::Transcript,
+        "test" => Command::Test(rest.first().cloned()),
         "interrupt" => Command::Interrupt,
         "quit" | "q" | "exit" => Command::Quit,
         other => return Err(format!("unknown command :{other} (:help lists them)")),

@@ -147,6 +147,7 @@ impl Shell {
                 return self.load(&paths, true).await;
             }
             Command::Reload(class) => return self.reload(class).await,
+            Command::Test(what) => return self.test(what).await,
             Command::Bindings => {
                 let reply = self
                     .session
@@ -290,6 +291,40 @@ impl Shell {
             return Ok(Step::Failed);
         }
         self.load(&files, false).await
+    }
+
+    /// `:test`: the TestCase classes a path loads, one class, or every one loaded; prints the summary.
+    async fn test(&mut self, what: Option<String>) -> Result<Step, EvalError> {
+        let classes = match what {
+            Some(w) if self.resolve(&w).exists() => {
+                let path = self.resolve(&w);
+                if let Step::Failed = self.load(std::slice::from_ref(&path), true).await? {
+                    return Ok(Step::Failed);
+                }
+                crate::term::atom("loaded")
+            }
+            Some(class) => crate::term::list(vec![crate::term::atom(&class)]),
+            None => crate::term::atom("loaded"),
+        };
+        let results = self
+            .session
+            .call_streaming(
+                "beamtalk_test",
+                "run_all",
+                vec![classes],
+                Duration::from_secs(24 * 3600),
+            )
+            .await?;
+        let summary = self
+            .session
+            .call("beamtalk_test", "summary", vec![results])
+            .await?;
+        let text = as_text(&summary).unwrap_or_default();
+        println!("{text}");
+        Ok(match text.contains(", 0 failed") {
+            true => Step::Ok,
+            false => Step::Failed,
+        })
     }
 }
 

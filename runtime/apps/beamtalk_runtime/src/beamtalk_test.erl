@@ -5,7 +5,7 @@
 %% and the Beamtalk methods on its stack).
 -module(beamtalk_test).
 
--export([run/1, run/2, run/3, summary/1, test_classes/1, tests_of/1]).
+-export([run/1, run/2, run/3, run_all/1, summary/1, test_classes/1, tests_of/1]).
 
 -type outcome() :: passed | failed | skipped | error.
 -type result() :: #{class := atom(), test := atom(), outcome := outcome(), message := binary(),
@@ -34,6 +34,14 @@ run(Classes, Filter, TimeoutMs) ->
     Runs = [{C, spawn_link(fun() -> Self ! {self(), run_class(C, Filter, TimeoutMs)} end)}
             || C <- test_classes(Classes)],
     lists:append([receive {Pid, Results} -> Results end || {_, Pid} <- Runs]).
+
+%% @doc The REPL's `:test': the tests of `Classes', or (`loaded') of every class loaded on this node.
+-spec run_all([atom()] | loaded) -> [result()].
+run_all(loaded) ->
+    Loaded = [list_to_atom(C) || {M, _} <- code:all_loaded(), "bt_class_" ++ C <- [atom_to_list(M)]],
+    run(lists:sort(Loaded), all, ?TIMEOUT);
+run_all(Classes) ->
+    run(Classes, all, ?TIMEOUT).
 
 %% @doc The TestCase classes (not TestCase itself) among `Classes'.
 -spec test_classes([atom()]) -> [atom()].
