@@ -104,3 +104,17 @@ fn the_repl_runs_tests_with_colon_test() {
     );
     assert!(text.contains("FAIL CounterTest>>testWrong"), "{text}");
 }
+
+#[test]
+fn set_up_class_runs_once_before_a_classes_tests() {
+    let p = project(
+        "TestCase subclass: Once\n  classState: runs = 0\n  class setUpClass => self.runs := self.runs + 1\n  class runs => self.runs\n  testOne => self assert: Once runs equals: 1\n  testTwo => self assert: Once runs equals: 1\n\nTestCase subclass: BadClass\n  class setUpClass => nil frobnicate\n  testA => self assert: true\n",
+    );
+    let (code, out, err, _) = run(&mut p.cmd(&["test"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("ERROR BadClass>>testA") && out.contains("setUpClass failed"),
+        "{out}"
+    );
+    assert!(out.ends_with("2 passed, 1 failed\n"), "{out}");
+}

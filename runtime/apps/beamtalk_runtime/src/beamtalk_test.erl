@@ -61,7 +61,30 @@ is_test(Selector) ->
 
 -spec run_class(atom(), binary() | all, pos_integer()) -> [result()].
 run_class(Class, Filter, TimeoutMs) ->
-    [run_one(Class, T, TimeoutMs) || T <- tests_of(Class), selected(Class, T, Filter)].
+    Tests = [T || T <- tests_of(Class), selected(Class, T, Filter)],
+    case Tests of
+        [] -> [];
+        _ ->
+            %% Once around the class's tests; a failing setUpClass errors every test of the class.
+            case class_hook(Class, setUpClass) of
+                ok ->
+                    try [run_one(Class, T, TimeoutMs) || T <- Tests]
+                    after _ = class_hook(Class, tearDownClass)
+                    end;
+                {error, Message} ->
+                    [#{class => Class, test => T, outcome => error, micros => 0,
+                       message => <<"setUpClass failed: ", Message/binary>>} || T <- Tests]
+            end
+    end.
+
+-spec class_hook(atom(), atom()) -> ok | {error, binary()}.
+class_hook(Class, Hook) ->
+    try beamtalk_dispatch:send({'$bt_class', Class}, Hook, []) of
+        _ -> ok
+    catch
+        Kind:Reason:Stack ->
+            {error, beamtalk_error:format(beamtalk_error:from_exception(Kind, Reason, Stack))}
+    end.
 
 -spec selected(atom(), atom(), binary() | all) -> boolean().
 selected(_, _, all) -> true;
