@@ -93,7 +93,7 @@ fn the_repl_runs_tests_with_colon_test() {
     let p = project(TESTS);
     let out = common::run_with_input(
         &mut p.cmd(&["repl"]),
-        b":load src\n:test test/counter_test.bt\n:test CounterTest\n",
+        b":load src\n:test test/counter_test.bt\n:test CounterTest\n:test Nope\n",
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("Loaded: CounterTest"), "{text}");
@@ -103,6 +103,10 @@ fn the_repl_runs_tests_with_colon_test() {
         "both runs: {text}"
     );
     assert!(text.contains("FAIL CounterTest>>testWrong"), "{text}");
+    assert!(
+        text.contains("ERROR: test: Nope is not a TestCase class"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -295,6 +295,7 @@ impl Shell {
 
     /// `:test`: the TestCase classes a path loads, one class, or every one loaded; prints the summary.
     async fn test(&mut self, what: Option<String>) -> Result<Step, EvalError> {
+        let named = what.clone().filter(|w| !self.resolve(w).exists());
         let classes = match what {
             Some(w) if self.resolve(&w).exists() => {
                 let path = self.resolve(&w);
@@ -315,6 +316,14 @@ impl Shell {
                 Duration::from_secs(24 * 3600),
             )
             .await?;
+        if let Some(class) = named
+            && list_elements(&results).is_some_and(|r| r.is_empty())
+        {
+            self.print_error(&format!(
+                "ERROR: test: {class} is not a TestCase class with tests (:test alone runs every one loaded)"
+            ));
+            return Ok(Step::Failed);
+        }
         let summary = self
             .session
             .call("beamtalk_test", "summary", vec![results])
