@@ -86,6 +86,12 @@ fn test_classes_run_from_the_repl_too() {
     assert!(out.starts_with("3 passed, 1 failed, 1 skipped"), "{out}");
     let (_, out, _, _) = run(&mut p.cmd(&["eval", "CounterTest run: #testIncrement"]));
     assert_eq!(out.trim(), "1 passed, 0 failed");
+    // A result object, not only text.
+    let (_, out, _, _) = run(&mut p.cmd(&[
+        "eval",
+        "r := CounterTest runAll. #(r passed, r failed, r skipped, r isSuccess, r problems size)",
+    ]));
+    assert_eq!(out.trim(), "#(3, 1, 1, false, 2)");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 %% and the Beamtalk methods on its stack).
 -module(beamtalk_test).
 
--export([run/1, run/2, run/3, run_all/1, summary/1, test_classes/1, tests_of/1]).
+-export([run/1, run/2, run/3, run_all/1, summary/1, result/1, describe/1, test_classes/1, tests_of/1]).
 
 -type outcome() :: passed | failed | skipped | error.
 -type result() :: #{class := atom(), test := atom(), outcome := outcome(), message := binary(),
@@ -172,6 +172,26 @@ summary(Results) ->
     Lines = [io_lib:format("~n~s ~s>>~s: ~ts", [outcome_label(O), C, T, M])
              || #{outcome := O, class := C, test := T, message := M} <- Results, O =/= passed],
     iolist_to_binary([Head, Skipped, Lines]).
+
+%% @doc What `runAll' answers: a `TestResult' (stdlib) with the counts and the summary's problem lines.
+-spec result([result()]) -> tuple().
+result(Results) ->
+    Count = fun(O) -> length([R || #{outcome := X} = R <- Results, X =:= O]) end,
+    Problems = [iolist_to_binary(io_lib:format("~s ~s>>~s: ~ts", [outcome_label(O), C, T, M]))
+                || #{outcome := O, class := C, test := T, message := M} <- Results, O =/= passed],
+    beamtalk_user_class:new_value('TestResult',
+                                  #{passed => Count(passed), failed => Count(failed) + Count(error),
+                                    skipped => Count(skipped), problems => Problems}).
+
+%% @doc How a `TestResult' prints: the summary line, then its problem lines.
+-spec describe({'$bt_value', 'TestResult', map()}) -> binary().
+describe({'$bt_value', 'TestResult', #{passed := P, failed := F, skipped := S, problems := Lines}}) ->
+    Skipped = case S of
+                  0 -> "";
+                  _ -> io_lib:format(", ~b skipped", [S])
+              end,
+    iolist_to_binary([io_lib:format("~b passed, ~b failed", [P, F]), Skipped,
+                      [["\n", L] || L <- Lines]]).
 
 -spec outcome_label(outcome()) -> string().
 outcome_label(failed) -> "FAIL";
