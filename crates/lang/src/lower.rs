@@ -2087,9 +2087,8 @@ fn condition_branches(selector: &str) -> Option<(Branch, Branch)> {
     })
 }
 
-/// `beamtalk_rt:send(Receiver, Selector, [Args])`: the ordinary send.
+/// `beamtalk_dispatch:send(Receiver, Selector, [Args])`: the ordinary send.
 fn send(l: i32, receiver: Term, selector: &str, args: Vec<Term>) -> Term {
-    // Straight to dispatch (`beamtalk_rt:send/3` is the same call, one hop further).
     call(
         l,
         "beamtalk_dispatch",

@@ -13,8 +13,7 @@
 -module(beamtalk_rt).
 
 -export([get/2, get/3, peek/2, set/3, invoke/2, scoped/3, own_repl/0,
-         destructure/2, match_arm/2, frame_vars/1, load_frame/2,
-         send/3, cast/3, super_send/4, field/2, set_field/3,
+         destructure/2, match_arm/2, frame_vars/1, load_frame/2, cast/3, super_send/4, field/2, set_field/3,
          array/1, interpolate/1, non_local_return/2, catch_return/2]).
 
 -type frame() :: repl | reference().
@@ -189,18 +188,13 @@ frame_vars(Frame) ->
 load_frame(Frame, Vars) ->
     maps:foreach(fun(N, V) -> erlang:put({bt_var, Frame, N}, {value, V}) end, Vars).
 
-%% @doc Sends `Selector' with `Args' to `Receiver'.
--spec send(term(), atom(), [term()]) -> term().
-send(Receiver, Selector, Args) ->
-    beamtalk_dispatch:send(Receiver, Selector, Args).
-
 %% @doc `receiver message!': fire and forget for actors; other receivers get an ordinary send. Answers nil.
 -spec cast(term(), atom(), [term()]) -> nil.
 cast({'$bt_actor', _, Pid}, Selector, Args) ->
     gen_server:cast(Pid, {send, Selector, Args}),
     nil;
 cast(Receiver, Selector, Args) ->
-    _ = send(Receiver, Selector, Args),
+    _ = beamtalk_dispatch:send(Receiver, Selector, Args),
     nil.
 
 %% @doc `super selector': looks the method up from the superclass of `Class'.
