@@ -99,6 +99,22 @@ pub fn report(f: &Failure, json: bool) {
     }
 }
 
+impl Failure {
+    /// A source error (exit 2): its message, with the rest of its rendered report (the location and
+    /// caret lines) as the detail.
+    pub fn from_report(message: String, report: &str) -> Self {
+        let detail = report
+            .split_once('\n')
+            .map_or("", |(_, rest)| rest)
+            .trim_end()
+            .to_owned();
+        Failure::Usage {
+            message,
+            detail: Some(detail),
+        }
+    }
+}
+
 impl From<HomeError> for Failure {
     fn from(e: HomeError) -> Self {
         match e {

@@ -94,14 +94,5 @@ pub async fn run(global: &Global, args: EvalArgs) -> Result<(), Failure> {
 }
 
 fn syntax_failure(d: &crate::lang::diagnostic::Diagnostic, src: &str) -> Failure {
-    let rendered = d.render(src, "<eval>");
-    let detail = rendered
-        .split_once('\n')
-        .map_or("", |(_, rest)| rest)
-        .trim_end()
-        .to_owned();
-    Failure::Usage {
-        message: d.message.clone(),
-        detail: Some(detail),
-    }
+    Failure::from_report(d.message.clone(), &d.render(src, "<eval>"))
 }

@@ -85,16 +85,9 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
 /// A file that cannot be read or parsed: a usage error (exit 2) with its caret diagnostic.
 pub(super) fn source_failure(e: LoadError) -> Failure {
     match &e {
-        LoadError::Syntax(syntax) => Failure::Usage {
-            message: syntax.diagnostic.message.clone(),
-            detail: Some(
-                e.render()
-                    .split_once('\n')
-                    .map_or("", |(_, rest)| rest)
-                    .trim_end()
-                    .to_owned(),
-            ),
-        },
+        LoadError::Syntax(syntax) => {
+            Failure::from_report(syntax.diagnostic.message.clone(), &e.render())
+        }
         LoadError::Read { .. } => Failure::Usage {
             message: e.to_string(),
             detail: None,
