@@ -549,23 +549,17 @@ impl Lowerer {
             return self.send(l, receiver, selector, args, false, env);
         };
         let mut pre = Vec::new();
-        let recv = match inl.receiver {
-            true => Arg::Block(receiver),
-            false => {
-                let t = self.expr(receiver, env)?;
-                Arg::Value(self.bound(l, t, &mut pre))
-            }
-        };
         let mut vals = Vec::new();
-        for (i, a) in args.iter().enumerate() {
-            vals.push(match inl.arg(i) {
-                true => Arg::Block(a),
+        for (part, inline) in inl.operands(receiver, args) {
+            vals.push(match inline {
+                true => Arg::Block(part),
                 false => {
-                    let t = self.expr(a, env)?;
+                    let t = self.expr(part, env)?;
                     Arg::Value(self.bound(l, t, &mut pre))
                 }
             });
         }
+        let recv = vals.remove(0);
         pre.extend(self.fallback(l, recv, selector, vals, env)?);
         Ok(begin(l, pre))
     }
@@ -1867,10 +1861,11 @@ fn makes_block(e: &Expr, looping: &mut bool) -> bool {
                     _ => vec![b],
                 }
             }
-            let mut parts = inside(receiver, inl.receiver);
-            for (i, a) in args.iter().enumerate() {
-                parts.extend(inside(a, inl.arg(i)));
-            }
+            let parts = inl
+                .operands(receiver, args)
+                .into_iter()
+                .flat_map(|(part, inline)| inside(part, inline))
+                .collect();
             any(parts, looping)
         }
         _ => any(children(e), looping),

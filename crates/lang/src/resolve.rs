@@ -36,6 +36,13 @@ impl Inlined {
     pub fn arg(&self, i: usize) -> bool {
         i < 8 && self.args & (1 << i) != 0
     }
+
+    /// The receiver and then the arguments of the send, each with whether it is an inlined block.
+    pub fn operands<'e>(&self, receiver: &'e Expr, args: &'e [Expr]) -> Vec<(&'e Expr, bool)> {
+        let mut out = vec![(receiver, self.receiver)];
+        out.extend(args.iter().enumerate().map(|(i, a)| (a, self.arg(i))));
+        out
+    }
 }
 
 /// Whether `receiver selector args` is compiled in place, and which of its blocks run inline. Only literal
@@ -201,14 +208,10 @@ impl Resolver {
                 args,
                 cast: false,
             } if let Some(inl) = inlined(selector, receiver, args) => {
-                match inl.receiver {
-                    true => self.inline_block(receiver, scope)?,
-                    false => self.expr(receiver, scope)?,
-                }
-                for (i, a) in args.iter().enumerate() {
-                    match inl.arg(i) {
-                        true => self.inline_block(a, scope)?,
-                        false => self.expr(a, scope)?,
+                for (part, inline) in inl.operands(receiver, args) {
+                    match inline {
+                        true => self.inline_block(part, scope)?,
+                        false => self.expr(part, scope)?,
                     }
                 }
             }
