@@ -96,6 +96,8 @@ pub struct Lowerer {
     inline: bool,
     /// How many inlined constructs enclose the code being lowered (see [`MAX_INLINE_DEPTH`]).
     inline_depth: usize,
+    /// The class is a direct subclass of Actor (see [`Lowerer::actor_class`]).
+    actor: bool,
     /// Erlang variables known to hold integers (names are unique, so this only grows): number sends
     /// on them need no guard and no fallback.
     ints: BTreeSet<String>,
@@ -116,6 +118,7 @@ impl Lowerer {
             return_to: None,
             compiled_repl: false,
             ints: BTreeSet::new(),
+            actor: false,
             inline: true,
             inline_depth: 0,
         }
@@ -125,6 +128,17 @@ impl Lowerer {
     pub fn with_selectors(mut self, instance: BTreeSet<String>, class: BTreeSet<String>) -> Self {
         self.own = (instance, class);
         self
+    }
+
+    /// Declares the class a direct subclass of Actor: its instance methods reach fields directly.
+    pub fn actor_class(mut self, actor: bool) -> Self {
+        self.actor = actor;
+        self
+    }
+
+    /// Whether `self.x` is a slot of the running actor's process (instance side of an Actor subclass).
+    fn actor_fields(&self) -> bool {
+        self.actor && !self.class_side
     }
 
     pub fn line(&self, span: Span) -> i32 {
@@ -384,6 +398,19 @@ impl Lowerer {
             ExprKind::Literal(lit) => literal(l, lit),
             ExprKind::Var(name) => self.read(l, name, e.span, env)?,
             ExprKind::Global(name) => class_ref(l, name),
+            ExprKind::Field(name) if self.actor_fields() => {
+                // An actor's fields are its process's `{bt_slot, Name}` entries (`beamtalk_rt:field/2`).
+                let v = self.fresh("Slot");
+                let found = abs_tuple(l, vec![abs_atom(l, "value"), var(l, &v)]);
+                case(
+                    l,
+                    bif(l, "get", vec![slot_key(l, name)]),
+                    vec![
+                        clause(l, vec![found], vec![var(l, &v)]),
+                        clause(l, vec![var(l, "_")], vec![abs_atom(l, "nil")]),
+                    ],
+                )
+            }
             ExprKind::Field(name) => {
                 let this = self.self_term(l, e.span)?;
                 call(l, "beamtalk_rt", "field", vec![this, abs_atom(l, name)])
@@ -400,6 +427,18 @@ impl Lowerer {
                 value,
             } => {
                 let v = self.expr(value, env)?;
+                if self.actor_fields() {
+                    let t = self.fresh("T");
+                    let stored = abs_tuple(l, vec![abs_atom(l, "value"), var(l, &t)]);
+                    return Ok(begin(
+                        l,
+                        vec![
+                            matched(l, var(l, &t), v),
+                            bif(l, "put", vec![slot_key(l, name), stored]),
+                            var(l, &t),
+                        ],
+                    ));
+                }
                 let this = self.self_term(l, e.span)?;
                 call(
                     l,
@@ -1900,6 +1939,11 @@ fn children(e: &Expr) -> Vec<&Expr> {
             vec![]
         }
     }
+}
+
+/// `{bt_slot, Name}`: the process-dictionary key of an actor's field.
+fn slot_key(l: i32, name: &str) -> Term {
+    abs_tuple(l, vec![abs_atom(l, "bt_slot"), abs_atom(l, name)])
 }
 
 /// How deeply inlined control flow nests before the inner levels become ordinary sends (real code

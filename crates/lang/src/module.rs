@@ -35,7 +35,8 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
             class: class.name.clone(),
         },
     )
-    .with_selectors(selectors(&class.methods), selectors(&class.class_methods));
+    .with_selectors(selectors(&class.methods), selectors(&class.class_methods))
+    .actor_class(class.superclass == "Actor");
     let mut exports = vec![
         ("__superclass__".to_owned(), 0),
         ("__modifiers__".to_owned(), 0),
@@ -250,5 +251,28 @@ mod tests {
             panic!("a class")
         };
         insta::assert_snapshot!(pretty(&class_forms(c, src).expect("generates")));
+    }
+
+    #[test]
+    fn an_actors_fields_are_its_process_slots_but_class_state_is_not() {
+        let src = "Actor subclass: Counter\n  state: n = 0\n  classState: made = 0\n  bump => self.n := self.n + 1\n  class made => self.made\n";
+        let items = parse(src).expect("parses");
+        let Item::Class(c) = &items[0] else {
+            panic!("a class")
+        };
+        let forms = pretty(&class_forms(c, src).expect("generates"));
+        // The method functions come last: `'i:bump'`, then `'c:made'`.
+        let bump = &forms[forms.rfind("'i:bump'").expect("bump")..];
+        let bump = &bump[..bump.find("'c:made'").unwrap_or(bump.len())];
+        assert!(
+            bump.contains("{atom,4,bt_slot}") && bump.contains("{atom,4,put}"),
+            "{bump}"
+        );
+        assert!(!bump.contains("set_field"), "{bump}");
+        let made = &forms[forms.rfind("'c:made'").expect("made")..];
+        assert!(
+            made.contains("{atom,5,field}"),
+            "class state goes through beamtalk_rt: {made}"
+        );
     }
 }
