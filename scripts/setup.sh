@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what beamtalk needs besides Rust: Erlang/OTP (erl, erlc, epmd) and rebar3, and with
-# --for-tests also what only the tests use (iproute2, iptables; docker.io and debootstrap as root), from
-# Debian packages, only when they are missing. Safe to run again.
+# --for-tests also what only the tests use (iproute2, iptables, xvfb, erlang-observer; docker.io and
+# debootstrap as root),
+# from Debian packages, only when they are missing. Safe to run again.
 set -euo pipefail
 
 for_tests=false
@@ -14,6 +15,10 @@ command -v rebar3 >/dev/null 2>&1 || need+=(rebar3)
 if $for_tests; then
   command -v ip >/dev/null 2>&1 || need+=(iproute2)
   command -v iptables >/dev/null 2>&1 || need+=(iptables)
+  # tests/observer.rs opens OTP's Observer (erlang-observer pulls in erlang-wx) on a virtual display.
+  command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
+  erl -noshell -eval 'case code:lib_dir(observer) of {error,_} -> halt(1); _ -> halt(0) end.' >/dev/null 2>&1 \
+    || need+=(erlang-observer)
   # tests/docker.rs builds and runs the workspace image; its engine needs root.
   if [ "$(id -u)" -eq 0 ]; then
     [ -x /usr/bin/docker ] && [ -x /usr/sbin/dockerd ] || need+=(docker.io)

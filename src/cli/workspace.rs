@@ -132,6 +132,20 @@ pub enum WorkspaceCommand {
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
+    /// Open OTP's Observer (a window: processes, memory, applications, tracing) on a running workspace's
+    /// node. Needs a display and Erlang's observer application (Debian: erlang-observer). Closing the
+    /// window leaves the workspace running.
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace observer\n  beamtalk workspace observer experiment"
+    )]
+    Observer {
+        /// Workspace name [default: the project's workspace].
+        name: Option<String>,
+        /// Project directory, whose workspace is meant when NAME is left out [default: the current
+        /// directory].
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
     /// Forget a stopped workspace: its registry entry, logs and files (a running one is refused).
     #[command(after_help = "Examples:\n  beamtalk workspace rm experiment")]
     Rm {
@@ -302,6 +316,11 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
             return open_shell(&ws, &entry).await;
         }
+        WorkspaceCommand::Observer { name, project } => {
+            let project = super::project_dir(project)?;
+            let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
+            return open_observer(&ws, &entry).await;
+        }
         WorkspaceCommand::Actors { name, project } => {
             let project = super::project_dir(project)?;
             let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
@@ -463,25 +482,57 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
 
 /// Replaces this process with an Erlang remote shell on `entry`'s node (it must be running).
 async fn open_shell(ws: &crate::workspace::Workspaces, entry: &Entry) -> Result<(), Failure> {
-    use std::os::unix::process::CommandExt;
-    if !matches!(ws.probe(entry).await, State::Running(_)) {
-        return Err(Failure::Unreachable {
-            message: format!("workspace {} is not running", entry.id),
-            hint: format!("hint: `beamtalk workspace create {}` starts it", entry.id),
-        });
-    }
-    let mut cmd = ws.shell_command(entry)?;
+    require_running(ws, entry).await?;
+    let cmd = ws.shell_command(entry)?;
     eprintln!(
         "Erlang shell on workspace {} (node {}). Leave with Ctrl-G then q; q() would stop the workspace.",
         entry.id, entry.node
     );
+    Err(exec_erl(cmd))
+}
+
+/// Replaces this process with an Observer node showing `entry`'s node (it must be running).
+async fn open_observer(ws: &crate::workspace::Workspaces, entry: &Entry) -> Result<(), Failure> {
+    require_running(ws, entry).await?;
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return Err(Failure::Usage {
+            message: "Observer needs a display, and neither DISPLAY nor WAYLAND_DISPLAY is set"
+                .into(),
+            detail: Some(
+                "hint: run it in a desktop session, over `ssh -X`, or under `xvfb-run`; \
+                 `beamtalk workspace shell` works without one"
+                    .into(),
+            ),
+        });
+    }
+    let cmd = ws.observer_command(entry)?;
+    eprintln!(
+        "Opening Observer on workspace {} (node {}); closing its window leaves the workspace running.",
+        entry.id, entry.node
+    );
+    Err(exec_erl(cmd))
+}
+
+async fn require_running(ws: &crate::workspace::Workspaces, entry: &Entry) -> Result<(), Failure> {
+    match ws.probe(entry).await {
+        State::Running(_) => Ok(()),
+        _ => Err(Failure::Unreachable {
+            message: format!("workspace {} is not running", entry.id),
+            hint: format!("hint: `beamtalk workspace create {}` starts it", entry.id),
+        }),
+    }
+}
+
+/// Runs `cmd` in place of this process; answers only when that fails.
+fn exec_erl(mut cmd: std::process::Command) -> Failure {
+    use std::os::unix::process::CommandExt;
     let e = cmd.exec();
-    Err(match e.kind() {
+    match e.kind() {
         std::io::ErrorKind::NotFound => WorkspaceError::ErlMissing.into(),
         _ => Failure::Other {
             message: format!("cannot run erl: {e}"),
         },
-    })
+    }
 }
 
 /// "2 classes, 1 actor, 3 bindings (not exported: f)" for an export map.
@@ -846,7 +897,7 @@ fn create_spec(
 impl From<WorkspaceError> for Failure {
     fn from(e: WorkspaceError) -> Self {
         match e {
-            WorkspaceError::ShellUnsupported { .. } => Failure::Usage {
+            WorkspaceError::ToolUnsupported { .. } => Failure::Usage {
                 message: e.to_string(),
                 detail: None,
             },

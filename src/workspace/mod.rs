@@ -4,6 +4,7 @@
 //! [`registry`] on disk and the nodes themselves, which are only ever read by RPC to
 //! `beamtalk_workspace_meta` (there is no other channel).
 
+mod erl_tools;
 pub mod export;
 pub mod id;
 pub mod info;
@@ -11,7 +12,6 @@ pub mod launch;
 pub mod liveness;
 pub mod registry;
 pub mod runtime;
-mod shell;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -61,9 +61,9 @@ pub enum WorkspaceError {
     )]
     StillRunning { id: String },
     #[error(
-        "workspace {id} runs on another host or over TLS: open an Erlang shell on it from its host"
+        "workspace {id} runs on another host or over TLS: open an Erlang shell or Observer on it from its host"
     )]
-    ShellUnsupported { id: String },
+    ToolUnsupported { id: String },
     #[error(
         "a node named `{node}` already runs on this host but belongs to another beamtalk home: {reason}"
     )]
