@@ -48,7 +48,7 @@ restart_policy(Class) ->
 %% @doc Sends a message to an actor and waits for the answer.
 -spec call(ref(), atom(), [term()], timeout()) -> term().
 call({'$bt_actor', Class, Pid}, Selector, Args, Timeout) ->
-    try gen_server:call(Pid, {send, Selector, Args, group_leader()}, Timeout) of
+    try gen_server:call(Pid, request(Selector, Args), Timeout) of
         {ok, V} -> V;
         {error, E} -> error(E)
     catch
@@ -59,6 +59,12 @@ call({'$bt_actor', Class, Pid}, Selector, Args, Timeout) ->
         exit:{Reason, _} ->
             beamtalk_error:raise(actor_dead, Class, io_lib:format("actor ~p stopped: ~p", [Pid, Reason]))
     end.
+
+%% A call's request carries the caller's group leader (see handle_call/3) and is kept small: the size of
+%% every message is paid on each call, and a unary send is the common case.
+-spec request(atom(), [term()]) -> {atom(), pid()} | {atom(), [term(), ...], pid()}.
+request(Selector, []) -> {Selector, group_leader()};
+request(Selector, Args) -> {Selector, Args, group_leader()}.
 
 %% @doc Reports a freshly spawned actor to the registered tracker, if any.
 -spec register_spawned(pid() | undefined, pid(), atom(), module()) -> ok.
@@ -93,19 +99,24 @@ slots() ->
 %% otherwise through its own (the workspace transcript). The caller's stays set after the call, so a run of
 %% calls from one caller switches once; a cast or any other message switches back first.
 -spec handle_call(term(), gen_server:from(), ref()) -> {reply, term(), ref()}.
-handle_call({send, Selector, Args, CallerGL}, _From, {'$bt_actor', Class, _} = Self) ->
-    use_group_leader(CallerGL),
-    Reply = try {ok, beamtalk_dispatch:send_from(Class, Self, Selector, Args)}
-            catch C:R:S -> {error, beamtalk_error:from_exception(C, R, S)}
-            end,
-    {reply, Reply, Self};
+handle_call({Selector, CallerGL}, _From, Self) when is_pid(CallerGL) ->
+    {reply, answer(Selector, [], CallerGL, Self), Self};
+handle_call({Selector, Args, CallerGL}, _From, Self) when is_list(Args), is_pid(CallerGL) ->
+    {reply, answer(Selector, Args, CallerGL, Self), Self};
 handle_call(slots, _From, Self) ->
     {reply, {ok, slots()}, Self};
-handle_call({set_slots, Slots}, _From, Self) ->
+handle_call({set_slots, Slots}, _From, Self) when is_map(Slots) ->
     [erlang:put({bt_slot, F}, {value, V}) || {F, V} <- maps:to_list(Slots)],
     {reply, ok, Self};
 handle_call(_Other, _From, Self) ->
     {reply, {error, unknown_request}, Self}.
+
+-spec answer(atom(), [term()], pid(), ref()) -> {ok, term()} | {error, term()}.
+answer(Selector, Args, CallerGL, {'$bt_actor', Class, _} = Self) ->
+    use_group_leader(CallerGL),
+    try beamtalk_dispatch:reply_from(Class, Self, Selector, Args)
+    catch C:R:S -> {error, beamtalk_error:from_exception(C, R, S)}
+    end.
 
 %% Makes `GL' this actor's group leader, remembering its own the first time.
 -spec use_group_leader(pid()) -> ok.

@@ -1,9 +1,14 @@
 %% @doc The class hierarchy: built-in classes, and user classes compiled to modules `bt_class_<Name>'.
 -module(beamtalk_class).
 
--export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, module/1, is_user_class/1,
+-export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, start_generations/0,
+         process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
          exists/1, builtin/0]).
+
+%% Where the generation counter of the method tables is kept (outside the `{?MODULE, _, _}' keys that
+%% `forget/0' erases).
+-define(GENERATION, {?MODULE, generation}).
 
 -define(BUILTIN, #{
     'Object' => none,
@@ -121,10 +126,45 @@ responder_selectors({builtin, C}) -> beamtalk_object:own_selectors(C);
 responder_selectors({user, M}) -> M:'__selectors__'().
 
 %% @doc Drops every cached chain: a class was loaded (or reloaded, perhaps with another superclass).
+%% Then counts a generation, so that copies kept by processes (`process_methods/1') are refetched.
 -spec forget() -> ok.
 forget() ->
     _ = [persistent_term:erase(K) || {{?MODULE, _, _} = K, _} <- persistent_term:get()],
-    ok.
+    case persistent_term:get(?GENERATION, undefined) of
+        undefined -> ok;
+        Ref -> atomics:add(Ref, 1, 1)
+    end.
+
+%% @doc Creates the generation counter of the method tables; once, before any actor runs (the runtime
+%% application's start), so every process reads the same counter.
+-spec start_generations() -> ok.
+start_generations() ->
+    case persistent_term:get(?GENERATION, undefined) of
+        undefined -> persistent_term:put(?GENERATION, atomics:new(1, []));
+        _ -> ok
+    end.
+
+%% @doc `methods(Class)' for a process that asks for the same class's table on every message (an actor):
+%% a copy kept in its process dictionary, used while no class has loaded since it was taken. Reading
+%% the counter costs a fraction of reading the shared table.
+-spec process_methods(atom()) -> #{atom() => {builtin, atom()} | {user, module()}}.
+process_methods(Class) ->
+    case erlang:get('$bt_generation') of
+        undefined ->
+            case persistent_term:get(?GENERATION, undefined) of
+                undefined -> methods(Class);
+                Ref -> erlang:put('$bt_generation', Ref), process_methods(Class)
+            end;
+        Ref ->
+            Gen = atomics:get(Ref, 1),
+            case erlang:get('$bt_methods') of
+                {Gen, Class, Table} -> Table;
+                _ ->
+                    Table = methods(Class),
+                    erlang:put('$bt_methods', {Gen, Class, Table}),
+                    Table
+            end
+    end.
 
 %% The value under `Key', computed and kept on first use; only classes that exist are kept, so a class
 %% loaded later is never shadowed by a stale miss.

@@ -5,7 +5,7 @@
 %% `does_not_understand' naming the receiver's class and the selector.
 -module(beamtalk_dispatch).
 
--export([send/3, send_from/4, class_of/1, responds_to/2]).
+-export([send/3, send_from/4, reply_from/4, class_of/1, responds_to/2]).
 
 %% Actor calls wait this long by default (language.md: 5 s).
 -define(ACTOR_TIMEOUT, 5000).
@@ -25,6 +25,20 @@ send_from(Class, Receiver, Selector, Args) ->
     case lookup(Class, Receiver, Selector, Args) of
         {ok, Value} -> Value;
         nomethod -> does_not_understand(Receiver, Selector)
+    end.
+
+%% @doc As `send_from/4' for an actor's own process, answering `{ok, Value}': its reply, as the method
+%% built it (a compiled method answers `{ok, Value}' already, so nothing is unwrapped and wrapped again).
+-spec reply_from(atom(), term(), atom(), [term()]) -> {ok, term()}.
+reply_from(Class, Receiver, Selector, Args) ->
+    %% The common case directly: a method of a Beamtalk class, most often the actor's own.
+    Found = case beamtalk_class:process_methods(Class) of
+                #{Selector := {user, M}} -> M:'__respond__'(Selector, Receiver, Args);
+                #{} -> lookup(Class, Receiver, Selector, Args)
+            end,
+    case Found of
+        {ok, _} -> Found;
+        nomethod -> {ok, send_from(Class, Receiver, Selector, Args)}
     end.
 
 -spec lookup(atom() | {meta, atom()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.

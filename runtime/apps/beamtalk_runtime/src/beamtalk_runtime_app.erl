@@ -6,6 +6,7 @@
 
 -spec start(application:start_type(), term()) -> {ok, pid()} | {error, term()}.
 start(_Type, _Args) ->
+    ok = beamtalk_class:start_generations(),
     beamtalk_runtime_sup:start_link().
 
 -spec stop(term()) -> ok.

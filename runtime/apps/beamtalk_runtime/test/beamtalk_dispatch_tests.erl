@@ -159,3 +159,19 @@ method_table_maps_each_selector_to_its_most_specific_responder_test() ->
     ?assert(beamtalk_dispatch:responds_to(3, isString)),
     ?assertNot(beamtalk_dispatch:responds_to(3, frobnicate)),
     ?assertEqual(lists:sort(maps:keys(T)), beamtalk_object:selectors('Integer')).
+
+%% An actor keeps its class's method table in its process dictionary; a class loading anywhere (forget/0)
+%% makes it fetch the table again.
+a_process_copy_of_a_method_table_is_refetched_after_a_load_test() ->
+    ok = beamtalk_class:start_generations(),
+    Real = beamtalk_class:process_methods('Integer'),
+    ?assertEqual(beamtalk_class:methods('Integer'), Real),
+    {Gen, 'Integer', _} = erlang:get('$bt_methods'),
+    erlang:put('$bt_methods', {Gen, 'Integer', #{stale => true}}),
+    ?assertEqual(#{stale => true}, beamtalk_class:process_methods('Integer')),
+    ok = beamtalk_class:forget(),
+    ?assertEqual(Real, beamtalk_class:process_methods('Integer')),
+    %% Another class's table is never taken for this one's.
+    ?assertEqual(beamtalk_class:methods('Float'), beamtalk_class:process_methods('Float')),
+    erlang:erase('$bt_methods'),
+    erlang:erase('$bt_generation').
