@@ -128,3 +128,41 @@ fn set_up_class_runs_once_before_a_classes_tests() {
     );
     assert!(out.ends_with("2 passed, 1 failed\n"), "{out}");
 }
+
+#[test]
+fn an_error_names_its_class_and_the_methods_on_its_stack_with_their_files() {
+    let p = project(
+        "TestCase subclass: CalcTest\n  testZero => Calc divide: 1 by: 0\n  testPlain => self assert: (Calc divide: 6 by: 3) equals: 3\n",
+    );
+    std::fs::write(
+        p.project.path().join("src/calc.bt"),
+        "Object subclass: Calc\n  class divide: a by: b => self helper: a by: b\n  class helper: a by: b =>\n    x := a / b\n    x + 1\n",
+    )
+    .expect("write");
+    let (code, out, err, _) = run(&mut p.cmd(&["test"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(
+            "ERROR CalcTest>>testZero (test/counter_test.bt:2): ZeroDivide: 1 / 0: division by zero\n  at Calc class>>helper:by: (src/calc.bt:4)\n"
+        ),
+        "the class, the message, and the method that divided with its file and line: {out}"
+    );
+    // Piped output carries no progress marks: the report starts with the first problem.
+    assert!(out.starts_with("ERROR CalcTest>>testZero"), "{out}");
+}
+
+#[test]
+fn a_terminal_sees_a_mark_for_each_test_as_it_finishes() {
+    use expectrl::Expect;
+    let p = project(TESTS);
+    let mut cmd = p.cmd(&["test"]);
+    cmd.env("NO_COLOR", "1");
+    let mut s = expectrl::Session::spawn(cmd).expect("spawn on a pty");
+    s.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    // One class, tests in name order: testFresh, testIncrement, testRaises, testSkipped, testWrong.
+    s.expect("...SF\r\n")
+        .expect("a mark per test, then a line break");
+    s.expect("3 passed, 1 failed, 1 skipped")
+        .expect("the summary");
+    s.expect(expectrl::Eof).expect("the run ends");
+}

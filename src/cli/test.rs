@@ -1,6 +1,7 @@
 //! `beamtalk test`: loads `.bt` files (the classes and their TestCase classes) into a workspace made for
 //! the run — or `-w NAME` — and runs every TestCase class there (`beamtalk_test` on the node).
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -110,6 +111,12 @@ async fn run_tests(
         None => atom("all"),
     };
     let timeout_ms = i64::try_from(args.test_timeout.as_millis()).unwrap_or(i64::MAX);
+    // A mark per finished test, as it finishes, for a person watching; never in a pipe or JSON.
+    let progress = !global.json && std::io::stdout().is_terminal();
+    let options = Term::from(eetf::Map::from([(
+        atom("progress"),
+        atom(if progress { "true" } else { "false" }),
+    )]));
     // The run takes as long as its tests: each has its own limit on the node.
     let reply = session
         .call_streaming(
@@ -119,6 +126,7 @@ async fn run_tests(
                 classes,
                 filter,
                 crate::term::etf::int_term(timeout_ms.into()),
+                options,
             ],
             Duration::from_secs(24 * 3600),
         )
@@ -128,6 +136,9 @@ async fn run_tests(
             detail: None,
         })?;
     let outcomes = outcomes(&reply);
+    if progress && !outcomes.is_empty() {
+        println!();
+    }
     report_outcomes(global.json, &outcomes, sources)
 }
 
@@ -165,7 +176,8 @@ fn report_outcomes(
                 let (file, line) = location(sources, &t.class, &t.test)
                     .map_or((None, None), |(f, l)| (Some(f), Some(l)));
                 json!({
-                    "class": t.class, "test": t.test, "outcome": t.outcome, "message": t.message,
+                    "class": t.class, "test": t.test, "outcome": t.outcome,
+                    "message": with_files(&t.message, sources),
                     "ms": t.micros as f64 / 1e3, "file": file, "line": line,
                 })
             })
@@ -183,7 +195,8 @@ fn report_outcomes(
             };
             let at = location(sources, &t.class, &t.test)
                 .map_or(String::new(), |(f, l)| format!(" ({f}:{l})"));
-            println!("{label} {}>>{}{at}: {}", t.class, t.test, t.message);
+            let message = with_files(&t.message, sources);
+            println!("{label} {}>>{}{at}: {message}", t.class, t.test);
         }
         let skipped_text = match skipped {
             0 => String::new(),
@@ -195,6 +208,28 @@ fn report_outcomes(
         0 => Ok(()),
         _ => Err(Failure::Reported { code: 1 }),
     }
+}
+
+/// `message` with each stack line's `(line N)` made `(FILE:N)` where the frame's class is one of
+/// `sources`' (the node knows a method's line, not the file it came from).
+fn with_files(message: &str, sources: &[SourceFile]) -> String {
+    message
+        .lines()
+        .map(|l| frame_with_file(l, sources).unwrap_or_else(|| l.to_owned()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `  at Calc class>>helper:by: (line 4)` → `  at Calc class>>helper:by: (src/calc.bt:4)`.
+fn frame_with_file(line: &str, sources: &[SourceFile]) -> Option<String> {
+    let frame = line.strip_prefix("  at ")?;
+    let (method, rest) = frame.rsplit_once(" (line ")?;
+    let number = rest.strip_suffix(')')?;
+    let class = method.split([' ', '>']).next()?;
+    let file = sources
+        .iter()
+        .find(|f| f.classes.iter().any(|c| c.name == class))?;
+    Some(format!("  at {method} ({}:{number})", display(&file.path)))
 }
 
 /// The file and line where `class>>test` is defined among `sources`.

@@ -4,7 +4,7 @@
 %% the way into `on:do:' handlers and the REPL (`badarith' becomes ZeroDivide, `undef' DoesNotUnderstand).
 -module(beamtalk_error).
 
--export([raise/3, raise/4, from_exception/3, is_kind_of/2, kind/1, message/1, class/1, format/1]).
+-export([raise/3, raise/4, from_exception/3, is_kind_of/2, kind/1, message/1, class/1, format/1, describe/1]).
 
 -type error() :: {'$bt_error', atom(), atom(), binary()}.
 -export_type([error/0]).
@@ -75,3 +75,13 @@ class({'$bt_error', Class, _, _}) -> Class.
 -spec format(error()) -> binary().
 format({'$bt_error', _, Kind, Message}) ->
     unicode:characters_to_binary(["ERROR: ", atom_to_binary(Kind, utf8), ": ", Message]).
+
+%% @doc The error by its class, for a report about it (a failing test): `ZeroDivide: 1 / 0: division by
+%% zero'. A plain `Error' also names its kind, which then says what happened (`Error (badmatch): ...').
+-spec describe(error()) -> binary().
+describe({'$bt_error', Class, Kind, Message}) ->
+    Name = atom_to_binary(Class, utf8),
+    case Class =:= 'Error' andalso Kind =/= signal of
+        true -> unicode:characters_to_binary([Name, " (", atom_to_binary(Kind, utf8), "): ", Message]);
+        false -> unicode:characters_to_binary([Name, ": ", Message])
+    end.

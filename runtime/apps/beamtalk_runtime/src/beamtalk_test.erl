@@ -5,7 +5,7 @@
 %% and the Beamtalk methods on its stack).
 -module(beamtalk_test).
 
--export([run/1, run/2, run/3, run_all/1, summary/1, result/1, describe/1, test_classes/1, tests_of/1]).
+-export([run/1, run/2, run/3, run/4, run_all/1, summary/1, result/1, describe/1, test_classes/1, tests_of/1]).
 
 -type outcome() :: passed | failed | skipped | error.
 -type result() :: #{class := atom(), test := atom(), outcome := outcome(), message := binary(),
@@ -30,8 +30,16 @@ run({'$bt_class', Class}, Test) ->
 %% tests of one class in order; results come in class order, then test order.
 -spec run([atom()], binary() | all, pos_integer()) -> [result()].
 run(Classes, Filter, TimeoutMs) ->
+    run(Classes, Filter, TimeoutMs, #{}).
+
+%% @doc As `run/3'; with `#{progress => true}' each finished test also writes one character to the
+%% group leader, as it finishes (`.' passed, `F' failed, `E' error, `S' skipped): `beamtalk test' on a
+%% terminal.
+-spec run([atom()], binary() | all, pos_integer(), #{progress => boolean()}) -> [result()].
+run(Classes, Filter, TimeoutMs, Options) ->
     Self = self(),
-    Runs = [{C, spawn_link(fun() -> Self ! {self(), run_class(C, Filter, TimeoutMs)} end)}
+    Progress = maps:get(progress, Options, false),
+    Runs = [{C, spawn_link(fun() -> Self ! {self(), run_class(C, Filter, TimeoutMs, Progress)} end)}
             || C <- test_classes(Classes)],
     lists:append([receive {Pid, Results} -> Results end || {_, Pid} <- Runs]).
 
@@ -59,8 +67,8 @@ is_test(Selector) ->
     Name = atom_to_list(Selector),
     lists:prefix("test", Name) andalso not lists:member($:, Name).
 
--spec run_class(atom(), binary() | all, pos_integer()) -> [result()].
-run_class(Class, Filter, TimeoutMs) ->
+-spec run_class(atom(), binary() | all, pos_integer(), boolean()) -> [result()].
+run_class(Class, Filter, TimeoutMs, Progress) ->
     Tests = [T || T <- tests_of(Class), selected(Class, T, Filter)],
     case Tests of
         [] -> [];
@@ -68,14 +76,28 @@ run_class(Class, Filter, TimeoutMs) ->
             %% Once around the class's tests; a failing setUpClass errors every test of the class.
             case class_hook(Class, setUpClass) of
                 ok ->
-                    try [run_one(Class, T, TimeoutMs) || T <- Tests]
+                    try [report(run_one(Class, T, TimeoutMs), Progress) || T <- Tests]
                     after _ = class_hook(Class, tearDownClass)
                     end;
                 {error, Message} ->
-                    [#{class => Class, test => T, outcome => error, micros => 0,
-                       message => <<"setUpClass failed: ", Message/binary>>} || T <- Tests]
+                    [report(#{class => Class, test => T, outcome => error, micros => 0,
+                              message => <<"setUpClass failed: ", Message/binary>>}, Progress)
+                     || T <- Tests]
             end
     end.
+
+-spec report(result(), boolean()) -> result().
+report(Result, false) ->
+    Result;
+report(#{outcome := Outcome} = Result, true) ->
+    io:put_chars(progress_mark(Outcome)),
+    Result.
+
+-spec progress_mark(outcome()) -> string().
+progress_mark(passed) -> ".";
+progress_mark(failed) -> "F";
+progress_mark(error) -> "E";
+progress_mark(skipped) -> "S".
 
 -spec class_hook(atom(), atom()) -> ok | {error, binary()}.
 class_hook(Class, Hook) ->
@@ -83,7 +105,7 @@ class_hook(Class, Hook) ->
         _ -> ok
     catch
         Kind:Reason:Stack ->
-            {error, beamtalk_error:format(beamtalk_error:from_exception(Kind, Reason, Stack))}
+            {error, beamtalk_error:describe(beamtalk_error:from_exception(Kind, Reason, Stack))}
     end.
 
 -spec selected(atom(), atom(), binary() | all) -> boolean().
@@ -123,7 +145,7 @@ body(Class, Test) ->
         error:{'$bt_error', C, _, Message} when C =:= 'TestSkipped' -> {skipped, Message};
         Kind:Reason:Stack ->
             E = beamtalk_error:from_exception(Kind, Reason, Stack),
-            {error, iolist_to_binary([beamtalk_error:format(E), beamtalk_stack(Stack)])}
+            {error, iolist_to_binary([beamtalk_error:describe(E), beamtalk_stack(Stack)])}
     end.
 
 %% A fresh instance, living in this (the test's) process as an actor does in its own: its fields start
