@@ -4,7 +4,8 @@
 /// A parsed `:command`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    Help,
+    /// `:help`, or `:help Class [selector]`.
+    Help(Option<(String, Option<String>)>),
     Load(Vec<String>),
     Reload(Option<String>),
     Bindings,
@@ -23,6 +24,7 @@ pub const HELP: &str = "\
 Type Beamtalk expressions; `.` separates statements. Multi-line input continues while brackets are open
 or a class body is being written (an empty line ends it).
   :help                 this text
+  :help Class [sel]     a class's comment and methods (or one method's)
   :load FILE|DIR  (:l)  compile and load classes from .bt files
   :reload [Class] (:r)  load again the files loaded in this session (or only the one defining Class)
   :bindings             the workspace's bindings
@@ -46,7 +48,10 @@ pub fn parse(line: &str) -> Result<Command, String> {
             .ok_or_else(|| format!(":{name} needs {what}"))
     };
     Ok(match name {
-        "help" | "h" | "?" => Command::Help,
+        "help" | "h" | "?" => Command::Help(
+            rest.first()
+                .map(|class| (class.clone(), rest.get(1).cloned())),
+        ),
         "load" | "l" if !rest.is_empty() => Command::Load(rest),
         "load" | "l" => return Err(":load needs a file or directory".to_owned()),
         "reload" | "r" => Command::Reload(rest.first().cloned()),
@@ -70,6 +75,14 @@ mod tests {
     #[test]
     fn parses_commands_and_aliases() {
         assert_eq!(parse(":q"), Ok(Command::Quit));
+        assert_eq!(parse(":help"), Ok(Command::Help(None)));
+        assert_eq!(
+            parse(":help Counter increment"),
+            Ok(Command::Help(Some((
+                "Counter".into(),
+                Some("increment".into())
+            ))))
+        );
         assert_eq!(
             parse(":l a.bt b.bt"),
             Ok(Command::Load(vec!["a.bt".into(), "b.bt".into()]))

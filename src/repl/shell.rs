@@ -12,7 +12,7 @@ use super::load::{load_sources, read_sources};
 use super::{EvalError, Outcome, Session};
 use crate::dist::CallError;
 use crate::dist::io_server::Terminal;
-use crate::term::{as_text, list_elements};
+use crate::term::{as_text, atom, list_elements};
 use crate::workspace::info::{ActorDetail, actors_table, given_up_lines};
 use crate::workspace::{Entry, Info, WorkspaceError, Workspaces};
 
@@ -135,9 +135,35 @@ impl Shell {
         let _ = writeln!(out, "{}", self.style.error(text));
     }
 
+    /// `:help Counter [selector]`: `Beamtalk help:` for the class (or one of its methods).
+    async fn class_help(&self, class: &str, selector: Option<String>) -> Result<Step, EvalError> {
+        let text = |s: &str| Term::from(Binary::from(s.as_bytes().to_vec()));
+        let selector = selector.as_deref().map_or_else(|| atom("none"), text);
+        let reply = self
+            .session
+            .call("beamtalk_system", "help_named", vec![text(class), selector])
+            .await?;
+        match &reply {
+            Term::Tuple(t) if t.elements.len() == 2 => {
+                let body = as_text(&t.elements[1]).unwrap_or_default();
+                if as_text(&t.elements[0]).as_deref() == Some("ok") {
+                    println!("{body}");
+                    Ok(Step::Ok)
+                } else {
+                    self.print_error(&format!("ERROR: {body}"));
+                    Ok(Step::Failed)
+                }
+            }
+            _ => Ok(Step::Ok),
+        }
+    }
+
     async fn command(&mut self, cmd: Command) -> Result<Step, EvalError> {
         match cmd {
-            Command::Help => println!("{HELP}"),
+            Command::Help(None) => println!("{HELP}"),
+            Command::Help(Some((class, selector))) => {
+                return self.class_help(&class, selector).await;
+            }
             Command::Quit => return Ok(Step::Quit),
             Command::Interrupt => {
                 println!("Nothing is running; Ctrl-C interrupts an evaluation while it runs.")

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use eetf::{FixInteger, Term};
 
-use super::ast::{ClassDef, MethodDef, SlotDef};
+use super::ast::{ClassDef, ExprKind, MethodDef, SlotDef};
 use super::diagnostic::Diagnostic;
 use super::forms::*;
 use super::lower::{Context, Lowerer, method_function};
@@ -44,6 +44,8 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         ("__class_state__".to_owned(), 0),
         ("__selectors__".to_owned(), 0),
         ("__source__".to_owned(), 0),
+        ("__docs__".to_owned(), 0),
+        ("__sends__".to_owned(), 0),
         ("__respond__".to_owned(), 3),
         ("__class_respond__".to_owned(), 3),
     ];
@@ -85,6 +87,8 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
             )],
         ),
     ];
+    forms.push(docs_function(l, class, src));
+    forms.push(sends_function(l, class));
     let fields = slot_defaults(&mut lw, &class.slots)?;
     forms.push(function(l, "__fields__", vec![], vec![abs_list(l, fields)]));
     let class_state = slot_defaults(&mut lw, &class.class_slots)?;
@@ -198,6 +202,99 @@ fn slot_defaults(lw: &mut Lowerer, slots: &[SlotDef]) -> Result<Vec<Term>, Diagn
         ));
     }
     Ok(out)
+}
+
+/// Each method of `class` with its side: `instance` or `class`.
+fn sided(class: &ClassDef) -> impl Iterator<Item = (&'static str, &MethodDef)> {
+    let instance = class.methods.iter().map(|m| ("instance", m));
+    instance.chain(class.class_methods.iter().map(|m| ("class", m)))
+}
+
+/// `'__docs__'() -> {ClassDoc, [{Side, Selector, Header, Doc}]}`, what `Beamtalk help:` shows: the `///`
+/// lines just above the class and above each method, and each method's header as written.
+fn docs_function(l: i32, class: &ClassDef, src: &str) -> Term {
+    let methods = sided(class)
+        .map(|(side, m)| {
+            abs_tuple(
+                l,
+                vec![
+                    abs_atom(l, side),
+                    abs_atom(l, &m.selector),
+                    string(l, &method_header(src, m)),
+                    string(l, &doc_above(src, m.span.start)),
+                ],
+            )
+        })
+        .collect();
+    let docs = abs_tuple(
+        l,
+        vec![
+            string(l, &doc_above(src, class.span.start)),
+            abs_list(l, methods),
+        ],
+    );
+    function(l, "__docs__", vec![], vec![docs])
+}
+
+/// `'__sends__'() -> [{Side, Selector, [Sent]}]`: the selectors each method sends (its blocks' included),
+/// for `SystemNavigation default sendersOf:`.
+fn sends_function(l: i32, class: &ClassDef) -> Term {
+    let methods = sided(class)
+        .map(|(side, m)| {
+            let mut sent = BTreeSet::new();
+            for e in &m.body {
+                crate::ast::walk(e, &mut |e| match &e.kind {
+                    ExprKind::Send { selector, .. } | ExprKind::SuperSend { selector, .. } => {
+                        sent.insert(selector.clone());
+                    }
+                    ExprKind::Cascade { messages, .. } => {
+                        sent.extend(messages.iter().map(|(s, _, _)| s.clone()));
+                    }
+                    _ => {}
+                });
+            }
+            let sent = sent.iter().map(|s| abs_atom(l, s)).collect();
+            abs_tuple(
+                l,
+                vec![
+                    abs_atom(l, side),
+                    abs_atom(l, &m.selector),
+                    abs_list(l, sent),
+                ],
+            )
+        })
+        .collect();
+    function(l, "__sends__", vec![], vec![abs_list(l, methods)])
+}
+
+/// A method's header as written, on one line: `deposit: amount :: Integer -> Integer`.
+fn method_header(src: &str, m: &MethodDef) -> String {
+    let text = src.get(m.span.start..m.span.end).unwrap_or_default();
+    let head = text.split("=>").next().unwrap_or_default();
+    head.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The `///` comment lines just above the line holding byte `at`, without their markers.
+fn doc_above(src: &str, at: usize) -> String {
+    let line_start = src
+        .get(..at)
+        .and_then(|before| before.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let mut lines: Vec<&str> = src
+        .get(..line_start)
+        .unwrap_or_default()
+        .lines()
+        .rev()
+        .map(str::trim_start)
+        .take_while(|line| line.starts_with("///"))
+        .map(|line| {
+            line.trim_start_matches('/')
+                .strip_prefix(' ')
+                .unwrap_or(line.trim_start_matches('/'))
+        })
+        .collect();
+    lines.reverse();
+    lines.join("\n")
 }
 
 /// `name(Selector, Self, Args) -> {ok, Result} | nomethod`, one clause per method.

@@ -8,10 +8,17 @@
 -module(beamtalk_actor).
 -behaviour(gen_server).
 
--export([spawn/2, start_link/3, call/4, register_spawned/4, restart_policy/1]).
--export([init/1, handle_call/3, handle_cast/2, handle_info/2, code_change/3]).
+-export([spawn/2, spawn_as/3, named/2, all_registered/0, lifecycle/2, start_link/3, call/4,
+         register_spawned/4, restart_policy/1]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
 -type ref() :: {'$bt_actor', atom(), pid()}.
+
+%% The key in an actor's initial values under which `spawnAs:' passes its name.
+-define(NAME_KEY, '$bt_name').
+-define(NAME_PREFIX, "bt_actor:").
+%% How long `stop' gives an actor's `terminate'.
+-define(STOP_TIMEOUT, 5000).
 
 %% @doc Starts an actor of `Class' with slot values from `Init' (the rest from their defaults). Whoever
 %% tracks actors may also supervise them: an `actor_starter' module in this application's environment
@@ -27,6 +34,84 @@ spawn(Class, Init) ->
         {ok, Pid} -> {'$bt_actor', Class, Pid};
         {error, {E, _Stack}} when element(1, E) =:= '$bt_error' -> error(E);
         {error, Reason} -> beamtalk_error:raise(spawn_failed, Class, io_lib:format("failed to start: ~p", [Reason]))
+    end.
+
+%% @doc `Counter spawnAs: #main': an actor registered under `Name' on this node (again after each restart),
+%% found by `Counter named: #main'. A name in use is an error.
+-spec spawn_as(atom(), atom(), map()) -> ref().
+spawn_as(Class, Name, Init) ->
+    case whereis(registered_name(Name)) of
+        undefined -> ?MODULE:spawn(Class, Init#{?NAME_KEY => Name});
+        Pid -> beamtalk_error:raise('Error', already_registered, Class,
+                                    io_lib:format("cannot be spawned as #~s: ~s is that name already",
+                                                  [Name, beamtalk_print:print_string(ref_of(Pid))]))
+    end.
+
+%% @doc `Counter named: #main': the actor registered as `Name', if it is a `Class' (`Actor named:' finds
+%% any); nil when there is none.
+-spec named(atom(), atom()) -> ref() | nil.
+named(Class, Name) ->
+    case whereis(registered_name(Name)) of
+        undefined -> nil;
+        Pid ->
+            case ref_of(Pid) of
+                {'$bt_actor', Own, _} = Ref ->
+                    case beamtalk_class:inherits_from(Own, Class) of
+                        true -> Ref;
+                        false -> nil
+                    end;
+                nil -> nil
+            end
+    end.
+
+%% @doc `Actor allRegistered': the names of the registered actors, sorted.
+-spec all_registered() -> [atom()].
+all_registered() ->
+    lists:sort([list_to_atom(N) || R <- registered(), ?NAME_PREFIX ++ N <- [atom_to_list(R)]]).
+
+%% Registered names live in the node's one namespace, so an actor's carries a prefix: `#logger' never
+%% takes the place of Erlang's own `logger'.
+-spec registered_name(atom()) -> atom().
+registered_name(Name) ->
+    list_to_atom(?NAME_PREFIX ++ atom_to_list(Name)).
+
+%% The reference of a running actor found by its pid (its state is that reference).
+-spec ref_of(pid()) -> ref() | nil.
+ref_of(Pid) ->
+    try sys:get_state(Pid, 1000) of
+        {'$bt_actor', _, Pid} = Ref -> Ref;
+        _ -> nil
+    catch
+        exit:_ -> nil
+    end.
+
+%% @doc The lifecycle messages every actor reference answers without calling the actor: `isAlive',
+%% `stop' (its `terminate' runs, then it ends for good whatever its restart policy) and `kill' (killed
+%% at once, and restarted as its policy says).
+-spec lifecycle(ref(), isAlive | stop | kill) -> term().
+lifecycle({'$bt_actor', _, Pid}, isAlive) ->
+    is_process_alive(Pid);
+lifecycle({'$bt_actor', _, Pid}, kill) ->
+    exit(Pid, kill),
+    nil;
+lifecycle({'$bt_actor', _, Pid}, stop) when Pid =:= self() ->
+    %% From its own method: a supervisor waits for the actor it stops, so another process asks.
+    _ = spawn(fun() -> stop(Pid) end),
+    nil;
+lifecycle({'$bt_actor', _, Pid}, stop) ->
+    stop(Pid),
+    nil.
+
+-spec stop(pid()) -> ok.
+stop(Pid) ->
+    _ = (catch gen_server:call(Pid, {'$bt_terminate', group_leader()}, ?STOP_TIMEOUT)),
+    Stopped = case application:get_env(beamtalk_runtime, actor_starter) of
+                  {ok, Starter} -> Starter:stop_actor(Pid);
+                  undefined -> {error, not_found}
+              end,
+    case Stopped of
+        ok -> ok;
+        {error, not_found} -> catch gen_server:stop(Pid, normal, ?STOP_TIMEOUT), ok
     end.
 
 %% @doc Starts an actor linked to the caller (a supervisor); `Id' stays the same across restarts.
@@ -79,6 +164,10 @@ register_spawned(RegistryPid, ActorPid, ClassName, Module) ->
 -spec init({atom(), map(), integer()}) -> {ok, ref()}.
 init({Class, Init, Id}) ->
     Self = {'$bt_actor', Class, self()},
+    case Init of
+        #{?NAME_KEY := Name} -> true = register(registered_name(Name), self());
+        #{} -> ok
+    end,
     erlang:put('$bt_actor_id', Id),
     erlang:put('$bt_actor_class', Class),
     [erlang:put({bt_slot, F}, {value, maps:get(F, Init)}) || {F, _} <- beamtalk_user_class:fields(Class), maps:is_key(F, Init)],
@@ -99,6 +188,10 @@ slots() ->
 %% otherwise through its own (the workspace transcript). The caller's stays set after the call, so a run of
 %% calls from one caller switches once; a cast or any other message switches back first.
 -spec handle_call(term(), gen_server:from(), ref()) -> {reply, term(), ref()}.
+handle_call({'$bt_terminate', CallerGL}, _From, Self) ->
+    use_group_leader(CallerGL),
+    erlang:put('$bt_terminated', true),
+    {reply, run_terminate(Self), Self};
 handle_call({Selector, CallerGL}, _From, Self) when is_pid(CallerGL) ->
     {reply, answer(Selector, [], CallerGL, Self), Self};
 handle_call({Selector, Args, CallerGL}, _From, Self) when is_list(Args), is_pid(CallerGL) ->
@@ -136,6 +229,28 @@ own_group_leader() ->
         undefined -> ok;
         Own -> use_group_leader(Own)
     end.
+
+%% The class's own `terminate', if it has one; its failure does not keep the actor from stopping.
+-spec run_terminate(ref()) -> ok.
+run_terminate(Self) ->
+    case beamtalk_dispatch:responds_to(Self, terminate) of
+        true ->
+            try beamtalk_dispatch:send(Self, terminate, []), ok
+            catch C:R:S ->
+                logger:warning("actor ~p: #terminate failed: ~p", [Self, beamtalk_error:from_exception(C, R, S)])
+            end;
+        false -> ok
+    end.
+
+%% Stopped by `gen_server:stop' (no supervisor to ask): the class's `terminate' runs here instead.
+-spec terminate(term(), ref()) -> ok.
+terminate(normal, Self) ->
+    case erlang:get('$bt_terminated') of
+        true -> ok;
+        _ -> run_terminate(Self)
+    end;
+terminate(_Reason, _Self) ->
+    ok.
 
 -spec handle_cast(term(), ref()) -> {noreply, ref()}.
 handle_cast({send, Selector, Args}, Self) ->

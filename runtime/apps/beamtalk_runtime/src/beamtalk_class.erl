@@ -19,9 +19,10 @@
     'Dictionary' => 'Collection', 'Tuple' => 'Collection',
     'Exception' => 'Object', 'Error' => 'Exception', 'ZeroDivide' => 'Error',
     'DoesNotUnderstand' => 'Error', 'ArgumentError' => 'Error', 'IndexOutOfBounds' => 'Error',
-    'TimeoutError' => 'Error',
+    'TimeoutError' => 'Error', 'ActorDead' => 'Error',
     'Value' => 'Object', 'Actor' => 'Object',
-    'Transcript' => 'Object', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object'
+    'Transcript' => 'Object', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
+    'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object'
 }).
 
 %% @doc The built-in classes and their superclasses.

@@ -14,6 +14,9 @@
 -spec send(term(), atom(), [term()]) -> term().
 send({'$bt_actor', _, Pid}, pid, []) ->
     Pid;
+send({'$bt_actor', _, _} = Actor, Selector, []) when Selector =:= isAlive; Selector =:= stop;
+                                                     Selector =:= kill ->
+    beamtalk_actor:lifecycle(Actor, Selector);
 send({'$bt_actor', _, Pid} = Actor, Selector, Args) when Pid =/= self() ->
     beamtalk_actor:call(Actor, Selector, Args, ?ACTOR_TIMEOUT);
 send(Receiver, Selector, Args) ->

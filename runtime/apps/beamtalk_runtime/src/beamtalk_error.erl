@@ -34,6 +34,7 @@ class_for(wrong_arity) -> 'ArgumentError';
 class_for(bad_argument) -> 'ArgumentError';
 class_for(index_out_of_bounds) -> 'IndexOutOfBounds';
 class_for(timeout) -> 'TimeoutError';
+class_for(actor_dead) -> 'ActorDead';
 class_for(_) -> 'Error'.
 
 %% @doc The Beamtalk error for any caught exception.

@@ -19,6 +19,7 @@ specific('Symbol', A, size, []) -> {ok, length(atom_to_list(A))};
 specific('Symbol', A, 'value:', [R]) -> {ok, beamtalk_dispatch:send(R, A, [])};
 specific('ErlangModule', {'$bt_erlang', M}, Sel, Args) -> {ok, erlang_call(M, Sel, Args)};
 specific(Class, {'$bt_error', _, _, _} = E, Sel, Args) when Class =/= 'Object' -> error_object(E, Sel, Args);
+specific('SystemNavigation', _, Sel, Args) -> beamtalk_system:navigation(Sel, Args);
 specific(_, {'$bt_value', _Class, Fields}, Sel, []) ->
     case maps:find(Sel, Fields) of
         {ok, V} -> {ok, V};
@@ -104,6 +105,9 @@ erlang_call(M, Sel, Args) ->
 -spec class_side(atom(), atom(), [term()]) -> {ok, term()} | nomethod.
 class_side('Erlang', Module, []) -> {ok, {'$bt_erlang', Module}};
 class_side('Transcript', Sel, Args) -> transcript(Sel, Args);
+class_side('Beamtalk', Sel, Args) -> beamtalk_system:beamtalk(Sel, Args);
+class_side('SystemNavigation', default, []) -> {ok, {'$bt_object', 'SystemNavigation', #{}}};
+class_side('Workspace', Sel, Args) -> workspace(Sel, Args);
 class_side(Class, Sel, Args) ->
     case beamtalk_class:inherits_from(Class, 'Exception') of
         true -> exception_class(Class, Sel, Args);
@@ -130,6 +134,15 @@ class_common(Class, new, []) -> instantiate(Class, #{});
 class_common(Class, 'new:', [Init]) when is_map(Init) -> instantiate(Class, Init);
 class_common(Class, spawn, []) -> spawn_actor(Class, #{});
 class_common(Class, 'spawnWith:', [Init]) when is_map(Init) -> spawn_actor(Class, Init);
+class_common(Class, 'spawnAs:', [Name]) when is_atom(Name) -> spawn_named(Class, Name, #{});
+class_common(Class, 'spawnAs:with:', [Name, Init]) when is_atom(Name), is_map(Init) ->
+    spawn_named(Class, Name, Init);
+class_common(Class, 'named:', [Name]) when is_atom(Name) ->
+    case is_actor_class(Class) of
+        true -> {ok, beamtalk_actor:named(Class, Name)};
+        false -> nomethod
+    end;
+class_common('Actor', allRegistered, []) -> {ok, beamtalk_actor:all_registered()};
 class_common(Class, Sel, Args) ->
     case keyword_fields(Class, Sel, Args) of
         {ok, Init} -> instantiate(Class, Init);
@@ -174,6 +187,27 @@ spawn_actor(Class, Init) ->
         _ -> nomethod
     end.
 
+-spec spawn_named(atom(), atom(), map()) -> {ok, term()} | nomethod.
+spawn_named(Class, Name, Init) ->
+    ok = concrete(Class),
+    case beamtalk_user_class:kind(Class) of
+        actor -> {ok, beamtalk_actor:spawn_as(Class, Name, Init)};
+        _ -> nomethod
+    end.
+
+-spec is_actor_class(atom()) -> boolean().
+is_actor_class(Class) ->
+    beamtalk_class:inherits_from(Class, 'Actor').
+
+%% `Workspace' is the workspace application's (the runtime never depends on it, ADR 0009): it registers
+%% the module that answers in this application's environment (`workspace_global').
+-spec workspace(atom(), [term()]) -> {ok, term()} | nomethod.
+workspace(Sel, Args) ->
+    case application:get_env(beamtalk_runtime, workspace_global) of
+        {ok, Module} -> Module:respond(Sel, Args);
+        undefined -> beamtalk_error:raise('Error', no_workspace, 'Workspace', "is not running on this node")
+    end.
+
 -spec transcript(atom(), [term()]) -> {ok, term()} | nomethod.
 transcript('show:', [X]) -> io:put_chars(beamtalk_print:display_string(X)), {ok, {'$bt_class', 'Transcript'}};
 transcript('showLine:', [X]) -> io:put_chars([beamtalk_print:display_string(X), $\n]), {ok, {'$bt_class', 'Transcript'}};
@@ -186,7 +220,7 @@ transcript(_, _) -> nomethod.
 
 %% @doc Selectors instances of `Class' answer (own and inherited).
 -spec selectors(atom() | {meta, atom()}) -> [atom()].
-selectors({meta, _}) -> [new, spawn, name, methods, superclass];
+selectors({meta, _}) -> [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'named:', name, methods, superclass];
 selectors(Class) ->
     lists:sort(maps:keys(beamtalk_class:methods(Class))).
 
@@ -200,6 +234,7 @@ own_selectors(C) when C =:= 'Array'; C =:= 'List'; C =:= 'Dictionary'; C =:= 'Tu
 own_selectors('UndefinedObject') -> ['ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:'];
 own_selectors('Symbol') -> [asString, size, 'value:'];
 own_selectors('Exception') -> [messageText, description, kind, signal, retry, 'return:', return];
+own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'implementorsOf:', 'sendersOf:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
 own_selectors('Object') ->
     [class, printString, displayString, printNl, displayNl, '=:=', '=/=', '==', '=', '/=', hash,

@@ -1,12 +1,17 @@
 %% @doc The workspace's actor-spawn callback (registered in the runtime's `actor_spawn_callback').
 -module(beamtalk_repl_actors).
 
--export([on_actor_spawned/4, start_actor/4]).
+-export([on_actor_spawned/4, start_actor/4, stop_actor/1]).
 
 %% @doc The runtime's `actor_starter': every actor is a child of the workspace's actor supervisor.
 -spec start_actor(atom(), map(), integer(), permanent | transient | temporary) -> {ok, pid()} | {error, term()}.
 start_actor(Class, Init, Id, Restart) ->
     beamtalk_actor_sup:start_actor(beamtalk_actor, [Class, Init, Id], Restart).
+
+%% @doc The runtime's `actor_starter' stopping an actor for good (`a stop'), whatever its restart policy.
+-spec stop_actor(pid()) -> ok | {error, not_found}.
+stop_actor(Pid) ->
+    beamtalk_actor_sup:stop_actor(Pid).
 
 %% @doc Records a spawned actor in the workspace metadata (which monitors it) and makes the workspace
 %% transcript its group leader, so output it writes after the evaluation that spawned it is kept.

@@ -3,7 +3,7 @@
 -module(beamtalk_repl_state).
 -behaviour(gen_server).
 
--export([start_link/0, bindings/0, update/1, clear/0]).
+-export([start_link/0, bindings/0, update/1, remove/1, clear/0]).
 -export([init/1, handle_call/3, handle_cast/2]).
 
 -spec start_link() -> {ok, pid()} | {error, term()}.
@@ -20,6 +20,11 @@ bindings() ->
 update(Changed) when is_map(Changed) ->
     gen_server:call(?MODULE, {update, Changed}).
 
+%% @doc Drops one binding; answers whether there was one.
+-spec remove(atom()) -> boolean().
+remove(Name) when is_atom(Name) ->
+    gen_server:call(?MODULE, {remove, Name}).
+
 %% @doc Drops every binding.
 -spec clear() -> ok.
 clear() ->
@@ -32,6 +37,7 @@ init(Bindings) ->
 -spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map()}.
 handle_call(bindings, _From, B) -> {reply, B, B};
 handle_call({update, Changed}, _From, B) -> {reply, ok, maps:merge(B, Changed)};
+handle_call({remove, Name}, _From, B) -> {reply, maps:is_key(Name, B), maps:remove(Name, B)};
 handle_call(clear, _From, _B) -> {reply, ok, #{}};
 handle_call(_Other, _From, B) -> {reply, {error, unknown_request}, B}.
 

@@ -1,0 +1,168 @@
+//! The live system as objects, through a workspace: named actors and their lifecycle, the `Workspace`,
+//! `Beamtalk` and `SystemNavigation` globals, and `:help` at the REPL.
+
+mod common;
+
+use common::{Project, run, run_with_input};
+
+const COUNTER: &str = "\
+/// Counts, held by an actor.
+Actor subclass: Counter
+  state: n = 0
+  /// Adds one.
+  increment => self.n := self.n + 1
+  n => self.n
+  terminate => Transcript showLine: \"counter stopping at {self.n}\"
+";
+
+/// A project with `counter.bt` loaded into its workspace.
+fn loaded() -> Project {
+    let p = Project::new();
+    std::fs::write(p.project.path().join("counter.bt"), COUNTER).expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "counter.bt"]));
+    assert_eq!(code, 0, "{err}");
+    p
+}
+
+/// `beamtalk eval EXPR` in its own process (a fresh connection each time): what it printed.
+fn eval(p: &Project, expr: &str) -> String {
+    let (code, out, err, _) = run(&mut p.cmd(&["eval", expr]));
+    assert_eq!(code, 0, "{expr}: {out}{err}");
+    out.trim_end().to_owned()
+}
+
+#[test]
+fn a_named_actor_is_found_by_name_from_a_later_connection() {
+    let p = loaded();
+    eval(&p, "c := Counter spawnAs: #main. c increment. c increment");
+    assert_eq!(eval(&p, "(Counter named: #main) n"), "2");
+    assert_eq!(eval(&p, "Actor allRegistered"), "#(#main)");
+    assert_eq!(eval(&p, "(Actor named: #main) == c"), "true");
+    assert_eq!(eval(&p, "Counter named: #other"), "nil");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Counter spawnAs: #main"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("already_registered") && out.contains("#main"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_killed_actor_is_restarted_under_its_name_and_the_old_reference_raises_actor_dead() {
+    let p = loaded();
+    eval(&p, "c := Counter spawnAs: #main. c increment");
+    assert_eq!(eval(&p, "c isAlive"), "true");
+    eval(&p, "c kill");
+    // Its keeper restarts it (the default policy restarts a crash), fresh, under the same name.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let out = eval(
+            &p,
+            "(Counter named: #main) isNil ifTrue: [#none] ifFalse: [(Counter named: #main) n]",
+        );
+        if out == "0" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not restarted: {out}");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(eval(&p, "c isAlive"), "false");
+    assert_eq!(
+        eval(&p, "[c n] on: ActorDead do: [:e | e class]"),
+        "ActorDead"
+    );
+}
+
+#[test]
+fn stop_runs_terminate_and_ends_the_actor_for_good() {
+    let p = loaded();
+    eval(&p, "c := Counter spawnAs: #main. c increment");
+    assert_eq!(eval(&p, "c stop"), "counter stopping at 1\nnil");
+    assert_eq!(eval(&p, "c isAlive"), "false");
+    assert_eq!(eval(&p, "Counter named: #main"), "nil");
+    assert_eq!(eval(&p, "Actor allRegistered"), "#()");
+}
+
+#[test]
+fn the_workspace_object_shows_actors_classes_and_bindings_shared_by_sessions() {
+    let p = loaded();
+    eval(&p, "a := Counter spawn. b := Counter spawnAs: #bee");
+    assert_eq!(eval(&p, "Workspace actors size"), "2");
+    assert_eq!(eval(&p, "(Workspace actorsOf: Counter) size"), "2");
+    assert_eq!(eval(&p, "(Workspace actorAt: #bee) == b"), "true");
+    assert_eq!(eval(&p, "(Workspace actorAt: a pid) == a"), "true");
+    assert_eq!(eval(&p, "Workspace classes"), "#(Counter)");
+    assert_eq!(eval(&p, "(Workspace info) at: #actor_count"), "2");
+    // A binding made by one session is seen by another: a REPL started afterwards.
+    eval(&p, "Workspace bind: 42 as: #answer");
+    let out = run_with_input(
+        &mut p.cmd(&["repl"]),
+        b"answer + 1\n(Workspace bindings) at: #answer\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("43\n") && text.contains("42\n"), "{text}");
+    assert_eq!(eval(&p, "Workspace unbind: #answer"), "true");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "answer"]));
+    assert_eq!(code, 1, "unbound: {out}");
+    // What cannot run on the node says so.
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Workspace load: \"x.bt\""]));
+    assert_eq!(code, 1);
+    assert!(out.contains("beamtalk load"), "{out}");
+}
+
+#[test]
+fn beamtalk_answers_about_the_system_and_helps_with_a_class() {
+    let p = loaded();
+    assert_eq!(
+        eval(&p, "Beamtalk version"),
+        env!("CARGO_PKG_VERSION"),
+        "the runtime's version"
+    );
+    assert_eq!(eval(&p, "Beamtalk classNamed: #Counter"), "Counter");
+    assert_eq!(eval(&p, "Beamtalk classNamed: \"Counter\""), "Counter");
+    assert_eq!(eval(&p, "Beamtalk classNamed: #Nope"), "nil");
+    assert_eq!(eval(&p, "(Beamtalk allClasses) includes: Counter"), "true");
+    assert_eq!(eval(&p, "(Beamtalk globals) at: #Counter"), "Counter");
+    let help = eval(&p, "Beamtalk help: Counter");
+    assert!(
+        help.starts_with("Counter (Actor subclass)\n  Counts, held by an actor.\n  increment\n      Adds one.\n  n"),
+        "{help}"
+    );
+    assert_eq!(
+        eval(&p, "Beamtalk help: Counter selector: #increment"),
+        "increment\n    Adds one."
+    );
+    let out = run_with_input(
+        &mut p.cmd(&["repl"]),
+        b":help Counter increment\n:help Nope\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("increment\n    Adds one."), "{text}");
+    assert!(text.contains("ERROR: no class named Nope"), "{text}");
+}
+
+#[test]
+fn system_navigation_follows_a_hot_reload() {
+    let p = loaded();
+    let nav = |what: &str| eval(&p, &format!("SystemNavigation default {what}"));
+    assert_eq!(nav("implementorsOf: #increment"), "#(Counter)");
+    assert_eq!(nav("sendersOf: #showLine:"), "#(\"Counter>>terminate\")");
+    assert_eq!(
+        eval(
+            &p,
+            "(SystemNavigation default allSelectors) includes: #increment"
+        ),
+        "true"
+    );
+    // The class changes: `increment` goes, `bump` sends `showLine:` too.
+    std::fs::write(
+        p.project.path().join("counter.bt"),
+        "Actor subclass: Counter\n  state: n = 0\n  bump => Transcript showLine: \"bump\". self.n := self.n + 1\n  n => self.n\n",
+    )
+    .expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "counter.bt"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(nav("implementorsOf: #increment"), "#()");
+    assert_eq!(nav("implementorsOf: #bump"), "#(Counter)");
+    assert_eq!(nav("sendersOf: #showLine:"), "#(\"Counter>>bump\")");
+}
