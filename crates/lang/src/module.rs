@@ -46,6 +46,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         ("__source__".to_owned(), 0),
         ("__docs__".to_owned(), 0),
         ("__sends__".to_owned(), 0),
+        ("__superclass_params__".to_owned(), 0),
         ("__respond__".to_owned(), 3),
         ("__class_respond__".to_owned(), 3),
     ];
@@ -87,6 +88,21 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
             )],
         ),
     ];
+    // `DynamicSupervisor(Worker) subclass: Pool`: the names between the parentheses.
+    let params = class
+        .superclass_params
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    forms.push(function(
+        l,
+        "__superclass_params__",
+        vec![],
+        vec![atoms(params)],
+    ));
     forms.push(docs_function(l, class, src));
     forms.push(sends_function(l, class));
     let fields = slot_defaults(&mut lw, &class.slots)?;

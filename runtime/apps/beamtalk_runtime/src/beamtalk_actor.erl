@@ -8,7 +8,8 @@
 -module(beamtalk_actor).
 -behaviour(gen_server).
 
--export([spawn/2, spawn_as/3, named/2, all_registered/0, lifecycle/2, start_link/3, call/4,
+-export([spawn/2, spawn_as/3, named/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
+         start_child/2, call/4,
          register_spawned/4, restart_policy/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
@@ -118,6 +119,16 @@ stop(Pid) ->
 -spec start_link(atom(), map(), integer()) -> {ok, pid()} | {error, term()}.
 start_link(Class, Init, Id) ->
     gen_server:start_link(?MODULE, {Class, Init, Id}, []).
+
+%% @doc Starts an actor as the child of a supervisor of a Beamtalk `Supervisor' class.
+-spec start_child(atom()) -> {ok, pid()} | {error, term()}.
+start_child(Class) ->
+    start_child(Class, #{}).
+
+%% @doc The same with initial values (`pool startChild: #{#n => 5}').
+-spec start_child(atom(), map()) -> {ok, pid()} | {error, term()}.
+start_child(Class, Init) ->
+    start_link(Class, Init, erlang:unique_integer([positive])).
 
 %% @doc How a supervisor restarts actors of `Class': `transient' unless the class answers `restartPolicy'
 %% on its class side with #permanent, #transient or #temporary.

@@ -21,6 +21,7 @@
     'DoesNotUnderstand' => 'Error', 'ArgumentError' => 'Error', 'IndexOutOfBounds' => 'Error',
     'TimeoutError' => 'Error', 'ActorDead' => 'Error',
     'Value' => 'Object', 'Actor' => 'Object',
+    'Supervisor' => 'Object', 'DynamicSupervisor' => 'Supervisor',
     'Transcript' => 'Object', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
     'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object'
 }).

@@ -121,6 +121,7 @@ class_of(P) when is_pid(P) -> 'Pid';
 class_of({'$bt_array', _}) -> 'Array';
 class_of({'$bt_class', Name}) -> {meta, Name};
 class_of({'$bt_actor', Class, _}) -> Class;
+class_of({'$bt_supervisor', Class, _}) -> Class;
 class_of({'$bt_value', Class, _}) -> Class;
 class_of({'$bt_object', Class, _}) -> Class;
 class_of({'$bt_error', Class, _, _}) -> Class;

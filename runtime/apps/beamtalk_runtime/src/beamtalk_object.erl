@@ -20,6 +20,8 @@ specific('Symbol', A, 'value:', [R]) -> {ok, beamtalk_dispatch:send(R, A, [])};
 specific('ErlangModule', {'$bt_erlang', M}, Sel, Args) -> {ok, erlang_call(M, Sel, Args)};
 specific(Class, {'$bt_error', _, _, _} = E, Sel, Args) when Class =/= 'Object' -> error_object(E, Sel, Args);
 specific('SystemNavigation', _, Sel, Args) -> beamtalk_system:navigation(Sel, Args);
+specific(C, {'$bt_supervisor', _, _} = Sup, Sel, Args) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' ->
+    beamtalk_supervisor:respond(Sup, Sel, Args);
 specific(_, {'$bt_value', _Class, Fields}, Sel, []) ->
     case maps:find(Sel, Fields) of
         {ok, V} -> {ok, V};
@@ -143,6 +145,16 @@ class_common(Class, 'named:', [Name]) when is_atom(Name) ->
         false -> nomethod
     end;
 class_common('Actor', allRegistered, []) -> {ok, beamtalk_actor:all_registered()};
+class_common(Class, supervise, []) ->
+    case is_supervisor_class(Class) of
+        true -> ok = concrete(Class), {ok, beamtalk_supervisor:supervise(Class)};
+        false -> nomethod
+    end;
+class_common(Class, current, []) ->
+    case is_supervisor_class(Class) of
+        true -> {ok, beamtalk_supervisor:current(Class)};
+        false -> nomethod
+    end;
 class_common(Class, Sel, Args) ->
     case keyword_fields(Class, Sel, Args) of
         {ok, Init} -> instantiate(Class, Init);
@@ -195,6 +207,12 @@ spawn_named(Class, Name, Init) ->
         _ -> nomethod
     end.
 
+%% A class of the user's own supervisors (Supervisor and DynamicSupervisor themselves start nothing).
+-spec is_supervisor_class(atom()) -> boolean().
+is_supervisor_class(Class) ->
+    Class =/= 'Supervisor' andalso Class =/= 'DynamicSupervisor' andalso
+        beamtalk_class:inherits_from(Class, 'Supervisor').
+
 -spec is_actor_class(atom()) -> boolean().
 is_actor_class(Class) ->
     beamtalk_class:inherits_from(Class, 'Actor').
@@ -234,6 +252,7 @@ own_selectors(C) when C =:= 'Array'; C =:= 'List'; C =:= 'Dictionary'; C =:= 'Tu
 own_selectors('UndefinedObject') -> ['ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:'];
 own_selectors('Symbol') -> [asString, size, 'value:'];
 own_selectors('Exception') -> [messageText, description, kind, signal, retry, 'return:', return];
+own_selectors(C) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' -> beamtalk_supervisor:selectors(C);
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'implementorsOf:', 'sendersOf:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
 own_selectors('Object') ->

@@ -5,7 +5,8 @@
 -module(beamtalk_actor_sup).
 -behaviour(supervisor).
 
--export([start_link/0, start_actor/3, stop_actor/1, keepers/0, init/1]).
+-export([start_link/0, start_actor/3, stop_actor/1, start_supervisor/1, stop_supervisor/1, keepers/0,
+         init/1]).
 
 -spec start_link() -> {ok, pid()} | {error, term()}.
 start_link() ->
@@ -33,7 +34,7 @@ start_actor(Module, Args, Restart) ->
 %% @doc Stops an actor for good (no restart, whatever its policy).
 -spec stop_actor(pid()) -> ok | {error, not_found}.
 stop_actor(Pid) ->
-    case [Id || {Id, K} <- children(), beamtalk_actor_keeper:actor(K) =:= Pid] of
+    case [Id || {Id, K} <- children(), not is_supervisor_id(Id), beamtalk_actor_keeper:actor(K) =:= Pid] of
         [Id | _] ->
             _ = supervisor:terminate_child(?MODULE, Id),
             ok;
@@ -41,10 +42,32 @@ stop_actor(Pid) ->
             {error, not_found}
     end.
 
+%% @doc Starts the supervisor of Beamtalk class `Class' (`App supervise') here, never restarted by this
+%% supervisor: it restarts its own children, and if it gives up, it is gone until supervised again.
+-spec start_supervisor(atom()) -> {ok, pid()} | {error, term()}.
+start_supervisor(Class) ->
+    Spec = #{id => {supervisor, Class}, start => {beamtalk_supervisor, start_link, [Class]},
+             restart => temporary, type => supervisor},
+    _ = supervisor:delete_child(?MODULE, {supervisor, Class}),
+    case supervisor:start_child(?MODULE, Spec) of
+        {ok, Pid} -> {ok, Pid};
+        {error, _} = Error -> Error
+    end.
+
+%% @doc Stops a Beamtalk supervisor started here, and its children.
+-spec stop_supervisor(pid()) -> ok.
+stop_supervisor(Pid) ->
+    _ = [supervisor:terminate_child(?MODULE, Id) || {Id, P} <- children(), P =:= Pid],
+    ok.
+
 %% @doc The keepers of the running actors.
 -spec keepers() -> [pid()].
 keepers() ->
-    [K || {_, K} <- children()].
+    [K || {Id, K} <- children(), not is_supervisor_id(Id)].
+
+-spec is_supervisor_id(term()) -> boolean().
+is_supervisor_id({supervisor, _}) -> true;
+is_supervisor_id(_) -> false.
 
 -spec children() -> [{term(), pid()}].
 children() ->

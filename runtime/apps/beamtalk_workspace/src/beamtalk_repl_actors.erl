@@ -1,7 +1,7 @@
 %% @doc The workspace's actor-spawn callback (registered in the runtime's `actor_spawn_callback').
 -module(beamtalk_repl_actors).
 
--export([on_actor_spawned/4, start_actor/4, stop_actor/1]).
+-export([on_actor_spawned/4, start_actor/4, stop_actor/1, start_supervisor/1, stop_supervisor/1]).
 
 %% @doc The runtime's `actor_starter': every actor is a child of the workspace's actor supervisor.
 -spec start_actor(atom(), map(), integer(), permanent | transient | temporary) -> {ok, pid()} | {error, term()}.
@@ -12,6 +12,16 @@ start_actor(Class, Init, Id, Restart) ->
 -spec stop_actor(pid()) -> ok | {error, not_found}.
 stop_actor(Pid) ->
     beamtalk_actor_sup:stop_actor(Pid).
+
+%% @doc The runtime's `supervisor_starter': a Beamtalk supervisor is a child of the workspace's actor
+%% supervisor, like an actor's keeper.
+-spec start_supervisor(atom()) -> {ok, pid()} | {error, term()}.
+start_supervisor(Class) ->
+    beamtalk_actor_sup:start_supervisor(Class).
+
+-spec stop_supervisor(pid()) -> ok.
+stop_supervisor(Pid) ->
+    beamtalk_actor_sup:stop_supervisor(Pid).
 
 %% @doc Records a spawned actor in the workspace metadata (which monitors it) and makes the workspace
 %% transcript its group leader, so output it writes after the evaluation that spawned it is kept.

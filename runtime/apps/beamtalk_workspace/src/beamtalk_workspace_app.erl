@@ -10,6 +10,7 @@ start(_Type, _Args) ->
     application:set_env(beamtalk_runtime, actor_spawn_callback, beamtalk_repl_actors),
     application:set_env(beamtalk_runtime, actor_starter, beamtalk_repl_actors),
     application:set_env(beamtalk_runtime, workspace_global, beamtalk_workspace_global),
+    application:set_env(beamtalk_runtime, supervisor_starter, beamtalk_repl_actors),
     ok = beamtalk_stdlib:load_extensions(),
     beamtalk_workspace_app_sup:start_link(config()).
 

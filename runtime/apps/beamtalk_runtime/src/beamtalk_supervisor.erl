@@ -1,0 +1,228 @@
+%% @doc Supervisors as classes: `Supervisor subclass: App' with `class children => #(Counter, Logger)'
+%% (actor or supervisor classes), `class strategy => #oneForOne' (`#oneForAll', `#restForOne'),
+%% `class maxRestarts', `class restartWindow' (seconds); `App supervise' starts a real OTP supervisor.
+%% `DynamicSupervisor(Worker) subclass: Pool' starts its actors on demand (`startChild', `startChild:').
+%%
+%% Each running supervisor is registered under its class (`App current' finds it). Where it runs is the
+%% workspace's business (ADR 0009): a `supervisor_starter' module in this application's environment
+%% starts it under the workspace's actor supervisor.
+-module(beamtalk_supervisor).
+-behaviour(supervisor).
+
+-export([supervise/1, current/1, start_link/1, respond/3, selectors/1, init/1]).
+
+-type ref() :: {'$bt_supervisor', atom(), pid()}.
+-export_type([ref/0]).
+
+-define(NAME_PREFIX, "bt_sup:").
+-define(DEFAULT_RESTARTS, 3).
+-define(DEFAULT_WINDOW_S, 5).
+
+%% @doc `App supervise': starts the supervisor of `Class' with its children, or raises why it could not.
+-spec supervise(atom()) -> ref().
+supervise(Class) ->
+    case current(Class) of
+        nil -> ok;
+        Running -> beamtalk_error:raise('Error', already_started, Class,
+                                        ["is supervising already: ", beamtalk_print:print_string(Running)])
+    end,
+    Started = case application:get_env(beamtalk_runtime, supervisor_starter) of
+                  {ok, Starter} -> Starter:start_supervisor(Class);
+                  undefined -> beamtalk_error:raise('Error', no_workspace, Class,
+                                                    "cannot supervise: no workspace runs on this node")
+              end,
+    case Started of
+        {ok, Pid} -> {'$bt_supervisor', Class, Pid};
+        {error, Reason} -> beamtalk_error:raise('Error', supervise_failed, Class, failure(Reason))
+    end.
+
+%% @doc `App current': the running supervisor of `Class', or nil.
+-spec current(atom()) -> ref() | nil.
+current(Class) ->
+    case whereis(registered_name(Class)) of
+        undefined -> nil;
+        Pid -> {'$bt_supervisor', Class, Pid}
+    end.
+
+-spec start_link(atom()) -> {ok, pid()} | {error, term()}.
+start_link(Class) ->
+    supervisor:start_link({local, registered_name(Class)}, ?MODULE, Class).
+
+-spec registered_name(atom()) -> atom().
+registered_name(Class) ->
+    list_to_atom(?NAME_PREFIX ++ atom_to_list(Class)).
+
+-spec init(atom()) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
+init(Class) ->
+    Flags = #{intensity => class_value(Class, maxRestarts, ?DEFAULT_RESTARTS),
+              period => class_value(Class, restartWindow, ?DEFAULT_WINDOW_S)},
+    case worker(Class) of
+        none ->
+            Children = [child_spec(C) || C <- children(Class)],
+            {ok, {Flags#{strategy => strategy(Class)}, Children}};
+        Worker ->
+            Child = #{id => Worker, start => {beamtalk_actor, start_child, [Worker]},
+                      restart => beamtalk_actor:restart_policy(Worker)},
+            {ok, {Flags#{strategy => simple_one_for_one}, [Child]}}
+    end.
+
+%% A child class: an actor (a worker) or another supervisor (nested).
+-spec child_spec(atom()) -> supervisor:child_spec().
+child_spec(Class) ->
+    case beamtalk_class:inherits_from(Class, 'Supervisor') of
+        true ->
+            #{id => Class, start => {?MODULE, start_link, [Class]}, type => supervisor,
+              restart => permanent};
+        false ->
+            #{id => Class, start => {beamtalk_actor, start_child, [Class]},
+              restart => beamtalk_actor:restart_policy(Class)}
+    end.
+
+-spec children(atom()) -> [atom()].
+children(Class) ->
+    case class_value(Class, children, []) of
+        L when is_list(L) -> [child_class(Class, C) || C <- L];
+        {'$bt_array', L} -> [child_class(Class, C) || C <- L];
+        Other -> beamtalk_error:raise('Error', bad_argument, Class,
+                                      ["children must be a list of classes, not ",
+                                       beamtalk_print:print_string(Other)])
+    end.
+
+-spec child_class(atom(), term()) -> atom().
+child_class(Sup, {'$bt_class', C}) ->
+    case beamtalk_class:inherits_from(C, 'Actor') orelse beamtalk_class:inherits_from(C, 'Supervisor') of
+        true -> C;
+        false -> beamtalk_error:raise('Error', bad_argument, Sup,
+                                      io_lib:format("cannot supervise ~s: not an actor or supervisor class", [C]))
+    end;
+child_class(Sup, Other) ->
+    beamtalk_error:raise('Error', bad_argument, Sup,
+                         ["children must be classes, not ", beamtalk_print:print_string(Other)]).
+
+-spec strategy(atom()) -> supervisor:strategy().
+strategy(Class) ->
+    case class_value(Class, strategy, oneForOne) of
+        oneForOne -> one_for_one;
+        oneForAll -> one_for_all;
+        restForOne -> rest_for_one;
+        Other -> beamtalk_error:raise('Error', bad_argument, Class,
+                                      ["strategy must be #oneForOne, #oneForAll or #restForOne, not ",
+                                       beamtalk_print:print_string(Other)])
+    end.
+
+%% A DynamicSupervisor's worker class: `DynamicSupervisor(Worker) subclass: Pool', or `class worker'.
+-spec worker(atom()) -> atom() | none.
+worker(Class) ->
+    case beamtalk_class:inherits_from(Class, 'DynamicSupervisor') of
+        false -> none;
+        true ->
+            case class_value(Class, worker, nil) of
+                {'$bt_class', W} -> W;
+                nil -> declared_worker(Class)
+            end
+    end.
+
+-spec declared_worker(atom()) -> atom().
+declared_worker(Class) ->
+    M = beamtalk_class:module(Class),
+    Params = case erlang:function_exported(M, '__superclass_params__', 0) of
+                 true -> M:'__superclass_params__'();
+                 false -> []
+             end,
+    case Params of
+        [W | _] -> W;
+        [] -> beamtalk_error:raise('Error', bad_argument, Class,
+                                   "names no worker class: write DynamicSupervisor(Worker) subclass: ...")
+    end.
+
+%% A class-side method's answer, or `Default' when the class has none.
+-spec class_value(atom(), atom(), term()) -> term().
+class_value(Class, Selector, Default) ->
+    try beamtalk_dispatch:send({'$bt_class', Class}, Selector, [])
+    catch error:{'$bt_error', _, does_not_understand, _} -> Default
+    end.
+
+%% @doc What a supervisor reference answers.
+-spec respond(ref(), atom(), [term()]) -> {ok, term()} | nomethod.
+respond({_, _, Pid}, children, []) -> {ok, child_refs(Pid)};
+respond({_, _, Pid}, count, []) -> {ok, length(child_refs(Pid))};
+respond({_, _, Pid}, 'which:', [{'$bt_class', C}]) ->
+    {ok, case [R || R <- child_refs(Pid), beamtalk_class:inherits_from(element(2, R), C)] of
+             [R | _] -> R;
+             [] -> nil
+         end};
+respond({_, _, Pid}, pid, []) -> {ok, Pid};
+respond({_, _, Pid}, isAlive, []) -> {ok, is_process_alive(Pid)};
+respond({_, Class, Pid}, stop, []) -> ok = stop(Class, Pid), {ok, nil};
+respond({_, _, Pid}, 'restart:', [{_, Class, _}]) ->
+    _ = supervisor:terminate_child(Pid, Class),
+    case supervisor:restart_child(Pid, Class) of
+        {ok, Child} -> {ok, ref(Class, Child)};
+        {error, Reason} -> beamtalk_error:raise('Error', restart_failed, Class, failure(Reason))
+    end;
+respond({_, Class, Pid}, startChild, []) -> start_child(Class, Pid, #{});
+respond({_, Class, Pid}, 'startChild:', [Init]) when is_map(Init) -> start_child(Class, Pid, Init);
+respond({_, _, Pid}, 'terminateChild:', [{'$bt_actor', _, Child}]) ->
+    {ok, supervisor:terminate_child(Pid, Child) =:= ok};
+respond(_, _, _) -> nomethod.
+
+%% @doc The selectors a supervisor of `Class' (`Supervisor' or `DynamicSupervisor') answers.
+-spec selectors(atom()) -> [atom()].
+selectors('DynamicSupervisor') -> [startChild, 'startChild:', 'terminateChild:'];
+selectors(_) -> [children, count, 'which:', pid, isAlive, stop, 'restart:'].
+
+-spec start_child(atom(), pid(), map()) -> {ok, term()}.
+start_child(Class, Pid, Init) ->
+    case supervisor:start_child(Pid, [Init]) of
+        {ok, Child} -> {ok, ref(worker(Class), Child)};
+        {error, Reason} -> beamtalk_error:raise('Error', spawn_failed, Class, failure(Reason))
+    end.
+
+%% Stopped for good, its children first (a nested one by its parent, which restarts it: only a top-level
+%% supervisor is stopped here).
+-spec stop(atom(), pid()) -> ok.
+stop(Class, Pid) ->
+    case application:get_env(beamtalk_runtime, supervisor_starter) of
+        {ok, Starter} -> ok = Starter:stop_supervisor(Pid);
+        undefined -> beamtalk_error:raise('Error', no_workspace, Class, "cannot stop: no workspace runs on this node")
+    end.
+
+%% The running children, as references: actors, and supervisors for nested ones.
+-spec child_refs(pid()) -> [term()].
+child_refs(Pid) ->
+    [ref(child_class_of(Id, Mods), Child)
+     || {Id, Child, _Type, Mods} <- supervisor:which_children(Pid), is_pid(Child)].
+
+-spec child_class_of(term(), term()) -> atom().
+child_class_of(Id, _) when is_atom(Id), Id =/= undefined -> Id;
+child_class_of(_, _) -> 'Actor'.
+
+-spec ref(atom(), pid()) -> term().
+ref(Class, Pid) ->
+    case beamtalk_class:inherits_from(Class, 'Supervisor') of
+        true -> {'$bt_supervisor', Class, Pid};
+        false -> {'$bt_actor', actor_class(Class, Pid), Pid}
+    end.
+
+%% A dynamic child's class is known only to the child itself.
+-spec actor_class(atom(), pid()) -> atom().
+actor_class('Actor', Pid) ->
+    try sys:get_state(Pid, 1000) of
+        {'$bt_actor', C, _} -> C;
+        _ -> 'Actor'
+    catch exit:_ -> 'Actor'
+    end;
+actor_class(Class, _) -> Class.
+
+%% Why a start failed, in Beamtalk terms: a child's `initialize' error as that error's message.
+-spec failure(term()) -> iodata().
+failure({shutdown, {failed_to_start_child, Child, Reason}}) ->
+    io_lib:format("could not start ~s: ~s", [Child, failure(Reason)]);
+failure({already_started, Pid}) ->
+    io_lib:format("it runs already (~p)", [Pid]);
+failure({Reason, Child}) when element(1, Child) =:= child ->
+    %% supervisor:start_child/2's error: the reason, then the child's specification.
+    failure(Reason);
+failure({{'$bt_error', _, _, _} = E, _Stack}) -> beamtalk_error:message(E);
+failure({'$bt_error', _, _, _} = E) -> beamtalk_error:message(E);
+failure(Reason) -> io_lib:format("~tp", [Reason]).

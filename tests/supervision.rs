@@ -1,0 +1,137 @@
+//! Supervisors as Beamtalk classes, through a workspace: real OTP supervisors restarting their actors.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Project, run};
+
+const APP: &str = "\
+Actor subclass: Worker
+  state: n = 0
+  bump => self.n := self.n + 1
+  n => self.n
+
+Actor subclass: Logger
+  state: lines = 0
+  log: x => self.lines := self.lines + 1
+
+Supervisor subclass: App
+  class children => #(Worker, Logger)
+
+Supervisor subclass: AllApp
+  class children => #(Worker, Logger)
+  class strategy => #oneForAll
+
+Supervisor subclass: Outer
+  class children => #(App)
+
+DynamicSupervisor(Worker) subclass: Pool
+
+Actor subclass: Broken
+  initialize => 1 / 0
+
+Supervisor subclass: BadApp
+  class children => #(Broken)
+";
+
+fn loaded() -> Project {
+    let p = Project::new();
+    std::fs::write(p.project.path().join("app.bt"), APP).expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "app.bt"]));
+    assert_eq!(code, 0, "{err}");
+    p
+}
+
+fn eval(p: &Project, expr: &str) -> String {
+    let (code, out, err, _) = run(&mut p.cmd(&["eval", expr]));
+    assert_eq!(code, 0, "{expr}: {out}{err}");
+    out.trim_end().to_owned()
+}
+
+/// Evaluates `expr` until it prints `want`, within 10 s.
+fn eventually(p: &Project, expr: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = eval(p, expr);
+        if out == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{expr} still prints {out}, not {want}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_supervisor_restarts_a_crashed_child_and_leaves_its_sibling_alone() {
+    let p = loaded();
+    assert!(eval(&p, "sup := App supervise").starts_with("Supervisor(App, <"));
+    assert_eq!(eval(&p, "sup count"), "2");
+    eval(
+        &p,
+        "w := sup which: Worker. l := sup which: Logger. w bump. w bump",
+    );
+    assert_eq!(eval(&p, "w n"), "2");
+    eval(&p, "w kill");
+    // A new Worker, fresh; the Logger is the same process (one for one).
+    eventually(
+        &p,
+        "((sup which: Worker) == w) not & (sup which: Worker) notNil",
+        "true",
+    );
+    assert_eq!(eval(&p, "(sup which: Worker) n"), "0");
+    assert_eq!(eval(&p, "(sup which: Logger) == l"), "true");
+    // Found again from a later connection, and stopped with its children.
+    assert_eq!(eval(&p, "App current == sup"), "true");
+    eval(&p, "sup stop");
+    assert_eq!(eval(&p, "App current"), "nil");
+    assert_eq!(eval(&p, "l isAlive"), "false");
+}
+
+#[test]
+fn one_for_all_restarts_every_child_when_one_crashes() {
+    let p = loaded();
+    eval(
+        &p,
+        "sup := AllApp supervise. w := sup which: Worker. l := sup which: Logger",
+    );
+    eval(&p, "w kill");
+    eventually(&p, "l isAlive", "false");
+    eventually(
+        &p,
+        "((sup which: Logger) == l) not & (sup which: Logger) notNil",
+        "true",
+    );
+}
+
+#[test]
+fn a_dynamic_supervisor_starts_and_terminates_workers_on_demand() {
+    let p = loaded();
+    assert!(eval(&p, "pool := Pool supervise").starts_with("Supervisor(Pool, <"));
+    assert_eq!(eval(&p, "pool count"), "0");
+    assert_eq!(eval(&p, "a := pool startChild. a bump. a n"), "1");
+    assert_eq!(eval(&p, "b := pool startChild: #{#n => 10}. b n"), "10");
+    assert_eq!(eval(&p, "pool count"), "2");
+    assert_eq!(eval(&p, "pool terminateChild: a"), "true");
+    assert_eq!(eval(&p, "pool count"), "1");
+    assert_eq!(eval(&p, "a isAlive"), "false");
+}
+
+#[test]
+fn supervisors_nest_and_a_failing_initialize_is_the_callers_error() {
+    let p = loaded();
+    eval(&p, "o := Outer supervise");
+    assert!(eval(&p, "o children").starts_with("#(Supervisor(App, <"));
+    assert_eq!(eval(&p, "((o which: App) children) size"), "2");
+    assert_eq!(eval(&p, "App current == (o which: App)"), "true");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "BadApp supervise"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("BadApp could not start Broken: 1 / 0: division by zero"),
+        "{out}"
+    );
+    assert_eq!(eval(&p, "BadApp current"), "nil");
+}
