@@ -13,6 +13,7 @@ Actor subclass: Counter
   increment => self.n := self.n + 1
   n => self.n
   terminate => Transcript showLine: \"counter stopping at {self.n}\"
+  nap: ms => Erlang timer sleep: ms. #woke
 ";
 
 /// A project with `counter.bt` loaded into its workspace.
@@ -165,4 +166,18 @@ fn system_navigation_follows_a_hot_reload() {
     assert_eq!(nav("implementorsOf: #increment"), "#()");
     assert_eq!(nav("implementorsOf: #bump"), "#(Counter)");
     assert_eq!(nav("sendersOf: #showLine:"), "#(\"Counter>>bump\")");
+}
+
+#[test]
+fn a_reference_with_a_timeout_raises_timeout_when_the_actor_takes_longer() {
+    let p = loaded();
+    eval(&p, "c := Counter spawn. t := c withTimeout: 200");
+    assert_eq!(eval(&p, "t nap: 10"), "#woke");
+    assert_eq!(
+        eval(&p, "[t nap: 2000] on: Timeout do: [:e | e messageText]"),
+        "Counter did not answer #nap: within 200 ms"
+    );
+    // The plain reference keeps the default (5 s) and the actor lives on.
+    assert_eq!(eval(&p, "c nap: 10"), "#woke");
+    assert_eq!(eval(&p, "t isAlive"), "true");
 }

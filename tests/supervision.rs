@@ -33,6 +33,11 @@ Actor subclass: Broken
 
 Supervisor subclass: BadApp
   class children => #(Broken)
+
+Supervisor subclass: Specified
+  class children => #((Worker supervisionSpec withArgs: #{#n => 7} withRestart: #permanent withName: #seven))
+  class maxRestarts => 1
+  class restartWindow => 60
 ";
 
 fn loaded() -> Project {
@@ -134,4 +139,28 @@ fn supervisors_nest_and_a_failing_initialize_is_the_callers_error() {
         "{out}"
     );
     assert_eq!(eval(&p, "BadApp current"), "nil");
+}
+
+#[test]
+fn a_supervision_spec_gives_a_child_its_values_name_and_restart_policy() {
+    let p = loaded();
+    assert_eq!(
+        eval(&p, "Worker supervisionSpec withName: #x"),
+        "SupervisionSpec(actor: Worker, args: #{}, name: #x, restart: #transient)"
+    );
+    eval(&p, "sup := Specified supervise");
+    assert_eq!(eval(&p, "(Worker named: #seven) n"), "7");
+    // Restarted after a crash with its values again, under its name.
+    eval(&p, "first := Worker named: #seven. first bump");
+    eval(&p, "(Worker named: #seven) kill");
+    eventually(
+        &p,
+        "((Worker named: #seven) isNil not) & ((Worker named: #seven) == first) not",
+        "true",
+    );
+    assert_eq!(eval(&p, "(Worker named: #seven) n"), "7");
+    // maxRestarts 1 in 60 s: the second crash is one too many, and the supervisor gives up.
+    eval(&p, "(Worker named: #seven) kill");
+    eventually(&p, "sup isAlive", "false");
+    assert_eq!(eval(&p, "Specified current"), "nil");
 }

@@ -1,6 +1,6 @@
 %% @doc Actors: instances of `Actor subclass:' classes, each a gen_server holding its state slots.
 %%
-%% Sends to an actor are `gen_server' calls (5 s by default; on expiry the caller gets a TimeoutError, never
+%% Sends to an actor are `gen_server' calls (5 s by default; on expiry the caller gets a Timeout error, never
 %% a hang), `actor msg!' is a cast. An error inside a method is returned to the caller and the actor goes on.
 %% The runtime never depends on the workspace application (ADR 0009): whoever tracks actors registers a
 %% callback module in this application's environment (`actor_spawn_callback'), and every spawned actor is

@@ -19,9 +19,9 @@
     'Dictionary' => 'Collection', 'Tuple' => 'Collection',
     'Exception' => 'Object', 'Error' => 'Exception', 'ZeroDivide' => 'Error',
     'DoesNotUnderstand' => 'Error', 'ArgumentError' => 'Error', 'IndexOutOfBounds' => 'Error',
-    'TimeoutError' => 'Error', 'ActorDead' => 'Error',
+    'Timeout' => 'Error', 'ActorDead' => 'Error',
     'Value' => 'Object', 'Actor' => 'Object',
-    'Supervisor' => 'Object', 'DynamicSupervisor' => 'Supervisor',
+    'Supervisor' => 'Object', 'DynamicSupervisor' => 'Supervisor', 'SupervisionSpec' => 'Value',
     'Transcript' => 'Object', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
     'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object'
 }).

@@ -14,6 +14,14 @@
 -spec send(term(), atom(), [term()]) -> term().
 send({'$bt_actor', _, Pid}, pid, []) ->
     Pid;
+send({'$bt_actor', _, _} = Actor, 'withTimeout:', [Ms]) when is_integer(Ms), Ms > 0 ->
+    {'$bt_timed', Actor, Ms};
+send({'$bt_timed', Actor, _}, Selector, Args) when Selector =:= pid; Selector =:= isAlive;
+                                                  Selector =:= stop; Selector =:= kill;
+                                                  Selector =:= 'withTimeout:' ->
+    send(Actor, Selector, Args);
+send({'$bt_timed', Actor, Ms}, Selector, Args) ->
+    beamtalk_actor:call(Actor, Selector, Args, Ms);
 send({'$bt_actor', _, _} = Actor, Selector, []) when Selector =:= isAlive; Selector =:= stop;
                                                      Selector =:= kill ->
     beamtalk_actor:lifecycle(Actor, Selector);
@@ -122,6 +130,7 @@ class_of({'$bt_array', _}) -> 'Array';
 class_of({'$bt_class', Name}) -> {meta, Name};
 class_of({'$bt_actor', Class, _}) -> Class;
 class_of({'$bt_supervisor', Class, _}) -> Class;
+class_of({'$bt_timed', {'$bt_actor', Class, _}, _}) -> Class;
 class_of({'$bt_value', Class, _}) -> Class;
 class_of({'$bt_object', Class, _}) -> Class;
 class_of({'$bt_error', Class, _, _}) -> Class;

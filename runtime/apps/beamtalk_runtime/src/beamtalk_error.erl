@@ -33,7 +33,7 @@ class_for(zero_divide) -> 'ZeroDivide';
 class_for(wrong_arity) -> 'ArgumentError';
 class_for(bad_argument) -> 'ArgumentError';
 class_for(index_out_of_bounds) -> 'IndexOutOfBounds';
-class_for(timeout) -> 'TimeoutError';
+class_for(timeout) -> 'Timeout';
 class_for(actor_dead) -> 'ActorDead';
 class_for(_) -> 'Error'.
 

@@ -20,6 +20,8 @@ specific('Symbol', A, 'value:', [R]) -> {ok, beamtalk_dispatch:send(R, A, [])};
 specific('ErlangModule', {'$bt_erlang', M}, Sel, Args) -> {ok, erlang_call(M, Sel, Args)};
 specific(Class, {'$bt_error', _, _, _} = E, Sel, Args) when Class =/= 'Object' -> error_object(E, Sel, Args);
 specific('SystemNavigation', _, Sel, Args) -> beamtalk_system:navigation(Sel, Args);
+specific('SupervisionSpec', {'$bt_value', 'SupervisionSpec', _} = Spec, Sel, Args) when Args =/= [] ->
+    beamtalk_supervisor:spec_respond(Spec, Sel, Args);
 specific(C, {'$bt_supervisor', _, _} = Sup, Sel, Args) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' ->
     beamtalk_supervisor:respond(Sup, Sel, Args);
 specific(_, {'$bt_value', _Class, Fields}, Sel, []) ->
@@ -145,6 +147,11 @@ class_common(Class, 'named:', [Name]) when is_atom(Name) ->
         false -> nomethod
     end;
 class_common('Actor', allRegistered, []) -> {ok, beamtalk_actor:all_registered()};
+class_common(Class, supervisionSpec, []) ->
+    case is_actor_class(Class) of
+        true -> {ok, beamtalk_supervisor:spec(Class)};
+        false -> nomethod
+    end;
 class_common(Class, supervise, []) ->
     case is_supervisor_class(Class) of
         true -> ok = concrete(Class), {ok, beamtalk_supervisor:supervise(Class)};
@@ -253,6 +260,7 @@ own_selectors('UndefinedObject') -> ['ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', '
 own_selectors('Symbol') -> [asString, size, 'value:'];
 own_selectors('Exception') -> [messageText, description, kind, signal, retry, 'return:', return];
 own_selectors(C) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' -> beamtalk_supervisor:selectors(C);
+own_selectors('SupervisionSpec') -> beamtalk_supervisor:spec_selectors();
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'implementorsOf:', 'sendersOf:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
 own_selectors('Object') ->

@@ -53,6 +53,7 @@ builtin(P) when is_pid(P) -> pid_to_list(P);
 builtin({'$bt_array', T}) -> ["#[", join([p(X) || X <- tuple_to_list(T)]), "]"];
 builtin({'$bt_class', Name}) -> atom_to_list(Name);
 builtin({'$bt_actor', Class, Pid}) -> ["Actor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
+builtin({'$bt_timed', Actor, Ms}) -> [builtin(Actor), " withTimeout: ", integer_to_list(Ms)];
 builtin({'$bt_supervisor', Class, Pid}) -> ["Supervisor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
 builtin({'$bt_value', Class, Fields}) ->
     Order = [F || {F, _} <- safe_fields(Class)],

@@ -9,9 +9,11 @@
 -module(beamtalk_supervisor).
 -behaviour(supervisor).
 
--export([supervise/1, current/1, start_link/1, respond/3, selectors/1, init/1]).
+-export([supervise/1, current/1, start_link/1, respond/3, selectors/1, spec/1, spec_respond/3,
+         spec_selectors/0, init/1]).
 
 -type ref() :: {'$bt_supervisor', atom(), pid()}.
+-type spec() :: {'$bt_value', 'SupervisionSpec', map()}.
 -export_type([ref/0]).
 
 -define(NAME_PREFIX, "bt_sup:").
@@ -66,8 +68,19 @@ init(Class) ->
             {ok, {Flags#{strategy => simple_one_for_one}, [Child]}}
     end.
 
-%% A child class: an actor (a worker) or another supervisor (nested).
--spec child_spec(atom()) -> supervisor:child_spec().
+%% A child: an actor class (a worker), another supervisor class (nested), or a `supervisionSpec' value.
+-spec child_spec(atom() | spec()) -> supervisor:child_spec().
+child_spec({'$bt_value', 'SupervisionSpec', #{actor := {'$bt_class', C}, args := Args, restart := R,
+                                              name := Name}}) ->
+    Init = case Name of
+               nil -> Args;
+               _ -> Args#{'$bt_name' => Name}
+           end,
+    Id = case Name of
+             nil -> C;
+             _ -> Name
+         end,
+    #{id => Id, start => {beamtalk_actor, start_child, [C, Init]}, restart => R};
 child_spec(Class) ->
     case beamtalk_class:inherits_from(Class, 'Supervisor') of
         true ->
@@ -78,7 +91,41 @@ child_spec(Class) ->
               restart => beamtalk_actor:restart_policy(Class)}
     end.
 
--spec children(atom()) -> [atom()].
+%% @doc `Counter supervisionSpec': how a supervisor starts one Counter, refined with `withArgs:' (initial
+%% values), `withRestart:' (#permanent, #transient, #temporary) and `withName:' (registered, as `spawnAs:').
+-spec spec(atom()) -> spec().
+spec(Class) ->
+    {'$bt_value', 'SupervisionSpec', #{actor => {'$bt_class', Class}, args => #{},
+                                       restart => beamtalk_actor:restart_policy(Class), name => nil}}.
+
+%% @doc What a `SupervisionSpec' answers: its fields, and every message made of one, two or three of
+%% `withArgs:', `withRestart:', `withName:' in any order.
+-spec spec_selectors() -> [atom()].
+spec_selectors() ->
+    Parts = ["withArgs:", "withRestart:", "withName:"],
+    Runs = [[A] || A <- Parts] ++ [[A, B] || A <- Parts, B <- Parts, B =/= A]
+        ++ [[A, B, C] || A <- Parts, B <- Parts -- [A], C <- Parts -- [A, B]],
+    [actor, args, restart, name | [list_to_atom(lists:append(R)) || R <- Runs]].
+
+%% Any run of the three parts in one message: `withArgs: a withRestart: r withName: n'.
+-spec spec_respond(spec(), atom(), [term()]) -> {ok, spec()} | nomethod.
+spec_respond({V, C, F}, Selector, Args) ->
+    Parts = string:lexemes(atom_to_list(Selector), ":"),
+    case length(Parts) =:= length(Args) andalso refine(F, lists:zip(Parts, Args)) of
+        false -> nomethod;
+        nomethod -> nomethod;
+        Refined -> {ok, {V, C, Refined}}
+    end.
+
+-spec refine(map(), [{string(), term()}]) -> map() | nomethod.
+refine(F, []) -> F;
+refine(F, [{"withArgs", Args} | Rest]) when is_map(Args) -> refine(F#{args := Args}, Rest);
+refine(F, [{"withRestart", R} | Rest]) when R =:= permanent; R =:= transient; R =:= temporary ->
+    refine(F#{restart := R}, Rest);
+refine(F, [{"withName", Name} | Rest]) when is_atom(Name) -> refine(F#{name := Name}, Rest);
+refine(_, _) -> nomethod.
+
+-spec children(atom()) -> [atom() | spec()].
 children(Class) ->
     case class_value(Class, children, []) of
         L when is_list(L) -> [child_class(Class, C) || C <- L];
@@ -88,7 +135,9 @@ children(Class) ->
                                        beamtalk_print:print_string(Other)])
     end.
 
--spec child_class(atom(), term()) -> atom().
+-spec child_class(atom(), term()) -> atom() | spec().
+child_class(_, {'$bt_value', 'SupervisionSpec', _} = Spec) ->
+    Spec;
 child_class(Sup, {'$bt_class', C}) ->
     case beamtalk_class:inherits_from(C, 'Actor') orelse beamtalk_class:inherits_from(C, 'Supervisor') of
         true -> C;
@@ -136,10 +185,14 @@ declared_worker(Class) ->
     end.
 
 %% A class-side method's answer, or `Default' when the class has none.
+%% (An error inside that method is the caller's, not a reason to use the default.)
 -spec class_value(atom(), atom(), term()) -> term().
 class_value(Class, Selector, Default) ->
-    try beamtalk_dispatch:send({'$bt_class', Class}, Selector, [])
-    catch error:{'$bt_error', _, does_not_understand, _} -> Default
+    Function = list_to_atom("c:" ++ atom_to_list(Selector)),
+    Defines = fun(C) -> erlang:function_exported(beamtalk_class:module(C), Function, 1) end,
+    case lists:any(Defines, beamtalk_class:chain(Class)) of
+        true -> beamtalk_dispatch:send({'$bt_class', Class}, Selector, []);
+        false -> Default
     end.
 
 %% @doc What a supervisor reference answers.
@@ -194,7 +247,11 @@ child_refs(Pid) ->
      || {Id, Child, _Type, Mods} <- supervisor:which_children(Pid), is_pid(Child)].
 
 -spec child_class_of(term(), term()) -> atom().
-child_class_of(Id, _) when is_atom(Id), Id =/= undefined -> Id;
+child_class_of(Id, _) when is_atom(Id), Id =/= undefined ->
+    case beamtalk_class:exists(Id) of
+        true -> Id;
+        false -> 'Actor'   % a name given by `withName:'
+    end;
 child_class_of(_, _) -> 'Actor'.
 
 -spec ref(atom(), pid()) -> term().
