@@ -164,3 +164,29 @@ fn a_supervision_spec_gives_a_child_its_values_name_and_restart_policy() {
     eventually(&p, "sup isAlive", "false");
     assert_eq!(eval(&p, "Specified current"), "nil");
 }
+
+#[test]
+fn workspace_actors_tree_draws_supervisors_with_their_children() {
+    let p = loaded();
+    eval(&p, "c := Worker spawn. o := Outer supervise");
+    let (code, out, err, _) = run(&mut p.cmd(&["workspace", "actors", "--tree"]));
+    assert_eq!(code, 0, "{err}");
+    let shape: Vec<String> = out
+        .lines()
+        .map(|l| l.split(", <").next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            "Actor(Worker",
+            "Supervisor(Outer",
+            "└── Supervisor(App",
+            "    ├── Actor(Worker",
+            "    └── Actor(Logger",
+        ],
+        "{out}"
+    );
+    let (_, out, _, _) = run(&mut p.cmd(&["--json", "workspace", "actors", "--tree"]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["tree"][1]["children"][0]["children"][1]["class"], "Logger");
+}

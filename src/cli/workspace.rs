@@ -13,7 +13,7 @@ use crate::lang::ast::Item;
 use crate::repl::{Outcome, Session};
 use crate::term::{as_text, list_elements, map_get};
 use crate::workspace::export;
-use crate::workspace::info::{ActorDetail, actors_table};
+use crate::workspace::info::{ActorDetail, TreeNode, actors_table, tree_lines};
 use crate::workspace::{
     CreateSpec, DEFAULT_MAX_IDLE, Entry, Info, ServeSpec, State, WorkspaceError,
 };
@@ -92,7 +92,7 @@ pub enum WorkspaceCommand {
     },
     /// The actors of a workspace: class, pid, uptime, message queue, memory, restarts.
     #[command(
-        after_help = "Examples:\n  beamtalk workspace actors\n  beamtalk workspace actors experiment"
+        after_help = "Examples:\n  beamtalk workspace actors\n  beamtalk workspace actors experiment\n  beamtalk workspace actors --tree"
     )]
     Actors {
         /// Workspace name [default: the project's workspace].
@@ -101,6 +101,9 @@ pub enum WorkspaceCommand {
         /// directory].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
+        /// Show supervisors with their children under them (Beamtalk `Supervisor` classes).
+        #[arg(long)]
+        tree: bool,
     },
     /// Stop a workspace gracefully and wait until it is gone.
     #[command(
@@ -321,7 +324,24 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
             return open_observer(&ws, &entry).await;
         }
-        WorkspaceCommand::Actors { name, project } => {
+        WorkspaceCommand::Actors {
+            name,
+            project,
+            tree: true,
+        } => {
+            let project = super::project_dir(project)?;
+            let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
+            let conn = ws.connect(&entry).await?;
+            let tree = TreeNode::fetch(&conn, global.timeout).await?;
+            if global.json {
+                println!("{}", json!({ "tree": tree }));
+            } else if tree.is_empty() {
+                println!("No actors.");
+            } else {
+                tree_lines(&tree).iter().for_each(|l| println!("{l}"));
+            }
+        }
+        WorkspaceCommand::Actors { name, project, .. } => {
             let project = super::project_dir(project)?;
             let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
             let conn = ws.connect(&entry).await?;

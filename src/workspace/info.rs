@@ -139,6 +139,86 @@ pub fn given_up_lines(t: &Term) -> Vec<String> {
 }
 
 /// A pid as its own node prints it (`<0.123.0>`), which is also what `:kill` accepts.
+/// One entry of `beamtalk_actor_sup:tree/0`: a Beamtalk supervisor with its children, or an actor.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TreeNode {
+    pub kind: String,
+    pub class: String,
+    pub pid: String,
+    pub children: Vec<TreeNode>,
+}
+
+impl TreeNode {
+    /// Asks a workspace node what runs there, as a tree.
+    pub async fn fetch(
+        conn: &crate::dist::Connection,
+        timeout: std::time::Duration,
+    ) -> Result<Vec<Self>, crate::dist::CallError> {
+        let tree = conn
+            .call("beamtalk_actor_sup", "tree", vec![], timeout)
+            .await?;
+        Ok(Self::list_from_term(&tree, 0))
+    }
+
+    /// Reads the nodes; deeper than a real tree goes is cut, so a hostile reply cannot recurse without
+    /// bound.
+    fn list_from_term(t: &Term, depth: usize) -> Vec<Self> {
+        if depth > MAX_TREE_DEPTH {
+            return Vec::new();
+        }
+        list_elements(t)
+            .unwrap_or_default()
+            .iter()
+            .map(|n| {
+                let text = |k: &str| map_get(n, k).and_then(as_text).unwrap_or_default();
+                TreeNode {
+                    kind: text("kind"),
+                    class: text("class"),
+                    pid: map_get(n, "pid").map(local_pid).unwrap_or_default(),
+                    children: map_get(n, "children")
+                        .map(|c| Self::list_from_term(c, depth + 1))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect()
+    }
+
+    /// `Supervisor(App, <0.1.0>)` or `Actor(Counter, <0.2.0>)`.
+    fn label(&self) -> String {
+        let kind = if self.kind == "supervisor" {
+            "Supervisor"
+        } else {
+            "Actor"
+        };
+        format!("{kind}({}, {})", self.class, self.pid)
+    }
+}
+
+const MAX_TREE_DEPTH: usize = 64;
+
+/// The nodes drawn as a tree, one per line, children under their supervisor.
+pub fn tree_lines(nodes: &[TreeNode]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for n in nodes {
+        lines.push(n.label());
+        draw_children(&n.children, "", &mut lines);
+    }
+    lines
+}
+
+fn draw_children(children: &[TreeNode], prefix: &str, lines: &mut Vec<String>) {
+    for (i, c) in children.iter().enumerate() {
+        let last = i + 1 == children.len();
+        let (branch, next) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        lines.push(format!("{prefix}{branch}{}", c.label()));
+        draw_children(&c.children, &format!("{prefix}{next}"), lines);
+    }
+}
+
 fn local_pid(t: &Term) -> String {
     match t {
         Term::Pid(p) => format!("<0.{}.{}>", p.id, p.serial),

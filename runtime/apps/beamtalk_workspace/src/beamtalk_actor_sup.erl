@@ -6,7 +6,7 @@
 -behaviour(supervisor).
 
 -export([start_link/0, start_actor/3, stop_actor/1, start_supervisor/1, stop_supervisor/1, keepers/0,
-         init/1]).
+         tree/0, init/1]).
 
 -spec start_link() -> {ok, pid()} | {error, term()}.
 start_link() ->
@@ -64,6 +64,32 @@ stop_supervisor(Pid) ->
 -spec keepers() -> [pid()].
 keepers() ->
     [K || {Id, K} <- children(), not is_supervisor_id(Id)].
+
+-type tree_node() :: #{kind := actor | supervisor, class := atom(), pid := pid(), children := [tree_node()]}.
+
+%% @doc What runs here as a tree (`beamtalk workspace actors --tree'): each Beamtalk supervisor with its
+%% children (nested supervisors within), and each actor on its own.
+-spec tree() -> [tree_node()].
+tree() ->
+    Classes = maps:from_list([{P, C} || #{pid := P, class := C} <- beamtalk_workspace_meta:actors()]),
+    lists:append([top_node(Id, K, Classes) || {Id, K} <- lists:reverse(children())]).
+
+-spec top_node(term(), pid(), #{pid() => atom()}) -> [tree_node()].
+top_node({supervisor, Class}, Pid, Classes) ->
+    [#{kind => supervisor, class => Class, pid => Pid, children => supervised(Pid, Classes)}];
+top_node(_, Keeper, Classes) ->
+    case beamtalk_actor_keeper:actor(Keeper) of
+        undefined -> [];
+        Pid -> [#{kind => actor, class => maps:get(Pid, Classes, undefined), pid => Pid, children => []}]
+    end.
+
+-spec supervised(pid(), #{pid() => atom()}) -> [tree_node()].
+supervised(Sup, Classes) ->
+    Children = try supervisor:which_children(Sup) catch exit:_ -> [] end,
+    [case Type of
+         supervisor -> #{kind => supervisor, class => Id, pid => C, children => supervised(C, Classes)};
+         worker -> #{kind => actor, class => maps:get(C, Classes, Id), pid => C, children => []}
+     end || {Id, C, Type, _} <- lists:reverse(Children), is_pid(C)].
 
 -spec is_supervisor_id(term()) -> boolean().
 is_supervisor_id({supervisor, _}) -> true;
