@@ -181,3 +181,18 @@ fn a_reference_with_a_timeout_raises_timeout_when_the_actor_takes_longer() {
     assert_eq!(eval(&p, "c nap: 10"), "#woke");
     assert_eq!(eval(&p, "t isAlive"), "true");
 }
+
+#[test]
+fn session_current_tells_an_attached_repl_from_a_one_off_evaluation() {
+    let p = loaded();
+    assert_eq!(
+        eval(&p, "Session current"),
+        "Session(id: nil, kind: #eval, started: nil)"
+    );
+    let out = run_with_input(
+        &mut p.cmd(&["repl"]),
+        b"Session current kind\nWorkspace sessions size\n(Workspace sessions first) id = Session current id\n",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("#repl\n1\ntrue\n"), "{text}");
+}

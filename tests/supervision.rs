@@ -188,5 +188,8 @@ fn workspace_actors_tree_draws_supervisors_with_their_children() {
     );
     let (_, out, _, _) = run(&mut p.cmd(&["--json", "workspace", "actors", "--tree"]));
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
-    assert_eq!(v["tree"][1]["children"][0]["children"][1]["class"], "Logger");
+    assert_eq!(
+        v["tree"][1]["children"][0]["children"][1]["class"],
+        "Logger"
+    );
 }

@@ -23,7 +23,7 @@
     'Value' => 'Object', 'Actor' => 'Object',
     'Supervisor' => 'Object', 'DynamicSupervisor' => 'Supervisor', 'SupervisionSpec' => 'Value',
     'Transcript' => 'Object', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
-    'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object'
+    'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object', 'Session' => 'Value'
 }).
 
 %% @doc The built-in classes and their superclasses.

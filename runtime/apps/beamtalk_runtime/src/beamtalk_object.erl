@@ -111,7 +111,8 @@ class_side('Erlang', Module, []) -> {ok, {'$bt_erlang', Module}};
 class_side('Transcript', Sel, Args) -> transcript(Sel, Args);
 class_side('Beamtalk', Sel, Args) -> beamtalk_system:beamtalk(Sel, Args);
 class_side('SystemNavigation', default, []) -> {ok, {'$bt_object', 'SystemNavigation', #{}}};
-class_side('Workspace', Sel, Args) -> workspace(Sel, Args);
+class_side('Workspace', Sel, Args) -> workspace(respond, Sel, Args);
+class_side('Session', current, []) -> workspace(session, current, []);
 class_side(Class, Sel, Args) ->
     case beamtalk_class:inherits_from(Class, 'Exception') of
         true -> exception_class(Class, Sel, Args);
@@ -226,10 +227,10 @@ is_actor_class(Class) ->
 
 %% `Workspace' is the workspace application's (the runtime never depends on it, ADR 0009): it registers
 %% the module that answers in this application's environment (`workspace_global').
--spec workspace(atom(), [term()]) -> {ok, term()} | nomethod.
-workspace(Sel, Args) ->
+-spec workspace(respond | session, atom(), [term()]) -> {ok, term()} | nomethod.
+workspace(Function, Sel, Args) ->
     case application:get_env(beamtalk_runtime, workspace_global) of
-        {ok, Module} -> Module:respond(Sel, Args);
+        {ok, Module} -> Module:Function(Sel, Args);
         undefined -> beamtalk_error:raise('Error', no_workspace, 'Workspace', "is not running on this node")
     end.
 
@@ -261,6 +262,7 @@ own_selectors('Symbol') -> [asString, size, 'value:'];
 own_selectors('Exception') -> [messageText, description, kind, signal, retry, 'return:', return];
 own_selectors(C) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' -> beamtalk_supervisor:selectors(C);
 own_selectors('SupervisionSpec') -> beamtalk_supervisor:spec_selectors();
+own_selectors('Session') -> [id, kind, started];
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'implementorsOf:', 'sendersOf:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
 own_selectors('Object') ->

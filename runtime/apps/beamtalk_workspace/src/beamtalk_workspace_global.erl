@@ -3,7 +3,7 @@
 %% environment).
 -module(beamtalk_workspace_global).
 
--export([respond/2]).
+-export([respond/2, session/2]).
 
 -type actor_ref() :: {'$bt_actor', atom(), pid()}.
 
@@ -32,13 +32,41 @@ respond('unbind:', [Name]) when is_atom(Name) ->
 respond(info, []) ->
     {ok, beamtalk_workspace_meta:info()};
 respond(sessions, []) ->
-    {ok, [#{client => Client, since => Since} || #{client := Client, since := Since} <- beamtalk_repl_shell:sessions()]};
+    {ok, [session_value(S) || S <- beamtalk_repl_shell:sessions()]};
 respond('load:', [_]) ->
     beamtalk_error:raise('Error', not_supported, 'Workspace',
                          "load: cannot compile here: Beamtalk is compiled by the CLI. "
                          "Use `:load PATH` at the REPL or `beamtalk load PATH`");
 respond(_, _) ->
     nomethod.
+
+%% @doc `Session current': the session evaluating this — an attached REPL (its output goes to that REPL's
+%% client, directly or through its io proxy, which monitors the client), or else a one-off evaluation
+%% (`beamtalk eval', an RPC).
+-spec session(atom(), [term()]) -> {ok, term()} | nomethod.
+session(current, []) ->
+    GL = group_leader(),
+    Clients = [GL | proxied(GL)],
+    {ok, case [S || #{client := C} = S <- beamtalk_repl_shell:sessions(), lists:member(C, Clients)] of
+             [S | _] -> session_value(S);
+             [] -> {'$bt_value', 'Session', #{id => nil, kind => eval, started => nil}}
+         end};
+session(_, _) ->
+    nomethod.
+
+%% The processes a local io proxy forwards to (it monitors its sink).
+-spec proxied(pid()) -> [pid()].
+proxied(GL) when node(GL) =:= node() ->
+    case process_info(GL, monitors) of
+        {monitors, Ms} -> [P || {process, P} <- Ms, is_pid(P)];
+        undefined -> []
+    end;
+proxied(_) ->
+    [].
+
+-spec session_value(map()) -> term().
+session_value(#{client := Client, since := Since}) ->
+    {'$bt_value', 'Session', #{id => list_to_binary(pid_to_list(Client)), kind => repl, started => Since}}.
 
 %% The live actors, oldest first.
 -spec actors() -> [actor_ref()].
