@@ -14,6 +14,7 @@ Actor subclass: Counter
   n => self.n
   terminate => Transcript showLine: \"counter stopping at {self.n}\"
   nap: ms => Erlang timer sleep: ms. #woke
+  class category => #Counting
 ";
 
 /// A project with `counter.bt` loaded into its workspace.
@@ -147,6 +148,9 @@ fn system_navigation_follows_a_hot_reload() {
     let p = loaded();
     let nav = |what: &str| eval(&p, &format!("SystemNavigation default {what}"));
     assert_eq!(nav("implementorsOf: #increment"), "#(Counter)");
+    assert_eq!(nav("classesInCategory: #Counting"), "#(Counter)");
+    assert_eq!(nav("classesInCategory: \"Counting\""), "#(Counter)");
+    assert_eq!(nav("classesInCategory: #Other"), "#()");
     assert_eq!(nav("sendersOf: #showLine:"), "#(\"Counter>>terminate\")");
     assert_eq!(
         eval(

@@ -263,7 +263,7 @@ own_selectors('Exception') -> [messageText, description, kind, signal, retry, 'r
 own_selectors(C) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' -> beamtalk_supervisor:selectors(C);
 own_selectors('SupervisionSpec') -> beamtalk_supervisor:spec_selectors();
 own_selectors('Session') -> [id, kind, started];
-own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'implementorsOf:', 'sendersOf:'];
+own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
 own_selectors('Object') ->
     [class, printString, displayString, printNl, displayNl, '=:=', '=/=', '==', '=', '/=', hash,

@@ -43,6 +43,9 @@ navigation('sendersOf:', [Selector]) when is_atom(Selector) ->
     {ok, lists:sort([method_name(C, Side, M) || {'$bt_class', C} <- all_classes(),
                                                {Side, M, Sent} <- sends(C),
                                                lists:member(Selector, Sent)])};
+navigation('classesInCategory:', [Category]) when is_atom(Category); is_binary(Category) ->
+    Wanted = category_text(Category),
+    {ok, [Ref || {'$bt_class', C} = Ref <- all_classes(), category_text(category(C)) =:= Wanted]};
 navigation(allSelectors, []) ->
     {ok, lists:usort(lists:append([own(C) || {'$bt_class', C} <- all_classes()]))};
 navigation(_, _) ->
@@ -54,6 +57,21 @@ all_classes() ->
     Builtin = [C || C <- maps:keys(beamtalk_class:builtin()), not lists:member(C, ?SINGLETONS)],
     Loaded = [list_to_atom(C) || {M, _} <- code:all_loaded(), "bt_class_" ++ C <- [atom_to_list(M)]],
     [{'$bt_class', C} || C <- lists:usort(Builtin ++ Loaded)].
+
+%% A class's category: what its class-side `category' method answers (`class category => #Shapes'), nil
+%% for a class without one. An error in that method counts as none rather than failing the search.
+-spec category(atom()) -> term().
+category(Class) ->
+    Defines = fun(C) -> erlang:function_exported(beamtalk_class:module(C), 'c:category', 1) end,
+    case beamtalk_class:is_user_class(Class) andalso lists:any(Defines, beamtalk_class:chain(Class)) of
+        true -> try beamtalk_dispatch:send({'$bt_class', Class}, category, []) catch error:_ -> nil end;
+        false -> nil
+    end.
+
+-spec category_text(term()) -> binary() | nil.
+category_text(A) when is_atom(A), A =/= nil -> atom_to_binary(A, utf8);
+category_text(B) when is_binary(B) -> B;
+category_text(_) -> nil.
 
 -spec class_named(atom() | binary()) -> class_ref() | nil.
 class_named(Name) when is_binary(Name) ->
