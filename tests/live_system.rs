@@ -106,10 +106,42 @@ fn the_workspace_object_shows_actors_classes_and_bindings_shared_by_sessions() {
     assert_eq!(eval(&p, "Workspace unbind: #answer"), "true");
     let (code, out, _, _) = run(&mut p.cmd(&["eval", "answer"]));
     assert_eq!(code, 1, "unbound: {out}");
-    // What cannot run on the node says so.
-    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Workspace load: \"x.bt\""]));
+}
+
+#[test]
+fn workspace_load_compiles_in_the_cli_of_the_evaluation_and_loads_into_the_node() {
+    let p = loaded();
+    let dir = p.project.path().join("more/deeper");
+    std::fs::create_dir_all(&dir).expect("dirs");
+    std::fs::write(
+        dir.join("extra.bt"),
+        "Object subclass: Extra\n  hi => \"hi\"\n",
+    )
+    .expect("write");
+    std::fs::write(
+        p.project.path().join("bad.bt"),
+        "Object subclass: Bad\n  x => (\n",
+    )
+    .expect("write");
+    std::fs::write(p.project.path().join("notes.txt"), "secret\n").expect("write");
+    assert_eq!(eval(&p, "Workspace load: \"more\""), "#(Extra)");
+    assert_eq!(eval(&p, "Extra new hi"), "hi");
+    // From a REPL as well.
+    let out = run_with_input(
+        &mut p.cmd(&["repl"]),
+        b"Workspace load: \"more/deeper/extra.bt\"\n",
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("#(Extra)"));
+    // A syntax error names the file and line; nothing but .bt files is read.
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Workspace load: \"bad.bt\""]));
     assert_eq!(code, 1);
-    assert!(out.contains("beamtalk load"), "{out}");
+    assert!(out.contains("load_failed: bad.bt:2:"), "{out}");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Workspace load: \"notes.txt\""]));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("not a .bt file") && !out.contains("secret"),
+        "{out}"
+    );
 }
 
 #[test]

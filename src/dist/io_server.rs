@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eetf::{Binary, Pid, Term};
+use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
 use super::connection::{Connection, WeakConnection};
@@ -44,6 +45,10 @@ impl Terminal {
     }
 }
 
+/// Answers a node's request to load Beamtalk source from a path (`Workspace load:`), with the reply to
+/// send back: Beamtalk is compiled here, in the CLI, so the node asks the io server of the evaluation.
+pub type LoadHandler = Arc<dyn Fn(String) -> BoxFuture<'static, Term> + Send + Sync>;
+
 enum Event {
     Message(Term),
     Flush(oneshot::Sender<()>),
@@ -53,6 +58,7 @@ enum Event {
 pub struct IoServer {
     sink: Pid,
     proxy: Arc<Mutex<Option<Pid>>>,
+    loader: Arc<Mutex<Option<LoadHandler>>>,
     events: mpsc::UnboundedSender<Event>,
 }
 
@@ -69,18 +75,26 @@ impl IoServer {
             }),
         );
         let proxy = Arc::new(Mutex::new(None));
+        let loader = Arc::new(Mutex::new(None));
         let server = Served {
             conn: conn.downgrade(),
             sink: sink.clone(),
             proxy: proxy.clone(),
+            loader: loader.clone(),
             timeout,
         };
         tokio::spawn(server.run(rx, terminal));
         Self {
             sink,
             proxy,
+            loader,
             events,
         }
+    }
+
+    /// Lets code evaluated through this server load Beamtalk source (`Workspace load:`).
+    pub fn on_load(&self, handler: LoadHandler) {
+        *lock(&self.loader) = Some(handler);
     }
 
     /// Our own pid that output arrives at.
@@ -113,6 +127,7 @@ struct Served {
     conn: WeakConnection,
     sink: Pid,
     proxy: Arc<Mutex<Option<Pid>>>,
+    loader: Arc<Mutex<Option<LoadHandler>>>,
     timeout: Duration,
 }
 
@@ -144,11 +159,35 @@ impl Served {
                             let _ =
                                 conn.send(&proxy, &tuple(vec![atom("beamtalk_io_input"), line]));
                         }
+                        Some((proxy, "load", path)) => {
+                            self.load(proxy, String::from_utf8_lossy(path).into_owned())
+                        }
                         _ => tracing::debug!("unexpected message to the io sink dropped"),
                     }
                 }
             }
         }
+    }
+
+    /// Loads what the proxy asks for, in a task of its own (loading makes calls on this connection while
+    /// the evaluation that asked waits), and answers the proxy.
+    fn load(&self, proxy: Pid, path: String) {
+        let handler = lock(&self.loader).clone();
+        let conn = self.conn.clone();
+        tokio::spawn(async move {
+            let reply = match handler {
+                Some(h) => h(path).await,
+                None => tuple(vec![
+                    atom("error"),
+                    Term::from(Binary::from(
+                        b"this connection does not compile Beamtalk".to_vec(),
+                    )),
+                ]),
+            };
+            if let Some(conn) = conn.upgrade() {
+                let _ = conn.send(&proxy, &tuple(vec![atom("beamtalk_io_loaded"), reply]));
+            }
+        });
     }
 
     /// Hands an io request to the proxy, starting the proxy first if need be.

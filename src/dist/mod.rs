@@ -24,7 +24,7 @@ mod spin;
 pub mod tls;
 pub mod transport;
 
-pub use connection::{ConnectOptions, Connection, DEFAULT_TICK_TIME};
+pub use connection::{ConnectOptions, Connection, DEFAULT_TICK_TIME, WeakConnection};
 pub use handshake::ConnectError;
 pub use node_name::NodeName;
 pub use rpc::{CallError, Exception};

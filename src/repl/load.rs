@@ -57,6 +57,21 @@ impl LoadError {
         }
     }
 
+    /// One line: `file:line:col: message` for a syntax error, the error itself otherwise.
+    pub fn one_line(&self) -> String {
+        match self {
+            LoadError::Syntax(e) => {
+                let (line, col) = e.diagnostic.line_col(&e.src);
+                format!(
+                    "{}:{line}:{col}: {}",
+                    e.path.display(),
+                    e.diagnostic.message
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+
     /// The full report (with the caret diagnostic for syntax errors).
     pub fn render(&self) -> String {
         match self {
@@ -219,4 +234,61 @@ fn compile_check(item: &Item, src: &str) -> Result<(), Diagnostic> {
         .map(drop),
         Item::Statements(_) => Ok(()),
     }
+}
+
+/// What answers `Workspace load: "path"` for code evaluated through a session: the path (a `.bt` file or
+/// a directory of them, relative to this process's directory) compiled here and loaded into the node,
+/// replying `{ok, [ClassName]}` or `{error, Message}`. Nothing but `.bt` files is read, so a node cannot
+/// use it to read other files of this machine.
+pub fn handler(
+    conn: crate::dist::WeakConnection,
+    timeout: std::time::Duration,
+) -> crate::dist::io_server::LoadHandler {
+    std::sync::Arc::new(move |path: String| {
+        let conn = conn.clone();
+        Box::pin(async move {
+            match load_for_node(conn, timeout, &path).await {
+                Ok(names) => crate::term::tuple(vec![
+                    crate::term::atom("ok"),
+                    crate::term::list(names.iter().map(|n| text_term(n)).collect()),
+                ]),
+                Err(message) => {
+                    crate::term::tuple(vec![crate::term::atom("error"), text_term(&message)])
+                }
+            }
+        })
+    })
+}
+
+async fn load_for_node(
+    conn: crate::dist::WeakConnection,
+    timeout: std::time::Duration,
+    path: &str,
+) -> Result<Vec<String>, String> {
+    let path = PathBuf::from(path);
+    let is_bt = path.extension().is_some_and(|e| e == "bt");
+    if !path.is_dir() && !is_bt {
+        return Err(format!(
+            "{} is not a .bt file or a directory of them",
+            path.display()
+        ));
+    }
+    let files = read_sources(&[path]).map_err(|e| e.one_line())?;
+    let conn = conn.upgrade().ok_or("the connection is closed")?;
+    let quiet = crate::dist::io_server::Terminal {
+        output: Box::new(std::io::sink()),
+        input: Box::new(std::io::empty()),
+    };
+    let session = Session::new(conn, quiet, timeout);
+    let report = load_sources(&session, &files)
+        .await
+        .map_err(|e| e.to_string())?;
+    match report.error {
+        Some(e) => Err(e),
+        None => Ok(report.loaded),
+    }
+}
+
+fn text_term(s: &str) -> eetf::Term {
+    eetf::Term::from(eetf::Binary::from(s.as_bytes().to_vec()))
 }

@@ -55,6 +55,7 @@ pub struct Session {
 impl Session {
     pub fn new(conn: Connection, terminal: Terminal, timeout: Duration) -> Self {
         let io = IoServer::new(&conn, terminal, timeout);
+        io.on_load(load::handler(conn.downgrade(), timeout));
         Self { conn, io, timeout }
     }
 

@@ -63,6 +63,13 @@ request({setopts, _}, S) ->
     {ok, S};
 request({get_geometry, _}, S) ->
     {{error, enotsup}, S};
+request({beamtalk_load, Path}, #{sink := Sink, mref := MRef} = S) when is_binary(Path) ->
+    %% `Workspace load:': Beamtalk is compiled by the CLI, which loads the classes and then answers.
+    Sink ! {beamtalk_io, self(), load, Path},
+    receive
+        {beamtalk_io_loaded, Reply} -> {Reply, S};
+        {'DOWN', MRef, process, _, _} -> exit(normal)
+    end;
 request(_, S) ->
     {{error, request}, S}.
 

@@ -33,10 +33,19 @@ respond(info, []) ->
     {ok, beamtalk_workspace_meta:info()};
 respond(sessions, []) ->
     {ok, [session_value(S) || S <- beamtalk_repl_shell:sessions()]};
-respond('load:', [_]) ->
-    beamtalk_error:raise('Error', not_supported, 'Workspace',
-                         "load: cannot compile here: Beamtalk is compiled by the CLI. "
-                         "Use `:load PATH` at the REPL or `beamtalk load PATH`");
+respond('load:', [Path]) when is_binary(Path) ->
+    %% The CLI running this evaluation compiles (its io server answers this request); anything else
+    %% evaluating here (an actor's own output, an RPC) has no compiler behind its group leader.
+    case io:request(group_leader(), {beamtalk_load, Path}) of
+        {ok, Names} when is_list(Names) ->
+            {ok, [{'$bt_class', binary_to_atom(N, utf8)} || N <- Names]};
+        {error, Message} when is_binary(Message) ->
+            beamtalk_error:raise('Error', load_failed, undefined, Message);
+        _ ->
+            beamtalk_error:raise('Error', not_supported, 'Workspace',
+                                 "load: needs the CLI that runs this evaluation to compile Beamtalk "
+                                 "(a REPL or `beamtalk eval`); use `beamtalk load PATH`")
+    end;
 respond(_, _) ->
     nomethod.
 
