@@ -193,3 +193,18 @@ fn workspace_actors_tree_draws_supervisors_with_their_children() {
         "Logger"
     );
 }
+
+#[test]
+fn supervised_actors_are_hot_reloaded_with_their_state() {
+    let p = loaded();
+    eval(&p, "sup := App supervise. (sup which: Worker) bump. (sup which: Worker) bump");
+    std::fs::write(
+        p.project.path().join("app.bt"),
+        APP.replace("  n => self.n\n", "  n => self.n\n  doubled => self.n * 2\n"),
+    )
+    .expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "app.bt"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(eval(&p, "(sup which: Worker) doubled"), "4");
+    assert_eq!(eval(&p, "App current == sup"), "true");
+}
