@@ -36,23 +36,27 @@ fn eval(p: &Project, expr: &str) -> String {
 #[test]
 fn a_named_actor_is_found_by_name_from_a_later_connection() {
     let p = loaded();
-    eval(&p, "c := Counter spawnAs: #main. c increment. c increment");
+    eval(
+        &p,
+        "c := (Counter spawnAs: #main) unwrap. c increment. c increment",
+    );
     assert_eq!(eval(&p, "(Counter named: #main) n"), "2");
     assert_eq!(eval(&p, "Actor allRegistered"), "#(#main)");
     assert_eq!(eval(&p, "(Actor named: #main) == c"), "true");
     assert_eq!(eval(&p, "Counter named: #other"), "nil");
-    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Counter spawnAs: #main"]));
-    assert_eq!(code, 1, "{out}");
+    // Spawning answers a Result: a name in use is an error Result, not an exception.
+    let taken = eval(&p, "Counter spawnAs: #main");
     assert!(
-        out.contains("already_registered") && out.contains("#main"),
-        "{out}"
+        taken.starts_with("Result error: Error: Counter cannot be spawned as #main"),
+        "{taken}"
     );
+    assert_eq!(eval(&p, "(Counter spawnAs: #main) isError"), "true");
 }
 
 #[test]
 fn a_killed_actor_is_restarted_under_its_name_and_the_old_reference_raises_actor_dead() {
     let p = loaded();
-    eval(&p, "c := Counter spawnAs: #main. c increment");
+    eval(&p, "c := (Counter spawnAs: #main) unwrap. c increment");
     assert_eq!(eval(&p, "c isAlive"), "true");
     eval(&p, "c kill");
     // Its keeper restarts it (the default policy restarts a crash), fresh, under the same name.
@@ -78,7 +82,7 @@ fn a_killed_actor_is_restarted_under_its_name_and_the_old_reference_raises_actor
 #[test]
 fn stop_runs_terminate_and_ends_the_actor_for_good() {
     let p = loaded();
-    eval(&p, "c := Counter spawnAs: #main. c increment");
+    eval(&p, "c := (Counter spawnAs: #main) unwrap. c increment");
     assert_eq!(eval(&p, "c stop"), "counter stopping at 1\nnil");
     assert_eq!(eval(&p, "c isAlive"), "false");
     assert_eq!(eval(&p, "Counter named: #main"), "nil");
@@ -88,7 +92,10 @@ fn stop_runs_terminate_and_ends_the_actor_for_good() {
 #[test]
 fn the_workspace_object_shows_actors_classes_and_bindings_shared_by_sessions() {
     let p = loaded();
-    eval(&p, "a := Counter spawn. b := Counter spawnAs: #bee");
+    eval(
+        &p,
+        "a := Counter spawn. b := (Counter spawnAs: #bee) unwrap",
+    );
     assert_eq!(eval(&p, "Workspace actors size"), "2");
     assert_eq!(eval(&p, "(Workspace actorsOf: Counter) size"), "2");
     assert_eq!(eval(&p, "(Workspace actorAt: #bee) == b"), "true");

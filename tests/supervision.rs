@@ -73,7 +73,7 @@ fn eventually(p: &Project, expr: &str, want: &str) {
 #[test]
 fn a_supervisor_restarts_a_crashed_child_and_leaves_its_sibling_alone() {
     let p = loaded();
-    assert!(eval(&p, "sup := App supervise").starts_with("Supervisor(App, <"));
+    assert!(eval(&p, "sup := App supervise unwrap").starts_with("Supervisor(App, <"));
     assert_eq!(eval(&p, "sup count"), "2");
     eval(
         &p,
@@ -101,7 +101,7 @@ fn one_for_all_restarts_every_child_when_one_crashes() {
     let p = loaded();
     eval(
         &p,
-        "sup := AllApp supervise. w := sup which: Worker. l := sup which: Logger",
+        "sup := AllApp supervise unwrap. w := sup which: Worker. l := sup which: Logger",
     );
     eval(&p, "w kill");
     eventually(&p, "l isAlive", "false");
@@ -115,7 +115,7 @@ fn one_for_all_restarts_every_child_when_one_crashes() {
 #[test]
 fn a_dynamic_supervisor_starts_and_terminates_workers_on_demand() {
     let p = loaded();
-    assert!(eval(&p, "pool := Pool supervise").starts_with("Supervisor(Pool, <"));
+    assert!(eval(&p, "pool := Pool supervise unwrap").starts_with("Supervisor(Pool, <"));
     assert_eq!(eval(&p, "pool count"), "0");
     assert_eq!(eval(&p, "a := pool startChild. a bump. a n"), "1");
     assert_eq!(eval(&p, "b := pool startChild: #{#n => 10}. b n"), "10");
@@ -128,16 +128,20 @@ fn a_dynamic_supervisor_starts_and_terminates_workers_on_demand() {
 #[test]
 fn supervisors_nest_and_a_failing_initialize_is_the_callers_error() {
     let p = loaded();
-    eval(&p, "o := Outer supervise");
+    eval(&p, "o := Outer supervise unwrap");
     assert!(eval(&p, "o children").starts_with("#(Supervisor(App, <"));
     assert_eq!(eval(&p, "((o which: App) children) size"), "2");
     assert_eq!(eval(&p, "App current == (o which: App)"), "true");
-    let (code, out, _, _) = run(&mut p.cmd(&["eval", "BadApp supervise"]));
-    assert_eq!(code, 1, "{out}");
+    let failed = eval(&p, "BadApp supervise");
     assert!(
-        out.contains("BadApp could not start Broken: 1 / 0: division by zero"),
-        "{out}"
+        failed.starts_with(
+            "Result error: Error: BadApp could not start Broken: 1 / 0: division by zero"
+        ),
+        "{failed}"
     );
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "BadApp supervise unwrap"]));
+    assert_eq!(code, 1, "unwrap raises the error: {out}");
+    assert!(out.contains("supervise_failed"), "{out}");
     assert_eq!(eval(&p, "BadApp current"), "nil");
 }
 
@@ -148,7 +152,7 @@ fn a_supervision_spec_gives_a_child_its_values_name_and_restart_policy() {
         eval(&p, "Worker supervisionSpec withName: #x"),
         "SupervisionSpec(actor: Worker, args: #{}, name: #x, restart: #transient)"
     );
-    eval(&p, "sup := Specified supervise");
+    eval(&p, "sup := Specified supervise unwrap");
     assert_eq!(eval(&p, "(Worker named: #seven) n"), "7");
     // Restarted after a crash with its values again, under its name.
     eval(&p, "first := Worker named: #seven. first bump");
@@ -168,7 +172,7 @@ fn a_supervision_spec_gives_a_child_its_values_name_and_restart_policy() {
 #[test]
 fn workspace_actors_tree_draws_supervisors_with_their_children() {
     let p = loaded();
-    eval(&p, "c := Worker spawn. o := Outer supervise");
+    eval(&p, "c := Worker spawn. o := Outer supervise unwrap");
     let (code, out, err, _) = run(&mut p.cmd(&["workspace", "actors", "--tree"]));
     assert_eq!(code, 0, "{err}");
     let shape: Vec<String> = out
@@ -197,10 +201,16 @@ fn workspace_actors_tree_draws_supervisors_with_their_children() {
 #[test]
 fn supervised_actors_are_hot_reloaded_with_their_state() {
     let p = loaded();
-    eval(&p, "sup := App supervise. (sup which: Worker) bump. (sup which: Worker) bump");
+    eval(
+        &p,
+        "sup := App supervise unwrap. (sup which: Worker) bump. (sup which: Worker) bump",
+    );
     std::fs::write(
         p.project.path().join("app.bt"),
-        APP.replace("  n => self.n\n", "  n => self.n\n  doubled => self.n * 2\n"),
+        APP.replace(
+            "  n => self.n\n",
+            "  n => self.n\n  doubled => self.n * 2\n",
+        ),
     )
     .expect("write");
     let (code, _, err, _) = run(&mut p.cmd(&["load", "app.bt"]));

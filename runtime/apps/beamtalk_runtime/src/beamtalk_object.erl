@@ -142,6 +142,8 @@ class_common(Class, 'spawnWith:', [Init]) when is_map(Init) -> spawn_actor(Class
 class_common(Class, 'spawnAs:', [Name]) when is_atom(Name) -> spawn_named(Class, Name, #{});
 class_common(Class, 'spawnAs:with:', [Name, Init]) when is_atom(Name), is_map(Init) ->
     spawn_named(Class, Name, Init);
+class_common(Class, 'spawnWith:as:', [Init, Name]) when is_atom(Name), is_map(Init) ->
+    spawn_named(Class, Name, Init);
 class_common(Class, 'named:', [Name]) when is_atom(Name) ->
     case is_actor_class(Class) of
         true -> {ok, beamtalk_actor:named(Class, Name)};
@@ -155,7 +157,8 @@ class_common(Class, supervisionSpec, []) ->
     end;
 class_common(Class, supervise, []) ->
     case is_supervisor_class(Class) of
-        true -> ok = concrete(Class), {ok, beamtalk_supervisor:supervise(Class)};
+        true -> ok = concrete(Class),
+                {ok, beamtalk_rt:result_of(fun() -> beamtalk_supervisor:supervise(Class) end)};
         false -> nomethod
     end;
 class_common(Class, current, []) ->
@@ -211,7 +214,7 @@ spawn_actor(Class, Init) ->
 spawn_named(Class, Name, Init) ->
     ok = concrete(Class),
     case beamtalk_user_class:kind(Class) of
-        actor -> {ok, beamtalk_actor:spawn_as(Class, Name, Init)};
+        actor -> {ok, beamtalk_rt:result_of(fun() -> beamtalk_actor:spawn_as(Class, Name, Init) end)};
         _ -> nomethod
     end.
 
@@ -246,7 +249,7 @@ transcript(_, _) -> nomethod.
 
 %% @doc Selectors instances of `Class' answer (own and inherited).
 -spec selectors(atom() | {meta, atom()}) -> [atom()].
-selectors({meta, _}) -> [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'named:', name, methods, superclass];
+selectors({meta, _}) -> [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'named:', name, methods, superclass];
 selectors(Class) ->
     lists:sort(maps:keys(beamtalk_class:methods(Class))).
 

@@ -17,6 +17,7 @@
          array/1, interpolate/1, non_local_return/2, catch_return/2]).
 
 -type frame() :: repl | reference().
+-export([result_ok/1, result_error/1, result_of/1]).
 -export_type([frame/0]).
 
 %% What `peek/2' answers for a cell this process does not hold.
@@ -249,4 +250,21 @@ catch_return(Frame, Body) ->
         Body()
     catch
         throw:{'$bt_nlr', F, Value} when F =:= Frame -> Value
+    end.
+
+%% @doc `Result ok: Value' (the standard library's `Result', built here for the runtime's own answers).
+-spec result_ok(term()) -> {'$bt_value', 'Result', map()}.
+result_ok(Value) ->
+    {'$bt_value', 'Result', #{isOk => true, value => Value, error => nil}}.
+
+%% @doc `Result error: Reason'.
+-spec result_error(term()) -> {'$bt_value', 'Result', map()}.
+result_error(Reason) ->
+    {'$bt_value', 'Result', #{isOk => false, value => nil, error => Reason}}.
+
+%% @doc What `Fun' answers as `Result ok:', or the Beamtalk error it raises as `Result error:'.
+-spec result_of(fun(() -> term())) -> {'$bt_value', 'Result', map()}.
+result_of(Fun) ->
+    try result_ok(Fun())
+    catch error:{'$bt_error', _, _, _} = E -> result_error(E)
     end.
