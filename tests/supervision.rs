@@ -89,6 +89,14 @@ fn a_supervisor_restarts_a_crashed_child_and_leaves_its_sibling_alone() {
     );
     assert_eq!(eval(&p, "(sup which: Worker) n"), "0");
     assert_eq!(eval(&p, "(sup which: Logger) == l"), "true");
+    // `restart:` replaces a child on demand.
+    assert_eq!(
+        eval(
+            &p,
+            "old := sup which: Worker. new := sup restart: old. #(new == old, old isAlive, new n)"
+        ),
+        "#(false, false, 0)"
+    );
     // Found again from a later connection, and stopped with its children.
     assert_eq!(eval(&p, "App current == sup"), "true");
     eval(&p, "sup stop");
