@@ -138,7 +138,7 @@ restart_policy(Class) ->
         P when P =:= permanent; P =:= transient; P =:= temporary -> P;
         _ -> transient
     catch
-        error:{'$bt_error', _, does_not_understand, _} -> transient
+        error:{'$bt_error', _, does_not_understand, _, _} -> transient
     end.
 
 %% @doc Sends a message to an actor and waits for the answer.

@@ -70,19 +70,26 @@ repeat(B) ->
 
 %% Runs the block; an error of (a subclass of) `Class' goes to `Handler'. Non-local returns pass through.
 -spec on_do(function(), term(), term()) -> term().
-on_do(B, {'$bt_class', Class}, Handler) ->
+%% `on: nil do:' catches every error; `on: ZeroDivide, TypeError do:' any of a set.
+on_do(B, Selector, Handler) ->
+    Classes = case Selector of
+                  {'$bt_class', Class} -> [Class];
+                  {'$bt_exception_set', Set} -> Set;
+                  nil -> ['Exception'];
+                  Other -> beamtalk_error:raise(bad_argument, 'Block',
+                                                ["on:do: needs an exception class, not ",
+                                                 beamtalk_print:print_string(Other)])
+              end,
     try apply_block(B, [])
     catch
         throw:{'$bt_nlr', _, _} = Nlr -> throw(Nlr);
         C:R:S ->
             E = beamtalk_error:from_exception(C, R, S),
-            case beamtalk_error:is_kind_of(E, Class) of
-                true -> handle(B, {'$bt_class', Class}, Handler, E);
+            case lists:any(fun(Class) -> beamtalk_error:is_kind_of(E, Class) end, Classes) of
+                true -> handle(B, Selector, Handler, E);
                 false -> erlang:raise(C, R, S)
             end
-    end;
-on_do(_B, Other, _Handler) ->
-    beamtalk_error:raise(bad_argument, 'Block', ["on:do: needs an exception class, not ", beamtalk_print:print_string(Other)]).
+    end.
 
 -spec handle(function(), term(), term(), beamtalk_error:error()) -> term().
 handle(B, Class, Handler, E) ->
@@ -93,5 +100,7 @@ handle(B, Class, Handler, E) ->
         end
     catch
         throw:{'$bt_retry', E} -> on_do(B, Class, Handler);
-        throw:{'$bt_return', E, V} -> V
+        throw:{'$bt_return', E, V} -> V;
+        throw:{'$bt_pass', E} -> error(E);
+        throw:{'$bt_resignal', E, Other} -> error(Other)
     end.

@@ -17,13 +17,16 @@
     'Boolean' => 'Object', 'UndefinedObject' => 'Object', 'Block' => 'Object',
     'Collection' => 'Object', 'Array' => 'Collection', 'List' => 'Collection',
     'Dictionary' => 'Collection', 'Tuple' => 'Collection',
-    'Exception' => 'Object', 'Error' => 'Exception', 'ZeroDivide' => 'Error',
+    'Exception' => 'Object', 'Error' => 'Exception', 'ArithmeticError' => 'Error',
+    'ZeroDivide' => 'ArithmeticError', 'TypeError' => 'Error', 'InstantiationError' => 'Error',
+    'ImmutableValue' => 'Error', 'ErlangError' => 'Error', 'ExitError' => 'Error', 'ThrowError' => 'Error',
     'DoesNotUnderstand' => 'Error', 'ArgumentError' => 'Error', 'IndexOutOfBounds' => 'Error',
     'Timeout' => 'Error', 'ActorDead' => 'Error',
     'Value' => 'Object', 'Actor' => 'Object',
     'Supervisor' => 'Object', 'DynamicSupervisor' => 'Supervisor', 'SupervisionSpec' => 'Value',
     'Transcript' => 'Object', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
-    'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object', 'Session' => 'Value'
+    'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object', 'Session' => 'Value',
+    'ExceptionSet' => 'Object'
 }).
 
 %% @doc The built-in classes and their superclasses.

@@ -130,10 +130,11 @@ class_of({'$bt_array', _}) -> 'Array';
 class_of({'$bt_class', Name}) -> {meta, Name};
 class_of({'$bt_actor', Class, _}) -> Class;
 class_of({'$bt_supervisor', Class, _}) -> Class;
+class_of({'$bt_exception_set', _}) -> 'ExceptionSet';
 class_of({'$bt_timed', {'$bt_actor', Class, _}, _}) -> Class;
 class_of({'$bt_value', Class, _}) -> Class;
 class_of({'$bt_object', Class, _}) -> Class;
-class_of({'$bt_error', Class, _, _}) -> Class;
+class_of({'$bt_error', Class, _, _, _}) -> Class;
 class_of({'$bt_erlang', _}) -> 'ErlangModule';
 class_of(T) when is_tuple(T) -> 'Tuple';
 class_of(_) -> 'Object'.
@@ -148,5 +149,34 @@ responds_to(Receiver, Selector) ->
 
 -spec does_not_understand(term(), atom()) -> no_return().
 does_not_understand(Receiver, Selector) ->
-    beamtalk_error:raise(does_not_understand, beamtalk_print:class_name(Receiver),
-                         ["does not understand ", beamtalk_print:print_string(Selector)]).
+    Extra = #{receiver => Receiver, selector => Selector, hint => hint(Receiver, Selector)},
+    beamtalk_error:raise('DoesNotUnderstand', does_not_understand, beamtalk_print:class_name(Receiver),
+                         ["does not understand ", beamtalk_print:print_string(Selector)], Extra).
+
+%% `did you mean #size?': a selector the receiver understands that is one or two edits away.
+-spec hint(term(), atom()) -> binary() | nil.
+hint(Receiver, Selector) ->
+    Known = case class_of(Receiver) of
+                {meta, _} -> [];
+                Class -> maps:keys(beamtalk_class:methods(Class))
+            end,
+    Name = atom_to_list(Selector),
+    Close = [{distance(Name, atom_to_list(K)), K} || K <- Known, abs(length(atom_to_list(K)) - length(Name)) =< 2],
+    case lists:sort([C || {D, _} = C <- Close, D =< 2, D > 0]) of
+        [{_, Best} | _] -> iolist_to_binary(["did you mean ", beamtalk_print:print_string(Best), "?"]);
+        [] -> nil
+    end.
+
+%% Levenshtein distance of two short strings.
+-spec distance(string(), string()) -> non_neg_integer().
+distance(A, B) ->
+    First = lists:seq(0, length(B)),
+    Last = lists:foldl(fun({I, CA}, Prev) -> row(CA, B, Prev, [I]) end, First,
+                       lists:zip(lists:seq(1, length(A)), A)),
+    lists:last(Last).
+
+-spec row(char(), string(), [non_neg_integer()], [non_neg_integer()]) -> [non_neg_integer()].
+row(_, [], _, Acc) -> lists:reverse(Acc);
+row(CA, [CB | Rest], [Diag, Up | PrevRest], [Left | _] = Acc) ->
+    Cost = if CA =:= CB -> 0; true -> 1 end,
+    row(CA, Rest, [Up | PrevRest], [min(min(Left + 1, Up + 1), Diag + Cost) | Acc]).

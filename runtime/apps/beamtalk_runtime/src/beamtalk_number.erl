@@ -1,6 +1,12 @@
 %% @doc Integer and Float.
 -module(beamtalk_number).
 
+%% The selectors whose one argument must be a number.
+-define(NUMERIC_ARG(S), (S =:= '+' orelse S =:= '-' orelse S =:= '*' orelse S =:= '/' orelse S =:= '//'
+                         orelse S =:= '\\\\' orelse S =:= '%' orelse S =:= '**' orelse S =:= 'raisedTo:'
+                         orelse S =:= '<' orelse S =:= '>' orelse S =:= '<=' orelse S =:= '>='
+                         orelse S =:= 'div:' orelse S =:= 'rem:' orelse S =:= 'mod:')).
+
 -export([respond/4, selectors/0]).
 
 -spec selectors() -> [atom()].
@@ -11,6 +17,10 @@ selectors() ->
      'to:do:', 'to:by:do:', 'to:', asCharacter, isNumber, isInteger, isFloat, 'raisedTo:'].
 
 -spec respond(atom(), number(), atom(), [term()]) -> {ok, term()} | nomethod.
+respond(_Class, X, Sel, [Y]) when not is_number(Y), ?NUMERIC_ARG(Sel) ->
+    beamtalk_error:raise('TypeError', type_error, beamtalk_print:class_name(X),
+                         io_lib:format("~s expects a number, not ~s", [Sel, article(Y)]),
+                         #{receiver => X, selector => Sel});
 respond(_Class, X, Sel, Args) ->
     try op(X, Sel, Args) of
         nomethod -> nomethod;
@@ -104,6 +114,15 @@ arith_error(X, Sel, Args) ->
     beamtalk_error:raise('Error', badarith, undefined,
                          io_lib:format("~s ~s ~s: bad arithmetic", [beamtalk_print:print_string(X), Sel,
                                                                      lists:join(" ", [beamtalk_print:print_string(A) || A <- Args])])).
+
+%% `a String', `an Integer': the class of a value, as a noun.
+-spec article(term()) -> iodata().
+article(V) ->
+    Text = binary_to_list(beamtalk_print:class_name(V)),
+    case Text of
+        [C | _] when C =:= $A; C =:= $E; C =:= $I; C =:= $O; C =:= $U -> ["an ", Text];
+        _ -> ["a ", Text]
+    end.
 
 -spec bad_argument(number(), atom(), [term()]) -> no_return().
 bad_argument(X, Sel, Args) ->

@@ -18,18 +18,37 @@ specific('Symbol', A, asString, []) -> {ok, atom_to_binary(A, utf8)};
 specific('Symbol', A, size, []) -> {ok, length(atom_to_list(A))};
 specific('Symbol', A, 'value:', [R]) -> {ok, beamtalk_dispatch:send(R, A, [])};
 specific('ErlangModule', {'$bt_erlang', M}, Sel, Args) -> {ok, erlang_call(M, Sel, Args)};
-specific(Class, {'$bt_error', _, _, _} = E, Sel, Args) when Class =/= 'Object' -> error_object(E, Sel, Args);
+specific(Class, {'$bt_error', _, _, _, _} = E, Sel, Args) when Class =/= 'Object' -> error_object(E, Sel, Args);
 specific('SystemNavigation', _, Sel, Args) -> beamtalk_system:navigation(Sel, Args);
+specific('ExceptionSet', {'$bt_exception_set', Set}, ',', [{'$bt_class', C}]) ->
+    {ok, {'$bt_exception_set', Set ++ [C]}};
 specific('SupervisionSpec', {'$bt_value', 'SupervisionSpec', _} = Spec, Sel, Args) when Args =/= [] ->
     beamtalk_supervisor:spec_respond(Spec, Sel, Args);
 specific(C, {'$bt_supervisor', _, _} = Sup, Sel, Args) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' ->
     beamtalk_supervisor:respond(Sup, Sel, Args);
+specific(_, {'$bt_value', Class, Fields}, Sel, [V]) ->
+    case with_field(Sel) of
+        {ok, F} when is_map_key(F, Fields) -> {ok, {'$bt_value', Class, Fields#{F := V}}};
+        _ -> nomethod
+    end;
 specific(_, {'$bt_value', _Class, Fields}, Sel, []) ->
     case maps:find(Sel, Fields) of
         {ok, V} -> {ok, V};
         error -> nomethod
     end;
 specific(_, _, _, _) -> nomethod.
+
+%% `withAmount:' names the field `amount'.
+-spec with_field(atom()) -> {ok, atom()} | none.
+with_field(Sel) ->
+    case atom_to_list(Sel) of
+        "with" ++ [C | Rest] when C >= $A, C =< $Z ->
+            case lists:reverse(Rest) of
+                ":" ++ R -> {ok, list_to_atom([C + 32 | lists:reverse(R)])};
+                _ -> none
+            end;
+        _ -> none
+    end.
 
 -spec common(term(), atom(), [term()]) -> {ok, term()} | nomethod.
 common(R, class, []) -> {ok, class_ref(R)};
@@ -55,10 +74,71 @@ common(R, 'isKindOf:', [{'$bt_class', C}]) ->
              {meta, _} -> false;
              Own -> beamtalk_class:inherits_from(Own, C)
          end};
+common(R, 'perform:', [S]) when is_atom(S) -> {ok, beamtalk_dispatch:send(R, S, [])};
+common(R, 'perform:with:', [S, A]) when is_atom(S) -> {ok, beamtalk_dispatch:send(R, S, [A])};
+common(R, 'perform:with:with:', [S, A, B]) when is_atom(S) -> {ok, beamtalk_dispatch:send(R, S, [A, B])};
+common(R, 'perform:withArguments:', [S, Args]) when is_atom(S), is_list(Args) ->
+    {ok, beamtalk_dispatch:send(R, S, Args)};
+common(R, 'isMemberOf:', [{'$bt_class', C}]) -> {ok, beamtalk_dispatch:class_of(R) =:= C};
+common(R, fieldNames, []) -> {ok, field_names(R)};
+common(R, 'fieldAt:', [F]) when is_atom(F) -> field_at(R, F);
+common(R, 'fieldAt:put:', [F, V]) when is_atom(F) -> field_at_put(R, F, V);
+common(R, inspect, []) -> io:put_chars([inspect_text(R), $\n]), {ok, R};
 common(R, isString, []) -> {ok, is_binary(R)};
 common(R, isSymbol, []) -> {ok, is_atom(R) andalso R =/= nil andalso not is_boolean(R)};
 common(R, isNumber, []) -> {ok, is_number(R)};
 common(_, _, _) -> nomethod.
+
+-spec field_names(term()) -> [atom()].
+field_names({'$bt_value', C, _}) -> [F || {F, _} <- beamtalk_user_class:fields(C)];
+field_names({'$bt_actor', C, _}) -> [F || {F, _} <- beamtalk_user_class:fields(C)];
+field_names({'$bt_object', C, _}) -> [F || {F, _} <- beamtalk_user_class:fields(C)];
+field_names(_) -> [].
+
+%% A value object's field, or (in its own process) an actor's.
+-spec field_at(term(), atom()) -> {ok, term()} | nomethod.
+field_at({'$bt_value', _, Fields} = R, F) ->
+    case maps:find(F, Fields) of
+        {ok, V} -> {ok, V};
+        error -> no_field(R, F)
+    end;
+field_at({'$bt_actor', _, Pid} = R, F) when Pid =:= self() ->
+    case erlang:get({bt_slot, F}) of
+        {value, V} -> {ok, V};
+        undefined -> no_field(R, F)
+    end;
+field_at(R, F) ->
+    no_field(R, F).
+
+%% Only an actor, in its own process, changes a field; everything else is immutable.
+-spec field_at_put(term(), atom(), term()) -> {ok, term()}.
+field_at_put({'$bt_actor', C, Pid} = R, F, V) when Pid =:= self() ->
+    case lists:member(F, field_names(R)) of
+        true -> erlang:put({bt_slot, F}, {value, V}), {ok, V};
+        false -> no_field({'$bt_actor', C, Pid}, F)
+    end;
+field_at_put(R, F, _) ->
+    beamtalk_error:raise('ImmutableValue', immutable_value, beamtalk_print:class_name(R),
+                         ["is immutable: cannot set #", atom_to_list(F),
+                          " (a Value answers a changed copy with with", capitalized(F), ":)"],
+                         #{receiver => R, selector => 'fieldAt:put:'}).
+
+-spec no_field(term(), atom()) -> no_return().
+no_field(R, F) ->
+    beamtalk_error:raise('Error', no_field, beamtalk_print:class_name(R), ["has no field #", atom_to_list(F)]).
+
+-spec capitalized(atom()) -> string().
+capitalized(F) ->
+    [C | Rest] = atom_to_list(F),
+    [string:to_upper(C) | Rest].
+
+%% `inspect': the object and each of its fields on a line.
+-spec inspect_text(term()) -> iodata().
+inspect_text({'$bt_value', _, Fields} = R) ->
+    [beamtalk_print:print_string(R) | [["\n  ", atom_to_list(F), ": ", beamtalk_print:print_string(maps:get(F, Fields))]
+                                       || F <- field_names(R), maps:is_key(F, Fields)]];
+inspect_text(R) ->
+    [beamtalk_print:print_string(R), " (", beamtalk_print:class_name(R), ")"].
 
 -spec class_ref(term()) -> {'$bt_class', atom()}.
 class_ref(R) ->
@@ -90,9 +170,17 @@ undefined(_, _) -> nomethod.
 
 -spec error_object(beamtalk_error:error(), atom(), [term()]) -> {ok, term()} | nomethod.
 error_object(E, messageText, []) -> {ok, beamtalk_error:message(E)};
+error_object(E, message, []) -> {ok, beamtalk_error:message(E)};
 error_object(E, description, []) -> {ok, beamtalk_error:message(E)};
 error_object(E, kind, []) -> {ok, beamtalk_error:kind(E)};
+error_object(E, Key, []) when Key =:= hint; Key =:= reason; Key =:= receiver; Key =:= selector ->
+    {ok, beamtalk_error:extra(E, Key)};
 error_object(E, signal, []) -> error(E);
+error_object(E, 'signal:', [Text]) -> error(beamtalk_error:with_message(E, beamtalk_print:display_string(Text)));
+%% In a handler: on to the next handler out (`outer' is the same for errors, which do not resume).
+error_object(E, pass, []) -> throw({'$bt_pass', E});
+error_object(E, outer, []) -> throw({'$bt_pass', E});
+error_object(E, 'resignalAs:', [{'$bt_error', _, _, _, _} = Other]) -> throw({'$bt_resignal', E, Other});
 error_object(E, retry, []) -> throw({'$bt_retry', E});
 error_object(E, 'return:', [V]) -> throw({'$bt_return', E, V});
 error_object(E, return, []) -> throw({'$bt_return', E, nil});
@@ -125,7 +213,9 @@ exception_class(Class, 'signal:', [Text]) ->
 exception_class(Class, signal, []) ->
     beamtalk_error:raise(Class, signal, undefined, atom_to_list(Class));
 exception_class(Class, new, []) ->
-    {ok, {'$bt_error', Class, signal, atom_to_binary(Class, utf8)}};
+    {ok, {'$bt_error', Class, signal, atom_to_binary(Class, utf8), #{}}};
+exception_class(Class, ',', [{'$bt_class', Other}]) ->
+    {ok, {'$bt_exception_set', [Class, Other]}};
 exception_class(Class, Sel, Args) ->
     class_common(Class, Sel, Args).
 
@@ -135,6 +225,18 @@ class_common(Class, printString, []) -> {ok, atom_to_binary(Class, utf8)};
 class_common(Class, superclass, []) ->
     {ok, case beamtalk_class:superclass(Class) of none -> nil; S -> {'$bt_class', S} end};
 class_common(Class, methods, []) -> {ok, lists:sort(selectors(Class))};
+class_common(Class, selectors, []) -> {ok, lists:sort(selectors(Class))};
+class_common(Class, 'canUnderstand:', [S]) when is_atom(S) -> {ok, lists:member(S, selectors(Class))};
+class_common(Class, 'includesSelector:', [S]) when is_atom(S) -> {ok, lists:member(S, own_selectors(Class))};
+class_common(Class, 'inheritsFrom:', [{'$bt_class', C}]) ->
+    {ok, Class =/= C andalso beamtalk_class:inherits_from(Class, C)};
+class_common(Class, allSuperclasses, []) -> {ok, [{'$bt_class', C} || C <- tl(beamtalk_class:chain(Class))]};
+class_common(Class, subclasses, []) -> {ok, subclasses(Class)};
+class_common(Class, allSubclasses, []) -> {ok, all_subclasses(Class)};
+class_common(Class, instanceVariableNames, []) -> {ok, [F || {F, _} <- beamtalk_user_class:fields(Class)]};
+class_common(_Class, category, []) -> {ok, nil};
+class_common(Class, comment, []) -> {ok, class_comment(Class)};
+class_common(_Class, isClass, []) -> {ok, true};
 class_common(Class, new, []) -> instantiate(Class, #{});
 class_common(Class, 'new:', [Init]) when is_map(Init) -> instantiate(Class, Init);
 class_common(Class, spawn, []) -> spawn_actor(Class, #{});
@@ -172,6 +274,27 @@ class_common(Class, Sel, Args) ->
         nomethod -> nomethod
     end.
 
+-spec subclasses(atom()) -> [{'$bt_class', atom()}].
+subclasses(Class) ->
+    [Ref || {'$bt_class', C} = Ref <- beamtalk_system:all_classes(), beamtalk_class:superclass(C) =:= Class].
+
+-spec all_subclasses(atom()) -> [{'$bt_class', atom()}].
+all_subclasses(Class) ->
+    lists:append([[Ref | all_subclasses(C)] || {'$bt_class', C} = Ref <- subclasses(Class)]).
+
+%% The `///' comment above the class, or nil.
+-spec class_comment(atom()) -> binary() | nil.
+class_comment(Class) ->
+    M = beamtalk_class:module(Class),
+    case beamtalk_class:is_user_class(Class) andalso erlang:function_exported(M, '__docs__', 0) of
+        true ->
+            case M:'__docs__'() of
+                {<<>>, _} -> nil;
+                {Doc, _} -> Doc
+            end;
+        false -> nil
+    end.
+
 %% `Money amount: 5 currency: #USD': a keyword constructor whose parts are field names.
 -spec keyword_fields(atom(), atom(), [term()]) -> {ok, map()} | nomethod.
 keyword_fields(Class, Sel, Args) ->
@@ -190,7 +313,13 @@ instantiate(Class, Init) ->
         object -> {ok, beamtalk_user_class:new_object(Class)};
         actor -> spawn_actor(Class, Init);
         none when Class =:= 'Object' -> {ok, {'$bt_object', 'Object', #{}}};
-        none -> nomethod
+        none ->
+            case beamtalk_class:inherits_from(Class, 'Exception') of
+                true -> nomethod;
+                false -> beamtalk_error:raise('InstantiationError', instantiation_error, Class,
+                                              "cannot be instantiated with new: its values are literals "
+                                              "or come from other messages (3, \"text\", #(1, 2))")
+            end
     end.
 
 %% An abstract class has no instances of its own.
@@ -249,7 +378,10 @@ transcript(_, _) -> nomethod.
 
 %% @doc Selectors instances of `Class' answer (own and inherited).
 -spec selectors(atom() | {meta, atom()}) -> [atom()].
-selectors({meta, _}) -> [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'named:', name, methods, superclass];
+selectors({meta, _}) ->
+    [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'named:', name, methods,
+     superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
+     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass];
 selectors(Class) ->
     lists:sort(maps:keys(beamtalk_class:methods(Class))).
 
@@ -262,14 +394,19 @@ own_selectors('Block') -> beamtalk_block:selectors();
 own_selectors(C) when C =:= 'Array'; C =:= 'List'; C =:= 'Dictionary'; C =:= 'Tuple' -> beamtalk_collection:selectors();
 own_selectors('UndefinedObject') -> ['ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:'];
 own_selectors('Symbol') -> [asString, size, 'value:'];
-own_selectors('Exception') -> [messageText, description, kind, signal, retry, 'return:', return];
+own_selectors('Exception') ->
+    [messageText, message, description, kind, hint, reason, receiver, selector, signal, 'signal:', pass,
+     outer, 'resignalAs:', retry, 'return:', return];
 own_selectors(C) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' -> beamtalk_supervisor:selectors(C);
 own_selectors('SupervisionSpec') -> beamtalk_supervisor:spec_selectors();
 own_selectors('Session') -> [id, kind, started];
+own_selectors('ExceptionSet') -> [','];
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
 own_selectors('Object') ->
     [class, printString, displayString, printNl, displayNl, '=:=', '=/=', '==', '=', '/=', hash,
+     'perform:', 'perform:with:', 'perform:with:with:', 'perform:withArguments:', 'isMemberOf:',
+     fieldNames, 'fieldAt:', 'fieldAt:put:', inspect,
      'ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:', 'respondsTo:', '->', 'isKindOf:',
      isString, isSymbol, isNumber, '~='];
 own_selectors(C) -> beamtalk_user_class:selectors(C).

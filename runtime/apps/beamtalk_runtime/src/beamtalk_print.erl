@@ -49,19 +49,20 @@ builtin(A) when is_atom(A) -> symbol(A);
 builtin(F) when is_function(F) -> {arity, N} = erlang:fun_info(F, arity), ["a Block/", integer_to_list(N)];
 builtin(L) when is_list(L) -> ["#(", join([p(X) || X <- L]), ")"];
 builtin(M) when is_map(M) -> ["#{", join([[p(K), " => ", p(V)] || {K, V} <- lists:sort(maps:to_list(M))]), "}"];
-builtin(P) when is_pid(P) -> pid_to_list(P);
+builtin(P) when is_pid(P) -> ["#Pid", pid_to_list(P)];
 builtin({'$bt_array', T}) -> ["#[", join([p(X) || X <- tuple_to_list(T)]), "]"];
 builtin({'$bt_class', Name}) -> atom_to_list(Name);
 builtin({'$bt_actor', Class, Pid}) -> ["Actor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
 builtin({'$bt_timed', Actor, Ms}) -> [builtin(Actor), " withTimeout: ", integer_to_list(Ms)];
+builtin({'$bt_exception_set', Set}) -> lists:join(", ", [atom_to_list(C) || C <- Set]);
 builtin({'$bt_supervisor', Class, Pid}) -> ["Supervisor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
 builtin({'$bt_value', Class, Fields}) ->
     Order = [F || {F, _} <- safe_fields(Class)],
     Names = Order ++ (lists:sort(maps:keys(Fields)) -- Order),
     [atom_to_list(Class), "(", join([[atom_to_list(F), ": ", p(maps:get(F, Fields))] || F <- Names, maps:is_key(F, Fields)]), ")"];
 builtin({'$bt_object', Class, _}) -> article(Class);
-builtin({'$bt_error', Class, _, Message}) -> [atom_to_list(Class), ": ", Message];
-builtin({'$bt_erlang', M}) -> ["Erlang ", atom_to_list(M)];
+builtin({'$bt_error', Class, _, Message, _}) -> [atom_to_list(Class), ": ", Message];
+builtin({'$bt_erlang', M}) -> ["#ErlangModule<", atom_to_list(M), ">"];
 builtin(T) when is_tuple(T) -> ["{", join([p(X) || X <- tuple_to_list(T)]), "}"];
 builtin(Other) -> io_lib:format("~p", [Other]).
 

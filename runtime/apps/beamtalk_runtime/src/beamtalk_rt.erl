@@ -266,5 +266,5 @@ result_error(Reason) ->
 -spec result_of(fun(() -> term())) -> {'$bt_value', 'Result', map()}.
 result_of(Fun) ->
     try result_ok(Fun())
-    catch error:{'$bt_error', _, _, _} = E -> result_error(E)
+    catch error:{'$bt_error', _, _, _, _} = E -> result_error(E)
     end.

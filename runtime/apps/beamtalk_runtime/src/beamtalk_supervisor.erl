@@ -280,6 +280,6 @@ failure({already_started, Pid}) ->
 failure({Reason, Child}) when element(1, Child) =:= child ->
     %% supervisor:start_child/2's error: the reason, then the child's specification.
     failure(Reason);
-failure({{'$bt_error', _, _, _} = E, _Stack}) -> beamtalk_error:message(E);
-failure({'$bt_error', _, _, _} = E) -> beamtalk_error:message(E);
+failure({{'$bt_error', _, _, _, _} = E, _Stack}) -> beamtalk_error:message(E);
+failure({'$bt_error', _, _, _, _} = E) -> beamtalk_error:message(E);
 failure(Reason) -> io_lib:format("~tp", [Reason]).

@@ -141,8 +141,8 @@ body(Class, Test) ->
         end,
         {passed, <<>>}
     catch
-        error:{'$bt_error', C, _, Message} when C =:= 'TestFailure' -> {failed, Message};
-        error:{'$bt_error', C, _, Message} when C =:= 'TestSkipped' -> {skipped, Message};
+        error:{'$bt_error', C, _, Message, _} when C =:= 'TestFailure' -> {failed, Message};
+        error:{'$bt_error', C, _, Message, _} when C =:= 'TestSkipped' -> {skipped, Message};
         Kind:Reason:Stack ->
             E = beamtalk_error:from_exception(Kind, Reason, Stack),
             {error, iolist_to_binary([beamtalk_error:describe(E), beamtalk_stack(Stack)])}

@@ -27,5 +27,5 @@ defaults_then_assignments() ->
     ?assertEqual(5, beamtalk_class_state:get('StateTest', count)).
 
 undeclared_names_are_errors() ->
-    ?assertError({'$bt_error', _, no_field, _}, beamtalk_class_state:get('StateTest', nope)),
-    ?assertError({'$bt_error', _, no_field, _}, beamtalk_class_state:put('StateTest', nope, 1)).
+    ?assertError({'$bt_error', _, no_field, _, _}, beamtalk_class_state:get('StateTest', nope)),
+    ?assertError({'$bt_error', _, no_field, _, _}, beamtalk_class_state:put('StateTest', nope, 1)).

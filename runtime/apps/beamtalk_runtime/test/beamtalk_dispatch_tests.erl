@@ -5,7 +5,7 @@ send(R, S, A) -> beamtalk_dispatch:send(R, S, A).
 
 error_kind(F) ->
     try F(), no_error
-    catch error:{'$bt_error', _, Kind, _} -> Kind
+    catch error:{'$bt_error', _, Kind, _, _} -> Kind
     end.
 
 class_of_test() ->
@@ -35,7 +35,7 @@ lookup_walks_the_superclass_chain_test() ->
 
 does_not_understand_test() ->
     try send(3, foo, []), ?assert(false)
-    catch error:{'$bt_error', 'DoesNotUnderstand', does_not_understand, Msg} ->
+    catch error:{'$bt_error', 'DoesNotUnderstand', does_not_understand, Msg, _} ->
         ?assertEqual(<<"Integer does not understand #foo">>, Msg)
     end.
 

@@ -73,7 +73,7 @@ upgrade(Module, Bin, File) ->
     end.
 
 -spec reason_text(term()) -> iodata().
-reason_text({'$bt_error', _, _, _} = E) -> beamtalk_error:format(E);
+reason_text({'$bt_error', _, _, _, _} = E) -> beamtalk_error:format(E);
 reason_text(Other) -> io_lib:format("~p", [Other]).
 
 %% Live actors of the class a module implements, and of its subclasses.
