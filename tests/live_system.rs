@@ -239,3 +239,23 @@ fn session_current_tells_an_attached_repl_from_a_one_off_evaluation() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("#repl\n1\ntrue\n"), "{text}");
 }
+
+#[test]
+fn transcript_is_the_workspaces_actor_and_its_output_ends_its_line_before_the_result() {
+    let p = loaded();
+    let out = eval(&p, "Transcript show: \"hi\"");
+    let (shown, result) = out.split_once('\n').expect("two lines");
+    assert_eq!(shown, "hi");
+    assert!(result.starts_with("Actor(TranscriptStream, <"), "{out}");
+    assert_eq!(eval(&p, "Transcript class"), "TranscriptStream");
+    assert!(
+        eval(&p, "Transcript show: 1; show: \"+\"; print: \"2\"; cr")
+            .starts_with("1+\"2\"\nActor(")
+    );
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Transcript frob"]));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("TranscriptStream does not understand #frob"),
+        "{out}"
+    );
+}

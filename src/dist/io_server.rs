@@ -9,6 +9,7 @@
 //! Input requests are answered from our input, a line at a time.
 
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -52,6 +53,7 @@ pub type LoadHandler = Arc<dyn Fn(String) -> BoxFuture<'static, Term> + Send + S
 enum Event {
     Message(Term),
     Flush(oneshot::Sender<()>),
+    EndLine(oneshot::Sender<()>),
 }
 
 /// Output capture for calls on one connection.
@@ -76,11 +78,13 @@ impl IoServer {
         );
         let proxy = Arc::new(Mutex::new(None));
         let loader = Arc::new(Mutex::new(None));
+        let line_start = Arc::new(AtomicBool::new(true));
         let server = Served {
             conn: conn.downgrade(),
             sink: sink.clone(),
             proxy: proxy.clone(),
             loader: loader.clone(),
+            line_start,
             timeout,
         };
         tokio::spawn(server.run(rx, terminal));
@@ -89,6 +93,15 @@ impl IoServer {
             proxy,
             loader,
             events,
+        }
+    }
+
+    /// Ends the line the node's output left open, if it did, so what this process prints next starts
+    /// on a line of its own (`Transcript show: "hi"` then the result); waits for the output so far.
+    pub async fn end_line(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.events.send(Event::EndLine(tx)).is_ok() {
+            let _ = rx.await;
         }
     }
 
@@ -128,6 +141,7 @@ struct Served {
     sink: Pid,
     proxy: Arc<Mutex<Option<Pid>>>,
     loader: Arc<Mutex<Option<LoadHandler>>>,
+    line_start: Arc<AtomicBool>,
     timeout: Duration,
 }
 
@@ -144,6 +158,13 @@ impl Served {
                     let _ = output.flush();
                     let _ = done.send(());
                 }
+                Event::EndLine(done) => {
+                    if !self.line_start.swap(true, Ordering::SeqCst) {
+                        let _ = output.write_all(b"\n");
+                    }
+                    let _ = output.flush();
+                    let _ = done.send(());
+                }
                 Event::Message(m) => {
                     if let Some((from, reply_as, _)) = io_request_parts(&m) {
                         self.forward(&conn, &m, &from, reply_as).await;
@@ -152,6 +173,9 @@ impl Served {
                     match proxy_message(&m) {
                         Some((_, "put_chars", bytes)) => {
                             let _ = output.write_all(bytes).and_then(|_| output.flush());
+                            if let Some(last) = bytes.last() {
+                                self.line_start.store(*last == b'\n', Ordering::SeqCst);
+                            }
                         }
                         Some((proxy, "get_line", _)) => {
                             let _ = output.flush();

@@ -168,7 +168,7 @@ impl Session {
             .conn
             .call_with_group_leader(&gl, "beamtalk_repl_eval", "eval", vec![forms], self.timeout)
             .await;
-        self.io.flush().await;
+        self.io.end_line().await;
         outcome(&reply?)
     }
 

@@ -397,6 +397,10 @@ impl Lowerer {
         Ok(match &e.kind {
             ExprKind::Literal(lit) => literal(l, lit),
             ExprKind::Var(name) => self.read(l, name, e.span, env)?,
+            // The workspace's transcript is an actor found when the code runs, not a class.
+            ExprKind::Global(name) if name == "Transcript" => {
+                call(l, "beamtalk_rt", "transcript", vec![])
+            }
             ExprKind::Global(name) => class_ref(l, name),
             ExprKind::Field(name) if self.actor_fields() => {
                 // An actor's fields are its process's `{bt_slot, Name}` entries (`beamtalk_rt:field/2`).

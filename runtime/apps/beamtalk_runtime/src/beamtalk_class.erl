@@ -24,7 +24,7 @@
     'Timeout' => 'Error', 'ActorDead' => 'Error',
     'Value' => 'Object', 'Actor' => 'Object',
     'Supervisor' => 'Object', 'DynamicSupervisor' => 'Supervisor', 'SupervisionSpec' => 'Value',
-    'Transcript' => 'Object', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
+    'Transcript' => 'Object', 'TranscriptStream' => 'Actor', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
     'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object', 'Session' => 'Value',
     'ExceptionSet' => 'Object'
 }).

@@ -2,7 +2,7 @@
 %% and the class side of every class (`new', `spawn', `name', `signal:', `Transcript show:' ...).
 -module(beamtalk_object).
 
--export([respond/4, class_side/3, selectors/1, own_selectors/1]).
+-export([respond/4, class_side/3, selectors/1, own_selectors/1, transcript_write/3]).
 
 -spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
 respond(Class, R, Sel, Args) ->
@@ -366,15 +366,23 @@ workspace(Function, Sel, Args) ->
         undefined -> beamtalk_error:raise('Error', no_workspace, 'Workspace', "is not running on this node")
     end.
 
+%% @doc What a TranscriptStream does with a message, writing to `Out' (an io device); its answer.
+-spec transcript_write(atom(), [term()], fun((iodata()) -> ok)) -> ok | nomethod.
+transcript_write(Sel, [X], Out) when Sel =:= 'show:'; Sel =:= 'display:' -> Out(beamtalk_print:display_string(X));
+transcript_write(Sel, [X], Out) when Sel =:= 'showLine:'; Sel =:= 'showln:'; Sel =:= 'displayNl:' ->
+    Out([beamtalk_print:display_string(X), $\n]);
+transcript_write('print:', [X], Out) -> Out(beamtalk_print:print_string(X));
+transcript_write(cr, [], Out) -> Out("\n");
+transcript_write(tab, [], Out) -> Out("\t");
+transcript_write(space, [], Out) -> Out(" ");
+transcript_write(_, _, _) -> nomethod.
+
 -spec transcript(atom(), [term()]) -> {ok, term()} | nomethod.
-transcript('show:', [X]) -> io:put_chars(beamtalk_print:display_string(X)), {ok, {'$bt_class', 'Transcript'}};
-transcript('showLine:', [X]) -> io:put_chars([beamtalk_print:display_string(X), $\n]), {ok, {'$bt_class', 'Transcript'}};
-transcript('display:', [X]) -> io:put_chars(beamtalk_print:display_string(X)), {ok, {'$bt_class', 'Transcript'}};
-transcript('print:', [X]) -> io:put_chars(beamtalk_print:print_string(X)), {ok, {'$bt_class', 'Transcript'}};
-transcript(cr, []) -> io:put_chars("\n"), {ok, {'$bt_class', 'Transcript'}};
-transcript(tab, []) -> io:put_chars("\t"), {ok, {'$bt_class', 'Transcript'}};
-transcript(space, []) -> io:put_chars(" "), {ok, {'$bt_class', 'Transcript'}};
-transcript(_, _) -> nomethod.
+transcript(Sel, Args) ->
+    case transcript_write(Sel, Args, fun(Text) -> io:put_chars(Text) end) of
+        ok -> {ok, {'$bt_class', 'Transcript'}};
+        nomethod -> nomethod
+    end.
 
 %% @doc Selectors instances of `Class' answer (own and inherited).
 -spec selectors(atom() | {meta, atom()}) -> [atom()].
@@ -400,6 +408,8 @@ own_selectors('Exception') ->
 own_selectors(C) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' -> beamtalk_supervisor:selectors(C);
 own_selectors('SupervisionSpec') -> beamtalk_supervisor:spec_selectors();
 own_selectors('Session') -> [id, kind, started];
+own_selectors('TranscriptStream') ->
+    ['show:', 'display:', 'showLine:', 'showln:', 'displayNl:', 'print:', cr, tab, space];
 own_selectors('ExceptionSet') -> [','];
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];

@@ -17,7 +17,7 @@
          array/1, interpolate/1, non_local_return/2, catch_return/2]).
 
 -type frame() :: repl | reference().
--export([result_ok/1, result_error/1, result_of/1]).
+-export([result_ok/1, result_error/1, result_of/1, transcript/0]).
 -export_type([frame/0]).
 
 %% What `peek/2' answers for a cell this process does not hold.
@@ -267,4 +267,18 @@ result_error(Reason) ->
 result_of(Fun) ->
     try result_ok(Fun())
     catch error:{'$bt_error', _, _, _, _} = E -> result_error(E)
+    end.
+
+%% @doc The value of `Transcript': the workspace's TranscriptStream actor (registered under the name its
+%% application gives in this application's environment, `transcript'), or, with no workspace, the
+%% built-in class that writes straight to the group leader.
+-spec transcript() -> {'$bt_actor', 'TranscriptStream', pid()} | {'$bt_class', 'Transcript'}.
+transcript() ->
+    case application:get_env(beamtalk_runtime, transcript) of
+        {ok, Name} ->
+            case whereis(Name) of
+                Pid when is_pid(Pid) -> {'$bt_actor', 'TranscriptStream', Pid};
+                undefined -> {'$bt_class', 'Transcript'}
+            end;
+        undefined -> {'$bt_class', 'Transcript'}
     end.

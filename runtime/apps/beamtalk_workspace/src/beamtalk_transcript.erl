@@ -24,9 +24,42 @@ recent() ->
 init([]) ->
     {ok, <<>>}.
 
+%% As the `TranscriptStream' actor that `Transcript' is, it answers Beamtalk sends (the requests of
+%% `beamtalk_actor:call/4') by writing to the caller's group leader, so output goes to the REPL that caused
+%% it; an actor's own group leader is this process, and then the text is kept here.
 -spec handle_call(term(), gen_server:from(), binary()) -> {reply, term(), binary()}.
+handle_call({Sel, GL}, _From, Buf) when is_pid(GL) ->
+    stream(Sel, [], GL, Buf);
+handle_call({Sel, Args, GL}, _From, Buf) when is_list(Args), is_pid(GL) ->
+    stream(Sel, Args, GL, Buf);
 handle_call(recent, _From, Buf) -> {reply, Buf, Buf};
 handle_call(_Other, _From, Buf) -> {reply, {error, unknown_request}, Buf}.
+
+-spec stream(atom(), [term()], pid(), binary()) -> {reply, term(), binary()}.
+stream(Sel, Args, GL, Buf) ->
+    Self = self(),
+    Kept = fun(Text) -> put(kept, unicode:characters_to_binary(Text)), ok end,
+    Out = case GL of
+              Self -> Kept;
+              _ -> fun(Text) -> io:put_chars(GL, Text) end
+          end,
+    try beamtalk_object:transcript_write(Sel, Args, Out) of
+        ok ->
+            Buf1 = case erase(kept) of
+                       undefined -> Buf;
+                       Text -> trim(<<Buf/binary, Text/binary>>)
+                   end,
+            {reply, {ok, {'$bt_actor', 'TranscriptStream', Self}}, Buf1};
+        nomethod ->
+            %% What every object answers (`class', `respondsTo:', `printString' ...), or doesNotUnderstand.
+            Ref = {'$bt_actor', 'TranscriptStream', Self},
+            Reply = try {ok, beamtalk_dispatch:send_from('Object', Ref, Sel, Args)}
+                    catch C:R:S -> {error, beamtalk_error:from_exception(C, R, S)}
+                    end,
+            {reply, Reply, Buf}
+    catch
+        C:R:S -> {reply, {error, beamtalk_error:from_exception(C, R, S)}, Buf}
+    end.
 
 -spec handle_cast(term(), binary()) -> {noreply, binary()}.
 handle_cast(_Msg, Buf) ->

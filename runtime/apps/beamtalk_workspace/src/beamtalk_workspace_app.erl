@@ -11,6 +11,7 @@ start(_Type, _Args) ->
     application:set_env(beamtalk_runtime, actor_starter, beamtalk_repl_actors),
     application:set_env(beamtalk_runtime, workspace_global, beamtalk_workspace_global),
     application:set_env(beamtalk_runtime, supervisor_starter, beamtalk_repl_actors),
+    application:set_env(beamtalk_runtime, transcript, beamtalk_transcript),
     ok = beamtalk_stdlib:load_extensions(),
     beamtalk_workspace_app_sup:start_link(config()).
 
