@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what beamtalk needs besides Rust: Erlang/OTP (erl, erlc, epmd) and rebar3, and with
+# Installs what beamtalk needs besides Rust: Erlang/OTP (erl, erlc, epmd), rebar3 and jiffy (JSON), and with
 # --for-tests also what only the tests use (iproute2, iptables, xvfb, erlang-observer; docker.io and
 # debootstrap as root),
 # from Debian packages, only when they are missing. Safe to run again.
@@ -27,6 +27,9 @@ if $for_tests; then
 fi
 erl -noshell -eval 'case code:lib_dir(eunit) of {error,_} -> halt(1); _ -> halt(0) end.' >/dev/null 2>&1 \
   || need+=(erlang-eunit)
+# The standard library's Json class runs on jiffy (OTP 25 has no JSON module).
+erl -noshell -eval 'case code:lib_dir(jiffy) of {error,_} -> halt(1); _ -> halt(0) end.' >/dev/null 2>&1 \
+  || need+=(erlang-jiffy)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

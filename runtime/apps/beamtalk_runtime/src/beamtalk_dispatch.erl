@@ -7,6 +7,12 @@
 
 -export([send/3, send_from/4, reply_from/4, class_of/1, responds_to/2]).
 
+%% What an Erlang module proxy answers as an object rather than as a call to one of its functions.
+-define(OBJECT_PROTOCOL(S), (S =:= printString orelse S =:= displayString orelse S =:= class
+                             orelse S =:= 'respondsTo:' orelse S =:= isNil orelse S =:= notNil
+                             orelse S =:= '==' orelse S =:= '=' orelse S =:= yourself orelse S =:= inspect
+                             orelse S =:= printNl orelse S =:= displayNl)).
+
 %% Actor calls wait this long by default (language.md: 5 s).
 -define(ACTOR_TIMEOUT, 5000).
 
@@ -27,6 +33,9 @@ send({'$bt_actor', _, _} = Actor, Selector, []) when Selector =:= isAlive; Selec
     beamtalk_actor:lifecycle(Actor, Selector);
 send({'$bt_actor', _, Pid} = Actor, Selector, Args) when Pid =/= self() ->
     beamtalk_actor:call(Actor, Selector, Args, ?ACTOR_TIMEOUT);
+send({'$bt_erlang', Module}, Selector, Args) when not ?OBJECT_PROTOCOL(Selector) ->
+    %% `Erlang lists reverse: x' calls Erlang even where Object has a method of that name (`error:').
+    beamtalk_object:erlang_call(Module, Selector, Args);
 send(Receiver, Selector, Args) ->
     send_from(class_of(Receiver), Receiver, Selector, Args).
 

@@ -2,7 +2,7 @@
 %% and the class side of every class (`new', `spawn', `name', `signal:', `Transcript show:' ...).
 -module(beamtalk_object).
 
--export([respond/4, class_side/3, selectors/1, own_selectors/1, transcript_write/3]).
+-export([respond/4, class_side/3, selectors/1, own_selectors/1, transcript_write/3, erlang_call/3]).
 
 -spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
 respond(Class, R, Sel, Args) ->
@@ -68,7 +68,7 @@ common(R, 'ifNotNil:', [B]) -> {ok, value(B, [R])};
 common(R, 'ifNil:ifNotNil:', [_, B]) -> {ok, value(B, [R])};
 common(R, 'ifNotNil:ifNil:', [B, _]) -> {ok, value(B, [R])};
 common(R, 'respondsTo:', [S]) when is_atom(S) -> {ok, beamtalk_dispatch:responds_to(R, S)};
-common(R, '->', [X]) -> {ok, {R, X}};
+common(R, '->', [X]) -> {ok, {'$bt_value', 'Association', #{key => R, value => X}}};
 common(R, 'isKindOf:', [{'$bt_class', C}]) ->
     {ok, case beamtalk_dispatch:class_of(R) of
              {meta, _} -> false;

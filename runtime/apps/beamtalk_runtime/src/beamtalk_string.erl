@@ -1,7 +1,12 @@
 %% @doc String: UTF-8 binaries.
 -module(beamtalk_string).
 
--export([respond/3, selectors/0]).
+-export([respond/3, selectors/0, graphemes/1]).
+
+%% @doc Each grapheme cluster of `S' as a String of its own.
+-spec graphemes(binary()) -> [binary()].
+graphemes(S) ->
+    [unicode:characters_to_binary([G]) || G <- string:to_graphemes(S)].
 
 -spec selectors() -> [atom()].
 selectors() ->
