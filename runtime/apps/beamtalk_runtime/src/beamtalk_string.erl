@@ -35,7 +35,15 @@ op(S, 'endsWith:', [T]) when is_binary(T) ->
     N = byte_size(T), byte_size(S) >= N andalso binary:part(S, byte_size(S) - N, N) =:= T;
 op(S, 'split:', [Sep]) when is_binary(Sep), Sep =/= <<>> -> binary:split(S, Sep, [global]);
 op(S, words, []) -> string:lexemes(S, " \t\n");
-op(S, lines, []) -> [L || L <- binary:split(S, [<<"\r\n">>, <<"\n">>], [global])];
+op(S, lines, []) ->
+    %% A line end ends a line; it does not start an empty one after it.
+    case binary:split(S, [<<"\r\n">>, <<"\n">>], [global]) of
+        [<<>>] -> [];
+        Parts -> case lists:last(Parts) of
+                     <<>> -> lists:droplast(Parts);
+                     _ -> Parts
+                 end
+    end;
 op(S, 'at:', [I]) when is_integer(I) ->
     case I >= 1 andalso I =< string:length(S) of
         true -> hd(string:to_graphemes(string:slice(S, I - 1, 1)));
