@@ -26,7 +26,7 @@
     'Supervisor' => 'Object', 'DynamicSupervisor' => 'Supervisor', 'SupervisionSpec' => 'Value',
     'Transcript' => 'Object', 'TranscriptStream' => 'Actor', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
     'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object', 'Session' => 'Value',
-    'ExceptionSet' => 'Object'
+    'ExceptionSet' => 'Object', 'WriteStream' => 'Object', 'ReadStream' => 'Object'
 }).
 
 %% @doc The built-in classes and their superclasses.

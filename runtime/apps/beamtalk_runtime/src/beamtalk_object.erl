@@ -20,6 +20,8 @@ specific('Symbol', A, 'value:', [R]) -> {ok, beamtalk_dispatch:send(R, A, [])};
 specific('ErlangModule', {'$bt_erlang', M}, Sel, Args) -> {ok, erlang_call(M, Sel, Args)};
 specific(Class, {'$bt_error', _, _, _, _} = E, Sel, Args) when Class =/= 'Object' -> error_object(E, Sel, Args);
 specific('SystemNavigation', _, Sel, Args) -> beamtalk_system:navigation(Sel, Args);
+specific(C, {'$bt_object', C, #{ref := _}} = S, Sel, Args) when C =:= 'WriteStream'; C =:= 'ReadStream' ->
+    beamtalk_stream:respond(S, Sel, Args);
 specific('ExceptionSet', {'$bt_exception_set', Set}, ',', [{'$bt_class', C}]) ->
     {ok, {'$bt_exception_set', Set ++ [C]}};
 specific('SupervisionSpec', {'$bt_value', 'SupervisionSpec', _} = Spec, Sel, Args) when Args =/= [] ->
@@ -198,6 +200,12 @@ erlang_call(M, Sel, Args) ->
 class_side('Erlang', Module, []) -> {ok, {'$bt_erlang', Module}};
 class_side('Transcript', Sel, Args) -> transcript(Sel, Args);
 class_side('Beamtalk', Sel, Args) -> beamtalk_system:beamtalk(Sel, Args);
+class_side('WriteStream', 'on:', [Text]) when is_binary(Text) -> {ok, beamtalk_stream:write_stream(Text)};
+class_side('WriteStream', new, []) -> {ok, beamtalk_stream:write_stream(<<>>)};
+class_side('ReadStream', 'on:', [C]) when is_binary(C); is_list(C); element(1, C) =:= '$bt_array' ->
+    {ok, beamtalk_stream:read_stream(C)};
+class_side('String', 'streamContents:', [B]) when is_function(B, 1) -> {ok, beamtalk_stream:stream_contents(B)};
+class_side('String', new, []) -> {ok, <<>>};
 class_side('SystemNavigation', default, []) -> {ok, {'$bt_object', 'SystemNavigation', #{}}};
 class_side('Workspace', Sel, Args) -> workspace(respond, Sel, Args);
 class_side('Session', current, []) -> workspace(session, current, []);
@@ -411,6 +419,7 @@ own_selectors('Session') -> [id, kind, started];
 own_selectors('TranscriptStream') ->
     ['show:', 'display:', 'showLine:', 'showln:', 'displayNl:', 'print:', cr, tab, space];
 own_selectors('ExceptionSet') -> [','];
+own_selectors(C) when C =:= 'WriteStream'; C =:= 'ReadStream' -> beamtalk_stream:selectors(C);
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
 own_selectors('Object') ->

@@ -29,12 +29,23 @@ p({Tag, Class, _} = Obj) when Tag =:= '$bt_value'; Tag =:= '$bt_object' ->
 p(V) ->
     builtin(V).
 
+%% (`printOn: aStream' is the Smalltalk way to say it: what it writes is the printString.)
 -spec own_print_string(atom(), term()) -> {ok, binary()} | none.
 own_print_string(Class, Obj) ->
-    Defines = lists:any(fun(C) -> lists:member(printString, beamtalk_user_class:selectors(C)) end,
-                        beamtalk_class:chain(Class)),
-    case Defines andalso beamtalk_dispatch:send(Obj, printString, []) of
-        Text when is_binary(Text) -> {ok, Text};
+    Defines = fun(Sel) -> lists:any(fun(C) -> lists:member(Sel, beamtalk_user_class:selectors(C)) end,
+                                    beamtalk_class:chain(Class))
+              end,
+    Text = case Defines(printString) of
+               true -> beamtalk_dispatch:send(Obj, printString, []);
+               false ->
+                   case Defines('printOn:') of
+                       true -> beamtalk_stream:stream_contents(
+                                 fun(S) -> beamtalk_dispatch:send(Obj, 'printOn:', [S]) end);
+                       false -> none
+                   end
+           end,
+    case Text of
+        T when is_binary(T) -> {ok, T};
         _ -> none
     end.
 
