@@ -390,9 +390,11 @@ impl Lexer<'_> {
                 self.push(Tok::Sym(name), start);
             }
             Some(c) if OP_CHARS.contains(c) || c == '|' => {
+                self.bump();
+                // A `,` after the first character separates list items: `#(#+, #~~, #,)`.
                 while self
                     .peek()
-                    .is_some_and(|c| OP_CHARS.contains(c) || c == '|')
+                    .is_some_and(|c| (OP_CHARS.contains(c) && c != ',') || c == '|')
                 {
                     self.bump();
                 }
@@ -548,6 +550,18 @@ mod tests {
         );
         assert_eq!(toks("7 // 2")[1], Tok::Binary("//".into()));
         assert_eq!(toks("// just a comment"), []);
+        assert_eq!(
+            toks("#(#~~, #,, #+)"),
+            [
+                Tok::HashParen,
+                Tok::Sym("~~".into()),
+                Tok::Binary(",".into()),
+                Tok::Sym(",".into()),
+                Tok::Binary(",".into()),
+                Tok::Sym("+".into()),
+                Tok::RParen
+            ]
+        );
     }
 
     #[test]
