@@ -220,6 +220,11 @@ exception_class(Class, 'signal:', [Text]) ->
     beamtalk_error:raise(Class, signal, undefined, beamtalk_print:display_string(Text));
 exception_class(Class, signal, []) ->
     beamtalk_error:raise(Class, signal, undefined, atom_to_list(Class));
+exception_class(Class, 'signalOn:', [Receiver]) ->
+    beamtalk_error:raise(Class, signal, undefined, [beamtalk_print:print_string(Receiver), ": ", atom_to_list(Class)],
+                         #{receiver => Receiver});
+exception_class(Class, 'signalOn:reason:', [Receiver, Text]) ->
+    beamtalk_error:raise(Class, signal, undefined, beamtalk_print:display_string(Text), #{receiver => Receiver});
 exception_class(Class, new, []) ->
     {ok, {'$bt_error', Class, signal, atom_to_binary(Class, utf8), #{}}};
 exception_class(Class, ',', [{'$bt_class', Other}]) ->
