@@ -89,7 +89,20 @@ ref_of(Pid) ->
 %% @doc The lifecycle messages every actor reference answers without calling the actor: `isAlive',
 %% `stop' (its `terminate' runs, then it ends for good whatever its restart policy) and `kill' (killed
 %% at once, and restarted as its policy says).
--spec lifecycle(ref(), isAlive | stop | kill) -> term().
+%% `monitor' and `link' are the caller's: an actor that monitors another is sent `actorDown: ref reason:
+%% reason' (if its class has that method) when the other ends; one that links to another ends with it
+%% (and is restarted as its own policy says).
+-spec lifecycle(ref(), isAlive | stop | kill | monitor | link | unlink) -> term().
+lifecycle({'$bt_actor', _, Pid} = Ref, monitor) ->
+    MRef = erlang:monitor(process, Pid),
+    erlang:put({bt_monitor, MRef}, Ref),
+    Ref;
+lifecycle({'$bt_actor', _, Pid} = Ref, link) ->
+    true = link(Pid),
+    Ref;
+lifecycle({'$bt_actor', _, Pid} = Ref, unlink) ->
+    true = unlink(Pid),
+    Ref;
 lifecycle({'$bt_actor', _, Pid}, isAlive) ->
     is_process_alive(Pid);
 lifecycle({'$bt_actor', _, Pid}, kill) ->
@@ -275,6 +288,22 @@ handle_cast(_Other, Self) ->
     {noreply, Self}.
 
 -spec handle_info(term(), ref()) -> {noreply, ref()}.
+handle_info({'DOWN', MRef, process, _Pid, Reason}, Self) ->
+    own_group_leader(),
+    case erlang:erase({bt_monitor, MRef}) of
+        undefined -> ok;
+        Watched ->
+            case beamtalk_dispatch:responds_to(Self, 'actorDown:reason:') of
+                true ->
+                    try beamtalk_dispatch:send(Self, 'actorDown:reason:', [Watched, Reason])
+                    catch C:R:S ->
+                        logger:warning("actor ~p: #actorDown:reason: failed: ~p",
+                                       [Self, beamtalk_error:from_exception(C, R, S)])
+                    end;
+                false -> ok
+            end
+    end,
+    {noreply, Self};
 handle_info(_Other, Self) ->
     own_group_leader(),
     {noreply, Self}.
