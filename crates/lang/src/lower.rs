@@ -1648,6 +1648,8 @@ impl Lowerer {
         let (mut pre, vals) = self.operands(l, &ops, env)?;
         let mut vals = vals.into_iter();
         let r = vals.next().unwrap_or_else(|| abs_atom(l, "nil"));
+        // An Interval (`(1 to: n) collect: [...]`) is walked as the List of its elements.
+        let r = call(l, "beamtalk_collection", "enumerable", vec![r]);
         let r = self.bound(l, r, &mut pre);
         let init = vals.next();
         let init = init.map(|i| self.bound(l, i, &mut pre));

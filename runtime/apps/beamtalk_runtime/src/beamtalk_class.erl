@@ -16,7 +16,7 @@
     'String' => 'Object', 'Symbol' => 'Object', 'Character' => 'Object',
     'Boolean' => 'Object', 'UndefinedObject' => 'Object', 'Block' => 'Object',
     'Collection' => 'Object', 'Array' => 'Collection', 'List' => 'Collection',
-    'Dictionary' => 'Collection', 'Tuple' => 'Collection',
+    'Dictionary' => 'Collection', 'Tuple' => 'Collection', 'Interval' => 'Collection',
     'Exception' => 'Object', 'Error' => 'Exception', 'ArithmeticError' => 'Error',
     'ZeroDivide' => 'ArithmeticError', 'TypeError' => 'Error', 'InstantiationError' => 'Error',
     'ImmutableValue' => 'Error', 'ErlangError' => 'Error', 'ExitError' => 'Error', 'ThrowError' => 'Error',

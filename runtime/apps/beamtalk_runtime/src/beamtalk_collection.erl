@@ -1,9 +1,10 @@
-%% @doc Array (`{'$bt_array', Tuple}'), List (Erlang lists), Dictionary (maps) and Tuple.
+%% @doc Array (`{'$bt_array', Tuple}'), List (Erlang lists), Dictionary (maps), Tuple and Interval
+%% (`{'$bt_interval', From, To, Step}': `1 to: 10', its elements computed when enumerated).
 %%
 %% All are immutable: `at:put:' answers a new collection.
 -module(beamtalk_collection).
 
--export([respond/4, selectors/0]).
+-export([respond/4, selectors/0, interval/3, enumerable/1]).
 
 -spec selectors() -> [atom()].
 selectors() ->
@@ -18,7 +19,26 @@ respond(_Class, C, Sel, Args) ->
         V -> {ok, V}
     end.
 
+%% @doc `From to: To by: Step'.
+-spec interval(number(), number(), number()) -> {'$bt_interval', number(), number(), number()}.
+interval(From, To, Step) when Step /= 0 ->
+    {'$bt_interval', From, To, Step};
+interval(_, _, _) ->
+    beamtalk_error:raise(bad_argument, 'Interval', "step must not be 0").
+
+%% @doc What inlined enumeration (`(1 to: n) collect: [...]') walks: an Interval's elements as a List,
+%% anything else as it is.
+-spec enumerable(term()) -> term().
+enumerable({'$bt_interval', _, _, _} = I) -> items(I);
+enumerable(X) -> X.
+
 -spec items(term()) -> [term()].
+items({'$bt_interval', From, To, Step}) when Step > 0, From > To; Step < 0, From < To -> [];
+items({'$bt_interval', From, To, Step}) when is_integer(From), is_integer(To), is_integer(Step) ->
+    lists:seq(From, To, Step);
+items({'$bt_interval', From, To, Step}) ->
+    N = trunc((To - From) / Step),
+    [From + I * Step || I <- lists:seq(0, N)];
 items({'$bt_array', T}) -> tuple_to_list(T);
 items(L) when is_list(L) -> L;
 items(M) when is_map(M) -> [V || {_, V} <- lists:sort(maps:to_list(M))];
@@ -26,12 +46,15 @@ items(T) when is_tuple(T) -> tuple_to_list(T).
 
 %% Rebuilds a collection of the same kind as `Like' from a list.
 -spec like(term(), [term()]) -> term().
+like({'$bt_interval', _, _, _}, L) -> L;
 like({'$bt_array', _}, L) -> {'$bt_array', list_to_tuple(L)};
 like(T, L) when is_tuple(T) -> list_to_tuple(L);
 like(_, L) -> L.
 
 -spec op(term(), atom(), [term()]) -> term().
 op(M, Sel, Args) when is_map(M) -> dict(M, Sel, Args);
+op({'$bt_interval', _, _, _} = I, size, []) -> length(items(I));
+op({'$bt_interval', F, _, _} = I, first, []) -> case items(I) of [] -> first([], I); _ -> F end;
 op(C, size, []) -> length(items(C));
 op(C, 'at:', [I]) when is_integer(I) -> at(C, I);
 op(C, 'at:ifAbsent:', [I, B]) when is_integer(I) ->

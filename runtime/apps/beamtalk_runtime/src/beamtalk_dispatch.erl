@@ -118,7 +118,7 @@ builtin(Class, R, S, A) when Class =:= 'Integer'; Class =:= 'Float'; Class =:= '
     beamtalk_number:respond(Class, R, S, A);
 builtin('String', R, S, A) -> beamtalk_string:respond(R, S, A);
 builtin('Block', R, S, A) -> beamtalk_block:respond(R, S, A);
-builtin(Class, R, S, A) when Class =:= 'Array'; Class =:= 'List'; Class =:= 'Dictionary';
+builtin(Class, R, S, A) when Class =:= 'Array'; Class =:= 'List'; Class =:= 'Dictionary'; Class =:= 'Interval';
                              Class =:= 'Tuple'; Class =:= 'Collection' ->
     beamtalk_collection:respond(Class, R, S, A);
 builtin(Class, R, S, A) -> beamtalk_object:respond(Class, R, S, A).
@@ -137,6 +137,7 @@ class_of(L) when is_list(L) -> 'List';
 class_of(M) when is_map(M) -> 'Dictionary';
 class_of(P) when is_pid(P) -> 'Pid';
 class_of({'$bt_array', _}) -> 'Array';
+class_of({'$bt_interval', _, _, _}) -> 'Interval';
 class_of({'$bt_class', Name}) -> {meta, Name};
 class_of({'$bt_actor', Class, _}) -> Class;
 class_of({'$bt_supervisor', Class, _}) -> Class;

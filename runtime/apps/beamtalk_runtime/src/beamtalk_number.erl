@@ -14,7 +14,7 @@ selectors() ->
     ['+', '-', '*', '/', '//', '\\\\', '%', '**', '<', '>', '<=', '>=', '=:=', '==', '/=', '=/=', '=',
      'div:', 'rem:', 'mod:', sqrt, factorial,
      'printString:', asFloat, asInteger, rounded, truncated, floor, ceiling, 'timesRepeat:',
-     'to:do:', 'to:by:do:', 'to:', asCharacter, isNumber, isInteger, isFloat, 'raisedTo:'].
+     'to:do:', 'to:by:do:', 'to:', 'to:by:', asCharacter, isNumber, isInteger, isFloat, 'raisedTo:'].
 
 -spec respond(atom(), number(), atom(), [term()]) -> {ok, term()} | nomethod.
 respond(_Class, X, Sel, [Y]) when not is_number(Y), ?NUMERIC_ARG(Sel) ->
@@ -68,7 +68,8 @@ op(X, asCharacter, []) when is_integer(X) -> X;
 op(X, 'timesRepeat:', [B]) when is_integer(X), is_function(B, 0) -> repeat(X, B), nil;
 op(X, 'to:do:', [Y, B]) when is_function(B, 1) -> loop(X, Y, 1, B), X;
 op(X, 'to:by:do:', [Y, Step, B]) when is_function(B, 1), Step =/= 0 -> loop(X, Y, Step, B), X;
-op(X, 'to:', [Y]) when is_integer(X), is_integer(Y) -> lists:seq(X, Y);
+op(X, 'to:', [Y]) when is_number(Y) -> beamtalk_collection:interval(X, Y, 1);
+op(X, 'to:by:', [Y, Step]) when is_number(Y), is_number(Step) -> beamtalk_collection:interval(X, Y, Step);
 op(_, isNumber, []) -> true;
 op(X, isInteger, []) -> is_integer(X);
 op(X, isFloat, []) -> is_float(X);

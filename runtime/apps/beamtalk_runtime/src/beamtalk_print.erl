@@ -65,6 +65,8 @@ builtin({'$bt_array', T}) -> ["#[", join([p(X) || X <- tuple_to_list(T)]), "]"];
 builtin({'$bt_class', Name}) -> atom_to_list(Name);
 builtin({'$bt_actor', Class, Pid}) -> ["Actor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
 builtin({'$bt_timed', Actor, Ms}) -> [builtin(Actor), " withTimeout: ", integer_to_list(Ms)];
+builtin({'$bt_interval', F, T, 1}) -> ["(", p(F), " to: ", p(T), ")"];
+builtin({'$bt_interval', F, T, S}) -> ["(", p(F), " to: ", p(T), " by: ", p(S), ")"];
 builtin({'$bt_exception_set', Set}) -> lists:join(", ", [atom_to_list(C) || C <- Set]);
 builtin({'$bt_supervisor', Class, Pid}) -> ["Supervisor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
 builtin({'$bt_value', Class, Fields}) ->
