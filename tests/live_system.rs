@@ -17,20 +17,12 @@ Actor subclass: Counter
   class category => #Counting
 ";
 
-/// A project with `counter.bt` loaded into its workspace.
 fn loaded() -> Project {
-    let p = Project::new();
-    std::fs::write(p.project.path().join("counter.bt"), COUNTER).expect("write");
-    let (code, _, err, _) = run(&mut p.cmd(&["load", "counter.bt"]));
-    assert_eq!(code, 0, "{err}");
-    p
+    Project::with_loaded("counter.bt", COUNTER)
 }
 
-/// `beamtalk eval EXPR` in its own process (a fresh connection each time): what it printed.
 fn eval(p: &Project, expr: &str) -> String {
-    let (code, out, err, _) = run(&mut p.cmd(&["eval", expr]));
-    assert_eq!(code, 0, "{expr}: {out}{err}");
-    out.trim_end().to_owned()
+    p.eval_ok(expr)
 }
 
 #[test]

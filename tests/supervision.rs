@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
 use common::{Project, run};
 
 const APP: &str = "\
@@ -41,33 +39,15 @@ Supervisor subclass: Specified
 ";
 
 fn loaded() -> Project {
-    let p = Project::new();
-    std::fs::write(p.project.path().join("app.bt"), APP).expect("write");
-    let (code, _, err, _) = run(&mut p.cmd(&["load", "app.bt"]));
-    assert_eq!(code, 0, "{err}");
-    p
+    Project::with_loaded("app.bt", APP)
 }
 
 fn eval(p: &Project, expr: &str) -> String {
-    let (code, out, err, _) = run(&mut p.cmd(&["eval", expr]));
-    assert_eq!(code, 0, "{expr}: {out}{err}");
-    out.trim_end().to_owned()
+    p.eval_ok(expr)
 }
 
-/// Evaluates `expr` until it prints `want`, within 10 s.
 fn eventually(p: &Project, expr: &str, want: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let out = eval(p, expr);
-        if out == want {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{expr} still prints {out}, not {want}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    p.eventually(expr, want)
 }
 
 #[test]

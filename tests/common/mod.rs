@@ -360,6 +360,39 @@ impl Project {
         c.current_dir(self.project.path()).args(args);
         c
     }
+
+    /// A project whose workspace has `src` loaded from the file `name`.
+    pub fn with_loaded(name: &str, src: &str) -> Self {
+        let p = Self::new();
+        std::fs::write(p.project.path().join(name), src).expect("write the source");
+        let (code, _, err, _) = run(&mut p.cmd(&["load", name]));
+        assert_eq!(code, 0, "loading {name}: {err}");
+        p
+    }
+
+    /// `beamtalk eval EXPR` in its own process (a fresh connection each time), which must succeed: what
+    /// it printed.
+    pub fn eval_ok(&self, expr: &str) -> String {
+        let (code, out, err, _) = run(&mut self.cmd(&["eval", expr]));
+        assert_eq!(code, 0, "{expr}: {out}{err}");
+        out.trim_end().to_owned()
+    }
+
+    /// Evaluates `expr` until it prints `want`, within 10 s.
+    pub fn eventually(&self, expr: &str, want: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self.eval_ok(expr);
+            if out == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{expr} still prints {out}, not {want}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 /// Whether process `pid` runs (a killed process its parent has not reaped yet is a zombie: not running).
