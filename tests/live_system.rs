@@ -288,3 +288,14 @@ fn an_actor_that_monitors_another_hears_of_its_end_and_a_linked_one_ends_with_it
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn inspect_shows_an_object_and_its_fields_and_answers_it() {
+    let p = loaded();
+    assert_eq!(
+        eval(&p, "(Point x: 1 y: 2) inspect"),
+        "Point(x: 1, y: 2)\n  x: 1\n  y: 2\nPoint(x: 1, y: 2)"
+    );
+    assert_eq!(eval(&p, "Erlang lists"), "#ErlangModule<lists>");
+    assert!(eval(&p, "Erlang erlang self").starts_with("#Pid<"));
+}
