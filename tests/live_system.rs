@@ -299,3 +299,16 @@ fn inspect_shows_an_object_and_its_fields_and_answers_it() {
     assert_eq!(eval(&p, "Erlang lists"), "#ErlangModule<lists>");
     assert!(eval(&p, "Erlang erlang self").starts_with("#Pid<"));
 }
+
+#[test]
+fn an_error_signalled_by_its_class_is_printed_under_that_class() {
+    let p = Project::with_loaded("errors.bt", "Error subclass: PaymentError\n");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "PaymentError signal: \"card declined\""]));
+    assert_eq!(code, 1);
+    assert_eq!(out.trim(), "ERROR: PaymentError: card declined");
+    let (_, out, _, _) = run(&mut p.cmd(&["eval", "3 zork"]));
+    assert_eq!(
+        out.trim(),
+        "ERROR: does_not_understand: Integer does not understand #zork"
+    );
+}

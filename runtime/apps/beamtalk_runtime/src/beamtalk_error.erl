@@ -97,8 +97,11 @@ extra({'$bt_error', _, _, _, Extra}, Key) -> maps:get(Key, Extra, nil).
 -spec with_message(error(), binary()) -> error().
 with_message({'$bt_error', Class, Kind, _, Extra}, Message) -> {'$bt_error', Class, Kind, Message, Extra}.
 
-%% @doc The REPL's one-line form: `ERROR: kind: message'.
+%% @doc The REPL's one-line form: `ERROR: kind: message'. An error signalled by its class (`MyError
+%% signal: "x"') has no kind of its own: its class stands there (`ERROR: MyError: x').
 -spec format(error()) -> binary().
+format({'$bt_error', Class, signal, Message, _}) ->
+    unicode:characters_to_binary(["ERROR: ", atom_to_binary(Class, utf8), ": ", Message]);
 format({'$bt_error', _, Kind, Message, _}) ->
     unicode:characters_to_binary(["ERROR: ", atom_to_binary(Kind, utf8), ": ", Message]).
 
