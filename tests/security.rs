@@ -122,16 +122,17 @@ fn attackers(p: &Project, target: &str, long: bool, stop: &Path) -> Vec<Attacker
         .collect()
 }
 
-/// Stops the attackers and checks that none but the control got in, each having tried at least `min`
-/// times; returns the attempts of the three real attackers.
+/// Stops the attackers and checks that none but the control got in, each real attacker having tried at
+/// least `min` times; returns their attempts.
 fn verdict(attackers: Vec<Attacker>, stop: &Path, min: u64) -> u64 {
     std::fs::write(stop, "").expect("stop file");
     let mut attempts = 0;
     for a in attackers {
         let label = a.label.clone();
         let (tried, got_in) = a.result();
+        // The control only has to prove a breach would be seen; the attackers must have kept trying.
         assert!(
-            tried >= min,
+            label == "the real cookie" || tried >= min,
             "attacker with {label} tried only {tried} times"
         );
         if label == "the real cookie" {
