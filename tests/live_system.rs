@@ -312,3 +312,13 @@ fn an_error_signalled_by_its_class_is_printed_under_that_class() {
         "ERROR: does_not_understand: Integer does not understand #zork"
     );
 }
+
+#[test]
+fn a_name_that_is_no_class_is_an_error_where_it_shows() {
+    let p = loaded();
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "\"x{Nonesuch}\""]));
+    assert_eq!(code, 1);
+    assert_eq!(out.trim(), "ERROR: unknown_class: unknown class Nonesuch");
+    assert_eq!(eval(&p, "3 class class"), "Class");
+    assert_eq!(eval(&p, "#(Counter, Point)"), "#(Counter, Point)");
+}

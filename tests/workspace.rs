@@ -375,6 +375,29 @@ fn create_brings_up_epmd_when_none_runs() {
 }
 
 #[test]
+fn a_stopped_workspace_comes_back_when_epmd_is_gone_too() {
+    // As after a reboot: the workspace is known, its node stopped, and no EPMD runs.
+    let mut f = fixture();
+    let (code, _, err, _) = f.bt(&["workspace", "create", "back"]);
+    assert_eq!(code, 0, "{err}");
+    f.bt(&["eval", "-w", "back", "kept := 41"]);
+    let (code, _, err, _) = f.bt(&["workspace", "stop", "back"]);
+    assert_eq!(code, 0, "{err}");
+    f.epmd.kill();
+    let (code, out, err, _) = f.bt(&["eval", "-w", "back", "1 + 1"]);
+    let port = f.epmd.port;
+    let registered = f.registered("back");
+    drop(f);
+    common::kill_epmd(port);
+    assert_eq!((code, out.trim()), (0, "2"), "{err}");
+    assert!(err.contains("Started workspace back"), "{err}");
+    assert!(
+        registered,
+        "the node registered with the EPMD it brought up"
+    );
+}
+
+#[test]
 fn stop_all() {
     let f = fixture();
     f.json(&["workspace", "create", "one"]);

@@ -578,7 +578,7 @@ impl Workspaces {
                 conn,
                 started: false,
             }),
-            Err(WorkspaceError::Connect(ConnectError::NotRegistered { .. })) => {
+            Err(WorkspaceError::Connect(e)) if self.stopped_here(&entry, &e) => {
                 let created = self.create(&id, project, &recreate_spec(&entry)).await?;
                 let conn = self.connect(&created.entry).await?;
                 Ok(Attached {
@@ -596,6 +596,17 @@ impl Workspaces {
                 Err(self.unresponsive(&entry, e.to_string()))
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// Whether connecting failed because `entry`'s node is simply not running: EPMD does not list it, or
+    /// (after a reboot, or with EPMD stopped) no EPMD answers on this machine and no process holds the
+    /// node's pid file. Starting the node starts EPMD again.
+    fn stopped_here(&self, entry: &Entry, e: &ConnectError) -> bool {
+        match e {
+            ConnectError::NotRegistered { .. } => true,
+            ConnectError::Epmd(_) => entry.host.is_none() && self.liveness(entry) == Liveness::Dead,
+            _ => false,
         }
     }
 

@@ -11,7 +11,7 @@
 -define(GENERATION, {?MODULE, generation}).
 
 -define(BUILTIN, #{
-    'Object' => none,
+    'Object' => none, 'Class' => 'Object',
     'Number' => 'Object', 'Integer' => 'Number', 'Float' => 'Number',
     'String' => 'Object', 'Symbol' => 'Object', 'Character' => 'Object',
     'Boolean' => 'Object', 'UndefinedObject' => 'Object', 'Block' => 'Object',

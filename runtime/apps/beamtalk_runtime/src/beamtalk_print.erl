@@ -62,7 +62,12 @@ builtin(L) when is_list(L) -> ["#(", join([p(X) || X <- L]), ")"];
 builtin(M) when is_map(M) -> ["#{", join([[p(K), " => ", p(V)] || {K, V} <- lists:sort(maps:to_list(M))]), "}"];
 builtin(P) when is_pid(P) -> ["#Pid", pid_to_list(P)];
 builtin({'$bt_array', T}) -> ["#[", join([p(X) || X <- tuple_to_list(T)]), "]"];
-builtin({'$bt_class', Name}) -> atom_to_list(Name);
+builtin({'$bt_class', Name}) ->
+    %% A name that is no class is an error where it shows, never a name that looks like one.
+    case beamtalk_class:exists(Name) of
+        true -> atom_to_list(Name);
+        false -> beamtalk_error:raise('Error', unknown_class, undefined, ["unknown class ", atom_to_list(Name)])
+    end;
 builtin({'$bt_actor', Class, Pid}) -> ["Actor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
 builtin({'$bt_timed', Actor, Ms}) -> [builtin(Actor), " withTimeout: ", integer_to_list(Ms)];
 builtin({'$bt_interval', F, T, 1}) -> ["(", p(F), " to: ", p(T), ")"];
