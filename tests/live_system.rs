@@ -52,18 +52,10 @@ fn a_killed_actor_is_restarted_under_its_name_and_the_old_reference_raises_actor
     assert_eq!(eval(&p, "c isAlive"), "true");
     eval(&p, "c kill");
     // Its keeper restarts it (the default policy restarts a crash), fresh, under the same name.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let out = eval(
-            &p,
-            "(Counter named: #main) isNil ifTrue: [#none] ifFalse: [(Counter named: #main) n]",
-        );
-        if out == "0" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "not restarted: {out}");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    p.eventually_ok(
+        "(Counter named: #main) isNil ifTrue: [#none] ifFalse: [(Counter named: #main) n]",
+        "0",
+    );
     assert_eq!(eval(&p, "c isAlive"), "false");
     assert_eq!(
         eval(&p, "[c n] on: ActorDead do: [:e | e class]"),
@@ -254,39 +246,20 @@ fn transcript_is_the_workspaces_actor_and_its_output_ends_its_line_before_the_re
 
 #[test]
 fn an_actor_that_monitors_another_hears_of_its_end_and_a_linked_one_ends_with_it() {
-    let p = Project::new();
-    std::fs::write(
-        p.project.path().join("watch.bt"),
+    let p = Project::with_loaded(
+        "watch.bt",
         "Actor subclass: Worker\n  n => 0\n\nActor subclass: Watcher\n  state: seen = #()\n  watch: a => a monitor. #watching\n  actorDown: a reason: r => self.seen := self.seen , #(r)\n  seen => self.seen\n  follow: a => a link. #linked\n",
-    )
-    .expect("write");
-    let (code, _, err, _) = run(&mut p.cmd(&["load", "watch.bt"]));
-    assert_eq!(code, 0, "{err}");
+    );
     eval(
         &p,
         "w := Watcher spawn. x := Worker spawn. w watch: x. x kill",
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while eval(&p, "w seen") != "#(#killed)" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{}",
-            eval(&p, "w seen")
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    p.eventually_ok("w seen", "#(#killed)");
     eval(
         &p,
         "f := Watcher spawn. y := Worker spawn. f follow: y. y kill",
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while eval(&p, "f isAlive") != "false" {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the linked actor still runs"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    p.eventually_ok("f isAlive", "false");
 }
 
 #[test]

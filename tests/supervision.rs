@@ -47,7 +47,7 @@ fn eval(p: &Project, expr: &str) -> String {
 }
 
 fn eventually(p: &Project, expr: &str, want: &str) {
-    p.eventually(expr, want)
+    p.eventually_ok(expr, want)
 }
 
 #[test]

@@ -379,7 +379,7 @@ impl Project {
     }
 
     /// Evaluates `expr` until it prints `want`, within 10 s.
-    pub fn eventually(&self, expr: &str, want: &str) {
+    pub fn eventually_ok(&self, expr: &str, want: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let out = self.eval_ok(expr);
