@@ -2,6 +2,7 @@
 -module(beamtalk_class).
 
 -export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, start_generations/0,
+         defines_class_method/2,
          process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
          exists/1, builtin/0]).
@@ -129,6 +130,14 @@ method_table(Class) ->
 -spec responder_selectors({builtin, atom()} | {user, module()}) -> [atom()].
 responder_selectors({builtin, C}) -> beamtalk_object:own_selectors(C);
 responder_selectors({user, M}) -> M:'__selectors__'().
+
+%% @doc Whether user class `Class' or one of its superclasses defines the class-side method `Selector'
+%% (a unary one: `class children', `class category').
+-spec defines_class_method(atom(), atom()) -> boolean().
+defines_class_method(Class, Selector) ->
+    Function = list_to_atom("c:" ++ atom_to_list(Selector)),
+    is_user_class(Class) andalso
+        lists:any(fun(C) -> erlang:function_exported(module(C), Function, 1) end, chain(Class)).
 
 %% @doc Drops every cached chain: a class was loaded (or reloaded, perhaps with another superclass).
 %% Then counts a generation, so that copies kept by processes (`process_methods/1') are refetched.

@@ -52,14 +52,10 @@ send_from(Class, Receiver, Selector, Args) ->
 %% built it (a compiled method answers `{ok, Value}' already, so nothing is unwrapped and wrapped again).
 -spec reply_from(atom(), term(), atom(), [term()]) -> {ok, term()}.
 reply_from(Class, Receiver, Selector, Args) ->
-    %% The common case directly: a method of a Beamtalk class, most often the actor's own.
-    Found = case beamtalk_class:process_methods(Class) of
-                #{Selector := {user, M}} -> M:'__respond__'(Selector, Receiver, Args);
-                #{} -> lookup(Class, Receiver, Selector, Args)
-            end,
-    case Found of
-        {ok, _} -> Found;
-        nomethod -> {ok, send_from(Class, Receiver, Selector, Args)}
+    %% The actor's own copy of the table (`process_methods/1'), not the shared one.
+    case lookup_in(beamtalk_class:process_methods(Class), Class, Receiver, Selector, Args) of
+        {ok, _} = Found -> Found;
+        nomethod -> does_not_understand(Receiver, Selector)
     end.
 
 -spec lookup(atom() | {meta, atom()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.
@@ -74,7 +70,13 @@ lookup({meta, Class}, Receiver, Selector, Args) ->
             Found
     end;
 lookup(Class, Receiver, Selector, Args) ->
-    case beamtalk_class:methods(Class) of
+    lookup_in(beamtalk_class:methods(Class), Class, Receiver, Selector, Args).
+
+%% The lookup in `Class''s method table `Table'.
+-spec lookup_in(#{atom() => {builtin, atom()} | {user, module()}}, atom(), term(), atom(), [term()]) ->
+          {ok, term()} | nomethod.
+lookup_in(Table, Class, Receiver, Selector, Args) ->
+    case Table of
         #{Selector := Responder} ->
             case answer(Responder, Receiver, Selector, Args) of
                 %% Listed but declined (a built-in method whose guards do not hold): the rest may answer.

@@ -188,9 +188,7 @@ declared_worker(Class) ->
 %% (An error inside that method is the caller's, not a reason to use the default.)
 -spec class_value(atom(), atom(), term()) -> term().
 class_value(Class, Selector, Default) ->
-    Function = list_to_atom("c:" ++ atom_to_list(Selector)),
-    Defines = fun(C) -> erlang:function_exported(beamtalk_class:module(C), Function, 1) end,
-    case lists:any(Defines, beamtalk_class:chain(Class)) of
+    case beamtalk_class:defines_class_method(Class, Selector) of
         true -> beamtalk_dispatch:send({'$bt_class', Class}, Selector, []);
         false -> Default
     end.

@@ -62,8 +62,7 @@ all_classes() ->
 %% for a class without one. An error in that method counts as none rather than failing the search.
 -spec category(atom()) -> term().
 category(Class) ->
-    Defines = fun(C) -> erlang:function_exported(beamtalk_class:module(C), 'c:category', 1) end,
-    case beamtalk_class:is_user_class(Class) andalso lists:any(Defines, beamtalk_class:chain(Class)) of
+    case beamtalk_class:defines_class_method(Class, category) of
         true -> try beamtalk_dispatch:send({'$bt_class', Class}, category, []) catch error:_ -> nil end;
         false -> nil
     end.
