@@ -102,6 +102,42 @@ fn a_restarted_metadata_server_keeps_the_actors_and_tracks_them_again() {
 }
 
 #[test]
+fn twenty_bookkeeping_crashes_in_a_minute_touch_neither_actors_nor_bindings() {
+    let p = setup();
+    let actors_sup = eval(&p, "Erlang erlang whereis: #beamtalk_actor_sup");
+    let bookkeeping_sup = eval(&p, "Erlang erlang whereis: #beamtalk_bookkeeping_sup");
+    let mut last = eval(&p, "Erlang erlang whereis: #beamtalk_workspace_meta");
+    for i in 0..20 {
+        eval(
+            &p,
+            "Erlang erlang exit: (Erlang erlang whereis: #beamtalk_workspace_meta) with: #kill",
+        );
+        // Wait for the restart, so that each kill is a crash of its own.
+        poll(Duration::from_secs(10), || {
+            let now = eval(&p, "Erlang erlang whereis: #beamtalk_workspace_meta");
+            now != "nil" && now != last
+        });
+        last = eval(&p, "Erlang erlang whereis: #beamtalk_workspace_meta");
+        assert_ne!(last, "nil", "metadata server back after crash {i}");
+    }
+    assert_eq!(
+        eval(&p, "Erlang erlang whereis: #beamtalk_actor_sup"),
+        actors_sup,
+        "the actor supervisor was never restarted"
+    );
+    assert_ne!(
+        eval(&p, "Erlang erlang whereis: #beamtalk_bookkeeping_sup"),
+        bookkeeping_sup,
+        "the crashes exceeded the bookkeeping supervisor's own limit (so the test tried what it claims)"
+    );
+    assert_eq!(
+        eval(&p, "hs collect: [:h | h bump]"),
+        "#(2, 2, 2, 2, 2, 2, 2, 2, 2, 2)"
+    );
+    assert_eq!(eval(&p, "#(a, b, c, d)"), "#(1, 2, 3, 4)");
+}
+
+#[test]
 fn the_node_stops_when_the_workspace_application_stops() {
     let p = setup();
     let pid_file = p.ws.home.path().join("workspaces/box.pid");
@@ -114,7 +150,7 @@ fn the_node_stops_when_the_workspace_application_stops() {
         "eval",
         "-w",
         "box",
-        "Erlang erlang exit: (Erlang erlang whereis: #beamtalk_workspace_app_sup) with: #kill",
+        "Erlang erlang exit: (Erlang erlang whereis: #beamtalk_workspace_sup) with: #kill",
     ]));
     poll(Duration::from_secs(15), || !common::process_alive(&pid));
 }

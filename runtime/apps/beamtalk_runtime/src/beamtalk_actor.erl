@@ -33,6 +33,7 @@ spawn(Class, Init) ->
               end,
     case Started of
         {ok, Pid} -> {'$bt_actor', Class, Pid};
+        {error, {shutdown, {name_registered, Name}}} -> name_taken(Class, Name, whereis(registered_name(Name)));
         {error, {E, _Stack}} when element(1, E) =:= '$bt_error' -> error(E);
         {error, Reason} -> beamtalk_error:raise(spawn_failed, Class, io_lib:format("failed to start: ~p", [Reason]))
     end.
@@ -43,10 +44,17 @@ spawn(Class, Init) ->
 spawn_as(Class, Name, Init) ->
     case whereis(registered_name(Name)) of
         undefined -> ?MODULE:spawn(Class, Init#{?NAME_KEY => Name});
-        Pid -> beamtalk_error:raise('Error', already_registered, Class,
-                                    io_lib:format("cannot be spawned as #~s: ~s is that name already",
-                                                  [Name, beamtalk_print:print_string(ref_of(Pid))]))
+        Pid -> name_taken(Class, Name, Pid)
     end.
+
+-spec name_taken(atom(), atom(), pid() | undefined) -> no_return().
+name_taken(Class, Name, Pid) ->
+    Holder = case Pid of
+                 undefined -> "another actor";
+                 _ -> beamtalk_print:print_string(ref_of(Name, Pid))
+             end,
+    beamtalk_error:raise('Error', name_registered, Class,
+                         io_lib:format("cannot be spawned as #~s: ~s is that name already", [Name, Holder])).
 
 %% @doc `Counter named: #main': the actor registered as `Name', if it is a `Class' (`Actor named:' finds
 %% any); nil when there is none.
@@ -55,7 +63,7 @@ named(Class, Name) ->
     case whereis(registered_name(Name)) of
         undefined -> nil;
         Pid ->
-            case ref_of(Pid) of
+            case ref_of(Name, Pid) of
                 {'$bt_actor', Own, _} = Ref ->
                     case beamtalk_class:inherits_from(Own, Class) of
                         true -> Ref;
@@ -76,14 +84,13 @@ all_registered() ->
 registered_name(Name) ->
     list_to_atom(?NAME_PREFIX ++ atom_to_list(Name)).
 
-%% The reference of a running actor found by its pid (its state is that reference).
--spec ref_of(pid()) -> ref() | nil.
-ref_of(Pid) ->
-    try sys:get_state(Pid, 1000) of
-        {'$bt_actor', _, Pid} = Ref -> Ref;
-        _ -> nil
-    catch
-        exit:_ -> nil
+%% The reference of the actor registered as `Name', from the class it recorded when it took the name:
+%% the actor is not asked (it may be busy for longer than the caller would wait).
+-spec ref_of(atom(), pid()) -> ref() | nil.
+ref_of(Name, Pid) ->
+    case beamtalk_actor_names:class_of(Name, Pid) of
+        {ok, Class} -> {'$bt_actor', Class, Pid};
+        error -> nil
     end.
 
 %% @doc The lifecycle messages every actor reference answers without calling the actor: `isAlive',
@@ -185,13 +192,22 @@ register_spawned(RegistryPid, ActorPid, ClassName, Module) ->
             ok
     end.
 
--spec init({atom(), map(), integer()}) -> {ok, ref()}.
+-spec init({atom(), map(), integer()}) -> {ok, ref()} | {stop, {shutdown, {name_registered, atom()}}}.
 init({Class, Init, Id}) ->
-    Self = {'$bt_actor', Class, self()},
     case Init of
-        #{?NAME_KEY := Name} -> true = register(registered_name(Name), self());
-        #{} -> ok
-    end,
+        #{?NAME_KEY := Name} ->
+            %% Checked by the spawner already, but another spawner may have taken it since.
+            case beamtalk_actor_names:claim(registered_name(Name), Name, Class) of
+                true -> init_slots(Class, Init, Id);
+                false -> {stop, {shutdown, {name_registered, Name}}}
+            end;
+        #{} ->
+            init_slots(Class, Init, Id)
+    end.
+
+-spec init_slots(atom(), map(), integer()) -> {ok, ref()}.
+init_slots(Class, Init, Id) ->
+    Self = {'$bt_actor', Class, self()},
     erlang:put('$bt_actor_id', Id),
     erlang:put('$bt_actor_class', Class),
     [erlang:put({bt_slot, F}, {value, maps:get(F, Init)}) || {F, _} <- beamtalk_user_class:fields(Class), maps:is_key(F, Init)],

@@ -9,7 +9,7 @@
 -module(beamtalk_supervisor).
 -behaviour(supervisor).
 
--export([supervise/1, current/1, start_link/1, respond/3, selectors/1, spec/1, spec_respond/3,
+-export([supervise/1, current/1, class_of_name/1, start_link/1, respond/3, selectors/1, spec/1, spec_respond/3,
          spec_selectors/0, init/1]).
 
 -type ref() :: {'$bt_supervisor', atom(), pid()}.
@@ -53,6 +53,14 @@ start_link(Class) ->
 -spec registered_name(atom()) -> atom().
 registered_name(Class) ->
     list_to_atom(?NAME_PREFIX ++ atom_to_list(Class)).
+
+%% @doc The class of the supervisor registered as `Name', or undefined if that is no supervisor's name.
+-spec class_of_name(atom()) -> atom().
+class_of_name(Name) ->
+    case atom_to_list(Name) of
+        ?NAME_PREFIX ++ Class -> list_to_existing_atom(Class);
+        _ -> undefined
+    end.
 
 -spec init(atom()) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
 init(Class) ->

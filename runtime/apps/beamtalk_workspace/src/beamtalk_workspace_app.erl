@@ -13,7 +13,7 @@ start(_Type, _Args) ->
     application:set_env(beamtalk_runtime, supervisor_starter, beamtalk_repl_actors),
     application:set_env(beamtalk_runtime, transcript, beamtalk_transcript),
     ok = beamtalk_stdlib:load_extensions(),
-    beamtalk_workspace_app_sup:start_link(config()).
+    beamtalk_workspace_sup:start_link(config()).
 
 %% Nothing to undo: the runtime's hooks die with the node. (Unsetting them here called the application
 %% controller while it waited for this application to stop, which held every stop for 5 s.)

@@ -259,11 +259,11 @@ actor_dict(Pid, Key) ->
         undefined -> undefined
     end.
 
-%% The supervisor that started `Pid' (its keeper), from proc_lib's ancestors.
+%% The supervisor that started `Pid' (its keeper).
 -spec keeper_of(pid()) -> pid() | undefined.
 keeper_of(Pid) ->
-    case actor_dict(Pid, '$ancestors') of
-        [Parent | _] when is_pid(Parent) -> Parent;
+    case erlang:process_info(Pid, parent) of
+        {parent, Parent} when is_pid(Parent) -> Parent;
         _ -> undefined
     end.
 

@@ -1,4 +1,5 @@
-%% @doc One workspace: its metadata, idle monitor, user actors and REPL sessions (ADR 0004, ADR 0009).
+%% @doc One workspace, the application's top supervisor: REPL bindings, user actors, REPL sessions, and
+%% the bookkeeping servers under a supervisor of their own (ADR 0004, ADR 0009).
 -module(beamtalk_workspace_sup).
 -behaviour(supervisor).
 
@@ -12,18 +13,12 @@ start_link(Config) ->
 init(Config) ->
     Children = [
         #{id => beamtalk_repl_state, start => {beamtalk_repl_state, start_link, []}},
-        #{id => beamtalk_workspace_meta, start => {beamtalk_workspace_meta, start_link, [Config]}},
-        #{id => beamtalk_transcript, start => {beamtalk_transcript, start_link, []}},
+        #{id => beamtalk_bookkeeping_sup, start => {beamtalk_bookkeeping_sup, start_link, [Config]},
+          type => supervisor},
         #{id => beamtalk_actor_sup, start => {beamtalk_actor_sup, start_link, []}, type => supervisor},
-        #{id => beamtalk_session_sup, start => {beamtalk_session_sup, start_link, []}, type => supervisor},
-        #{id => beamtalk_idle_monitor,
-          start => {beamtalk_idle_monitor, start_link,
-                    [#{max_idle_ms => maps:get(max_idle_ms, Config),
-                       check_interval_ms => maps:get(check_interval_ms, Config)}]}},
-        #{id => beamtalk_epmd_monitor,
-          start => {beamtalk_epmd_monitor, start_link, [maps:get(epmd_check_ms, Config, 1000)]}}
+        #{id => beamtalk_session_sup, start => {beamtalk_session_sup, start_link, []}, type => supervisor}
     ],
-    %% one_for_one: each child stands alone. The bindings come first and are restarted by nothing but their
-    %% own crash; a restarted metadata server rebuilds its tracking from the running actors instead of
-    %% taking them with it.
+    %% one_for_one: each child stands alone. The bindings and the actors are restarted by nothing but their
+    %% own crash. Bookkeeping crashes are absorbed by its own supervisor, which would need to give up
+    %% five times in a minute (some sixty crashes) before this one gives up on the workspace.
     {ok, {#{strategy => one_for_one, intensity => 5, period => 60}, Children}}.
