@@ -174,9 +174,10 @@ fn read_cookie(path: &Path) -> Result<Cookie, HomeError> {
     })
 }
 
-/// The cookie in a cookie file's bytes, read as Erlang's `auth` reads `.erlang.cookie` (workspace nodes
-/// read the same file): printable ASCII, with trailing line breaks and spaces ignored. `Err(None)` for an
-/// empty file, `Err(Some(why))` for one no Erlang node could use.
+/// The cookie in a cookie file's bytes: printable ASCII, with trailing line breaks ignored. `Err(None)` for
+/// an empty file, `Err(Some(why))` for one no Erlang node could use, or would read differently: OTP's
+/// `auth` keeps spaces before a line break and drops those after it, so a cookie that begins or ends with a
+/// space would be one value here and another on the node (which then rejects every connection).
 fn cookie_value(bytes: &[u8]) -> Result<String, Option<String>> {
     let end = bytes
         .iter()
@@ -185,6 +186,16 @@ fn cookie_value(bytes: &[u8]) -> Result<String, Option<String>> {
     let value = &bytes[..end];
     if value.is_empty() {
         return Err(None);
+    }
+    let line_end = bytes
+        .iter()
+        .position(|b| matches!(b, b'\n' | b'\r'))
+        .unwrap_or(bytes.len());
+    if bytes[..line_end].ends_with(b" ") || value.starts_with(b" ") {
+        return Err(Some(
+            "the cookie begins or ends with a space, which Erlang nodes read differently; remove it"
+                .to_owned(),
+        ));
     }
     if let Some(at) = value.iter().position(|b| !(b' '..=b'~').contains(b)) {
         return Err(Some(format!(
@@ -234,8 +245,15 @@ mod tests {
 
     #[test]
     fn cookies_no_node_could_hold_are_refused() {
-        assert_eq!(cookie_value(b"abc \n"), Ok("abc".to_owned()));
-        assert_eq!(cookie_value(b" a b"), Ok(" a b".to_owned()));
+        assert_eq!(cookie_value(b"abc\n"), Ok("abc".to_owned()));
+        assert_eq!(cookie_value(b"abc\r\n \n"), Ok("abc".to_owned()));
+        assert_eq!(cookie_value(b"a b"), Ok("a b".to_owned()));
+        for spaced in [&b"abc \n"[..], b" a b", b"abc ", b"\tabc"] {
+            assert!(
+                matches!(cookie_value(spaced), Err(Some(_))),
+                "{spaced:?} is refused"
+            );
+        }
         assert_eq!(cookie_value(b"\r\n "), Err(None));
         assert!(
             matches!(cookie_value("caf\u{e9}".as_bytes()), Err(Some(p)) if p.contains("byte 3"))

@@ -240,6 +240,8 @@ fn cookies_no_node_can_hold_are_refused_up_front() {
     for (cookie, what) in [
         ("caf\u{e9}COOKIE", "printable ASCII"),
         (long.as_str(), "300 bytes"),
+        ("COOKIE \n", "ends with a space"),
+        (" COOKIE", "begins or ends with a space"),
     ] {
         std::fs::write(p.ws.home.cookie_file(), cookie).expect("cookie");
         let start = Instant::now();
