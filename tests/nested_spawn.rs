@@ -94,7 +94,10 @@ fn actors_spawn_actors_ten_levels_deep() {
 #[test]
 fn an_actor_spawns_from_a_method() {
     let p = loaded();
-    assert_eq!(eval(&p, "m := Maker spawn. k := m make. k increment. k n"), "1");
+    assert_eq!(
+        eval(&p, "m := Maker spawn. k := m make. k increment. k n"),
+        "1"
+    );
 }
 
 #[test]

@@ -166,3 +166,112 @@ fn a_terminal_sees_a_mark_for_each_test_as_it_finishes() {
         .expect("the summary");
     s.expect(expectrl::Eof).expect("the run ends");
 }
+
+/// A test that says it started (a marker file in the project), then runs for a minute.
+const SLOW: &str = "TestCase subclass: SlowTest\n  testSlow =>\n    File writeAll: \"started\" contents: \"yes\"\n    Erlang timer sleep: 60000\n";
+
+/// `beamtalk test` of [`SLOW`] in the background, once its test has started (and so its workspace runs).
+fn started_slow_run(p: &common::Project) -> std::process::Child {
+    let child = p
+        .cmd(&["test", "--test-timeout", "120s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn beamtalk test");
+    let marker = p.project.path().join("started");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !marker.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow test never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(p.ws.node_pids().len(), 1, "the run's workspace runs");
+    child
+}
+
+fn signal(child: &std::process::Child, sig: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+fn workspaces_listed(p: &common::Project) -> String {
+    let (_, list, err, _) = run(&mut p.cmd(&["workspace", "list"]));
+    format!("{list}{err}")
+}
+
+#[test]
+fn a_run_ended_by_a_signal_removes_its_workspace_first() {
+    for (sig, code) in [("INT", 130), ("TERM", 143), ("HUP", 129)] {
+        let p = project(SLOW);
+        let child = started_slow_run(&p);
+        signal(&child, sig);
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "SIG{sig}: {err}");
+        assert!(err.contains("interrupted"), "SIG{sig}: {err}");
+        assert!(p.ws.node_pids().is_empty(), "SIG{sig}: the node is gone");
+        assert!(
+            workspaces_listed(&p).contains("No workspaces"),
+            "SIG{sig}: {}",
+            workspaces_listed(&p)
+        );
+    }
+}
+
+#[test]
+fn a_run_whose_output_pipe_closes_still_removes_its_workspace() {
+    let p = project(TESTS);
+    let mut child = p
+        .cmd(&["test"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn beamtalk test");
+    // As `beamtalk test | head -0`: the reader is gone before anything is written.
+    drop(child.stdout.take());
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(1), "the failing test still counts");
+    assert!(p.ws.node_pids().is_empty(), "the node is gone");
+    assert!(workspaces_listed(&p).contains("No workspaces"));
+}
+
+#[test]
+fn a_killed_runs_workspace_is_removed_by_the_next_run_and_by_cleanup() {
+    let p = project(SLOW);
+    // Killed outright, the run leaves its node: the next run removes it before its own.
+    let mut child = started_slow_run(&p);
+    signal(&child, "KILL");
+    let _ = child.wait();
+    assert_eq!(p.ws.node_pids().len(), 1, "SIGKILL leaves the node");
+    std::fs::write(p.project.path().join("test/slow_test.bt"), TESTS).expect("quick tests");
+    let (code, out, err, _) = run(&mut p.cmd(&["test", "--filter", "testIncrement"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(p.ws.node_pids().is_empty(), "the left node was removed");
+    assert!(workspaces_listed(&p).contains("No workspaces"));
+    // `workspace cleanup` removes one too, whatever its idle time.
+    std::fs::write(p.project.path().join("test/slow_test.bt"), SLOW).expect("slow tests");
+    std::fs::remove_file(p.project.path().join("started")).expect("marker");
+    let mut child = started_slow_run(&p);
+    signal(&child, "KILL");
+    let _ = child.wait();
+    let (code, out, err, _) = run(&mut p.cmd(&["--json", "workspace", "cleanup"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["reaped"].as_array().map(Vec::len), Some(1), "{out}");
+    assert!(p.ws.node_pids().is_empty(), "the left node was removed");
+}
+
+#[test]
+fn a_test_that_halts_the_node_exits_3_and_leaves_no_entry() {
+    let p = project("TestCase subclass: HaltTest\n  testHalt => Erlang erlang halt\n");
+    let (code, out, err, _) = run(&mut p.cmd(&["test"]));
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("down") || err.contains("stopped"), "{err}");
+    assert!(p.ws.node_pids().is_empty());
+    assert!(workspaces_listed(&p).contains("No workspaces"));
+}

@@ -56,13 +56,7 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
         return result;
     }
     session.close().await;
-    let report = report.map_err(|e| match e {
-        crate::repl::EvalError::Call(c) => Failure::from(c),
-        other => Failure::Remote {
-            message: other.to_string(),
-            detail: None,
-        },
-    })?;
+    let report = report.map_err(eval_failure)?;
     if global.json {
         println!(
             "{}",
@@ -201,5 +195,17 @@ async fn watch(session: &Session, paths: &[PathBuf], json: bool) -> Result<(), F
             }
             _ = crate::interrupt::ctrl_c() => return Ok(()),
         }
+    }
+}
+
+/// An evaluation's failure as the CLI reports it: a lost node is unreachable (exit 3), a timeout a
+/// timeout (5), anything else the remote side's error (1).
+pub fn eval_failure(e: crate::repl::EvalError) -> Failure {
+    match e {
+        crate::repl::EvalError::Call(c) => Failure::from(c),
+        other => Failure::Remote {
+            message: other.to_string(),
+            detail: None,
+        },
     }
 }

@@ -1,7 +1,7 @@
 //! `beamtalk test`: loads `.bt` files (the classes and their TestCase classes) into a workspace made for
 //! the run — or `-w NAME` — and runs every TestCase class there (`beamtalk_test` on the node).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use crate::dist::io_server::Terminal;
 use crate::repl::Session;
 use crate::repl::load::{SourceFile, load_sources, read_sources};
 use crate::term::{as_i64, as_text, atom, list, map_get};
+use crate::workspace::{CreateSpec, Workspaces};
 
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
@@ -62,28 +63,68 @@ pub async fn run(global: &Global, args: TestArgs) -> Result<(), Failure> {
     }
     let sources = read_sources(&paths).map_err(super::load::source_failure)?;
     let (_, ws) = super::workspaces(global)?;
-    let scratch = args.workspace.is_none();
-    let name = args
-        .workspace
-        .clone()
-        .unwrap_or_else(|| format!("test_{}", std::process::id()));
-    let conn = match scratch {
-        // A workspace of the run's own, removed after it: no notice about stopping it later.
-        true => ws.attach(Some(&name), &project, true).await?.conn,
-        false => {
-            super::attach(global, &ws, Some(&name), &project, false)
+    match &args.workspace {
+        Some(name) => {
+            let conn = super::attach(global, &ws, Some(name), &project, false)
                 .await?
-                .conn
+                .conn;
+            let session = Session::new(conn, Terminal::stdio(), global.timeout);
+            let result = run_tests(global, &args, &session, &sources).await;
+            session.close().await;
+            result
         }
-    };
-    let session = Session::new(conn, Terminal::stdio(), global.timeout);
-    let result = run_tests(global, &args, &session, &sources).await;
-    session.close().await;
-    if scratch {
-        // The run's own workspace goes, whatever the outcome.
-        let _ = ws.stop(&name, false).await;
-        let _ = ws.forget(&name).await;
+        None => run_in_scratch(global, &args, &ws, &project, &sources).await,
     }
+}
+
+/// Runs the tests in a workspace made for this run, which is removed afterwards whatever the outcome: a
+/// failure, a closed output pipe, or SIGINT, SIGTERM or SIGHUP (then the exit code is 128 + the signal).
+/// Scratch workspaces left by runs that were killed outright are removed first.
+async fn run_in_scratch(
+    global: &Global,
+    args: &TestArgs,
+    ws: &Workspaces,
+    project: &Path,
+    sources: &[SourceFile],
+) -> Result<(), Failure> {
+    for id in ws.reap_scratch().await? {
+        tracing::debug!(id, "removed the workspace of an interrupted test run");
+    }
+    let name = format!("test_{}", std::process::id());
+    let signal = crate::interrupt::termination();
+    tokio::pin!(signal);
+    let outcome = tokio::select! {
+        result = attach_and_run(global, args, ws, &name, project, sources) => Ok(result),
+        caught = &mut signal => Err(caught),
+    };
+    // Whatever happened, the run's own workspace goes (a halted node is just forgotten).
+    let removed = ws.remove_scratch(&name).await;
+    match outcome {
+        Ok(result) => {
+            result?;
+            removed.map_err(Failure::from)
+        }
+        Err(caught) => {
+            let code = caught.map_or(130, |sig| 128 + sig);
+            eprintln!("interrupted: the test workspace {name} was removed");
+            Err(Failure::Reported { code })
+        }
+    }
+}
+
+async fn attach_and_run(
+    global: &Global,
+    args: &TestArgs,
+    ws: &Workspaces,
+    name: &str,
+    project: &Path,
+    sources: &[SourceFile],
+) -> Result<(), Failure> {
+    let created = ws.create(name, project, &CreateSpec::scratch()).await?;
+    let conn = ws.connect(&created.entry).await?;
+    let session = Session::new(conn, Terminal::stdio(), global.timeout);
+    let result = run_tests(global, args, &session, sources).await;
+    session.close().await;
     result
 }
 
@@ -95,10 +136,7 @@ async fn run_tests(
 ) -> Result<(), Failure> {
     let report = load_sources(session, sources)
         .await
-        .map_err(|e| Failure::Remote {
-            message: e.to_string(),
-            detail: None,
-        })?;
+        .map_err(super::load::eval_failure)?;
     if let Some(error) = report.error {
         return Err(Failure::Usage {
             message: format!("loading the tests failed: {error}"),
@@ -131,10 +169,7 @@ async fn run_tests(
             Duration::from_secs(24 * 3600),
         )
         .await
-        .map_err(|e| Failure::Remote {
-            message: e.to_string(),
-            detail: None,
-        })?;
+        .map_err(super::load::eval_failure)?;
     let outcomes = outcomes(&reply);
     if progress && !outcomes.is_empty() {
         println!();
@@ -160,54 +195,77 @@ fn outcomes(reply: &Term) -> Vec<Outcome> {
 }
 
 /// Prints a line for each test that did not pass (with the file and line of its method) and the summary
-/// line, or one JSON document; exit 1 when any failed or errored.
+/// line, or one JSON document; exit 1 when any failed or errored. A closed stdout (`beamtalk test | head`)
+/// loses the text but not the exit code, and never ends the process before its workspace is removed.
 fn report_outcomes(
     json: bool,
     outcomes: &[Outcome],
     sources: &[SourceFile],
 ) -> Result<(), Failure> {
-    let count = |o: &str| outcomes.iter().filter(|t| t.outcome == o).count();
-    let (passed, skipped) = (count("passed"), count("skipped"));
-    let failed = count("failed") + count("error");
-    if json {
-        let tests: Vec<_> = outcomes
-            .iter()
-            .map(|t| {
-                let (file, line) = location(sources, &t.class, &t.test)
-                    .map_or((None, None), |(f, l)| (Some(f), Some(l)));
-                json!({
-                    "class": t.class, "test": t.test, "outcome": t.outcome,
-                    "message": with_files(&t.message, sources),
-                    "ms": t.micros as f64 / 1e3, "file": file, "line": line,
-                })
-            })
-            .collect();
-        println!(
-            "{}",
-            json!({ "tests": tests, "passed": passed, "failed": failed, "skipped": skipped })
-        );
-    } else {
-        for t in outcomes.iter().filter(|t| t.outcome != "passed") {
-            let label = match t.outcome.as_str() {
-                "failed" => color::red("FAIL", Stream::Stdout),
-                "error" => color::red("ERROR", Stream::Stdout),
-                _ => color::yellow("SKIP", Stream::Stdout),
-            };
-            let at = location(sources, &t.class, &t.test)
-                .map_or(String::new(), |(f, l)| format!(" ({f}:{l})"));
-            let message = with_files(&t.message, sources);
-            println!("{label} {}>>{}{at}: {message}", t.class, t.test);
-        }
-        let skipped_text = match skipped {
-            0 => String::new(),
-            k => format!(", {k} skipped"),
-        };
-        println!("{passed} passed, {failed} failed{skipped_text}");
-    }
+    let failed = outcomes
+        .iter()
+        .filter(|t| t.outcome == "failed" || t.outcome == "error")
+        .count();
+    let text = match json {
+        true => json_report(outcomes, sources),
+        false => text_report(outcomes, sources),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     match failed {
         0 => Ok(()),
         _ => Err(Failure::Reported { code: 1 }),
     }
+}
+
+fn counts(outcomes: &[Outcome]) -> (usize, usize, usize) {
+    let count = |o: &str| outcomes.iter().filter(|t| t.outcome == o).count();
+    (
+        count("passed"),
+        count("failed") + count("error"),
+        count("skipped"),
+    )
+}
+
+fn json_report(outcomes: &[Outcome], sources: &[SourceFile]) -> String {
+    let (passed, failed, skipped) = counts(outcomes);
+    let tests: Vec<_> = outcomes
+        .iter()
+        .map(|t| {
+            let (file, line) = location(sources, &t.class, &t.test)
+                .map_or((None, None), |(f, l)| (Some(f), Some(l)));
+            json!({
+                "class": t.class, "test": t.test, "outcome": t.outcome,
+                "message": with_files(&t.message, sources),
+                "ms": t.micros as f64 / 1e3, "file": file, "line": line,
+            })
+        })
+        .collect();
+    format!(
+        "{}\n",
+        json!({ "tests": tests, "passed": passed, "failed": failed, "skipped": skipped })
+    )
+}
+
+fn text_report(outcomes: &[Outcome], sources: &[SourceFile]) -> String {
+    let (passed, failed, skipped) = counts(outcomes);
+    let mut text = String::new();
+    for t in outcomes.iter().filter(|t| t.outcome != "passed") {
+        let label = match t.outcome.as_str() {
+            "failed" => color::red("FAIL", Stream::Stdout),
+            "error" => color::red("ERROR", Stream::Stdout),
+            _ => color::yellow("SKIP", Stream::Stdout),
+        };
+        let at = location(sources, &t.class, &t.test)
+            .map_or(String::new(), |(f, l)| format!(" ({f}:{l})"));
+        let message = with_files(&t.message, sources);
+        text.push_str(&format!("{label} {}>>{}{at}: {message}\n", t.class, t.test));
+    }
+    let skipped_text = match skipped {
+        0 => String::new(),
+        k => format!(", {k} skipped"),
+    };
+    text.push_str(&format!("{passed} passed, {failed} failed{skipped_text}\n"));
+    text
 }
 
 /// `message` with each stack line's `(line N)` made `(FILE:N)` where the frame's class is one of

@@ -483,11 +483,17 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             if global.json {
                 println!(
                     "{}",
-                    json!({ "stopped": done.stopped, "forgotten": done.forgotten })
+                    json!({ "stopped": done.stopped, "forgotten": done.forgotten, "reaped": done.reaped })
                 );
-            } else if done.stopped.is_empty() && done.forgotten.is_empty() {
+            } else if done.stopped.is_empty() && done.forgotten.is_empty() && done.reaped.is_empty()
+            {
                 println!("No workspace idle for {idle}.");
             } else {
+                for id in &done.reaped {
+                    println!(
+                        "Workspace {id} removed (left behind by an interrupted `beamtalk test`)."
+                    );
+                }
                 for id in &done.stopped {
                     println!("Workspace {id} stopped (idle).");
                 }
@@ -911,6 +917,7 @@ fn create_spec(
         host,
         tls,
         launcher,
+        scratch: None,
     })
 }
 

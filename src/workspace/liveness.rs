@@ -179,7 +179,7 @@ fn read_record(file: &mut File) -> Option<(u32, u64)> {
 
 /// A process's start time in clock ticks since boot (`/proc/<pid>/stat`, field 22): with the pid, it
 /// names one process even after the pid is reused.
-fn start_time(pid: u32) -> Option<u64> {
+pub fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces; fields after it are plain.
     let after = &stat[stat.rfind(')')? + 1..];

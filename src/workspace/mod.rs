@@ -12,6 +12,7 @@ pub mod launch;
 pub mod liveness;
 pub mod registry;
 pub mod runtime;
+pub mod scratch;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -182,6 +183,8 @@ pub struct CreateSpec {
     pub tls: bool,
     /// Command prefix that runs its last argument as a shell command on `host`.
     pub launcher: Option<Vec<String>>,
+    /// A scratch workspace of this process (`beamtalk test`).
+    pub scratch: Option<scratch::Owner>,
 }
 
 impl CreateSpec {
@@ -192,6 +195,15 @@ impl CreateSpec {
             host: None,
             tls: false,
             launcher: None,
+            scratch: None,
+        }
+    }
+
+    /// A workspace for one `beamtalk test` run of this process: local, and quick to stop by itself.
+    pub fn scratch() -> Self {
+        Self {
+            scratch: Some(scratch::Owner::current()),
+            ..Self::local(scratch::SCRATCH_MAX_IDLE)
         }
     }
 }
@@ -300,6 +312,7 @@ impl Workspaces {
             host: spec.host.clone(),
             tls: spec.tls,
             launcher: spec.launcher.clone(),
+            scratch: spec.scratch.clone(),
         };
         // Before anything starts: TLS files present, certificates readable.
         let opts = self.opts_for(&entry)?;
@@ -539,6 +552,7 @@ impl Workspaces {
             host: Some(serve.host.clone()),
             tls: serve.tls,
             launcher: None,
+            scratch: None,
         };
         let mut spec = self.launch_spec(&entry, node, serve.max_idle)?;
         spec.bind_any = serve.bind_any;
@@ -824,7 +838,10 @@ impl Workspaces {
 
     /// Stops every running workspace idle for at least `idle`; returns the ids stopped.
     pub async fn cleanup(&self, idle: Duration) -> Result<Cleanup, WorkspaceError> {
-        let mut done = Cleanup::default();
+        let mut done = Cleanup {
+            reaped: self.reap_scratch().await?,
+            ..Cleanup::default()
+        };
         let now = std::time::SystemTime::now();
         for (entry, state) in self.list().await?.workspaces {
             match state {
@@ -850,6 +867,28 @@ impl Workspaces {
         Ok(done)
     }
 
+    /// Removes the scratch workspaces whose `beamtalk test` process is gone (killed before it could):
+    /// stops each node (by its pid if it does not answer) and forgets it. Returns their ids.
+    pub async fn reap_scratch(&self) -> Result<Vec<String>, WorkspaceError> {
+        let mut reaped = Vec::new();
+        for entry in self.registry.list()?.0 {
+            if entry.scratch.as_ref().is_none_or(scratch::Owner::is_alive) {
+                continue;
+            }
+            self.remove_scratch(&entry.id).await?;
+            reaped.push(entry.id);
+        }
+        Ok(reaped)
+    }
+
+    /// Stops and forgets a scratch workspace, killing its node if it does not stop when asked.
+    pub async fn remove_scratch(&self, id: &str) -> Result<(), WorkspaceError> {
+        if self.stop(id, false).await.is_err() {
+            self.stop(id, true).await?;
+        }
+        self.forget(id).await
+    }
+
     /// Records activity in workspace `entry` (fire and forget).
     pub fn touch(conn: &Connection) {
         let msg = crate::term::tuple(vec![
@@ -865,6 +904,8 @@ impl Workspaces {
 pub struct Cleanup {
     pub stopped: Vec<String>,
     pub forgotten: Vec<String>,
+    /// Scratch workspaces of `beamtalk test` runs that ended without removing them.
+    pub reaped: Vec<String>,
 }
 
 /// The TLS client configuration of `home` (`beamtalk tls init` must have run).
@@ -926,6 +967,7 @@ fn recreate_spec(entry: &Entry) -> CreateSpec {
         host: entry.host.clone(),
         tls: entry.tls,
         launcher: entry.launcher.clone(),
+        scratch: None,
     }
 }
 

@@ -31,6 +31,9 @@ pub struct Entry {
     /// The command prefix that starts the node on `host` (it runs its last argument as a shell command).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launcher: Option<Vec<String>>,
+    /// Made for one `beamtalk test` run by this process, and removed when it is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scratch: Option<super::scratch::Owner>,
 }
 
 /// The registry of one home directory.
@@ -291,6 +294,7 @@ mod tests {
             host: None,
             tls: false,
             launcher: None,
+            scratch: None,
         }
     }
 

@@ -14,12 +14,17 @@ idle_test_() ->
          timer:sleep(20)
      end,
      [fun stops_after_the_idle_limit/0,
-      fun activity_keeps_it_running/0]}.
+      fun activity_keeps_it_running/0,
+      fun an_attached_cli_keeps_it_running/0]}.
 
 start_monitor(MaxIdle) ->
+    start_monitor(MaxIdle, fun() -> false end).
+
+start_monitor(MaxIdle, Attached) ->
     Me = self(),
     {ok, _} = beamtalk_idle_monitor:start_link(#{max_idle_ms => MaxIdle, check_interval_ms => 20,
-                                                 stop => fun() -> Me ! idle_stop end}).
+                                                 stop => fun() -> Me ! idle_stop end,
+                                                 attached => Attached}).
 
 stops_after_the_idle_limit() ->
     start_monitor(100),
@@ -33,3 +38,12 @@ activity_keeps_it_running() ->
     after
         exit(Toucher, kill)
     end.
+
+an_attached_cli_keeps_it_running() ->
+    Attached = atomics:new(1, []),
+    start_monitor(100, fun() -> atomics:get(Attached, 1) =:= 1 end),
+    atomics:put(Attached, 1, 1),
+    ?assertEqual(still_running, receive idle_stop -> stopped after 500 -> still_running end),
+    %% Detached, it is idle again.
+    atomics:put(Attached, 1, 0),
+    ?assertEqual(idle_stop, receive idle_stop -> idle_stop after 2000 -> timeout end).
