@@ -136,6 +136,36 @@ fn workspace_load_compiles_in_the_cli_of_the_evaluation_and_loads_into_the_node(
 }
 
 #[test]
+fn workspace_load_reads_nothing_outside_the_project() {
+    let p = loaded();
+    let outside = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        outside.path().join("far.bt"),
+        "Object subclass: Far\n  hi => 1\n",
+    )
+    .expect("write");
+    std::fs::write(outside.path().join("key.txt"), "TOPSECRET\n").expect("write");
+    let far = outside.path().join("far.bt").display().to_string();
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", &format!("Workspace load: \"{far}\"")]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("outside"), "{out}");
+    // A symlink in the project named .bt that leads elsewhere is refused and never quoted.
+    std::os::unix::fs::symlink(
+        outside.path().join("key.txt"),
+        p.project.path().join("x.bt"),
+    )
+    .expect("symlink");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Workspace load: \"x.bt\""]));
+    assert_eq!(code, 1, "{out}");
+    assert!(!out.contains("TOPSECRET"), "{out}");
+    assert!(out.contains("x.bt"), "{out}");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Workspace load: \"..\""]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("outside"), "{out}");
+    assert_eq!(eval(&p, "Beamtalk classNamed: #Far"), "nil");
+}
+
+#[test]
 fn beamtalk_answers_about_the_system_and_helps_with_a_class() {
     let p = loaded();
     assert_eq!(

@@ -50,7 +50,7 @@ pub async fn run(global: &Global, args: EvalArgs) -> Result<(), Failure> {
     } else {
         Terminal::stdio()
     };
-    let session = Session::new(conn, terminal, global.timeout);
+    let session = Session::for_project(conn, terminal, global.timeout, project.clone());
     let outcome = session.eval(&args.expr).await;
     session.close().await;
     match outcome {

@@ -8,7 +8,7 @@ use super::color::{self, Stream};
 use super::{Failure, Global};
 use crate::dist::io_server::Terminal;
 use crate::repl::Session;
-use crate::repl::load::{LoadError, LoadReport, load_sources, read_sources};
+use crate::repl::load::{LoadError, LoadReport, load_sources, read_sources, read_sources_within};
 
 #[derive(Debug, clap::Args)]
 pub struct LoadArgs {
@@ -33,7 +33,9 @@ pub struct LoadArgs {
 }
 
 pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
-    let sources = read_sources(&args.files).map_err(source_failure)?;
+    let sources = read_sources_within(&args.files, None, global.timeout)
+        .await
+        .map_err(source_failure)?;
     let (_, ws) = super::workspaces(global)?;
     let project = super::project_dir(args.project)?;
     let conn = super::attach(
@@ -45,7 +47,7 @@ pub async fn run(global: &Global, args: LoadArgs) -> Result<(), Failure> {
     )
     .await?
     .conn;
-    let session = Session::new(conn, Terminal::stdio(), global.timeout);
+    let session = Session::for_project(conn, Terminal::stdio(), global.timeout, project);
     let report = load_sources(&session, &sources).await;
     if args.watch {
         if let Ok(r) = &report {
@@ -82,7 +84,10 @@ pub(super) fn source_failure(e: LoadError) -> Failure {
         LoadError::Syntax(syntax) => {
             Failure::from_report(syntax.diagnostic.message.clone(), &e.render())
         }
-        LoadError::Read { .. } => Failure::Usage {
+        LoadError::Timeout(_) => Failure::Timeout {
+            message: e.to_string(),
+        },
+        LoadError::Read { .. } | LoadError::Walk(_) => Failure::Usage {
             message: e.to_string(),
             detail: None,
         },

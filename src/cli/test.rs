@@ -12,7 +12,7 @@ use super::color::{self, Stream};
 use super::{Failure, Global};
 use crate::dist::io_server::Terminal;
 use crate::repl::Session;
-use crate::repl::load::{SourceFile, load_sources, read_sources};
+use crate::repl::load::{SourceFile, load_sources, read_sources_within};
 use crate::term::{as_i64, as_text, atom, list, map_get};
 use crate::workspace::{CreateSpec, Workspaces};
 
@@ -61,14 +61,17 @@ pub async fn run(global: &Global, args: TestArgs) -> Result<(), Failure> {
             detail: Some("hint: name the test files or directories (default: test/)".to_owned()),
         });
     }
-    let sources = read_sources(&paths).map_err(super::load::source_failure)?;
+    let sources = read_sources_within(&paths, None, global.timeout)
+        .await
+        .map_err(super::load::source_failure)?;
     let (_, ws) = super::workspaces(global)?;
     match &args.workspace {
         Some(name) => {
             let conn = super::attach(global, &ws, Some(name), &project, false)
                 .await?
                 .conn;
-            let session = Session::new(conn, Terminal::stdio(), global.timeout);
+            let session =
+                Session::for_project(conn, Terminal::stdio(), global.timeout, project.clone());
             let result = run_tests(global, &args, &session, &sources).await;
             session.close().await;
             result
@@ -122,7 +125,12 @@ async fn attach_and_run(
 ) -> Result<(), Failure> {
     let created = ws.create(name, project, &CreateSpec::scratch()).await?;
     let conn = ws.connect(&created.entry).await?;
-    let session = Session::new(conn, Terminal::stdio(), global.timeout);
+    let session = Session::for_project(
+        conn,
+        Terminal::stdio(),
+        global.timeout,
+        project.to_path_buf(),
+    );
     let result = run_tests(global, args, &session, sources).await;
     session.close().await;
     result

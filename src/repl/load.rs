@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::walk::{self, WalkError};
 use super::{EvalError, Outcome, Session};
 use crate::lang::ast::{ClassDef, Item, MethodDef};
 use crate::lang::diagnostic::Diagnostic;
@@ -46,6 +47,12 @@ pub enum LoadError {
     },
     #[error("{}", .0.diagnostic.message)]
     Syntax(Box<SyntaxError>),
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+    #[error(
+        "reading the sources took longer than {0:?}; hint: name fewer or smaller directories, or raise --timeout"
+    )]
+    Timeout(std::time::Duration),
 }
 
 impl LoadError {
@@ -54,6 +61,8 @@ impl LoadError {
         match self {
             LoadError::Read { path, .. } => path,
             LoadError::Syntax(e) => &e.path,
+            LoadError::Walk(e) => e.path(),
+            LoadError::Timeout(_) => Path::new(""),
         }
     }
 
@@ -88,51 +97,49 @@ pub struct LoadReport {
 }
 
 /// Reads and parses `paths`; a directory stands for the `.bt` files in it and in its subdirectories, in
-/// path order.
+/// path order (see [`walk`](super::walk) for the limits).
 pub fn read_sources(paths: &[PathBuf]) -> Result<Vec<SourceFile>, LoadError> {
+    read_sources_in(paths, None)
+}
+
+/// [`read_sources`] with only what lies inside `root` (after symlinks) read, when given.
+fn read_sources_in(paths: &[PathBuf], root: Option<&Path>) -> Result<Vec<SourceFile>, LoadError> {
     let mut files = Vec::new();
     for path in paths {
         match path.is_dir() {
-            true => bt_files(path, &mut files, 0)?,
-            false => files.push(path.clone()),
+            true => files.extend(walk::bt_files(path, &walk::LIMITS, root)?),
+            false => {
+                if let Some(root) = root {
+                    walk::confined_file(path, root)?;
+                }
+                files.push(path.clone());
+            }
         }
     }
     files.iter().map(|p| read_source(p)).collect()
 }
 
-/// How deep below a loaded directory `.bt` files are looked for (a symlink loop must end somewhere).
-const MAX_DIR_DEPTH: usize = 32;
-
-/// The `.bt` files under `dir`, sorted by path (hidden directories skipped).
-fn bt_files(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), LoadError> {
-    let read = |source| LoadError::Read {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(read)?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let hidden = path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if path.is_dir() && !hidden && depth < MAX_DIR_DEPTH {
-            bt_files(&path, out, depth + 1)?;
-        } else if path.extension().is_some_and(|e| e == "bt") {
-            out.push(path);
-        }
+/// [`read_sources`] on a blocking thread, given up after `timeout` (a slow disk or a huge tree never
+/// holds the command past its `--timeout`).
+pub async fn read_sources_within(
+    paths: &[PathBuf],
+    root: Option<&Path>,
+    timeout: std::time::Duration,
+) -> Result<Vec<SourceFile>, LoadError> {
+    let (paths, root) = (paths.to_vec(), root.map(Path::to_path_buf));
+    let work = tokio::task::spawn_blocking(move || read_sources_in(&paths, root.as_deref()));
+    match tokio::time::timeout(timeout, work).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(join)) => Err(LoadError::Read {
+            path: PathBuf::new(),
+            source: std::io::Error::other(join.to_string()),
+        }),
+        Err(_) => Err(LoadError::Timeout(timeout)),
     }
-    Ok(())
 }
 
 fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
-    let src = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let src = walk::read_text(path, &walk::LIMITS)?;
     let syntax = |diagnostic| {
         LoadError::Syntax(Box::new(SyntaxError {
             path: path.to_path_buf(),
@@ -238,16 +245,18 @@ fn compile_check(item: &Item, src: &str) -> Result<(), Diagnostic> {
 
 /// What answers `Workspace load: "path"` for code evaluated through a session: the path (a `.bt` file or
 /// a directory of them, relative to this process's directory) compiled here and loaded into the node,
-/// replying `{ok, [ClassName]}` or `{error, Message}`. Nothing but `.bt` files is read, so a node cannot
-/// use it to read other files of this machine.
+/// replying `{ok, [ClassName]}` or `{error, Message}`. Nothing but `.bt` files inside `project` is read
+/// (symlinks resolved), so a node, remote or compromised, cannot make this process read other files.
 pub fn handler(
     conn: crate::dist::WeakConnection,
     timeout: std::time::Duration,
+    project: PathBuf,
 ) -> crate::dist::io_server::LoadHandler {
+    let project = std::sync::Arc::new(project);
     std::sync::Arc::new(move |path: String| {
-        let conn = conn.clone();
+        let (conn, project) = (conn.clone(), project.clone());
         Box::pin(async move {
-            match load_for_node(conn, timeout, &path).await {
+            match load_for_node(conn, timeout, &path, &project).await {
                 Ok(names) => crate::term::tuple(vec![
                     crate::term::atom("ok"),
                     crate::term::list(names.iter().map(|n| text_term(n)).collect()),
@@ -264,6 +273,7 @@ async fn load_for_node(
     conn: crate::dist::WeakConnection,
     timeout: std::time::Duration,
     path: &str,
+    project: &Path,
 ) -> Result<Vec<String>, String> {
     let path = PathBuf::from(path);
     let is_bt = path.extension().is_some_and(|e| e == "bt");
@@ -273,7 +283,9 @@ async fn load_for_node(
             path.display()
         ));
     }
-    let files = read_sources(&[path]).map_err(|e| e.one_line())?;
+    let files = read_sources_within(&[path], Some(project), timeout)
+        .await
+        .map_err(|e| e.one_line())?;
     let conn = conn.upgrade().ok_or("the connection is closed")?;
     let quiet = crate::dist::io_server::Terminal {
         output: Box::new(std::io::sink()),

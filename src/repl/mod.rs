@@ -10,7 +10,9 @@ pub mod load;
 mod methods;
 pub mod script;
 pub mod shell;
+pub mod walk;
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use eetf::{Binary, Term};
@@ -53,9 +55,21 @@ pub struct Session {
 }
 
 impl Session {
+    /// A session whose node may load sources from this process's current directory.
     pub fn new(conn: Connection, terminal: Terminal, timeout: Duration) -> Self {
+        let project = std::env::current_dir().unwrap_or_default();
+        Self::for_project(conn, terminal, timeout, project)
+    }
+
+    /// A session whose node may load sources only from inside `project` (`Workspace load:`).
+    pub fn for_project(
+        conn: Connection,
+        terminal: Terminal,
+        timeout: Duration,
+        project: PathBuf,
+    ) -> Self {
         let io = IoServer::new(&conn, terminal, timeout);
-        io.on_load(load::handler(conn.downgrade(), timeout));
+        io.on_load(load::handler(conn.downgrade(), timeout, project));
         Self { conn, io, timeout }
     }
 

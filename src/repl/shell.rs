@@ -8,7 +8,7 @@ use std::time::Duration;
 use eetf::{Binary, Term};
 
 use super::commands::{Command, HELP};
-use super::load::{load_sources, read_sources};
+use super::load::{load_sources, read_sources, read_sources_within};
 use super::{EvalError, Outcome, Session};
 use crate::dist::CallError;
 use crate::dist::io_server::Terminal;
@@ -71,7 +71,7 @@ impl Shell {
         let attached = ws.attach(name.as_deref(), &project, create).await?;
         announce(&attached);
         let (entry, conn) = (attached.entry, attached.conn);
-        let session = Session::new(conn, Terminal::stdio(), timeout);
+        let session = Session::for_project(conn, Terminal::stdio(), timeout, project.clone());
         let _ = session.attach_shell().await;
         Ok(Self {
             ws,
@@ -93,7 +93,12 @@ impl Shell {
             .await?;
         announce(&attached);
         self.entry = attached.entry;
-        self.session = Session::new(attached.conn, Terminal::stdio(), self.timeout);
+        self.session = Session::for_project(
+            attached.conn,
+            Terminal::stdio(),
+            self.timeout,
+            self.project.clone(),
+        );
         let _ = self.session.attach_shell().await;
         Ok(())
     }
@@ -273,7 +278,7 @@ impl Shell {
     }
 
     async fn load(&mut self, paths: &[PathBuf], remember: bool) -> Result<Step, EvalError> {
-        let sources = match read_sources(paths) {
+        let sources = match read_sources_within(paths, None, self.timeout).await {
             Ok(s) => s,
             Err(e) => {
                 self.print_error(e.render().trim_end());
