@@ -1,6 +1,6 @@
 //! `beamtalk workspace ...`: create, list, status, stop, switch, rename, cleanup.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
@@ -9,7 +9,7 @@ use super::{Failure, Global, parse_duration};
 use eetf::Term;
 
 use crate::dist::io_server::Terminal;
-use crate::lang::ast::Item;
+use crate::lang::ast::ClassDef;
 use crate::repl::{Outcome, Session};
 use crate::term::{as_text, list_elements, map_get};
 use crate::workspace::export;
@@ -425,58 +425,7 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             file,
             name,
             project,
-        } => {
-            let data = export::read(&file).map_err(|e| match e {
-                WorkspaceError::Corrupt { path, reason } => Failure::Usage {
-                    message: format!(
-                        "{} is not a usable workspace export: {reason}",
-                        path.display()
-                    ),
-                    detail: Some(
-                        "hint: `beamtalk workspace export NAME FILE` writes one".to_owned(),
-                    ),
-                },
-                other => other.into(),
-            })?;
-            let exported = map_get(&data, "workspace")
-                .and_then(as_text)
-                .unwrap_or_else(|| "imported".to_owned());
-            let name = name.unwrap_or(exported);
-            let project = super::project_dir(project)?;
-            if let Some(existing) = ws.registry().get(&name)?
-                && ws.probe(&existing).await != State::Stopped
-            {
-                return Err(Failure::Usage {
-                    message: format!("workspace {name} already exists and is running"),
-                    detail: Some(
-                        "hint: import under another name: `beamtalk workspace import FILE NEWNAME`"
-                            .to_owned(),
-                    ),
-                });
-            }
-            let created = ws
-                .create(&name, &project, &CreateSpec::local(DEFAULT_MAX_IDLE))
-                .await?;
-            let conn = ws.connect(&created.entry).await?;
-            let session = Session::new(conn, Terminal::stdio(), global.timeout);
-            let loaded = import_classes(&session, &data).await?;
-            let reply = session
-                .call("beamtalk_workspace_export", "import", vec![data.clone()])
-                .await;
-            session.close().await;
-            reply.map_err(|e| Failure::Remote {
-                message: e.to_string(),
-                detail: None,
-            })?;
-            if global.json {
-                println!(
-                    "{}",
-                    json!({"workspace": name, "classes": loaded, "summary": export_summary(&data)})
-                );
-            } else {
-                println!("Imported into workspace {name}: {}.", export_summary(&data));
-            }
-        }
+        } => import(global, &ws, &file, name, project).await?,
         WorkspaceCommand::Cleanup { idle } => {
             let done = ws.cleanup(idle).await?;
             let idle = humantime::format_duration(idle);
@@ -586,31 +535,118 @@ fn export_summary(data: &Term) -> String {
     s
 }
 
-/// Compiles and loads the class sources of an export, in their original order.
-async fn import_classes(session: &Session, data: &Term) -> Result<Vec<String>, Failure> {
-    let mut loaded = Vec::new();
-    let classes = map_get(data, "classes")
-        .and_then(list_elements)
-        .unwrap_or_default();
-    let mut names = Vec::new();
-    let mut defs = Vec::new();
-    for entry in &classes {
-        let Term::Tuple(t) = entry else { continue };
-        let Some(src) = t.elements.get(1).and_then(as_text) else {
-            continue;
-        };
-        let items = crate::lang::parser::parse(&src).map_err(|d| Failure::Remote {
-            message: format!("an exported class does not parse: {}", d.message),
-            detail: Some(d.render(&src, "<export>")),
-        })?;
-        for item in items {
-            if let Item::Class(c) = item {
-                names.push(c.name.clone());
-                defs.push((c, src.clone()));
+/// `workspace import`: the whole export is read and checked before anything starts; then a new
+/// workspace gets its classes, actors (restored without running `initialize`) and bindings. If anything
+/// fails once the node runs, that workspace is removed again: nothing is ever half-imported.
+async fn import(
+    global: &Global,
+    ws: &crate::workspace::Workspaces,
+    file: &Path,
+    name: Option<String>,
+    project: Option<PathBuf>,
+) -> Result<(), Failure> {
+    let unusable = |reason: String| Failure::Usage {
+        message: format!(
+            "{} is not a usable workspace export: {reason}",
+            file.display()
+        ),
+        detail: Some("hint: `beamtalk workspace export NAME FILE` writes one".to_owned()),
+    };
+    let data = export::read(file).map_err(|e| match e {
+        WorkspaceError::Corrupt { reason, .. } => unusable(reason),
+        other => other.into(),
+    })?;
+    let checked = crate::workspace::import::check(&data).map_err(unusable)?;
+    let name = name
+        .or(checked.workspace.clone())
+        .unwrap_or_else(|| "imported".to_owned());
+    crate::workspace::id::validate_name(&name)?;
+    let project = super::project_dir(project)?;
+    let existing = ws.registry().get(&name)?;
+    if let Some(entry) = &existing
+        && ws.probe(entry).await != State::Stopped
+    {
+        return Err(Failure::Usage {
+            message: format!("workspace {name} already exists and is running"),
+            detail: Some(
+                "hint: import under another name: `beamtalk workspace import FILE NEWNAME`"
+                    .to_owned(),
+            ),
+        });
+    }
+    let created = ws
+        .create(&name, &project, &CreateSpec::local(DEFAULT_MAX_IDLE))
+        .await?;
+    let loaded = match fill(global, ws, &created.entry, &checked, &data).await {
+        Ok(loaded) => loaded,
+        Err(failure) => {
+            // A workspace that existed (stopped) before keeps its entry; a new one goes entirely.
+            let undone = match existing {
+                Some(_) => ws.stop(&name, true).await.map(drop),
+                None => ws.remove_scratch(&name).await,
+            };
+            if let Err(e) = undone {
+                eprintln!("warning: the half-imported workspace {name} could not be removed: {e}");
             }
+            return Err(failure);
+        }
+    };
+    if global.json {
+        println!(
+            "{}",
+            json!({"workspace": name, "classes": loaded, "summary": export_summary(&data)})
+        );
+    } else {
+        println!("Imported into workspace {name}: {}.", export_summary(&data));
+    }
+    Ok(())
+}
+
+/// Loads an export's classes into a fresh workspace, then its actors and bindings.
+async fn fill(
+    global: &Global,
+    ws: &crate::workspace::Workspaces,
+    entry: &Entry,
+    checked: &crate::workspace::import::Checked,
+    data: &Term,
+) -> Result<Vec<String>, Failure> {
+    let conn = ws.connect(entry).await?;
+    let session = Session::new(conn, Terminal::stdio(), global.timeout);
+    let result = async {
+        let loaded = import_classes(&session, &checked.classes).await?;
+        let reply = session
+            .call("beamtalk_workspace_export", "import", vec![data.clone()])
+            .await
+            .map_err(|e| Failure::Remote {
+                message: format!("importing the actors and bindings failed: {e}"),
+                detail: None,
+            })?;
+        match reply {
+            Term::Tuple(t) if t.elements.first().and_then(as_text).as_deref() == Some("ok") => {
+                Ok(loaded)
+            }
+            other => Err(Failure::Remote {
+                message: format!(
+                    "importing the actors and bindings failed: {}",
+                    crate::term::print::flat(&other)
+                ),
+                detail: None,
+            }),
         }
     }
-    for (class, src) in &defs {
+    .await;
+    session.close().await;
+    result
+}
+
+/// Compiles and loads the (already parsed) class sources of an export, in their original order.
+async fn import_classes(
+    session: &Session,
+    classes: &[(ClassDef, String)],
+) -> Result<Vec<String>, Failure> {
+    let names: Vec<String> = classes.iter().map(|(c, _)| c.name.clone()).collect();
+    let mut loaded = Vec::new();
+    for (class, src) in classes {
         match session.load_class(class, src, "<import>", &names).await {
             Ok(Outcome::Value(name)) => loaded.push(name),
             Ok(Outcome::Error(text)) => {
@@ -619,12 +655,7 @@ async fn import_classes(session: &Session, data: &Term) -> Result<Vec<String>, F
                     detail: None,
                 });
             }
-            Err(e) => {
-                return Err(Failure::Remote {
-                    message: e.to_string(),
-                    detail: None,
-                });
-            }
+            Err(e) => return Err(super::load::eval_failure(e)),
         }
     }
     Ok(loaded)

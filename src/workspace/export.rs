@@ -1,6 +1,8 @@
 //! Export files: `BTWX`, a big-endian u16 format version, then one external term (the map
 //! `beamtalk_workspace_export:export/0` returns). Read back with the bounded decoder.
 
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use eetf::Term;
@@ -34,29 +36,60 @@ pub fn write(path: &Path, data: &Term) -> Result<(), WorkspaceError> {
     })
 }
 
-/// Reads an export, checking its header and version.
+/// The largest export read (a workspace's classes, actor states and bindings).
+pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads an export, checking that it is a regular file, its header and version, and its size, before the
+/// body is read (`/dev/zero` or a 3 GB file is refused without reading it).
 pub fn read(path: &Path) -> Result<Term, WorkspaceError> {
-    let bytes = std::fs::read(path).map_err(|source| WorkspaceError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
     let corrupt = |reason: String| WorkspaceError::Corrupt {
         path: path.to_path_buf(),
         reason,
     };
-    let rest = bytes
-        .strip_prefix(MAGIC.as_slice())
-        .ok_or_else(|| corrupt("not a beamtalk workspace export (bad header)".to_owned()))?;
-    let (version, body) = rest
-        .split_at_checked(2)
-        .ok_or_else(|| corrupt("truncated header".to_owned()))?;
-    let version = u16::from_be_bytes([version[0], version[1]]);
+    let io = |source| WorkspaceError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(corrupt("not a regular file".to_owned()));
+    }
+    let mut header = [0u8; 6];
+    let mut reader = std::io::Read::take(file, MAX_BYTES + 1);
+    reader.read_exact(&mut header).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => corrupt("truncated header".to_owned()),
+        _ => io(e),
+    })?;
+    if &header[..4] != MAGIC {
+        return Err(corrupt(
+            "not a beamtalk workspace export (bad header)".to_owned(),
+        ));
+    }
+    let version = u16::from_be_bytes([header[4], header[5]]);
     if version != VERSION {
         return Err(corrupt(format!(
             "export format version {version}; this beamtalk reads version {VERSION}"
         )));
     }
-    etf::decode(body).map_err(|e| corrupt(e.to_string()))
+    if meta.len() > MAX_BYTES {
+        return Err(corrupt(format!(
+            "{} bytes, over the {MAX_BYTES}-byte limit for an export",
+            meta.len()
+        )));
+    }
+    let mut body = Vec::new();
+    reader.read_to_end(&mut body).map_err(io)?;
+    if body.len() as u64 + 6 > MAX_BYTES {
+        return Err(corrupt(format!(
+            "over the {MAX_BYTES}-byte limit for an export"
+        )));
+    }
+    etf::decode(&body).map_err(|e| corrupt(e.to_string()))
 }
 
 #[cfg(test)]
@@ -82,6 +115,22 @@ mod tests {
                 .expect_err("future version")
                 .to_string()
                 .contains("version 9")
+        );
+        assert!(
+            read(Path::new("/dev/zero"))
+                .expect_err("a device")
+                .to_string()
+                .contains("not a regular file")
+        );
+        // A header that says "export" in front of a body past the limit: refused by its size alone.
+        let big = std::fs::File::create(&path).expect("create");
+        std::io::Write::write_all(&mut &big, b"BTWX\x00\x01").expect("header");
+        big.set_len(MAX_BYTES + 10).expect("sparse");
+        assert!(
+            read(&path)
+                .expect_err("too large")
+                .to_string()
+                .contains("limit")
         );
     }
 }

@@ -7,6 +7,7 @@
 mod erl_tools;
 pub mod export;
 pub mod id;
+pub mod import;
 pub mod info;
 pub mod launch;
 pub mod liveness;

@@ -8,7 +8,7 @@
 -module(beamtalk_actor).
 -behaviour(gen_server).
 
--export([spawn/2, spawn_as/3, named/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
+-export([spawn/2, restore/1, spawn_as/3, named/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
          start_child/2, call/4,
          register_spawned/4, restart_policy/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
@@ -18,6 +18,8 @@
 %% The key in an actor's initial values under which `spawnAs:' passes its name.
 -define(NAME_KEY, '$bt_name').
 -define(NAME_PREFIX, "bt_actor:").
+%% The key under which `restore/1' marks a start that must not run `initialize' (once).
+-define(RESTORE_KEY, '$bt_restore').
 %% How long `stop' gives an actor's `terminate'.
 -define(STOP_TIMEOUT, 5000).
 
@@ -37,6 +39,13 @@ spawn(Class, Init) ->
         {error, {E, _Stack}} when element(1, E) =:= '$bt_error' -> error(E);
         {error, Reason} -> beamtalk_error:raise(spawn_failed, Class, io_lib:format("failed to start: ~p", [Reason]))
     end.
+
+%% @doc An actor of `Class' whose state is about to be put back (`workspace import'): its first start does
+%% not run `initialize' (its slots get their defaults until the state is set); a restart after a crash
+%% is an ordinary start.
+-spec restore(atom()) -> ref().
+restore(Class) ->
+    ?MODULE:spawn(Class, #{?RESTORE_KEY => atomics:new(1, [])}).
 
 %% @doc `Counter spawnAs: #main': an actor registered under `Name' on this node (again after each restart),
 %% found by `Counter named: #main'. A name in use is an error.
@@ -212,12 +221,17 @@ init_slots(Class, Init, Id) ->
     erlang:put('$bt_actor_class', Class),
     [erlang:put({bt_slot, F}, {value, maps:get(F, Init)}) || {F, _} <- beamtalk_user_class:fields(Class), maps:is_key(F, Init)],
     [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- beamtalk_user_class:fields(Class), not maps:is_key(F, Init)],
-    case beamtalk_dispatch:responds_to(Self, initialize) of
-        true -> _ = beamtalk_dispatch:send(Self, initialize, []);
-        false -> ok
+    case first_restore(Init) orelse not beamtalk_dispatch:responds_to(Self, initialize) of
+        true -> ok;
+        false -> _ = beamtalk_dispatch:send(Self, initialize, [])
     end,
     ok = register_spawned(undefined, self(), Class, beamtalk_class:module(Class)),
     {ok, Self}.
+
+%% Whether this is the first start of an actor made by `restore/1' (the mark is spent by it).
+-spec first_restore(map()) -> boolean().
+first_restore(#{?RESTORE_KEY := Once}) -> atomics:compare_exchange(Once, 1, 0, 1) =:= ok;
+first_restore(#{}) -> false.
 
 %% @doc The slot values, name to value.
 -spec slots() -> #{atom() => term()}.

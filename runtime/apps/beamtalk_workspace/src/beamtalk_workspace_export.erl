@@ -32,10 +32,25 @@ export() ->
       bindings => Bindings,
       skipped => lists:sort(Skipped)}.
 
-%% @doc Spawns the exported actors with their state and restores the bindings (classes must be loaded).
--spec import(map()) -> {ok, #{actors := non_neg_integer(), bindings := non_neg_integer()}}.
+%% @doc Starts the exported actors with their state and restores the bindings (classes must be loaded).
+%% No user code runs for an actor but its slots' defaults: `initialize' is skipped, since the state it
+%% would set up is the one being restored. The CLI has checked the data; a class that is not an actor
+%% class here is still refused before anything starts.
+-spec import(map()) -> {ok, #{actors := non_neg_integer(), bindings := non_neg_integer()}}
+                     | {error, {not_an_actor_class, atom()}}.
 import(#{version := 1, actors := Actors, bindings := Bindings}) ->
-    Refs = maps:from_list([{K, beamtalk_actor:spawn(C, #{})} || #{key := K, class := C} <- Actors]),
+    case [C || #{class := C} <- Actors, not is_actor_class(C)] of
+        [] -> restore(Actors, Bindings);
+        [C | _] -> {error, {not_an_actor_class, C}}
+    end.
+
+-spec is_actor_class(term()) -> boolean().
+is_actor_class(C) ->
+    is_atom(C) andalso beamtalk_class:exists(C) andalso beamtalk_user_class:kind(C) =:= actor.
+
+-spec restore([map()], map()) -> {ok, #{actors := non_neg_integer(), bindings := non_neg_integer()}}.
+restore(Actors, Bindings) ->
+    Refs = maps:from_list([{K, beamtalk_actor:restore(C)} || #{key := K, class := C} <- Actors]),
     [set_slots(maps:get(K, Refs), relink_in(S, Refs)) || #{key := K, slots := S} <- Actors],
     ok = beamtalk_repl_state:update(maps:map(fun(_, V) -> relink_in(V, Refs) end, Bindings)),
     {ok, #{actors => maps:size(Refs), bindings => maps:size(Bindings)}}.
