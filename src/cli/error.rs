@@ -164,7 +164,9 @@ impl From<ConnectError> for Failure {
                 message: e.to_string(),
                 hint: "hint: the node must use the same cookie; pass --cookie-file (or BEAMTALK_COOKIE_FILE) for the node's cookie".to_owned(),
             },
-            ConnectError::Timeout { .. } => Failure::Timeout { message: e.to_string() },
+            ConnectError::Timeout { .. } => Failure::Timeout {
+                message: format!("{e}; hint: raise --timeout if the node is busy"),
+            },
             ConnectError::TlsRefused { .. } => Failure::Auth {
                 message: e.to_string(),
                 hint: "hint: both ends must hold certificates from the same CA (`beamtalk tls init`), and the node's must name the host you connect to (`tls init --san HOST`)".to_owned(),

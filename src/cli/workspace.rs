@@ -959,7 +959,9 @@ impl From<WorkspaceError> for Failure {
                 message: e.to_string(),
                 detail: None,
             },
-            WorkspaceError::InvalidName(_) => Failure::Usage {
+            WorkspaceError::InvalidName(_)
+            | WorkspaceError::Exists { .. }
+            | WorkspaceError::NodeRenamed { .. } => Failure::Usage {
                 message: e.to_string(),
                 detail: None,
             },

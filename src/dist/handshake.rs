@@ -65,7 +65,25 @@ pub enum ConnectError {
         after: Duration,
         /// Where it stalled, in words a user can act on.
         stage: String,
+        /// Whether the TCP connection was made: a timeout before it says more about the limit (or the
+        /// network) than about the node.
+        connected: bool,
     },
+}
+
+/// A limit shorter than this tells nothing about the node when it runs out: even a loopback handshake
+/// takes about a millisecond, and a busy machine many more.
+const TELLING_TIMEOUT: Duration = Duration::from_millis(100);
+
+impl ConnectError {
+    /// A timeout that says more about the limit (or the network) than about the node: it fired before
+    /// a TCP connection was made, or the limit was too short for any node to answer in.
+    pub fn timed_out_on_the_limit(&self) -> bool {
+        matches!(
+            self,
+            ConnectError::Timeout { connected, after, .. } if !connected || *after < TELLING_TIMEOUT
+        )
+    }
 }
 
 fn known_names(names: &[String]) -> String {
@@ -158,6 +176,7 @@ async fn connect_port(
             stage: format!(
                 "opening its distribution port {addr} (EPMD answered; a firewall may be dropping that port)"
             ),
+            connected: false,
         })?
         .map_err(|source| ConnectError::Refused {
             node: peer.to_string(),
@@ -190,6 +209,7 @@ async fn connect_port(
             node: peer.to_string(),
             after: timeout,
             stage: stage.to_owned(),
+            connected: true,
         })?
 }
 

@@ -31,6 +31,18 @@ pub use registry::{Entry, Registry};
 pub enum WorkspaceError {
     #[error("invalid workspace name `{0}`: use lower-case letters, digits and `_` (at most 64)")]
     InvalidName(String),
+    #[error(
+        "a workspace named `{name}` exists already; hint: pick another name, or remove it first with `beamtalk workspace stop {name}` and `beamtalk workspace rm {name}`"
+    )]
+    Exists { name: String },
+    #[error(
+        "node `{node}` still runs as workspace `{now}` (renamed from `{name}`); hint: stop `{now}` first, or pick another name"
+    )]
+    NodeRenamed {
+        name: String,
+        node: String,
+        now: String,
+    },
     #[error("no workspace named `{name}`{}", known_names(.known))]
     Unknown { name: String, known: Vec<String> },
     #[error("`erl` was not found on PATH: Erlang/OTP is needed to run workspaces")]
@@ -305,6 +317,7 @@ impl Workspaces {
             Some(host) => id::remote_node_name(id, host)?,
             None => id::node_name(id)?,
         };
+        self.node_not_renamed(id, &node)?;
         let entry = Entry {
             id: id.to_owned(),
             node: node.to_string(),
@@ -365,6 +378,21 @@ impl Workspaces {
                 Err(e)
             }
         }
+    }
+
+    /// A renamed workspace's node keeps its name: no new workspace may start a second node of it.
+    fn node_not_renamed(&self, id: &str, node: &NodeName) -> Result<(), WorkspaceError> {
+        let node = node.to_string();
+        for other in self.registry.list()?.0 {
+            if other.id != id && other.node == node && self.liveness(&other) != Liveness::Dead {
+                return Err(WorkspaceError::NodeRenamed {
+                    name: id.to_owned(),
+                    node,
+                    now: other.id,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Before a local node of `node`'s name starts: EPMD must not list that name already. If it does,
@@ -603,10 +631,13 @@ impl Workspaces {
                 })
             }
             // A live node that cannot be reached does not answer (and is never replaced). A refused
-            // cookie or certificate stays an authentication error, and local problems (TLS files) are
+            // cookie or certificate stays an authentication error, a timeout before even the TCP
+            // connection was made is the limit's (`--timeout 1ns`), and local problems (TLS files) are
             // reported as they are.
             Err(WorkspaceError::Connect(e))
-                if !is_refusal(&e) && self.liveness(&entry).is_alive() =>
+                if !is_refusal(&e)
+                    && !e.timed_out_on_the_limit()
+                    && self.liveness(&entry).is_alive() =>
             {
                 Err(self.unresponsive(&entry, e.to_string()))
             }
@@ -820,9 +851,9 @@ impl Workspaces {
         let _b = self.registry.lock(second)?;
         let mut entry = self.entry(old)?;
         if self.registry.get(new)?.is_some() {
-            return Err(WorkspaceError::InvalidName(format!(
-                "{new} (a workspace with that name exists)"
-            )));
+            return Err(WorkspaceError::Exists {
+                name: new.to_owned(),
+            });
         }
         if let State::Running(_) = self.probe(&entry).await {
             let conn = self.connect(&entry).await?;

@@ -223,10 +223,24 @@ init_slots(Class, Init, Id) ->
     [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- beamtalk_user_class:fields(Class), not maps:is_key(F, Init)],
     case first_restore(Init) orelse not beamtalk_dispatch:responds_to(Self, initialize) of
         true -> ok;
-        false -> _ = beamtalk_dispatch:send(Self, initialize, [])
+        false -> initialize(Self)
     end,
     ok = register_spawned(undefined, self(), Class, beamtalk_class:module(Class)),
     {ok, Self}.
+
+%% Runs the class's `initialize'. If it fails, the tracker hears why (a restart that fails has no caller
+%% to tell) before the start fails with the same error.
+-spec initialize(ref()) -> ok.
+initialize({'$bt_actor', Class, _} = Self) ->
+    try beamtalk_dispatch:send(Self, initialize, []), ok
+    catch C:R:S ->
+        Error = beamtalk_error:from_exception(C, R, S),
+        case application:get_env(beamtalk_runtime, actor_spawn_callback) of
+            {ok, Callback} -> Callback:on_actor_init_failed(self(), Class, Error);
+            undefined -> ok
+        end,
+        erlang:raise(C, R, S)
+    end.
 
 %% Whether this is the first start of an actor made by `restore/1' (the mark is spent by it).
 -spec first_restore(map()) -> boolean().

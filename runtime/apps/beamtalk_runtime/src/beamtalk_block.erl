@@ -1,7 +1,7 @@
 %% @doc Block: Erlang funs. Evaluation, loops, and exception handling (`on:do:', `ensure:', `ifCurtailed:').
 -module(beamtalk_block).
 
--export([respond/3, selectors/0]).
+-export([respond/3, selectors/0, arity/1]).
 
 -spec selectors() -> [atom()].
 selectors() ->

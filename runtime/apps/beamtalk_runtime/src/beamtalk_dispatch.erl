@@ -45,7 +45,7 @@ send(Receiver, Selector, Args) ->
 send_from(Class, Receiver, Selector, Args) ->
     case lookup(Class, Receiver, Selector, Args) of
         {ok, Value} -> Value;
-        nomethod -> does_not_understand(Receiver, Selector)
+        nomethod -> not_understood(Receiver, Selector, Args)
     end.
 
 %% @doc As `send_from/4' for an actor's own process, answering `{ok, Value}': its reply, as the method
@@ -55,7 +55,7 @@ reply_from(Class, Receiver, Selector, Args) ->
     %% The actor's own copy of the table (`process_methods/1'), not the shared one.
     case lookup_in(beamtalk_class:process_methods(Class), Class, Receiver, Selector, Args) of
         {ok, _} = Found -> Found;
-        nomethod -> does_not_understand(Receiver, Selector)
+        nomethod -> not_understood(Receiver, Selector, Args)
     end.
 
 -spec lookup(atom() | {meta, atom()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.
@@ -157,6 +157,29 @@ class_of(_) -> 'Object'.
 responds_to(Receiver, Selector) ->
     case class_of(Receiver) of
         {meta, _} = Meta -> lists:member(Selector, beamtalk_object:selectors(Meta));
+        Class -> maps:is_key(Selector, beamtalk_class:methods(Class))
+    end.
+
+%% A message with no method for these arguments. When the receiver does understand the selector and a
+%% block among the arguments is what did not fit (`1 to: 3 do: [1]'), that block's arity is the error.
+-spec not_understood(term(), atom(), [term()]) -> no_return().
+not_understood(Receiver, Selector, Args) ->
+    Blocks = [B || B <- Args, is_function(B)],
+    case Blocks =/= [] andalso understands(Receiver, Selector) of
+        true ->
+            Arities = lists:join(", ", [integer_to_list(beamtalk_block:arity(B)) || B <- Blocks]),
+            beamtalk_error:raise('ArgumentError', wrong_arity, beamtalk_print:class_name(Receiver),
+                                 [beamtalk_print:print_string(Selector), " cannot use a block of ", Arities,
+                                  " argument(s) here; hint: give the block as many arguments as ",
+                                  beamtalk_print:print_string(Selector), " passes it"]);
+        false ->
+            does_not_understand(Receiver, Selector)
+    end.
+
+-spec understands(term(), atom()) -> boolean().
+understands(Receiver, Selector) ->
+    case class_of(Receiver) of
+        {meta, _} -> false;
         Class -> maps:is_key(Selector, beamtalk_class:methods(Class))
     end.
 

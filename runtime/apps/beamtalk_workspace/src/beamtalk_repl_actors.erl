@@ -1,7 +1,7 @@
 %% @doc The workspace's actor-spawn callback (registered in the runtime's `actor_spawn_callback').
 -module(beamtalk_repl_actors).
 
--export([on_actor_spawned/4, start_actor/4, stop_actor/1, start_supervisor/1, stop_supervisor/1]).
+-export([on_actor_spawned/4, on_actor_init_failed/3, start_actor/4, stop_actor/1, start_supervisor/1, stop_supervisor/1]).
 
 %% @doc The runtime's `actor_starter': every actor is a child of the workspace's actor supervisor.
 -spec start_actor(atom(), map(), integer(), permanent | transient | temporary) -> {ok, pid()} | {error, term()}.
@@ -32,3 +32,9 @@ on_actor_spawned(_RegistryPid, Pid, ClassName, _Module) ->
         Transcript -> true = group_leader(Transcript, Pid)
     end,
     beamtalk_workspace_meta:register_actor(Pid, ClassName).
+
+%% @doc An actor's `initialize' failed (in its process, while it starts): the metadata server reports it
+%% in Beamtalk terms if it was a restart.
+-spec on_actor_init_failed(pid(), atom(), term()) -> ok.
+on_actor_init_failed(Pid, Class, Error) ->
+    beamtalk_workspace_meta:init_failed(Pid, Class, Error).

@@ -8,7 +8,7 @@
 
 -export([start_link/1, info/0, touch/0, last_active/0, idle_ms/0, set_id/1,
          register_actor/1, register_actor/2, actors/0, actors_detail/0, given_up/0, register_module/1,
-         modules/0, dist_address/0]).
+         modules/0, dist_address/0, init_failed/3]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -type actor() :: #{pid := pid(), class := atom(), started_at := integer(), restarts := non_neg_integer()}.
@@ -82,6 +82,12 @@ actors_detail() ->
 -spec given_up() -> [given_up()].
 given_up() ->
     gen_server:call(?MODULE, given_up).
+
+%% @doc An actor failed in `initialize' while starting (`Pid', still in its start): if its keeper is
+%% tracked, this was a restart, and users hear why in Beamtalk terms; it is the keeper's last exit.
+-spec init_failed(pid(), atom(), term()) -> ok.
+init_failed(Pid, Class, Error) ->
+    gen_server:cast(?MODULE, {init_failed, keeper_of(Pid), Class, Error}).
 
 %% @doc Records a module loaded into the workspace (a compiled Beamtalk class).
 -spec register_module(module()) -> ok.
@@ -160,14 +166,25 @@ handle_call({register_module, M}, _From, #{modules := Ms} = S) ->
     {reply, ok, S#{modules := (Ms -- [M]) ++ [M]}};
 handle_call(modules, _From, #{modules := Ms} = S) ->
     {reply, Ms, S};
-handle_call(_Other, _From, S) ->
+handle_call(Other, _From, S) ->
+    beamtalk_unexpected:log(?MODULE, call, Other),
     {reply, {error, unknown_request}, S}.
 
 -spec handle_cast(term(), state()) -> {noreply, state()}.
 handle_cast(touch, S) ->
     {noreply, S#{last_active := erlang:system_time(second),
                  last_active_mono := erlang:monotonic_time(millisecond)}};
-handle_cast(_Other, S) ->
+handle_cast({init_failed, Keeper, Class, Error}, #{keepers := Ks} = S) ->
+    case maps:find(Keeper, Ks) of
+        {ok, K} ->
+            beamtalk_repl_shell:broadcast(
+              io_lib:format("[actor ~s could not restart: ~ts]~n", [Class, reason_text(Error)])),
+            {noreply, S#{keepers := Ks#{Keeper := K#{last_exit := Error}}}};
+        error ->
+            {noreply, S}
+    end;
+handle_cast(Other, S) ->
+    beamtalk_unexpected:log(?MODULE, cast, Other),
     {noreply, S}.
 
 -spec handle_info(term(), state()) -> {noreply, state()}.
@@ -178,7 +195,7 @@ handle_info({'DOWN', _Ref, process, Pid, Reason}, #{actors := As, keepers := Ks}
         {error, error} -> {noreply, S}
     end;
 handle_info(Other, S) ->
-    logger:notice("beamtalk_workspace_meta: stray message ~p", [Other]),
+    beamtalk_unexpected:log(?MODULE, info, Other),
     {noreply, S}.
 
 %% Tracks a live actor (once) and the keeper that restarts it.
@@ -214,7 +231,7 @@ actor_down(Pid, #{class := Class}, Reason, #{actors := As, keepers := Ks, owners
         true -> ok;
         false ->
             beamtalk_repl_shell:broadcast(
-              io_lib:format("[actor ~s ~p crashed: ~P]~n", [Class, Pid, Reason, 8]))
+              io_lib:format("[actor ~s ~p crashed: ~ts]~n", [Class, Pid, reason_text(Reason)]))
     end,
     Ks1 = case maps:find(Pid, Os) of
               {ok, K} when is_map_key(K, Ks) -> Ks#{K := (maps:get(K, Ks))#{last_exit := Reason}};
@@ -232,7 +249,7 @@ keeper_down(Keeper, #{class := Class, id := Id, last_exit := Last}, #{keepers :=
             S1;
         false ->
             Restarts = maps:get(Id, Rs, 0),
-            Reason = iolist_to_binary(io_lib:format("~P", [Last, 8])),
+            Reason = reason_text(Last),
             beamtalk_repl_shell:broadcast(
               io_lib:format("[actor ~s stopped for good: it crashed ~b times in a row (last: ~s)]~n",
                             [Class, Restarts + 1, Reason])),
@@ -240,6 +257,13 @@ keeper_down(Keeper, #{class := Class, id := Id, last_exit := Last}, #{keepers :=
             #{given_up := G} = S1,
             S1#{given_up := lists:sublist([Entry | G], ?GIVEN_UP_KEPT)}
     end.
+
+%% Why an actor ended, in Beamtalk terms where it was a Beamtalk error (`ZeroDivide: 1 / 0: ...'), else
+%% the exit reason, cut short.
+-spec reason_text(term()) -> binary().
+reason_text({'$bt_error', _, _, _, _} = E) -> iolist_to_binary(beamtalk_error:describe(E));
+reason_text({{'$bt_error', _, _, _, _} = E, Stack}) when is_list(Stack) -> reason_text(E);
+reason_text(Reason) -> iolist_to_binary(io_lib:format("~P", [Reason, 8])).
 
 -spec clean_exit(term()) -> boolean().
 clean_exit(normal) -> true;
