@@ -325,3 +325,18 @@ fn a_name_that_is_no_class_is_an_error_where_it_shows() {
     assert_eq!(eval(&p, "3 class class"), "Class");
     assert_eq!(eval(&p, "#(Counter, Point)"), "#(Counter, Point)");
 }
+
+#[test]
+fn a_long_lived_actor_keeps_no_stream_it_is_done_with() {
+    let p = Project::with_loaded(
+        "builder.bt",
+        "Actor subclass: Builder\n  state: kept = nil\n  build => s := WriteStream on: \"\". s nextPutAll: \"x\". s contents\n  keep => self.kept := WriteStream on: \"\". self.kept nextPutAll: \"a\". 0\n  more => self.kept nextPutAll: \"b\". self.kept contents\n  dictSize => (Erlang erlang get) size\n",
+    );
+    p.eval_ok("b := Builder spawn. b build");
+    let after_one: usize = p.eval_ok("b dictSize").parse().expect("a count");
+    p.eval_ok("1 to: 300 do: [:i | b build]");
+    let after_many: usize = p.eval_ok("b dictSize").parse().expect("a count");
+    assert_eq!(after_many, after_one, "the dictionary does not grow per call");
+    // A stream the actor keeps in its state stays usable across messages.
+    assert_eq!(p.eval_ok("b keep. b more"), "ab");
+}

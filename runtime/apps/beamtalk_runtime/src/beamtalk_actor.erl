@@ -269,14 +269,27 @@ handle_call(slots, _From, Self) ->
 handle_call({set_slots, Slots}, _From, Self) when is_map(Slots) ->
     [erlang:put({bt_slot, F}, {value, V}) || {F, V} <- maps:to_list(Slots)],
     {reply, ok, Self};
-handle_call(_Other, _From, Self) ->
+handle_call(Other, _From, Self) ->
+    beamtalk_unexpected:log(?MODULE, call, Other),
     {reply, {error, unknown_request}, Self}.
 
 -spec answer(atom(), [term()], pid(), ref()) -> {ok, term()} | {error, term()}.
 answer(Selector, Args, CallerGL, {'$bt_actor', Class, _} = Self) ->
     use_group_leader(CallerGL),
-    try beamtalk_dispatch:reply_from(Class, Self, Selector, Args)
-    catch C:R:S -> {error, beamtalk_error:from_exception(C, R, S)}
+    Reply = try beamtalk_dispatch:reply_from(Class, Self, Selector, Args)
+            catch C:R:S -> {error, beamtalk_error:from_exception(C, R, S)}
+            end,
+    ok = done_with_message(Reply),
+    Reply.
+
+%% After each message: streams the message made that neither the state nor `Answer' holds are ended
+%% (only a pdict read while the actor has no streams).
+-spec done_with_message(term()) -> ok.
+done_with_message(Answer) ->
+    case erlang:get('$bt_streams') of
+        undefined -> ok;
+        [] -> ok;
+        _ -> beamtalk_stream:sweep([Answer | maps:values(slots())])
     end.
 
 %% Makes `GL' this actor's group leader, remembering its own the first time.
@@ -327,8 +340,10 @@ handle_cast({send, Selector, Args}, Self) ->
     catch C:R:S ->
         logger:warning("actor ~p: #~s failed: ~p", [Self, Selector, beamtalk_error:from_exception(C, R, S)])
     end,
+    ok = done_with_message(nil),
     {noreply, Self};
-handle_cast(_Other, Self) ->
+handle_cast(Other, Self) ->
+    beamtalk_unexpected:log(?MODULE, cast, Other),
     {noreply, Self}.
 
 -spec handle_info(term(), ref()) -> {noreply, ref()}.
@@ -347,9 +362,11 @@ handle_info({'DOWN', MRef, process, _Pid, Reason}, Self) ->
                 false -> ok
             end
     end,
+    ok = done_with_message(nil),
     {noreply, Self};
-handle_info(_Other, Self) ->
+handle_info(Other, Self) ->
     own_group_leader(),
+    beamtalk_unexpected:log(?MODULE, info, Other),
     {noreply, Self}.
 
 %% @doc Hot reload (driven by `beamtalk_hot_reload' through `sys:change_code/4' while suspended):

@@ -54,9 +54,11 @@ init([]) ->
     {ok, #{}}.
 
 -spec handle_call(term(), gen_server:from(), map()) -> {reply, {error, unknown_request}, map()}.
-handle_call(_Request, _From, S) ->
+handle_call(Request, _From, S) ->
+    beamtalk_unexpected:log(?MODULE, call, Request),
     {reply, {error, unknown_request}, S}.
 
 -spec handle_cast(term(), map()) -> {noreply, map()}.
-handle_cast(_Msg, S) ->
+handle_cast(Msg, S) ->
+    beamtalk_unexpected:log(?MODULE, cast, Msg),
     {noreply, S}.

@@ -7,11 +7,16 @@
 %% `{beamtalk_io, self(), get_line, Prompt}` and waits for `{beamtalk_io_input, Binary | eof}`.
 %% It stops when the sink goes away (the CLI exits or its connection drops).
 %%
+%% It is a special process in OTP's sense: it answers system messages between requests, and a message
+%% it does not expect is logged, never dropped silently.
+%%
 %% The CLI loads this module with `code:load_binary/3` on nodes that lack it, so it depends on nothing
 %% but kernel and stdlib.
 -module(beamtalk_io_proxy).
 
 -export([start/1]).
+-export([system_continue/3, system_terminate/4, system_get_state/1, system_replace_state/2,
+         system_code_change/4]).
 
 -type state() :: #{sink := pid(), mref := reference(), buf := [char()] | eof}.
 
@@ -22,17 +27,41 @@ start(Sink) ->
     loop(#{sink => Sink, mref => MRef, buf => []}).
 
 -spec loop(state()) -> no_return().
-loop(#{mref := MRef} = S) ->
+loop(#{sink := Sink, mref := MRef} = S) ->
     receive
+        {system, From, Request} ->
+            sys:handle_system_msg(Request, From, Sink, ?MODULE, [], S);
         {io_request, From, ReplyAs, Request} ->
             {Reply, S1} = request(Request, S),
             From ! {io_reply, ReplyAs, Reply},
             loop(S1);
         {'DOWN', MRef, process, _, _} ->
             exit(normal);
-        _Other ->
+        Other ->
+            logger:warning("~p: unexpected message ~0P", [?MODULE, Other, 12]),
             loop(S)
     end.
+
+-spec system_continue(pid(), [sys:debug_option()], state()) -> no_return().
+system_continue(_Parent, _Debug, S) ->
+    loop(S).
+
+-spec system_terminate(term(), pid(), [sys:debug_option()], state()) -> no_return().
+system_terminate(Reason, _Parent, _Debug, _S) ->
+    exit(Reason).
+
+-spec system_get_state(state()) -> {ok, state()}.
+system_get_state(S) ->
+    {ok, S}.
+
+-spec system_replace_state(fun((state()) -> state()), state()) -> {ok, state(), state()}.
+system_replace_state(Replace, S) ->
+    New = Replace(S),
+    {ok, New, New}.
+
+-spec system_code_change(state(), module(), term(), term()) -> {ok, state()}.
+system_code_change(S, _Module, _OldVsn, _Extra) ->
+    {ok, S}.
 
 -spec request(term(), state()) -> {term(), state()}.
 request({put_chars, Enc, Chars}, S) ->
@@ -129,3 +158,17 @@ prompt_chars(Prompt) when is_atom(Prompt) -> atom_to_list(Prompt);
 prompt_chars({format, Fmt, Args}) -> io_lib:format(Fmt, Args);
 prompt_chars(Prompt) when is_list(Prompt); is_binary(Prompt) -> Prompt;
 prompt_chars(Prompt) -> io_lib:format("~p", [Prompt]).
+
+-ifdef(TEST).
+-include_lib("eunit/include/eunit.hrl").
+
+it_writes_to_its_sink_and_answers_system_messages_test() ->
+    Sink = self(),
+    Proxy = spawn(fun() -> start(Sink) end),
+    ?assertMatch(#{sink := Sink, buf := []}, sys:get_state(Proxy, 2000)),
+    ok = sys:suspend(Proxy, 2000),
+    ok = sys:resume(Proxy, 2000),
+    ok = io:put_chars(Proxy, "hi"),
+    ?assertEqual(<<"hi">>, receive {beamtalk_io, Proxy, put_chars, B} -> B after 2000 -> timeout end),
+    exit(Proxy, kill).
+-endif.

@@ -8,11 +8,16 @@
 %% otherwise is reported as `{beamtalk_rpc, Ref, Reason}'; `{cancel, Ref}' kills a worker. The server
 %% stops, killing its workers, when the owner goes (the CLI exits or its connection drops).
 %%
+%% It is a special process in OTP's sense: it answers system messages (`sys:get_state/1',
+%% `sys:suspend/1', ...), and a message it does not expect is logged, never dropped silently.
+%%
 %% The CLI loads this module with `code:load_binary/3' on nodes that lack it, so it depends on nothing
 %% but kernel and stdlib.
 -module(beamtalk_rpc_server).
 
 -export([start/1]).
+-export([system_continue/3, system_terminate/4, system_get_state/1, system_replace_state/2,
+         system_code_change/4]).
 
 %% Ref => {Pid, MonitorRef} and MonitorRef => Ref, for every running worker.
 -type workers() :: #{reference() => {pid(), reference()} | reference()}.
@@ -26,6 +31,8 @@ start(Owner) ->
 -spec loop(pid(), reference(), workers()) -> no_return().
 loop(Owner, OwnerRef, Workers) ->
     receive
+        {system, From, Request} ->
+            sys:handle_system_msg(Request, From, Owner, ?MODULE, [], {Owner, OwnerRef, Workers});
         {call, Ref, M, F, A, GroupLeader} ->
             {Pid, MRef} = spawn_monitor(fun() -> run(Owner, Ref, M, F, A, GroupLeader) end),
             loop(Owner, OwnerRef, Workers#{Ref => {Pid, MRef}, MRef => Ref});
@@ -36,9 +43,34 @@ loop(Owner, OwnerRef, Workers) ->
             exit(normal);
         {'DOWN', MRef, process, _, Reason} ->
             loop(Owner, OwnerRef, finished(Owner, MRef, Reason, Workers));
-        _Other ->
+        Other ->
+            logger:warning("~p: unexpected message ~0P", [?MODULE, Other, 12]),
             loop(Owner, OwnerRef, Workers)
     end.
+
+-type state() :: {pid(), reference(), workers()}.
+
+-spec system_continue(pid(), [sys:debug_option()], state()) -> no_return().
+system_continue(_Parent, _Debug, {Owner, OwnerRef, Workers}) ->
+    loop(Owner, OwnerRef, Workers).
+
+-spec system_terminate(term(), pid(), [sys:debug_option()], state()) -> no_return().
+system_terminate(Reason, _Parent, _Debug, {_, _, Workers}) ->
+    _ = [exit(Pid, kill) || {Pid, _} <- maps:values(Workers)],
+    exit(Reason).
+
+-spec system_get_state(state()) -> {ok, state()}.
+system_get_state(State) ->
+    {ok, State}.
+
+-spec system_replace_state(fun((state()) -> state()), state()) -> {ok, state(), state()}.
+system_replace_state(Replace, State) ->
+    New = Replace(State),
+    {ok, New, New}.
+
+-spec system_code_change(state(), module(), term(), term()) -> {ok, state()}.
+system_code_change(State, _Module, _OldVsn, _Extra) ->
+    {ok, State}.
 
 -spec run(pid(), reference(), module(), atom(), list(), pid()) -> ok.
 run(Owner, Ref, M, F, A, GroupLeader) ->
@@ -109,6 +141,15 @@ a_killed_worker_is_reported_test() ->
     Worker = receive {worker, W} -> W end,
     exit(Worker, kill),
     ?assertEqual(killed, receive {beamtalk_rpc, Ref2, R} -> R after 2000 -> timeout end),
+    exit(Server, kill).
+
+it_answers_system_messages_test() ->
+    Owner = self(),
+    Server = spawn(fun() -> start(Owner) end),
+    ?assertMatch({Owner, _, #{}}, sys:get_state(Server, 2000)),
+    ok = sys:suspend(Server, 2000),
+    ok = sys:resume(Server, 2000),
+    ?assertMatch({_, return, 3}, call(Server, erlang, '+', [1, 2])),
     exit(Server, kill).
 
 the_server_stops_with_its_owner_test() ->

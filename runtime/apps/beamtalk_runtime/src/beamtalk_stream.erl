@@ -2,10 +2,15 @@
 %% at a time). Unlike values they change, so their state lives in the process dictionary of the process
 %% that made them, under a reference of their own; another process using one gets an error, never a
 %% stale or lost write. `String streamContents: [:s | ...]' (and `printString' through `printOn:') ends
-%% its stream when the block does; a stream made with `on:' lasts until `close' or its process ends.
+%% its stream when the block does; a stream made with `on:' lasts until `close', until its process ends,
+%% or, in an actor, until the message that made it is answered and the stream is neither in the actor's
+%% state nor in the answer (`sweep/1'): a long-lived actor never accumulates streams.
 -module(beamtalk_stream).
 
--export([write_stream/1, read_stream/1, stream_contents/1, respond/3, selectors/1]).
+-export([write_stream/1, read_stream/1, stream_contents/1, respond/3, selectors/1, sweep/1]).
+
+%% The process's open streams.
+-define(LIVE, '$bt_streams').
 
 -type stream() :: {'$bt_object', 'WriteStream' | 'ReadStream', #{ref := reference(), owner := pid()}}.
 
@@ -38,7 +43,37 @@ stream_contents(Block) ->
 new(Class, State) ->
     Ref = make_ref(),
     erlang:put({bt_stream, Ref}, State),
+    erlang:put(?LIVE, [Ref | live()]),
     {'$bt_object', Class, #{ref => Ref, owner => self()}}.
+
+%% @doc Ends this process's streams that none of `Kept' holds (an actor's state and its last answer). Costs
+%% nothing while the process has no streams.
+-spec sweep([term()]) -> ok.
+sweep(Kept) ->
+    case live() of
+        [] -> ok;
+        Live ->
+            Reachable = refs_in(Kept, #{}),
+            {Keep, Drop} = lists:partition(fun(R) -> maps:is_key(R, Reachable) end, Live),
+            _ = [erlang:erase({bt_stream, R}) || R <- Drop],
+            _ = erlang:put(?LIVE, Keep),
+            ok
+    end.
+
+-spec live() -> [reference()].
+live() ->
+    case erlang:get(?LIVE) of
+        undefined -> [];
+        Refs -> Refs
+    end.
+
+%% The references of the streams inside a term.
+-spec refs_in(term(), #{reference() => true}) -> #{reference() => true}.
+refs_in({'$bt_object', C, #{ref := R}}, Acc) when C =:= 'WriteStream'; C =:= 'ReadStream' -> Acc#{R => true};
+refs_in(T, Acc) when is_tuple(T) -> refs_in(tuple_to_list(T), Acc);
+refs_in([H | T], Acc) -> refs_in(T, refs_in(H, Acc));
+refs_in(M, Acc) when is_map(M) -> maps:fold(fun(K, V, A) -> refs_in(V, refs_in(K, A)) end, Acc, M);
+refs_in(_, Acc) -> Acc.
 
 %% @doc What a stream answers.
 -spec respond(stream(), atom(), [term()]) -> {ok, term()} | nomethod.
@@ -109,6 +144,7 @@ contents(S) ->
 -spec close(stream()) -> ok.
 close({_, _, #{ref := Ref}}) ->
     erlang:erase({bt_stream, Ref}),
+    erlang:put(?LIVE, lists:delete(Ref, live())),
     ok.
 
 -spec state(stream()) -> list().

@@ -35,11 +35,13 @@ init(IntervalMs) ->
     end.
 
 -spec handle_call(term(), gen_server:from(), state()) -> {reply, {error, unknown_request}, state()}.
-handle_call(_Request, _From, S) ->
+handle_call(Request, _From, S) ->
+    beamtalk_unexpected:log(?MODULE, call, Request),
     {reply, {error, unknown_request}, S}.
 
 -spec handle_cast(term(), state()) -> {noreply, state()}.
-handle_cast(_Msg, S) ->
+handle_cast(Msg, S) ->
+    beamtalk_unexpected:log(?MODULE, cast, Msg),
     {noreply, S}.
 
 -spec handle_info(term(), state()) -> {noreply, state()}.

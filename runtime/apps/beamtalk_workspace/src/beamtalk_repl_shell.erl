@@ -36,14 +36,18 @@ init(Client) ->
 
 -spec handle_call(term(), gen_server:from(), map()) -> {reply, term(), map()}.
 handle_call(info, _From, S) -> {reply, S, S};
-handle_call(_Other, _From, S) -> {reply, {error, unknown_request}, S}.
+handle_call(Other, _From, S) ->
+    beamtalk_unexpected:log(?MODULE, call, Other),
+    {reply, {error, unknown_request}, S}.
 
 -spec handle_cast(term(), map()) -> {noreply, map()}.
-handle_cast(_Msg, S) ->
+handle_cast(Msg, S) ->
+    beamtalk_unexpected:log(?MODULE, cast, Msg),
     {noreply, S}.
 
 -spec handle_info(term(), map()) -> {noreply, map()} | {stop, normal, map()}.
 handle_info({'DOWN', _, process, _, _}, S) ->
     {stop, normal, S};
-handle_info(_Other, S) ->
+handle_info(Other, S) ->
+    beamtalk_unexpected:log(?MODULE, info, Other),
     {noreply, S}.

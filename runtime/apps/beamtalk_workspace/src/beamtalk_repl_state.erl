@@ -39,8 +39,11 @@ handle_call(bindings, _From, B) -> {reply, B, B};
 handle_call({update, Changed}, _From, B) -> {reply, ok, maps:merge(B, Changed)};
 handle_call({remove, Name}, _From, B) -> {reply, maps:is_key(Name, B), maps:remove(Name, B)};
 handle_call(clear, _From, _B) -> {reply, ok, #{}};
-handle_call(_Other, _From, B) -> {reply, {error, unknown_request}, B}.
+handle_call(Other, _From, B) ->
+    beamtalk_unexpected:log(?MODULE, call, Other),
+    {reply, {error, unknown_request}, B}.
 
 -spec handle_cast(term(), map()) -> {noreply, map()}.
-handle_cast(_Msg, B) ->
+handle_cast(Msg, B) ->
+    beamtalk_unexpected:log(?MODULE, cast, Msg),
     {noreply, B}.

@@ -33,7 +33,9 @@ handle_call({Sel, GL}, _From, Buf) when is_pid(GL) ->
 handle_call({Sel, Args, GL}, _From, Buf) when is_list(Args), is_pid(GL) ->
     stream(Sel, Args, GL, Buf);
 handle_call(recent, _From, Buf) -> {reply, Buf, Buf};
-handle_call(_Other, _From, Buf) -> {reply, {error, unknown_request}, Buf}.
+handle_call(Other, _From, Buf) ->
+    beamtalk_unexpected:log(?MODULE, call, Other),
+    {reply, {error, unknown_request}, Buf}.
 
 -spec stream(atom(), [term()], pid(), binary()) -> {reply, term(), binary()}.
 stream(Sel, Args, GL, Buf) ->
@@ -62,7 +64,8 @@ stream(Sel, Args, GL, Buf) ->
     end.
 
 -spec handle_cast(term(), binary()) -> {noreply, binary()}.
-handle_cast(_Msg, Buf) ->
+handle_cast(Msg, Buf) ->
+    beamtalk_unexpected:log(?MODULE, cast, Msg),
     {noreply, Buf}.
 
 -spec handle_info(term(), binary()) -> {noreply, binary()}.
@@ -70,7 +73,8 @@ handle_info({io_request, From, ReplyAs, Request}, Buf) ->
     {Reply, Buf1} = request(Request, Buf),
     From ! {io_reply, ReplyAs, Reply},
     {noreply, Buf1};
-handle_info(_Other, Buf) ->
+handle_info(Other, Buf) ->
+    beamtalk_unexpected:log(?MODULE, info, Other),
     {noreply, Buf}.
 
 -spec request(term(), binary()) -> {term(), binary()}.
