@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what beamtalk needs besides Rust: Erlang/OTP (erl, erlc, epmd), rebar3 and jiffy (JSON), and with
-# --for-tests also what only the tests use (iproute2, iptables, xvfb, erlang-observer; docker.io and
-# debootstrap as root),
+# --for-tests also what only the tests use (iproute2, iptables, xvfb, erlang-observer, erlang-dialyzer,
+# erlang-tools; docker.io and debootstrap as root),
 # from Debian packages, only when they are missing. Safe to run again.
 set -euo pipefail
 
@@ -19,6 +19,11 @@ if $for_tests; then
   command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
   erl -noshell -eval 'case code:lib_dir(observer) of {error,_} -> halt(1); _ -> halt(0) end.' >/dev/null 2>&1 \
     || need+=(erlang-observer)
+  # scripts/test.sh checks the runtime's -specs (dialyzer) and its calls (xref, in erlang-tools).
+  erl -noshell -eval 'case code:lib_dir(dialyzer) of {error,_} -> halt(1); _ -> halt(0) end.' >/dev/null 2>&1 \
+    || need+=(erlang-dialyzer)
+  erl -noshell -eval 'case code:lib_dir(tools) of {error,_} -> halt(1); _ -> halt(0) end.' >/dev/null 2>&1 \
+    || need+=(erlang-tools)
   # tests/docker.rs builds and runs the workspace image; its engine needs root.
   if [ "$(id -u)" -eq 0 ]; then
     [ -x /usr/bin/docker ] && [ -x /usr/sbin/dockerd ] || need+=(docker.io)

@@ -9,6 +9,8 @@ scripts/setup.sh --for-tests
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked --target "$triple" -- -D warnings
 (cd runtime && REBAR_BASE_DIR="$PWD/../target/rebar3" rebar3 eunit)
+# The runtime's -specs checked against its code, and no call to a function that does not exist.
+(cd runtime && REBAR_BASE_DIR="$PWD/../target/rebar3" rebar3 dialyzer && REBAR_BASE_DIR="$PWD/../target/rebar3" rebar3 xref)
 cargo test --workspace --locked --all-targets --target "$triple"
 # The plain commands work too: no flags (none of build-env.sh's), the host's own target (any architecture),
 # the runtime built by build.rs on the way.

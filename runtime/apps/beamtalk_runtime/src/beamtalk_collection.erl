@@ -54,7 +54,7 @@ like(_, L) -> L.
 -spec op(term(), atom(), [term()]) -> term().
 op(M, Sel, Args) when is_map(M) -> dict(M, Sel, Args);
 op({'$bt_interval', _, _, _} = I, size, []) -> length(items(I));
-op({'$bt_interval', F, _, _} = I, first, []) -> case items(I) of [] -> first([], I); _ -> F end;
+op({'$bt_interval', F, _, _} = I, first, []) -> case items(I) of [] -> empty(I); _ -> F end;
 op(C, size, []) -> length(items(C));
 op(C, 'at:', [I]) when is_integer(I) -> at(C, I);
 op(C, 'at:ifAbsent:', [I, B]) when is_integer(I) ->
@@ -132,5 +132,9 @@ check_index(C, I, N) ->
 
 -spec first([term()], term()) -> term().
 first([X | _], _) -> X;
-first([], C) -> beamtalk_error:raise(empty_collection, beamtalk_print:class_name(C), "is empty").
+first([], C) -> empty(C).
+
+-spec empty(term()) -> no_return().
+empty(C) ->
+    beamtalk_error:raise(empty_collection, beamtalk_print:class_name(C), "is empty").
 
