@@ -64,6 +64,43 @@ fn a_killed_actor_is_restarted_under_its_name_and_the_old_reference_raises_actor
 }
 
 #[test]
+fn a_call_through_a_name_waits_out_a_restart() {
+    let p = Project::with_loaded(
+        "named.bt",
+        &format!(
+            "{COUNTER}\nSupervisor subclass: Named\n  class children => #((Counter supervisionSpec withName: #sup))\n"
+        ),
+    );
+    // Right after the kill the name is free (or still names the dying actor): the call waits for the
+    // restarted one instead of failing.
+    for _ in 0..5 {
+        assert_eq!(
+            eval(
+                &p,
+                "c := (Counter named: #main) ifNil: [(Counter spawnAs: #main) unwrap]. c increment. c kill. (Counter named: #main) n"
+            ),
+            "0"
+        );
+    }
+    eval(&p, "Named supervise unwrap");
+    // Within the supervisor's restart limit (3 in 5 s).
+    for _ in 0..3 {
+        assert_eq!(
+            eval(
+                &p,
+                "(Counter named: #sup) increment. (Counter named: #sup) kill. (Counter named: #sup) n"
+            ),
+            "0"
+        );
+    }
+    // A name nobody is restarting answers nil at once.
+    assert_eq!(
+        eval(&p, "(Counter named: #main) stop. Counter named: #main"),
+        "counter stopping at 0\nnil"
+    );
+}
+
+#[test]
 fn stop_runs_terminate_and_ends_the_actor_for_good() {
     let p = loaded();
     eval(&p, "c := (Counter spawnAs: #main) unwrap. c increment");
@@ -336,7 +373,10 @@ fn a_long_lived_actor_keeps_no_stream_it_is_done_with() {
     let after_one: usize = p.eval_ok("b dictSize").parse().expect("a count");
     p.eval_ok("1 to: 300 do: [:i | b build]");
     let after_many: usize = p.eval_ok("b dictSize").parse().expect("a count");
-    assert_eq!(after_many, after_one, "the dictionary does not grow per call");
+    assert_eq!(
+        after_many, after_one,
+        "the dictionary does not grow per call"
+    );
     // A stream the actor keeps in its state stays usable across messages.
     assert_eq!(p.eval_ok("b keep. b more"), "ab");
 }

@@ -20,6 +20,8 @@
 -define(NAME_PREFIX, "bt_actor:").
 %% The key under which `restore/1' marks a start that must not run `initialize' (once).
 -define(RESTORE_KEY, '$bt_restore').
+%% How long `named:' waits for an actor of that name that is being restarted (a call's timeout).
+-define(NAMED_WAIT, 5000).
 %% How long `stop' gives an actor's `terminate'.
 -define(STOP_TIMEOUT, 5000).
 
@@ -66,21 +68,33 @@ name_taken(Class, Name, Pid) ->
                          io_lib:format("cannot be spawned as #~s: ~s is that name already", [Name, Holder])).
 
 %% @doc `Counter named: #main': the actor registered as `Name', if it is a `Class' (`Actor named:' finds
-%% any); nil when there is none.
+%% any); nil when there is none. An actor of that name being restarted by its supervisor is waited for,
+%% up to a call's timeout, so a call through a name survives the restart.
 -spec named(atom(), atom()) -> ref() | nil.
 named(Class, Name) ->
-    case whereis(registered_name(Name)) of
-        undefined -> nil;
-        Pid ->
-            case ref_of(Name, Pid) of
-                {'$bt_actor', Own, _} = Ref ->
-                    case beamtalk_class:inherits_from(Own, Class) of
-                        true -> Ref;
-                        false -> nil
-                    end;
-                nil -> nil
-            end
+    named(Class, Name, erlang:monotonic_time(millisecond) + ?NAMED_WAIT).
+
+-spec named(atom(), atom(), integer()) -> ref() | nil.
+named(Class, Name, Deadline) ->
+    Registered = whereis(registered_name(Name)),
+    Live = is_pid(Registered) andalso is_process_alive(Registered),
+    Waiting = not Live andalso erlang:monotonic_time(millisecond) < Deadline andalso
+        (is_pid(Registered) orelse beamtalk_actor_names:restarting(Name)),
+    case {Live, Waiting} of
+        {true, _} -> typed(Class, ref_of(Name, Registered));
+        {false, true} -> timer:sleep(5), named(Class, Name, Deadline);
+        {false, false} -> nil
     end.
+
+%% `Ref' if its actor is a `Class', else nil.
+-spec typed(atom(), ref() | nil) -> ref() | nil.
+typed(Class, {'$bt_actor', Own, _} = Ref) ->
+    case beamtalk_class:inherits_from(Own, Class) of
+        true -> Ref;
+        false -> nil
+    end;
+typed(_, nil) ->
+    nil.
 
 %% @doc `Actor allRegistered': the names of the registered actors, sorted.
 -spec all_registered() -> [atom()].

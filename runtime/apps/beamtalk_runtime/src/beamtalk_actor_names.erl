@@ -1,11 +1,12 @@
 %% @doc The classes of named actors (`spawnAs:'), so a name is resolved to a typed reference without asking
 %% the actor (which may be busy, or restarting). The node's registry maps the name to a pid; this table adds
 %% the class, keyed by name and pid, so an entry of a previous holder of the name never answers for the
-%% current one. This server only owns the table; actors write their own entries.
+%% current one. Each entry also names the holder's supervisor, so a name whose actor is being restarted
+%% can be waited for. This server only owns the table; actors write their own entries.
 -module(beamtalk_actor_names).
 -behaviour(gen_server).
 
--export([start_link/0, claim/3, class_of/2]).
+-export([start_link/0, claim/3, class_of/2, restarting/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -define(TABLE, ?MODULE).
@@ -19,11 +20,15 @@ start_link() ->
 -spec claim(atom(), atom(), atom()) -> boolean().
 claim(Registered, Name, Class) ->
     Self = self(),
-    true = ets:insert(?TABLE, {{Name, Self}, Class}),
+    Parent = case erlang:process_info(Self, parent) of
+                 {parent, P} when is_pid(P) -> P;
+                 _ -> undefined
+             end,
+    true = ets:insert(?TABLE, {{Name, Self}, Class, Parent}),
     try register(Registered, Self) of
         true ->
             %% Entries of earlier holders of the name (which ended) are no longer needed.
-            _ = ets:select_delete(?TABLE, [{{{Name, '$1'}, '_'}, [{'=/=', '$1', Self}], [true]}]),
+            _ = ets:select_delete(?TABLE, [{{{Name, '$1'}, '_', '_'}, [{'=/=', '$1', Self}], [true]}]),
             true
     catch
         error:badarg ->
@@ -35,9 +40,21 @@ claim(Registered, Name, Class) ->
 -spec class_of(atom(), pid()) -> {ok, atom()} | error.
 class_of(Name, Pid) ->
     case ets:whereis(?TABLE) =/= undefined andalso ets:lookup(?TABLE, {Name, Pid}) of
-        [{_, Class}] -> {ok, Class};
+        [{_, Class, _}] -> {ok, Class};
         _ -> error
     end.
+
+%% @doc Whether the last holder of `Name' has ended while its supervisor lives on: it is being
+%% restarted, and will take the name again (or its supervisor gives up, and ends).
+-spec restarting(atom()) -> boolean().
+restarting(Name) ->
+    Holders = case ets:whereis(?TABLE) of
+                  undefined -> [];
+                  _ -> ets:select(?TABLE, [{{{Name, '$1'}, '_', '$2'}, [], [{{'$1', '$2'}}]}])
+              end,
+    lists:any(fun({Pid, Parent}) ->
+                      is_pid(Parent) andalso not is_process_alive(Pid) andalso is_process_alive(Parent)
+              end, Holders).
 
 -spec init([]) -> {ok, #{}}.
 init([]) ->

@@ -6,7 +6,8 @@ names_test_() ->
      fun() -> {ok, Pid} = beamtalk_actor_names:start_link(), unlink(Pid), Pid end,
      fun(Pid) -> exit(Pid, kill) end,
      [fun racing_claims_have_one_winner_and_no_crash/0,
-      fun a_later_holder_answers_with_its_own_class/0]}.
+      fun a_later_holder_answers_with_its_own_class/0,
+      fun a_name_is_restarting_while_its_holders_supervisor_lives/0]}.
 
 %% Fifty processes claim one name at once: exactly one wins, the others are told (none crashes), and the
 %% name resolves to the winner's class.
@@ -43,3 +44,25 @@ a_later_holder_answers_with_its_own_class() ->
     ?assertEqual({ok, 'Logger'}, beamtalk_actor_names:class_of(again, Second)),
     ?assertEqual(error, beamtalk_actor_names:class_of(again, First)),
     Second ! stop.
+
+a_name_is_restarting_while_its_holders_supervisor_lives() ->
+    Self = self(),
+    Parent = spawn(fun() ->
+                           Holder = spawn(fun() ->
+                                                  Self ! {claimed, beamtalk_actor_names:claim(bt_test_re, re, 'C')},
+                                                  receive stop -> ok end
+                                          end),
+                           Self ! {holder, Holder},
+                           receive stop -> ok end
+                   end),
+    Holder = receive {holder, H} -> H after 5000 -> timeout end,
+    ?assertEqual(true, receive {claimed, C} -> C after 5000 -> timeout end),
+    ?assertNot(beamtalk_actor_names:restarting(re)),
+    Ref = monitor(process, Holder),
+    Holder ! stop,
+    receive {'DOWN', Ref, _, _, _} -> ok end,
+    ?assert(beamtalk_actor_names:restarting(re)),
+    PRef = monitor(process, Parent),
+    Parent ! stop,
+    receive {'DOWN', PRef, _, _, _} -> ok end,
+    ?assertNot(beamtalk_actor_names:restarting(re)).
