@@ -34,6 +34,14 @@ Actor subclass: BadParent
   state: child = nil
   initialize => self.child := Broken spawn
 
+Actor subclass: Rebel
+  state: parent = nil
+  initialize => self.parent stop
+
+Actor subclass: Doomed
+  state: kid = nil
+  initialize => self.kid := Rebel spawnWith: #{#parent => self}
+
 Supervisor subclass: Inner
   class children => #(Counter)
 
@@ -125,4 +133,14 @@ fn a_supervisor_child_that_spawns_and_supervises_in_initialize_starts() {
     assert_eq!(eval(&p, "Inner current isNil"), "false");
     still_answers(&p);
     assert_eq!(eval(&p, "sup stop. App current isNil"), "true");
+}
+
+#[test]
+fn a_child_that_stops_its_initializing_parent_delays_but_never_wedges() {
+    let p = loaded();
+    // The child's stop waits on a parent that is waiting on the child: every wait in that cycle is
+    // bounded, so the spawn fails (or succeeds) in bounded time and the workspace goes on.
+    let (code, out, err, took) = run(&mut p.cmd(&["eval", "--timeout", "60s", "Doomed spawn"]));
+    assert!(code == 0 || code == 1, "exit {code} after {took:?}: {out}{err}");
+    still_answers(&p);
 }

@@ -8,7 +8,7 @@
 -module(beamtalk_actor_keeper).
 -behaviour(supervisor).
 
--export([start_link/1, start/3, child_id/0, kind/1, actor/1, running/1, init/1]).
+-export([start_link/1, start/3, kind/1, actor/1, running/1, init/1]).
 
 -export_type([kind/0]).
 
@@ -45,11 +45,6 @@ start(Keeper, Kind, Start) ->
         {error, {Reason, _ChildRecord}} -> {error, Reason};
         {error, _} = Error -> Error
     end.
-
-%% @doc The id of a keeper's child (to stop it through the keeper).
--spec child_id() -> atom().
-child_id() ->
-    ?CHILD.
 
 %% @doc What a keeper keeps, read from its child specification list (never from the child itself).
 -spec kind(pid()) -> actor | supervisor | none.

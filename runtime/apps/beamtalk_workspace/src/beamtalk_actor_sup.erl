@@ -32,8 +32,9 @@ start_actor(Module, Args, Restart) ->
 stop_actor(Pid) ->
     case keeper_of(Pid) of
         {ok, Keeper} ->
-            %% The actor's own shutdown first, so that this supervisor is not held while it runs.
-            _ = supervisor:terminate_child(Keeper, beamtalk_actor_keeper:child_id()),
+            %% Through this supervisor, whose wait for a keeper is bounded (`KEEPER_SHUTDOWN_MS'): a call to
+            %% the keeper itself could wait for ever on one busy starting its actor. (The class's own
+            %% `terminate' has run already, in the actor, so the shutdown itself is quick.)
             _ = supervisor:terminate_child(?MODULE, Keeper),
             ok;
         error ->
