@@ -1,17 +1,11 @@
 %% @doc Class-side variables (`classState: name = default'): one value per class and name, shared by every
 %% process, kept across hot reloads of the class. A name is given its declared default the first time it
-%% is read. This server only owns the table; reads and writes go to the table directly.
+%% is read. The table is kept by `beamtalk_tables'.
 -module(beamtalk_class_state).
--behaviour(gen_server).
 
--export([start_link/0, get/2, put/3]).
--export([init/1, handle_call/3, handle_cast/2]).
+-export([get/2, put/3]).
 
 -define(TABLE, ?MODULE).
-
--spec start_link() -> {ok, pid()} | {error, term()}.
-start_link() ->
-    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
 
 %% @doc The value of class variable `Name' of `Class' (its default until one is assigned).
 -spec get(atom(), atom()) -> term().
@@ -47,18 +41,3 @@ declared(Class, Name) ->
         {Name, Default} -> Default;
         false -> beamtalk_error:raise(no_field, Class, io_lib:format("has no class state ~s", [Name]))
     end.
-
--spec init([]) -> {ok, #{}}.
-init([]) ->
-    _ = ets:new(?TABLE, [named_table, public, set, {read_concurrency, true}]),
-    {ok, #{}}.
-
--spec handle_call(term(), gen_server:from(), map()) -> {reply, {error, unknown_request}, map()}.
-handle_call(Request, _From, S) ->
-    beamtalk_unexpected:log(?MODULE, call, Request),
-    {reply, {error, unknown_request}, S}.
-
--spec handle_cast(term(), map()) -> {noreply, map()}.
-handle_cast(Msg, S) ->
-    beamtalk_unexpected:log(?MODULE, cast, Msg),
-    {noreply, S}.

@@ -1,4 +1,4 @@
-%% @doc Root supervisor of the runtime: the owners of the class-state and actor-name tables.
+%% @doc Root supervisor of the runtime: the owner of its shared tables.
 -module(beamtalk_runtime_sup).
 -behaviour(supervisor).
 
@@ -10,6 +10,5 @@ start_link() ->
 
 -spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
 init([]) ->
-    ClassState = #{id => beamtalk_class_state, start => {beamtalk_class_state, start_link, []}},
-    Names = #{id => beamtalk_actor_names, start => {beamtalk_actor_names, start_link, []}},
-    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [ClassState, Names]}}.
+    Tables = #{id => beamtalk_tables, start => {beamtalk_tables, start_link, []}},
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Tables]}}.

@@ -3,7 +3,7 @@
 
 names_test_() ->
     {setup,
-     fun() -> {ok, Pid} = beamtalk_actor_names:start_link(), unlink(Pid), Pid end,
+     fun() -> {ok, Pid} = beamtalk_tables:start_link(), unlink(Pid), Pid end,
      fun(Pid) -> exit(Pid, kill) end,
      [fun racing_claims_have_one_winner_and_no_crash/0,
       fun a_later_holder_answers_with_its_own_class/0,

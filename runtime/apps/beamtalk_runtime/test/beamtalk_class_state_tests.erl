@@ -15,7 +15,7 @@ class_module() ->
 
 class_state_test_() ->
     {setup,
-     fun() -> class_module(), {ok, Pid} = beamtalk_class_state:start_link(), unlink(Pid), Pid end,
+     fun() -> class_module(), {ok, Pid} = beamtalk_tables:start_link(), unlink(Pid), Pid end,
      fun(Pid) -> exit(Pid, kill), code:purge(bt_class_StateTest), code:delete(bt_class_StateTest) end,
      [fun defaults_then_assignments/0,
       fun undeclared_names_are_errors/0]}.

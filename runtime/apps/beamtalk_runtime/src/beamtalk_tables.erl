@@ -1,0 +1,34 @@
+%% @doc The owner of the runtime's shared ETS tables: class-side variables (`beamtalk_class_state') and
+%% the classes of named actors (`beamtalk_actor_names'). Reads and writes go to the tables directly;
+%% this server only keeps them alive.
+-module(beamtalk_tables).
+-behaviour(gen_server).
+
+-export([start_link/0]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
+
+-spec start_link() -> {ok, pid()} | {error, term()}.
+start_link() ->
+    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+
+-spec init([]) -> {ok, #{}}.
+init([]) ->
+    _ = ets:new(beamtalk_class_state, [named_table, public, set, {read_concurrency, true}]),
+    _ = ets:new(beamtalk_actor_names, [named_table, public, set, {read_concurrency, true},
+                                       {write_concurrency, true}]),
+    {ok, #{}}.
+
+-spec handle_call(term(), gen_server:from(), map()) -> {reply, {error, unknown_request}, map()}.
+handle_call(Request, _From, S) ->
+    beamtalk_unexpected:log(?MODULE, call, Request),
+    {reply, {error, unknown_request}, S}.
+
+-spec handle_cast(term(), map()) -> {noreply, map()}.
+handle_cast(Msg, S) ->
+    beamtalk_unexpected:log(?MODULE, cast, Msg),
+    {noreply, S}.
+
+-spec handle_info(term(), map()) -> {noreply, map()}.
+handle_info(Msg, S) ->
+    beamtalk_unexpected:log(?MODULE, info, Msg),
+    {noreply, S}.
