@@ -14,6 +14,8 @@
 -export([install/4, serialized/1]).
 
 -define(SUSPEND_TIMEOUT, 5000).
+%% Actors per suspending helper.
+-define(CHUNK, 1000).
 
 %% @doc Runs `Fun' while holding this node's reload lock (waiting for any reload in progress).
 -spec serialized(fun(() -> T)) -> T.
@@ -24,7 +26,8 @@ serialized(Fun) ->
 -spec install(module(), binary(), string(), [pid()]) -> {ok, non_neg_integer()} | {error, term()}.
 install(Module, Binary, File, Actors) ->
     Previous = previous_binary(Module),
-    case suspend_all(Actors) of
+    Tag = make_ref(),
+    case suspend_all(Tag, Actors) of
         {ok, Suspended, Helpers} ->
             try
                 case load(Module, Binary, File) of
@@ -32,61 +35,104 @@ install(Module, Binary, File, Actors) ->
                     {error, _} = LoadError -> LoadError
                 end
             after
-                [catch sys:resume(P, ?SUSPEND_TIMEOUT) || P <- Suspended],
-                [H ! {self(), done} || H <- Helpers]
+                resume_all(Tag, Helpers)
             end;
         {error, _} = Busy ->
             Busy
     end.
 
-%% Suspends every actor through a helper each. All suspended within the deadline: the actors that are still
-%% alive, to migrate. Otherwise every helper resumes its actor (now, or when its late suspend completes) and
+%% Suspends every actor through helpers, each for a chunk of them (one helper per actor would double the
+%% processes of a workspace with many actors). All suspended within the deadline: the actors that are still
+%% alive, to migrate. Otherwise every helper resumes its actors (now, or when a late suspend completes) and
 %% the first actor that did not suspend is named.
--spec suspend_all([pid()]) -> {ok, [pid()], [pid()]} | {error, {suspend_timeout, pid()}}.
-suspend_all(Actors) ->
+-spec suspend_all(reference(), [pid()]) -> {ok, [pid()], [pid()]} | {error, {suspend_timeout, pid()}}.
+suspend_all(Tag, Actors) ->
     Me = self(),
-    Helpers = [{spawn(fun() -> suspender(Me, P) end), P} || P <- Actors],
+    Helpers = [spawn(fun() -> suspender(Me, Tag, Chunk) end) || Chunk <- chunks(Actors, ?CHUNK)],
     Deadline = erlang:monotonic_time(millisecond) + ?SUSPEND_TIMEOUT,
-    case collect(Helpers, Deadline, []) of
+    case collect(Tag, maps:from_keys(Actors, true), Deadline, []) of
         {ok, Suspended} ->
-            {ok, Suspended, [H || {H, _} <- Helpers]};
+            {ok, Suspended, Helpers};
         {timeout, Pid} ->
-            [H ! {Me, abandon} || {H, _} <- Helpers],
+            [H ! {Tag, abandon} || H <- Helpers],
             {error, {suspend_timeout, Pid}}
     end.
 
--spec collect([{pid(), pid()}], integer(), [pid()]) -> {ok, [pid()]} | {timeout, pid()}.
-collect([], _Deadline, Suspended) ->
+-spec chunks([pid()], pos_integer()) -> [[pid()]].
+chunks([], _) -> [];
+chunks(L, N) when length(L) =< N -> [L];
+chunks(L, N) -> {Chunk, Rest} = lists:split(N, L), [Chunk | chunks(Rest, N)].
+
+-spec collect(reference(), #{pid() => true}, integer(), [pid()]) -> {ok, [pid()]} | {timeout, pid()}.
+collect(_Tag, Pending, _Deadline, Suspended) when map_size(Pending) =:= 0 ->
     {ok, lists:reverse(Suspended)};
-collect([{Helper, Pid} | Rest], Deadline, Suspended) ->
+collect(Tag, Pending, Deadline, Suspended) ->
     Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
     receive
-        {Helper, suspended, ok} -> collect(Rest, Deadline, [Pid | Suspended]);
+        {Tag, suspended, Pid, ok} -> collect(Tag, maps:remove(Pid, Pending), Deadline, [Pid | Suspended]);
         %% The actor ended meanwhile: nothing to migrate.
-        {Helper, suspended, _Died} -> collect(Rest, Deadline, Suspended)
+        {Tag, suspended, Pid, died} -> collect(Tag, maps:remove(Pid, Pending), Deadline, Suspended)
     after Left ->
-        {timeout, Pid}
+        {timeout, hd(maps:keys(Pending))}
     end.
 
-%% Suspends `Pid' for `Parent', however long it takes, then waits for the verdict: `done' (the parent has
-%% resumed it), or `abandon' or the parent's death (resume it here).
--spec suspender(pid(), pid()) -> ok.
-suspender(Parent, Pid) ->
-    Ref = erlang:monitor(process, Parent),
-    Result = case catch sys:suspend(Pid, infinity) of
-                 ok -> ok;
-                 Other -> {failed, Other}
-             end,
-    Parent ! {self(), suspended, Result},
+%% Every helper resumes its actors (in parallel); answers once all are running again.
+-spec resume_all(reference(), [pid()]) -> ok.
+resume_all(Tag, Helpers) ->
+    Monitors = [{H, erlang:monitor(process, H)} || H <- Helpers],
+    [H ! {Tag, done} || H <- Helpers],
+    _ = [receive {'DOWN', M, process, H, _} -> ok end || {H, M} <- Monitors],
+    ok.
+
+%% Suspends `Pids' for `Parent' with system messages sent at once (a busy actor delays only itself),
+%% reporting each as it is answered, however long that takes; then resumes them when the parent is done,
+%% or when it abandons the reload or dies (a late suspend is then resumed as soon as it is answered).
+-spec suspender(pid(), reference(), [pid()]) -> ok.
+suspender(Parent, Tag, Pids) ->
+    PRef = erlang:monitor(process, Parent),
+    Pending = maps:from_list([{suspend_request(P), P} || P <- Pids]),
+    suspending(Parent, PRef, Tag, Pending, [], waiting).
+
+-spec suspend_request(pid()) -> reference().
+suspend_request(Pid) ->
+    MRef = erlang:monitor(process, Pid),
+    %% `sys:suspend/2''s own request (`sys' answers `{Tag, ok}' to `{system, {From, Tag}, suspend}'),
+    %% sent without waiting.
+    Pid ! {system, {self(), MRef}, suspend},
+    MRef.
+
+-spec suspending(pid(), reference(), reference(), #{reference() => pid()}, [pid()], waiting | release) ->
+          ok.
+suspending(_Parent, _PRef, _Tag, Pending, Suspended, release) when map_size(Pending) =:= 0 ->
+    resume_each(Suspended);
+suspending(Parent, PRef, Tag, Pending, Suspended, Mode) ->
     receive
-        {Parent, done} -> ok;
-        {Parent, abandon} -> resume(Result, Pid);
-        {'DOWN', Ref, process, Parent, _} -> resume(Result, Pid)
+        {MRef, ok} when is_map_key(MRef, Pending) ->
+            erlang:demonitor(MRef, [flush]),
+            {Pid, Rest} = maps:take(MRef, Pending),
+            _ = Mode =:= waiting andalso (Parent ! {Tag, suspended, Pid, ok}),
+            case Mode of
+                waiting -> suspending(Parent, PRef, Tag, Rest, [Pid | Suspended], Mode);
+                release -> resume_each([Pid]), suspending(Parent, PRef, Tag, Rest, Suspended, Mode)
+            end;
+        {'DOWN', MRef, process, _, _} when is_map_key(MRef, Pending) ->
+            {Pid, Rest} = maps:take(MRef, Pending),
+            _ = Mode =:= waiting andalso (Parent ! {Tag, suspended, Pid, died}),
+            suspending(Parent, PRef, Tag, Rest, Suspended, Mode);
+        {Tag, done} ->
+            resume_each(Suspended);
+        {Tag, abandon} ->
+            resume_each(Suspended),
+            suspending(Parent, PRef, Tag, Pending, [], release);
+        {'DOWN', PRef, process, Parent, _} ->
+            resume_each(Suspended),
+            suspending(Parent, PRef, Tag, Pending, [], release)
     end.
 
--spec resume(ok | {failed, term()}, pid()) -> ok.
-resume(ok, Pid) -> _ = (catch sys:resume(Pid, ?SUSPEND_TIMEOUT)), ok;
-resume(_, _Pid) -> ok.
+-spec resume_each([pid()]) -> ok.
+resume_each(Pids) ->
+    _ = [catch sys:resume(P, ?SUSPEND_TIMEOUT) || P <- Pids],
+    ok.
 
 -spec load(module(), binary(), string()) -> ok | {error, term()}.
 load(Module, Binary, File) ->
