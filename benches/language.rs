@@ -8,20 +8,19 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/node.rs"]
+mod node;
 #[path = "support/report.rs"]
 mod report;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use beamtalk::dist::{Connection, NodeName};
 use beamtalk::lang::lower::{Context, Lowerer};
 use beamtalk::lang::parser::parse_statements;
 use beamtalk::term::{as_i64, atom, list, tuple};
 use common::{Epmd, WorkspaceHome, beamtalk, connect_options};
-use eetf::{Binary, FixInteger, Term};
-
-const T: Duration = Duration::from_secs(300);
+use eetf::{Binary, Term};
+use node::{Node, int, median, must};
 const RUNS: usize = 5;
 
 const CLASSES: &str = "\
@@ -62,45 +61,23 @@ Object subclass: Bench
     n
 ";
 
-fn int(n: i64) -> Term {
-    match i32::try_from(n) {
-        Ok(i) => Term::from(FixInteger::from(i)),
-        Err(_) => panic!("{n} does not fit"),
-    }
-}
-
+/// The workspace node, and the two versions of each piece of work on it.
 struct Bench {
-    conn: Connection,
-    rt: tokio::runtime::Runtime,
+    node: Node,
 }
 
 impl Bench {
     fn call(&self, m: &str, f: &str, args: Vec<Term>) -> Term {
-        self.rt
-            .block_on(self.conn.call(m, f, args, T))
-            .unwrap_or_else(|e| panic!("{m}:{f}: {e}"))
+        self.node.call(m, f, args)
     }
 
-    /// Microseconds `Module:Function(Args)` took on the node, and its result.
     fn tc(&self, m: &str, f: &str, args: Vec<Term>) -> (f64, Term) {
-        let reply = self.call("timer", "tc", vec![atom(m), atom(f), list(args)]);
-        match reply {
-            Term::Tuple(t) if t.elements.len() == 2 => {
-                let micros = as_i64(&t.elements[0]).expect("microseconds") as f64;
-                (micros, t.elements[1].clone())
-            }
-            other => panic!("timer:tc answered {other:?}"),
-        }
+        self.node.tc(m, f, args)
     }
 
     /// A class-side method of `Bench`, timed on the node.
     fn beamtalk(&self, selector: &str, args: Vec<Term>) -> (f64, Term) {
-        let class = tuple(vec![atom("$bt_class"), atom("Bench")]);
-        self.tc(
-            "beamtalk_dispatch",
-            "send",
-            vec![class, atom(selector), list(args)],
-        )
+        self.node.send_to_class("Bench", selector, args)
     }
 
     /// Medians of the Beamtalk and Erlang versions of one piece of work, run alternately; both must
@@ -124,43 +101,6 @@ impl Bench {
     }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn must(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("runs");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Compiles the Erlang anchors here and loads them into the node.
-fn load_anchor(bench: &Bench) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let src = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/benches/support/lang_anchor.erl"
-    );
-    must(Command::new("erlc").args(["-o", dir.path().to_str().expect("utf8"), src]));
-    let beam = dir.path().join("lang_anchor.beam");
-    let bytes = std::fs::read(&beam).expect("beam");
-    let path = Term::from(eetf::ByteList::from(
-        beam.to_string_lossy().as_bytes().to_vec(),
-    ));
-    let loaded = bench.call(
-        "code",
-        "load_binary",
-        vec![atom("lang_anchor"), path, Term::from(Binary::from(bytes))],
-    );
-    assert_eq!(loaded, tuple(vec![atom("module"), atom("lang_anchor")]));
-}
-
 use report::Row;
 
 fn ms(micros: f64) -> String {
@@ -182,24 +122,10 @@ fn main() {
     std::fs::write(project.path().join("bench.bt"), CLASSES).expect("write");
     run(&["load", "-w", "langbench", "bench.bt"]);
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let node = format!(
-        "beamtalk_workspace_langbench@{}",
-        beamtalk::dist::node_name::short_hostname()
-    );
-    let mut opts = connect_options(&epmd, &ws.home);
-    opts.connect_timeout = T;
-    let conn = rt
-        .block_on(Connection::connect(
-            &NodeName::parse(&node).expect("node"),
-            &opts,
-        ))
-        .expect("connects");
-    let bench = Bench { conn, rt };
-    load_anchor(&bench);
+    let bench = Bench {
+        node: Node::connect("langbench", connect_options(&epmd, &ws.home)),
+    };
+    bench.node.load_anchor("lang_anchor");
 
     let mut rows = Vec::new();
     let table = [

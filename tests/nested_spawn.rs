@@ -141,6 +141,9 @@ fn a_child_that_stops_its_initializing_parent_delays_but_never_wedges() {
     // The child's stop waits on a parent that is waiting on the child: every wait in that cycle is
     // bounded, so the spawn fails (or succeeds) in bounded time and the workspace goes on.
     let (code, out, err, took) = run(&mut p.cmd(&["eval", "--timeout", "60s", "Doomed spawn"]));
-    assert!(code == 0 || code == 1, "exit {code} after {took:?}: {out}{err}");
+    assert!(
+        code == 0 || code == 1,
+        "exit {code} after {took:?}: {out}{err}"
+    );
     still_answers(&p);
 }
