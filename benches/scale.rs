@@ -132,6 +132,8 @@ fn main() {
         })
         .collect();
     let spawn_total: f64 = batches.iter().sum();
+    // Idle: past the time after which an idle actor hibernates.
+    std::thread::sleep(std::time::Duration::from_secs(3));
     let ours_memory = (memory() - base) / ACTORS as f64;
     let stop = median(
         (0..RUNS)

@@ -15,15 +15,7 @@ use tokio::io::AsyncReadExt;
 /// Resolves when the process receives SIGINT after the call. Like tokio's `ctrl_c`, once it has been
 /// called an interrupt no longer kills the process.
 pub async fn ctrl_c() -> io::Result<()> {
-    let (read, write) = UnixStream::pair()?;
-    read.set_nonblocking(true)?;
-    write.set_nonblocking(true)?;
-    // The handler writes one byte to `write`, which is async-signal-safe.
-    let _registered = Registered(signal_hook::low_level::pipe::register(SIGINT, write)?);
-    let mut read = tokio::net::UnixStream::from_std(read)?;
-    let mut byte = [0u8; 1];
-    read.read_exact(&mut byte).await?;
-    Ok(())
+    waiter(SIGINT)?.wait().await
 }
 
 /// Resolves with the number of the first of SIGINT, SIGTERM and SIGHUP the process receives after the
@@ -45,6 +37,7 @@ struct Waiter {
 }
 
 fn waiter(signal: i32) -> io::Result<Waiter> {
+    // The handler writes one byte to `write`, which is async-signal-safe.
     let (read, write) = UnixStream::pair()?;
     read.set_nonblocking(true)?;
     write.set_nonblocking(true)?;

@@ -98,7 +98,7 @@ pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
         let header = format!(
             "beamtalk top — workspace {} — {} actors — {:.1} MiB — {} processes{}",
             entry.id,
-            info.actors.len(),
+            info.actor_count,
             info.memory as f64 / (1024.0 * 1024.0),
             info.process_count,
             if interactive { " — q to quit" } else { "" }
@@ -118,7 +118,7 @@ pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
                 "workspace": entry.id,
                 "memory": info.memory,
                 "process_count": info.process_count,
-                "actor_count": info.actors.len(),
+                "actor_count": info.actor_count,
                 "actors": actors,
             });
             let _ = writeln!(out, "{doc}");

@@ -751,11 +751,7 @@ fn print_table(all: &[(Entry, State)], selected: Option<&str>) {
         .iter()
         .map(|(e, s)| {
             let (active, actors, memory) = match s {
-                State::Running(i) => (
-                    ago(i.last_active),
-                    i.actors.len().to_string(),
-                    mib(i.memory),
-                ),
+                State::Running(i) => (ago(i.last_active), i.actor_count.to_string(), mib(i.memory)),
                 _ => ("-".to_owned(), "-".to_owned(), "-".to_owned()),
             };
             let mark = if selected == Some(e.id.as_str()) {
@@ -836,7 +832,7 @@ fn print_info(i: &Info) {
             i.modules.join(", ")
         }
     );
-    println!("Actors:       {}", i.actors.len());
+    println!("Actors:       {}", i.actor_count);
     for a in &i.actors {
         println!(
             "  {} {} (since {}, {} restarts)",
@@ -845,6 +841,10 @@ fn print_info(i: &Info) {
             ago(a.started_at),
             a.restarts
         );
+    }
+    let unlisted = i.actor_count - i.actors.len() as i64;
+    if unlisted > 0 {
+        println!("  ... and {unlisted} more (`beamtalk workspace actors` lists them all)");
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Info {
     pub uptime_ms: i64,
     pub memory: i64,
     pub process_count: i64,
+    /// How many actors run (`actors` lists at most the node's first 1,000).
+    pub actor_count: i64,
     pub actors: Vec<Actor>,
     pub modules: Vec<String>,
     pub otp_release: String,
@@ -231,7 +233,7 @@ impl Info {
     pub fn from_term(t: &Term) -> Self {
         let int = |k: &str| map_get(t, k).and_then(as_i64).unwrap_or(0);
         let text = |k: &str| map_get(t, k).and_then(as_text).unwrap_or_default();
-        let actors = map_get(t, "actors")
+        let actors: Vec<Actor> = map_get(t, "actors")
             .and_then(list_elements)
             .unwrap_or_default()
             .iter()
@@ -260,6 +262,10 @@ impl Info {
             uptime_ms: int("uptime_ms"),
             memory: int("memory"),
             process_count: int("process_count"),
+            actor_count: match map_get(t, "actor_count") {
+                Some(n) => as_i64(n).unwrap_or(0),
+                None => actors.len() as i64,
+            },
             actors,
             modules,
             otp_release: text("otp_release"),

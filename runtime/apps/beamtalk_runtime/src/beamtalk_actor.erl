@@ -20,6 +20,9 @@
 -define(NAME_PREFIX, "bt_actor:").
 %% The key under which `restore/1' marks a start that must not run `initialize' (once).
 -define(RESTORE_KEY, '$bt_restore').
+%% An actor idle this long hibernates (its heap shrinks to what it holds): a workspace of many idle
+%% actors costs little memory, and a burst of messages never pays for it.
+-define(START_OPTIONS, [{hibernate_after, 2000}]).
 %% How long `named:' waits for an actor of that name that is being restarted (a call's timeout).
 -define(NAMED_WAIT, 5000).
 %% How long `stop' gives an actor's `terminate'.
@@ -33,7 +36,7 @@ spawn(Class, Init) ->
     Id = erlang:unique_integer([positive]),
     Started = case application:get_env(beamtalk_runtime, actor_starter) of
                   {ok, Starter} -> Starter:start_actor(Class, Init, Id, restart_policy(Class));
-                  undefined -> gen_server:start(?MODULE, {Class, Init, Id}, [])
+                  undefined -> gen_server:start(?MODULE, {Class, Init, Id}, ?START_OPTIONS)
               end,
     case Started of
         {ok, Pid} -> {'$bt_actor', Class, Pid};
@@ -161,7 +164,7 @@ stop(Pid) ->
 %% @doc Starts an actor linked to the caller (a supervisor); `Id' stays the same across restarts.
 -spec start_link(atom(), map(), integer()) -> {ok, pid()} | {error, term()}.
 start_link(Class, Init, Id) ->
-    gen_server:start_link(?MODULE, {Class, Init, Id}, []).
+    gen_server:start_link(?MODULE, {Class, Init, Id}, ?START_OPTIONS).
 
 %% @doc Starts an actor as the child of a supervisor of a Beamtalk `Supervisor' class.
 -spec start_child(atom()) -> {ok, pid()} | {error, term()}.
@@ -177,11 +180,12 @@ start_child(Class, Init) ->
 %% on its class side with #permanent, #transient or #temporary.
 -spec restart_policy(atom()) -> permanent | transient | temporary.
 restart_policy(Class) ->
-    try beamtalk_dispatch:send({'$bt_class', Class}, restartPolicy, []) of
+    %% Asked only of classes that answer it: a does-not-understand error is costly to raise (its hint
+    %% looks through every selector), and every spawn asks.
+    case beamtalk_class:defines_class_method(Class, restartPolicy) andalso
+        beamtalk_dispatch:send({'$bt_class', Class}, restartPolicy, []) of
         P when P =:= permanent; P =:= transient; P =:= temporary -> P;
         _ -> transient
-    catch
-        error:{'$bt_error', _, does_not_understand, _, _} -> transient
     end.
 
 %% @doc Sends a message to an actor and waits for the answer.

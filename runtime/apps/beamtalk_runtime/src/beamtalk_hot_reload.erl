@@ -6,7 +6,10 @@
 %% restored from its snapshot and the previous code is loaded back before anyone resumes: nothing changes
 %% for anyone, and the error names the actor and why. If any actor does not suspend within the deadline (it
 %% is busy in a long method), nothing is loaded and the others are resumed; the late suspend is answered by
-%% a helper that resumes the actor at once, so no actor is ever left suspended. Old code is dropped with
+%% a helper that resumes the actor at once, so no actor is ever left suspended. The work on the actors is
+%% done by helpers, one per 1,000 actors, which send each step's system messages (`sys''s own requests) to
+%% all their actors at once and gather the answers: with many actors a reload costs a few passes of
+%% messages, not a round trip per actor per step. Old code is dropped with
 %% `code:soft_purge/1' only, so no process is ever killed by a purge. Reloads on a node run one at a time
 %% (`serialized/1'): two at once would suspend and migrate the same actors twice.
 -module(beamtalk_hot_reload).
@@ -28,33 +31,36 @@ install(Module, Binary, File, Actors) ->
     Previous = previous_binary(Module),
     Tag = make_ref(),
     case suspend_all(Tag, Actors) of
-        {ok, Suspended, Helpers} ->
+        {ok, Count, Helpers} ->
+            Token = make_ref(),
             try
                 case load(Module, Binary, File) of
-                    ok -> migrate(Module, Previous, File, Suspended);
+                    ok -> migrate(Module, Previous, File, {Tag, Token, Helpers}, Count);
                     {error, _} = LoadError -> LoadError
                 end
             after
-                resume_all(Tag, Helpers)
+                finish(Tag, Token, Helpers)
             end;
         {error, _} = Busy ->
             Busy
     end.
 
-%% Suspends every actor through helpers, each for a chunk of them (one helper per actor would double the
-%% processes of a workspace with many actors). All suspended within the deadline: the actors that are still
-%% alive, to migrate. Otherwise every helper resumes its actors (now, or when a late suspend completes) and
-%% the first actor that did not suspend is named.
--spec suspend_all(reference(), [pid()]) -> {ok, [pid()], [pid()]} | {error, {suspend_timeout, pid()}}.
+-type helper() :: {pid(), reference()}.
+
+%% Suspends every actor through the helpers. All suspended within the deadline: how many are still alive,
+%% to migrate. Otherwise every helper resumes its actors (now, or when a late suspend completes) and the
+%% first actor that did not suspend is named.
+-spec suspend_all(reference(), [pid()]) ->
+          {ok, non_neg_integer(), [helper()]} | {error, {suspend_timeout, pid()}}.
 suspend_all(Tag, Actors) ->
     Me = self(),
-    Helpers = [spawn(fun() -> suspender(Me, Tag, Chunk) end) || Chunk <- chunks(Actors, ?CHUNK)],
+    Helpers = [spawn_monitor(fun() -> helper(Me, Tag, Chunk) end) || Chunk <- chunks(Actors, ?CHUNK)],
     Deadline = erlang:monotonic_time(millisecond) + ?SUSPEND_TIMEOUT,
-    case collect(Tag, maps:from_keys(Actors, true), Deadline, []) of
-        {ok, Suspended} ->
-            {ok, Suspended, Helpers};
+    case collect(Tag, maps:from_keys(Actors, true), Deadline, 0) of
+        {ok, Count} ->
+            {ok, Count, Helpers};
         {timeout, Pid} ->
-            [H ! {Tag, abandon} || H <- Helpers],
+            [H ! {Tag, abandon} || {H, _} <- Helpers],
             {error, {suspend_timeout, Pid}}
     end.
 
@@ -63,75 +69,166 @@ chunks([], _) -> [];
 chunks(L, N) when length(L) =< N -> [L];
 chunks(L, N) -> {Chunk, Rest} = lists:split(N, L), [Chunk | chunks(Rest, N)].
 
--spec collect(reference(), #{pid() => true}, integer(), [pid()]) -> {ok, [pid()]} | {timeout, pid()}.
-collect(_Tag, Pending, _Deadline, Suspended) when map_size(Pending) =:= 0 ->
-    {ok, lists:reverse(Suspended)};
-collect(Tag, Pending, Deadline, Suspended) ->
+-spec collect(reference(), #{pid() => true}, integer(), non_neg_integer()) ->
+          {ok, non_neg_integer()} | {timeout, pid()}.
+collect(_Tag, Pending, _Deadline, Count) when map_size(Pending) =:= 0 ->
+    {ok, Count};
+collect(Tag, Pending, Deadline, Count) ->
     Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
     receive
-        {Tag, suspended, Pid, ok} -> collect(Tag, maps:remove(Pid, Pending), Deadline, [Pid | Suspended]);
+        {Tag, suspended, Pid, ok} -> collect(Tag, maps:remove(Pid, Pending), Deadline, Count + 1);
         %% The actor ended meanwhile: nothing to migrate.
-        {Tag, suspended, Pid, died} -> collect(Tag, maps:remove(Pid, Pending), Deadline, Suspended)
+        {Tag, suspended, Pid, died} -> collect(Tag, maps:remove(Pid, Pending), Deadline, Count)
     after Left ->
         {timeout, hd(maps:keys(Pending))}
     end.
 
-%% Every helper resumes its actors (in parallel); answers once all are running again.
--spec resume_all(reference(), [pid()]) -> ok.
-resume_all(Tag, Helpers) ->
-    Monitors = [{H, erlang:monitor(process, H)} || H <- Helpers],
-    [H ! {Tag, done} || H <- Helpers],
-    _ = [receive {'DOWN', M, process, H, _} -> ok end || {H, M} <- Monitors],
+%% Every helper migrates its actors. If any fails, every helper restores its actors' snapshots and the
+%% previous code is loaded back.
+-spec migrate(module(), binary() | none, string(), {reference(), reference(), [helper()]},
+              non_neg_integer()) -> {ok, non_neg_integer()} | {error, term()}.
+migrate(Module, Previous, File, {Tag, Token, Helpers}, Count) ->
+    case lists:append(ask(Tag, Helpers, {migrate, Token}, migrated)) of
+        [] ->
+            {ok, Count};
+        [{Pid, Reason} | _] ->
+            _ = ask(Tag, Helpers, {restore, Token}, restored),
+            _ = rollback(Module, Previous, File),
+            {error, {migration_failed, Pid, Reason}}
+    end.
+
+%% Sends `Command' to every helper and gathers their answers (a helper that died answers that).
+-spec ask(reference(), [helper()], term(), atom()) -> [term()].
+ask(Tag, Helpers, Command, Answer) ->
+    [H ! {Tag, Command} || {H, _} <- Helpers],
+    [receive
+         {Tag, Answer, H, Result} -> Result;
+         {'DOWN', M, process, H, Why} = Down ->
+             %% Kept for `finish/3', which waits for every helper's end.
+             self() ! Down,
+             [{H, {helper_died, Why}}]
+     end || {H, M} <- Helpers].
+
+%% The helpers drop the snapshots and resume their actors; answers once all are running again.
+-spec finish(reference(), reference(), [helper()]) -> ok.
+finish(Tag, Token, Helpers) ->
+    [H ! {Tag, {done, Token}} || {H, _} <- Helpers],
+    _ = [receive {'DOWN', M, process, H, _} -> ok end || {H, M} <- Helpers],
     ok.
 
-%% Suspends `Pids' for `Parent' with system messages sent at once (a busy actor delays only itself),
-%% reporting each as it is answered, however long that takes; then resumes them when the parent is done,
-%% or when it abandons the reload or dies (a late suspend is then resumed as soon as it is answered).
--spec suspender(pid(), reference(), [pid()]) -> ok.
-suspender(Parent, Tag, Pids) ->
+%% One helper: suspends `Pids' for `Parent', reporting each as it is answered, however long that takes;
+%% then does what the parent asks, until it is done. If the parent abandons the reload or dies, the
+%% suspended actors are resumed at once, and a late suspend as soon as it is answered.
+-spec helper(pid(), reference(), [pid()]) -> ok.
+helper(Parent, Tag, Pids) ->
     PRef = erlang:monitor(process, Parent),
-    Pending = maps:from_list([{suspend_request(P), P} || P <- Pids]),
-    suspending(Parent, PRef, Tag, Pending, [], waiting).
+    Pending = maps:from_list([{request(P, suspend), P} || P <- Pids]),
+    suspending({Parent, PRef, Tag}, Pending, []).
 
--spec suspend_request(pid()) -> reference().
-suspend_request(Pid) ->
-    MRef = erlang:monitor(process, Pid),
-    %% `sys:suspend/2''s own request (`sys' answers `{Tag, ok}' to `{system, {From, Tag}, suspend}'),
-    %% sent without waiting.
-    Pid ! {system, {self(), MRef}, suspend},
-    MRef.
-
--spec suspending(pid(), reference(), reference(), #{reference() => pid()}, [pid()], waiting | release) ->
-          ok.
-suspending(_Parent, _PRef, _Tag, Pending, Suspended, release) when map_size(Pending) =:= 0 ->
-    resume_each(Suspended);
-suspending(Parent, PRef, Tag, Pending, Suspended, Mode) ->
+-spec suspending({pid(), reference(), reference()}, #{reference() => pid()}, [pid()]) -> ok.
+suspending(H, Pending, Suspended) when map_size(Pending) =:= 0 ->
+    serve(H, Suspended);
+suspending({Parent, PRef, Tag} = H, Pending, Suspended) ->
     receive
         {MRef, ok} when is_map_key(MRef, Pending) ->
             erlang:demonitor(MRef, [flush]),
             {Pid, Rest} = maps:take(MRef, Pending),
-            _ = Mode =:= waiting andalso (Parent ! {Tag, suspended, Pid, ok}),
-            case Mode of
-                waiting -> suspending(Parent, PRef, Tag, Rest, [Pid | Suspended], Mode);
-                release -> resume_each([Pid]), suspending(Parent, PRef, Tag, Rest, Suspended, Mode)
-            end;
+            Parent ! {Tag, suspended, Pid, ok},
+            suspending(H, Rest, [Pid | Suspended]);
         {'DOWN', MRef, process, _, _} when is_map_key(MRef, Pending) ->
             {Pid, Rest} = maps:take(MRef, Pending),
-            _ = Mode =:= waiting andalso (Parent ! {Tag, suspended, Pid, died}),
-            suspending(Parent, PRef, Tag, Rest, Suspended, Mode);
-        {Tag, done} ->
-            resume_each(Suspended);
+            Parent ! {Tag, suspended, Pid, died},
+            suspending(H, Rest, Suspended);
         {Tag, abandon} ->
-            resume_each(Suspended),
-            suspending(Parent, PRef, Tag, Pending, [], release);
+            release(Pending, Suspended);
         {'DOWN', PRef, process, Parent, _} ->
-            resume_each(Suspended),
-            suspending(Parent, PRef, Tag, Pending, [], release)
+            release(Pending, Suspended)
     end.
 
+%% The parent's commands, once every actor of this helper is suspended.
+-spec serve({pid(), reference(), reference()}, [pid()]) -> ok.
+serve({Parent, PRef, Tag} = H, Suspended) ->
+    receive
+        {Tag, {migrate, Token}} ->
+            {_, Failed} = gather(Suspended, {change_code, beamtalk_actor, undefined, {migrate, Token}}),
+            Parent ! {Tag, migrated, self(), Failed},
+            serve(H, Suspended);
+        {Tag, {restore, Token}} ->
+            _ = gather(Suspended, {change_code, beamtalk_actor, undefined, {restore, Token}}),
+            Parent ! {Tag, restored, self(), []},
+            serve(H, Suspended);
+        {Tag, {done, Token}} ->
+            %% Each actor answers its system messages in order: the snapshot goes before it resumes.
+            _ = [request(P, {change_code, beamtalk_actor, undefined, {forget, Token}}) || P <- Suspended],
+            resume_each(Suspended);
+        {Tag, abandon} ->
+            resume_each(Suspended);
+        {'DOWN', PRef, process, Parent, _} ->
+            resume_each(Suspended)
+    end.
+
+%% After an abandoned reload: resumes the suspended actors now, and each late one as it is answered.
+-spec release(#{reference() => pid()}, [pid()]) -> ok.
+release(Pending, Suspended) ->
+    ok = resume_each(Suspended),
+    late(Pending).
+
+-spec late(#{reference() => pid()}) -> ok.
+late(Pending) when map_size(Pending) =:= 0 ->
+    ok;
+late(Pending) ->
+    receive
+        {MRef, ok} when is_map_key(MRef, Pending) ->
+            erlang:demonitor(MRef, [flush]),
+            {Pid, Rest} = maps:take(MRef, Pending),
+            ok = resume_each([Pid]),
+            late(Rest);
+        {'DOWN', MRef, process, _, _} when is_map_key(MRef, Pending) ->
+            late(maps:remove(MRef, Pending))
+    end.
+
+%% `Msg' sent to every actor of `Pids' at once as a system message, and the answers gathered (each
+%% actor has ?SUSPEND_TIMEOUT, in parallel): the actors that answered ok, and the others with why.
+-spec gather([pid()], term()) -> {[pid()], [{pid(), term()}]}.
+gather(Pids, Msg) ->
+    Refs = maps:from_list([{request(P, Msg), P} || P <- Pids]),
+    replies(Refs, erlang:monotonic_time(millisecond) + ?SUSPEND_TIMEOUT, [], []).
+
+-spec replies(#{reference() => pid()}, integer(), [pid()], [{pid(), term()}]) ->
+          {[pid()], [{pid(), term()}]}.
+replies(Refs, _Deadline, Ok, Failed) when map_size(Refs) =:= 0 ->
+    {Ok, Failed};
+replies(Refs, Deadline, Ok, Failed) ->
+    Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
+    receive
+        {MRef, Reply} when is_map_key(MRef, Refs) ->
+            erlang:demonitor(MRef, [flush]),
+            {Pid, Rest} = maps:take(MRef, Refs),
+            case Reply of
+                ok -> replies(Rest, Deadline, [Pid | Ok], Failed);
+                {error, Reason} -> replies(Rest, Deadline, Ok, [{Pid, Reason} | Failed]);
+                Other -> replies(Rest, Deadline, Ok, [{Pid, Other} | Failed])
+            end;
+        {'DOWN', MRef, process, _, Why} when is_map_key(MRef, Refs) ->
+            {Pid, Rest} = maps:take(MRef, Refs),
+            replies(Rest, Deadline, Ok, [{Pid, {died, Why}} | Failed])
+    after Left ->
+        _ = [erlang:demonitor(M, [flush]) || M <- maps:keys(Refs)],
+        {Ok, Failed ++ [{Pid, timeout} || Pid <- maps:values(Refs)]}
+    end.
+
+%% `sys''s own request (`{system, {From, Tag}, Msg}', answered `{Tag, Reply}'), sent without waiting; the
+%% tag is a monitor, so an actor that dies is seen too.
+-spec request(pid(), term()) -> reference().
+request(Pid, Msg) ->
+    MRef = erlang:monitor(process, Pid),
+    Pid ! {system, {self(), MRef}, Msg},
+    MRef.
+
+%% Resumes `Pids', all at once.
 -spec resume_each([pid()]) -> ok.
 resume_each(Pids) ->
-    _ = [catch sys:resume(P, ?SUSPEND_TIMEOUT) || P <- Pids],
+    _ = gather(Pids, resume),
     ok.
 
 -spec load(module(), binary(), string()) -> ok | {error, term()}.
@@ -149,29 +246,6 @@ load(Module, Binary, File) ->
 -spec previous_binary(module()) -> binary() | none.
 previous_binary(Module) ->
     persistent_term:get({?MODULE, Module}, none).
-
--spec migrate(module(), binary() | none, string(), [pid()]) -> {ok, non_neg_integer()} | {error, term()}.
-migrate(Module, Previous, File, Actors) ->
-    Token = make_ref(),
-    case migrate_each(Actors, Token, []) of
-        {ok, Done} ->
-            [catch sys:change_code(P, beamtalk_actor, undefined, {forget, Token}, ?SUSPEND_TIMEOUT) || P <- Done],
-            {ok, length(Done)};
-        {error, Failed, Reason, Done} ->
-            [catch sys:change_code(P, beamtalk_actor, undefined, {restore, Token}, ?SUSPEND_TIMEOUT) || P <- Done],
-            _ = rollback(Module, Previous, File),
-            {error, {migration_failed, Failed, Reason}}
-    end.
-
--spec migrate_each([pid()], reference(), [pid()]) -> {ok, [pid()]} | {error, pid(), term(), [pid()]}.
-migrate_each([], _Token, Done) ->
-    {ok, Done};
-migrate_each([P | Rest], Token, Done) ->
-    case catch sys:change_code(P, beamtalk_actor, undefined, {migrate, Token}, ?SUSPEND_TIMEOUT) of
-        ok -> migrate_each(Rest, Token, [P | Done]);
-        {error, Reason} -> {error, P, Reason, [P | Done]};
-        Other -> {error, P, Other, [P | Done]}
-    end.
 
 -spec rollback(module(), binary() | none, string()) -> ok | {error, term()}.
 rollback(_Module, none, _File) -> ok;

@@ -76,13 +76,15 @@ upgrade(Module, Bin, File) ->
 reason_text({'$bt_error', _, _, _, _} = E) -> beamtalk_error:format(E);
 reason_text(Other) -> io_lib:format("~p", [Other]).
 
-%% Live actors of the class a module implements, and of its subclasses.
+%% Live actors of the class a module implements, and of its subclasses (the metadata server picks them:
+%% loading an unrelated class costs nothing per actor).
 -spec actors_of(module()) -> [pid()].
 actors_of(Module) ->
     "bt_class_" ++ Name = atom_to_list(Module),
     Class = list_to_atom(Name),
-    [P || #{pid := P, class := C} <- beamtalk_workspace_meta:actors(), is_atom(C),
-          catch beamtalk_class:inherits_from(C, Class)].
+    Family = [C || {'$bt_class', C} <- beamtalk_system:all_classes(),
+                   catch beamtalk_class:inherits_from(C, Class)],
+    beamtalk_workspace_meta:actors_of(lists:usort([Class | Family])).
 
 %% @doc Compiles and loads the extension module of a class (`Integer >> double => ...': see
 %% `beamtalk_class:extension/1'); no actor holds state of it, so nothing migrates. A module that does not

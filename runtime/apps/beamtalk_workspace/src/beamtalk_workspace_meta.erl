@@ -8,7 +8,7 @@
 
 -export([start_link/1, info/0, touch/0, last_active/0, idle_ms/0, set_id/1,
          register_actor/1, register_actor/2, actors/0, actors_detail/0, given_up/0, register_module/1,
-         modules/0, dist_address/0, init_failed/3]).
+         modules/0, dist_address/0, init_failed/3, actors_of/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -type actor() :: #{pid := pid(), class := atom(), started_at := integer(), restarts := non_neg_integer()}.
@@ -21,6 +21,8 @@
                    restarts := #{integer() => non_neg_integer()},
                    keepers := #{pid() => keeper()}, owners := #{pid() => pid()}, given_up := [given_up()]}.
 
+%% How many actors `info/0' lists.
+-define(INFO_ACTORS, 1000).
 %% How many given-up actors are remembered.
 -define(GIVEN_UP_KEPT, 20).
 
@@ -68,6 +70,11 @@ register_actor(Pid, Class) when is_pid(Pid) ->
 -spec actors() -> [actor()].
 actors() ->
     gen_server:call(?MODULE, actors).
+
+%% @doc The live actors of the classes `Classes' (pids), found without copying the others' records.
+-spec actors_of([atom()]) -> [pid()].
+actors_of(Classes) ->
+    gen_server:call(?MODULE, {actors_of, Classes}).
 
 %% @doc The live actors with figures for `:actors' and `beamtalk top': uptime, queue, memory, reductions.
 -spec actors_detail() -> [map()].
@@ -160,6 +167,14 @@ handle_call({register_actor, Pid, Class}, _From, S) ->
     {reply, ok, track(Pid, Class, S)};
 handle_call(given_up, _From, #{given_up := G} = S) ->
     {reply, G, S};
+handle_call({actors_of, Classes}, _From, #{actors := As} = S) ->
+    Of = maps:fold(fun(P, {#{class := C}, _}, Acc) ->
+                           case lists:member(C, Classes) of
+                               true -> [P | Acc];
+                               false -> Acc
+                           end
+                   end, [], As),
+    {reply, Of, S};
 handle_call(actors, _From, #{actors := As} = S) ->
     {reply, [A || {A, _} <- maps:values(As)], S};
 handle_call({register_module, M}, _From, #{modules := Ms} = S) ->
@@ -291,6 +306,18 @@ keeper_of(Pid) ->
         _ -> undefined
     end.
 
+%% The actors `info/0' lists: all of them up to ?INFO_ACTORS (`actor_count' says how many run), so that
+%% `workspace list' and `status' cost the same with 100,000 actors as with ten.
+-spec listed_actors(#{pid() => {actor(), reference()}}) -> [actor()].
+listed_actors(As) ->
+    take_actors(maps:next(maps:iterator(As)), ?INFO_ACTORS, []).
+
+-spec take_actors(none | {pid(), {actor(), reference()}, maps:iterator()}, non_neg_integer(), [actor()]) ->
+          [actor()].
+take_actors(none, _, Acc) -> lists:reverse(Acc);
+take_actors(_, 0, Acc) -> lists:reverse(Acc);
+take_actors({_, {A, _}, Next}, N, Acc) -> take_actors(maps:next(Next), N - 1, [A | Acc]).
+
 -spec info_map(state()) -> map().
 info_map(#{actors := As, started_mono := Started, last_active_mono := Last} = S) ->
     Now = erlang:monotonic_time(millisecond),
@@ -305,7 +332,7 @@ info_map(#{actors := As, started_mono := Started, last_active_mono := Last} = S)
       memory => erlang:memory(total),
       process_count => erlang:system_info(process_count),
       actor_count => maps:size(As),
-      actors => [A || {A, _} <- maps:values(As)],
+      actors => listed_actors(As),
       modules => maps:get(modules, S),
       given_up => maps:get(given_up, S),
       otp_release => list_to_binary(erlang:system_info(otp_release))}.
