@@ -49,9 +49,17 @@ fn write_classes(dir: &Path, methods: &str) {
     std::fs::write(dir.join("scale.bt"), format!("{COUNTER}{methods}\n{BENCH}")).expect("write");
 }
 
-/// Milliseconds of a whole CLI command, the median of `RUNS`.
+/// Milliseconds of a whole CLI command, the median of `RUNS` a second apart (a load purges the code it
+/// replaced in the background, which takes a while with 100k processes; a person does not load faster).
 fn timed(cmd: impl Fn() -> Command) -> f64 {
-    median((0..RUNS).map(|_| once(&cmd)).collect())
+    median(
+        (0..RUNS)
+            .map(|_| {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                once(&cmd)
+            })
+            .collect(),
+    )
 }
 
 /// Milliseconds of one run of a CLI command.

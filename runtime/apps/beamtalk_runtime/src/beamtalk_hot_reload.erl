@@ -14,7 +14,7 @@
 %% (`serialized/1'): two at once would suspend and migrate the same actors twice.
 -module(beamtalk_hot_reload).
 
--export([install/4, serialized/1]).
+-export([install/4, serialized/1, replace_code/3]).
 
 -define(SUSPEND_TIMEOUT, 5000).
 %% Actors per suspending helper.
@@ -56,12 +56,19 @@ suspend_all(Tag, Actors) ->
     Me = self(),
     Helpers = [spawn_monitor(fun() -> helper(Me, Tag, Chunk) end) || Chunk <- chunks(Actors, ?CHUNK)],
     Deadline = erlang:monotonic_time(millisecond) + ?SUSPEND_TIMEOUT,
-    case collect(Tag, maps:from_keys(Actors, true), Deadline, 0) of
+    case collect(Tag, maps:from_list(Helpers), Deadline, 0) of
         {ok, Count} ->
             {ok, Count, Helpers};
-        {timeout, Pid} ->
+        timeout ->
             [H ! {Tag, abandon} || {H, _} <- Helpers],
-            {error, {suspend_timeout, Pid}}
+            {error, {suspend_timeout, straggler(Tag)}}
+    end.
+
+%% The first actor a helper still waited for when the reload was abandoned.
+-spec straggler(reference()) -> pid() | undefined.
+straggler(Tag) ->
+    receive {Tag, waiting_for, Pid} -> Pid
+    after ?SUSPEND_TIMEOUT -> undefined
     end.
 
 -spec chunks([pid()], pos_integer()) -> [[pid()]].
@@ -69,18 +76,17 @@ chunks([], _) -> [];
 chunks(L, N) when length(L) =< N -> [L];
 chunks(L, N) -> {Chunk, Rest} = lists:split(N, L), [Chunk | chunks(Rest, N)].
 
--spec collect(reference(), #{pid() => true}, integer(), non_neg_integer()) ->
-          {ok, non_neg_integer()} | {timeout, pid()}.
-collect(_Tag, Pending, _Deadline, Count) when map_size(Pending) =:= 0 ->
+%% Each helper reports once, when all its actors are suspended (or ended: nothing to migrate).
+-spec collect(reference(), #{pid() => reference()}, integer(), non_neg_integer()) ->
+          {ok, non_neg_integer()} | timeout.
+collect(_Tag, Waiting, _Deadline, Count) when map_size(Waiting) =:= 0 ->
     {ok, Count};
-collect(Tag, Pending, Deadline, Count) ->
+collect(Tag, Waiting, Deadline, Count) ->
     Left = max(0, Deadline - erlang:monotonic_time(millisecond)),
     receive
-        {Tag, suspended, Pid, ok} -> collect(Tag, maps:remove(Pid, Pending), Deadline, Count + 1);
-        %% The actor ended meanwhile: nothing to migrate.
-        {Tag, suspended, Pid, died} -> collect(Tag, maps:remove(Pid, Pending), Deadline, Count)
+        {Tag, suspended, H, N} -> collect(Tag, maps:remove(H, Waiting), Deadline, Count + N)
     after Left ->
-        {timeout, hd(maps:keys(Pending))}
+        timeout
     end.
 
 %% Every helper migrates its actors. If any fails, every helper restores its actors' snapshots and the
@@ -126,20 +132,19 @@ helper(Parent, Tag, Pids) ->
     suspending({Parent, PRef, Tag}, Pending, []).
 
 -spec suspending({pid(), reference(), reference()}, #{reference() => pid()}, [pid()]) -> ok.
-suspending(H, Pending, Suspended) when map_size(Pending) =:= 0 ->
+suspending({Parent, _, Tag} = H, Pending, Suspended) when map_size(Pending) =:= 0 ->
+    Parent ! {Tag, suspended, self(), length(Suspended)},
     serve(H, Suspended);
 suspending({Parent, PRef, Tag} = H, Pending, Suspended) ->
     receive
         {MRef, ok} when is_map_key(MRef, Pending) ->
             erlang:demonitor(MRef, [flush]),
             {Pid, Rest} = maps:take(MRef, Pending),
-            Parent ! {Tag, suspended, Pid, ok},
             suspending(H, Rest, [Pid | Suspended]);
         {'DOWN', MRef, process, _, _} when is_map_key(MRef, Pending) ->
-            {Pid, Rest} = maps:take(MRef, Pending),
-            Parent ! {Tag, suspended, Pid, died},
-            suspending(H, Rest, Suspended);
+            suspending(H, maps:remove(MRef, Pending), Suspended);
         {Tag, abandon} ->
+            Parent ! {Tag, waiting_for, hd(maps:values(Pending))},
             release(Pending, Suspended);
         {'DOWN', PRef, process, Parent, _} ->
             release(Pending, Suspended)
@@ -158,8 +163,7 @@ serve({Parent, PRef, Tag} = H, Suspended) ->
             Parent ! {Tag, restored, self(), []},
             serve(H, Suspended);
         {Tag, {done, Token}} ->
-            %% Each actor answers its system messages in order: the snapshot goes before it resumes.
-            _ = [request(P, {change_code, beamtalk_actor, undefined, {forget, Token}}) || P <- Suspended],
+            _ = gather(Suspended, {change_code, beamtalk_actor, undefined, {forget, Token}}),
             resume_each(Suspended);
         {Tag, abandon} ->
             resume_each(Suspended);
@@ -233,14 +237,27 @@ resume_each(Pids) ->
 
 -spec load(module(), binary(), string()) -> ok | {error, term()}.
 load(Module, Binary, File) ->
-    _ = code:soft_purge(Module),
-    case code:load_binary(Module, File, Binary) of
+    case replace_code(Module, File, Binary) of
         {module, Module} ->
             persistent_term:put({?MODULE, Module}, Binary),
             beamtalk_class:forget(),
             ok;
         {error, Reason} ->
             {error, {load, Reason}}
+    end.
+
+%% @doc `code:load_binary/3' for a module that may be loaded already. A purge looks at every process of
+%% the node (a second with 100,000 actors), so the code just replaced is purged in the background, and a
+%% load purges first only if an earlier purge has not finished (or could not: a process still runs it).
+-spec replace_code(module(), string(), binary()) -> {module, module()} | {error, term()}.
+replace_code(Module, File, Binary) ->
+    _ = erlang:check_old_code(Module) andalso code:soft_purge(Module),
+    case code:load_binary(Module, File, Binary) of
+        {module, Module} = Loaded ->
+            _ = spawn(fun() -> code:soft_purge(Module) end),
+            Loaded;
+        {error, _} = Error ->
+            Error
     end.
 
 -spec previous_binary(module()) -> binary() | none.

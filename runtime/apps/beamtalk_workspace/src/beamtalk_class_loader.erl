@@ -98,8 +98,7 @@ load_extension(Forms, File) ->
 install_extension(Module, Bin, File) ->
     beamtalk_hot_reload:serialized(
       fun() ->
-              _ = code:soft_purge(Module),
-              case code:load_binary(Module, binary_to_list(File), Bin) of
+              case beamtalk_hot_reload:replace_code(Module, binary_to_list(File), Bin) of
                   {module, Module} ->
                       beamtalk_class:forget(),
                       {ok, Module};

@@ -81,8 +81,9 @@ run({module, Forms}) ->
         Mod:run()
     after
         %% Soft: should anything still run the line's code, it stays (as old code) rather than be killed.
+        %% In the background: a purge looks at every process of the node.
         _ = code:delete(Mod),
-        _ = code:soft_purge(Mod)
+        _ = spawn(fun() -> code:soft_purge(Mod) end)
     end;
 run([]) ->
     nil;
