@@ -62,8 +62,12 @@ impl ActorDetail {
 
     /// Reads the list `actors_detail/0` returns.
     pub fn list_from_term(t: &Term) -> Vec<Self> {
-        list_elements(t)
-            .unwrap_or_default()
+        // Read in place: with 100,000 actors a copy of the list is a copy of 100,000 maps.
+        let elements: &[Term] = match t {
+            Term::List(l) => &l.elements,
+            _ => &[],
+        };
+        elements
             .iter()
             .map(|a| {
                 let int = |k: &str| map_get(a, k).and_then(as_i64).unwrap_or(0);
