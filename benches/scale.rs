@@ -87,6 +87,11 @@ fn ms(v: f64) -> String {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs this binary too (without `--bench`): it only needs to build there.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("scale: run with `cargo bench --bench scale` (scripts/bench.sh scale)");
+        return;
+    }
     let epmd = Epmd::start();
     let ws = WorkspaceHome::new();
     let project = tempfile::tempdir().expect("project");
