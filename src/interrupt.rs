@@ -71,8 +71,12 @@ mod tests {
 
     use super::*;
 
+    /// Signals are the whole process's: tests that raise them run one at a time.
+    static SIGNALS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     #[tokio::test]
     async fn resolves_on_sigint_and_not_before() {
+        let _alone = SIGNALS.lock().await;
         let wait = ctrl_c();
         tokio::pin!(wait);
         let early = tokio::time::timeout(Duration::from_millis(50), &mut wait).await;
@@ -89,6 +93,7 @@ mod tests {
 
     #[tokio::test]
     async fn termination_names_the_signal() {
+        let _alone = SIGNALS.lock().await;
         let wait = termination();
         tokio::pin!(wait);
         let early = tokio::time::timeout(Duration::from_millis(50), &mut wait).await;
