@@ -70,11 +70,7 @@ pub async fn run(global: &Global, args: TestArgs) -> Result<(), Failure> {
             let conn = super::attach(global, &ws, Some(name), &project, false)
                 .await?
                 .conn;
-            let session =
-                Session::for_project(conn, Terminal::stdio(), global.timeout, project.clone());
-            let result = run_tests(global, &args, &session, &sources).await;
-            session.close().await;
-            result
+            run_over(global, &args, conn, &project, &sources).await
         }
         None => run_in_scratch(global, &args, &ws, &project, &sources).await,
     }
@@ -101,7 +97,7 @@ async fn run_in_scratch(
         caught = &mut signal => Err(caught),
     };
     // Whatever happened, the run's own workspace goes (a halted node is just forgotten).
-    let removed = ws.remove_scratch(&name).await;
+    let removed = ws.remove(&name).await;
     match outcome {
         Ok(result) => {
             result?;
@@ -125,6 +121,17 @@ async fn attach_and_run(
 ) -> Result<(), Failure> {
     let created = ws.create(name, project, &CreateSpec::scratch()).await?;
     let conn = ws.connect(&created.entry).await?;
+    run_over(global, args, conn, project, sources).await
+}
+
+/// Runs the tests over a connection to their workspace, in a session of its own.
+async fn run_over(
+    global: &Global,
+    args: &TestArgs,
+    conn: crate::dist::Connection,
+    project: &Path,
+    sources: &[SourceFile],
+) -> Result<(), Failure> {
     let session = Session::for_project(
         conn,
         Terminal::stdio(),
@@ -210,10 +217,7 @@ fn report_outcomes(
     outcomes: &[Outcome],
     sources: &[SourceFile],
 ) -> Result<(), Failure> {
-    let failed = outcomes
-        .iter()
-        .filter(|t| t.outcome == "failed" || t.outcome == "error")
-        .count();
+    let (_, failed, _) = counts(outcomes);
     let text = match json {
         true => json_report(outcomes, sources),
         false => text_report(outcomes, sources),

@@ -583,7 +583,7 @@ async fn import(
             // A workspace that existed (stopped) before keeps its entry; a new one goes entirely.
             let undone = match existing {
                 Some(_) => ws.stop(&name, true).await.map(drop),
-                None => ws.remove_scratch(&name).await,
+                None => ws.remove(&name).await,
             };
             if let Err(e) = undone {
                 eprintln!("warning: the half-imported workspace {name} could not be removed: {e}");

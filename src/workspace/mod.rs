@@ -907,14 +907,15 @@ impl Workspaces {
             if entry.scratch.as_ref().is_none_or(scratch::Owner::is_alive) {
                 continue;
             }
-            self.remove_scratch(&entry.id).await?;
+            self.remove(&entry.id).await?;
             reaped.push(entry.id);
         }
         Ok(reaped)
     }
 
-    /// Stops and forgets a scratch workspace, killing its node if it does not stop when asked.
-    pub async fn remove_scratch(&self, id: &str) -> Result<(), WorkspaceError> {
+    /// Stops and forgets workspace `id` (a test run's scratch one, or a half-imported one), killing its
+    /// node if it does not stop when asked.
+    pub async fn remove(&self, id: &str) -> Result<(), WorkspaceError> {
         if self.stop(id, false).await.is_err() {
             self.stop(id, true).await?;
         }
