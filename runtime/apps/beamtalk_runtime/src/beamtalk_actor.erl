@@ -2,15 +2,14 @@
 %%
 %% Sends to an actor are `gen_server' calls (5 s by default; on expiry the caller gets a Timeout error, never
 %% a hang), `actor msg!' is a cast. An error inside a method is returned to the caller and the actor goes on.
-%% The runtime never depends on the workspace application (ADR 0009): whoever tracks actors registers a
-%% callback module in this application's environment (`actor_spawn_callback'), and every spawned actor is
-%% reported to it.
+%% The runtime never depends on the workspace application (ADR 0009): whoever runs actors registers modules
+%% in this application's environment: `actor_starter' starts them (`run/2' is the process it spawns), and
+%% `actor_spawn_callback' hears of the actors that supervisors of Beamtalk classes start.
 -module(beamtalk_actor).
 -behaviour(gen_server).
 
 -export([spawn/2, restore/1, spawn_as/3, named/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
-         start_child/2, call/4,
-         register_spawned/4, restart_policy/1]).
+         start_child/2, run/2, call/4, restart_policy/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
 -type ref() :: {'$bt_actor', atom(), pid()}.
@@ -29,8 +28,8 @@
 -define(STOP_TIMEOUT, 5000).
 
 %% @doc Starts an actor of `Class' with slot values from `Init' (the rest from their defaults). Whoever
-%% tracks actors may also supervise them: an `actor_starter' module in this application's environment
-%% starts it (with `start_link/3' under its supervisor); without one the actor runs unsupervised.
+%% runs actors may also supervise them: an `actor_starter' module in this application's environment
+%% starts it (a process running `run/2'); without one the actor runs unsupervised.
 -spec spawn(atom(), map()) -> ref().
 spawn(Class, Init) ->
     Id = erlang:unique_integer([positive]),
@@ -42,6 +41,7 @@ spawn(Class, Init) ->
         {ok, Pid} -> {'$bt_actor', Class, Pid};
         {error, {shutdown, {name_registered, Name}}} -> name_taken(Class, Name, whereis(registered_name(Name)));
         {error, {E, _Stack}} when element(1, E) =:= '$bt_error' -> error(E);
+        {error, stopped} -> beamtalk_error:raise(spawn_failed, Class, "was stopped while it started (in its initialize)");
         {error, Reason} -> beamtalk_error:raise(spawn_failed, Class, io_lib:format("failed to start: ~p", [Reason]))
     end.
 
@@ -209,18 +209,59 @@ call({'$bt_actor', Class, Pid}, Selector, Args, Timeout) ->
 request(Selector, []) -> {Selector, group_leader()};
 request(Selector, Args) -> {Selector, Args, group_leader()}.
 
-%% @doc Reports a freshly spawned actor to the registered tracker, if any.
--spec register_spawned(pid() | undefined, pid(), atom(), module()) -> ok.
-register_spawned(RegistryPid, ActorPid, ClassName, Module) ->
-    case application:get_env(beamtalk_runtime, actor_spawn_callback) of
-        {ok, Callback} ->
-            Callback:on_actor_spawned(RegistryPid, ActorPid, ClassName, Module);
-        undefined ->
-            ok
+%% @doc The body of an actor process spawned (with `proc_lib') by whoever runs actors: starts the actor,
+%% answers `Starter' (an alias; `none' for a restart, which nobody waits for) with `{Starter, {ok, Pid}}',
+%% then serves messages. An actor that fails to start exits with `{shutdown, {'$bt_init_failed', Reason}}'
+%% (`Reason' as `gen_server:start/3' would give it; `shutdown' as this is no crash to log) and answers
+%% nobody: its parent, which sees the exit, does.
+-spec run(reference() | none, {atom(), map(), integer()}) -> no_return().
+run(Starter, Args) ->
+    case start(Args) of
+        {ok, Self} ->
+            reply_to_starter(Starter, {ok, self()}),
+            gen_server:enter_loop(?MODULE, ?START_OPTIONS, Self);
+        {error, Reason} ->
+            exit({shutdown, {'$bt_init_failed', Reason}})
+    end.
+
+-spec reply_to_starter(reference() | none, {ok, pid()}) -> ok.
+reply_to_starter(none, _) -> ok;
+reply_to_starter(Starter, Reply) -> Starter ! {Starter, Reply}, ok.
+
+%% `init/1' caught as `gen_server' catches it.
+-spec start({atom(), map(), integer()}) -> {ok, ref()} | {error, term()}.
+start(Args) ->
+    try start_actor(Args) of
+        {ok, Self} -> {ok, Self};
+        {stop, Reason} -> {error, Reason}
+    catch
+        error:R:S -> {error, {R, S}};
+        exit:R -> {error, R};
+        throw:T:S -> {error, {{nocatch, T}, S}}
     end.
 
 -spec init({atom(), map(), integer()}) -> {ok, ref()} | {stop, {shutdown, {name_registered, atom()}}}.
-init({Class, Init, Id}) ->
+init(Args) ->
+    case start_actor(Args) of
+        {ok, _} = Started ->
+            %% Read by whoever lists the children of Beamtalk supervisors.
+            erlang:put('$bt_started_at', erlang:system_time(second)),
+            ok = report_spawned(self()),
+            Started;
+        Stop ->
+            Stop
+    end.
+
+%% Tells the registered tracker, if any, of an actor a supervisor of a Beamtalk class started.
+-spec report_spawned(pid()) -> ok.
+report_spawned(Pid) ->
+    case application:get_env(beamtalk_runtime, actor_spawn_callback) of
+        {ok, Callback} -> Callback:on_actor_spawned(Pid);
+        undefined -> ok
+    end.
+
+-spec start_actor({atom(), map(), integer()}) -> {ok, ref()} | {stop, {shutdown, {name_registered, atom()}}}.
+start_actor({Class, Init, Id}) ->
     case Init of
         #{?NAME_KEY := Name} ->
             %% Checked by the spawner already, but another spawner may have taken it since.
@@ -237,28 +278,14 @@ init_slots(Class, Init, Id) ->
     Self = {'$bt_actor', Class, self()},
     erlang:put('$bt_actor_id', Id),
     erlang:put('$bt_actor_class', Class),
-    [erlang:put({bt_slot, F}, {value, maps:get(F, Init)}) || {F, _} <- beamtalk_user_class:fields(Class), maps:is_key(F, Init)],
-    [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- beamtalk_user_class:fields(Class), not maps:is_key(F, Init)],
+    Fields = beamtalk_user_class:fields(Class),
+    [erlang:put({bt_slot, F}, {value, maps:get(F, Init)}) || {F, _} <- Fields, maps:is_key(F, Init)],
+    [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- Fields, not maps:is_key(F, Init)],
     case first_restore(Init) orelse not beamtalk_dispatch:responds_to(Self, initialize) of
         true -> ok;
-        false -> initialize(Self)
+        false -> beamtalk_dispatch:send(Self, initialize, [])
     end,
-    ok = register_spawned(undefined, self(), Class, beamtalk_class:module(Class)),
     {ok, Self}.
-
-%% Runs the class's `initialize'. If it fails, the tracker hears why (a restart that fails has no caller
-%% to tell) before the start fails with the same error.
--spec initialize(ref()) -> ok.
-initialize({'$bt_actor', Class, _} = Self) ->
-    try beamtalk_dispatch:send(Self, initialize, []), ok
-    catch C:R:S ->
-        Error = beamtalk_error:from_exception(C, R, S),
-        case application:get_env(beamtalk_runtime, actor_spawn_callback) of
-            {ok, Callback} -> Callback:on_actor_init_failed(self(), Class, Error);
-            undefined -> ok
-        end,
-        erlang:raise(C, R, S)
-    end.
 
 %% Whether this is the first start of an actor made by `restore/1' (the mark is spent by it).
 -spec first_restore(map()) -> boolean().

@@ -2,7 +2,7 @@
 -module(beamtalk_class).
 
 -export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, start_generations/0,
-         defines_class_method/2,
+         defines_class_method/2, user_modules/1,
          process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
          exists/1, builtin/0]).
@@ -38,7 +38,7 @@ builtin() ->
 %% @doc The module a user class compiles to.
 -spec module(atom()) -> module().
 module(Class) ->
-    list_to_atom("bt_class_" ++ atom_to_list(Class)).
+    binary_to_atom(<<"bt_class_", (atom_to_binary(Class, utf8))/binary>>, utf8).
 
 %% @doc The module that holds the extension methods of `Class' (`Integer >> double => ...').
 -spec extension_module(atom()) -> module().
@@ -135,9 +135,19 @@ responder_selectors({user, M}) -> M:'__selectors__'().
 %% (a unary one: `class children', `class category').
 -spec defines_class_method(atom(), atom()) -> boolean().
 defines_class_method(Class, Selector) ->
-    Function = list_to_atom("c:" ++ atom_to_list(Selector)),
-    is_user_class(Class) andalso
-        lists:any(fun(C) -> erlang:function_exported(module(C), Function, 1) end, chain(Class)).
+    %% Cached (until the next load): every spawn asks whether its class answers `restartPolicy'.
+    cached({{class_method, Selector}, Class},
+           fun() ->
+                   Function = list_to_atom("c:" ++ atom_to_list(Selector)),
+                   is_user_class(Class) andalso
+                       lists:any(fun(C) -> erlang:function_exported(module(C), Function, 1) end, chain(Class))
+           end).
+
+%% @doc The modules of the user classes in `Class''s chain, superclasses first (those that declare
+%% fields). Cached until the next load.
+-spec user_modules(atom()) -> [module()].
+user_modules(Class) ->
+    cached({user_modules, Class}, fun() -> [module(C) || C <- lists:reverse(chain(Class)), is_user_class(C)] end).
 
 %% @doc Drops every cached chain: a class was loaded (or reloaded, perhaps with another superclass).
 %% Then counts a generation, so that copies kept by processes (`process_methods/1') are refetched.
@@ -182,7 +192,7 @@ process_methods(Class) ->
 
 %% The value under `Key', computed and kept on first use; only classes that exist are kept, so a class
 %% loaded later is never shadowed by a stale miss.
--spec cached({chain | responders | methods, atom()}, fun(() -> T)) -> T.
+-spec cached({chain | responders | methods | user_modules | {class_method, atom()}, atom()}, fun(() -> T)) -> T.
 cached({What, Class}, Compute) ->
     Key = {?MODULE, What, Class},
     case persistent_term:get(Key, undefined) of

@@ -30,8 +30,7 @@ kind(Class) ->
 %% @doc Declared fields (Value) or state slots (Actor), superclass ones first, with their default thunks.
 -spec fields(atom()) -> [{atom(), fun(() -> term())}].
 fields(Class) ->
-    lists:append([(beamtalk_class:module(C)):'__fields__'()
-                  || C <- lists:reverse(beamtalk_class:chain(Class)), beamtalk_class:is_user_class(C)]).
+    lists:append([M:'__fields__'() || M <- beamtalk_class:user_modules(Class)]).
 
 %% @doc Selectors defined by a user class itself.
 -spec selectors(atom()) -> [atom()].

@@ -1,23 +1,12 @@
 -module(beamtalk_actor_tests).
 -include_lib("eunit/include/eunit.hrl").
 
--export([on_actor_spawned/4]).
-
-%% Test callback: tells the test process what it was given.
-on_actor_spawned(Registry, Pid, Class, Module) ->
-    Registry ! {spawned, Pid, Class, Module},
-    ok.
-
-without_callback_test() ->
-    application:unset_env(beamtalk_runtime, actor_spawn_callback),
-    ?assertEqual(ok, beamtalk_actor:register_spawned(undefined, self(), 'Counter', counter)).
-
-with_callback_test() ->
-    application:set_env(beamtalk_runtime, actor_spawn_callback, ?MODULE),
-    try
-        ok = beamtalk_actor:register_spawned(self(), self(), 'Counter', counter),
-        Me = self(),
-        ?assertEqual({spawned, Me, 'Counter', counter}, receive M -> M after 1000 -> timeout end)
-    after
-        application:unset_env(beamtalk_runtime, actor_spawn_callback)
-    end.
+%% An actor process that cannot start (here: its class does not exist) ends with the reason
+%% `gen_server:start/3' would give, marked for its parent, and answers nobody (its parent does).
+a_failed_start_ends_marked_and_answers_nobody_test() ->
+    Starter = erlang:alias(),
+    {Pid, MRef} = proc_lib:spawn_opt(beamtalk_actor, run, [Starter, {'NoSuchClass', #{}, 1}], [monitor]),
+    Exit = receive {'DOWN', MRef, process, Pid, E} -> E after 5000 -> timeout end,
+    ?assertMatch({shutdown, {'$bt_init_failed', {{'$bt_error', _, _, _, _}, _Stack}}}, Exit),
+    ?assertEqual(nothing, receive {Starter, _} = M -> M after 100 -> nothing end),
+    erlang:unalias(Starter).

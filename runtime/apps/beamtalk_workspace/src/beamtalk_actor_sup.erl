@@ -1,43 +1,55 @@
-%% @doc Supervises the actors and Beamtalk supervisors users start in the workspace, so they outlive the
-%% REPL that started them.
+%% @doc Supervises what users start in the workspace, so it outlives the REPL that started it: the actor
+%% hosts (`beamtalk_actor_host', one per scheduler, each running and restarting many actors) and the
+%% keepers of Beamtalk supervisors (`App supervise').
 %%
-%% Each runs under its own `beamtalk_actor_keeper' (a temporary child here): restart limits are per actor,
-%% so one crash-looping actor never exhausts this supervisor's intensity or stops its siblings.
-%%
-%% Starting is two steps so that this supervisor never waits on user code: it starts an empty keeper
-%% (which runs nothing of the user's), then the caller asks the keeper to start the actor. An actor's
-%% `initialize' therefore runs while only its own keeper waits on it, and may spawn actors, supervise, or
-%% stop others: this supervisor is free to serve it.
+%% Nothing here waits on user code: hosts start actors asynchronously, and a Beamtalk supervisor starts
+%% inside its own empty keeper (see `beamtalk_actor_keeper'). An actor's `initialize' may thus spawn
+%% actors, supervise, or stop others.
 -module(beamtalk_actor_sup).
 -behaviour(supervisor).
 
--export([start_link/0, start_actor/3, stop_actor/1, start_supervisor/1, stop_supervisor/1, keepers/0,
-         tree/0, init/1]).
+-export([start_link/0, start_actor/4, stop_actor/1, start_supervisor/1, stop_supervisor/1, actors/0,
+         actors/1, actors_of/1, count/0, tree/0, init/1]).
 
-%% How long a keeper may take to stop its actor (which has its own 5 s) before it is killed.
+-define(KEEPERS, beamtalk_supervisor_keepers).
+%% The hosts' registered names, in a tuple: picking one costs no atom building.
+-define(HOSTS_KEY, {?MODULE, hosts}).
+%% How long a keeper may take to stop its supervisor before it is killed.
 -define(KEEPER_SHUTDOWN_MS, 10000).
+%% How long a host may take to stop its actors (it kills them after 5 s).
+-define(HOST_SHUTDOWN_MS, 10000).
+%% How long `stop_actor/1' waits for an actor to end before killing it.
+-define(STOP_MS, 5000).
 
 -spec start_link() -> {ok, pid()} | {error, term()}.
 start_link() ->
-    supervisor:start_link({local, ?MODULE}, ?MODULE, []).
+    supervisor:start_link({local, ?MODULE}, ?MODULE, top).
 
-%% @doc Starts `Module:start_link(Args...)' as a supervised actor with the given restart policy; answers the
-%% actor's pid. An actor that fails to start reports its own reason, and leaves nothing behind.
--spec start_actor(module(), [term()], transient | permanent | temporary) -> {ok, pid()} | {error, term()}.
-start_actor(Module, Args, Restart) ->
-    start_in_keeper({actor, Restart}, {Module, start_link, Args}).
+%% @doc Starts an actor of `Class' on the caller's scheduler's host, with the given restart policy;
+%% answers its pid once its `initialize' has run. An actor that fails to start reports its own reason,
+%% and leaves nothing behind.
+-spec start_actor(atom(), map(), integer(), permanent | transient | temporary) -> {ok, pid()} | {error, term()}.
+start_actor(Class, Init, Id, Restart) ->
+    beamtalk_actor_host:start_actor(host(), Class, Init, Id, Restart).
 
-%% @doc Stops an actor for good (no restart, whatever its policy). O(1): the actor's keeper is its parent.
+-spec host() -> atom().
+host() ->
+    Hosts = persistent_term:get(?HOSTS_KEY),
+    element(erlang:system_info(scheduler_id) rem tuple_size(Hosts) + 1, Hosts).
+
+%% @doc Stops an actor for good (no restart, whatever its policy), and waits until it has ended.
 -spec stop_actor(pid()) -> ok | {error, not_found}.
 stop_actor(Pid) ->
-    case keeper_of(Pid) of
-        {ok, Keeper} ->
-            %% Through this supervisor, whose wait for a keeper is bounded (`KEEPER_SHUTDOWN_MS'): a call to
-            %% the keeper itself could wait for ever on one busy starting its actor. (The class's own
-            %% `terminate' has run already, in the actor, so the shutdown itself is quick.)
-            _ = supervisor:terminate_child(?MODULE, Keeper),
-            ok;
-        error ->
+    case parent_kind(Pid) of
+        {host, Host} ->
+            MRef = erlang:monitor(process, Pid),
+            Stopped = beamtalk_actor_host:stop_actor(Host, Pid),
+            receive {'DOWN', MRef, process, _, _} -> ok
+            after ?STOP_MS -> exit(Pid, kill)
+            end,
+            _ = erlang:demonitor(MRef, [flush]),
+            Stopped;
+        _ ->
             {error, not_found}
     end.
 
@@ -45,44 +57,39 @@ stop_actor(Pid) ->
 %% supervisor: it restarts its own children, and if it gives up, it is gone until supervised again.
 -spec start_supervisor(atom()) -> {ok, pid()} | {error, term()}.
 start_supervisor(Class) ->
-    start_in_keeper(supervisor, {beamtalk_supervisor, start_link, [Class]}).
-
-%% @doc Stops a Beamtalk supervisor started here, and its children.
--spec stop_supervisor(pid()) -> ok.
-stop_supervisor(Pid) ->
-    case keeper_of(Pid) of
-        {ok, Keeper} -> _ = supervisor:terminate_child(?MODULE, Keeper), ok;
-        error -> ok
-    end.
-
--spec start_in_keeper(beamtalk_actor_keeper:kind(), mfa_args()) -> {ok, pid()} | {error, term()}.
-start_in_keeper(Kind, Start) ->
-    case supervisor:start_child(?MODULE, [Kind]) of
+    case supervisor:start_child(?KEEPERS, []) of
         {ok, Keeper} ->
-            case beamtalk_actor_keeper:start(Keeper, Kind, Start) of
+            case beamtalk_actor_keeper:start(Keeper, {beamtalk_supervisor, start_link, [Class]}) of
                 {ok, Pid} ->
                     {ok, Pid};
                 {error, _} = Error ->
-                    _ = supervisor:terminate_child(?MODULE, Keeper),
+                    _ = supervisor:terminate_child(?KEEPERS, Keeper),
                     Error
             end;
         {error, _} = Error ->
             Error
     end.
 
--type mfa_args() :: {module(), atom(), [term()]}.
+%% @doc Stops a Beamtalk supervisor started here, and its children.
+-spec stop_supervisor(pid()) -> ok.
+stop_supervisor(Pid) ->
+    case parent_kind(Pid) of
+        %% Through the keepers' supervisor, whose wait is bounded (`KEEPER_SHUTDOWN_MS').
+        {keeper, Keeper} -> _ = supervisor:terminate_child(?KEEPERS, Keeper), ok;
+        _ -> ok
+    end.
 
-%% The keeper of something started here: its parent, if that is one of this supervisor's children.
--spec keeper_of(pid()) -> {ok, pid()} | error.
-keeper_of(Pid) ->
-    Sup = whereis(?MODULE),
-    case parent(Pid) of
-        undefined -> error;
-        Keeper ->
-            case Sup =/= undefined andalso parent(Keeper) =:= Sup of
-                true -> {ok, Keeper};
-                false -> error
-            end
+%% What started `Pid': one of the hosts, or the keeper of a Beamtalk supervisor. O(1).
+-spec parent_kind(pid()) -> {host | keeper, pid()} | none.
+parent_kind(Pid) ->
+    Parent = parent(Pid),
+    Top = whereis(?MODULE),
+    Keepers = whereis(?KEEPERS),
+    case Parent =/= undefined andalso parent(Parent) of
+        false -> none;
+        Top when Top =/= undefined -> {host, Parent};
+        Keepers when Keepers =/= undefined -> {keeper, Parent};
+        _ -> none
     end.
 
 -spec parent(pid()) -> pid() | undefined.
@@ -94,10 +101,70 @@ parent(Pid) when node(Pid) =:= node() ->
 parent(_) ->
     undefined.
 
-%% @doc The keepers of the running actors.
+%% @doc The running actors: those of the hosts, then the children of Beamtalk supervisors.
+-spec actors() -> [beamtalk_actor_host:actor()].
+actors() ->
+    lists:append([beamtalk_actor_host:actors(H) || H <- hosts()]) ++ supervised_actors().
+
+%% @doc At most `Limit' of the running actors (`workspace list' costs the same with 100,000 as with ten).
+-spec actors(non_neg_integer()) -> [beamtalk_actor_host:actor()].
+actors(Limit) ->
+    Hosted = lists:foldl(fun(H, Acc) -> Acc ++ beamtalk_actor_host:actors(H, Limit - length(Acc)) end,
+                         [], hosts()),
+    lists:sublist(Hosted ++ supervised_actors(), Limit).
+
+-spec supervised_actors() -> [beamtalk_actor_host:actor()].
+supervised_actors() ->
+    [A || S <- supervisors(), A <- supervised_actors(S)].
+
+%% @doc The pids of the running actors of the classes `Classes'.
+-spec actors_of([atom()]) -> [pid()].
+actors_of(Classes) ->
+    [P || #{pid := P, class := C} <- actors(), lists:member(C, Classes)].
+
+%% @doc How many actors run.
+-spec count() -> non_neg_integer().
+count() ->
+    lists:sum([beamtalk_actor_host:count(H) || H <- hosts()]) + length(supervised_actors()).
+
+-spec hosts() -> [pid()].
+hosts() ->
+    [P || {{host, _}, P, _, _} <- which_children(?MODULE), is_pid(P)].
+
+%% The running Beamtalk supervisors started here.
+-spec supervisors() -> [pid()].
+supervisors() ->
+    [P || K <- keepers(), P <- [beamtalk_actor_keeper:supervisor(K)], is_pid(P)].
+
 -spec keepers() -> [pid()].
 keepers() ->
-    [K || K <- children(), beamtalk_actor_keeper:kind(K) =:= actor].
+    [K || {_, K, _, _} <- which_children(?KEEPERS), is_pid(K)].
+
+-spec which_children(atom() | pid()) -> [{term(), pid() | restarting | undefined, worker | supervisor, term()}].
+which_children(Sup) ->
+    try supervisor:which_children(Sup) catch exit:_ -> [] end.
+
+%% The actors under a Beamtalk supervisor, nested ones included; each knows its class and start time.
+-spec supervised_actors(pid()) -> [beamtalk_actor_host:actor()].
+supervised_actors(Sup) ->
+    lists:append([case Type of
+                      supervisor -> supervised_actors(C);
+                      worker -> [A || A <- [supervised_actor(C)], is_map(A)]
+                  end || {_, C, Type, _} <- which_children(Sup), is_pid(C)]).
+
+-spec supervised_actor(pid()) -> beamtalk_actor_host:actor() | none.
+supervised_actor(Pid) ->
+    case erlang:process_info(Pid, dictionary) of
+        {dictionary, D} ->
+            case {proplists:get_value('$bt_actor_class', D), proplists:get_value('$bt_started_at', D)} of
+                {Class, At} when is_atom(Class), Class =/= undefined, is_integer(At) ->
+                    #{pid => Pid, class => Class, started_at => At, restarts => 0};
+                _ ->
+                    none
+            end;
+        undefined ->
+            none
+    end.
 
 -type tree_node() :: #{kind := actor | supervisor, class := atom(), pid := pid(), children := [tree_node()]}.
 
@@ -105,20 +172,14 @@ keepers() ->
 %% children (nested supervisors within), and each actor on its own, in the order they were started.
 -spec tree() -> [tree_node()].
 tree() ->
-    Classes = maps:from_list([{P, C} || #{pid := P, class := C} <- beamtalk_workspace_meta:actors()]),
-    lists:append([top_node(K, Classes) || K <- lists:sort(children())]).
+    Actors = lists:append([beamtalk_actor_host:actors(H) || H <- hosts()]),
+    Tops = [{P, #{kind => actor, class => C, pid => P, children => []}} || #{pid := P, class := C} <- Actors] ++
+        [{P, supervisor_node(P)} || P <- supervisors()],
+    [N || {_, N} <- lists:keysort(1, Tops)].
 
--spec top_node(pid(), #{pid() => atom()}) -> [tree_node()].
-top_node(Keeper, Classes) ->
-    case beamtalk_actor_keeper:running(Keeper) of
-        {supervisor, Pid} ->
-            Class = supervisor_class(Pid),
-            [#{kind => supervisor, class => Class, pid => Pid, children => supervised(Pid, Classes)}];
-        {actor, Pid} ->
-            [#{kind => actor, class => maps:get(Pid, Classes, undefined), pid => Pid, children => []}];
-        none ->
-            []
-    end.
+-spec supervisor_node(pid()) -> tree_node().
+supervisor_node(Pid) ->
+    #{kind => supervisor, class => supervisor_class(Pid), pid => Pid, children => supervised(Pid)}.
 
 %% A Beamtalk supervisor is registered under its class (see `beamtalk_supervisor').
 -spec supervisor_class(pid()) -> atom().
@@ -128,23 +189,32 @@ supervisor_class(Pid) ->
         _ -> undefined
     end.
 
--spec supervised(pid(), #{pid() => atom()}) -> [tree_node()].
-supervised(Sup, Classes) ->
-    Children = try supervisor:which_children(Sup) catch exit:_ -> [] end,
+-spec supervised(pid()) -> [tree_node()].
+supervised(Sup) ->
     [case Type of
-         supervisor -> #{kind => supervisor, class => Id, pid => C, children => supervised(C, Classes)};
-         worker -> #{kind => actor, class => maps:get(C, Classes, Id), pid => C, children => []}
-     end || {Id, C, Type, _} <- lists:reverse(Children), is_pid(C)].
+         supervisor -> #{kind => supervisor, class => Id, pid => C, children => supervised(C)};
+         worker -> #{kind => actor, class => worker_class(C, Id), pid => C, children => []}
+     end || {Id, C, Type, _} <- lists:reverse(which_children(Sup)), is_pid(C)].
 
--spec children() -> [pid()].
-children() ->
-    case whereis(?MODULE) of
-        undefined -> [];
-        _ -> [K || {_, K, _, _} <- supervisor:which_children(?MODULE), is_pid(K)]
+-spec worker_class(pid(), term()) -> atom().
+worker_class(Pid, Id) ->
+    case supervised_actor(Pid) of
+        #{class := Class} -> Class;
+        none when is_atom(Id) -> Id;
+        none -> undefined
     end.
 
--spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
-init([]) ->
+-spec init(top | keepers) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
+init(top) ->
+    N = erlang:system_info(schedulers),
+    persistent_term:put(?HOSTS_KEY, list_to_tuple([beamtalk_actor_host:name(I) || I <- lists:seq(1, N)])),
+    Hosts = [#{id => {host, I}, start => {beamtalk_actor_host, start_link, [I]}, shutdown => ?HOST_SHUTDOWN_MS}
+             || I <- lists:seq(1, N)],
+    Keepers = #{id => ?KEEPERS, start => {supervisor, start_link, [{local, ?KEEPERS}, ?MODULE, keepers]},
+                type => supervisor},
+    %% A host restarts its own actors; it is restarted here only if it crashed itself (its actors with it).
+    {ok, {#{strategy => one_for_one, intensity => 10, period => 10}, Hosts ++ [Keepers]}};
+init(keepers) ->
     %% Children are temporary keepers, never restarted here, so this intensity only bounds keepers that
     %% crash themselves (which they do not).
     Keeper = #{id => keeper, start => {beamtalk_actor_keeper, start_link, []}, restart => temporary,

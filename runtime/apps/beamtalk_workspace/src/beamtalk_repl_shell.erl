@@ -15,8 +15,13 @@ attach(Client) ->
 %% @doc The attached REPLs: client pid and when they attached (Unix seconds).
 -spec sessions() -> [#{client := pid(), since := integer()}].
 sessions() ->
-    [gen_server:call(Pid, info) || {_, Pid, _, _} <- supervisor:which_children(beamtalk_session_sup),
-                                   is_pid(Pid)].
+    %% No sessions while the session supervisor restarts: a crash report must not crash its reporter.
+    Children = try supervisor:which_children(beamtalk_session_sup) catch exit:_ -> [] end,
+    [Info || {_, Pid, _, _} <- Children, is_pid(Pid), {ok, Info} <- [session_info(Pid)]].
+
+-spec session_info(pid()) -> {ok, map()} | gone.
+session_info(Pid) ->
+    try {ok, gen_server:call(Pid, info)} catch exit:_ -> gone end.
 
 %% @doc Shows `Text' in every attached REPL (an actor crash, for instance).
 -spec broadcast(iodata()) -> ok.

@@ -1,4 +1,4 @@
-%% @doc The workspace application: hooks actor tracking into the runtime, loads the standard library's
+%% @doc The workspace application: hooks its actor hosts into the runtime, loads the standard library's
 %% extensions of built-in classes, and starts the tree.
 -module(beamtalk_workspace_app).
 -behaviour(application).

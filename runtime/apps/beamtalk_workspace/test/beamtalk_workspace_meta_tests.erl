@@ -12,7 +12,7 @@ meta_test_() ->
      fun(Pid) -> exit(Pid, kill), wait_gone(beamtalk_workspace_meta) end,
      [fun info_has_identity_and_live_figures/0,
       fun touch_resets_idle_time/0,
-      fun actors_are_tracked_until_they_exit/0,
+      fun given_up_actors_are_kept_latest_first/0,
       fun modules_are_recorded_once_in_load_order/0,
       fun rename_changes_the_id/0]}.
 
@@ -29,14 +29,10 @@ touch_resets_idle_time() ->
     ok = beamtalk_workspace_meta:touch(),
     ?assert(beamtalk_workspace_meta:idle_ms() < 30).
 
-actors_are_tracked_until_they_exit() ->
-    A = spawn(fun() -> receive stop -> ok end end),
-    ok = beamtalk_workspace_meta:register_actor(A, 'Counter'),
-    ok = beamtalk_workspace_meta:register_actor(A, 'Counter'),
-    ?assertMatch([#{pid := A, class := 'Counter'}], beamtalk_workspace_meta:actors()),
-    A ! stop,
-    wait_until(fun() -> beamtalk_workspace_meta:actors() =:= [] end),
-    ?assertEqual(0, maps:get(actor_count, beamtalk_workspace_meta:info())).
+given_up_actors_are_kept_latest_first() ->
+    [ok = beamtalk_workspace_meta:gave_up(#{class => C, restarts => 5, reason => <<"boom">>, at => 1})
+     || C <- ['A', 'B']],
+    ?assertMatch([#{class := 'B'}, #{class := 'A'}], beamtalk_workspace_meta:given_up()).
 
 modules_are_recorded_once_in_load_order() ->
     ok = beamtalk_workspace_meta:register_module(a),
