@@ -125,21 +125,23 @@ handle_info(Other, S) ->
     {noreply, S}.
 
 %% Stops every actor, as a supervisor stops its children: `shutdown', then killed after ?SHUTDOWN_MS.
+%% Their exits are taken in arrival order (each receive takes the first message), so stopping 100,000
+%% actors costs no more than sending them the signal.
 -spec terminate(term(), state()) -> ok.
 terminate(_Reason, #{children := Cs}) ->
-    Pids = maps:keys(Cs),
-    Monitors = [erlang:monitor(process, P) || P <- Pids],
-    [exit(P, shutdown) || P <- Pids],
-    Deadline = erlang:monotonic_time(millisecond) + ?SHUTDOWN_MS,
-    [await_down(M, Deadline) || M <- Monitors],
-    [exit(P, kill) || P <- Pids, is_process_alive(P)],
-    ok.
+    maps:foreach(fun(Pid, _) -> exit(Pid, shutdown) end, Cs),
+    Left = await_exits(Cs, erlang:monotonic_time(millisecond) + ?SHUTDOWN_MS),
+    maps:foreach(fun(Pid, _) -> exit(Pid, kill) end, Left).
 
--spec await_down(reference(), integer()) -> ok.
-await_down(MRef, Deadline) ->
+-spec await_exits(#{pid() => child()}, integer()) -> #{pid() => child()}.
+await_exits(Left, _Deadline) when map_size(Left) =:= 0 ->
+    Left;
+await_exits(Left, Deadline) ->
     Wait = max(0, Deadline - erlang:monotonic_time(millisecond)),
-    receive {'DOWN', MRef, process, _, _} -> ok
-    after Wait -> ok
+    receive
+        {'EXIT', Pid, _} -> await_exits(maps:remove(Pid, Left), Deadline)
+    after Wait ->
+        Left
     end.
 
 %% Runs `Child' in a new process, which answers its starter (if any) when `initialize' has run.
