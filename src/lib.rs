@@ -7,6 +7,7 @@ pub mod interrupt;
 pub use beamtalk_lang as lang;
 pub mod memory;
 pub mod pki;
+pub mod project;
 pub mod repl;
 pub use beamtalk_term as term;
 pub mod workspace;

@@ -237,6 +237,23 @@ fn completion_history_and_multi_line_input() {
 }
 
 #[test]
+fn lines_that_arrive_together_all_reach_the_evaluator_in_order() {
+    let f = Fixture::started();
+    let mut s = f.repl();
+    // One write carrying several lines, as typing ahead, tmux send-keys or a paste without bracketed
+    // paste delivers them: the reader must keep what it read past the first line.
+    s.send("a1 := 10\na2 := 20\na3 := a1 + a2\n").expect("send");
+    s.expect("\r\n30\r\n")
+        .expect("the third line ran, after the first two");
+    eval(&mut s, "a1 + a2 + a3", "60");
+    s.send("Actor subclass: Pair\n  state: x = 1\n  state: y = 2\n  sum => self.x + self.y\n\n")
+        .expect("send");
+    s.expect("\r\nPair\r\n").expect("the class body");
+    eval(&mut s, "Pair spawn sum", "3");
+    quit(s);
+}
+
+#[test]
 fn two_repls_share_one_workspace_namespace() {
     let f = Fixture::started();
     let mut a = f.repl();

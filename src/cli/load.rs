@@ -16,7 +16,7 @@ pub struct LoadArgs {
     /// needed].
     #[arg(short = 'w', long = "workspace", value_name = "NAME")]
     workspace: Option<String>,
-    /// Project directory [default: the current directory].
+    /// Project directory [default: the project of the current directory: the nearest one up with a beamtalk.toml, else the git root, else the directory itself].
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
     /// With -w NAME: create the workspace if it does not exist (the project's own is always created

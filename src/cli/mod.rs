@@ -6,6 +6,7 @@ mod eval;
 mod load;
 mod nodes;
 mod parse;
+mod project;
 mod repl;
 mod rpc;
 mod start;
@@ -104,6 +105,14 @@ pub enum Command {
     /// Certificates for TLS distribution.
     #[command(subcommand)]
     Tls(tls::TlsCommand),
+    /// Make a project in a new directory: `beamtalk.toml`, a first class in `src/`, its test in `test/`.
+    #[command(
+        after_help = "Examples:\n  beamtalk new my_app\n  beamtalk new my_app --path ~/code/app"
+    )]
+    New(project::NewArgs),
+    /// Make the current directory a project (`beamtalk.toml`, `src/`, `test/`), changing no file it has.
+    #[command(after_help = "Examples:\n  beamtalk init\n  beamtalk init --name my_app")]
+    Init(project::InitArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  beamtalk completions bash > ~/.local/share/bash-completion/completions/beamtalk\n  beamtalk completions zsh > ~/.zfunc/_beamtalk"
@@ -126,6 +135,8 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Load(args) => load::run(&cli.global, args).await,
         Command::Test(args) => test::run(&cli.global, args).await,
         Command::Tls(cmd) => tls::run(&cli.global, cmd),
+        Command::New(args) => project::new(&cli.global, args),
+        Command::Init(args) => project::init(&cli.global, args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut full_command(), "beamtalk", &mut script);
@@ -192,14 +203,18 @@ async fn attach(
     Ok(attached)
 }
 
-/// `--project DIR`, or the current directory.
+/// `--project DIR`, or the project the current directory belongs to (see [`crate::project::discover`]).
 fn project_dir(project: Option<PathBuf>) -> Result<PathBuf, Failure> {
     match project {
         Some(p) => Ok(p),
-        None => std::env::current_dir().map_err(|e| Failure::Other {
-            message: format!("current directory: {e}"),
-        }),
+        None => Ok(crate::project::discover(&current_dir()?)?),
     }
+}
+
+fn current_dir() -> Result<PathBuf, Failure> {
+    std::env::current_dir().map_err(|e| Failure::Other {
+        message: format!("current directory: {e}"),
+    })
 }
 
 /// The longest duration accepted anywhere (timeouts, idle limits): deadlines computed from it stay

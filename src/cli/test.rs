@@ -28,7 +28,7 @@ pub struct TestArgs {
     /// Run in this workspace (it must exist) instead of a fresh one made for the run and removed after.
     #[arg(short = 'w', long = "workspace", value_name = "NAME")]
     workspace: Option<String>,
-    /// Project directory [default: the current directory].
+    /// Project directory [default: the project of the current directory: the nearest one up with a beamtalk.toml, else the git root, else the directory itself].
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
     /// How long one test may run before it is stopped and counted as an error.

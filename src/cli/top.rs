@@ -18,7 +18,7 @@ pub struct TopArgs {
     /// Workspace to watch [default: this project's].
     #[arg(short = 'w', long = "workspace", value_name = "NAME")]
     workspace: Option<String>,
-    /// Project directory [default: the current directory].
+    /// Project directory [default: the project of the current directory: the nearest one up with a beamtalk.toml, else the git root, else the directory itself].
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
     /// Print one snapshot and exit.

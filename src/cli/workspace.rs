@@ -28,7 +28,7 @@ pub enum WorkspaceCommand {
     Create {
         /// Workspace name [default: derived from the project path].
         name: Option<String>,
-        /// Project directory [default: the current directory].
+        /// Project directory [default: the project of the current directory: the nearest one up with a beamtalk.toml, else the git root, else the directory itself].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
         /// Stop the workspace after this long without activity [default: 4h].
@@ -57,7 +57,7 @@ pub enum WorkspaceCommand {
         /// The name or address clients reach this host by.
         #[arg(long, value_name = "HOST")]
         host: String,
-        /// Project directory [default: the current directory].
+        /// Project directory [default: the project of the current directory: the nearest one up with a beamtalk.toml, else the git root, else the directory itself].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
         /// Listen on every interface (in a container, whose published address is not its own).
@@ -160,7 +160,7 @@ pub enum WorkspaceCommand {
     Switch {
         /// Workspace name.
         name: String,
-        /// Project directory to switch [default: the current directory].
+        /// Project directory to switch [default: the project of the current directory: the nearest one up with a beamtalk.toml, else the git root, else the directory itself].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },
@@ -189,7 +189,7 @@ pub enum WorkspaceCommand {
         file: PathBuf,
         /// Name for the new workspace [default: the exported name].
         name: Option<String>,
-        /// Project directory of the new workspace [default: the current directory].
+        /// Project directory of the new workspace [default: the project of the current directory: the nearest one up with a beamtalk.toml, else the git root, else the directory itself].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
     },

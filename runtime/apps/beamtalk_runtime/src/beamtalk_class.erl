@@ -1,7 +1,8 @@
 %% @doc The class hierarchy: built-in classes, and user classes compiled to modules `bt_class_<Name>'.
 -module(beamtalk_class).
 
--export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, start_generations/0,
+-export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, forget/1, of_module/1,
+         start_generations/0,
          defines_class_method/2, user_modules/1,
          process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
@@ -39,6 +40,16 @@ builtin() ->
 -spec module(atom()) -> module().
 module(Class) ->
     binary_to_atom(<<"bt_class_", (atom_to_binary(Class, utf8))/binary>>, utf8).
+
+%% @doc The class whose code `Module' holds (`bt_class_Counter', `bt_ext_Counter': `Counter'), or
+%% undefined for any other module.
+-spec of_module(module()) -> atom() | undefined.
+of_module(Module) ->
+    case atom_to_list(Module) of
+        "bt_class_" ++ C -> list_to_atom(C);
+        "bt_ext_" ++ C -> list_to_atom(C);
+        _ -> undefined
+    end.
 
 %% @doc The module that holds the extension methods of `Class' (`Integer >> double => ...').
 -spec extension_module(atom()) -> module().
@@ -149,11 +160,26 @@ defines_class_method(Class, Selector) ->
 user_modules(Class) ->
     cached({user_modules, Class}, fun() -> [module(C) || C <- lists:reverse(chain(Class)), is_user_class(C)] end).
 
-%% @doc Drops every cached chain: a class was loaded (or reloaded, perhaps with another superclass).
-%% Then counts a generation, so that copies kept by processes (`process_methods/1') are refetched.
+%% @doc Drops every cached fact about every class. Then counts a generation, so that copies kept by
+%% processes (`process_methods/1') are refetched.
 -spec forget() -> ok.
 forget() ->
-    _ = [persistent_term:erase(K) || {{?MODULE, _, _} = K, _} <- persistent_term:get()],
+    forget_keys([K || {{?MODULE, _, _} = K, _} <- persistent_term:get()]).
+
+%% @doc Drops what is cached about `Class' and the classes that inherit from it: `Class' was loaded (or
+%% reloaded, perhaps with another superclass), or given extension methods. Facts about other classes
+%% are kept: each erased fact costs a scan of every process (a global garbage collection), which with
+%% 100,000 actors is what loading an unrelated class would otherwise cost.
+-spec forget(atom()) -> ok.
+forget(undefined) ->
+    forget();
+forget(Class) ->
+    forget_keys([K || {{?MODULE, _, C} = K, _} <- persistent_term:get(), is_atom(C),
+                      lists:member(Class, chain(C))]).
+
+-spec forget_keys([term()]) -> ok.
+forget_keys(Keys) ->
+    _ = [persistent_term:erase(K) || K <- Keys],
     case persistent_term:get(?GENERATION, undefined) of
         undefined -> ok;
         Ref -> atomics:add(Ref, 1, 1)

@@ -240,7 +240,7 @@ load(Module, Binary, File) ->
     case replace_code(Module, File, Binary) of
         {module, Module} ->
             persistent_term:put({?MODULE, Module}, Binary),
-            beamtalk_class:forget(),
+            beamtalk_class:forget(beamtalk_class:of_module(Module)),
             ok;
         {error, Reason} ->
             {error, {load, Reason}}

@@ -95,10 +95,9 @@ own(Class) ->
 -spec owner({builtin, atom()} | {user, module()}) -> atom().
 owner({builtin, C}) -> C;
 owner({user, M}) ->
-    case atom_to_list(M) of
-        "bt_class_" ++ C -> list_to_atom(C);
-        "bt_ext_" ++ C -> list_to_atom(C);
-        _ -> M
+    case beamtalk_class:of_module(M) of
+        undefined -> M;
+        C -> C
     end.
 
 %% Each method of `Class' (and of its extensions) with the selectors it sends.

@@ -100,7 +100,7 @@ install_extension(Module, Bin, File) ->
       fun() ->
               case beamtalk_hot_reload:replace_code(Module, binary_to_list(File), Bin) of
                   {module, Module} ->
-                      beamtalk_class:forget(),
+                      beamtalk_class:forget(beamtalk_class:of_module(Module)),
                       {ok, Module};
                   {error, Reason} ->
                       {error, load, unicode:characters_to_binary(io_lib:format("~p", [Reason]))}
