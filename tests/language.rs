@@ -750,3 +750,33 @@ fn loading_a_directory_takes_its_subdirectories_too() {
     assert!(out.contains("Loaded: Shape, Circle"), "{out}");
     lang.check("Circle new sides + Shape new sides", "1");
 }
+
+#[test]
+fn misspelt_selectors_classes_and_variables_get_a_did_you_mean_hint() {
+    let l = Lang::started();
+    let (code, _, err) = l.load("shop.bt", "Actor subclass: Basket\n  total => 0\n");
+    assert_eq!(code, 0, "{err}");
+    for (src, want) in [
+        ("3.7 flor", "; hint: did you mean #floor?"),
+        (
+            "Baskett spawn",
+            "unknown class Baskett; hint: did you mean Basket?",
+        ),
+        ("Strng new", "; hint: did you mean String?"),
+        (
+            "basket := 1. baskte + 1",
+            "undefined variable: baskte; hint: did you mean basket?",
+        ),
+        ("Basket spawn totl", "; hint: did you mean #total?"),
+    ] {
+        let (code, out) = l.eval(src);
+        assert_eq!(code, 1, "{src}: {out}");
+        assert!(
+            out.starts_with("ERROR: ") && out.ends_with(want),
+            "{src}: {out}"
+        );
+    }
+    // Nothing close: no hint rather than a wild guess.
+    let (_, out) = l.eval("3 frobnicateWildly");
+    assert!(!out.contains("hint"), "{out}");
+}

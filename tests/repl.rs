@@ -171,7 +171,11 @@ fn ctrl_c_interrupts_an_evaluation_not_the_session() {
         );
         eval(&mut s, check, want);
     }
-    eval(&mut s, "undone", "ERROR: undefined variable: undone");
+    eval(
+        &mut s,
+        "undone",
+        "ERROR: undefined variable: undone; hint: did you mean done?",
+    );
     // Keys at a human pace: between two readline calls the terminal is briefly in cooked mode.
     std::thread::sleep(Duration::from_millis(300));
     s.send(ControlCode::EndOfText).expect("ctrl-c");

@@ -1,7 +1,7 @@
 %% @doc The class hierarchy: built-in classes, and user classes compiled to modules `bt_class_<Name>'.
 -module(beamtalk_class).
 
--export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, forget/1, of_module/1,
+-export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, forget/1, of_module/1, unknown/1,
          start_generations/0,
          defines_class_method/2, user_modules/1,
          process_methods/1, module/1, is_user_class/1,
@@ -74,6 +74,14 @@ is_user_class(Class) ->
     not maps:is_key(Class, ?BUILTIN) andalso
         (erlang:module_loaded(Mod) orelse code:ensure_loaded(Mod) =:= {module, Mod}).
 
+%% @doc Raises `unknown class', with the closest class name as a hint (`did you mean Counter?').
+-spec unknown(atom()) -> no_return().
+unknown(Class) ->
+    Known = maps:keys(?BUILTIN) ++ [C || {M, _} <- code:all_loaded(), C <- [of_module(M)], C =/= undefined],
+    Hint = beamtalk_spelling:suggest(Class, lists:usort(Known), fun(C) -> atom_to_binary(C, utf8) end),
+    beamtalk_error:raise('Error', unknown_class, undefined, ["unknown class ", atom_to_binary(Class, utf8)],
+                         #{hint => Hint}).
+
 %% @doc Whether `Class' names a class at all.
 -spec exists(atom()) -> boolean().
 exists(Class) ->
@@ -104,9 +112,7 @@ chain(Class) ->
 responders(Class) ->
     cached({responders, Class},
            fun() ->
-                   exists(Class) orelse
-                       beamtalk_error:raise('Error', unknown_class, undefined,
-                                            ["unknown class ", atom_to_binary(Class, utf8)]),
+                   exists(Class) orelse unknown(Class),
                    %% A class's extension methods come before its own, as Smalltalk's replace them.
                    lists:append([[{user, M} || M <- [extension(C)], M =/= none] ++
                                      [case maps:is_key(C, ?BUILTIN) of

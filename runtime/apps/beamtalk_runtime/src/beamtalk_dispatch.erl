@@ -196,23 +196,4 @@ hint(Receiver, Selector) ->
                 {meta, _} -> [];
                 Class -> maps:keys(beamtalk_class:methods(Class))
             end,
-    Name = atom_to_list(Selector),
-    Close = [{distance(Name, atom_to_list(K)), K} || K <- Known, abs(length(atom_to_list(K)) - length(Name)) =< 2],
-    case lists:sort([C || {D, _} = C <- Close, D =< 2, D > 0]) of
-        [{_, Best} | _] -> iolist_to_binary(["did you mean ", beamtalk_print:print_string(Best), "?"]);
-        [] -> nil
-    end.
-
-%% Levenshtein distance of two short strings.
--spec distance(string(), string()) -> non_neg_integer().
-distance(A, B) ->
-    First = lists:seq(0, length(B)),
-    Last = lists:foldl(fun({I, CA}, Prev) -> row(CA, B, Prev, [I]) end, First,
-                       lists:zip(lists:seq(1, length(A)), A)),
-    lists:last(Last).
-
--spec row(char(), string(), [non_neg_integer()], [non_neg_integer()]) -> [non_neg_integer()].
-row(_, [], _, Acc) -> lists:reverse(Acc);
-row(CA, [CB | Rest], [Diag, Up | PrevRest], [Left | _] = Acc) ->
-    Cost = if CA =:= CB -> 0; true -> 1 end,
-    row(CA, Rest, [Up | PrevRest], [min(min(Left + 1, Up + 1), Diag + Cost) | Acc]).
+    beamtalk_spelling:suggest(Selector, Known, fun beamtalk_print:print_string/1).

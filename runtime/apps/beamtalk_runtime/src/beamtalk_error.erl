@@ -97,13 +97,17 @@ extra({'$bt_error', _, _, _, Extra}, Key) -> maps:get(Key, Extra, nil).
 -spec with_message(error(), binary()) -> error().
 with_message({'$bt_error', Class, Kind, _, Extra}, Message) -> {'$bt_error', Class, Kind, Message, Extra}.
 
-%% @doc The REPL's one-line form: `ERROR: kind: message'. An error signalled by its class (`MyError
+%% @doc The REPL's one-line form: `ERROR: kind: message', then `; hint: ...' when there is one. An error signalled by its class (`MyError
 %% signal: "x"') has no kind of its own: its class stands there (`ERROR: MyError: x').
 -spec format(error()) -> binary().
-format({'$bt_error', Class, signal, Message, _}) ->
-    unicode:characters_to_binary(["ERROR: ", atom_to_binary(Class, utf8), ": ", Message]);
-format({'$bt_error', _, Kind, Message, _}) ->
-    unicode:characters_to_binary(["ERROR: ", atom_to_binary(Kind, utf8), ": ", Message]).
+format({'$bt_error', Class, signal, Message, Extra}) ->
+    unicode:characters_to_binary(["ERROR: ", atom_to_binary(Class, utf8), ": ", Message, hint_text(Extra)]);
+format({'$bt_error', _, Kind, Message, Extra}) ->
+    unicode:characters_to_binary(["ERROR: ", atom_to_binary(Kind, utf8), ": ", Message, hint_text(Extra)]).
+
+-spec hint_text(map()) -> iodata().
+hint_text(#{hint := Hint}) when is_binary(Hint) -> ["; hint: ", Hint];
+hint_text(_) -> [].
 
 %% @doc The error by its class, for a report about it (a failing test): `ZeroDivide: 1 / 0: division by
 %% zero'. A class that says little by itself (`Error', the BEAM's own) also names the kind.

@@ -66,7 +66,7 @@ builtin({'$bt_class', Name}) ->
     %% A name that is no class is an error where it shows, never a name that looks like one.
     case beamtalk_class:exists(Name) of
         true -> atom_to_list(Name);
-        false -> beamtalk_error:raise('Error', unknown_class, undefined, ["unknown class ", atom_to_list(Name)])
+        false -> beamtalk_class:unknown(Name)
     end;
 builtin({'$bt_actor', Class, Pid}) -> ["Actor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
 builtin({'$bt_timed', Actor, Ms}) -> [builtin(Actor), " withTimeout: ", integer_to_list(Ms)];

@@ -44,7 +44,9 @@ get(Frame, Name, Snapshot) ->
 
 -spec unbound(frame(), atom()) -> term().
 unbound(repl, Name) ->
-    beamtalk_error:raise('Error', 'undefined variable', undefined, atom_to_binary(Name, utf8));
+    Bound = [N || {{bt_var, repl, N}, _} <- erlang:get()],
+    Hint = beamtalk_spelling:suggest(Name, Bound, fun(N) -> atom_to_binary(N, utf8) end),
+    beamtalk_error:raise('Error', 'undefined variable', undefined, atom_to_binary(Name, utf8), #{hint => Hint});
 unbound(_Frame, _Name) ->
     nil.
 
