@@ -250,7 +250,7 @@ fn default_cookie_is_created_private() {
     let mut cmd = beamtalk(&epmd, &Home::new());
     cmd.env("BEAMTALK_HOME", home.path())
         .env_remove("BEAMTALK_COOKIE_FILE")
-        .args(["rpc", "nosuch", "erlang", "node"]);
+        .args(["rpc", "-w", "nosuch", "erlang", "node"]);
     let (code, _, _, _) = run(&mut cmd);
     assert_eq!(code, 3);
     let meta = std::fs::metadata(home.path().join("cookie")).expect("cookie created");
@@ -371,5 +371,30 @@ fn nodes_lists_registered_names() {
         v["nodes"]
             .as_array()
             .is_some_and(|a| a.iter().any(|n| n["name"] == f.node.name.as_str()))
+    );
+}
+
+/// `beamtalk rpc NODE` with no `--cookie-file`: `~/.erlang.cookie`, as `erl` and `erl_call` use, and
+/// not the beamtalk home's own cookie (which here differs).
+#[test]
+fn a_node_named_directly_is_called_with_the_users_erlang_cookie() {
+    let f = fixture();
+    let other_home = Home::new(); // a beamtalk home whose cookie the node does not know
+    let direct = |user_home: &std::path::Path| {
+        let mut cmd = beamtalk(&f.epmd, &other_home);
+        cmd.env_remove("BEAMTALK_COOKIE_FILE")
+            .env("HOME", user_home)
+            .args(["rpc", &f.node.name, "erlang", "node"]);
+        run(&mut cmd)
+    };
+    let (code, out, err, _) = direct(f.home.path());
+    assert_eq!((code, out.trim()), (0, f.node.full.as_str()), "{err}");
+
+    let empty = tempfile::tempdir().expect("tempdir");
+    let (code, _, err, _) = direct(empty.path());
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains(".erlang.cookie does not exist") && err.contains("--cookie-file"),
+        "{err}"
     );
 }

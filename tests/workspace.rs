@@ -515,3 +515,26 @@ fn rm_forgets_stopped_workspaces_and_list_marks_the_selected_one() {
     assert_eq!(code, 0);
     assert!(out.contains("No workspace was running."), "{out}");
 }
+
+/// `rpc -w` without a name calls the project's workspace; its node named directly is still called with
+/// the home's cookie (workspaces keep their own), whatever `~/.erlang.cookie` holds.
+#[test]
+fn rpc_dash_w_alone_means_the_projects_workspace() {
+    let p = common::Project::new();
+    let (code, _, err, _) = common::run(&mut p.cmd(&["eval", "1"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, node, err, _) = common::run(&mut p.cmd(&["rpc", "-w", "erlang", "node"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(node.trim().starts_with("beamtalk_workspace_"), "{node}");
+    let (code, out, err, _) =
+        common::run(&mut p.cmd(&["rpc", "-w", "", "lists", "reverse", "[1,2]"]));
+    assert_eq!((code, out.trim()), (0, "[2,1]"), "{err}");
+
+    let stranger = tempfile::tempdir().expect("tempdir");
+    std::fs::write(stranger.path().join(".erlang.cookie"), "SOMEOTHERCOOKIE").expect("write");
+    let mut cmd = p.cmd(&["rpc", node.trim(), "erlang", "node"]);
+    cmd.env_remove("BEAMTALK_COOKIE_FILE")
+        .env("HOME", stranger.path());
+    let (code, out, err, _) = common::run(&mut cmd);
+    assert_eq!((code, out.trim()), (0, node.trim()), "{err}");
+}

@@ -64,10 +64,10 @@ pub struct Global {
 pub enum Command {
     /// Call MODULE:FUNCTION(ARGS...) on a node as a hidden node and print the result like `~p`.
     #[command(
-        after_help = "Examples:\n  beamtalk rpc mynode lists reverse '[1,2,3]'\n  beamtalk rpc -w myws erlang memory\n  beamtalk --timeout 1m --json rpc mynode maps from_list '[{a,1}]'"
+        after_help = "Cookie: a node named directly is called with ~/.erlang.cookie, as erl and erl_call do; a\nworkspace's node (-w, or its node name) with the home's cookie; --cookie-file FILE overrides both.\n\nExamples:\n  beamtalk rpc mynode lists reverse '[1,2,3]'\n  beamtalk rpc -w myws erlang memory\n  beamtalk rpc -w erlang node            # the project's workspace\n  beamtalk --timeout 1m --json rpc mynode maps from_list '[{a,1}]'"
     )]
     #[command(
-        override_usage = "beamtalk rpc [OPTIONS] <NODE> <MODULE> <FUNCTION> [ARG]...\n       beamtalk rpc [OPTIONS] -w <WORKSPACE> <MODULE> <FUNCTION> [ARG]..."
+        override_usage = "beamtalk rpc [OPTIONS] <NODE> <MODULE> <FUNCTION> [ARG]...\n       beamtalk rpc [OPTIONS] -w [WORKSPACE] <MODULE> <FUNCTION> [ARG]..."
     )]
     Rpc(rpc::RpcArgs),
     /// List the node names registered with EPMD on a host.
@@ -166,18 +166,17 @@ fn workspaces(global: &Global) -> Result<(PathBuf, crate::workspace::Workspaces)
     Ok((home, ws))
 }
 
-/// Connection options for naming a node directly (`rpc NODE`): the cookie, and TLS when `--tls` is given.
+/// Connection options for naming a node directly (`rpc NODE`): the cookie of `cookie_file` (the home's
+/// own when `None`), and TLS when `--tls` is given.
 fn connect_options(
-    global: &Global,
+    cookie_file: Option<&std::path::Path>,
     home: &std::path::Path,
+    timeout: Duration,
     tls: bool,
 ) -> Result<crate::dist::ConnectOptions, Failure> {
-    let cookie = crate::home::load_cookie(home, global.cookie_file.as_deref())?;
-    let mut opts = crate::dist::ConnectOptions::new(
-        cookie.value,
-        cookie.path.display().to_string(),
-        global.timeout,
-    );
+    let cookie = crate::home::load_cookie(home, cookie_file)?;
+    let mut opts =
+        crate::dist::ConnectOptions::new(cookie.value, cookie.path.display().to_string(), timeout);
     if tls {
         opts.tls = Some(crate::workspace::tls_client_config(home)?);
     }

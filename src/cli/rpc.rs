@@ -14,12 +14,13 @@ use crate::term::{json::to_json, parse, print::pretty};
 
 #[derive(Debug, clap::Args)]
 pub struct RpcArgs {
-    /// Call the node of this workspace instead of naming NODE.
-    #[arg(short = 'w', long = "workspace", value_name = "NAME")]
+    /// Call the node of this workspace instead of naming NODE; `-w` alone (or followed by MODULE) means
+    /// the project's workspace.
+    #[arg(short = 'w', long = "workspace", value_name = "NAME", num_args = 0..=1, default_missing_value = "")]
     workspace: Option<String>,
     /// NODE (`name@host` or `name`), then MODULE, FUNCTION and each ARG as one Erlang term
     /// (`42`, `foo`, `"str"`, `<<"bin">>`, `[1,2]`, `{a,b}`, `#{k => v}`).
-    #[arg(required = true, num_args = 2.., allow_hyphen_values = true, value_name = "TERM")]
+    #[arg(required = true, num_args = 1.., allow_hyphen_values = true, value_name = "TERM")]
     words: Vec<String>,
 }
 
@@ -41,26 +42,36 @@ pub struct Target {
     pub args: Vec<Term>,
 }
 
-pub async fn run(global: &Global, args: RpcArgs) -> Result<(), Failure> {
+pub async fn run(global: &Global, mut args: RpcArgs) -> Result<(), Failure> {
     let home = home::resolve_home(global.home.as_deref())?;
+    let registry = crate::workspace::Registry::open(&home)?;
+    resolve_workspace(&mut args, &registry)?;
     let mut target = target(&args)?;
     let mut tls = global.tls;
+    let mut is_workspace = false;
     if let Some(ws) = &args.workspace
-        && let Some(entry) = crate::workspace::Registry::open(&home)?.get(ws)?
+        && let Some(entry) = registry.get(ws)?
     {
         target.node = NodeName::parse(&entry.node).map_err(|e| Failure::Usage {
             message: e.to_string(),
             detail: None,
         })?;
         tls |= entry.tls;
+        is_workspace = true;
     }
+    is_workspace |= args.workspace.is_some() || is_workspace_node(&registry, &target.node)?;
     if !tls && !is_loopback(target.node.host()) {
         tracing::warn!(
             host = target.node.host(),
             "plain-TCP distribution to a remote host"
         );
     }
-    let opts = super::connect_options(global, &home, tls)?;
+    let cookie_file = match (&global.cookie_file, is_workspace) {
+        (Some(file), _) => Some(file.clone()),
+        (None, true) => None,
+        (None, false) => Some(erlang_cookie_file()?),
+    };
+    let opts = super::connect_options(cookie_file.as_deref(), &home, global.timeout, tls)?;
     let conn = Connection::connect(&target.node, &opts).await?;
     let captured = Arc::new(Mutex::new(Vec::new()));
     let terminal = if global.json {
@@ -101,6 +112,56 @@ pub async fn run(global: &Global, args: RpcArgs) -> Result<(), Failure> {
         println!("{}", pretty(&result));
     }
     Ok(())
+}
+
+/// `-w` with no name means the project's workspace. So does `-w MODULE FUNCTION` (the word after `-w`
+/// names no workspace, and without it the call would lack its FUNCTION): that word goes back to the call.
+/// An unknown name before a whole call stays a workspace name (a typo must not become a module).
+fn resolve_workspace(
+    args: &mut RpcArgs,
+    registry: &crate::workspace::Registry,
+) -> Result<(), Failure> {
+    let Some(name) = args.workspace.clone() else {
+        return Ok(());
+    };
+    if !name.is_empty() {
+        let known = registry.get(&name)?.is_some();
+        if known || args.words.len() != 1 {
+            return Ok(());
+        }
+        args.words.insert(0, name);
+    }
+    let project = super::project_dir(None)?;
+    args.workspace = Some(registry.project_workspace(&project)?);
+    Ok(())
+}
+
+/// Whether `node` is the node of a registered workspace (which keeps the home's cookie).
+fn is_workspace_node(
+    registry: &crate::workspace::Registry,
+    node: &NodeName,
+) -> Result<bool, Failure> {
+    let (entries, _) = registry.list()?;
+    Ok(entries
+        .iter()
+        .any(|e| NodeName::parse(&e.node).is_ok_and(|n| n.to_string() == node.to_string())))
+}
+
+/// `~/.erlang.cookie`: the cookie `erl` and `erl_call` use for a node named directly.
+fn erlang_cookie_file() -> Result<std::path::PathBuf, Failure> {
+    let base = directories::BaseDirs::new().ok_or_else(|| Failure::Other {
+        message: "no home directory to find ~/.erlang.cookie in".to_owned(),
+    })?;
+    let path = base.home_dir().join(".erlang.cookie");
+    if !path.exists() {
+        return Err(Failure::Auth {
+            message: format!("{} does not exist", path.display()),
+            hint: "hint: a node named directly is called with ~/.erlang.cookie, as erl and erl_call do; \
+                   give the node's cookie with --cookie-file FILE, or use -w for a workspace"
+                .to_owned(),
+        });
+    }
+    Ok(path)
 }
 
 /// Splits the words into node, module, function and parsed arguments.

@@ -254,9 +254,7 @@ impl Workspaces {
     /// The id `beamtalk` uses for `project` when no name is given: the one `workspace switch` chose, else
     /// the project's own hash id.
     pub fn project_workspace(&self, project: &Path) -> Result<String, WorkspaceError> {
-        let canonical = id::canonical_project(project)?;
-        let pid = id::project_id(&canonical);
-        Ok(self.registry.project_choice(&pid)?.unwrap_or(pid))
+        self.registry.project_workspace(project)
     }
 
     /// The id for an explicit name or, without one, for `project`.

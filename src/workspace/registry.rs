@@ -204,6 +204,14 @@ impl Registry {
         Ok((entries, problems))
     }
 
+    /// The id `beamtalk` uses for `project` when no name is given: the one `workspace switch` chose, else
+    /// the project's own hash id.
+    pub fn project_workspace(&self, project: &Path) -> Result<String, WorkspaceError> {
+        let canonical = super::id::canonical_project(project)?;
+        let pid = super::id::project_id(&canonical);
+        Ok(self.project_choice(&pid)?.unwrap_or(pid))
+    }
+
     /// The workspace `workspace switch` chose for the project with this id, if any.
     pub fn project_choice(&self, project_id: &str) -> Result<Option<String>, WorkspaceError> {
         let path = self.projects.join(project_id);
