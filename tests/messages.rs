@@ -84,3 +84,46 @@ fn an_initialize_that_fails_on_restart_is_reported_in_beamtalk_terms() {
     );
     assert!(!reason.contains("$bt_error"), "{reason}");
 }
+
+const SPINNER: &str = "Actor subclass: Spinner
+  state: n = 0
+  spin => [true] whileTrue: [self.n := self.n + 1]
+  bump => self.n := self.n + 1
+  n => self.n
+  terminate => Erlang io format: \"terminated~n\"
+";
+
+#[test]
+fn casts_are_written_with_a_trailing_bang_and_erlangs_order_gets_a_hint() {
+    let p = Project::with_loaded("spinner.bt", SPINNER);
+    assert!(ok(&p, &["eval", "s := Spinner spawn"]).starts_with("Actor(Spinner"));
+    // A cast answers nil at once; the call after it is served after it.
+    assert_eq!(ok(&p, &["eval", "s bump!"]).trim(), "nil");
+    assert_eq!(ok(&p, &["eval", "s n"]).trim(), "1");
+    let (code, _, err, _) = run(&mut p.cmd(&["eval", "s ! bump"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("puts `!` after the message: `receiver bump!`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stopping_a_busy_actor_says_it_skipped_terminate_and_an_idle_one_runs_it() {
+    let p = Project::with_loaded("spinner.bt", SPINNER);
+    ok(
+        &p,
+        &[
+            "eval",
+            "idle := Spinner spawn. busy := Spinner spawn. busy spin!",
+        ],
+    );
+    let out = ok(&p, &["eval", "idle stop"]);
+    assert!(out.contains("terminated") && !out.contains("busy"), "{out}");
+    let out = ok(&p, &["eval", "busy stop"]);
+    assert!(
+        out.contains("was busy for 5 s: stopped without running its terminate"),
+        "{out}"
+    );
+    assert_eq!(ok(&p, &["eval", "busy isAlive"]).trim(), "false");
+}

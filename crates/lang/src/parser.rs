@@ -856,11 +856,19 @@ impl Parser {
             match &mut expr.kind {
                 ExprKind::Send { cast, .. } => *cast = true,
                 _ => {
+                    // `b ! spin` is Erlang's order; Beamtalk marks the send itself.
+                    let example = match self.peek_tok() {
+                        Some(Tok::Ident(name)) => format!("`receiver {name}!`"),
+                        _ => "`counter increment!`".to_owned(),
+                    };
                     return Err(Diagnostic::new(
                         self.prev_span(),
                         "`!` must follow a message send",
                         "nothing to send",
-                    ));
+                    )
+                    .with_hint(format!(
+                        "a cast (fire-and-forget send) puts `!` after the message: {example}"
+                    )));
                 }
             }
         }

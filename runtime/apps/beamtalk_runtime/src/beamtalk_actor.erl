@@ -145,21 +145,34 @@ lifecycle({'$bt_actor', _, Pid}, stop) when Pid =:= self() ->
     %% From its own method: a supervisor waits for the actor it stops, so another process asks.
     _ = spawn(fun() -> stop(Pid) end),
     nil;
-lifecycle({'$bt_actor', _, Pid}, stop) ->
-    stop(Pid),
+lifecycle({'$bt_actor', Class, Pid}, stop) ->
+    case stop(Pid) of
+        ok -> ok;
+        busy -> io:format("[~s ~p was busy for ~b s: stopped without running its terminate]~n",
+                          [Class, Pid, ?STOP_TIMEOUT div 1000])
+    end,
     nil.
 
--spec stop(pid()) -> ok.
+%% Runs the actor's `terminate', then ends it for good; `busy' if it was too busy (in a long method) to
+%% run its `terminate' within ?STOP_TIMEOUT, and was ended without.
+-spec stop(pid()) -> ok | busy.
 stop(Pid) ->
-    _ = (catch gen_server:call(Pid, {'$bt_terminate', group_leader()}, ?STOP_TIMEOUT)),
+    Terminated = try gen_server:call(Pid, {'$bt_terminate', group_leader()}, ?STOP_TIMEOUT) of
+                     _ -> ok
+                 catch
+                     exit:{timeout, _} -> busy;
+                     exit:_ -> ok   % gone already
+                 end,
     Stopped = case application:get_env(beamtalk_runtime, actor_starter) of
                   {ok, Starter} -> Starter:stop_actor(Pid);
                   undefined -> {error, not_found}
               end,
-    case Stopped of
-        ok -> ok;
-        {error, not_found} -> catch gen_server:stop(Pid, normal, ?STOP_TIMEOUT), ok
-    end.
+    _ = case Stopped of
+            ok -> ok;
+            {error, not_found} when Terminated =:= busy -> exit(Pid, kill);
+            {error, not_found} -> catch gen_server:stop(Pid, normal, ?STOP_TIMEOUT)
+        end,
+    Terminated.
 
 %% @doc Starts an actor linked to the caller (a supervisor); `Id' stays the same across restarts.
 -spec start_link(atom(), map(), integer()) -> {ok, pid()} | {error, term()}.
