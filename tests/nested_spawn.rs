@@ -128,8 +128,8 @@ fn a_failing_initialize_inside_an_initialize_fails_both_and_leaves_nothing_behin
 fn a_supervisor_child_that_spawns_and_supervises_in_initialize_starts() {
     let p = loaded();
     assert!(eval(&p, "sup := App supervise unwrap").starts_with("Supervisor(App, <"));
-    assert_eq!(eval(&p, "(sup which: Parent) child n"), "1");
-    assert_eq!(eval(&p, "(sup which: Starter) sup count"), "1");
+    assert_eq!(eval(&p, "(sup which: Parent) unwrap child n"), "1");
+    assert_eq!(eval(&p, "(sup which: Starter) unwrap sup count"), "1");
     assert_eq!(eval(&p, "Inner current isNil"), "false");
     still_answers(&p);
     assert_eq!(eval(&p, "sup stop. App current isNil"), "true");

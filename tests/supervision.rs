@@ -57,23 +57,23 @@ fn a_supervisor_restarts_a_crashed_child_and_leaves_its_sibling_alone() {
     assert_eq!(eval(&p, "sup count"), "2");
     eval(
         &p,
-        "w := sup which: Worker. l := sup which: Logger. w bump. w bump",
+        "w := (sup which: Worker) unwrap. l := (sup which: Logger) unwrap. w bump. w bump",
     );
     assert_eq!(eval(&p, "w n"), "2");
     eval(&p, "w kill");
     // A new Worker, fresh; the Logger is the same process (one for one).
     eventually(
         &p,
-        "((sup which: Worker) == w) not & (sup which: Worker) notNil",
+        "((sup which: Worker) unwrap == w) not & (sup which: Worker) unwrap notNil",
         "true",
     );
-    assert_eq!(eval(&p, "(sup which: Worker) n"), "0");
-    assert_eq!(eval(&p, "(sup which: Logger) == l"), "true");
+    assert_eq!(eval(&p, "(sup which: Worker) unwrap n"), "0");
+    assert_eq!(eval(&p, "(sup which: Logger) unwrap == l"), "true");
     // `restart:` replaces a child on demand.
     assert_eq!(
         eval(
             &p,
-            "old := sup which: Worker. new := sup restart: old. #(new == old, old isAlive, new n)"
+            "old := (sup which: Worker) unwrap. new := sup restart: old. #(new == old, old isAlive, new n)"
         ),
         "#(false, false, 0)"
     );
@@ -89,13 +89,13 @@ fn one_for_all_restarts_every_child_when_one_crashes() {
     let p = loaded();
     eval(
         &p,
-        "sup := AllApp supervise unwrap. w := sup which: Worker. l := sup which: Logger",
+        "sup := AllApp supervise unwrap. w := (sup which: Worker) unwrap. l := (sup which: Logger) unwrap",
     );
     eval(&p, "w kill");
     eventually(&p, "l isAlive", "false");
     eventually(
         &p,
-        "((sup which: Logger) == l) not & (sup which: Logger) notNil",
+        "((sup which: Logger) unwrap == l) not & (sup which: Logger) unwrap notNil",
         "true",
     );
 }
@@ -118,8 +118,8 @@ fn supervisors_nest_and_a_failing_initialize_is_the_callers_error() {
     let p = loaded();
     eval(&p, "o := Outer supervise unwrap");
     assert!(eval(&p, "o children").starts_with("#(Supervisor(App, <"));
-    assert_eq!(eval(&p, "((o which: App) children) size"), "2");
-    assert_eq!(eval(&p, "App current == (o which: App)"), "true");
+    assert_eq!(eval(&p, "((o which: App) unwrap children) size"), "2");
+    assert_eq!(eval(&p, "App current == (o which: App) unwrap"), "true");
     let failed = eval(&p, "BadApp supervise");
     assert!(
         failed.starts_with(
@@ -191,7 +191,7 @@ fn supervised_actors_are_hot_reloaded_with_their_state() {
     let p = loaded();
     eval(
         &p,
-        "sup := App supervise unwrap. (sup which: Worker) bump. (sup which: Worker) bump",
+        "sup := App supervise unwrap. (sup which: Worker) unwrap bump. (sup which: Worker) unwrap bump",
     );
     std::fs::write(
         p.project.path().join("app.bt"),
@@ -203,6 +203,64 @@ fn supervised_actors_are_hot_reloaded_with_their_state() {
     .expect("write");
     let (code, _, err, _) = run(&mut p.cmd(&["load", "app.bt"]));
     assert_eq!(code, 0, "{err}");
-    assert_eq!(eval(&p, "(sup which: Worker) doubled"), "4");
+    assert_eq!(eval(&p, "(sup which: Worker) unwrap doubled"), "4");
     assert_eq!(eval(&p, "App current == sup"), "true");
+}
+
+const README_APP: &str = "\
+Actor subclass: Counter
+  state: count = 0
+  increment => self.count := self.count + 1
+  count => self.count
+
+Actor subclass: Logger
+  state: lines = 0
+  log: x => self.lines := self.lines + 1
+
+Supervisor subclass: App
+  class children => #(Counter, Logger)
+  class strategy => #oneForOne
+";
+
+/// README's supervision example as written: a call right after a kill reaches the restarted child; and a
+/// supervisor that gives up says so in Beamtalk terms.
+#[test]
+fn a_killed_child_is_reached_after_its_restart_and_a_supervisor_that_gives_up_says_so() {
+    let p = Project::with_loaded("app.bt", README_APP);
+    assert!(eval(&p, "App supervise").starts_with("Result ok: Supervisor(App, <"));
+    assert!(eval(&p, "sup := App current").starts_with("Supervisor(App, <"));
+    for _ in 0..2 {
+        assert_eq!(
+            eval(
+                &p,
+                "(sup which: Counter) unwrap kill. (sup which: Counter) unwrap count"
+            ),
+            "0"
+        );
+    }
+    assert_eq!(
+        eval(&p, "(sup which: Integer) isError"),
+        "true",
+        "no child of that class is an error Result"
+    );
+    // Two more crashes within 5 s exceed the default limit of 3.
+    for _ in 0..2 {
+        let _ = run(&mut p.cmd(&["eval", "(sup which: Counter) unwrap kill"]));
+    }
+    eventually(&p, "App current isNil", "true");
+    let (code, out, err, _) = run(&mut p.cmd(&["eval", "sup count"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("is not running: it gave up: its children crashed more than 3 times in 5 s")
+            && out.contains("hint: `App supervise` starts it again"),
+        "{out}"
+    );
+    assert!(
+        eval(
+            &p,
+            "(Erlang beamtalk_workspace_meta given_up) collect: [:g | g at: #class]"
+        )
+        .contains("App"),
+        "listed with the given-up"
+    );
 }

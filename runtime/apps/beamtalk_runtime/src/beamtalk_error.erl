@@ -6,7 +6,7 @@
 %% DoesNotUnderstand, and any other `error', `exit' or `throw' an ErlangError, ExitError or ThrowError.
 -module(beamtalk_error).
 
--export([raise/3, raise/4, raise/5, from_exception/3, is_kind_of/2, kind/1, message/1, class/1, extra/2,
+-export([raise/3, raise/4, raise/5, new/4, new/5, from_exception/3, is_kind_of/2, kind/1, message/1, class/1, extra/2,
          with_message/2, format/1, describe/1]).
 
 -type error() :: {'$bt_error', atom(), atom(), binary(), map()}.
@@ -24,11 +24,20 @@ raise(Class, Kind, ReceiverClass, Message) ->
 
 %% @doc The same with what else is known (`receiver', `selector', `hint', `reason').
 -spec raise(atom(), atom(), atom() | binary() | undefined, iodata(), map()) -> no_return().
-raise(Class, Kind, undefined, Message, Extra) ->
-    error({'$bt_error', Class, Kind, unicode:characters_to_binary(Message), Extra});
 raise(Class, Kind, ReceiverClass, Message, Extra) ->
+    error(new(Class, Kind, ReceiverClass, Message, Extra)).
+
+%% @doc The error `raise/4' raises, as a value (for `Result error:').
+-spec new(atom(), atom(), atom() | binary() | undefined, iodata()) -> error().
+new(Class, Kind, ReceiverClass, Message) ->
+    new(Class, Kind, ReceiverClass, Message, #{}).
+
+-spec new(atom(), atom(), atom() | binary() | undefined, iodata(), map()) -> error().
+new(Class, Kind, undefined, Message, Extra) ->
+    {'$bt_error', Class, Kind, unicode:characters_to_binary(Message), Extra};
+new(Class, Kind, ReceiverClass, Message, Extra) ->
     Text = unicode:characters_to_binary([to_text(ReceiverClass), " ", Message]),
-    error({'$bt_error', Class, Kind, Text, Extra}).
+    {'$bt_error', Class, Kind, Text, Extra}.
 
 -spec to_text(atom() | binary()) -> binary().
 to_text(A) when is_atom(A) -> atom_to_binary(A, utf8);

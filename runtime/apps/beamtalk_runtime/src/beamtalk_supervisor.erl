@@ -9,7 +9,7 @@
 -module(beamtalk_supervisor).
 -behaviour(supervisor).
 
--export([supervise/1, current/1, class_of_name/1, start_link/1, respond/3, selectors/1, spec/1, spec_respond/3,
+-export([supervise/1, current/1, class_of_name/1, limits/1, start_link/1, respond/3, selectors/1, spec/1, spec_respond/3,
          spec_selectors/0, init/1]).
 
 -type ref() :: {'$bt_supervisor', atom(), pid()}.
@@ -19,6 +19,8 @@
 -define(NAME_PREFIX, "bt_sup:").
 -define(DEFAULT_RESTARTS, 3).
 -define(DEFAULT_WINDOW_S, 5).
+%% How long `which:' waits for a child that is being restarted (a call's timeout).
+-define(WHICH_WAIT_MS, 5000).
 
 %% @doc `App supervise': starts the supervisor of `Class' with its children, or raises why it could not.
 -spec supervise(atom()) -> ref().
@@ -62,10 +64,15 @@ class_of_name(Name) ->
         _ -> undefined
     end.
 
+%% @doc The restart limits of supervisor class `Class': at most this many restarts in this many seconds.
+-spec limits(atom()) -> {non_neg_integer(), pos_integer()}.
+limits(Class) ->
+    {class_value(Class, maxRestarts, ?DEFAULT_RESTARTS), class_value(Class, restartWindow, ?DEFAULT_WINDOW_S)}.
+
 -spec init(atom()) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
 init(Class) ->
-    Flags = #{intensity => class_value(Class, maxRestarts, ?DEFAULT_RESTARTS),
-              period => class_value(Class, restartWindow, ?DEFAULT_WINDOW_S)},
+    {Restarts, Window} = limits(Class),
+    Flags = #{intensity => Restarts, period => Window},
     case worker(Class) of
         none ->
             Children = [child_spec(C) || C <- children(Class)],
@@ -201,29 +208,72 @@ class_value(Class, Selector, Default) ->
         false -> Default
     end.
 
-%% @doc What a supervisor reference answers.
+%% @doc What a supervisor reference answers. A supervisor that is gone (stopped, or given up after
+%% too many restarts of its children) says so in Beamtalk terms.
 -spec respond(ref(), atom(), [term()]) -> {ok, term()} | nomethod.
-respond({_, _, Pid}, children, []) -> {ok, child_refs(Pid)};
-respond({_, _, Pid}, count, []) -> {ok, length(child_refs(Pid))};
-respond({_, _, Pid}, 'which:', [{'$bt_class', C}]) ->
-    {ok, case [R || R <- child_refs(Pid), beamtalk_class:inherits_from(element(2, R), C)] of
-             [R | _] -> R;
-             [] -> nil
-         end};
 respond({_, _, Pid}, pid, []) -> {ok, Pid};
 respond({_, _, Pid}, isAlive, []) -> {ok, is_process_alive(Pid)};
-respond({_, Class, Pid}, stop, []) -> ok = stop(Class, Pid), {ok, nil};
-respond({_, _, Pid}, 'restart:', [{_, Class, _}]) ->
+respond({_, Class, Pid} = Ref, Selector, Args) ->
+    try answer(Ref, Selector, Args)
+    catch exit:{Reason, {gen_server, call, _}} when Reason =:= noproc; Reason =:= normal;
+                                                    Reason =:= shutdown ->
+        not_running(Class, Pid)
+    end.
+
+-spec answer(ref(), atom(), [term()]) -> {ok, term()} | nomethod.
+answer({_, _, Pid}, children, []) -> {ok, child_refs(Pid)};
+answer({_, _, Pid}, count, []) -> {ok, length(child_refs(Pid))};
+answer({_, Class, Pid}, 'which:', [{'$bt_class', C}]) ->
+    {ok, which(Class, Pid, C, erlang:monotonic_time(millisecond) + ?WHICH_WAIT_MS)};
+answer({_, Class, Pid}, stop, []) -> ok = stop(Class, Pid), {ok, nil};
+answer({_, _, Pid}, 'restart:', [{_, Class, _}]) ->
     _ = supervisor:terminate_child(Pid, Class),
     case supervisor:restart_child(Pid, Class) of
         {ok, Child} -> {ok, ref(Class, Child)};
         {error, Reason} -> beamtalk_error:raise('Error', restart_failed, Class, failure(Reason))
     end;
-respond({_, Class, Pid}, startChild, []) -> start_child(Class, Pid, #{});
-respond({_, Class, Pid}, 'startChild:', [Init]) when is_map(Init) -> start_child(Class, Pid, Init);
-respond({_, _, Pid}, 'terminateChild:', [{'$bt_actor', _, Child}]) ->
+answer({_, Class, Pid}, startChild, []) -> start_child(Class, Pid, #{});
+answer({_, Class, Pid}, 'startChild:', [Init]) when is_map(Init) -> start_child(Class, Pid, Init);
+answer({_, _, Pid}, 'terminateChild:', [{'$bt_actor', _, Child}]) ->
     {ok, supervisor:terminate_child(Pid, Child) =:= ok};
-respond(_, _, _) -> nomethod.
+answer(_, _, _) -> nomethod.
+
+%% `sup which: Counter': `Result ok:' the running child of that class, or `Result error:' when there is
+%% none. A child that crashed and is being restarted is waited for (up to a call's timeout), so
+%% `(sup which: Counter) unwrap kill. (sup which: Counter) unwrap count' reaches the new one.
+-spec which(atom(), pid(), atom(), integer()) -> term().
+which(Class, Pid, C, Deadline) ->
+    Children = supervisor:which_children(Pid),
+    Live = [R || {Id, Child, _, Mods} <- Children, is_pid(Child), is_process_alive(Child),
+                 R <- [ref(child_class_of(Id, Mods), Child)], beamtalk_class:inherits_from(element(2, R), C)],
+    Restarting = [Id || {Id, Child, _, Mods} <- Children,
+                        Child =:= restarting orelse (is_pid(Child) andalso not is_process_alive(Child)),
+                        beamtalk_class:inherits_from(child_class_of(Id, Mods), C)],
+    case {Live, Restarting =/= [] andalso erlang:monotonic_time(millisecond) < Deadline} of
+        {[R | _], _} ->
+            beamtalk_rt:result_ok(R);
+        {[], true} ->
+            timer:sleep(5),
+            which(Class, Pid, C, Deadline);
+        {[], false} ->
+            beamtalk_rt:result_error(
+              beamtalk_error:new('Error', no_child, Class, ["has no running ", atom_to_binary(C, utf8), " child"]))
+    end.
+
+%% A supervisor that is gone: why, if the workspace knows (it gave up after too many restarts).
+-spec not_running(atom(), pid()) -> no_return().
+not_running(Class, Pid) ->
+    Why = case application:get_env(beamtalk_runtime, supervisor_starter) of
+              {ok, Starter} -> Starter:supervisor_ended(Pid);
+              undefined -> undefined
+          end,
+    Text = case Why of
+               undefined -> io_lib:format("~p is not running", [Pid]);
+               _ -> io_lib:format("~p is not running: ~ts", [Pid, Why])
+           end,
+    beamtalk_error:raise('ActorDead', actor_dead, Class, Text,
+                         #{hint => iolist_to_binary(["`", atom_to_binary(Class, utf8),
+                                                     " supervise` starts it again"])}).
 
 %% @doc The selectors a supervisor of `Class' (`Supervisor' or `DynamicSupervisor') answers.
 -spec selectors(atom()) -> [atom()].

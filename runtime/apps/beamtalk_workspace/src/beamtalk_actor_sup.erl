@@ -61,6 +61,7 @@ start_supervisor(Class) ->
         {ok, Keeper} ->
             case beamtalk_actor_keeper:start(Keeper, {beamtalk_supervisor, start_link, [Class]}) of
                 {ok, Pid} ->
+                    ok = beamtalk_workspace_meta:watch_supervisor(Class, Pid, beamtalk_supervisor:limits(Class)),
                     {ok, Pid};
                 {error, _} = Error ->
                     _ = supervisor:terminate_child(?KEEPERS, Keeper),
@@ -75,7 +76,10 @@ start_supervisor(Class) ->
 stop_supervisor(Pid) ->
     case parent_kind(Pid) of
         %% Through the keepers' supervisor, whose wait is bounded (`KEEPER_SHUTDOWN_MS').
-        {keeper, Keeper} -> _ = supervisor:terminate_child(?KEEPERS, Keeper), ok;
+        {keeper, Keeper} ->
+            _ = catch beamtalk_workspace_meta:stopping_supervisor(Pid),
+            _ = supervisor:terminate_child(?KEEPERS, Keeper),
+            ok;
         _ -> ok
     end.
 

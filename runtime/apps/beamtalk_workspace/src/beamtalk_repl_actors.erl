@@ -2,7 +2,8 @@
 %% workspace): its `actor_starter', `supervisor_starter' and `actor_spawn_callback'.
 -module(beamtalk_repl_actors).
 
--export([on_actor_spawned/1, start_actor/4, stop_actor/1, start_supervisor/1, stop_supervisor/1]).
+-export([on_actor_spawned/1, start_actor/4, stop_actor/1, start_supervisor/1, stop_supervisor/1,
+         supervisor_ended/1]).
 
 %% @doc The runtime's `actor_starter': every actor runs on one of the workspace's actor hosts.
 -spec start_actor(atom(), map(), integer(), permanent | transient | temporary) -> {ok, pid()} | {error, term()}.
@@ -23,6 +24,13 @@ start_supervisor(Class) ->
 -spec stop_supervisor(pid()) -> ok.
 stop_supervisor(Pid) ->
     beamtalk_actor_sup:stop_supervisor(Pid).
+
+%% @doc Why a supervisor started here ended (it was stopped, or gave up), if the workspace remembers.
+-spec supervisor_ended(pid()) -> binary() | undefined.
+supervisor_ended(Pid) ->
+    try beamtalk_workspace_meta:supervisor_ended(Pid)
+    catch exit:_ -> undefined
+    end.
 
 %% @doc An actor a Beamtalk supervisor started: the workspace transcript becomes its group leader, so
 %% output it writes outside a call is kept (actors on the hosts inherit it from their host).

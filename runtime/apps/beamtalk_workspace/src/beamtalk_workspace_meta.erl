@@ -8,7 +8,7 @@
 
 -export([start_link/1, info/0, touch/0, last_active/0, idle_ms/0, set_id/1,
          actors/0, actors_detail/0, given_up/0, gave_up/1, register_module/1, modules/0, dist_address/0,
-         actors_of/1]).
+         actors_of/1, watch_supervisor/3, stopping_supervisor/1, supervisor_ended/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -type actor() :: beamtalk_actor_host:actor().
@@ -16,12 +16,18 @@
 -type given_up() :: #{class := atom(), restarts := non_neg_integer(), reason := binary(), at := integer()}.
 -type state() :: #{id := binary(), home := binary(), project_path := binary(), created_at := integer(),
                    last_active := integer(), last_active_mono := integer(), started_mono := integer(),
-                   modules := [module()], given_up := [given_up()]}.
+                   modules := [module()], given_up := [given_up()],
+                   supervisors := #{reference() => watched()}, stopping := #{pid() => true},
+                   ended := #{pid() => binary()}}.
+%% A Beamtalk supervisor started in the workspace, with its restart limits (for saying why it ended).
+-type watched() :: #{class := atom(), pid := pid(), restarts := non_neg_integer(), window_s := non_neg_integer()}.
 
 %% How many actors `info/0' lists.
 -define(INFO_ACTORS, 1000).
 %% How many given-up actors are remembered.
 -define(GIVEN_UP_KEPT, 20).
+%% How many ended supervisors are remembered (for `supervisor_ended/1').
+-define(ENDED_KEPT, 100).
 
 %% @doc Starts the metadata server; `Config' has `id', `project_path' and `created_at' (Unix seconds).
 -spec start_link(map()) -> {ok, pid()} | {error, term()}.
@@ -85,6 +91,24 @@ given_up() ->
 gave_up(Entry) ->
     gen_server:cast(?MODULE, {gave_up, Entry}).
 
+%% @doc Watches a Beamtalk supervisor started in the workspace (`App supervise'), which restarts its
+%% children up to `Restarts' times in `WindowS' seconds: if it ends without being stopped, it gave up,
+%% and users hear so.
+-spec watch_supervisor(atom(), pid(), {non_neg_integer(), non_neg_integer()}) -> ok.
+watch_supervisor(Class, Pid, {Restarts, WindowS}) ->
+    gen_server:cast(?MODULE, {watch_supervisor, #{class => Class, pid => Pid, restarts => Restarts,
+                                                   window_s => WindowS}}).
+
+%% @doc A supervisor about to be stopped on purpose (`sup stop'): its end is no giving up.
+-spec stopping_supervisor(pid()) -> ok.
+stopping_supervisor(Pid) ->
+    gen_server:call(?MODULE, {stopping_supervisor, Pid}).
+
+%% @doc Why a supervisor started in the workspace ended, if it did and it is remembered.
+-spec supervisor_ended(pid()) -> binary() | undefined.
+supervisor_ended(Pid) ->
+    gen_server:call(?MODULE, {supervisor_ended, Pid}).
+
 %% @doc Records a module loaded into the workspace (a compiled Beamtalk class).
 -spec register_module(module()) -> ok.
 register_module(Module) when is_atom(Module) ->
@@ -128,7 +152,10 @@ init(Config) ->
            last_active_mono => Now,
            started_mono => Now,
            modules => [],
-           given_up => []},
+           given_up => [],
+           supervisors => #{},
+           stopping => #{},
+           ended => #{}},
     {ok, S0}.
 
 -spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()}.
@@ -142,6 +169,10 @@ handle_call({set_id, Id}, _From, S) ->
     {reply, ok, S#{id := Id}};
 handle_call(given_up, _From, #{given_up := G} = S) ->
     {reply, G, S};
+handle_call({stopping_supervisor, Pid}, _From, #{stopping := St} = S) ->
+    {reply, ok, S#{stopping := St#{Pid => true}}};
+handle_call({supervisor_ended, Pid}, _From, #{ended := E} = S) ->
+    {reply, maps:get(Pid, E, undefined), S};
 handle_call({register_module, M}, _From, #{modules := Ms} = S) ->
     {reply, ok, S#{modules := (Ms -- [M]) ++ [M]}};
 handle_call(modules, _From, #{modules := Ms} = S) ->
@@ -156,14 +187,40 @@ handle_cast(touch, S) ->
                  last_active_mono := erlang:monotonic_time(millisecond)}};
 handle_cast({gave_up, Entry}, #{given_up := G} = S) ->
     {noreply, S#{given_up := lists:sublist([Entry | G], ?GIVEN_UP_KEPT)}};
+handle_cast({watch_supervisor, #{pid := Pid} = W}, #{supervisors := Ws} = S) ->
+    {noreply, S#{supervisors := Ws#{erlang:monitor(process, Pid) => W}}};
 handle_cast(Other, S) ->
     beamtalk_unexpected:log(?MODULE, cast, Other),
     {noreply, S}.
 
 -spec handle_info(term(), state()) -> {noreply, state()}.
+handle_info({'DOWN', MRef, process, Pid, _Reason}, #{supervisors := Ws, stopping := St} = S)
+  when is_map_key(MRef, Ws) ->
+    {W, Ws1} = maps:take(MRef, Ws),
+    S1 = S#{supervisors := Ws1, stopping := maps:remove(Pid, St)},
+    case maps:is_key(Pid, St) of
+        true -> {noreply, ended(Pid, <<"it was stopped">>, S1)};
+        false -> {noreply, supervisor_gave_up(W, S1)}
+    end;
 handle_info(Other, S) ->
     beamtalk_unexpected:log(?MODULE, info, Other),
     {noreply, S}.
+
+%% A supervisor ended on its own: its children crashed more often than its limits allow.
+-spec supervisor_gave_up(watched(), state()) -> state().
+supervisor_gave_up(#{class := Class, pid := Pid, restarts := N, window_s := W}, #{given_up := G} = S) ->
+    Why = iolist_to_binary(io_lib:format("it gave up: its children crashed more than ~b times in ~b s", [N, W])),
+    beamtalk_repl_shell:broadcast(io_lib:format("[supervisor ~s ~p stopped: ~s]~n", [Class, Pid, Why])),
+    Entry = #{class => Class, restarts => N, reason => Why, at => erlang:system_time(second)},
+    ended(Pid, Why, S#{given_up := lists:sublist([Entry | G], ?GIVEN_UP_KEPT)}).
+
+-spec ended(pid(), binary(), state()) -> state().
+ended(Pid, Why, #{ended := E} = S) ->
+    E1 = case maps:size(E) >= ?ENDED_KEPT of
+             true -> maps:remove(lists:min(maps:keys(E)), E);
+             false -> E
+         end,
+    S#{ended := E1#{Pid => Why}}.
 
 -spec info_map(state()) -> map().
 info_map(#{started_mono := Started, last_active_mono := Last} = S) ->
