@@ -127,3 +127,33 @@ fn stopping_a_busy_actor_says_it_skipped_terminate_and_an_idle_one_runs_it() {
     );
     assert_eq!(ok(&p, &["eval", "busy isAlive"]).trim(), "false");
 }
+
+/// `beamtalk top` measures reductions per second over an interval, also for one snapshot: an actor
+/// spinning at full speed is at the top with a rate far above an idle one's (which is 0).
+#[test]
+fn top_shows_a_spinning_actors_reductions_per_second() {
+    let p = Project::with_loaded("spinner.bt", SPINNER);
+    ok(
+        &p,
+        &[
+            "eval",
+            "idle := Spinner spawn. busy := Spinner spawn. busy spin!",
+        ],
+    );
+    let out = ok(&p, &["--json", "top", "--interval", "300ms"]);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let actors = doc["actors"].as_array().expect("actors");
+    let rate = |i: usize| actors[i]["reductions_per_s"].as_i64().expect("rate");
+    assert_eq!(actors.len(), 2, "{doc}");
+    assert!(rate(0) > 100_000, "the spinning actor first, busy: {doc}");
+    assert!(rate(1) < 1_000, "the idle one does next to nothing: {doc}");
+    let text = ok(&p, &["top", "--once", "--interval", "300ms"]);
+    let busy_row = text.lines().find(|l| l.contains("Spinner")).expect("a row");
+    let shown: i64 = busy_row
+        .split_whitespace()
+        .last()
+        .and_then(|n| n.parse().ok())
+        .expect("REDUCTIONS/s column");
+    assert!(shown > 100_000, "{text}");
+    ok(&p, &["eval", "busy kill"]);
+}

@@ -21,9 +21,43 @@ pub struct TopArgs {
     /// Project directory [default: the project of the current directory: the nearest one up with a beamtalk.toml, else the git root, else the directory itself].
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
-    /// Print one snapshot and exit.
+    /// Print one snapshot and exit (its rates measured over --interval).
     #[arg(long)]
     once: bool,
+    /// How often to refresh, and the interval rates are measured over.
+    #[arg(long, value_parser = super::parse_duration, default_value = "1s", value_name = "DURATION")]
+    interval: Duration,
+}
+
+/// Reductions per second of each actor (by pid) between two samples.
+fn rates(before: &Sample, after: &Sample) -> HashMap<String, i64> {
+    let secs = after.at.duration_since(before.at).as_secs_f64().max(1e-3);
+    after
+        .reductions
+        .iter()
+        .map(|(pid, r)| {
+            let was = before.reductions.get(pid).copied().unwrap_or(*r);
+            (pid.clone(), ((r - was).max(0) as f64 / secs).round() as i64)
+        })
+        .collect()
+}
+
+/// The reductions each actor had done at one moment.
+struct Sample {
+    at: std::time::Instant,
+    reductions: HashMap<String, i64>,
+}
+
+impl Sample {
+    fn of(actors: &[ActorDetail]) -> Self {
+        Sample {
+            at: std::time::Instant::now(),
+            reductions: actors
+                .iter()
+                .map(|a| (a.pid.clone(), a.reductions))
+                .collect(),
+        }
+    }
 }
 
 /// Restores the terminal however `top` ends.
@@ -62,7 +96,15 @@ pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
     } else {
         None
     };
-    let mut previous: HashMap<String, i64> = HashMap::new();
+    // A snapshot (`--once`, `--json`, not a terminal) measures its rates over one interval first.
+    let mut previous = match interactive {
+        true => None,
+        false => {
+            let first = Sample::of(&ActorDetail::fetch(&conn, global.timeout).await?);
+            tokio::time::sleep(args.interval).await;
+            Some(first)
+        }
+    };
     loop {
         let info = Info::from_term(
             &conn
@@ -70,19 +112,12 @@ pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
                 .await?,
         );
         let mut actors = ActorDetail::fetch(&conn, global.timeout).await?;
-        let rates: HashMap<String, i64> = actors
-            .iter()
-            .map(|a| {
-                (
-                    a.pid.clone(),
-                    a.reductions - previous.get(&a.pid).copied().unwrap_or(a.reductions),
-                )
-            })
-            .collect();
-        previous = actors
-            .iter()
-            .map(|a| (a.pid.clone(), a.reductions))
-            .collect();
+        let sample = Sample::of(&actors);
+        let rates = previous
+            .as_ref()
+            .map(|p| rates(p, &sample))
+            .unwrap_or_default();
+        previous = Some(sample);
         actors.sort_by_key(|a| {
             std::cmp::Reverse((rates.get(&a.pid).copied().unwrap_or(0), a.queue, a.memory))
         });
@@ -114,12 +149,22 @@ pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
             let _ = write!(out, "{}", body.replace('\n', "\r\n"));
             let _ = out.flush();
         } else if global.json {
+            let listed: Vec<serde_json::Value> = actors
+                .iter()
+                .zip(&per_actor)
+                .map(|(a, rate)| {
+                    let mut v = serde_json::json!(a);
+                    v["reductions_per_s"] = serde_json::json!(rate);
+                    v
+                })
+                .collect();
             let doc = serde_json::json!({
                 "workspace": entry.id,
                 "memory": info.memory,
                 "process_count": info.process_count,
                 "actor_count": info.actor_count,
-                "actors": actors,
+                "interval_ms": args.interval.as_millis(),
+                "actors": listed,
             });
             let _ = writeln!(out, "{doc}");
             return Ok(());
@@ -128,7 +173,7 @@ pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
             return Ok(());
         }
         drop(out);
-        if quit_within(Duration::from_secs(1)) {
+        if quit_within(args.interval) {
             return Ok(());
         }
     }
