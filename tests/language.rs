@@ -780,3 +780,44 @@ fn misspelt_selectors_classes_and_variables_get_a_did_you_mean_hint() {
     let (_, out) = l.eval("3 frobnicateWildly");
     assert!(!out.contains("hint"), "{out}");
 }
+
+/// `eval --json`: one document with the value as data (where it has a JSON form), its printString, the
+/// output the evaluation wrote, and for a failure the error's kind, class, message and hint.
+#[test]
+fn eval_json_carries_value_print_string_output_and_error_parts() {
+    let l = Lang::started();
+    let json = |src: &str| {
+        let (code, out, err, _) = run(&mut l.cmd(&["--json", "eval", "-w", "lang", src]));
+        let doc: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{src}: {e}: {out}{err}"));
+        (code, doc)
+    };
+    let (code, doc) =
+        json("Transcript show: \"hi\"; cr. #(1, #two, \"three\", nil, true, 2.5, #{#a => 1})");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        doc["value"],
+        serde_json::json!([1, "two", "three", null, true, 2.5, {"a": 1}])
+    );
+    assert_eq!(
+        doc["printString"],
+        "#(1, #two, \"three\", nil, true, 2.5, #{#a => 1})"
+    );
+    assert_eq!(doc["output"], "hi\n");
+    // No JSON form: the print string alone.
+    let (_, doc) = json("Object new");
+    assert_eq!(doc["printString"], "an Object");
+    assert!(doc.get("value").is_none(), "{doc}");
+    let (code, doc) = json("3.7 flor");
+    assert_eq!(code, 1);
+    assert_eq!(
+        doc["error"],
+        serde_json::json!({
+            "kind": "does_not_understand",
+            "class": "DoesNotUnderstand",
+            "message": "Float does not understand #flor",
+            "hint": "did you mean #floor?",
+            "text": "ERROR: does_not_understand: Float does not understand #flor; hint: did you mean #floor?",
+        })
+    );
+}

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{Failure, Global};
 use crate::dist::io_server::Terminal;
-use crate::repl::{EvalError, Outcome, Session};
+use crate::repl::{EvalError, Evaluated, Outcome, Session};
 
 #[derive(Debug, clap::Args)]
 pub struct EvalArgs {
@@ -42,38 +42,34 @@ pub async fn run(global: &Global, args: EvalArgs) -> Result<(), Failure> {
     )
     .await?
     .conn;
-    let terminal = if global.json {
-        Terminal {
-            output: Box::new(std::io::sink()),
-            input: Box::new(std::io::empty()),
-        }
-    } else {
-        Terminal::stdio()
+    let captured = super::Captured::default();
+    let terminal = match global.json {
+        true => captured.terminal(),
+        false => Terminal::stdio(),
     };
     let session = Session::for_project(conn, terminal, global.timeout, project.clone());
-    let outcome = session.eval(&args.expr).await;
+    let evaluated = session.eval_detailed(&args.expr).await;
     session.close().await;
-    match outcome {
+    let evaluated = match evaluated {
+        Ok(e) if global.json => {
+            println!("{}", json_document(&e, &captured.text()));
+            return match e.outcome {
+                Outcome::Value(_) => Ok(()),
+                Outcome::Error(_) => Err(Failure::Reported { code: 1 }),
+            };
+        }
+        other => other,
+    };
+    match evaluated.map(|e| e.outcome) {
         Ok(Outcome::Value(text)) => {
-            if global.json {
-                println!("{}", json!({ "result": text }));
-            } else {
-                println!("{text}");
-            }
+            println!("{text}");
             Ok(())
         }
         Ok(Outcome::Error(text)) => {
-            if global.json {
-                println!(
-                    "{}",
-                    json!({ "error": { "kind": "remote", "message": text } })
-                );
-            } else {
-                println!(
-                    "{}",
-                    super::color::beamtalk_error(&text, super::color::Stream::Stdout)
-                );
-            }
+            println!(
+                "{}",
+                super::color::beamtalk_error(&text, super::color::Stream::Stdout)
+            );
             Err(Failure::Reported { code: 1 })
         }
         Err(EvalError::Syntax(d)) => Err(syntax_failure(&d, &args.expr)),
@@ -90,6 +86,33 @@ pub async fn run(global: &Global, args: EvalArgs) -> Result<(), Failure> {
             message: e.to_string(),
             detail: None,
         }),
+    }
+}
+
+/// `eval --json`: the value as data (where it has a JSON form), as printed, the output the evaluation
+/// wrote, and for a failure the error's parts.
+fn json_document(e: &Evaluated, output: &str) -> serde_json::Value {
+    match (&e.outcome, &e.error) {
+        (Outcome::Error(text), Some(parts)) => json!({
+            "error": {
+                "kind": parts.kind,
+                "class": parts.class,
+                "message": parts.message,
+                "hint": parts.hint,
+                "text": text,
+            },
+            "output": output,
+        }),
+        (Outcome::Error(text), None) => {
+            json!({ "error": { "kind": "error", "message": text }, "output": output })
+        }
+        (Outcome::Value(print), _) => {
+            let mut doc = json!({ "printString": print, "output": output });
+            if let Some(data) = &e.data {
+                doc["value"] = crate::term::json::to_json(data);
+            }
+            doc
+        }
     }
 }
 

@@ -216,6 +216,37 @@ fn current_dir() -> Result<PathBuf, Failure> {
     })
 }
 
+/// Output a node writes during a `--json` command, kept for the JSON document instead of printed.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// A terminal whose output is captured here and whose input is empty.
+    fn terminal(&self) -> crate::dist::io_server::Terminal {
+        crate::dist::io_server::Terminal {
+            output: Box::new(self.clone()),
+            input: Box::new(std::io::empty()),
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The longest duration accepted anywhere (timeouts, idle limits): deadlines computed from it stay
 /// representable.
 const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 3600);

@@ -1,8 +1,5 @@
 //! `beamtalk rpc`: one call as a hidden node, output streamed, result printed like `~p`.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use eetf::Term;
 use serde_json::json;
 
@@ -73,14 +70,10 @@ pub async fn run(global: &Global, mut args: RpcArgs) -> Result<(), Failure> {
     };
     let opts = super::connect_options(cookie_file.as_deref(), &home, global.timeout, tls)?;
     let conn = Connection::connect(&target.node, &opts).await?;
-    let captured = Arc::new(Mutex::new(Vec::new()));
-    let terminal = if global.json {
-        Terminal {
-            output: Box::new(SharedBuffer(captured.clone())),
-            input: Box::new(std::io::empty()),
-        }
-    } else {
-        Terminal::stdio()
+    let captured = super::Captured::default();
+    let terminal = match global.json {
+        true => captured.terminal(),
+        false => Terminal::stdio(),
     };
     let io = IoServer::new(&conn, terminal, global.timeout);
     let result = conn
@@ -99,8 +92,7 @@ pub async fn run(global: &Global, mut args: RpcArgs) -> Result<(), Failure> {
     conn.shutdown(global.timeout).await;
     let result = result?;
     if global.json {
-        let output = String::from_utf8_lossy(&captured.lock().unwrap_or_else(|e| e.into_inner()))
-            .into_owned();
+        let output = captured.text();
         let doc = json!({
             "node": target.node.to_string(),
             "result": to_json(&result),
@@ -245,21 +237,5 @@ fn bad_term(index: usize, text: &str, e: &parse::ParseError) -> Failure {
         detail: Some(format!(
             "  {text}\n  {caret}\nhint: quote the argument for your shell, e.g. '\"a string\"' or '[1,2]'"
         )),
-    }
-}
-
-/// A `Write` into a shared buffer, for capturing output in `--json` mode.
-struct SharedBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for SharedBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }

@@ -24,7 +24,7 @@ use crate::lang::diagnostic::Diagnostic;
 use crate::lang::lower::{Context, Lowerer, worth_compiling};
 use crate::lang::module::class_forms;
 use crate::lang::parser;
-use crate::term::as_text;
+use crate::term::{as_text, map_get};
 use crate::workspace::Workspaces;
 
 /// What one evaluation produced.
@@ -34,6 +34,49 @@ pub enum Outcome {
     Value(String),
     /// A Beamtalk error, as its `ERROR: ` line.
     Error(String),
+}
+
+/// One evaluation's result with the parts `eval --json` shows.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub outcome: Outcome,
+    /// The value as JSON data, where it has that form (numbers, strings, booleans, nil, lists, maps).
+    pub data: Option<Term>,
+    /// The error's parts, when it failed.
+    pub error: Option<ErrorParts>,
+}
+
+/// A Beamtalk error taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorParts {
+    pub kind: String,
+    pub class: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl From<Outcome> for Evaluated {
+    /// An outcome known only by its text (a class load's): an error's kind is read off its line.
+    fn from(outcome: Outcome) -> Self {
+        let error = match &outcome {
+            Outcome::Value(_) => None,
+            Outcome::Error(text) => {
+                let body = text.strip_prefix("ERROR: ").unwrap_or(text);
+                let (kind, message) = body.split_once(": ").unwrap_or(("error", body));
+                Some(ErrorParts {
+                    kind: kind.to_owned(),
+                    class: "Error".to_owned(),
+                    message: message.to_owned(),
+                    hint: None,
+                })
+            }
+        };
+        Evaluated {
+            outcome,
+            data: None,
+            error,
+        }
+    }
 }
 
 /// Why an input could not be evaluated at all.
@@ -95,8 +138,13 @@ impl Session {
 
     /// Compiles and evaluates one input; output it writes streams to the terminal meanwhile.
     pub async fn eval(&self, src: &str) -> Result<Outcome, EvalError> {
+        Ok(self.eval_detailed(src).await?.outcome)
+    }
+
+    /// [`Session::eval`], with the value as data and the error's parts.
+    pub async fn eval_detailed(&self, src: &str) -> Result<Evaluated, EvalError> {
         let items = parser::parse(src).map_err(EvalError::Syntax)?;
-        let mut last = Outcome::Value("nil".to_owned());
+        let mut last = Evaluated::from(Outcome::Value("nil".to_owned()));
         for item in items {
             last = match item {
                 Item::Statements(stmts) => {
@@ -110,17 +158,19 @@ impl Session {
                     };
                     self.run(forms).await?
                 }
-                Item::Class(c) => match self.load_class(&c, src, "<repl>", &[]).await? {
-                    Outcome::Value(_) => Outcome::Value(c.name.clone()),
-                    err => err,
-                },
+                Item::Class(c) => {
+                    Evaluated::from(match self.load_class(&c, src, "<repl>", &[]).await? {
+                        Outcome::Value(_) => Outcome::Value(c.name.clone()),
+                        err => err,
+                    })
+                }
                 Item::Method {
                     class,
                     class_side,
                     method,
-                } => self.define_method(&class, class_side, &method, src).await?,
+                } => Evaluated::from(self.define_method(&class, class_side, &method, src).await?),
             };
-            if matches!(last, Outcome::Error(_)) {
+            if matches!(last.outcome, Outcome::Error(_)) {
                 break;
             }
         }
@@ -176,7 +226,7 @@ impl Session {
         Ok(reply?)
     }
 
-    async fn run(&self, forms: Term) -> Result<Outcome, EvalError> {
+    async fn run(&self, forms: Term) -> Result<Evaluated, EvalError> {
         let gl = self.io.group_leader();
         let reply = self
             .conn
@@ -222,14 +272,32 @@ pub(crate) fn load_outcome(class: &str, reply: &Term) -> Outcome {
     }
 }
 
-fn outcome(reply: &Term) -> Result<Outcome, EvalError> {
+/// Reads `beamtalk_repl_eval:eval/1`'s answer.
+fn outcome(reply: &Term) -> Result<Evaluated, EvalError> {
+    let text = |m: &Term, k: &str| map_get(m, k).and_then(as_text);
     if let Term::Tuple(t) = reply
-        && let [Term::Atom(tag), text] = t.elements.as_slice()
+        && let [Term::Atom(tag), m] = t.elements.as_slice()
     {
-        let text = as_text(text).unwrap_or_default();
-        match tag.name.as_str() {
-            "ok" => return Ok(Outcome::Value(text)),
-            "error" => return Ok(Outcome::Error(text)),
+        match (tag.name.as_str(), text(m, "print"), text(m, "text")) {
+            ("ok", Some(print), _) => {
+                return Ok(Evaluated {
+                    outcome: Outcome::Value(print),
+                    data: map_get(m, "value").cloned(),
+                    error: None,
+                });
+            }
+            ("error", _, Some(line)) => {
+                return Ok(Evaluated {
+                    outcome: Outcome::Error(line),
+                    data: None,
+                    error: Some(ErrorParts {
+                        kind: text(m, "kind").unwrap_or_default(),
+                        class: text(m, "class").unwrap_or_default(),
+                        message: text(m, "message").unwrap_or_default(),
+                        hint: text(m, "hint").filter(|h| h != "nil"),
+                    }),
+                });
+            }
             _ => {}
         }
     }

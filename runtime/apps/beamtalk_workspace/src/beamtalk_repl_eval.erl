@@ -6,11 +6,17 @@
 
 -export([eval/1, checkpoint/0, running/0, completions/1, bindings/0, kill/1]).
 
-%% @doc Evaluates `Exprs'; answers the REPL's printed form of the value, or its `ERROR: ' line. Assignments
-%% made before an error are kept, as in a Smalltalk workspace.
+%% @doc Evaluates `Exprs'; answers the REPL's printed form of the value (`print') and, where it has one,
+%% its form as JSON data (`value': numbers, strings, symbols as strings, booleans, nil, lists, arrays and
+%% dictionaries of those); or the error: its `ERROR: ' line (`text'), `kind', `class', `message' and
+%% `hint' (nil when there is none). Assignments made before an error are kept, as in a Smalltalk
+%% workspace.
 -type code() :: [erl_parse:abstract_expr()] | {module, [erl_parse:abstract_form()]}.
+-type answer() :: {ok, #{print := binary(), value => term()}}
+                | {error, #{text := binary(), kind := atom(), class := atom(), message := binary(),
+                            hint := binary() | nil}}.
 
--spec eval(code()) -> {ok, binary()} | {error, binary()}.
+-spec eval(code()) -> answer().
 eval(Exprs) ->
     put('$bt_evaluation', true),
     Watcher = stop_with_requester(self()),
@@ -35,7 +41,7 @@ stop_with_requester(Evaluator) ->
                   receive {'DOWN', Ref, process, _, _} -> exit(Evaluator, kill) end
           end).
 
--spec evaluate(code()) -> {ok, binary()} | {error, binary()}.
+-spec evaluate(code()) -> answer().
 evaluate(Exprs) ->
     Before = beamtalk_repl_state:bindings(),
     ok = beamtalk_rt:own_repl(),
@@ -43,13 +49,41 @@ evaluate(Exprs) ->
     put('$bt_repl_saved', Before),
     Result = try
                  V = beamtalk_rt:catch_return(repl, fun() -> run(Exprs) end),
-                 {ok, beamtalk_print:repl_string(V)}
+                 {ok, value(V)}
              catch
-                 C:R:S -> {error, beamtalk_error:format(beamtalk_error:from_exception(C, R, S))}
+                 C:R:S -> {error, failure(beamtalk_error:from_exception(C, R, S))}
              end,
     checkpoint(),
     beamtalk_workspace_meta:touch(),
     Result.
+
+-spec value(term()) -> #{print := binary(), value => term()}.
+value(V) ->
+    Print = beamtalk_print:repl_string(V),
+    try #{print => Print, value => data(V)}
+    catch throw:'$bt_no_json' -> #{print => Print}
+    end.
+
+%% A value as JSON data, or a throw when some part of it has no JSON form (an actor, a block, a tuple).
+-spec data(term()) -> term().
+data(V) when is_number(V); is_binary(V); is_boolean(V); V =:= nil -> V;
+data(V) when is_atom(V) -> atom_to_binary(V, utf8);
+data(V) when is_list(V) -> [data(X) || X <- V];
+data({'$bt_array', T}) when is_tuple(T) -> [data(X) || X <- tuple_to_list(T)];
+data(V) when is_map(V) -> maps:from_list([{key(K), data(X)} || {K, X} <- maps:to_list(V)]);
+data(_) -> throw('$bt_no_json').
+
+-spec key(term()) -> binary().
+key(K) when is_binary(K) -> K;
+key(K) when is_atom(K) -> atom_to_binary(K, utf8);
+key(K) when is_integer(K) -> integer_to_binary(K);
+key(_) -> throw('$bt_no_json').
+
+-spec failure(beamtalk_error:error()) -> #{text := binary(), kind := atom(), class := atom(),
+                                         message := binary(), hint := binary() | nil}.
+failure(E) ->
+    #{text => beamtalk_error:format(E), kind => beamtalk_error:kind(E), class => beamtalk_error:class(E),
+      message => beamtalk_error:message(E), hint => beamtalk_error:extra(E, hint)}.
 
 %% @doc Saves the bindings the evaluation has changed so far (each statement of a line calls it when it
 %% completes), so an evaluation interrupted later, which is killed, keeps what its finished statements
