@@ -76,6 +76,44 @@ pub struct Package {
 #[derive(Deserialize)]
 struct Manifest {
     package: Option<Package>,
+    #[serde(default)]
+    workspace: WorkspaceTable,
+}
+
+/// The manifest's `[workspace]` section: what a workspace of the project loads when it starts.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkspaceTable {
+    #[serde(default = "default_sources")]
+    sources: Vec<PathBuf>,
+    #[serde(default = "default_autoload")]
+    autoload: bool,
+}
+
+impl Default for WorkspaceTable {
+    fn default() -> Self {
+        WorkspaceTable {
+            sources: default_sources(),
+            autoload: default_autoload(),
+        }
+    }
+}
+
+fn default_sources() -> Vec<PathBuf> {
+    vec![PathBuf::from("src")]
+}
+
+fn default_autoload() -> bool {
+    true
+}
+
+/// What a workspace of a project loads whenever a command starts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Source files and directories, relative to the project (default `src`).
+    pub sources: Vec<PathBuf>,
+    /// Whether to load them at all (`[workspace] autoload = false` turns it off).
+    pub autoload: bool,
 }
 
 /// The project `start` belongs to: the nearest directory at or above it with a `beamtalk.toml` that has
@@ -94,6 +132,22 @@ pub fn discover(start: &Path) -> Result<PathBuf, ProjectError> {
 /// The `[package]` of `dir/beamtalk.toml`, or `None` when there is no manifest or it has no such
 /// section.
 pub fn read_package(dir: &Path) -> Result<Option<Package>, ProjectError> {
+    Ok(read_manifest(dir)?.and_then(|m| m.package))
+}
+
+/// What a workspace of `project` loads when it starts: its manifest's `[workspace]` settings, or the
+/// defaults (`src/`) when it has none.
+pub fn settings(project: &Path) -> Result<Settings, ProjectError> {
+    let table = read_manifest(project)?
+        .map(|m| m.workspace)
+        .unwrap_or_default();
+    Ok(Settings {
+        sources: table.sources,
+        autoload: table.autoload,
+    })
+}
+
+fn read_manifest(dir: &Path) -> Result<Option<Manifest>, ProjectError> {
     let path = dir.join(MANIFEST);
     let Ok(meta) = fs::metadata(&path) else {
         return Ok(None);
@@ -114,7 +168,23 @@ pub fn read_package(dir: &Path) -> Result<Option<Package>, ProjectError> {
     if let Some(p) = &manifest.package {
         check_name(&p.name).map_err(|e| bad(e.to_string()))?;
     }
-    Ok(manifest.package)
+    if let Some(outside) = manifest.workspace.sources.iter().find(|p| !is_inside(p)) {
+        return Err(bad(format!(
+            "[workspace] sources: {} is not a path inside the project",
+            outside.display()
+        )));
+    }
+    Ok(Some(manifest))
+}
+
+/// Whether a relative path stays inside the directory it is relative to.
+fn is_inside(path: &Path) -> bool {
+    path.components().all(|c| {
+        matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    })
 }
 
 /// Checks a package name: lower-case ASCII letters, digits and `_`, starting with a letter, 1–64
@@ -308,6 +378,37 @@ mod tests {
                 .to_string()
                 .contains("Bad-Name")
         );
+    }
+
+    #[test]
+    fn workspace_settings_default_to_src_and_can_turn_loading_off() {
+        let t = tree(&[]);
+        assert_eq!(
+            settings(t.path()).expect("defaults"),
+            Settings {
+                sources: vec![PathBuf::from("src")],
+                autoload: true
+            }
+        );
+        let t = tree(&[(
+            "beamtalk.toml",
+            "[package]\nname = \"a\"\nversion = \"0.1.0\"\n[workspace]\nsources = [\"lib\", \"app/core\"]\nautoload = false\n",
+        )]);
+        let s = settings(t.path()).expect("settings");
+        assert_eq!(
+            s.sources,
+            vec![PathBuf::from("lib"), PathBuf::from("app/core")]
+        );
+        assert!(!s.autoload);
+        for bad in [
+            "sources = [\"../elsewhere\"]",
+            "sources = [\"/etc\"]",
+            "autoload = \"yes\"",
+            "srcs = []",
+        ] {
+            let t = tree(&[("beamtalk.toml", &format!("[workspace]\n{bad}\n"))]);
+            assert!(settings(t.path()).is_err(), "{bad}");
+        }
     }
 
     #[test]

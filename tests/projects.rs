@@ -92,3 +92,76 @@ fn a_broken_manifest_is_reported_with_its_path() {
     assert!(err.contains("beamtalk.toml"), "{err}");
     assert!(err.contains("hint:"), "{err}");
 }
+
+const COUNTER: &str = "Actor subclass: Counter\n  state: count = 0\n  increment => self.count := self.count + 1\n  count => self.count\n";
+
+/// A workspace a command starts for its project loads the project's sources and says so; after a
+/// stop it comes back with them; `workspace status` says which are loaded and which changed since.
+#[test]
+fn a_started_workspace_loads_the_projects_sources_and_status_tracks_them() {
+    let p = Project::new();
+    let src = p.project.path().join("src");
+    std::fs::create_dir_all(&src).expect("src");
+    std::fs::write(src.join("counter.bt"), COUNTER).expect("write");
+    let (code, out, err, _) = run(&mut p.cmd(&["eval", "Counter spawn increment"]));
+    assert_eq!((code, out.trim()), (0, "1"), "{err}");
+    assert!(err.contains("Loaded the project's src: Counter"), "{err}");
+    let (_, status, _, _) = run(&mut p.cmd(&["workspace", "status"]));
+    let file = src.join("counter.bt").canonicalize().expect("path");
+    assert!(
+        status.contains(&format!("  {}\n", file.display())),
+        "{status}"
+    );
+    std::fs::write(
+        src.join("counter.bt"),
+        format!("{COUNTER}  reset => self.count := 0\n"),
+    )
+    .expect("write");
+    let (_, status, _, _) = run(&mut p.cmd(&["workspace", "status"]));
+    assert!(
+        status.contains("(changed on disk since it was loaded"),
+        "{status}"
+    );
+    let (_, json, _, _) = run(&mut p.cmd(&["--json", "workspace", "status"]));
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(doc["info"]["sources"][0]["state"], "changed", "{doc}");
+
+    // Stopped, the next command starts it again with the project's classes, the new method included.
+    let (_, list, _, _) = run(&mut p.cmd(&["--json", "workspace", "list"]));
+    let list: serde_json::Value = serde_json::from_str(&list).expect("json");
+    let id = list["workspaces"][0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(run(&mut p.cmd(&["workspace", "stop", &id])).0, 0);
+    let (code, out, err, _) =
+        run(&mut p.cmd(&["eval", "c := Counter spawn. c increment. c reset. c count"]));
+    assert_eq!((code, out.trim()), (0, "0"), "{err}");
+    assert!(err.contains("Loaded the project's src: Counter"), "{err}");
+}
+
+#[test]
+fn autoload_can_be_turned_off_and_broken_sources_do_not_stop_the_command() {
+    let p = Project::new();
+    let src = p.project.path().join("src");
+    std::fs::create_dir_all(&src).expect("src");
+    std::fs::write(src.join("broken.bt"), "Actor subclass: Broken\n  go => (\n").expect("write");
+    let (code, out, err, _) = run(&mut p.cmd(&["eval", "1 + 1"]));
+    assert_eq!((code, out.trim()), (0, "2"), "{err}");
+    assert!(
+        err.contains("warning: the project's sources were not loaded") && err.contains("broken.bt"),
+        "{err}"
+    );
+    let (_, list, _, _) = run(&mut p.cmd(&["--json", "workspace", "list"]));
+    let list: serde_json::Value = serde_json::from_str(&list).expect("json");
+    let id = list["workspaces"][0]["id"].as_str().expect("id").to_owned();
+    assert_eq!(run(&mut p.cmd(&["workspace", "stop", &id])).0, 0);
+    std::fs::write(
+        p.project.path().join("beamtalk.toml"),
+        "[package]\nname = \"quiet\"\nversion = \"0.1.0\"\n\n[workspace]\nautoload = false\n",
+    )
+    .expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["eval", "1"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !err.contains("sources"),
+        "nothing loaded, nothing said: {err}"
+    );
+}

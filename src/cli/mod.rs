@@ -199,6 +199,9 @@ async fn attach(
     if let Some(notice) = attached.notice() {
         eprintln!("{notice}");
     }
+    if attached.started && name.is_none() {
+        autoload(global, &attached, project).await;
+    }
     Ok(attached)
 }
 
@@ -244,6 +247,25 @@ impl std::io::Write for Captured {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// Loads the project's sources into its workspace, just started, and says so on stderr.
+async fn autoload(
+    global: &Global,
+    attached: &crate::workspace::Attached,
+    project: &std::path::Path,
+) {
+    let session = crate::repl::Session::for_project(
+        attached.conn.clone(),
+        crate::dist::io_server::Terminal::stdio(),
+        global.timeout,
+        project.to_path_buf(),
+    );
+    if let Some(notice) =
+        crate::repl::load::autoload_notice(&session, project, global.timeout).await
+    {
+        eprintln!("{notice}");
     }
 }
 

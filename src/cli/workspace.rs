@@ -223,6 +223,21 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             let created = ws.create(&id, &project, &spec).await;
             drop(spinner);
             let created = created?;
+            if !created.existed && name.is_none() {
+                let conn = ws.connect(&created.entry).await?;
+                let session = crate::repl::Session::for_project(
+                    conn,
+                    crate::dist::io_server::Terminal::stdio(),
+                    global.timeout,
+                    project.clone(),
+                );
+                if let Some(notice) =
+                    crate::repl::load::autoload_notice(&session, &project, global.timeout).await
+                {
+                    eprintln!("{notice}");
+                }
+                session.close().await;
+            }
             if global.json {
                 println!(
                     "{}",
@@ -832,6 +847,17 @@ fn print_info(i: &Info) {
             i.modules.join(", ")
         }
     );
+    if !i.sources.is_empty() {
+        println!("Sources:");
+        for src in &i.sources {
+            let note = match src.state {
+                "changed" => " (changed on disk since it was loaded: `beamtalk load` it again)",
+                "missing" => " (no longer on disk)",
+                _ => "",
+            };
+            println!("  {}{note}", src.path);
+        }
+    }
     println!("Actors:       {}", i.actor_count);
     for a in &i.actors {
         println!(

@@ -177,6 +177,88 @@ fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
     })
 }
 
+/// The SHA-256 of a source text, hex: what the workspace records of each file it loaded, so `workspace
+/// status` can tell whether the file changed on disk since.
+pub fn digest(src: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(src.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Why a project's sources could not be loaded when its workspace started.
+#[derive(Debug, thiserror::Error)]
+pub enum AutoloadError {
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
+    #[error("{}: {source}", source.path().display())]
+    Load {
+        #[from]
+        source: LoadError,
+    },
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+}
+
+/// Loads `project`'s sources into the workspace a command has just started for it, so that a workspace
+/// stopped (or stopped when idle) never comes back without the project's classes: the paths its
+/// manifest's `[workspace] sources` names (default `src/`) that exist, unless `autoload = false`.
+/// Answers the paths read and what loaded, or `None` when there was nothing to load.
+pub async fn autoload(
+    session: &Session,
+    project: &Path,
+    timeout: std::time::Duration,
+) -> Result<Option<(Vec<PathBuf>, LoadReport)>, AutoloadError> {
+    let settings = crate::project::settings(project)?;
+    let paths: Vec<PathBuf> = settings
+        .sources
+        .iter()
+        .map(|p| project.join(p))
+        .filter(|p| settings.autoload && p.exists())
+        .collect();
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    let files = read_sources_within(&paths, Some(project), timeout).await?;
+    let report = load_sources(session, &files).await?;
+    Ok(Some((paths, report)))
+}
+
+/// [`autoload`] as one line to tell the user (on stderr), if there is anything to say.
+pub async fn autoload_notice(
+    session: &Session,
+    project: &Path,
+    timeout: std::time::Duration,
+) -> Option<String> {
+    let shown = |paths: &[PathBuf]| {
+        paths
+            .iter()
+            .map(|p| p.strip_prefix(project).unwrap_or(p).display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match autoload(session, project, timeout).await {
+        Ok(None) => None,
+        Ok(Some((paths, report))) => {
+            let names = match report.loaded.is_empty() {
+                true => "nothing".to_owned(),
+                false => report.loaded.join(", "),
+            };
+            Some(match report.error {
+                None => format!("Loaded the project's {}: {names}", shown(&paths)),
+                Some(e) => format!(
+                    "warning: the project's {} loaded only in part ({names}): {e}",
+                    shown(&paths)
+                ),
+            })
+        }
+        Err(e) => Some(format!(
+            "warning: the project's sources were not loaded: {e}; hint: fix them and `beamtalk load` them, or set `autoload = false` under [workspace] in beamtalk.toml"
+        )),
+    }
+}
+
 /// Loads every class of `files` in order, stopping at the first that fails.
 pub async fn load_sources(
     session: &Session,
@@ -189,6 +271,7 @@ pub async fn load_sources(
     let mut loaded = Vec::new();
     for file in files {
         let name = file.path.display().to_string();
+        let before = loaded.len();
         for class in &file.classes {
             let outcome = session.load_class(class, &file.src, &name, &batch).await?;
             if let Some(error) = record(outcome, &mut loaded) {
@@ -209,11 +292,28 @@ pub async fn load_sources(
                 });
             }
         }
+        if loaded.len() > before {
+            register_source(session, file).await?;
+        }
     }
     Ok(LoadReport {
         loaded,
         error: None,
     })
+}
+
+/// Tells the workspace that `file` was loaded, and its digest (for `workspace status`).
+async fn register_source(session: &Session, file: &SourceFile) -> Result<(), EvalError> {
+    let path = std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
+    let bin = |s: String| eetf::Term::from(eetf::Binary::from(s.into_bytes()));
+    session
+        .call(
+            "beamtalk_workspace_meta",
+            "register_source",
+            vec![bin(path.display().to_string()), bin(digest(&file.src))],
+        )
+        .await?;
+    Ok(())
 }
 
 /// Adds what loaded to `loaded`; the error text if it failed.

@@ -70,8 +70,11 @@ impl Shell {
     ) -> Result<Self, WorkspaceError> {
         let attached = ws.attach(name.as_deref(), &project, create).await?;
         announce(&attached);
-        let (entry, conn) = (attached.entry, attached.conn);
+        let (entry, conn, started) = (attached.entry, attached.conn, attached.started);
         let session = Session::for_project(conn, Terminal::stdio(), timeout, project.clone());
+        if started && name.is_none() {
+            autoload(&session, &project, timeout).await;
+        }
         let _ = session.attach_shell().await;
         Ok(Self {
             ws,
@@ -99,6 +102,9 @@ impl Shell {
             self.timeout,
             self.project.clone(),
         );
+        if attached.started && self.name.is_none() {
+            autoload(&self.session, &self.project, self.timeout).await;
+        }
         let _ = self.session.attach_shell().await;
         Ok(())
     }
@@ -381,6 +387,13 @@ pub fn is_node_down(e: &EvalError) -> bool {
 }
 
 /// Says on stderr when attaching started a node.
+/// The project's sources loaded into its workspace, just started (see [`super::load::autoload`]).
+async fn autoload(session: &Session, project: &std::path::Path, timeout: Duration) {
+    if let Some(notice) = super::load::autoload_notice(session, project, timeout).await {
+        eprintln!("{notice}");
+    }
+}
+
 fn announce(attached: &crate::workspace::Attached) {
     if let Some(notice) = attached.notice() {
         eprintln!("{notice}");

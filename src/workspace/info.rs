@@ -24,7 +24,29 @@ pub struct Info {
     pub actor_count: i64,
     pub actors: Vec<Actor>,
     pub modules: Vec<String>,
+    /// The source files loaded into the workspace, as they stand on this machine's disk.
+    pub sources: Vec<Source>,
     pub otp_release: String,
+}
+
+/// A source file loaded into a workspace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    pub path: String,
+    /// `loaded` (as on disk), `changed` (on disk since it was loaded) or `missing`.
+    pub state: &'static str,
+}
+
+impl Source {
+    /// Compares what was loaded (by digest) with the file on disk now.
+    fn compare(path: String, loaded_digest: &str) -> Self {
+        let state = match std::fs::read_to_string(&path) {
+            Ok(src) if crate::repl::load::digest(&src) == loaded_digest => "loaded",
+            Ok(_) => "changed",
+            Err(_) => "missing",
+        };
+        Source { path, state }
+    }
 }
 
 /// One supervised actor.
@@ -255,6 +277,18 @@ impl Info {
             .filter_map(as_text)
             .map(|m| m.strip_prefix("bt_class_").map(str::to_owned).unwrap_or(m))
             .collect();
+        let sources = map_get(t, "sources")
+            .and_then(list_elements)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| match s {
+                Term::Tuple(t) => match t.elements.as_slice() {
+                    [path, digest] => Some(Source::compare(as_text(path)?, &as_text(digest)?)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
         Self {
             id: text("id"),
             node: text("node"),
@@ -272,6 +306,7 @@ impl Info {
             },
             actors,
             modules,
+            sources,
             otp_release: text("otp_release"),
         }
     }

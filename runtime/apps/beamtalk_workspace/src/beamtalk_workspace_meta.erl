@@ -8,7 +8,8 @@
 
 -export([start_link/1, info/0, touch/0, last_active/0, idle_ms/0, set_id/1,
          actors/0, actors_detail/0, given_up/0, gave_up/1, register_module/1, modules/0, dist_address/0,
-         actors_of/1, watch_supervisor/3, stopping_supervisor/1, supervisor_ended/1]).
+         actors_of/1, watch_supervisor/3, stopping_supervisor/1, supervisor_ended/1, register_source/2,
+         sources/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -type actor() :: beamtalk_actor_host:actor().
@@ -18,7 +19,7 @@
                    last_active := integer(), last_active_mono := integer(), started_mono := integer(),
                    modules := [module()], given_up := [given_up()],
                    supervisors := #{reference() => watched()}, stopping := #{pid() => true},
-                   ended := #{pid() => binary()}}.
+                   ended := #{pid() => binary()}, sources := #{binary() => binary()}}.
 %% A Beamtalk supervisor started in the workspace, with its restart limits (for saying why it ended).
 -type watched() :: #{class := atom(), pid := pid(), restarts := non_neg_integer(), window_s := non_neg_integer()}.
 
@@ -109,6 +110,17 @@ stopping_supervisor(Pid) ->
 supervisor_ended(Pid) ->
     gen_server:call(?MODULE, {supervisor_ended, Pid}).
 
+%% @doc Records that the source file `Path' (as the loading CLI names it) was loaded with content digest
+%% `Digest', so `workspace status' can say whether it changed on disk since.
+-spec register_source(binary(), binary()) -> ok.
+register_source(Path, Digest) when is_binary(Path), is_binary(Digest) ->
+    gen_server:call(?MODULE, {register_source, Path, Digest}).
+
+%% @doc The source files loaded into the workspace, each with the digest it had when loaded.
+-spec sources() -> [{binary(), binary()}].
+sources() ->
+    gen_server:call(?MODULE, sources).
+
 %% @doc Records a module loaded into the workspace (a compiled Beamtalk class).
 -spec register_module(module()) -> ok.
 register_module(Module) when is_atom(Module) ->
@@ -155,7 +167,8 @@ init(Config) ->
            given_up => [],
            supervisors => #{},
            stopping => #{},
-           ended => #{}},
+           ended => #{},
+           sources => #{}},
     {ok, S0}.
 
 -spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()}.
@@ -173,6 +186,10 @@ handle_call({stopping_supervisor, Pid}, _From, #{stopping := St} = S) ->
     {reply, ok, S#{stopping := St#{Pid => true}}};
 handle_call({supervisor_ended, Pid}, _From, #{ended := E} = S) ->
     {reply, maps:get(Pid, E, undefined), S};
+handle_call({register_source, Path, Digest}, _From, #{sources := Ss} = S) ->
+    {reply, ok, S#{sources := Ss#{Path => Digest}}};
+handle_call(sources, _From, #{sources := Ss} = S) ->
+    {reply, lists:sort(maps:to_list(Ss)), S};
 handle_call({register_module, M}, _From, #{modules := Ms} = S) ->
     {reply, ok, S#{modules := (Ms -- [M]) ++ [M]}};
 handle_call(modules, _From, #{modules := Ms} = S) ->
@@ -237,4 +254,5 @@ info_map(#{started_mono := Started, last_active_mono := Last} = S) ->
       process_count => erlang:system_info(process_count),
       modules => maps:get(modules, S),
       given_up => maps:get(given_up, S),
+      sources => lists:sort(maps:to_list(maps:get(sources, S))),
       otp_release => list_to_binary(erlang:system_info(otp_release))}.
