@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 . scripts/build-env.sh
-cargo build --release --quiet --target "$triple"
+echo "Building beamtalk (release; a few minutes the first time, cargo shows its progress)..." >&2
+cargo build --release --target "$triple"
 bt="$PWD/target/$triple/release/beamtalk"
 examples="$PWD/examples"
 
