@@ -61,7 +61,9 @@ fn every_subcommand_has_examples() {
 fn rpc_usage_names_its_arguments() {
     let text = help(&["rpc"]);
     assert!(
-        text.contains("Usage: beamtalk rpc [OPTIONS] <NODE> <MODULE> <FUNCTION> [ARG]..."),
+        text.contains(
+            "Usage: beamtalk rpc [OPTIONS] <NODE[,NODE...]> <MODULE> <FUNCTION> [ARG]..."
+        ) && text.contains("beamtalk rpc [OPTIONS] <NODE[,NODE...]> --eval <EXPRS>"),
         "{text}"
     );
 }

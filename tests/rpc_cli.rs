@@ -398,3 +398,71 @@ fn a_node_named_directly_is_called_with_the_users_erlang_cookie() {
         "{err}"
     );
 }
+
+#[test]
+fn eval_runs_erlang_expressions_with_output_and_bindings() {
+    let f = fixture();
+    let (code, out, err, _) = f.rpc(&["--eval", "X = 6, io:format(\"hi~n\"), X * 7."]);
+    assert_eq!((code, out.as_str()), (0, "hi\n42\n"), "{err}");
+    let mut cmd = beamtalk(&f.epmd, &f.home);
+    cmd.args([
+        "--json",
+        "rpc",
+        &f.node.name,
+        "--eval",
+        "L = [1,2], lists:sum(L)",
+    ]);
+    let (code, out, err, _) = run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(doc["result"], 3);
+    assert_eq!(doc["bindings"]["L"], serde_json::json!([1, 2]));
+    let (code, _, err, _) = f.rpc(&["--eval", "X = = 1."]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("do not parse") && err.contains("hint:"),
+        "{err}"
+    );
+    let (code, _, err, _) = f.rpc(&["--eval", "1 / 0."]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("badarith"), "{err}");
+}
+
+#[test]
+fn one_call_to_several_nodes_prints_a_line_each_and_exits_with_the_worst() {
+    let f = fixture();
+    let second = Node::start(&f.epmd, &f.home);
+    let both = format!("{},{}", f.node.name, second.name);
+    let (code, out, err, _) = f_rpc_nodes(&f, &[&both, "erlang", "node"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "{}: {}\n{}: {}\n",
+            f.node.full, f.node.full, second.full, second.full
+        )
+    );
+    // `--node` repeated, one of them absent: its line says why and the exit code is unreachable's.
+    let mut cmd = beamtalk(&f.epmd, &f.home);
+    cmd.args([
+        "--json",
+        "rpc",
+        "--node",
+        &f.node.name,
+        "--node",
+        "nobody_here",
+        "erlang",
+        "node",
+    ]);
+    let (code, out, err, _) = run(&mut cmd);
+    assert_eq!(code, 3, "{out}{err}");
+    let docs: serde_json::Value = serde_json::from_str(&out).expect("one JSON array");
+    assert_eq!(docs[0]["result"], f.node.full.as_str());
+    assert_eq!(docs[1]["error"]["kind"], "unreachable", "{docs}");
+}
+
+fn f_rpc_nodes(f: &Fixture, words: &[&str]) -> (i32, String, String, Duration) {
+    let mut cmd = beamtalk(&f.epmd, &f.home);
+    cmd.arg("rpc").args(words);
+    run(&mut cmd)
+}

@@ -79,17 +79,30 @@ impl Failure {
     }
 }
 
+/// A failure as the `error` object of a JSON document: its kind, message and detail.
+pub fn json_error(f: &Failure) -> serde_json::Value {
+    let mut error = json!({"kind": kind(f), "message": f.message()});
+    if let Some(extra) = f.extra() {
+        error["detail"] = json!(extra);
+    }
+    error
+}
+
+/// The failure as one line of text (its message, then its detail on the lines after).
+pub fn text(f: &Failure) -> String {
+    match f.extra() {
+        Some(extra) => format!("{}\n{extra}", f.message()),
+        None => f.message().to_owned(),
+    }
+}
+
 /// Shows a failure: JSON on stdout with `--json`, else text on stderr.
 pub fn report(f: &Failure, json: bool) {
     if let Failure::Reported { .. } = f {
         return;
     }
     if json {
-        let mut error = json!({"kind": kind(f), "message": f.message()});
-        if let Some(extra) = f.extra() {
-            error["detail"] = json!(extra);
-        }
-        println!("{}", json!({ "error": error }));
+        println!("{}", json!({ "error": json_error(f) }));
         return;
     }
     let mut err = std::io::stderr().lock();

@@ -62,12 +62,13 @@ pub struct Global {
 // Subcommands are built only when invoked: building all of them was a third of a cold `beamtalk rpc`.
 #[command(defer = true)]
 pub enum Command {
-    /// Call MODULE:FUNCTION(ARGS...) on a node as a hidden node and print the result like `~p`.
+    /// Call MODULE:FUNCTION(ARGS...), or evaluate Erlang expressions, on a node (or several) as a hidden
+    /// node and print the result like `~p`.
     #[command(
-        after_help = "Cookie: a node named directly is called with ~/.erlang.cookie, as erl and erl_call do; a\nworkspace's node (-w, or its node name) with the home's cookie; --cookie-file FILE overrides both.\n\nExamples:\n  beamtalk rpc mynode lists reverse '[1,2,3]'\n  beamtalk rpc -w myws erlang memory\n  beamtalk rpc -w erlang node            # the project's workspace\n  beamtalk --timeout 1m --json rpc mynode maps from_list '[{a,1}]'"
+        after_help = "Cookie: a node named directly is called with ~/.erlang.cookie, as erl and erl_call do; a\nworkspace's node (-w, or its node name) with the home's cookie; --cookie-file FILE overrides both.\n\nExamples:\n  beamtalk rpc mynode lists reverse '[1,2,3]'\n  beamtalk rpc -w myws erlang memory\n  beamtalk rpc -w erlang node            # the project's workspace\n  beamtalk rpc mynode --eval 'X = 6, X * 7.'\n  beamtalk rpc node1,node2 erlang memory total   # one call, several nodes\n  beamtalk --timeout 1m --json rpc mynode maps from_list '[{a,1}]'"
     )]
     #[command(
-        override_usage = "beamtalk rpc [OPTIONS] <NODE> <MODULE> <FUNCTION> [ARG]...\n       beamtalk rpc [OPTIONS] -w [WORKSPACE] <MODULE> <FUNCTION> [ARG]..."
+        override_usage = "beamtalk rpc [OPTIONS] <NODE[,NODE...]> <MODULE> <FUNCTION> [ARG]...\n       beamtalk rpc [OPTIONS] <NODE[,NODE...]> --eval <EXPRS>\n       beamtalk rpc [OPTIONS] -w [WORKSPACE] <MODULE> <FUNCTION> [ARG]..."
     )]
     Rpc(rpc::RpcArgs),
     /// List the node names registered with EPMD on a host.
