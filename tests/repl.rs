@@ -367,3 +367,39 @@ fn an_actor_crash_is_reported_to_the_attached_repl() {
     s.expect("crashed: boom]").expect("with the reason");
     quit(s);
 }
+
+/// `:test` reports as `beamtalk test` does (each failure with its file and line, then the summary) and
+/// leaves nothing running: the actors a test's setUp and body spawned end with the test.
+#[test]
+fn repl_test_reports_like_beamtalk_test_and_leaves_no_actors() {
+    let f = Fixture::started();
+    let test = f.project.path().join("counter_test.bt");
+    std::fs::write(
+        &test,
+        "TestCase subclass: CounterTest\n  field: counter = nil\n  setUp => self.counter := Counter spawn\n  testIncrement =>\n    self.counter increment\n    self assert: self.counter count equals: 1\n  testWrong => Counter spawn. self assert: self.counter count equals: 5\n",
+    )
+    .expect("write");
+    let input = format!(
+        ":load counter.bt\n:test {}\n(Workspace actorsOf: Counter) size\n",
+        test.display()
+    );
+    let (code, out) = f.piped(&input);
+    assert_eq!(code, 1, "a test failed: {out}");
+    let fail = out
+        .lines()
+        .position(|l| {
+            l.starts_with("FAIL CounterTest>>testWrong (")
+                && l.contains("counter_test.bt:7): expected 5, got 0")
+        })
+        .unwrap_or_else(|| panic!("a FAIL line with file and line: {out}"));
+    let summary = out
+        .lines()
+        .position(|l| l == "1 passed, 1 failed")
+        .unwrap_or_else(|| panic!("the summary: {out}"));
+    assert!(fail < summary, "failures first: {out}");
+    assert_eq!(
+        out.lines().last(),
+        Some("0"),
+        "no Counter left running: {out}"
+    );
+}

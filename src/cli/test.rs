@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use eetf::Term;
-use serde_json::json;
 
-use super::color::{self, Stream};
+use super::color::Stream;
 use super::{Failure, Global};
 use crate::dist::io_server::Terminal;
 use crate::repl::Session;
 use crate::repl::load::{SourceFile, load_sources, read_sources_within};
-use crate::term::{as_i64, as_text, atom, list, map_get};
+use crate::repl::test_report::{TestOutcome, counts, json_report, text_report};
+use crate::term::{atom, list};
 use crate::workspace::{CreateSpec, Workspaces};
 
 #[derive(Debug, clap::Args)]
@@ -34,15 +34,6 @@ pub struct TestArgs {
     /// How long one test may run before it is stopped and counted as an error.
     #[arg(long, value_parser = super::parse_duration, default_value = "10s", value_name = "DURATION")]
     test_timeout: Duration,
-}
-
-/// One test's outcome, as the node reports it.
-struct Outcome {
-    class: String,
-    test: String,
-    outcome: String,
-    message: String,
-    micros: i64,
 }
 
 pub async fn run(global: &Global, args: TestArgs) -> Result<(), Failure> {
@@ -185,28 +176,11 @@ async fn run_tests(
         )
         .await
         .map_err(super::load::eval_failure)?;
-    let outcomes = outcomes(&reply);
+    let outcomes = crate::repl::test_report::outcomes(&reply);
     if progress && !outcomes.is_empty() {
         println!();
     }
     report_outcomes(global.json, &outcomes, sources)
-}
-
-fn outcomes(reply: &Term) -> Vec<Outcome> {
-    crate::term::list_elements(reply)
-        .unwrap_or_default()
-        .iter()
-        .map(|r| {
-            let text = |k: &str| map_get(r, k).and_then(as_text).unwrap_or_default();
-            Outcome {
-                class: text("class"),
-                test: text("test"),
-                outcome: text("outcome"),
-                message: text("message"),
-                micros: map_get(r, "micros").and_then(as_i64).unwrap_or(0),
-            }
-        })
-        .collect()
 }
 
 /// Prints a line for each test that did not pass (with the file and line of its method) and the summary
@@ -214,108 +188,17 @@ fn outcomes(reply: &Term) -> Vec<Outcome> {
 /// loses the text but not the exit code, and never ends the process before its workspace is removed.
 fn report_outcomes(
     json: bool,
-    outcomes: &[Outcome],
+    outcomes: &[TestOutcome],
     sources: &[SourceFile],
 ) -> Result<(), Failure> {
     let (_, failed, _) = counts(outcomes);
     let text = match json {
         true => json_report(outcomes, sources),
-        false => text_report(outcomes, sources),
+        false => text_report(outcomes, sources, Stream::Stdout),
     };
     let _ = std::io::stdout().lock().write_all(text.as_bytes());
     match failed {
         0 => Ok(()),
         _ => Err(Failure::Reported { code: 1 }),
     }
-}
-
-fn counts(outcomes: &[Outcome]) -> (usize, usize, usize) {
-    let count = |o: &str| outcomes.iter().filter(|t| t.outcome == o).count();
-    (
-        count("passed"),
-        count("failed") + count("error"),
-        count("skipped"),
-    )
-}
-
-fn json_report(outcomes: &[Outcome], sources: &[SourceFile]) -> String {
-    let (passed, failed, skipped) = counts(outcomes);
-    let tests: Vec<_> = outcomes
-        .iter()
-        .map(|t| {
-            let (file, line) = location(sources, &t.class, &t.test)
-                .map_or((None, None), |(f, l)| (Some(f), Some(l)));
-            json!({
-                "class": t.class, "test": t.test, "outcome": t.outcome,
-                "message": with_files(&t.message, sources),
-                "ms": t.micros as f64 / 1e3, "file": file, "line": line,
-            })
-        })
-        .collect();
-    format!(
-        "{}\n",
-        json!({ "tests": tests, "passed": passed, "failed": failed, "skipped": skipped })
-    )
-}
-
-fn text_report(outcomes: &[Outcome], sources: &[SourceFile]) -> String {
-    let (passed, failed, skipped) = counts(outcomes);
-    let mut text = String::new();
-    for t in outcomes.iter().filter(|t| t.outcome != "passed") {
-        let label = match t.outcome.as_str() {
-            "failed" => color::red("FAIL", Stream::Stdout),
-            "error" => color::red("ERROR", Stream::Stdout),
-            _ => color::yellow("SKIP", Stream::Stdout),
-        };
-        let at = location(sources, &t.class, &t.test)
-            .map_or(String::new(), |(f, l)| format!(" ({f}:{l})"));
-        let message = with_files(&t.message, sources);
-        text.push_str(&format!("{label} {}>>{}{at}: {message}\n", t.class, t.test));
-    }
-    let skipped_text = match skipped {
-        0 => String::new(),
-        k => format!(", {k} skipped"),
-    };
-    text.push_str(&format!("{passed} passed, {failed} failed{skipped_text}\n"));
-    text
-}
-
-/// `message` with each stack line's `(line N)` made `(FILE:N)` where the frame's class is one of
-/// `sources`' (the node knows a method's line, not the file it came from).
-fn with_files(message: &str, sources: &[SourceFile]) -> String {
-    message
-        .lines()
-        .map(|l| frame_with_file(l, sources).unwrap_or_else(|| l.to_owned()))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// `  at Calc class>>helper:by: (line 4)` → `  at Calc class>>helper:by: (src/calc.bt:4)`.
-fn frame_with_file(line: &str, sources: &[SourceFile]) -> Option<String> {
-    let frame = line.strip_prefix("  at ")?;
-    let (method, rest) = frame.rsplit_once(" (line ")?;
-    let number = rest.strip_suffix(')')?;
-    let class = method.split([' ', '>']).next()?;
-    let file = sources
-        .iter()
-        .find(|f| f.classes.iter().any(|c| c.name == class))?;
-    Some(format!("  at {method} ({}:{number})", display(&file.path)))
-}
-
-/// The file and line where `class>>test` is defined among `sources`.
-fn location(sources: &[SourceFile], class: &str, test: &str) -> Option<(String, usize)> {
-    sources.iter().find_map(|f| {
-        let c = f.classes.iter().find(|c| c.name == class)?;
-        let m = c.methods.iter().find(|m| m.selector == test)?;
-        let line = f.src[..m.span.start.min(f.src.len())].matches('\n').count() + 1;
-        Some((display(&f.path), line))
-    })
-}
-
-fn display(path: &Path) -> String {
-    let cwd = std::env::current_dir().unwrap_or_default();
-    path.strip_prefix(&cwd)
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }

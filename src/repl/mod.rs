@@ -10,6 +10,7 @@ pub mod load;
 mod methods;
 pub mod script;
 pub mod shell;
+pub mod test_report;
 pub mod walk;
 
 use std::path::PathBuf;

@@ -361,15 +361,17 @@ impl Shell {
             ));
             return Ok(Step::Failed);
         }
-        let summary = self
-            .session
-            .call("beamtalk_test", "summary", vec![results])
-            .await?;
-        let text = as_text(&summary).unwrap_or_default();
-        println!("{text}");
-        Ok(match text.contains(", 0 failed") {
-            true => Step::Ok,
-            false => Step::Failed,
+        // As `beamtalk test` reports: each test that did not pass with its file and line (found in the
+        // files `:load` read), then the summary.
+        let sources = super::load::read_sources(&self.loaded_files).unwrap_or_default();
+        let outcomes = super::test_report::outcomes(&results);
+        print!(
+            "{}",
+            super::test_report::text_report(&outcomes, &sources, crate::cli::color::Stream::Stdout)
+        );
+        Ok(match super::test_report::counts(&outcomes).1 {
+            0 => Step::Ok,
+            _ => Step::Failed,
         })
     }
 }

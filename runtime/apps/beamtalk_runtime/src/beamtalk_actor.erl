@@ -9,7 +9,7 @@
 -behaviour(gen_server).
 
 -export([spawn/2, restore/1, spawn_as/3, named/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
-         start_child/2, run/2, call/4, restart_policy/1]).
+         start_child/2, run/2, call/4, restart_policy/1, own/1, stop_owned/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
 -type ref() :: {'$bt_actor', atom(), pid()}.
@@ -19,6 +19,8 @@
 -define(NAME_PREFIX, "bt_actor:").
 %% The key under which `restore/1' marks a start that must not run `initialize' (once).
 -define(RESTORE_KEY, '$bt_restore').
+%% The key (in an actor's initial values and in a process's dictionary) of the owner its actors belong to.
+-define(OWNER_KEY, '$bt_owner').
 %% An actor idle this long hibernates (its heap shrinks to what it holds): a workspace of many idle
 %% actors costs little memory, and a burst of messages never pays for it.
 -define(START_OPTIONS, [{hibernate_after, 2000}]).
@@ -31,8 +33,9 @@
 %% runs actors may also supervise them: an `actor_starter' module in this application's environment
 %% starts it (a process running `run/2'); without one the actor runs unsupervised.
 -spec spawn(atom(), map()) -> ref().
-spawn(Class, Init) ->
+spawn(Class, Init0) ->
     Id = erlang:unique_integer([positive]),
+    Init = owned(Init0),
     Started = case application:get_env(beamtalk_runtime, actor_starter) of
                   {ok, Starter} -> Starter:start_actor(Class, Init, Id, restart_policy(Class));
                   undefined -> gen_server:start(?MODULE, {Class, Init, Id}, ?START_OPTIONS)
@@ -43,6 +46,30 @@ spawn(Class, Init) ->
         {error, {E, _Stack}} when element(1, E) =:= '$bt_error' -> error(E);
         {error, stopped} -> beamtalk_error:raise(spawn_failed, Class, "was stopped while it started (in its initialize)");
         {error, Reason} -> beamtalk_error:raise(spawn_failed, Class, io_lib:format("failed to start: ~p", [Reason]))
+    end.
+
+%% An actor spawned while its spawner works for an owner (a test, see `own/1') belongs to that owner too,
+%% and so do the actors it spawns in turn.
+-spec owned(map()) -> map().
+owned(Init) ->
+    case erlang:get(?OWNER_KEY) of
+        undefined -> Init;
+        Owner -> Init#{?OWNER_KEY => Owner}
+    end.
+
+%% @doc Makes the actors the calling process spawns from now on (and the ones they spawn) belong to
+%% `Owner', so they can be stopped together (`stop_owned/1'): a test's.
+-spec own(reference()) -> ok.
+own(Owner) ->
+    _ = erlang:put(?OWNER_KEY, Owner),
+    ok.
+
+%% @doc Stops the actors that belong to `Owner' and still run; how many there were.
+-spec stop_owned(reference()) -> non_neg_integer().
+stop_owned(Owner) ->
+    case application:get_env(beamtalk_runtime, actor_starter) of
+        {ok, Starter} -> Starter:stop_owned(Owner);
+        undefined -> 0
     end.
 
 %% @doc An actor of `Class' whose state is about to be put back (`workspace import'): its first start does
@@ -291,6 +318,7 @@ init_slots(Class, Init, Id) ->
     Self = {'$bt_actor', Class, self()},
     erlang:put('$bt_actor_id', Id),
     erlang:put('$bt_actor_class', Class),
+    _ = is_map_key(?OWNER_KEY, Init) andalso erlang:put(?OWNER_KEY, maps:get(?OWNER_KEY, Init)),
     Fields = beamtalk_user_class:fields(Class),
     [erlang:put({bt_slot, F}, {value, maps:get(F, Init)}) || {F, _} <- Fields, maps:is_key(F, Init)],
     [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- Fields, not maps:is_key(F, Init)],

@@ -74,10 +74,14 @@ run_class(Class, Filter, TimeoutMs, Progress) ->
         [] -> [];
         _ ->
             %% Once around the class's tests; a failing setUpClass errors every test of the class.
+            %% What setUpClass spawns belongs to the class's run, and ends with it.
+            ok = beamtalk_actor:own(make_ref()),
             case class_hook(Class, setUpClass) of
                 ok ->
                     try [report(run_one(Class, T, TimeoutMs), Progress) || T <- Tests]
-                    after _ = class_hook(Class, tearDownClass)
+                    after
+                        _ = class_hook(Class, tearDownClass),
+                        _ = beamtalk_actor:stop_owned(erlang:get('$bt_owner'))
                     end;
                 {error, Message} ->
                     [report(#{class => Class, test => T, outcome => error, micros => 0,
@@ -118,7 +122,10 @@ selected(Class, Test, Filter) ->
 -spec run_one(atom(), atom(), pos_integer()) -> result().
 run_one(Class, Test, TimeoutMs) ->
     Start = erlang:monotonic_time(microsecond),
-    {Pid, Ref} = spawn_monitor(fun() -> exit({done, body(Class, Test)}) end),
+    %% The actors a test spawns (in setUp or the test itself, and the ones those spawn) end with it, even
+    %% when it fails or is stopped: a test run leaves nothing running.
+    Owner = make_ref(),
+    {Pid, Ref} = spawn_monitor(fun() -> ok = beamtalk_actor:own(Owner), exit({done, body(Class, Test)}) end),
     {Outcome, Message} =
         receive
             {'DOWN', Ref, process, Pid, {done, Result}} -> Result;
@@ -128,6 +135,7 @@ run_one(Class, Test, TimeoutMs) ->
                 receive {'DOWN', Ref, process, Pid, _} -> ok end,
                 {error, iolist_to_binary(io_lib:format("did not finish within ~b ms (stopped)", [TimeoutMs]))}
         end,
+    _ = beamtalk_actor:stop_owned(Owner),
     #{class => Class, test => Test, outcome => Outcome, message => Message,
       micros => erlang:monotonic_time(microsecond) - Start}.
 

@@ -9,7 +9,8 @@
 -module(beamtalk_actor_host).
 -behaviour(gen_server).
 
--export([start_link/1, name/1, start_actor/5, stop_actor/2, actors/1, actors/2, count/1, reason_text/1]).
+-export([start_link/1, name/1, start_actor/5, stop_actor/2, stop_owned/2, actors/1, actors/2, count/1,
+         reason_text/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -export_type([actor/0]).
@@ -55,6 +56,11 @@ start_actor(Host, Class, Init, Id, Restart) ->
 stop_actor(Host, Pid) ->
     gen_server:call(Host, {stop, Pid}).
 
+%% @doc Stops the actors of `Host' that belong to `Owner' (their initial values say so); how many.
+-spec stop_owned(atom() | pid(), reference()) -> non_neg_integer().
+stop_owned(Host, Owner) ->
+    gen_server:call(Host, {stop_owned, Owner}).
+
 %% @doc The actors of `Host'.
 -spec actors(atom() | pid()) -> [actor()].
 actors(Host) ->
@@ -96,6 +102,15 @@ handle_call({stop, Pid}, _From, #{children := Cs} = S) ->
         error ->
             {reply, {error, not_found}, S}
     end;
+handle_call({stop_owned, Owner}, _From, #{children := Cs} = S) ->
+    {Owned, Rest} = maps:fold(fun(Pid, #{init := Init} = C, {O, R}) ->
+                                      case Init of
+                                          #{'$bt_owner' := Owner} -> {[{Pid, C} | O], R};
+                                          _ -> {O, R#{Pid => C}}
+                                      end
+                              end, {[], #{}}, Cs),
+    [begin tell_starter(C, stopped), exit(Pid, shutdown) end || {Pid, C} <- Owned],
+    {reply, length(Owned), S#{children := Rest}};
 handle_call(actors, _From, #{children := Cs} = S) ->
     {reply, maps:fold(fun(Pid, C, Acc) -> [listed(Pid, C) | Acc] end, [], Cs), S};
 handle_call({actors, Limit}, _From, #{children := Cs} = S) ->

@@ -8,7 +8,7 @@
 -module(beamtalk_actor_sup).
 -behaviour(supervisor).
 
--export([start_link/0, start_actor/4, stop_actor/1, start_supervisor/1, stop_supervisor/1, actors/0,
+-export([start_link/0, start_actor/4, stop_actor/1, stop_owned/1, start_supervisor/1, stop_supervisor/1, actors/0,
          actors/1, actors_of/1, count/0, tree/0, init/1]).
 
 -define(KEEPERS, beamtalk_supervisor_keepers).
@@ -52,6 +52,11 @@ stop_actor(Pid) ->
         _ ->
             {error, not_found}
     end.
+
+%% @doc Stops, on every host, the actors that belong to `Owner' (see `beamtalk_actor:own/1'); how many.
+-spec stop_owned(reference()) -> non_neg_integer().
+stop_owned(Owner) ->
+    lists:sum([beamtalk_actor_host:stop_owned(H, Owner) || H <- hosts()]).
 
 %% @doc Starts the supervisor of Beamtalk class `Class' (`App supervise') here, never restarted by this
 %% supervisor: it restarts its own children, and if it gives up, it is gone until supervised again.

@@ -2,8 +2,8 @@
 %% workspace): its `actor_starter', `supervisor_starter' and `actor_spawn_callback'.
 -module(beamtalk_repl_actors).
 
--export([on_actor_spawned/1, start_actor/4, stop_actor/1, start_supervisor/1, stop_supervisor/1,
-         supervisor_ended/1]).
+-export([on_actor_spawned/1, start_actor/4, stop_actor/1, stop_owned/1, start_supervisor/1,
+         stop_supervisor/1, supervisor_ended/1]).
 
 %% @doc The runtime's `actor_starter': every actor runs on one of the workspace's actor hosts.
 -spec start_actor(atom(), map(), integer(), permanent | transient | temporary) -> {ok, pid()} | {error, term()}.
@@ -14,6 +14,11 @@ start_actor(Class, Init, Id, Restart) ->
 -spec stop_actor(pid()) -> ok | {error, not_found}.
 stop_actor(Pid) ->
     beamtalk_actor_sup:stop_actor(Pid).
+
+%% @doc The runtime's `actor_starter' stopping the actors that belong to `Owner' (a finished test's).
+-spec stop_owned(reference()) -> non_neg_integer().
+stop_owned(Owner) ->
+    beamtalk_actor_sup:stop_owned(Owner).
 
 %% @doc The runtime's `supervisor_starter': a Beamtalk supervisor runs under the workspace's actor
 %% supervisor, in a keeper of its own.
