@@ -45,6 +45,10 @@ spawn(Class, Init0) ->
         {error, {shutdown, {name_registered, Name}}} -> name_taken(Class, Name, whereis(registered_name(Name)));
         {error, {E, _Stack}} when element(1, E) =:= '$bt_error' -> error(E);
         {error, stopped} -> beamtalk_error:raise(spawn_failed, Class, "was stopped while it started (in its initialize)");
+        {error, system_limit} ->
+            beamtalk_error:raise(spawn_failed, Class,
+                                 io_lib:format("cannot start: the node runs as many processes as it may (~b); stop "
+                                               "some actors first", [erlang:system_info(process_limit)]));
         {error, Reason} -> beamtalk_error:raise(spawn_failed, Class, io_lib:format("failed to start: ~p", [Reason]))
     end.
 

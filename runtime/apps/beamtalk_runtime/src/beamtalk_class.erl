@@ -3,7 +3,7 @@
 
 -export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, forget/1, of_module/1, unknown/1,
          start_generations/0,
-         defines_class_method/2, user_modules/1,
+         defines_class_method/2, user_modules/1, cached/2,
          process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
          exists/1, builtin/0]).
@@ -224,7 +224,9 @@ process_methods(Class) ->
 
 %% The value under `Key', computed and kept on first use; only classes that exist are kept, so a class
 %% loaded later is never shadowed by a stale miss.
--spec cached({chain | responders | methods | user_modules | {class_method, atom()}, atom()}, fun(() -> T)) -> T.
+%% @doc A fact about `Class' (`{Fact, Class}'), computed by `Compute' once and kept until `Class' or a
+%% class it inherits from is loaded again (`forget/1'); facts about unknown classes are never kept.
+-spec cached({term(), atom()}, fun(() -> T)) -> T.
 cached({What, Class}, Compute) ->
     Key = {?MODULE, What, Class},
     case persistent_term:get(Key, undefined) of

@@ -7,15 +7,24 @@
 %% else (or a class compiled before modifiers existed).
 -spec modifiers(atom()) -> [atom()].
 modifiers(Class) ->
-    Mod = beamtalk_class:module(Class),
-    case beamtalk_class:is_user_class(Class) andalso erlang:function_exported(Mod, '__modifiers__', 0) of
-        true -> Mod:'__modifiers__'();
-        false -> []
-    end.
+    %% Cached: every spawn and `new' asks.
+    beamtalk_class:cached({modifiers, Class},
+                          fun() ->
+                                  Mod = beamtalk_class:module(Class),
+                                  case beamtalk_class:is_user_class(Class) andalso
+                                      erlang:function_exported(Mod, '__modifiers__', 0) of
+                                      true -> Mod:'__modifiers__'();
+                                      false -> []
+                                  end
+                          end).
 
 %% @doc `value', `actor' or `object' for a user class (by its root), `none' for anything else.
 -spec kind(atom()) -> value | actor | object | none.
 kind(Class) ->
+    beamtalk_class:cached({kind, Class}, fun() -> kind_of(Class) end).
+
+-spec kind_of(atom()) -> value | actor | object | none.
+kind_of(Class) ->
     case beamtalk_class:is_user_class(Class) of
         false -> none;
         true ->

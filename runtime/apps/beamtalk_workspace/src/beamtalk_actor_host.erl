@@ -163,8 +163,19 @@ await_exits(Left, Deadline) ->
 -spec run(child(), state()) -> state().
 run(#{class := Class, init := Init, id := Id, starter := Starter} = Child, #{children := Cs} = S) ->
     ok = use_transcript(),
-    Pid = proc_lib:spawn_opt(beamtalk_actor, run, [Starter, {Class, Init, Id}], [link]),
-    S#{children := Cs#{Pid => Child}}.
+    try proc_lib:spawn_opt(beamtalk_actor, run, [Starter, {Class, Init, Id}], [link]) of
+        Pid -> S#{children := Cs#{Pid => Child}}
+    catch
+        %% The node's process limit: this actor does not start, and the host and its other actors go on.
+        error:system_limit ->
+            not_started(Child, system_limit),
+            S
+    end.
+
+%% A first start that could not happen fails its spawn; a restart that could not happen gives up.
+-spec not_started(child(), term()) -> ok.
+not_started(#{starter := none} = Child, Reason) -> give_up(Child, Reason);
+not_started(Child, Reason) -> tell_starter(Child, Reason).
 
 %% Actors inherit this host's group leader: output they write outside a call is kept in the transcript.
 -spec use_transcript() -> ok.

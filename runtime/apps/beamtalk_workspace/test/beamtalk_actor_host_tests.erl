@@ -1,7 +1,7 @@
 -module(beamtalk_actor_host_tests).
 -include_lib("eunit/include/eunit.hrl").
 
--export(['__respond__'/3]).
+-export(['__respond__'/3, fill_up/0]).
 
 %% Actor classes as the compiler would make them, answering through this module: `HostPlain' does
 %% nothing on start; `HostNest' starts a `HostPlain' on the same host from its `initialize'; `HostBad'
@@ -134,4 +134,37 @@ wait_for(F, N) ->
     case F() of
         [X | _] -> X;
         [] -> timer:sleep(10), wait_for(F, N - 1)
+    end.
+
+%% At the node's process limit a spawn fails with `system_limit' and the host, with every actor it
+%% runs, goes on (on a node of its own, started with the smallest limit OTP allows).
+a_full_node_fails_the_spawn_not_the_host_test_() ->
+    {timeout, 60,
+     fun() ->
+         {ok, Peer, _Node} = peer:start_link(#{connection => standard_io,
+                                               args => ["+P", "1024" | lists:append([["-pa", D] || D <- code:get_path()])]}),
+         try
+             {Started, Failed, HostAlive, Count} = peer:call(Peer, ?MODULE, fill_up, [], 30000),
+             ?assert(Started > 100),
+             ?assertEqual({error, system_limit}, Failed),
+             ?assert(HostAlive),
+             ?assertEqual(Started, Count)
+         after
+             peer:stop(Peer)
+         end
+     end}.
+
+%% On the peer: starts actors until the process limit refuses one.
+fill_up() ->
+    [class_module(C) || C <- ['HostPlain']],
+    {ok, _} = beamtalk_tables:start_link(),
+    {ok, Host} = beamtalk_actor_host:start_link(1),
+    Started = fill(0),
+    Failed = start('HostPlain', temporary),
+    {Started, Failed, is_process_alive(Host) andalso whereis(host()) =:= Host, beamtalk_actor_host:count(host())}.
+
+fill(N) ->
+    case start('HostPlain', temporary) of
+        {ok, _} -> fill(N + 1);
+        {error, system_limit} -> N
     end.
