@@ -425,7 +425,7 @@ fn repl_reconnect(epmd: &Epmd) -> Row {
     Row::new(
         "`beamtalk repl` reconnect: start until first prompt, live workspace (median of 20)",
         format!("{:.1} ms", first_prompt.as_secs_f64() * 1e3),
-        "ADR 0004 goal 100 ms",
+        "the design's goal 100 ms",
         first_prompt.as_secs_f64() / 0.1,
         "< 20 ms",
     )

@@ -898,7 +898,9 @@ impl Parser {
             }
             self.deeper()?;
             self.pos += 1;
-            let right = self.nested(|p| p.binary_expr(prec + 1))?;
+            // `**` is right-associative (`2 ** 3 ** 2` is `2 ** 9`): its right operand may hold another.
+            let right_min = if op == "**" { prec } else { prec + 1 };
+            let right = self.nested(|p| p.binary_expr(right_min))?;
             let span = right.span;
             left = send(left, op, vec![right], span);
         }
@@ -1242,6 +1244,7 @@ mod tests {
         assert_eq!(one("1 + 2 * 3"), "(1 + (2 * 3))");
         assert_eq!(one("a | b & c"), "((a | b) & c)");
         assert_eq!(one("2 ** 3 * 2"), "((2 ** 3) * 2)");
+        assert_eq!(one("2 ** 3 ** 2"), "(2 ** (3 ** 2))");
         assert_eq!(one("1 - 2 - 3"), "((1 - 2) - 3)");
         assert_eq!(one("1 + 2 < 4 =:= true"), "(((1 + 2) < 4) =:= True)");
         assert_eq!(
