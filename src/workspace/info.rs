@@ -89,19 +89,26 @@ impl ActorDetail {
             Term::List(l) => &l.elements,
             _ => &[],
         };
+        // `{Pid, Class, UptimeS, Queue, Memory, Reductions, Restarts}` each.
         elements
             .iter()
-            .map(|a| {
-                let int = |k: &str| map_get(a, k).and_then(as_i64).unwrap_or(0);
-                ActorDetail {
-                    pid: map_get(a, "pid").map(local_pid).unwrap_or_default(),
-                    class: map_get(a, "class").and_then(as_text).unwrap_or_default(),
-                    uptime_s: int("uptime_s"),
-                    queue: int("queue"),
-                    memory: int("memory"),
-                    reductions: int("reductions"),
-                    restarts: int("restarts"),
-                }
+            .filter_map(|a| match a {
+                Term::Tuple(t) => match t.elements.as_slice() {
+                    [pid, class, uptime, queue, memory, reductions, restarts] => {
+                        let int = |t: &Term| as_i64(t).unwrap_or(0);
+                        Some(ActorDetail {
+                            pid: local_pid(pid),
+                            class: as_text(class).unwrap_or_default(),
+                            uptime_s: int(uptime),
+                            queue: int(queue),
+                            memory: int(memory),
+                            reductions: int(reductions),
+                            restarts: int(restarts),
+                        })
+                    }
+                    _ => None,
+                },
+                _ => None,
             })
             .collect()
     }

@@ -10,14 +10,18 @@
 -behaviour(gen_server).
 
 -export([start_link/1, name/1, start_actor/5, stop_actor/2, stop_owned/2, actors/1, actors/2, count/1,
-         reason_text/1]).
+         details_of/1, reason_text/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
--export_type([actor/0]).
+-export_type([actor/0, detail/0]).
 
 -type restart() :: permanent | transient | temporary.
 %% An actor as `beamtalk workspace actors' and `Workspace actors' list it.
 -type actor() :: #{pid := pid(), class := atom(), started_at := integer(), restarts := non_neg_integer()}.
+%% An actor with its live figures: pid, class, uptime (s), message queue, memory (bytes), reductions,
+%% restarts.
+-type detail() :: {pid(), atom(), integer(), non_neg_integer(), non_neg_integer(), non_neg_integer(),
+                   non_neg_integer()}.
 -type child() :: #{class := atom(), init := map(), id := integer(), restart := restart(),
                    started_at := integer(), restarts := non_neg_integer(), crashes := [integer()],
                    starter := reference() | none}.
@@ -72,6 +76,15 @@ actors(_Host, 0) -> [];
 actors(Host, Limit) ->
     gen_server:call(Host, {actors, Limit}).
 
+%% @doc `Actors' with their live figures (those still running).
+-spec details_of([actor()]) -> [detail()].
+details_of(Actors) ->
+    Now = erlang:system_time(second),
+    [{P, C, Now - At, Q, M, R, N}
+     || #{pid := P, class := C, started_at := At, restarts := N} <- Actors,
+        [{message_queue_len, Q}, {memory, M}, {reductions, R}] <-
+            [erlang:process_info(P, [message_queue_len, memory, reductions])]].
+
 %% @doc How many actors `Host' runs.
 -spec count(atom() | pid()) -> non_neg_integer().
 count(Host) ->
@@ -115,6 +128,8 @@ handle_call(actors, _From, #{children := Cs} = S) ->
     {reply, maps:fold(fun(Pid, C, Acc) -> [listed(Pid, C) | Acc] end, [], Cs), S};
 handle_call({actors, Limit}, _From, #{children := Cs} = S) ->
     {reply, take(maps:next(maps:iterator(Cs)), Limit, []), S};
+handle_call(details, _From, #{children := Cs} = S) ->
+    {reply, details_of(maps:fold(fun(Pid, C, Acc) -> [listed(Pid, C) | Acc] end, [], Cs)), S};
 handle_call(count, _From, #{children := Cs} = S) ->
     {reply, maps:size(Cs), S};
 handle_call(Other, _From, S) ->

@@ -9,7 +9,7 @@
 -behaviour(supervisor).
 
 -export([start_link/0, start_actor/4, stop_actor/1, stop_owned/1, start_supervisor/1, stop_supervisor/1, actors/0,
-         actors/1, actors_of/1, count/0, tree/0, init/1]).
+         actors/1, actors_of/1, details/0, count/0, tree/0, init/1]).
 
 -define(KEEPERS, beamtalk_supervisor_keepers).
 %% The hosts' registered names, in a tuple: picking one costs no atom building.
@@ -18,6 +18,8 @@
 -define(KEEPER_SHUTDOWN_MS, 10000).
 %% How long a host may take to stop its actors (it kills them after 5 s).
 -define(HOST_SHUTDOWN_MS, 10000).
+%% How long `details/0' waits for a host's figures.
+-define(DETAILS_MS, 30000).
 %% How long `stop_actor/1' waits for an actor to end before killing it.
 -define(STOP_MS, 5000).
 
@@ -125,6 +127,17 @@ actors(Limit) ->
 -spec supervised_actors() -> [beamtalk_actor_host:actor()].
 supervised_actors() ->
     [A || S <- supervisors(), A <- supervised_actors(S)].
+
+%% @doc The running actors with their live figures (see `beamtalk_actor_host:details/1'), the hosts asked
+%% all at once, each measuring its own actors.
+-spec details() -> [beamtalk_actor_host:detail()].
+details() ->
+    Requests = [gen_server:send_request(H, details) || H <- hosts()],
+    Hosted = lists:append([case gen_server:wait_response(R, ?DETAILS_MS) of
+                               {reply, Ds} -> Ds;
+                               _ -> []
+                           end || R <- Requests]),
+    Hosted ++ beamtalk_actor_host:details_of([A || A <- supervised_actors()]).
 
 %% @doc The pids of the running actors of the classes `Classes'.
 -spec actors_of([atom()]) -> [pid()].
