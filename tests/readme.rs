@@ -10,10 +10,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-use common::{Epmd, WorkspaceHome};
+use common::{Epmd, Node, NodeSpec, WorkspaceHome};
 
 /// One `$` line of a block with what the README shows under it.
 #[derive(Debug)]
@@ -57,7 +56,7 @@ struct Scene {
     home: tempfile::TempDir,
     bin: tempfile::TempDir,
     cwd: PathBuf,
-    mynode: Option<Child>,
+    mynode: Option<Node>,
 }
 
 impl Scene {
@@ -83,24 +82,9 @@ impl Scene {
 
     /// An ordinary Erlang node named `mynode` (on this test's own EPMD, so the name is free).
     fn start_mynode(&mut self) {
-        let child = Command::new("erl")
-            .args(["-sname", "mynode", "-noshell", "-noinput"])
-            .env("HOME", self.ws.home.path())
-            .env("ERL_EPMD_PORT", self.epmd.port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("erl runs (scripts/setup.sh installs it)");
-        self.mynode = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.epmd.names().contains(&"mynode".to_owned()) {
-            assert!(
-                Instant::now() < deadline,
-                "mynode did not register with epmd"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let mut spec = NodeSpec::new(&self.epmd, &self.ws.home);
+        spec.name = Some("mynode".to_owned());
+        self.mynode = Some(Node::start_with(spec));
     }
 
     fn command(&self, program: &str) -> Command {
@@ -300,10 +284,6 @@ fn every_console_example_in_the_readme_runs_as_written() {
             .env("BEAMTALK_COOKIE_FILE", scene.ws.home.cookie_file())
             .env("ERL_EPMD_PORT", scene.epmd.port.to_string())
             .output();
-        if let Some(mut node) = scene.mynode.take() {
-            let _ = node.kill();
-            let _ = node.wait();
-        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -151,6 +151,8 @@ pub struct NodeSpec<'a> {
     pub home: &'a Home,
     pub long_name: bool,
     pub extra: Vec<String>,
+    /// The node's name (a unique one when `None`).
+    pub name: Option<String>,
 }
 
 impl<'a> NodeSpec<'a> {
@@ -160,6 +162,7 @@ impl<'a> NodeSpec<'a> {
             home,
             long_name: false,
             extra: Vec::new(),
+            name: None,
         }
     }
 }
@@ -170,7 +173,7 @@ impl Node {
     }
 
     pub fn start_with(spec: NodeSpec<'_>) -> Self {
-        let name = unique("btnode");
+        let name = spec.name.clone().unwrap_or_else(|| unique("btnode"));
         let (flag, full) = if spec.long_name {
             ("-name", format!("{name}@127.0.0.1"))
         } else {
