@@ -13,7 +13,8 @@ selectors() ->
     [size, ',', '++', reversed, asUppercase, asLowercase, 'includesSubstring:', 'split:', 'at:', asSymbol,
      asInteger, asNumber, trim, lines, isEmpty, notEmpty, '=', '==', '=:=', '/=', '=/=', '<', '>', '<=', '>=',
      'startsWith:', 'endsWith:', 'replaceAll:with:', 'do:', 'collect:', 'select:', first, last, asString,
-     displayString, 'indexOf:', 'copyFrom:to:', asList, words, 'occurrencesOf:'].
+     displayString, 'indexOf:', 'copyFrom:to:', asList, words, 'occurrencesOf:', uppercase, lowercase,
+     asFloat].
 
 -spec respond(binary(), atom(), [term()]) -> {ok, term()} | nomethod.
 respond(S, Sel, Args) ->
@@ -28,6 +29,8 @@ op(S, ',', [T]) -> <<S/binary, (beamtalk_print:display_string(T))/binary>>;
 op(S, '++', [T]) -> <<S/binary, (beamtalk_print:display_string(T))/binary>>;
 op(S, reversed, []) -> unicode:characters_to_binary(string:reverse(S));
 op(S, asUppercase, []) -> string:uppercase(S);
+op(S, uppercase, []) -> string:uppercase(S);
+op(S, lowercase, []) -> string:lowercase(S);
 op(S, asLowercase, []) -> string:lowercase(S);
 op(S, 'includesSubstring:', [T]) when is_binary(T) -> string:find(S, T) =/= nomatch;
 op(S, 'startsWith:', [T]) when is_binary(T) -> string:prefix(S, T) =/= nomatch;
@@ -50,14 +53,28 @@ op(S, 'at:', [I]) when is_integer(I) ->
         false -> beamtalk_error:raise(index_out_of_bounds, 'String', io_lib:format("index ~b is out of bounds 1..~b", [I, string:length(S)]))
     end;
 op(S, 'copyFrom:to:', [From, To]) when is_integer(From), is_integer(To) -> string:slice(S, From - 1, max(0, To - From + 1));
-op(S, 'indexOf:', [C]) when is_integer(C) ->
-    case string:find(S, [C]) of
+op(S, 'indexOf:', [T]) when is_integer(T); is_binary(T) ->
+    %% A character (a code point) or a string: the position, counted in characters, of its first
+    %% occurrence; 0 when there is none.
+    Needle = case T of
+                 C when is_integer(C) -> [C];
+                 B -> B
+             end,
+    case string:find(S, Needle) of
         nomatch -> 0;
         Rest -> string:length(S) - string:length(Rest) + 1
     end;
 op(S, 'occurrencesOf:', [C]) when is_integer(C) -> length([X || X <- unicode:characters_to_list(S), X =:= C]);
 op(S, asSymbol, []) -> binary_to_atom(S, utf8);
 op(S, asInteger, []) -> to_number(S, fun binary_to_integer/1);
+op(S, asFloat, []) ->
+    case to_number(S, fun binary_to_float/1) of
+        nil -> case to_number(S, fun binary_to_integer/1) of
+                   nil -> nil;
+                   I -> float(I)
+               end;
+        F -> F
+    end;
 op(S, asNumber, []) ->
     case to_number(S, fun binary_to_integer/1) of
         nil -> to_number(S, fun binary_to_float/1);
