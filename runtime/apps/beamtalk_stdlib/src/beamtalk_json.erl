@@ -2,7 +2,7 @@
 %% no JSON module of its own). JSON objects become Dictionaries with String keys, arrays Lists, null nil.
 -module(beamtalk_json).
 
--export([parse/1, encode/1]).
+-export([parse/1, encode/1, pretty/1]).
 
 %% @doc `Json parse: text': `Result ok: value', or `Result error:' saying where the text is not JSON.
 -spec parse(binary()) -> tuple().
@@ -23,8 +23,17 @@ parse(Text) when is_binary(Text) ->
 %% Arrays, Dictionaries and value objects (their fields); anything else is a TypeError.
 -spec encode(term()) -> binary().
 encode(Value) ->
+    encode(Value, []).
+
+%% @doc `Json prettyPrint: value': the same, indented over several lines.
+-spec pretty(term()) -> binary().
+pretty(Value) ->
+    encode(Value, [pretty]).
+
+-spec encode(term(), [pretty]) -> binary().
+encode(Value, Options) ->
     Json = to_json(Value),
-    try iolist_to_binary(jiffy:encode(Json))
+    try iolist_to_binary(jiffy:encode(Json, Options))
     catch error:undef -> missing()
     end.
 
