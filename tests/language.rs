@@ -821,3 +821,13 @@ fn eval_json_carries_value_print_string_output_and_error_parts() {
         })
     );
 }
+
+/// A block made at the REPL and kept by a value (a lazy Stream keeps its `collect:` block) still runs in
+/// a later evaluation: lines whose blocks may be kept are never compiled to a module of their own
+/// (which goes when the line ends).
+#[test]
+fn a_block_kept_by_a_stream_outlives_its_repl_line() {
+    let l = Lang::started();
+    l.check("s := (Stream from: 1) collect: [:n | n * n]. 0", "0");
+    l.check("s take: 3", "#(1, 4, 9)");
+}

@@ -1911,7 +1911,14 @@ fn makes_block(e: &Expr, looping: &mut bool) -> bool {
                 .into_iter()
                 .flat_map(|(part, inline)| inside(part, inline))
                 .collect();
-            any(parts, looping)
+            // A collection loop's fallback (for a receiver that is no List) passes the block as a
+            // real one, which the receiver may keep (a lazy Stream does): it would outlive the line's
+            // module.
+            let kept = matches!(
+                selector.as_str(),
+                "do:" | "collect:" | "select:" | "reject:" | "inject:into:"
+            );
+            any(parts, looping) | kept
         }
         _ => any(children(e), looping),
     }
@@ -2303,6 +2310,12 @@ mod tests {
         assert!(
             !worth_compiling(&escaping),
             "a block that outlives the line"
+        );
+        let kept =
+            parse_statements("s := (Stream from: 1) collect: [:n | n * n]", 0).expect("parses");
+        assert!(
+            !worth_compiling(&kept),
+            "a collection loop's block may be kept by a receiver that is no List"
         );
         let plain = parse_statements("x := 3 + 4", 0).expect("parses");
         assert!(!worth_compiling(&plain), "nothing to gain");
