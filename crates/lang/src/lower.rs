@@ -2129,8 +2129,9 @@ enum Branch {
 /// The branches of the conditional selectors that are inlined, as Boolean's own methods define them.
 fn condition_branches(selector: &str) -> Option<(Branch, Branch)> {
     Some(match selector {
-        "ifTrue:" => (Branch::Arg(0), Branch::Const("nil")),
-        "ifFalse:" => (Branch::Const("nil"), Branch::Arg(0)),
+        // A branch not taken answers the receiver (`false ifTrue: [...]` is false), as the chapters do.
+        "ifTrue:" => (Branch::Arg(0), Branch::Const("false")),
+        "ifFalse:" => (Branch::Const("true"), Branch::Arg(0)),
         "ifTrue:ifFalse:" => (Branch::Arg(0), Branch::Arg(1)),
         "ifFalse:ifTrue:" => (Branch::Arg(1), Branch::Arg(0)),
         "and:" => (Branch::IsTrue(0), Branch::Const("false")),

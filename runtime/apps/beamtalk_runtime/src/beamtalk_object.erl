@@ -155,8 +155,9 @@ value(B, _) when is_function(B, 0) -> B();
 value(V, _) -> V.
 
 -spec boolean(boolean(), atom(), [term()]) -> {ok, term()} | nomethod.
-boolean(B, 'ifTrue:', [T]) -> {ok, if B -> value(T, []); true -> nil end};
-boolean(B, 'ifFalse:', [F]) -> {ok, if B -> nil; true -> value(F, []) end};
+%% A branch not taken answers the receiver (`false ifTrue: [...]' is false).
+boolean(B, 'ifTrue:', [T]) -> {ok, if B -> value(T, []); true -> B end};
+boolean(B, 'ifFalse:', [F]) -> {ok, if B -> B; true -> value(F, []) end};
 boolean(B, 'ifTrue:ifFalse:', [T, F]) -> {ok, if B -> value(T, []); true -> value(F, []) end};
 boolean(B, 'ifFalse:ifTrue:', [F, T]) -> {ok, if B -> value(T, []); true -> value(F, []) end};
 boolean(B, 'and:', [X]) -> {ok, B andalso value(X, []) =:= true};
