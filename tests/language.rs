@@ -450,6 +450,10 @@ fn direct_paths_answer_as_the_ordinary_sends_do() {
     lang.check("(3 > 2) ifTrue: [#yes] ifFalse: [#no]", "#yes");
     lang.check("x := 0. (1 > 2) ifFalse: [x := 5]. x", "5");
     lang.check("(1 > 2) ifTrue: [#never]", "false");
+    lang.check(
+        "#(true class, false class, true class superclass)",
+        "#(True, False, Boolean)",
+    );
     lang.check("(1 < 2) ifFalse: [#never]", "true");
     lang.check("(1 < 2) and: [3]", "false");
     lang.check("(1 > 2) or: [true]", "true");

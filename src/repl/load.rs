@@ -221,6 +221,10 @@ pub async fn autoload(
         return Ok(None);
     }
     let files = read_sources_within(&paths, Some(project), timeout).await?;
+    if files.is_empty() {
+        // A `src/` of another language's project: nothing of ours, nothing to say.
+        return Ok(None);
+    }
     let report = load_sources(session, &files).await?;
     Ok(Some((paths, report)))
 }
