@@ -32,10 +32,16 @@ fn a_named_actor_is_found_by_name_from_a_later_connection() {
         &p,
         "c := (Counter spawnAs: #main) unwrap. c increment. c increment",
     );
-    assert_eq!(eval(&p, "(Counter named: #main) n"), "2");
+    assert_eq!(eval(&p, "(Counter named: #main) unwrap n"), "2");
     assert_eq!(eval(&p, "Actor allRegistered"), "#(#main)");
-    assert_eq!(eval(&p, "(Actor named: #main) == c"), "true");
-    assert_eq!(eval(&p, "Counter named: #other"), "nil");
+    assert_eq!(eval(&p, "(Actor named: #main) unwrap == c"), "true");
+    // A lookup answers a Result too: nobody of that name, or somebody of another class, is an error.
+    assert_eq!(
+        eval(&p, "(Counter named: #other) error kind"),
+        "#name_not_registered"
+    );
+    eval(&p, "Actor subclass: Other");
+    assert_eq!(eval(&p, "(Other named: #main) error kind"), "#wrong_class");
     // Spawning answers a Result: a name in use is an error Result, not an exception.
     let taken = eval(&p, "Counter spawnAs: #main");
     assert!(
@@ -53,7 +59,7 @@ fn a_killed_actor_is_restarted_under_its_name_and_the_old_reference_raises_actor
     eval(&p, "c kill");
     // Its keeper restarts it (the default policy restarts a crash), fresh, under the same name.
     p.eventually_ok(
-        "(Counter named: #main) isNil ifTrue: [#none] ifFalse: [(Counter named: #main) n]",
+        "(Counter named: #main) isError ifTrue: [#none] ifFalse: [(Counter named: #main) unwrap n]",
         "0",
     );
     assert_eq!(eval(&p, "c isAlive"), "false");
@@ -77,7 +83,7 @@ fn a_call_through_a_name_waits_out_a_restart() {
         assert_eq!(
             eval(
                 &p,
-                "c := (Counter named: #main) ifNil: [(Counter spawnAs: #main) unwrap]. c increment. c kill. (Counter named: #main) n"
+                "r := Counter named: #main. c := r isError ifTrue: [(Counter spawnAs: #main) unwrap] ifFalse: [r unwrap]. c increment. c kill. (Counter named: #main) unwrap n"
             ),
             "0"
         );
@@ -88,15 +94,15 @@ fn a_call_through_a_name_waits_out_a_restart() {
         assert_eq!(
             eval(
                 &p,
-                "(Counter named: #sup) increment. (Counter named: #sup) kill. (Counter named: #sup) n"
+                "(Counter named: #sup) unwrap increment. (Counter named: #sup) unwrap kill. (Counter named: #sup) unwrap n"
             ),
             "0"
         );
     }
-    // A name nobody is restarting answers nil at once.
+    // A name nobody is restarting answers an error Result at once.
     assert_eq!(
-        eval(&p, "(Counter named: #main) stop. Counter named: #main"),
-        "counter stopping at 0\nnil"
+        eval(&p, "(Counter named: #main) unwrap stop. (Counter named: #main) isError"),
+        "counter stopping at 0\ntrue"
     );
 }
 
@@ -106,7 +112,7 @@ fn stop_runs_terminate_and_ends_the_actor_for_good() {
     eval(&p, "c := (Counter spawnAs: #main) unwrap. c increment");
     assert_eq!(eval(&p, "c stop"), "counter stopping at 1\nnil");
     assert_eq!(eval(&p, "c isAlive"), "false");
-    assert_eq!(eval(&p, "Counter named: #main"), "nil");
+    assert_eq!(eval(&p, "(Counter named: #main) isError"), "true");
     assert_eq!(eval(&p, "Actor allRegistered"), "#()");
 }
 

@@ -141,18 +141,18 @@ fn a_supervision_spec_gives_a_child_its_values_name_and_restart_policy() {
         "SupervisionSpec(actor: Worker, args: #{}, name: #x, restart: #transient)"
     );
     eval(&p, "sup := Specified supervise unwrap");
-    assert_eq!(eval(&p, "(Worker named: #seven) n"), "7");
+    assert_eq!(eval(&p, "(Worker named: #seven) unwrap n"), "7");
     // Restarted after a crash with its values again, under its name.
-    eval(&p, "first := Worker named: #seven. first bump");
-    eval(&p, "(Worker named: #seven) kill");
+    eval(&p, "first := (Worker named: #seven) unwrap. first bump");
+    eval(&p, "(Worker named: #seven) unwrap kill");
     eventually(
         &p,
-        "((Worker named: #seven) isNil not) & ((Worker named: #seven) == first) not",
+        "(Worker named: #seven) isOk and: [((Worker named: #seven) unwrap == first) not]",
         "true",
     );
-    assert_eq!(eval(&p, "(Worker named: #seven) n"), "7");
+    assert_eq!(eval(&p, "(Worker named: #seven) unwrap n"), "7");
     // maxRestarts 1 in 60 s: the second crash is one too many, and the supervisor gives up.
-    eval(&p, "(Worker named: #seven) kill");
+    eval(&p, "(Worker named: #seven) unwrap kill");
     eventually(&p, "sup isAlive", "false");
     assert_eq!(eval(&p, "Specified current"), "nil");
 }

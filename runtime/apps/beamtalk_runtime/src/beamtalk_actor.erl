@@ -8,7 +8,7 @@
 -module(beamtalk_actor).
 -behaviour(gen_server).
 
--export([spawn/2, restore/1, spawn_as/3, named/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
+-export([spawn/2, restore/1, spawn_as/3, named/2, lookup/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
          start_child/2, run/2, call/4, restart_policy/1, own/1, stop_owned/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
@@ -101,8 +101,28 @@ name_taken(Class, Name, Pid) ->
     beamtalk_error:raise('Error', name_registered, Class,
                          io_lib:format("cannot be spawned as #~s: ~s is that name already", [Name, Holder])).
 
-%% @doc `Counter named: #main': the actor registered as `Name', if it is a `Class' (`Actor named:' finds
-%% any); nil when there is none. An actor of that name being restarted by its supervisor is waited for,
+%% @doc `Counter named: #main' (ADR 0079): `Result ok:' the actor registered as `Name' (`Actor named:'
+%% takes any class), or `Result error:' with a `name_not_registered' error when no actor is, and a
+%% `wrong_class' one when it is not a `Class'. Waits, as `named/2' does, for one being restarted.
+-spec lookup(atom(), atom()) -> term().
+lookup(Class, Name) ->
+    case named('Actor', Name) of
+        nil ->
+            beamtalk_rt:result_error(
+              beamtalk_error:new('Error', name_not_registered, undefined,
+                                 io_lib:format("no actor is registered as #~s", [Name])));
+        {'$bt_actor', Own, _} = Ref ->
+            case beamtalk_class:inherits_from(Own, Class) of
+                true -> beamtalk_rt:result_ok(Ref);
+                false ->
+                    beamtalk_rt:result_error(
+                      beamtalk_error:new('Error', wrong_class, undefined,
+                                         io_lib:format("#~s is a ~s, not a ~s", [Name, Own, Class])))
+            end
+    end.
+
+%% @doc The actor registered as `Name', if it is a `Class' (any class for `'Actor''); nil when there is
+%% none. An actor of that name being restarted by its supervisor is waited for,
 %% up to a call's timeout, so a call through a name survives the restart.
 -spec named(atom(), atom()) -> ref() | nil.
 named(Class, Name) ->

@@ -262,7 +262,7 @@ class_common(Class, 'spawnWith:as:', [Init, Name]) when is_atom(Name), is_map(In
     spawn_named(Class, Name, Init);
 class_common(Class, 'named:', [Name]) when is_atom(Name) ->
     case is_actor_class(Class) of
-        true -> {ok, beamtalk_actor:named(Class, Name)};
+        true -> {ok, beamtalk_actor:lookup(Class, Name)};
         false -> nomethod
     end;
 class_common('Actor', allRegistered, []) -> {ok, beamtalk_actor:all_registered()};
