@@ -101,7 +101,10 @@ fn a_call_through_a_name_waits_out_a_restart() {
     }
     // A name nobody is restarting answers an error Result at once.
     assert_eq!(
-        eval(&p, "(Counter named: #main) unwrap stop. (Counter named: #main) isError"),
+        eval(
+            &p,
+            "(Counter named: #main) unwrap stop. (Counter named: #main) isError"
+        ),
         "counter stopping at 0\ntrue"
     );
 }
