@@ -309,6 +309,33 @@ fn a_class_can_choose_its_restart_policy() {
     );
 }
 
+/// `supervisionPolicy` is the class-side method's name (`restartPolicy` its older one, still read): a
+/// `#permanent` actor is restarted even after a clean exit, which ends a default (`#transient`) one.
+#[test]
+fn supervision_policy_names_the_restart_policy() {
+    let f = Fixture::started();
+    let (code, out, _) = f.load(
+        "Actor subclass: Sturdy\n  class supervisionPolicy => #permanent\n  quit => Erlang erlang exit: self pid with: #normal\n\nActor subclass: Plain\n  quit => Erlang erlang exit: self pid with: #normal\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(f.eval("Sturdy supervisionSpec restart"), "#permanent");
+    f.eval("s := Sturdy spawn. p := Plain spawn. [s quit] on: Error do: [:e | 0]. [p quit] on: Error do: [:e | 0]");
+    assert_eq!(f.eval("#(s isAlive, p isAlive)"), "#(false, false)");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while f.eval("(Workspace actorsOf: Sturdy) size") != "1" {
+        assert!(
+            Instant::now() < deadline,
+            "a permanent actor was not restarted"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        f.eval("(Workspace actorsOf: Plain) size"),
+        "0",
+        "a transient one ended for good"
+    );
+}
+
 #[test]
 fn top_refreshes_until_q() {
     use expectrl::Expect;

@@ -240,15 +240,17 @@ start_child(Class) ->
 start_child(Class, Init) ->
     start_link(Class, Init, erlang:unique_integer([positive])).
 
-%% @doc How a supervisor restarts actors of `Class': `transient' unless the class answers `restartPolicy'
-%% on its class side with #permanent, #transient or #temporary.
+%% @doc How a supervisor restarts actors of `Class': `transient' unless the class answers
+%% `supervisionPolicy' (or its older name `restartPolicy') on its class side with #permanent, #transient
+%% or #temporary.
 -spec restart_policy(atom()) -> permanent | transient | temporary.
 restart_policy(Class) ->
     %% Asked only of classes that answer it: a does-not-understand error is costly to raise (its hint
     %% looks through every selector), and every spawn asks.
-    case beamtalk_class:defines_class_method(Class, restartPolicy) andalso
-        beamtalk_dispatch:send({'$bt_class', Class}, restartPolicy, []) of
-        P when P =:= permanent; P =:= transient; P =:= temporary -> P;
+    Answered = [beamtalk_dispatch:send({'$bt_class', Class}, S, [])
+                || S <- [supervisionPolicy, restartPolicy], beamtalk_class:defines_class_method(Class, S)],
+    case Answered of
+        [P | _] when P =:= permanent; P =:= transient; P =:= temporary -> P;
         _ -> transient
     end.
 
