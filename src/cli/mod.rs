@@ -201,7 +201,7 @@ async fn attach(
         eprintln!("{notice}");
     }
     if attached.started && name.is_none() {
-        autoload(global, &attached, project).await;
+        autoload(global, attached.conn.clone(), project).await;
     }
     Ok(attached)
 }
@@ -251,14 +251,15 @@ impl std::io::Write for Captured {
     }
 }
 
-/// Loads the project's sources into its workspace, just started, and says so on stderr.
+/// Loads the project's sources into its workspace, just started, through `conn`, and says so on
+/// stderr; answers the session it loaded through.
 async fn autoload(
     global: &Global,
-    attached: &crate::workspace::Attached,
+    conn: crate::dist::Connection,
     project: &std::path::Path,
-) {
+) -> crate::repl::Session {
     let session = crate::repl::Session::for_project(
-        attached.conn.clone(),
+        conn,
         crate::dist::io_server::Terminal::stdio(),
         global.timeout,
         project.to_path_buf(),
@@ -268,6 +269,7 @@ async fn autoload(
     {
         eprintln!("{notice}");
     }
+    session
 }
 
 /// The longest duration accepted anywhere (timeouts, idle limits): deadlines computed from it stay

@@ -225,18 +225,7 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
             let created = created?;
             if !created.existed && name.is_none() {
                 let conn = ws.connect(&created.entry).await?;
-                let session = crate::repl::Session::for_project(
-                    conn,
-                    crate::dist::io_server::Terminal::stdio(),
-                    global.timeout,
-                    project.clone(),
-                );
-                if let Some(notice) =
-                    crate::repl::load::autoload_notice(&session, &project, global.timeout).await
-                {
-                    eprintln!("{notice}");
-                }
-                session.close().await;
+                super::autoload(global, conn, &project).await.close().await;
             }
             if global.json {
                 println!(
