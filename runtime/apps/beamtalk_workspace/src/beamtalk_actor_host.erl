@@ -9,8 +9,8 @@
 -module(beamtalk_actor_host).
 -behaviour(gen_server).
 
--export([start_link/1, name/1, start_actor/5, stop_actor/2, stop_owned/2, actors/1, actors/2, count/1,
-         details_of/1, reason_text/1]).
+-export([start_link/1, name/1, start_actor/5, stop_actor/2, stop_owned/2, actors/1, actors/2, pids_of/2,
+         count/1, details_of/1, reason_text/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -export_type([actor/0, detail/0]).
@@ -85,6 +85,11 @@ details_of(Actors) ->
         [{message_queue_len, Q}, {memory, M}, {reductions, R}] <-
             [erlang:process_info(P, [message_queue_len, memory, reductions])]].
 
+%% @doc The pids of the actors of `Host' whose class is one of `Classes'.
+-spec pids_of(atom() | pid(), [atom()]) -> [pid()].
+pids_of(Host, Classes) ->
+    gen_server:call(Host, {pids_of, Classes}).
+
 %% @doc How many actors `Host' runs.
 -spec count(atom() | pid()) -> non_neg_integer().
 count(Host) ->
@@ -130,6 +135,14 @@ handle_call({actors, Limit}, _From, #{children := Cs} = S) ->
     {reply, take(maps:next(maps:iterator(Cs)), Limit, []), S};
 handle_call(details, _From, #{children := Cs} = S) ->
     {reply, details_of(maps:fold(fun(Pid, C, Acc) -> [listed(Pid, C) | Acc] end, [], Cs)), S};
+handle_call({pids_of, Classes}, _From, #{children := Cs} = S) ->
+    Pids = maps:fold(fun(P, #{class := C}, Acc) ->
+                             case lists:member(C, Classes) of
+                                 true -> [P | Acc];
+                                 false -> Acc
+                             end
+                     end, [], Cs),
+    {reply, Pids, S};
 handle_call(count, _From, #{children := Cs} = S) ->
     {reply, maps:size(Cs), S};
 handle_call(Other, _From, S) ->

@@ -62,7 +62,9 @@ an_actor_starts_and_is_listed() ->
     {ok, Pid} = start('HostPlain', transient),
     ?assert(lists:member(#{pid => Pid, class => 'HostPlain'},
                          [maps:with([pid, class], A) || A <- beamtalk_actor_host:actors(host())])),
-    ?assertEqual({parent, whereis(host())}, erlang:process_info(Pid, parent)).
+    ?assertEqual({parent, whereis(host())}, erlang:process_info(Pid, parent)),
+    ?assert(lists:member(Pid, beamtalk_actor_host:pids_of(host(), ['HostPlain']))),
+    ?assertNot(lists:member(Pid, beamtalk_actor_host:pids_of(host(), ['HostBad']))).
 
 an_initialize_that_starts_an_actor_on_the_same_host_completes() ->
     Before = beamtalk_actor_host:count(host()),
