@@ -3,13 +3,13 @@
 %% Sends to an actor are `gen_server' calls (5 s by default; on expiry the caller gets a Timeout error, never
 %% a hang), `actor msg!' is a cast. An error inside a method is returned to the caller and the actor goes on.
 %% The runtime never depends on the workspace application (ADR 0009): whoever runs actors registers modules
-%% in this application's environment: `actor_starter' starts them (`run/2' is the process it spawns), and
+%% in this application's environment: `actor_starter' starts them (`start/1' and `serve/1' make a process an actor), and
 %% `actor_spawn_callback' hears of the actors that supervisors of Beamtalk classes start.
 -module(beamtalk_actor).
 -behaviour(gen_server).
 
 -export([spawn/2, restore/1, spawn_as/3, named/2, lookup/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
-         start_child/2, run/2, call/4, restart_policy/1, own/1, stop_owned/1]).
+         start_child/2, run/1, start/1, serve/1, call/4, restart_policy/1, own/1, stop_owned/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
 -type ref() :: {'$bt_actor', atom(), pid()}.
@@ -31,7 +31,8 @@
 
 %% @doc Starts an actor of `Class' with slot values from `Init' (the rest from their defaults). Whoever
 %% runs actors may also supervise them: an `actor_starter' module in this application's environment
-%% starts it (a process running `run/2'); without one the actor runs unsupervised.
+%% starts it (a process it makes an actor with `start/1' and `serve/1'); without one the actor runs
+%% unsupervised.
 -spec spawn(atom(), map()) -> ref().
 spawn(Class, Init0) ->
     Id = erlang:unique_integer([positive]),
@@ -275,26 +276,24 @@ call({'$bt_actor', Class, Pid}, Selector, Args, Timeout) ->
 request(Selector, []) -> {Selector, group_leader()};
 request(Selector, Args) -> {Selector, Args, group_leader()}.
 
-%% @doc The body of an actor process spawned (with `proc_lib') by whoever runs actors: starts the actor,
-%% answers `Starter' (an alias; `none' for a restart, which nobody waits for) with `{Starter, {ok, Pid}}',
-%% then serves messages. An actor that fails to start exits with `{shutdown, {'$bt_init_failed', Reason}}'
-%% (`Reason' as `gen_server:start/3' would give it; `shutdown' as this is no crash to log) and answers
-%% nobody: its parent, which sees the exit, does.
--spec run(reference() | none, {atom(), map(), integer()}) -> no_return().
-run(Starter, Args) ->
+%% @doc The body of an actor process that nobody waits for (a restart, spawned with `proc_lib' by whoever
+%% runs actors): starts the actor, then serves messages. One that fails to start exits with `{shutdown,
+%% {'$bt_init_failed', Reason}}' (`Reason' as `gen_server:start/3' would give it; `shutdown' as this is no
+%% crash to log): its parent, which sees the exit, decides what comes next.
+-spec run({atom(), map(), integer()}) -> no_return().
+run(Args) ->
     case start(Args) of
-        {ok, Self} ->
-            reply_to_starter(Starter, {ok, self()}),
-            gen_server:enter_loop(?MODULE, ?START_OPTIONS, Self);
-        {error, Reason} ->
-            exit({shutdown, {'$bt_init_failed', Reason}})
+        {ok, Self} -> serve(Self);
+        {error, Reason} -> exit({shutdown, {'$bt_init_failed', Reason}})
     end.
 
--spec reply_to_starter(reference() | none, {ok, pid()}) -> ok.
-reply_to_starter(none, _) -> ok;
-reply_to_starter(Starter, Reply) -> Starter ! {Starter, Reply}, ok.
+%% @doc Serves the actor's messages, for as long as it lives.
+-spec serve(ref()) -> no_return().
+serve(Self) ->
+    gen_server:enter_loop(?MODULE, ?START_OPTIONS, Self).
 
-%% `init/1' caught as `gen_server' catches it.
+%% @doc Makes the calling process (one started with `proc_lib') the actor `Args' describes, running its
+%% `initialize'; a failure is caught as `gen_server' catches one in `init/1'. `serve/1' comes next.
 -spec start({atom(), map(), integer()}) -> {ok, ref()} | {error, term()}.
 start(Args) ->
     try start_actor(Args) of

@@ -1,16 +1,17 @@
 %% @doc Runs, restarts and lists the workspace's actors: one host per scheduler, each the parent of many
 %% actors, with restart limits counted per actor (an actor that keeps crashing is given up alone).
 %%
-%% A host never waits on an actor. Starting one is asynchronous: the host spawns it (`proc_lib', linked)
-%% and the actor answers its spawner itself once `initialize' has run, through an alias the spawner made.
-%% An actor's `initialize' may therefore spawn, supervise or stop actors on any host, this one included.
-%% A spawn costs one process and one message more than `gen_server:start/3' (see `cargo bench --bench
-%% scale'), and the host is where the workspace's list of actors lives: nothing else registers them.
+%% A host never waits on an actor, and a spawn does not pass through it. The spawner starts the actor
+%% itself, as `gen_server:start/3' would (on its own scheduler: a spawn that had to wake another one would
+%% cost twice as much), and the new process records itself in its host's table and links to the host
+%% before `initialize' runs. That table is the workspace's list of actors (nothing else registers them),
+%% and the link is how the host hears of a crash and restarts the actor. An actor's `initialize' may
+%% therefore spawn, supervise or stop actors on any host, this one included.
 -module(beamtalk_actor_host).
 -behaviour(gen_server).
 
--export([start_link/1, name/1, start_actor/5, stop_actor/2, stop_owned/2, actors/1, actors/2, pids_of/2,
-         count/1, details_of/1, reason_text/1]).
+-export([start_link/1, name/1, start_actor/5, actor/3, stop_actor/2, stop_owned/2, actors/1,
+         actors/2, pids_of/2, count/1, details_of/1, reason_text/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -export_type([actor/0, detail/0]).
@@ -22,38 +23,80 @@
 %% restarts.
 -type detail() :: {pid(), atom(), integer(), non_neg_integer(), non_neg_integer(), non_neg_integer(),
                    non_neg_integer()}.
+%% What an actor is started from, as its spawner gives it.
+-type spec() :: #{class := atom(), init := map(), id := integer(), restart := restart()}.
+%% An actor of a host, as its table holds it (keyed by pid).
 -type child() :: #{class := atom(), init := map(), id := integer(), restart := restart(),
-                   started_at := integer(), restarts := non_neg_integer(), crashes := [integer()],
-                   starter := reference() | none}.
--type state() :: #{children := #{pid() => child()}}.
+                   started_at := integer(), restarts := non_neg_integer(), crashes := [integer()]}.
+%% The host's table of actors is named as the host is registered.
+-type state() :: #{table := atom()}.
 
 %% Restarts allowed per actor within the period before it is given up (as an OTP supervisor's intensity).
 -define(MAX_RESTARTS, 5).
 -define(PERIOD_MS, 10000).
 %% How long a stopping host gives its actors to end before it kills them.
 -define(SHUTDOWN_MS, 5000).
-
 -spec start_link(pos_integer()) -> {ok, pid()} | {error, term()}.
 start_link(N) ->
-    gen_server:start_link({local, name(N)}, ?MODULE, [], []).
+    gen_server:start_link({local, name(N)}, ?MODULE, name(N), []).
 
 %% @doc The registered name of host `N'.
 -spec name(pos_integer()) -> atom().
 name(N) ->
     list_to_atom("beamtalk_actor_host_" ++ integer_to_list(N)).
 
-%% @doc Starts an actor of `Class' on `Host' and waits for its `initialize'; answers its pid, or why it did
-%% not start (as `gen_server:start/3' would). Nothing is left behind when it fails.
+%% @doc Starts an actor of `Class' on host `Host', and waits for its `initialize'; answers its pid, or why it
+%% did not start (as `gen_server:start/3' would). Nothing is left behind when it fails.
 -spec start_actor(atom(), atom(), map(), integer(), restart()) -> {ok, pid()} | {error, term()}.
 start_actor(Host, Class, Init, Id, Restart) ->
-    %% The alias ends with the first answer: a late one (the host's, for an actor that died after it
-    %% answered) is dropped by the runtime instead of reaching this process.
-    Starter = erlang:monitor(process, Host, [{alias, reply_demonitor}]),
-    gen_server:cast(Host, {start, Starter, #{class => Class, init => Init, id => Id, restart => Restart}}),
-    receive
-        {Starter, Reply} -> Reply;
-        {'DOWN', Starter, process, _, Reason} -> {error, {host_down, Reason}}
+    Spec = #{class => Class, init => Init, id => Id, restart => Restart},
+    try proc_lib:spawn_opt(?MODULE, actor, [Host, self(), Spec], [monitor]) of
+        {Pid, Mon} -> await_start(Pid, Mon)
+    catch
+        %% The node's process limit: this actor does not start, and everything else goes on.
+        error:system_limit -> {error, system_limit}
     end.
+
+%% The actor answers once; if it dies after that, its `DOWN' is flushed with the monitor.
+-spec await_start(pid(), reference()) -> {ok, pid()} | {error, term()}.
+await_start(Pid, Mon) ->
+    receive
+        {'$bt_started', Pid} ->
+            erlang:demonitor(Mon, [flush]),
+            {ok, Pid};
+        {'DOWN', Mon, process, Pid, Reason} ->
+            {error, not_started(Reason)}
+    end.
+
+%% Why a spawned actor did not start, from how it ended.
+-spec not_started(term()) -> term().
+not_started({shutdown, {'$bt_init_failed', Reason}}) -> Reason;
+not_started(shutdown) -> stopped;          % stopped in its `initialize' (by an actor it spawned, say)
+not_started(Reason) -> Reason.
+
+%% @doc The body of an actor a spawner starts: joins `Host' (recorded in its table, then linked, so the
+%% host knows it before any exit of it arrives), runs `initialize' and answers `Spawner'. One that fails
+%% to start leaves the table before it ends, so a failed spawn is never listed, not even while its
+%% spawner hears why.
+-spec actor(atom(), pid(), spec()) -> no_return().
+actor(Host, Spawner, #{class := Class, init := Init, id := Id} = Spec) ->
+    ok = use_transcript(),
+    true = ets:insert(Host, {self(), child(Spec)}),
+    true = link(whereis(Host)),
+    %% Its parent is the host (`gen_server' reads it here), not the process that spawned it.
+    _ = erlang:put('$ancestors', [Host, beamtalk_actor_sup]),
+    case beamtalk_actor:start({Class, Init, Id}) of
+        {ok, Self} ->
+            Spawner ! {'$bt_started', self()},
+            beamtalk_actor:serve(Self);
+        {error, Reason} ->
+            true = ets:delete(Host, self()),
+            exit({shutdown, {'$bt_init_failed', Reason}})
+    end.
+
+-spec child(spec()) -> child().
+child(Spec) ->
+    Spec#{started_at => erlang:system_time(second), restarts => 0, crashes => []}.
 
 %% @doc Stops actor `Pid' of `Host' for good (it is not restarted, whatever its policy).
 -spec stop_actor(atom() | pid(), pid()) -> ok | {error, not_found}.
@@ -66,15 +109,20 @@ stop_owned(Host, Owner) ->
     gen_server:call(Host, {stop_owned, Owner}).
 
 %% @doc The actors of `Host'.
--spec actors(atom() | pid()) -> [actor()].
+-spec actors(atom()) -> [actor()].
 actors(Host) ->
-    gen_server:call(Host, actors).
+    read(Host, fun(T) -> ets:foldl(fun({Pid, C}, Acc) -> [listed(Pid, C) | Acc] end, [], T) end, []).
 
 %% @doc At most `Limit' of the actors of `Host'.
--spec actors(atom() | pid(), non_neg_integer()) -> [actor()].
+-spec actors(atom(), non_neg_integer()) -> [actor()].
 actors(_Host, 0) -> [];
 actors(Host, Limit) ->
-    gen_server:call(Host, {actors, Limit}).
+    read(Host, fun(T) ->
+                       case ets:match_object(T, '_', Limit) of
+                           {Found, _More} -> [listed(Pid, C) || {Pid, C} <- Found];
+                           '$end_of_table' -> []
+                       end
+               end, []).
 
 %% @doc `Actors' with their live figures (those still running).
 -spec details_of([actor()]) -> [detail()].
@@ -86,14 +134,28 @@ details_of(Actors) ->
             [erlang:process_info(P, [message_queue_len, memory, reductions])]].
 
 %% @doc The pids of the actors of `Host' whose class is one of `Classes'.
--spec pids_of(atom() | pid(), [atom()]) -> [pid()].
+-spec pids_of(atom(), [atom()]) -> [pid()].
 pids_of(Host, Classes) ->
-    gen_server:call(Host, {pids_of, Classes}).
+    read(Host, fun(T) ->
+                       ets:foldl(fun({P, #{class := C}}, Acc) ->
+                                         case lists:member(C, Classes) of
+                                             true -> [P | Acc];
+                                             false -> Acc
+                                         end
+                                 end, [], T)
+               end, []).
 
 %% @doc How many actors `Host' runs.
--spec count(atom() | pid()) -> non_neg_integer().
+-spec count(atom()) -> non_neg_integer().
 count(Host) ->
-    gen_server:call(Host, count).
+    read(Host, fun(T) -> ets:info(T, size) end, 0).
+
+%% Reads the table of host `Host' (its name), which is gone while the host restarts.
+-spec read(atom(), fun((atom()) -> R), R) -> R.
+read(Host, Read, Gone) ->
+    try Read(Host)
+    catch error:badarg -> Gone
+    end.
 
 %% @doc Why an actor ended, in Beamtalk terms where it was a Beamtalk error (`ZeroDivide: 1 / 0: ...'),
 %% else the exit reason, cut short.
@@ -104,64 +166,44 @@ reason_text(Reason) -> iolist_to_binary(io_lib:format("~P", [Reason, 8])).
 
 %% gen_server callbacks
 
--spec init([]) -> {ok, state()}.
-init([]) ->
+-spec init(atom()) -> {ok, state()}.
+init(Table) ->
     process_flag(trap_exit, true),
-    {ok, #{children => #{}}}.
+    %% Public: actors record themselves, and listings read it without asking the host.
+    Table = ets:new(Table, [set, public, named_table, {write_concurrency, true}, {read_concurrency, true}]),
+    {ok, #{table => Table}}.
 
 -spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()}.
-handle_call({stop, Pid}, _From, #{children := Cs} = S) ->
-    case maps:take(Pid, Cs) of
-        {Child, Rest} ->
-            %% Stopped in its `initialize' (by an actor it spawned, say): its spawner hears so.
-            tell_starter(Child, stopped),
+handle_call({stop, Pid}, _From, #{table := T} = S) ->
+    case ets:take(T, Pid) of
+        [_] ->
             exit(Pid, shutdown),
-            {reply, ok, S#{children := Rest}};
-        error ->
+            {reply, ok, S};
+        [] ->
             {reply, {error, not_found}, S}
     end;
-handle_call({stop_owned, Owner}, _From, #{children := Cs} = S) ->
-    {Owned, Rest} = maps:fold(fun(Pid, #{init := Init} = C, {O, R}) ->
-                                      case Init of
-                                          #{'$bt_owner' := Owner} -> {[{Pid, C} | O], R};
-                                          _ -> {O, R#{Pid => C}}
-                                      end
-                              end, {[], #{}}, Cs),
-    [begin tell_starter(C, stopped), exit(Pid, shutdown) end || {Pid, C} <- Owned],
-    {reply, length(Owned), S#{children := Rest}};
-handle_call(actors, _From, #{children := Cs} = S) ->
-    {reply, maps:fold(fun(Pid, C, Acc) -> [listed(Pid, C) | Acc] end, [], Cs), S};
-handle_call({actors, Limit}, _From, #{children := Cs} = S) ->
-    {reply, take(maps:next(maps:iterator(Cs)), Limit, []), S};
-handle_call(details, _From, #{children := Cs} = S) ->
-    {reply, details_of(maps:fold(fun(Pid, C, Acc) -> [listed(Pid, C) | Acc] end, [], Cs)), S};
-handle_call({pids_of, Classes}, _From, #{children := Cs} = S) ->
-    Pids = maps:fold(fun(P, #{class := C}, Acc) ->
-                             case lists:member(C, Classes) of
-                                 true -> [P | Acc];
-                                 false -> Acc
-                             end
-                     end, [], Cs),
-    {reply, Pids, S};
-handle_call(count, _From, #{children := Cs} = S) ->
-    {reply, maps:size(Cs), S};
+handle_call({stop_owned, Owner}, _From, #{table := T} = S) ->
+    Owned = ets:foldl(fun({Pid, #{init := #{'$bt_owner' := O}}}, Acc) when O =:= Owner -> [Pid | Acc];
+                         (_, Acc) -> Acc
+                      end, [], T),
+    [begin ets:delete(T, Pid), exit(Pid, shutdown) end || Pid <- Owned],
+    {reply, length(Owned), S};
+handle_call(details, _From, #{table := T} = S) ->
+    {reply, details_of(actors(T)), S};
 handle_call(Other, _From, S) ->
     beamtalk_unexpected:log(?MODULE, call, Other),
     {reply, {error, unknown_request}, S}.
 
 -spec handle_cast(term(), state()) -> {noreply, state()}.
-handle_cast({start, Starter, Spec}, S) ->
-    Child = Spec#{started_at => erlang:system_time(second), restarts => 0, crashes => [], starter => Starter},
-    {noreply, run(Child, S)};
 handle_cast(Other, S) ->
     beamtalk_unexpected:log(?MODULE, cast, Other),
     {noreply, S}.
 
 -spec handle_info(term(), state()) -> {noreply, state()}.
-handle_info({'EXIT', Pid, Reason}, #{children := Cs} = S) ->
-    case maps:take(Pid, Cs) of
-        {Child, Rest} -> {noreply, exited(Pid, Reason, Child, S#{children := Rest})};
-        error -> {noreply, S}   % an actor stopped on purpose, or a link an actor's method made
+handle_info({'EXIT', Pid, Reason}, #{table := T} = S) ->
+    case ets:take(T, Pid) of
+        [{_, Child}] -> {noreply, exited(Pid, Reason, Child, S)};
+        [] -> {noreply, S}   % an actor stopped on purpose, one that failed to start, or a link a method made
     end;
 handle_info(Other, S) ->
     beamtalk_unexpected:log(?MODULE, info, Other),
@@ -171,12 +213,13 @@ handle_info(Other, S) ->
 %% Their exits are taken in arrival order (each receive takes the first message), so stopping 100,000
 %% actors costs no more than sending them the signal.
 -spec terminate(term(), state()) -> ok.
-terminate(_Reason, #{children := Cs}) ->
-    maps:foreach(fun(Pid, _) -> exit(Pid, shutdown) end, Cs),
-    Left = await_exits(Cs, erlang:monotonic_time(millisecond) + ?SHUTDOWN_MS),
+terminate(_Reason, #{table := T}) ->
+    All = maps:from_list([{Pid, []} || {Pid, _} <- ets:tab2list(T)]),
+    maps:foreach(fun(Pid, _) -> exit(Pid, shutdown) end, All),
+    Left = await_exits(All, erlang:monotonic_time(millisecond) + ?SHUTDOWN_MS),
     maps:foreach(fun(Pid, _) -> exit(Pid, kill) end, Left).
 
--spec await_exits(#{pid() => child()}, integer()) -> #{pid() => child()}.
+-spec await_exits(#{pid() => []}, integer()) -> #{pid() => []}.
 await_exits(Left, _Deadline) when map_size(Left) =:= 0 ->
     Left;
 await_exits(Left, Deadline) ->
@@ -187,25 +230,22 @@ await_exits(Left, Deadline) ->
         Left
     end.
 
-%% Runs `Child' in a new process, which answers its starter (if any) when `initialize' has run.
+%% Runs `Child' again in a new process (a restart, which nobody waits for).
 -spec run(child(), state()) -> state().
-run(#{class := Class, init := Init, id := Id, starter := Starter} = Child, #{children := Cs} = S) ->
+run(#{class := Class, init := Init, id := Id} = Child, #{table := T} = S) ->
     ok = use_transcript(),
-    try proc_lib:spawn_opt(beamtalk_actor, run, [Starter, {Class, Init, Id}], [link]) of
-        Pid -> S#{children := Cs#{Pid => Child}}
+    try proc_lib:spawn_opt(beamtalk_actor, run, [{Class, Init, Id}], [link]) of
+        Pid ->
+            true = ets:insert(T, {Pid, Child}),
+            S
     catch
-        %% The node's process limit: this actor does not start, and the host and its other actors go on.
+        %% The node's process limit: this actor cannot come back, and the host and its others go on.
         error:system_limit ->
-            not_started(Child, system_limit),
+            give_up(Child, system_limit),
             S
     end.
 
-%% A first start that could not happen fails its spawn; a restart that could not happen gives up.
--spec not_started(child(), term()) -> ok.
-not_started(#{starter := none} = Child, Reason) -> give_up(Child, Reason);
-not_started(Child, Reason) -> tell_starter(Child, Reason).
-
-%% Actors inherit this host's group leader: output they write outside a call is kept in the transcript.
+%% Actors write through the transcript (their group leader) outside a call: their output is kept there.
 -spec use_transcript() -> ok.
 use_transcript() ->
     case whereis(beamtalk_transcript) of
@@ -216,33 +256,20 @@ use_transcript() ->
             ok
     end.
 
-%% An actor ended: if its start failed, its starter hears why (after it is forgotten here, so a failed
-%% spawn is never listed); otherwise report a crash, then restart as its policy says, until it has
-%% crashed too often.
+%% An actor ended (one whose first start failed has left already: its spawner heard why): report a
+%% crash, then restart as its policy says, until it has crashed too often.
 -spec exited(pid(), term(), child(), state()) -> state().
-exited(_Pid, {shutdown, {'$bt_init_failed', Reason}}, #{starter := Starter} = Child, S) when Starter =/= none ->
-    tell_starter(Child, Reason),
-    S;
 exited(_Pid, {shutdown, {'$bt_init_failed', Reason}}, #{class := Class} = Child, S) ->
     %% A restart that failed is a crash: retried while the limit allows.
     broadcast("[actor ~s could not restart: ~ts]~n", [Class, reason_text(Reason)]),
     restart(Child, Reason, S);
 exited(Pid, Reason, #{class := Class, restart := Restart} = Child, S) ->
-    tell_starter(Child, Reason),
     Clean = clean_exit(Reason),
     _ = Clean orelse broadcast("[actor ~s ~p crashed: ~ts]~n", [Class, Pid, reason_text(Reason)]),
     case Restart =:= permanent orelse (Restart =:= transient andalso not Clean) of
         true -> restart(Child, Reason, S);
         false -> S
     end.
-
-%% The first start of an actor failed, or it ended: its starter hears why, unless it had its answer
-%% already (the alias answers once, see start_actor/5).
--spec tell_starter(child(), term()) -> ok.
-tell_starter(#{starter := none}, _) -> ok;
-tell_starter(#{starter := Starter}, Reason) ->
-    Starter ! {Starter, {error, Reason}},
-    ok.
 
 -spec restart(child(), term(), state()) -> state().
 restart(#{crashes := Crashes, restarts := N} = Child, Reason, S) ->
@@ -253,8 +280,7 @@ restart(#{crashes := Crashes, restarts := N} = Child, Reason, S) ->
             give_up(Child, Reason),
             S;
         false ->
-            run(Child#{crashes := Recent, restarts := N + 1, starter := none,
-                       started_at := erlang:system_time(second)}, S)
+            run(Child#{crashes := Recent, restarts := N + 1, started_at := erlang:system_time(second)}, S)
     end.
 
 %% Too many crashes: the actor is gone for good, and users hear why in Beamtalk terms.
@@ -268,11 +294,6 @@ give_up(#{class := Class, restarts := Restarts}, Reason) ->
 -spec broadcast(string(), [term()]) -> ok.
 broadcast(Format, Args) ->
     beamtalk_repl_shell:broadcast(io_lib:format(Format, Args)).
-
--spec take(none | {pid(), child(), maps:iterator()}, non_neg_integer(), [actor()]) -> [actor()].
-take(none, _, Acc) -> Acc;
-take(_, 0, Acc) -> Acc;
-take({Pid, C, Next}, N, Acc) -> take(maps:next(Next), N - 1, [listed(Pid, C) | Acc]).
 
 -spec listed(pid(), child()) -> actor().
 listed(Pid, #{class := Class, started_at := At, restarts := N}) ->

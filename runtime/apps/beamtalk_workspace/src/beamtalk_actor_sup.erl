@@ -27,17 +27,20 @@
 start_link() ->
     supervisor:start_link({local, ?MODULE}, ?MODULE, top).
 
-%% @doc Starts an actor of `Class' on the caller's scheduler's host, with the given restart policy;
-%% answers its pid once its `initialize' has run. An actor that fails to start reports its own reason,
-%% and leaves nothing behind.
+%% @doc Starts an actor of `Class' on one of the hosts, with the given restart policy; answers its pid once
+%% its `initialize' has run. An actor that fails to start reports its own reason, and leaves nothing
+%% behind.
 -spec start_actor(atom(), map(), integer(), permanent | transient | temporary) -> {ok, pid()} | {error, term()}.
 start_actor(Class, Init, Id, Restart) ->
     beamtalk_actor_host:start_actor(host(), Class, Init, Id, Restart).
 
+%% The host of the actors the calling process spawns: always the same one for a given spawner. (Picking
+%% by the spawner's scheduler, which changes from one spawn to the next, made each spawn wake a
+%% different host and cost 60 % more: see `cargo bench --bench scale'.)
 -spec host() -> atom().
 host() ->
     Hosts = persistent_term:get(?HOSTS_KEY),
-    element(erlang:system_info(scheduler_id) rem tuple_size(Hosts) + 1, Hosts).
+    element(erlang:phash2(self(), tuple_size(Hosts)) + 1, Hosts).
 
 %% @doc Stops an actor for good (no restart, whatever its policy), and waits until it has ended.
 -spec stop_actor(pid()) -> ok | {error, not_found}.
@@ -90,16 +93,39 @@ stop_supervisor(Pid) ->
         _ -> ok
     end.
 
-%% What started `Pid': one of the hosts, or the keeper of a Beamtalk supervisor. O(1).
+%% What runs `Pid': one of the hosts (the one it is linked to: a spawner, not the host, started it), or
+%% the keeper of a Beamtalk supervisor. O(1): an actor has few links.
 -spec parent_kind(pid()) -> {host | keeper, pid()} | none.
 parent_kind(Pid) ->
-    Parent = parent(Pid),
-    Top = whereis(?MODULE),
+    case host_of(Pid) of
+        {ok, Host} -> {host, Host};
+        none -> keeper_of(Pid)
+    end.
+
+-spec host_of(pid()) -> {ok, pid()} | none.
+host_of(Pid) when node(Pid) =:= node() ->
+    Hosts = [H || N <- tuple_to_list(persistent_term:get(?HOSTS_KEY, {})), H <- [whereis(N)], is_pid(H)],
+    case erlang:process_info(Pid, links) of
+        {links, Links} ->
+            case [L || L <- Links, lists:member(L, Hosts)] of
+                [Host | _] -> {ok, Host};
+                [] -> none
+            end;
+        undefined -> none
+    end;
+host_of(_) ->
+    none.
+
+-spec keeper_of(pid()) -> {keeper, pid()} | none.
+keeper_of(Pid) ->
     Keepers = whereis(?KEEPERS),
-    case Parent =/= undefined andalso parent(Parent) of
-        false -> none;
-        Top when Top =/= undefined -> {host, Parent};
-        Keepers when Keepers =/= undefined -> {keeper, Parent};
+    case parent(Pid) of
+        undefined -> none;
+        Parent when Keepers =/= undefined ->
+            case parent(Parent) of
+                Keepers -> {keeper, Parent};
+                _ -> none
+            end;
         _ -> none
     end.
 
@@ -152,9 +178,10 @@ actors_of(Classes) ->
 count() ->
     lists:sum([beamtalk_actor_host:count(H) || H <- hosts()]) + length(supervised_actors()).
 
--spec hosts() -> [pid()].
+%% The names of the running hosts.
+-spec hosts() -> [atom()].
 hosts() ->
-    [P || {{host, _}, P, _, _} <- which_children(?MODULE), is_pid(P)].
+    [N || N <- tuple_to_list(persistent_term:get(?HOSTS_KEY, {})), is_pid(whereis(N))].
 
 %% The running Beamtalk supervisors started here.
 -spec supervisors() -> [pid()].

@@ -62,7 +62,9 @@ an_actor_starts_and_is_listed() ->
     {ok, Pid} = start('HostPlain', transient),
     ?assert(lists:member(#{pid => Pid, class => 'HostPlain'},
                          [maps:with([pid, class], A) || A <- beamtalk_actor_host:actors(host())])),
-    ?assertEqual({parent, whereis(host())}, erlang:process_info(Pid, parent)),
+    %% It joined its host: linked to it, and its OTP parent (which `gen_server' obeys) is the host.
+    ?assert(lists:member(whereis(host()), element(2, erlang:process_info(Pid, links)))),
+    ?assertEqual({ok, whereis(host())}, gen_server_parent(Pid)),
     ?assert(lists:member(Pid, beamtalk_actor_host:pids_of(host(), ['HostPlain']))),
     ?assertNot(lists:member(Pid, beamtalk_actor_host:pids_of(host(), ['HostBad']))).
 
@@ -111,6 +113,10 @@ an_actor_stopped_in_its_initialize_fails_its_spawn() ->
     [Slow] = [P || #{pid := P, class := 'HostSlow'} <- beamtalk_actor_host:actors(host())],
     ok = beamtalk_actor_host:stop_actor(host(), Slow),
     ?assertEqual({spawned, {error, stopped}}, receive {spawned, _} = M -> M after 5000 -> timeout end).
+
+gen_server_parent(Pid) ->
+    {status, Pid, _, [_Dict, _Status, Parent | _]} = sys:get_status(Pid),
+    {ok, Parent}.
 
 %% Kills the actor `Pid' and each of its restarts, `N' times in all; answers the last pid killed.
 kill_times(Pid, 1) -> exit(Pid, kill), Pid;
