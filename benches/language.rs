@@ -103,6 +103,52 @@ impl Bench {
 
 use report::Row;
 
+/// Compiling deeply nested inlined conditionals: 800 levels beside four times 200, so a ratio of 1
+/// means compile time grows linearly with depth (it grew with its square: issue 24).
+fn nested_compile_row() -> Row {
+    let compile = |depth: usize| -> f64 {
+        let body = format!(
+            "{}x := x + 1{}",
+            "x > 0 ifTrue: [".repeat(depth),
+            "] ifFalse: [x := 1]".repeat(depth)
+        );
+        let src = format!("Object subclass: T\n  m =>\n    x := 0\n    {body}\n");
+        // The stack the CLI compiles on (deep nesting recurses deeply).
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(move || {
+                let start = Instant::now();
+                let items = beamtalk::lang::parser::parse(&src).expect("parses");
+                let beamtalk::lang::ast::Item::Class(c) = &items[0] else {
+                    panic!("a class")
+                };
+                beamtalk::lang::module::class_forms(c, &src).expect("compiles");
+                start.elapsed().as_secs_f64() * 1e6
+            })
+            .expect("thread")
+            .join()
+            .expect("compiled")
+    };
+    let (mut deep, mut shallow) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        deep.push(compile(800));
+        shallow.push(4.0 * compile(200));
+    }
+    let (d, s) = (median(deep.clone()), median(shallow.clone()));
+    Row::new(
+        "compiling 800 nested `ifTrue:ifFalse:` (parse and lower)",
+        ms(d),
+        format!("4 × 200 nested {}", ms(s)),
+        d / s,
+        "linear (≈ 1×)",
+    )
+    .with_samples(
+        deep.into_iter().map(|x| x / 1e3).collect(),
+        shallow.into_iter().map(|x| x / 1e3).collect(),
+        "ms",
+    )
+}
+
 fn ms(micros: f64) -> String {
     format!("{:.1} ms", micros / 1e3)
 }
@@ -304,6 +350,8 @@ fn main() {
         after as f64 / before as f64,
         "flat (1.0×)",
     ));
+
+    rows.push(nested_compile_row());
 
     run(&["workspace", "stop", "langbench"]);
     report::publish(

@@ -1,8 +1,10 @@
 //! The Beamtalk language, as a pipeline of passes, each its own module:
 //! `lexer` (text → tokens) → `layout` (newlines that end statements) → `parser` (tokens → `ast`) →
-//! `resolve` (scopes, cells, inlined blocks, undefined names) → `lower` (→ Erlang abstract format, built
-//! with `forms`) → `module` (a class → one Erlang module).
+//! `resolve` (scopes, cells, inlined blocks, undefined names) → `analyse` (what each expression assigns,
+//! reads and holds) → `lower` (→ Erlang abstract format, built with `forms`) → `module` (a class → one
+//! Erlang module).
 
+pub mod analyse;
 pub mod ast;
 pub mod diagnostic;
 pub mod forms;

@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 
 use eetf::Term;
 
+use super::analyse::{Analysis, children};
 use super::ast::*;
 use super::diagnostic::Diagnostic;
 use super::forms::*;
@@ -101,6 +102,8 @@ pub struct Lowerer {
     /// Erlang variables known to hold integers (names are unique, so this only grows): number sends
     /// on them need no guard and no fallback.
     ints: BTreeSet<String>,
+    /// The facts of the expressions being lowered (see [`Analysis`]), gathered once per body.
+    facts: Analysis,
 }
 
 impl Lowerer {
@@ -121,6 +124,7 @@ impl Lowerer {
             actor: false,
             inline: true,
             inline_depth: 0,
+            facts: Analysis::default(),
         }
     }
 
@@ -148,6 +152,7 @@ impl Lowerer {
 
     /// The abstract expressions of a REPL line (a list term for `erl_eval:exprs/2`).
     pub fn repl(&mut self, stmts: &[Expr]) -> Result<Term, Diagnostic> {
+        self.facts = Analysis::of(stmts);
         let mut env = Env::new();
         Ok(list(self.seq(stmts, &mut env)?))
     }
@@ -165,6 +170,7 @@ impl Lowerer {
             res.cells.extend(names);
         }
         self.res = res;
+        self.facts = Analysis::of(stmts);
         self.compiled_repl = true;
         let mut env = Env::new();
         let mut body = Vec::new();
@@ -188,7 +194,7 @@ impl Lowerer {
             let sl = self.line(s.span);
             // A binding the line only reads is loaded by the first statement that reads it, so the
             // statements before an undefined one still complete, as in an interpreted line.
-            for name in names_read(std::slice::from_ref(s)) {
+            for name in self.facts.get(s).read.iter().cloned() {
                 if unloaded.remove(&name) {
                     let v = self.fresh_var(&name);
                     let load = call(
@@ -265,10 +271,14 @@ impl Lowerer {
         };
         let generic_params: Vec<String> = m.params.iter().map(|p| param_var(p)).collect();
         let generic = self.body(&m.params, &generic_params, &m.body, l)?;
-        let operands = number_operands(&m.body);
-        let guarded: Vec<&String> = m.params.iter().filter(|p| operands.contains(*p)).collect();
+        let facts = self.facts.of_body(&m.body);
+        let guarded: Vec<&String> = m
+            .params
+            .iter()
+            .filter(|p| facts.number_operands.contains(*p))
+            .collect();
         let mut clauses = Vec::new();
-        if !guarded.is_empty() && size(&m.body) <= SPECIALIZE_MAX {
+        if !guarded.is_empty() && facts.size <= SPECIALIZE_MAX {
             let fast_params: Vec<String> = m.params.iter().map(|p| format!("PI_{p}")).collect();
             let guards = guarded
                 .iter()
@@ -303,6 +313,7 @@ impl Lowerer {
         l: i32,
     ) -> Result<Vec<Term>, Diagnostic> {
         self.res = resolve(params, stmts)?;
+        self.facts = Analysis::of(stmts);
         self.uses_return = false;
         let mut env = Env::new();
         for (p, v) in params.iter().zip(vars) {
@@ -616,7 +627,7 @@ impl Lowerer {
         es: &[&Expr],
         env: &mut Env,
     ) -> Result<(Vec<Term>, Vec<Term>), Diagnostic> {
-        let hoist = es.len() > 1 && es.iter().any(|e| assigns(e));
+        let hoist = es.len() > 1 && es.iter().any(|e| self.facts.get(e).binds);
         let mut pre = Vec::new();
         let mut vals = Vec::new();
         for e in es {
@@ -923,7 +934,8 @@ impl Lowerer {
     ) -> Result<Term, Diagnostic> {
         let mut inner = env.clone();
         let mut pre = Vec::new();
-        for name in names_read(body) {
+        let read = self.facts.of_body(body).read;
+        for name in read.iter().cloned() {
             if params.contains(&name) {
                 continue;
             }
@@ -1014,23 +1026,7 @@ impl Lowerer {
     fn assigned_locals(&self, blocks: &[&Expr], env: &Env) -> Vec<String> {
         let mut names = BTreeSet::new();
         for b in blocks {
-            walk(b, &mut |x| match &x.kind {
-                ExprKind::Assign {
-                    target: AssignTarget::Var(n),
-                    ..
-                } => {
-                    names.insert(n.clone());
-                }
-                ExprKind::Destructure { pattern, .. } => {
-                    names.extend(pattern.names().into_iter().map(str::to_owned));
-                }
-                ExprKind::Match { arms, .. } => {
-                    for (p, _) in arms {
-                        names.extend(p.names().into_iter().map(str::to_owned));
-                    }
-                }
-                _ => {}
-            });
+            names.extend(self.facts.get(b).assigned.iter().cloned());
         }
         names
             .into_iter()
@@ -1410,11 +1406,12 @@ impl Lowerer {
         state: &[String],
         body: &[Expr],
     ) -> Option<(Vec<String>, Vec<Term>)> {
-        let operands = number_operands(body);
+        let facts = self.facts.of_body(body);
+        let operands = &facts.number_operands;
         // Only innermost loops: specialising a loop that holds another would double it per level.
         if !state.iter().any(|n| operands.contains(n))
-            || size(body) > SPECIALIZE_MAX
-            || has_inlined_loop(body)
+            || facts.size > SPECIALIZE_MAX
+            || facts.inlined_loop
         {
             return None;
         }
@@ -1924,36 +1921,6 @@ fn makes_block(e: &Expr, looping: &mut bool) -> bool {
     }
 }
 
-/// The expressions directly inside `e`.
-fn children(e: &Expr) -> Vec<&Expr> {
-    match &e.kind {
-        ExprKind::Return(v)
-        | ExprKind::Assign { value: v, .. }
-        | ExprKind::Destructure { value: v, .. } => vec![v],
-        ExprKind::Match { value, arms } => std::iter::once(&**value)
-            .chain(arms.iter().map(|(_, b)| b))
-            .collect(),
-        ExprKind::Send { receiver, args, .. } => std::iter::once(&**receiver).chain(args).collect(),
-        ExprKind::SuperSend { args, .. } => args.iter().collect(),
-        ExprKind::Cascade { receiver, messages } => std::iter::once(&**receiver)
-            .chain(messages.iter().flat_map(|(_, a, _)| a))
-            .collect(),
-        ExprKind::Block { body, .. } => body.iter().collect(),
-        ExprKind::Array(items) | ExprKind::List(items) => items.iter().collect(),
-        ExprKind::Dict(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
-        ExprKind::Interpolated(pieces) => pieces
-            .iter()
-            .filter_map(|p| match p {
-                Piece::Expr(x) => Some(x),
-                Piece::Text(_) => None,
-            })
-            .collect(),
-        ExprKind::Literal(_) | ExprKind::Var(_) | ExprKind::Global(_) | ExprKind::Field(_) => {
-            vec![]
-        }
-    }
-}
-
 /// `{bt_slot, Name}`: the process-dictionary key of an actor's field.
 fn slot_key(l: i32, name: &str) -> Term {
     abs_tuple(l, vec![abs_atom(l, "bt_slot"), abs_atom(l, name)])
@@ -1966,60 +1933,6 @@ const MAX_INLINE_DEPTH: usize = 6;
 /// The largest method or loop body (in expressions) that gets a clause specialised for integers: the
 /// body is generated twice.
 const SPECIALIZE_MAX: usize = 80;
-
-/// Whether `body` has a loop that is inlined (anywhere inside it).
-fn has_inlined_loop(body: &[Expr]) -> bool {
-    let mut found = false;
-    for e in body {
-        walk(e, &mut |x| {
-            if let ExprKind::Send {
-                receiver,
-                selector,
-                args,
-                cast: false,
-            } = &x.kind
-            {
-                found |= condition_branches(selector).is_none()
-                    && inlined(selector, receiver, args).is_some();
-            }
-        });
-    }
-    found
-}
-
-/// How many expressions `body` has.
-fn size(body: &[Expr]) -> usize {
-    let mut n = 0;
-    for e in body {
-        walk(e, &mut |_| n += 1);
-    }
-    n
-}
-
-/// The names that are operands of number sends (`n + 1`, `1 < n`) in `body`.
-fn number_operands(body: &[Expr]) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    for e in body {
-        walk(e, &mut |x| {
-            if let ExprKind::Send {
-                receiver,
-                selector,
-                args,
-                cast: false,
-            } = &x.kind
-                && number_op(selector).is_some()
-                && let [arg] = args.as_slice()
-            {
-                for operand in [&**receiver, arg] {
-                    if let ExprKind::Var(n) = &operand.kind {
-                        names.insert(n.clone());
-                    }
-                }
-            }
-        });
-    }
-    names
-}
 
 /// The name of the function a method compiles to in its class's module.
 pub fn method_function(selector: &str, class_side: bool) -> String {
@@ -2068,38 +1981,9 @@ fn returning_conditional(s: &Expr) -> bool {
         })
 }
 
-/// Whether `e` assigns a variable anywhere (so its operands need a fixed order).
-fn assigns(e: &Expr) -> bool {
-    let mut found = false;
-    walk(e, &mut |x| {
-        found |= matches!(
-            x.kind,
-            ExprKind::Assign {
-                target: AssignTarget::Var(_),
-                ..
-            } | ExprKind::Destructure { .. }
-                | ExprKind::Match { .. }
-        )
-    });
-    found
-}
-
-/// The names read anywhere in `body`, sorted.
-fn names_read(body: &[Expr]) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    for e in body {
-        walk(e, &mut |x| {
-            if let ExprKind::Var(n) = &x.kind {
-                names.insert(n.clone());
-            }
-        });
-    }
-    names
-}
-
 /// The Erlang operator for a Beamtalk binary selector on numbers, and the guard under which it cannot
 /// fail (so the fast path behaves exactly as `beamtalk_number` would).
-fn number_op(selector: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn number_op(selector: &str) -> Option<(&'static str, &'static str)> {
     Some(match selector {
         "+" => ("+", "is_integer"),
         "-" => ("-", "is_integer"),
@@ -2124,6 +2008,11 @@ enum Branch {
     IsTrue(usize),
     /// An atom: `nil`, `true` or `false`.
     Const(&'static str),
+}
+
+/// Whether `selector` is a conditional (`ifTrue:`, `and:`, ...): inlined, it is no loop.
+pub(crate) fn is_conditional(selector: &str) -> bool {
+    condition_branches(selector).is_some()
 }
 
 /// The branches of the conditional selectors that are inlined, as Boolean's own methods define them.
