@@ -139,7 +139,11 @@ fn a_thousand_live_actors_upgrade_while_a_client_keeps_calling_them() {
 #[test]
 fn actors_are_supervised_restarted_and_listed() {
     let f = Fixture::started();
-    assert_eq!(f.load(V1).0, 0);
+    let restarted = V1.replace(
+        "  state: count = 0\n",
+        "  state: count = 0\n  class supervisionPolicy => #transient\n",
+    );
+    assert_eq!(f.load(&restarted).0, 0);
     f.eval("c := Counter spawn. c increment");
     let pid = f.eval("c pid");
     f.eval("Erlang erlang exit: c pid with: #boom");
@@ -310,7 +314,8 @@ fn a_class_can_choose_its_restart_policy() {
 }
 
 /// `supervisionPolicy` is the class-side method's name (`restartPolicy` its older one, still read): a
-/// `#permanent` actor is restarted even after a clean exit, which ends a default (`#transient`) one.
+/// `#permanent` actor is restarted even after a clean exit; one of a class that says nothing is
+/// `#temporary`, never restarted, not even after a crash.
 #[test]
 fn supervision_policy_names_the_restart_policy() {
     let f = Fixture::started();
@@ -319,7 +324,8 @@ fn supervision_policy_names_the_restart_policy() {
     );
     assert_eq!(code, 0, "{out}");
     assert_eq!(f.eval("Sturdy supervisionSpec restart"), "#permanent");
-    f.eval("s := Sturdy spawn. p := Plain spawn. [s quit] on: Error do: [:e | 0]. [p quit] on: Error do: [:e | 0]");
+    assert_eq!(f.eval("Plain supervisionPolicy"), "#temporary");
+    f.eval("s := Sturdy spawn. p := Plain spawn. k := Plain spawn. k kill. [s quit] on: Error do: [:e | 0]. [p quit] on: Error do: [:e | 0]");
     assert_eq!(f.eval("#(s isAlive, p isAlive)"), "#(false, false)");
     let deadline = Instant::now() + Duration::from_secs(5);
     while f.eval("(Workspace actorsOf: Sturdy) size") != "1" {
@@ -332,7 +338,7 @@ fn supervision_policy_names_the_restart_policy() {
     assert_eq!(
         f.eval("(Workspace actorsOf: Plain) size"),
         "0",
-        "a transient one ended for good"
+        "a temporary one ended for good, the killed one too"
     );
 }
 

@@ -9,6 +9,8 @@ const COUNTER: &str = "\
 /// Counts, held by an actor.
 Actor subclass: Counter
   state: n = 0
+  /// Restarted after a crash (actors are not, by default).
+  class supervisionPolicy => #transient
   /// Adds one.
   increment => self.n := self.n + 1
   n => self.n
@@ -57,7 +59,7 @@ fn a_killed_actor_is_restarted_under_its_name_and_the_old_reference_raises_actor
     eval(&p, "c := (Counter spawnAs: #main) unwrap. c increment");
     assert_eq!(eval(&p, "c isAlive"), "true");
     eval(&p, "c kill");
-    // Its keeper restarts it (the default policy restarts a crash), fresh, under the same name.
+    // Its host restarts it (its class's policy restarts a crash), fresh, under the same name.
     p.eventually_ok(
         "(Counter named: #main) isError ifTrue: [#none] ifFalse: [(Counter named: #main) unwrap n]",
         "0",

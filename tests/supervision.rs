@@ -7,11 +7,13 @@ use common::{Project, run};
 const APP: &str = "\
 Actor subclass: Worker
   state: n = 0
+  class supervisionPolicy => #transient
   bump => self.n := self.n + 1
   n => self.n
 
 Actor subclass: Logger
   state: lines = 0
+  class supervisionPolicy => #transient
   log: x => self.lines := self.lines + 1
 
 Supervisor subclass: App
@@ -210,6 +212,7 @@ fn supervised_actors_are_hot_reloaded_with_their_state() {
 const README_APP: &str = "\
 Actor subclass: Counter
   state: count = 0
+  class supervisionPolicy => #transient
   increment => self.count := self.count + 1
   count => self.count
 

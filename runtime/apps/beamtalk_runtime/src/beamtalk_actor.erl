@@ -241,9 +241,9 @@ start_child(Class) ->
 start_child(Class, Init) ->
     start_link(Class, Init, erlang:unique_integer([positive])).
 
-%% @doc How a supervisor restarts actors of `Class': `transient' unless the class answers
-%% `supervisionPolicy' (or its older name `restartPolicy') on its class side with #permanent, #transient
-%% or #temporary.
+%% @doc How a supervisor restarts actors of `Class': never (`temporary', chapter 17 of the documentation)
+%% unless the class answers `supervisionPolicy' (or its older name `restartPolicy') on its class side with
+%% #permanent, #transient or #temporary.
 -spec restart_policy(atom()) -> permanent | transient | temporary.
 restart_policy(Class) ->
     %% Asked only of classes that answer it: a does-not-understand error is costly to raise (its hint
@@ -252,7 +252,7 @@ restart_policy(Class) ->
                 || S <- [supervisionPolicy, restartPolicy], beamtalk_class:defines_class_method(Class, S)],
     case Answered of
         [P | _] when P =:= permanent; P =:= transient; P =:= temporary -> P;
-        _ -> transient
+        _ -> temporary
     end.
 
 %% @doc Sends a message to an actor and waits for the answer.

@@ -191,10 +191,63 @@ error_object(_, _, _) -> nomethod.
 
 %% `Erlang lists reverse: #(1, 2)' calls lists:reverse/1: the first keyword names the function and every
 %% keyword part is one more argument. Erlang exceptions become Beamtalk errors where they are caught.
+%%
+%% Two conversions happen at this boundary, and nowhere else (ADR 0076). A function that refuses a String
+%% because it takes charlists (`Erlang os getenv: "HOME"') is called again with the Strings as charlists,
+%% and the text it answers is a String. And Erlang's `{ok, V}' / `{error, R}' (and bare `ok' / `error')
+%% become `Result ok: V' / `Result error: R' (`R' as Erlang gave it, `#enoent' say, as chapter 12 of the
+%% documentation has reasons; ADR 0076 would wrap it in an ErlangError).
 -spec erlang_call(module(), atom(), [term()]) -> term().
 erlang_call(M, Sel, Args) ->
-    Name = hd(string:split(atom_to_list(Sel), ":")),
-    apply(M, list_to_atom(Name), Args).
+    F = list_to_atom(hd(string:split(atom_to_list(Sel), ":"))),
+    from_erlang(call_with_text(M, F, Args)).
+
+-spec call_with_text(module(), atom(), [term()]) -> term().
+call_with_text(M, F, Args) ->
+    try apply(M, F, Args)
+    catch
+        error:Reason:Stack when Reason =:= badarg; Reason =:= function_clause ->
+            case lists:any(fun is_text/1, Args) andalso refused_on_entry(M, Stack) of
+                true -> text_answer(apply(M, F, [charlist(A) || A <- Args]));
+                false -> erlang:raise(error, Reason, Stack)
+            end
+    end.
+
+%% Whether the call failed before doing anything but look at its arguments: every frame above this module's
+%% is of the module called (or a BIF it called). Only then is a second call with charlists safe.
+-spec refused_on_entry(module(), list()) -> boolean().
+refused_on_entry(M, Stack) ->
+    Inner = lists:takewhile(fun(Frame) -> element(1, Frame) =/= ?MODULE end, Stack),
+    Inner =/= [] andalso lists:all(fun(Frame) -> lists:member(element(1, Frame), [M, erlang]) end, Inner).
+
+-spec is_text(term()) -> boolean().
+is_text(B) when is_binary(B) -> is_list(unicode:characters_to_list(B));
+is_text(_) -> false.
+
+-spec charlist(term()) -> term().
+charlist(B) when is_binary(B) ->
+    case unicode:characters_to_list(B) of
+        L when is_list(L) -> L;
+        _ -> B
+    end;
+charlist(Other) -> Other.
+
+%% What a function that takes charlists answers: its text (also inside `{ok, _}') as a String.
+-spec text_answer(term()) -> term().
+text_answer({ok, L}) -> {ok, text_answer(L)};
+text_answer([_ | _] = L) ->
+    case io_lib:printable_unicode_list(L) of
+        true -> unicode:characters_to_binary(L);
+        false -> L
+    end;
+text_answer(Other) -> Other.
+
+-spec from_erlang(term()) -> term().
+from_erlang({ok, V}) -> beamtalk_rt:result_ok(V);
+from_erlang({error, R}) -> beamtalk_rt:result_error(R);
+from_erlang(ok) -> beamtalk_rt:result_ok(nil);
+from_erlang(error) -> beamtalk_rt:result_error(nil);
+from_erlang(V) -> V.
 
 %% @doc Class-side messages every class answers.
 -spec class_side(atom(), atom(), [term()]) -> {ok, term()} | nomethod.
@@ -207,6 +260,13 @@ class_side('ReadStream', 'on:', [C]) when is_binary(C); is_list(C); element(1, C
     {ok, beamtalk_stream:read_stream(C)};
 class_side('String', 'streamContents:', [B]) when is_function(B, 1) -> {ok, beamtalk_stream:stream_contents(B)};
 class_side('String', new, []) -> {ok, <<>>};
+%% Made here, not by an Erlang call: `Erlang erlang list_to_tuple:' would answer `{ok, V}' as a Result.
+class_side('Tuple', Sel, [Items]) when Sel =:= 'withAll:'; Sel =:= 'new:' ->
+    case Items of
+        L when is_list(L) -> {ok, list_to_tuple(L)};
+        {'$bt_array', T} -> {ok, T};
+        _ -> nomethod
+    end;
 class_side('SystemNavigation', default, []) -> {ok, {'$bt_object', 'SystemNavigation', #{}}};
 class_side('Workspace', Sel, Args) -> workspace(respond, Sel, Args);
 class_side('Session', current, []) -> workspace(session, current, []);
@@ -266,6 +326,11 @@ class_common(Class, 'named:', [Name]) when is_atom(Name) ->
         false -> nomethod
     end;
 class_common('Actor', allRegistered, []) -> {ok, beamtalk_actor:all_registered()};
+class_common(Class, supervisionPolicy, []) ->
+    case is_actor_class(Class) of
+        true -> {ok, beamtalk_actor:restart_policy(Class)};
+        false -> nomethod
+    end;
 class_common(Class, supervisionSpec, []) ->
     case is_actor_class(Class) of
         true -> {ok, beamtalk_supervisor:spec(Class)};

@@ -145,6 +145,13 @@ match_arm(Value, [Pattern | Rest], N) ->
 bind({bind, Name}, Value, Acc) -> {ok, [{Name, Value} | Acc]};
 bind(ignore, _Value, Acc) -> {ok, Acc};
 bind({lit, Lit}, Value, Acc) when Lit == Value -> {ok, Acc};
+%% `{ok, v}' and `{error, r}' also match a Result (Erlang's tuples become Results at the boundary, and
+%% code written against the tuples keeps working).
+bind({tuple, [_, _] = Ps}, {'$bt_value', 'Result', #{isOk := IsOk} = R}, Acc) ->
+    bind_all(Ps, case IsOk of
+                     true -> [ok, maps:get(value, R)];
+                     false -> [error, maps:get(error, R)]
+                 end, Acc);
 bind({tuple, Ps}, T, Acc) when is_tuple(T), tuple_size(T) =:= length(Ps) ->
     case is_object(T) of
         true -> nomatch;

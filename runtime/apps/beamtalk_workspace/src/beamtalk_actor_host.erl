@@ -29,6 +29,7 @@
 -type child() :: #{class := atom(), init := map(), id := integer(), restart := restart(),
                    started_at := integer(), restarts := non_neg_integer(), crashes := [integer()]}.
 %% The host's table of actors is named as the host is registered.
+-type row() :: {pid(), atom(), integer(), non_neg_integer(), child()}.
 -type state() :: #{table := atom()}.
 
 %% Restarts allowed per actor within the period before it is given up (as an OTP supervisor's intensity).
@@ -36,6 +37,8 @@
 -define(PERIOD_MS, 10000).
 %% How long a stopping host gives its actors to end before it kills them.
 -define(SHUTDOWN_MS, 5000).
+%% Selects the columns of a row that listings show.
+-define(LISTED, {{'$1', '$2', '$3', '$4', '_'}, [], [{{'$1', '$2', '$3', '$4'}}]}).
 -spec start_link(pos_integer()) -> {ok, pid()} | {error, term()}.
 start_link(N) ->
     gen_server:start_link({local, name(N)}, ?MODULE, name(N), []).
@@ -81,7 +84,7 @@ not_started(Reason) -> Reason.
 -spec actor(atom(), pid(), spec()) -> no_return().
 actor(Host, Spawner, #{class := Class, init := Init, id := Id} = Spec) ->
     ok = use_transcript(),
-    true = ets:insert(Host, {self(), child(Spec)}),
+    true = ets:insert(Host, record(self(), child(Spec))),
     true = link(whereis(Host)),
     %% Its parent is the host (`gen_server' reads it here), not the process that spawned it.
     _ = erlang:put('$ancestors', [Host, beamtalk_actor_sup]),
@@ -98,6 +101,12 @@ actor(Host, Spawner, #{class := Class, init := Init, id := Id} = Spec) ->
 child(Spec) ->
     Spec#{started_at => erlang:system_time(second), restarts => 0, crashes => []}.
 
+%% An actor as its host's table holds it: what listings read first, as columns a match specification can
+%% pick out without copying the rest (its initial values may be large, and there may be 100,000 rows).
+-spec record(pid(), child()) -> row().
+record(Pid, #{class := Class, started_at := At, restarts := N} = Child) ->
+    {Pid, Class, At, N, Child}.
+
 %% @doc Stops actor `Pid' of `Host' for good (it is not restarted, whatever its policy).
 -spec stop_actor(atom() | pid(), pid()) -> ok | {error, not_found}.
 stop_actor(Host, Pid) ->
@@ -111,15 +120,15 @@ stop_owned(Host, Owner) ->
 %% @doc The actors of `Host'.
 -spec actors(atom()) -> [actor()].
 actors(Host) ->
-    read(Host, fun(T) -> ets:foldl(fun({Pid, C}, Acc) -> [listed(Pid, C) | Acc] end, [], T) end, []).
+    read(Host, fun(T) -> [listed(R) || R <- ets:select(T, [?LISTED])] end, []).
 
 %% @doc At most `Limit' of the actors of `Host'.
 -spec actors(atom(), non_neg_integer()) -> [actor()].
 actors(_Host, 0) -> [];
 actors(Host, Limit) ->
     read(Host, fun(T) ->
-                       case ets:match_object(T, '_', Limit) of
-                           {Found, _More} -> [listed(Pid, C) || {Pid, C} <- Found];
+                       case ets:select(T, [?LISTED], Limit) of
+                           {Found, _More} -> [listed(R) || R <- Found];
                            '$end_of_table' -> []
                        end
                end, []).
@@ -137,12 +146,7 @@ details_of(Actors) ->
 -spec pids_of(atom(), [atom()]) -> [pid()].
 pids_of(Host, Classes) ->
     read(Host, fun(T) ->
-                       ets:foldl(fun({P, #{class := C}}, Acc) ->
-                                         case lists:member(C, Classes) of
-                                             true -> [P | Acc];
-                                             false -> Acc
-                                         end
-                                 end, [], T)
+                       ets:select(T, [{{'$1', C, '_', '_', '_'}, [], ['$1']} || C <- Classes])
                end, []).
 
 %% @doc How many actors `Host' runs.
@@ -183,7 +187,7 @@ handle_call({stop, Pid}, _From, #{table := T} = S) ->
             {reply, {error, not_found}, S}
     end;
 handle_call({stop_owned, Owner}, _From, #{table := T} = S) ->
-    Owned = ets:foldl(fun({Pid, #{init := #{'$bt_owner' := O}}}, Acc) when O =:= Owner -> [Pid | Acc];
+    Owned = ets:foldl(fun({Pid, _, _, _, #{init := #{'$bt_owner' := O}}}, Acc) when O =:= Owner -> [Pid | Acc];
                          (_, Acc) -> Acc
                       end, [], T),
     [begin ets:delete(T, Pid), exit(Pid, shutdown) end || Pid <- Owned],
@@ -202,7 +206,7 @@ handle_cast(Other, S) ->
 -spec handle_info(term(), state()) -> {noreply, state()}.
 handle_info({'EXIT', Pid, Reason}, #{table := T} = S) ->
     case ets:take(T, Pid) of
-        [{_, Child}] -> {noreply, exited(Pid, Reason, Child, S)};
+        [{_, _, _, _, Child}] -> {noreply, exited(Pid, Reason, Child, S)};
         [] -> {noreply, S}   % an actor stopped on purpose, one that failed to start, or a link a method made
     end;
 handle_info(Other, S) ->
@@ -214,7 +218,7 @@ handle_info(Other, S) ->
 %% actors costs no more than sending them the signal.
 -spec terminate(term(), state()) -> ok.
 terminate(_Reason, #{table := T}) ->
-    All = maps:from_list([{Pid, []} || {Pid, _} <- ets:tab2list(T)]),
+    All = maps:from_list([{Pid, []} || Pid <- ets:select(T, [{{'$1', '_', '_', '_', '_'}, [], ['$1']}])]),
     maps:foreach(fun(Pid, _) -> exit(Pid, shutdown) end, All),
     Left = await_exits(All, erlang:monotonic_time(millisecond) + ?SHUTDOWN_MS),
     maps:foreach(fun(Pid, _) -> exit(Pid, kill) end, Left).
@@ -236,7 +240,7 @@ run(#{class := Class, init := Init, id := Id} = Child, #{table := T} = S) ->
     ok = use_transcript(),
     try proc_lib:spawn_opt(beamtalk_actor, run, [{Class, Init, Id}], [link]) of
         Pid ->
-            true = ets:insert(T, {Pid, Child}),
+            true = ets:insert(T, record(Pid, Child)),
             S
     catch
         %% The node's process limit: this actor cannot come back, and the host and its others go on.
@@ -295,8 +299,8 @@ give_up(#{class := Class, restarts := Restarts}, Reason) ->
 broadcast(Format, Args) ->
     beamtalk_repl_shell:broadcast(io_lib:format(Format, Args)).
 
--spec listed(pid(), child()) -> actor().
-listed(Pid, #{class := Class, started_at := At, restarts := N}) ->
+-spec listed({pid(), atom(), integer(), non_neg_integer()}) -> actor().
+listed({Pid, Class, At, N}) ->
     #{pid => Pid, class => Class, started_at => At, restarts => N}.
 
 -spec clean_exit(term()) -> boolean().
