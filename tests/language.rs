@@ -85,7 +85,9 @@ fn arithmetic_precedence_and_bindings() {
     l.check("2 + 3 * 4", "14");
     l.check("2 ** 3 * 2", "16");
     l.check("(2 + 3) * 4", "20");
-    l.check("7 // 2", "3");
+    l.check("7 div: 2", "3");
+    // `//` is a comment wherever it stands, after an operand too.
+    l.check("7 // 2", "7");
     l.check("-7 \\\\ 2", "1");
     l.check("7 rem: -2", "1");
     l.check("1 + 2 < 4", "true");
@@ -272,6 +274,52 @@ fn load_errors_leave_the_loaded_version() {
     assert_eq!(code, 1);
     assert!(out.contains("unknown_class"), "{out}");
     l.check("Thing new value", "1");
+}
+
+/// Every class's own `initialize` runs when an actor starts, the most distant ancestor's first; a class
+/// without one runs its parents' alone (ADR 0078: nobody writes `super initialize`).
+#[test]
+fn initialize_runs_up_the_class_chain_parents_first() {
+    let l = Lang::started();
+    let (code, out, err) = l.load(
+        "chain.bt",
+        "Actor subclass: Base\n  state: log = #()\n  initialize => self.log := self.log , #(#base)\n  log => self.log\n\nBase subclass: Middle\n\nMiddle subclass: Leaf\n  initialize => self.log := self.log , #(#leaf)\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    l.check("Leaf spawn log", "#(#base, #leaf)");
+    l.check("Middle spawn log", "#(#base)");
+    l.check("Base spawn log", "#(#base)");
+}
+
+/// `self.x` names a slot the class or a superclass declares; a typo is an error at load naming the line
+/// and the closest slot, and nothing of that class loads (it used to write a hidden slot, or read nil).
+#[test]
+fn a_slot_no_class_declares_is_an_error_at_load() {
+    let l = Lang::started();
+    let (code, _, _) = l.load(
+        "base.bt",
+        "Actor subclass: Tally\n  state: total = 0\n  total => self.total\n",
+    );
+    assert_eq!(code, 0);
+    let (code, out, _) = l.load(
+        "typo.bt",
+        "Tally subclass: Sub\n  add: n => self.totl := self.total + n\n",
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(
+            "line 2: `self.totl`: Sub has no state `totl`; hint: did you mean `self.total`?"
+        ),
+        "{out}"
+    );
+    l.check_error("Sub", "unknown_class");
+    // Inherited slots and the class side's own classState are known.
+    let (code, out, _) = l.load(
+        "fine.bt",
+        "Tally subclass: Sub\n  classState: made = 0\n  add: n => self.total := self.total + n\n  class made => self.made\n",
+    );
+    assert_eq!(code, 0, "{out}");
+    l.check("s := Sub spawn. s add: 2. s total", "2");
 }
 
 #[test]
@@ -465,15 +513,16 @@ fn direct_paths_answer_as_the_ordinary_sends_do() {
     lang.check("1 = 1.0", "true");
     lang.check_error("nil ifTrue: [1]", "does_not_understand");
     lang.check_error("3 + nil", "");
-    // In a method, `//` and `\\` take Erlang's `div`/`rem` only where truncating and flooring agree.
+    // In a method, `div:` and `\\` take Erlang's `div`/`rem` directly for a non-negative dividend and a
+    // positive divisor; any other operands get the ordinary send (`div:` truncates, `\\` floors).
     let (code, out, err) = lang.load(
         "ops.bt",
-        "Object subclass: Ops\n  class q: a by: b => #(a // (b), a \\\\ b)\n",
+        "Object subclass: Ops\n  class q: a by: b => #(a div: b, a \\\\ b)\n",
     );
     assert_eq!(code, 0, "{out}{err}");
     lang.check("Ops q: 7 by: 2", "#(3, 1)");
-    lang.check("Ops q: -7 by: 2", "#(-4, 1)");
-    lang.check("Ops q: 7 by: -2", "#(-4, -1)");
+    lang.check("Ops q: -7 by: 2", "#(-3, 1)");
+    lang.check("Ops q: 7 by: -2", "#(-3, -1)");
     lang.check_error("Ops q: 7.5 by: 2", "does_not_understand");
     lang.check_error("Ops q: 1 by: 0", "");
 }
@@ -483,7 +532,7 @@ fn loops_in_methods_behave_as_the_sends_they_replace() {
     let lang = Lang::started();
     let (code, out, err) = lang.load(
         "loops.bt",
-        "Object subclass: Loops\n  class sumTo: n =>\n    s := 0\n    1 to: n do: [:i | s := s + i]\n    s\n  class answer: n =>\n    1 to: n do: [:i | i * i > 50 ifTrue: [^i]]\n    nil\n  class toDoValue => 3 to: 1 do: [:i | i]\n  class floats =>\n    s := 0\n    1.5 to: 3 do: [:x | s := s + x]\n    s\n  class times: n =>\n    c := 0\n    r := n timesRepeat: [c := c + 2]\n    #(c, r)\n  class halve: n =>\n    k := n\n    steps := 0\n    [k > 1] whileTrue: [k := k // 2. steps := steps + 1]\n    steps\n  class firstOver: n =>\n    k := 0\n    [true] whileTrue: [k := k + 1. k * k > n ifTrue: [^k]]\n  class mixed =>\n    s := 0\n    1 to: 4 do: [:i | s := s + (i = 2 ifTrue: [0.5] ifFalse: [1])]\n    s\n  class fact: n =>\n    n < 2 ifTrue: [^1]\n    ^n * (self fact: n - 1)\n",
+        "Object subclass: Loops\n  class sumTo: n =>\n    s := 0\n    1 to: n do: [:i | s := s + i]\n    s\n  class answer: n =>\n    1 to: n do: [:i | i * i > 50 ifTrue: [^i]]\n    nil\n  class toDoValue => 3 to: 1 do: [:i | i]\n  class floats =>\n    s := 0\n    1.5 to: 3 do: [:x | s := s + x]\n    s\n  class times: n =>\n    c := 0\n    r := n timesRepeat: [c := c + 2]\n    #(c, r)\n  class halve: n =>\n    k := n\n    steps := 0\n    [k > 1] whileTrue: [k := k div: 2. steps := steps + 1]\n    steps\n  class firstOver: n =>\n    k := 0\n    [true] whileTrue: [k := k + 1. k * k > n ifTrue: [^k]]\n  class mixed =>\n    s := 0\n    1 to: 4 do: [:i | s := s + (i = 2 ifTrue: [0.5] ifFalse: [1])]\n    s\n  class fact: n =>\n    n < 2 ifTrue: [^1]\n    ^n * (self fact: n - 1)\n",
     );
     assert_eq!(code, 0, "{out}{err}");
     // Clauses specialised for integers hand over to the general ones for anything else.

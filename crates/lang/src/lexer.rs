@@ -138,7 +138,8 @@ impl Lexer<'_> {
                 c if c.is_whitespace() => {
                     self.bump();
                 }
-                '/' if self.peek_at(1) == Some('/') && !self.is_division() => {
+                // `//` is always a comment: integer division is `div:`.
+                '/' if self.peek_at(1) == Some('/') => {
                     while self.peek().is_some_and(|c| c != '\n') {
                         self.bump();
                     }
@@ -229,13 +230,6 @@ impl Lexer<'_> {
             }
         }
         Ok(self.out)
-    }
-
-    /// `//` is integer division after an operand when a number or `(` follows on the same line, and a
-    /// comment otherwise (`a div: b` is the unambiguous spelling).
-    fn is_division(&self) -> bool {
-        let rest = self.src[self.pos + 2..].trim_start_matches([' ', '\t']);
-        self.after_operand() && rest.starts_with(|c: char| c.is_ascii_digit() || c == '(')
     }
 
     fn ident_chars(&mut self) -> String {
@@ -548,7 +542,17 @@ mod tests {
             toks("x := 1 // c"),
             [Tok::Ident("x".into()), Tok::Assign, Tok::Int(1.into())]
         );
-        assert_eq!(toks("7 // 2")[1], Tok::Binary("//".into()));
+        assert_eq!(toks("7 // 2"), [Tok::Int(7.into())]);
+        assert_eq!(
+            toks("area := w * h // 40"),
+            [
+                Tok::Ident("area".into()),
+                Tok::Assign,
+                Tok::Ident("w".into()),
+                Tok::Binary("*".into()),
+                Tok::Ident("h".into())
+            ]
+        );
         assert_eq!(toks("// just a comment"), []);
         assert_eq!(
             toks("#(#~~, #,, #+)"),

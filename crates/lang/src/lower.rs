@@ -767,8 +767,9 @@ impl Lowerer {
             bif(l, guard, vec![var(l, &x)]),
             bif(l, guard, vec![var(l, &y)]),
         ];
-        // Erlang's `div`/`rem` truncate, Beamtalk's `//` and `\\` floor: they agree for a non-negative
-        // dividend and a positive divisor, which is all the direct path takes.
+        // Erlang's `rem` truncates and Beamtalk's `\\` floors: they agree for a non-negative dividend and a
+        // positive divisor, which is all the direct path takes (`div:` truncates as `div` does, and takes
+        // the same path so the two stay alike).
         if matches!(operator, "div" | "rem") {
             guards.push(op(l, ">=", var(l, &x), integer(l, 0)));
             guards.push(op(l, ">", var(l, &y), integer(l, 0)));
@@ -1993,7 +1994,7 @@ pub(crate) fn number_op(selector: &str) -> Option<(&'static str, &'static str)> 
         "<=" => ("=<", "is_number"),
         ">=" => (">=", "is_number"),
         "=" => ("==", "is_number"),
-        "//" => ("div", "is_integer"),
+        "div:" => ("div", "is_integer"),
         "\\\\" => ("rem", "is_integer"),
         _ => return None,
     })

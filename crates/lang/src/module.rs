@@ -46,6 +46,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         ("__source__".to_owned(), 0),
         ("__docs__".to_owned(), 0),
         ("__sends__".to_owned(), 0),
+        ("__slot_uses__".to_owned(), 0),
         ("__superclass_params__".to_owned(), 0),
         ("__respond__".to_owned(), 3),
         ("__class_respond__".to_owned(), 3),
@@ -105,6 +106,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     ));
     forms.push(docs_function(l, class, src));
     forms.push(sends_function(l, class));
+    forms.push(slot_uses_function(l, class, &lw));
     let fields = slot_defaults(&mut lw, &class.slots)?;
     forms.push(function(l, "__fields__", vec![], vec![abs_list(l, fields)]));
     let class_state = slot_defaults(&mut lw, &class.class_slots)?;
@@ -281,6 +283,47 @@ fn sends_function(l: i32, class: &ClassDef) -> Term {
         })
         .collect();
     function(l, "__sends__", vec![], vec![abs_list(l, methods)])
+}
+
+/// `self.x` in the class's methods where the class itself declares no `x` (on that side): `{Side, Name,
+/// Line}`, the first use of each. Only the workspace knows the superclasses' slots, so the class loader
+/// checks these against them; one declared nowhere is an error at load, not a hidden slot at run time.
+fn slot_uses_function(l: i32, class: &ClassDef, lw: &Lowerer) -> Term {
+    let declared = |side: &str| -> BTreeSet<&str> {
+        let slots = match side {
+            "class" => &class.class_slots,
+            _ => &class.slots,
+        };
+        slots.iter().map(|s| s.name.as_str()).collect()
+    };
+    let mut seen = BTreeSet::new();
+    let mut uses = Vec::new();
+    for (side, m) in sided(class) {
+        let own = declared(side);
+        for e in &m.body {
+            crate::ast::walk(e, &mut |e| {
+                let name = match &e.kind {
+                    ExprKind::Field(n)
+                    | ExprKind::Assign {
+                        target: crate::ast::AssignTarget::Field(n),
+                        ..
+                    } => n,
+                    _ => return,
+                };
+                if !own.contains(name.as_str()) && seen.insert((side, name.clone())) {
+                    uses.push(abs_tuple(
+                        l,
+                        vec![
+                            abs_atom(l, side),
+                            abs_atom(l, name),
+                            integer(l, i64::from(lw.line(e.span))),
+                        ],
+                    ));
+                }
+            });
+        }
+    }
+    function(l, "__slot_uses__", vec![], vec![abs_list(l, uses)])
 }
 
 /// A method's header as written, on one line: `deposit: amount :: Integer -> Integer`.

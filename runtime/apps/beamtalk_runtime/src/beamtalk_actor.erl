@@ -340,6 +340,7 @@ start_actor({Class, Init, Id}) ->
 
 -spec init_slots(atom(), map(), integer()) -> {ok, ref()}.
 init_slots(Class, Init, Id) ->
+    _ = beamtalk_class:exists(Class) orelse beamtalk_class:unknown(Class),
     Self = {'$bt_actor', Class, self()},
     erlang:put('$bt_actor_id', Id),
     erlang:put('$bt_actor_class', Class),
@@ -347,9 +348,9 @@ init_slots(Class, Init, Id) ->
     Fields = beamtalk_user_class:fields(Class),
     [erlang:put({bt_slot, F}, {value, maps:get(F, Init)}) || {F, _} <- Fields, maps:is_key(F, Init)],
     [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- Fields, not maps:is_key(F, Init)],
-    case first_restore(Init) orelse not beamtalk_dispatch:responds_to(Self, initialize) of
+    case first_restore(Init) of
         true -> ok;
-        false -> beamtalk_dispatch:send(Self, initialize, [])
+        false -> [M:'__respond__'(initialize, Self, []) || M <- beamtalk_class:initializers(Class)]
     end,
     {ok, Self}.
 

@@ -3,7 +3,7 @@
 
 -export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, forget/1, of_module/1, unknown/1,
          start_generations/0,
-         defines_class_method/2, user_modules/1, cached/2,
+         defines_class_method/2, user_modules/1, initializers/1, cached/2,
          process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
          exists/1, builtin/0]).
@@ -148,6 +148,22 @@ method_table(Class) ->
 -spec responder_selectors({builtin, atom()} | {user, module()}) -> [atom()].
 responder_selectors({builtin, C}) -> beamtalk_object:own_selectors(C);
 responder_selectors({user, M}) -> M:'__selectors__'().
+
+%% @doc The modules whose own `initialize' a new instance of `Class' runs, the most distant ancestor's
+%% first (ADR 0078: parents are initialized before their children, and nobody writes `super initialize').
+%% For each class, its extension's `initialize' replaces its own, as it does for a send. Cached until the
+%% next load.
+-spec initializers(atom()) -> [module()].
+initializers(Class) ->
+    cached({initializers, Class},
+           fun() ->
+                   Own = fun(C) ->
+                                 Candidates = [M || M <- [extension(C)], M =/= none] ++
+                                     [module(C) || is_user_class(C)],
+                                 [M || M <- Candidates, lists:member(initialize, M:'__selectors__'())]
+                         end,
+                   [hd(Ms) || C <- lists:reverse(chain(Class)), Ms <- [Own(C)], Ms =/= []]
+           end).
 
 %% @doc Whether user class `Class' or one of its superclasses defines the class-side method `Selector'
 %% (a unary one: `class children', `class category').

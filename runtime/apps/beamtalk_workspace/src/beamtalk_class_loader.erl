@@ -11,10 +11,11 @@
 -spec load([erl_parse:abstract_form()], binary()) ->
     {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
 load(Forms, File) ->
-    case sealed_superclass(Forms) of
-        none -> compile_and_install(Forms, File);
-        Super -> {error, load, iolist_to_binary(["cannot subclass ", atom_to_binary(Super, utf8),
-                                                  ": it is sealed"])}
+    case {sealed_superclass(Forms), undeclared_slots(Forms)} of
+        {none, []} -> compile_and_install(Forms, File);
+        {none, Undeclared} -> {error, compile, Undeclared};
+        {Super, _} -> {error, load, iolist_to_binary(["cannot subclass ", atom_to_binary(Super, utf8),
+                                                       ": it is sealed"])}
     end.
 
 -spec compile_and_install([erl_parse:abstract_form()], binary()) ->
@@ -44,6 +45,79 @@ sealed_superclass(Forms) ->
                    end;
         _ -> none
     end.
+
+%% `self.x' in a method where neither the class nor any of its superclasses declares `x' (the compiler
+%% lists the uses its class does not declare itself, `'__slot_uses__'/0'; the superclasses are known
+%% here): a typo that would otherwise write a hidden slot or read nil. One message per use, as the
+%% compiler's errors are.
+-spec undeclared_slots([erl_parse:abstract_form()]) -> [binary()].
+undeclared_slots(Forms) ->
+    case {literal(Forms, '__slot_uses__'), literal(Forms, '__superclass__')} of
+        %% A superclass not loaded yet (its file comes later) cannot be asked: the check waits for the
+        %% next load rather than refuse slots it may well declare.
+        {{ok, [_ | _] = Uses}, {ok, Super}} when is_atom(Super) ->
+            case beamtalk_class:exists(Super) of
+                true -> undeclared_slots(Forms, Super, Uses);
+                false -> []
+            end;
+        _ ->
+            []
+    end.
+
+-spec undeclared_slots([erl_parse:abstract_form()], atom(), [{instance | class, atom(), integer()}]) -> [binary()].
+undeclared_slots(Forms, Super, Uses) ->
+    Class = beamtalk_class:of_module(module_of(Forms)),
+    Known = #{instance => own_slots(Forms, '__fields__') ++ [F || {F, _} <- inherited(Super, '__fields__')],
+              class => own_slots(Forms, '__class_state__') ++ [F || {F, _} <- inherited(Super, '__class_state__')]},
+    [undeclared(Class, Super, Use, maps:get(Side, Known))
+     || {Side, Name, _} = Use <- Uses, not lists:member(Name, maps:get(Side, Known))].
+
+-spec undeclared(atom(), atom(), {instance | class, atom(), integer()}, [atom()]) -> binary().
+undeclared(Class, Super, {Side, Name, Line}, Known) ->
+    Kind = case Side of
+               class -> "classState";
+               instance ->
+                   case Super =:= 'Actor' orelse beamtalk_class:inherits_from(Super, 'Actor') of
+                       true -> "state";
+                       false -> "field"
+                   end
+           end,
+    Hint = case beamtalk_spelling:suggest(Name, Known, fun(N) -> ["`self.", atom_to_list(N), "`"] end) of
+               nil -> io_lib:format("declare it: `~s: ~s = nil`", [Kind, Name]);
+               Suggestion -> Suggestion
+           end,
+    unicode:characters_to_binary(io_lib:format("line ~b: `self.~s`: ~s has no ~s `~s`; hint: ~s",
+                                               [Line, Name, Class, Kind, Name, Hint])).
+
+%% The slots of `Super' and its superclasses, from `Getter' (none for a built-in class).
+-spec inherited(atom(), atom()) -> [{atom(), term()}].
+inherited(Super, Getter) ->
+    lists:append([M:Getter() || M <- beamtalk_class:user_modules(Super)]).
+
+%% The names a class's own `'__fields__'' or `'__class_state__'' declares, read from its forms: a list
+%% of `{Name, DefaultFun}'.
+-spec own_slots([erl_parse:abstract_form()], atom()) -> [atom()].
+own_slots(Forms, Getter) ->
+    case [Body || {function, _, G, 0, [{clause, _, [], [], [Body]}]} <- Forms, G =:= Getter] of
+        [Body] -> [Name || {tuple, _, [{atom, _, Name}, _]} <- cons_items(Body)];
+        _ -> []
+    end.
+
+-spec cons_items(erl_parse:abstract_expr()) -> [erl_parse:abstract_expr()].
+cons_items({cons, _, H, T}) -> [H | cons_items(T)];
+cons_items(_) -> [].
+
+%% What a function of arity 0 in `Forms' answers, when that is a literal.
+-spec literal([erl_parse:abstract_form()], atom()) -> {ok, term()} | none.
+literal(Forms, Name) ->
+    case [Body || {function, _, N, 0, [{clause, _, [], [], [Body]}]} <- Forms, N =:= Name] of
+        [Body] -> try {ok, erl_parse:normalise(Body)} catch _:_ -> none end;
+        _ -> none
+    end.
+
+-spec module_of([erl_parse:abstract_form()]) -> module().
+module_of(Forms) ->
+    hd([M || {attribute, _, module, M} <- Forms]).
 
 -spec install(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
 install(Module, Bin, File) ->
