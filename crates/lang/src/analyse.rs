@@ -87,8 +87,11 @@ impl Analysis {
                 f.binds = true;
             }
             ExprKind::Match { arms, .. } => {
-                for (p, _) in arms {
-                    p.names().into_iter().for_each(|n| add(&mut f.assigned, n));
+                for arm in arms {
+                    arm.pattern
+                        .names()
+                        .into_iter()
+                        .for_each(|n| add(&mut f.assigned, n));
                 }
                 f.binds = true;
             }
@@ -156,7 +159,7 @@ pub fn children(e: &Expr) -> Vec<&Expr> {
         | ExprKind::Assign { value: v, .. }
         | ExprKind::Destructure { value: v, .. } => vec![v],
         ExprKind::Match { value, arms } => std::iter::once(&**value)
-            .chain(arms.iter().map(|(_, b)| b))
+            .chain(arms.iter().flat_map(|a| a.guard.iter().chain([&a.body])))
             .collect(),
         ExprKind::Send { receiver, args, .. } => std::iter::once(&**receiver).chain(args).collect(),
         ExprKind::SuperSend { args, .. } => args.iter().collect(),

@@ -77,11 +77,11 @@ pub enum ExprKind {
     Dict(Vec<(Expr, Expr)>),
     /// `"text {expr} text"`.
     Interpolated(Vec<Piece>),
-    /// `value match: [pattern -> expr; ...]`: the first arm whose pattern matches runs, with its names
-    /// bound.
+    /// `value match: [pattern -> expr; ...]`: the first arm whose pattern matches (and whose guard, if
+    /// any, answers true) runs, with its names bound.
     Match {
         value: Box<Expr>,
-        arms: Vec<(Pattern, Expr)>,
+        arms: Vec<MatchArm>,
     },
     /// `#(a, b) := value`, `{ok, v} := value`: binds the names of `pattern` to the parts of `value`.
     Destructure {
@@ -90,7 +90,16 @@ pub enum ExprKind {
     },
 }
 
-/// The left side of a destructuring assignment.
+/// One arm of a `match:`: `pattern when: [guard] -> body`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchArm {
+    pub pattern: Pattern,
+    /// `when: [...]`: a block that sees the pattern's names and must answer true for the arm to run.
+    pub guard: Option<Expr>,
+    pub body: Expr,
+}
+
+/// The left side of a destructuring assignment, or a `match:` arm's pattern.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Pattern {
     /// A name: bound to what stands there.
@@ -105,17 +114,37 @@ pub enum Pattern {
     List(Vec<Pattern>),
     /// `#[p, ...]`: an Array of as many elements.
     Array(Vec<Pattern>),
+    /// `#{#k => p, ...}`: a Dictionary holding at least these keys, their values matching.
+    Map(Vec<(Literal, Pattern)>),
+    /// `Result ok: p` / `Result error: p`: a Result of that kind, its value or error matching.
+    Result { ok: bool, inner: Box<Pattern> },
+    /// `name :: Class`: anything that is a `Class` (an instance of it or of a subclass), bound to `name`
+    /// unless it is `_`.
+    Typed { name: String, class: String },
 }
 
 impl Pattern {
-    /// The names the pattern binds, in order.
+    /// The names the pattern binds, in order, each once (a name that stands twice, `#[x, x]`, requires
+    /// equal values there).
     pub fn names(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        self.collect_names(&mut names);
+        names
+    }
+
+    fn collect_names<'a>(&'a self, out: &mut Vec<&'a str>) {
         match self {
-            Pattern::Bind(n) => vec![n.as_str()],
-            Pattern::Tuple(ps) | Pattern::List(ps) | Pattern::Array(ps) => {
-                ps.iter().flat_map(Pattern::names).collect()
+            Pattern::Bind(n) | Pattern::Typed { name: n, .. } => {
+                if n != "_" && !out.contains(&n.as_str()) {
+                    out.push(n);
+                }
             }
-            Pattern::Ignore | Pattern::Literal(_) => Vec::new(),
+            Pattern::Tuple(ps) | Pattern::List(ps) | Pattern::Array(ps) => {
+                ps.iter().for_each(|p| p.collect_names(out));
+            }
+            Pattern::Map(pairs) => pairs.iter().for_each(|(_, p)| p.collect_names(out)),
+            Pattern::Result { inner, .. } => inner.collect_names(out),
+            Pattern::Ignore | Pattern::Literal(_) => {}
         }
     }
 }
@@ -193,7 +222,12 @@ pub fn walk(e: &Expr, f: &mut impl FnMut(&Expr)) {
         | ExprKind::Destructure { value: v, .. } => walk(v, f),
         ExprKind::Match { value, arms } => {
             walk(value, f);
-            arms.iter().for_each(|(_, body)| walk(body, f));
+            for arm in arms {
+                if let Some(g) = &arm.guard {
+                    walk(g, f);
+                }
+                walk(&arm.body, f);
+            }
         }
         ExprKind::Send { receiver, args, .. } => {
             walk(receiver, f);

@@ -1788,11 +1788,14 @@ impl Lowerer {
         &mut self,
         l: i32,
         value: &Expr,
-        arms: &[(Pattern, Expr)],
+        arms: &[MatchArm],
         env: &mut Env,
     ) -> Result<Term, Diagnostic> {
         let v = self.expr(value, env)?;
-        let patterns = arms.iter().map(|(p, _)| abs_pattern(l, p)).collect();
+        let mut patterns = Vec::new();
+        for arm in arms {
+            patterns.push(self.arm_pattern(l, arm, env)?);
+        }
         let subject = call(
             l,
             "beamtalk_rt",
@@ -1800,7 +1803,7 @@ impl Lowerer {
             vec![v, abs_list(l, patterns)],
         );
         let mut out = Vec::new();
-        for (k, (pattern, body)) in arms.iter().enumerate() {
+        for (k, MatchArm { pattern, body, .. }) in arms.iter().enumerate() {
             let mut aenv = env.clone();
             let (vars, mut b) = self.bind_pattern(l, pattern, body.span, &mut aenv)?;
             b.push(self.expr(body, &mut aenv)?);
@@ -1813,6 +1816,28 @@ impl Lowerer {
             });
         }
         Ok(self.join_case(l, subject, out, env))
+    }
+
+    /// An arm's pattern for `beamtalk_rt:match_arm/2`; with a guard, `{guarded, Pattern, Fun}`, where `Fun`
+    /// takes the pattern's names (in order) and runs the guard's statements.
+    fn arm_pattern(&mut self, l: i32, arm: &MatchArm, env: &Env) -> Result<Term, Diagnostic> {
+        let pattern = abs_pattern(l, &arm.pattern);
+        let Some(guard) = &arm.guard else {
+            return Ok(pattern);
+        };
+        let ExprKind::Block { body, .. } = &guard.kind else {
+            return Err(Diagnostic::new(
+                guard.span,
+                "`when:` takes a block",
+                "not a block",
+            ));
+        };
+        let names: Vec<String> = arm.pattern.names().into_iter().map(str::to_owned).collect();
+        let guard_fun = self.block_fun(l, guard.span, &names, body, env)?;
+        Ok(abs_tuple(
+            l,
+            vec![abs_atom(l, "guarded"), pattern, guard_fun],
+        ))
     }
 
     /// Fresh variables for the names of `pattern` (to match the values `beamtalk_rt` answers), and the
@@ -2052,6 +2077,28 @@ fn abs_pattern(l: i32, p: &Pattern) -> Term {
         Pattern::Tuple(ps) => tagged("tuple", all(ps)),
         Pattern::List(ps) => tagged("list", all(ps)),
         Pattern::Array(ps) => tagged("array", all(ps)),
+        Pattern::Map(pairs) => tagged(
+            "map",
+            abs_list(
+                l,
+                pairs
+                    .iter()
+                    .map(|(k, p)| abs_tuple(l, vec![literal(l, k), abs_pattern(l, p)]))
+                    .collect(),
+            ),
+        ),
+        Pattern::Result { ok, inner } => abs_tuple(
+            l,
+            vec![
+                abs_atom(l, "result"),
+                abs_atom(l, if *ok { "ok" } else { "error" }),
+                abs_pattern(l, inner),
+            ],
+        ),
+        Pattern::Typed { name, class } => abs_tuple(
+            l,
+            vec![abs_atom(l, "typed"), abs_atom(l, name), abs_atom(l, class)],
+        ),
     }
 }
 

@@ -666,6 +666,15 @@ impl Parser {
         let mut arms = Vec::new();
         loop {
             let pattern = self.nested(|p| p.pattern())?;
+            let guard = match self.peek_tok() {
+                Some(Tok::Keyword(k)) if k == "when:" => {
+                    self.pos += 1;
+                    let open = self.span();
+                    self.expect(Tok::LBrack, "a block `[...]` after `when:`", None)?;
+                    Some(self.nested(|p| p.block(open))?)
+                }
+                _ => None,
+            };
             if !self.eat_binary("->") {
                 return Err(self.error_here(
                     "expected `->` between a match arm's pattern and its value",
@@ -673,7 +682,11 @@ impl Parser {
                 ));
             }
             let body = self.nested(|p| p.keyword_expr())?;
-            arms.push((pattern, body));
+            arms.push(MatchArm {
+                pattern,
+                guard,
+                body,
+            });
             if !self.eat(&Tok::Semi) {
                 break;
             }
@@ -693,7 +706,7 @@ impl Parser {
     fn destructuring_ahead(&self) -> bool {
         if !matches!(
             self.peek_tok(),
-            Some(Tok::LBrace | Tok::HashParen | Tok::HashBrack)
+            Some(Tok::LBrace | Tok::HashParen | Tok::HashBrack | Tok::HashBrace)
         ) {
             return false;
         }
@@ -734,13 +747,44 @@ impl Parser {
         })
     }
 
-    /// A name, `_`, a literal, or a `{...}`, `#(...)` or `#[...]` of patterns.
+    /// A name (`name :: Class` for a type test), `_`, a literal, a `{...}`, `#(...)`, `#[...]` or
+    /// `#{k => ...}` of patterns, or `Result ok: p` / `Result error: p`.
     fn pattern(&mut self) -> Result<Pattern, Diagnostic> {
         let open = self.span();
         let Some(tok) = self.next_tok() else {
             return Err(self.error_here("expected a pattern", "expected a pattern"));
         };
         Ok(match tok {
+            Tok::Ident(n) if n == "Result" => {
+                let ok = match self.next_tok() {
+                    Some(Tok::Keyword(k)) if k == "ok:" => true,
+                    Some(Tok::Keyword(k)) if k == "error:" => false,
+                    _ => {
+                        self.pos -= 1;
+                        return Err(self.error_here(
+                            "expected `ok:` or `error:` after `Result` in a pattern",
+                            "expected `ok:` or `error:`",
+                        ));
+                    }
+                };
+                let inner = Box::new(self.nested(|p| p.pattern())?);
+                Pattern::Result { ok, inner }
+            }
+            Tok::Ident(n) if self.peek_tok() == Some(&Tok::TypeColon) => {
+                self.pos += 1;
+                match self.next_tok() {
+                    Some(Tok::Ident(class)) if class.starts_with(char::is_uppercase) => {
+                        Pattern::Typed { name: n, class }
+                    }
+                    _ => {
+                        self.pos -= 1;
+                        return Err(self.error_here(
+                            "expected a class name after `::` in a pattern",
+                            "expected a class",
+                        ));
+                    }
+                }
+            }
             Tok::Ident(n) => match n.as_str() {
                 "_" => Pattern::Ignore,
                 "nil" => Pattern::Literal(Literal::Nil),
@@ -765,14 +809,55 @@ impl Parser {
             Tok::LBrace => Pattern::Tuple(self.patterns(Tok::RBrace, "`}`", open)?),
             Tok::HashParen => Pattern::List(self.patterns(Tok::RParen, "`)`", open)?),
             Tok::HashBrack => Pattern::Array(self.patterns(Tok::RBrack, "`]`", open)?),
+            Tok::HashBrace => Pattern::Map(self.map_pattern(open)?),
             _ => {
                 self.pos -= 1;
                 return Err(self.error_here(
-                    "expected a pattern (a name, `_`, a literal, `{...}`, `#(...)` or `#[...]`)",
+                    "expected a pattern (a name, `_`, a literal, `{...}`, `#(...)`, `#[...]`, `#{...}` or \
+                     `Result ok: ...`)",
                     "not a pattern",
                 ));
             }
         })
+    }
+
+    /// `#{key => pattern, ...}` after its `#{`: keys are literals (symbols, strings, integers).
+    fn map_pattern(&mut self, open: Span) -> Result<Vec<(Literal, Pattern)>, Diagnostic> {
+        let mut pairs = Vec::new();
+        if self.eat(&Tok::RBrace) {
+            return Ok(pairs);
+        }
+        loop {
+            let key = match self.next_tok() {
+                Some(Tok::Sym(s)) => Literal::Symbol(s),
+                Some(Tok::Int(i)) => Literal::Integer(i),
+                Some(Tok::Str(parts)) => match &parts[..] {
+                    [StrPart::Text(t)] => Literal::String(t.clone()),
+                    [] => Literal::String(String::new()),
+                    _ => {
+                        return Err(Diagnostic::new(
+                            self.prev_span(),
+                            "a key in a pattern cannot interpolate",
+                            "not a literal",
+                        ));
+                    }
+                },
+                _ => {
+                    self.pos -= 1;
+                    return Err(self.error_here(
+                        "expected a key (a symbol, string or integer) in a dictionary pattern",
+                        "expected a key",
+                    ));
+                }
+            };
+            self.expect(Tok::FatArrow, "`=>` after the key", None)?;
+            pairs.push((key, self.nested(|p| p.pattern())?));
+            if !self.eat_binary(",") {
+                break;
+            }
+        }
+        self.expect(Tok::RBrace, "`}` to close the pattern", Some(open))?;
+        Ok(pairs)
     }
 
     /// Comma-separated patterns up to `close`.
@@ -1378,6 +1463,38 @@ mod tests {
         );
         let e = parse_statements("{a + 1} := x", 0).expect_err("not a pattern");
         assert!(e.message.contains("to close the pattern"), "{}", e.message);
+    }
+
+    #[test]
+    fn dictionary_result_typed_and_guarded_patterns() {
+        let stmts = parse_statements(
+            "#{#a => x, \"k\" => #[y, x]} := d. v match: [Result ok: n when: [n > 1] -> n; s :: String -> s; _ -> 0]",
+            0,
+        )
+        .expect("parses");
+        let ExprKind::Destructure { pattern, .. } = &stmts[0].kind else {
+            panic!("{stmts:?}")
+        };
+        assert!(matches!(pattern, Pattern::Map(pairs) if pairs.len() == 2));
+        assert_eq!(pattern.names(), ["x", "y"], "each name once, in order");
+        let ExprKind::Match { arms, .. } = &stmts[1].kind else {
+            panic!("{stmts:?}")
+        };
+        assert!(matches!(&arms[0].pattern, Pattern::Result { ok: true, .. }));
+        assert!(arms[0].guard.is_some());
+        assert_eq!(
+            arms[1].pattern,
+            Pattern::Typed {
+                name: "s".into(),
+                class: "String".into()
+            }
+        );
+        let e = parse_statements("v match: [Result done: x -> x]", 0).expect_err("no such kind");
+        assert!(e.message.contains("`ok:` or `error:`"), "{}", e.message);
+        let e = parse_statements("v match: [x :: y -> x]", 0).expect_err("not a class");
+        assert!(e.message.contains("class name after `::`"), "{}", e.message);
+        let e = parse_statements("#{x => 1} := d", 0).expect_err("a key must be a literal");
+        assert!(e.message.contains("expected a key"), "{}", e.message);
     }
 
     #[test]

@@ -197,9 +197,12 @@ impl Resolver {
             }
             ExprKind::Match { value, arms } => {
                 self.expr(value, scope)?;
-                for (pattern, body) in arms {
-                    self.pattern(pattern, scope, e.span)?;
-                    self.expr(body, scope)?;
+                for arm in arms {
+                    self.pattern(&arm.pattern, scope, e.span)?;
+                    if let Some(g) = &arm.guard {
+                        self.expr(g, scope)?;
+                    }
+                    self.expr(&arm.body, scope)?;
                 }
             }
             ExprKind::Send {

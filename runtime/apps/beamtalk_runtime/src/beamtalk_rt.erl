@@ -112,7 +112,10 @@ scoped(Names, Values, Body) ->
     end.
 
 %% A destructuring pattern, as the compiler writes it.
--type pattern() :: {bind, atom()} | ignore | {lit, term()} | {tuple | list | array, [pattern()]}.
+-type pattern() :: {bind, atom()} | ignore | {lit, term()} | {tuple | list | array, [pattern()]}
+                 | {map, [{term(), pattern()}]} | {result, ok | error, pattern()} | {typed, atom(), atom()}.
+%% A `match:' arm: its pattern, or its pattern and the guard (`when: [...]'), a fun of the pattern's names.
+-type arm() :: pattern() | {guarded, pattern(), function()}.
 
 %% @doc `#(a, b) := value' and the like: the values for the names of `Pattern', in order (all or none), or
 %% a `bad_match' error naming both sides.
@@ -128,13 +131,23 @@ destructure(Pattern, Value) ->
 
 %% @doc `value match: [pattern -> expr; ...]': the position (from 1) of the first arm whose pattern
 %% matches, with the values of its names; no arm matching is a `bad_match'.
--spec match_arm(term(), [pattern()]) -> {pos_integer(), [term()]}.
+-spec match_arm(term(), [arm()]) -> {pos_integer(), [term()]}.
 match_arm(Value, Patterns) ->
     match_arm(Value, Patterns, 1).
 
 match_arm(Value, [], _) ->
     beamtalk_error:raise('Error', bad_match, undefined,
                          ["no arm of match: matches ", beamtalk_print:print_string(Value)]);
+match_arm(Value, [{guarded, Pattern, Guard} | Rest], N) ->
+    case bind(Pattern, Value, []) of
+        {ok, Bindings} ->
+            Values = [V || {_, V} <- lists:reverse(Bindings)],
+            case apply(Guard, Values) of
+                true -> {N, Values};
+                _ -> match_arm(Value, Rest, N + 1)
+            end;
+        nomatch -> match_arm(Value, Rest, N + 1)
+    end;
 match_arm(Value, [Pattern | Rest], N) ->
     case bind(Pattern, Value, []) of
         {ok, Bindings} -> {N, [V || {_, V} <- lists:reverse(Bindings)]};
@@ -142,7 +155,30 @@ match_arm(Value, [Pattern | Rest], N) ->
     end.
 
 -spec bind(pattern(), term(), [{atom(), term()}]) -> {ok, [{atom(), term()}]} | nomatch.
-bind({bind, Name}, Value, Acc) -> {ok, [{Name, Value} | Acc]};
+%% A name bound already (`#[x, x]') matches only an equal value.
+bind({bind, Name}, Value, Acc) ->
+    case lists:keyfind(Name, 1, Acc) of
+        false -> {ok, [{Name, Value} | Acc]};
+        {_, Bound} when Bound =:= Value -> {ok, Acc};
+        _ -> nomatch
+    end;
+bind({typed, Name, Class}, Value, Acc) ->
+    case beamtalk_dispatch:class_of(Value) of
+        {meta, _} -> nomatch;
+        Of -> case beamtalk_class:inherits_from(Of, Class) of
+                  true when Name =:= '_' -> {ok, Acc};
+                  true -> bind({bind, Name}, Value, Acc);
+                  false -> nomatch
+              end
+    end;
+bind({result, Kind, P}, {'$bt_value', 'Result', #{isOk := IsOk} = R}, Acc) ->
+    case {Kind, IsOk} of
+        {ok, true} -> bind(P, maps:get(value, R), Acc);
+        {error, false} -> bind(P, maps:get(error, R), Acc);
+        _ -> nomatch
+    end;
+bind({map, Pairs}, M, Acc) when is_map(M) ->
+    bind_pairs(Pairs, M, Acc);
 bind(ignore, _Value, Acc) -> {ok, Acc};
 bind({lit, Lit}, Value, Acc) when Lit == Value -> {ok, Acc};
 %% `{ok, v}' and `{error, r}' also match a Result (Erlang's tuples become Results at the boundary, and
@@ -166,6 +202,18 @@ bind({array, Ps}, {'$bt_array', T}, Acc) when tuple_size(T) =:= length(Ps) ->
     bind_all(Ps, tuple_to_list(T), Acc);
 bind(_Pattern, _Value, _Acc) -> nomatch.
 
+-spec bind_pairs([{term(), pattern()}], map(), [{atom(), term()}]) -> {ok, [{atom(), term()}]} | nomatch.
+bind_pairs([], _M, Acc) -> {ok, Acc};
+bind_pairs([{K, P} | Rest], M, Acc) ->
+    case M of
+        #{K := V} ->
+            case bind(P, V, Acc) of
+                {ok, Acc1} -> bind_pairs(Rest, M, Acc1);
+                nomatch -> nomatch
+            end;
+        #{} -> nomatch
+    end.
+
 -spec bind_all([pattern()], [term()], [{atom(), term()}]) -> {ok, [{atom(), term()}]} | nomatch.
 bind_all([], [], Acc) -> {ok, Acc};
 bind_all([P | Ps], [V | Vs], Acc) ->
@@ -186,7 +234,11 @@ pattern_text(ignore) -> "_";
 pattern_text({lit, Lit}) -> beamtalk_print:print_string(Lit);
 pattern_text({tuple, Ps}) -> ["{", lists:join(", ", [pattern_text(P) || P <- Ps]), "}"];
 pattern_text({list, Ps}) -> ["#(", lists:join(", ", [pattern_text(P) || P <- Ps]), ")"];
-pattern_text({array, Ps}) -> ["#[", lists:join(", ", [pattern_text(P) || P <- Ps]), "]"].
+pattern_text({array, Ps}) -> ["#[", lists:join(", ", [pattern_text(P) || P <- Ps]), "]"];
+pattern_text({map, Pairs}) ->
+    ["#{", lists:join(", ", [[beamtalk_print:print_string(K), " => ", pattern_text(P)] || {K, P} <- Pairs]), "}"];
+pattern_text({result, Kind, P}) -> ["Result ", atom_to_list(Kind), ": ", pattern_text(P)];
+pattern_text({typed, Name, Class}) -> [atom_to_list(Name), " :: ", atom_to_list(Class)].
 
 %% @doc All variables of `Frame' as a map.
 -spec frame_vars(frame()) -> #{atom() => term()}.
