@@ -291,6 +291,33 @@ fn initialize_runs_up_the_class_chain_parents_first() {
     l.check("Base spawn log", "#(#base)");
 }
 
+/// In a class declared `typed`, state with a type and no default must be set by the `initialize` chain
+/// (a parent's `initialize` counts); one left nil fails the spawn with an InstantiationError naming it.
+/// Anywhere else types change nothing.
+#[test]
+fn a_typed_class_requires_its_untyped_defaults_to_be_initialized() {
+    let l = Lang::started();
+    let (code, out, err) = l.load(
+        "typed.bt",
+        "typed Actor subclass: Conn\n  state: db :: String\n  state: port :: Integer = 5\n  port => self.port\n\nConn subclass: Ready\n  initialize => self.db := \"main\"\n\nActor subclass: Loose\n  state: db :: String\n  db => self.db\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out) = l.eval("Conn spawn");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with(
+            "ERROR: uninitialized_state: Conn state `db` (:: String) was not set by initialize"
+        ),
+        "{out}"
+    );
+    l.check(
+        "[Conn spawn] on: InstantiationError do: [:e | e kind]",
+        "#uninitialized_state",
+    );
+    l.check("Ready spawn port", "5");
+    l.check("Loose spawn db", "nil");
+}
+
 /// `self.x` names a slot the class or a superclass declares; a typo is an error at load naming the line
 /// and the closest slot, and nothing of that class loads (it used to write a hidden slot, or read nil).
 #[test]

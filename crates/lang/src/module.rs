@@ -47,6 +47,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         ("__docs__".to_owned(), 0),
         ("__sends__".to_owned(), 0),
         ("__slot_uses__".to_owned(), 0),
+        ("__required__".to_owned(), 0),
         ("__superclass_params__".to_owned(), 0),
         ("__respond__".to_owned(), 3),
         ("__class_respond__".to_owned(), 3),
@@ -107,6 +108,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     forms.push(docs_function(l, class, src));
     forms.push(sends_function(l, class));
     forms.push(slot_uses_function(l, class, &lw));
+    forms.push(required_function(l, class));
     let fields = slot_defaults(&mut lw, &class.slots)?;
     forms.push(function(l, "__fields__", vec![], vec![abs_list(l, fields)]));
     let class_state = slot_defaults(&mut lw, &class.class_slots)?;
@@ -283,6 +285,22 @@ fn sends_function(l: i32, class: &ClassDef) -> Term {
         })
         .collect();
     function(l, "__sends__", vec![], vec![abs_list(l, methods)])
+}
+
+/// `'__required__'() -> [{Slot, Type}]`: in a class declared `typed`, the slots with a type and no default,
+/// which `initialize` must set (checked when an instance starts); none in any other class.
+fn required_function(l: i32, class: &ClassDef) -> Term {
+    let typed = class.modifiers.iter().any(|m| m == "typed");
+    let required = class
+        .slots
+        .iter()
+        .filter(|s| typed && s.default.is_none())
+        .filter_map(|s| {
+            let ty = s.ty.as_deref()?;
+            Some(abs_tuple(l, vec![abs_atom(l, &s.name), string(l, ty)]))
+        })
+        .collect();
+    function(l, "__required__", vec![], vec![abs_list(l, required)])
 }
 
 /// `self.x` in the class's methods where the class itself declares no `x` (on that side): `{Side, Name,

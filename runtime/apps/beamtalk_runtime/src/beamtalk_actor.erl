@@ -350,9 +350,24 @@ init_slots(Class, Init, Id) ->
     [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- Fields, not maps:is_key(F, Init)],
     case first_restore(Init) of
         true -> ok;
-        false -> [M:'__respond__'(initialize, Self, []) || M <- beamtalk_class:initializers(Class)]
+        false ->
+            [M:'__respond__'(initialize, Self, []) || M <- beamtalk_class:initializers(Class)],
+            ok = check_required(Class)
     end,
     {ok, Self}.
+
+%% In a class declared `typed' (or one of its superclasses), state with a type and no default must have
+%% been set by the `initialize' chain (ADR 0078): one left nil fails the spawn, naming it.
+-spec check_required(atom()) -> ok.
+check_required(Class) ->
+    Unset = [{F, T} || {F, T} <- beamtalk_class:required(Class), erlang:get({bt_slot, F}) =:= {value, nil}],
+    case Unset of
+        [] -> ok;
+        [{F, T} | _] ->
+            beamtalk_error:raise('InstantiationError', uninitialized_state, Class,
+                                 io_lib:format("state `~s` (:: ~ts) was not set by initialize; hint: set it in "
+                                               "`initialize`, or give it a default", [F, T]))
+    end.
 
 %% Whether this is the first start of an actor made by `restore/1' (the mark is spent by it).
 -spec first_restore(map()) -> boolean().

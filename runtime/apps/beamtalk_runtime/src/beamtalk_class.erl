@@ -3,7 +3,7 @@
 
 -export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, forget/1, of_module/1, unknown/1,
          start_generations/0,
-         defines_class_method/2, user_modules/1, initializers/1, cached/2,
+         defines_class_method/2, user_modules/1, initializers/1, required/1, cached/2,
          process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
          exists/1, builtin/0]).
@@ -163,6 +163,16 @@ initializers(Class) ->
                                  [M || M <- Candidates, lists:member(initialize, M:'__selectors__'())]
                          end,
                    [hd(Ms) || C <- lists:reverse(chain(Class)), Ms <- [Own(C)], Ms =/= []]
+           end).
+
+%% @doc The slots of `Class' (its own and inherited) that a `typed' class declares with a type and no
+%% default, with their types: `initialize' must set them. Cached until the next load.
+-spec required(atom()) -> [{atom(), binary()}].
+required(Class) ->
+    cached({required, Class},
+           fun() ->
+                   [R || M <- user_modules(Class), erlang:function_exported(M, '__required__', 0),
+                         R <- M:'__required__'()]
            end).
 
 %% @doc Whether user class `Class' or one of its superclasses defines the class-side method `Selector'
