@@ -159,7 +159,10 @@ pub fn literal(l: i32, lit: &Literal) -> Term {
 
 /// A class as a value: `{'$bt_class', Name}`.
 pub fn class_ref(l: i32, name: &str) -> Term {
-    abs_tuple(l, vec![abs_atom(l, "$bt_class"), abs_atom(l, name)])
+    abs_tuple(
+        l,
+        vec![abs_atom(l, crate::abi::CLASS_TAG), abs_atom(l, name)],
+    )
 }
 
 /// `Name() -> Body.` (or with parameters): one function of one clause.

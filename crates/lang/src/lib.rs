@@ -4,6 +4,7 @@
 //! reads and holds) → `lower` (→ Erlang abstract format, built with `forms`) → `module` (a class → one
 //! Erlang module).
 
+pub mod abi;
 pub mod analyse;
 pub mod ast;
 pub mod diagnostic;

@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 
 use eetf::Term;
 
+use super::abi::{self, method_function};
 use super::analyse::{Analysis, children};
 use super::ast::*;
 use super::diagnostic::Diagnostic;
@@ -180,10 +181,9 @@ impl Lowerer {
                 continue;
             }
             let v = self.fresh_var(&name);
-            let load = call(
+            let load = abi::call(
                 l,
-                "beamtalk_rt",
-                "get",
+                abi::GET_OR,
                 vec![abs_atom(l, "repl"), abs_atom(l, &name), abs_atom(l, "nil")],
             );
             body.push(matched(l, var(l, &v), load));
@@ -197,10 +197,9 @@ impl Lowerer {
             for name in self.facts.get(s).read.iter().cloned() {
                 if unloaded.remove(&name) {
                     let v = self.fresh_var(&name);
-                    let load = call(
+                    let load = abi::call(
                         sl,
-                        "beamtalk_rt",
-                        "get",
+                        abi::GET,
                         vec![abs_atom(sl, "repl"), abs_atom(sl, &name)],
                     );
                     body.push(matched(sl, var(sl, &v), load));
@@ -216,10 +215,9 @@ impl Lowerer {
                 })
                 .map(|(n, _)| {
                     let value = self.current(sl, n, &env);
-                    call(
+                    abi::call(
                         sl,
-                        "beamtalk_rt",
-                        "set",
+                        abi::SET,
                         vec![abs_atom(sl, "repl"), abs_atom(sl, n), value],
                     )
                 })
@@ -232,7 +230,7 @@ impl Lowerer {
             body.push(matched(sl, var(sl, &r), t));
             body.extend(stores);
             // Saved now: an interrupt later in the line keeps them.
-            body.push(call(sl, "beamtalk_repl_eval", "checkpoint", vec![]));
+            body.push(abi::call(sl, abi::CHECKPOINT, vec![]));
             body.push(var(sl, &r));
         }
         if stmts.is_empty() {
@@ -240,7 +238,7 @@ impl Lowerer {
         }
         let export = list(vec![tuple(vec![atom("run"), int(0)])]);
         Ok(list(vec![
-            attribute(l, "module", atom("bt_repl_line")),
+            attribute(l, "module", atom(abi::REPL_MODULE)),
             attribute(l, "export", export),
             function(l, "run", vec![], body),
             tuple(vec![atom("eof"), int(l)]),
@@ -331,10 +329,9 @@ impl Lowerer {
             return Ok(body);
         }
         let cells = self.res.cells.iter().map(|c| abs_atom(l, c)).collect();
-        Ok(vec![call(
+        Ok(vec![abi::call(
             l,
-            "beamtalk_rt",
-            "invoke",
+            abi::INVOKE,
             vec![abs_list(l, cells), fun(l, vec![var(l, "Frame@")], body)],
         )])
     }
@@ -409,9 +406,7 @@ impl Lowerer {
             ExprKind::Literal(lit) => literal(l, lit),
             ExprKind::Var(name) => self.read(l, name, e.span, env)?,
             // The workspace's transcript is an actor found when the code runs, not a class.
-            ExprKind::Global(name) if name == "Transcript" => {
-                call(l, "beamtalk_rt", "transcript", vec![])
-            }
+            ExprKind::Global(name) if name == "Transcript" => abi::call(l, abi::TRANSCRIPT, vec![]),
             ExprKind::Global(name) => class_ref(l, name),
             ExprKind::Field(name) if self.actor_fields() => {
                 // An actor's fields are its process's `{bt_slot, Name}` entries (`beamtalk_rt:field/2`).
@@ -428,7 +423,7 @@ impl Lowerer {
             }
             ExprKind::Field(name) => {
                 let this = self.self_term(l, e.span)?;
-                call(l, "beamtalk_rt", "field", vec![this, abs_atom(l, name)])
+                abi::call(l, abi::FIELD, vec![this, abs_atom(l, name)])
             }
             ExprKind::Assign {
                 target: AssignTarget::Var(name),
@@ -455,12 +450,7 @@ impl Lowerer {
                     ));
                 }
                 let this = self.self_term(l, e.span)?;
-                call(
-                    l,
-                    "beamtalk_rt",
-                    "set_field",
-                    vec![this, abs_atom(l, name), v],
-                )
+                abi::call(l, abi::SET_FIELD, vec![this, abs_atom(l, name), v])
             }
             ExprKind::Send {
                 receiver,
@@ -492,10 +482,9 @@ impl Lowerer {
                 };
                 let class = abs_atom(l, class);
                 let (mut pre, vals) = self.operands(l, &args.iter().collect::<Vec<_>>(), env)?;
-                pre.push(call(
+                pre.push(abi::call(
                     l,
-                    "beamtalk_rt",
-                    "super_send",
+                    abi::SUPER_SEND,
                     vec![
                         class,
                         var(l, "Self@"),
@@ -527,11 +516,11 @@ impl Lowerer {
                         self.frame_term(l, &Frame::Method)
                     }
                 };
-                call(l, "beamtalk_rt", "non_local_return", vec![target, v])
+                abi::call(l, abi::NON_LOCAL_RETURN, vec![target, v])
             }
             ExprKind::Array(items) => {
                 let (mut pre, vals) = self.operands(l, &items.iter().collect::<Vec<_>>(), env)?;
-                pre.push(call(l, "beamtalk_rt", "array", vec![abs_list(l, vals)]));
+                pre.push(abi::call(l, abi::ARRAY, vec![abs_list(l, vals)]));
                 begin(l, pre)
             }
             ExprKind::List(items) => {
@@ -573,12 +562,7 @@ impl Lowerer {
                         Piece::Expr(_) => vals.next().unwrap_or_else(|| abs_atom(l, "nil")),
                     })
                     .collect();
-                pre.push(call(
-                    l,
-                    "beamtalk_rt",
-                    "interpolate",
-                    vec![abs_list(l, parts)],
-                ));
+                pre.push(abi::call(l, abi::INTERPOLATE, vec![abs_list(l, parts)]));
                 begin(l, pre)
             }
             ExprKind::Match { value, arms } => self.match_arms(l, value, arms, env)?,
@@ -680,10 +664,9 @@ impl Lowerer {
             return Ok(begin(l, pre));
         }
         pre.push(match cast {
-            true => call(
+            true => abi::call(
                 l,
-                "beamtalk_rt",
-                "cast",
+                abi::CAST,
                 vec![r, abs_atom(l, selector), abs_list(l, vals)],
             ),
             false => send(l, r, selector, vals),
@@ -721,7 +704,12 @@ impl Lowerer {
                 let pattern = abs_tuple(l, vec![var(l, &tag), abs_atom(l, &class), var(l, &pid)]);
                 // `Tag =/= '$bt_actor' ; Pid =:= self()`: value objects anywhere, actors in their process.
                 let guards = list(vec![
-                    list(vec![op(l, "=/=", var(l, &tag), abs_atom(l, "$bt_actor"))]),
+                    list(vec![op(
+                        l,
+                        "=/=",
+                        var(l, &tag),
+                        abs_atom(l, abi::ACTOR_TAG),
+                    )]),
                     list(vec![op(l, "=:=", var(l, &pid), bif(l, "self", vec![]))]),
                 ]);
                 tuple(vec![
@@ -812,19 +800,17 @@ impl Lowerer {
             Slot::Cell {
                 frame,
                 snapshot: None,
-            } => call(
+            } => abi::call(
                 l,
-                "beamtalk_rt",
-                "get",
+                abi::GET,
                 vec![self.frame_term(l, &frame), abs_atom(l, name)],
             ),
             Slot::Cell {
                 frame,
                 snapshot: Some(s),
-            } => call(
+            } => abi::call(
                 l,
-                "beamtalk_rt",
-                "get",
+                abi::GET_OR,
                 vec![self.frame_term(l, &frame), abs_atom(l, name), var(l, &s)],
             ),
         })
@@ -869,10 +855,9 @@ impl Lowerer {
                 env.insert(name.to_owned(), Slot::Var(Some(v.clone())));
                 Ok(matched(l, var(l, &v), value))
             }
-            Slot::Cell { frame, .. } => Ok(call(
+            Slot::Cell { frame, .. } => Ok(abi::call(
                 l,
-                "beamtalk_rt",
-                "set",
+                abi::SET,
                 vec![self.frame_term(l, &frame), abs_atom(l, name), value],
             )),
         }
@@ -945,15 +930,15 @@ impl Lowerer {
             };
             let s = self.fresh("Snap");
             let mut args = vec![self.frame_term(l, &frame), abs_atom(l, &name)];
-            let peek = match &snapshot {
+            let read = match &snapshot {
                 // A block inside a block: the live cell, else the outer block's snapshot.
                 Some(outer) => {
                     args.push(var(l, outer));
-                    "get"
+                    abi::GET_OR
                 }
-                None => "peek",
+                None => abi::PEEK,
             };
-            pre.push(matched(l, var(l, &s), call(l, "beamtalk_rt", peek, args)));
+            pre.push(matched(l, var(l, &s), abi::call(l, read, args)));
             inner.insert(
                 name,
                 Slot::Cell {
@@ -1095,10 +1080,9 @@ impl Lowerer {
             news.push(var(l, &v));
             env.insert(n.clone(), Slot::Var(Some(v)));
         }
-        let scoped = call(
+        let scoped = abi::call(
             l,
-            "beamtalk_rt",
-            "scoped",
+            abi::SCOPED,
             vec![
                 abs_list(l, names),
                 abs_list(l, values),
@@ -1269,7 +1253,14 @@ impl Lowerer {
             };
             if k == fallback_arm {
                 let v = self.fresh("V");
-                let caught = abs_tuple(l, vec![abs_atom(l, "$bt_nlr"), var(l, &tag), var(l, &v)]);
+                let caught = abs_tuple(
+                    l,
+                    vec![
+                        abs_atom(l, abi::NON_LOCAL_RETURN_TAG),
+                        var(l, &tag),
+                        var(l, &v),
+                    ],
+                );
                 let attempt = try_of(
                     l,
                     body,
@@ -1337,7 +1328,14 @@ impl Lowerer {
                 if after.is_empty() {
                     after.push(var(l, &r));
                 }
-                let caught = abs_tuple(l, vec![abs_atom(l, "$bt_nlr"), var(l, tag), var(l, &v)]);
+                let caught = abs_tuple(
+                    l,
+                    vec![
+                        abs_atom(l, abi::NON_LOCAL_RETURN_TAG),
+                        var(l, tag),
+                        var(l, &v),
+                    ],
+                );
                 let attempt = try_of(
                     l,
                     body,
@@ -1647,7 +1645,7 @@ impl Lowerer {
         let mut vals = vals.into_iter();
         let r = vals.next().unwrap_or_else(|| abs_atom(l, "nil"));
         // An Interval (`(1 to: n) collect: [...]`) is walked as the List of its elements.
-        let r = call(l, "beamtalk_collection", "enumerable", vec![r]);
+        let r = abi::call(l, abi::ENUMERABLE, vec![r]);
         let r = self.bound(l, r, &mut pre);
         let init = vals.next();
         let init = init.map(|i| self.bound(l, i, &mut pre));
@@ -1796,12 +1794,7 @@ impl Lowerer {
         for arm in arms {
             patterns.push(self.arm_pattern(l, arm, env)?);
         }
-        let subject = call(
-            l,
-            "beamtalk_rt",
-            "match_arm",
-            vec![v, abs_list(l, patterns)],
-        );
+        let subject = abi::call(l, abi::MATCH_ARM, vec![v, abs_list(l, patterns)]);
         let mut out = Vec::new();
         for (k, MatchArm { pattern, body, .. }) in arms.iter().enumerate() {
             let mut aenv = env.clone();
@@ -1881,10 +1874,9 @@ impl Lowerer {
             matched(
                 l,
                 abs_list(l, vars),
-                call(
+                abi::call(
                     l,
-                    "beamtalk_rt",
-                    "destructure",
+                    abi::DESTRUCTURE,
                     vec![abs_pattern(l, pattern), var(l, &t)],
                 ),
             ),
@@ -1949,7 +1941,7 @@ fn makes_block(e: &Expr, looping: &mut bool) -> bool {
 
 /// `{bt_slot, Name}`: the process-dictionary key of an actor's field.
 fn slot_key(l: i32, name: &str) -> Term {
-    abs_tuple(l, vec![abs_atom(l, "bt_slot"), abs_atom(l, name)])
+    abs_tuple(l, vec![abs_atom(l, abi::SLOT_KEY), abs_atom(l, name)])
 }
 
 /// How deeply inlined control flow nests before the inner levels become ordinary sends (real code
@@ -1959,14 +1951,6 @@ const MAX_INLINE_DEPTH: usize = 6;
 /// The largest method or loop body (in expressions) that gets a clause specialised for integers: the
 /// body is generated twice.
 const SPECIALIZE_MAX: usize = 80;
-
-/// The name of the function a method compiles to in its class's module.
-pub fn method_function(selector: &str, class_side: bool) -> String {
-    match class_side {
-        false => format!("i:{selector}"),
-        true => format!("c:{selector}"),
-    }
-}
 
 /// The Erlang variable of a method parameter.
 pub fn param_var(name: &str) -> String {
@@ -2057,10 +2041,9 @@ fn condition_branches(selector: &str) -> Option<(Branch, Branch)> {
 
 /// `beamtalk_dispatch:send(Receiver, Selector, [Args])`: the ordinary send.
 fn send(l: i32, receiver: Term, selector: &str, args: Vec<Term>) -> Term {
-    call(
+    abi::call(
         l,
-        "beamtalk_dispatch",
-        "send",
+        abi::SEND,
         vec![receiver, abs_atom(l, selector), abs_list(l, args)],
     )
 }

@@ -9,16 +9,13 @@ use std::collections::BTreeSet;
 
 use eetf::{FixInteger, Term};
 
+use super::abi::{self, method_function};
+pub use super::abi::{class_module, extension_module};
 use super::ast::{ClassDef, ExprKind, MethodDef, SlotDef};
 use super::diagnostic::Diagnostic;
 use super::forms::*;
-use super::lower::{Context, Lowerer, method_function};
+use super::lower::{Context, Lowerer};
 use beamtalk_term::{atom, list, tuple};
-
-/// The module a class compiles to.
-pub fn class_module(class: &str) -> String {
-    format!("bt_class_{class}")
-}
 
 /// The forms of the module for `class`; `src` is the text the spans point into.
 pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
@@ -37,21 +34,10 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     )
     .with_selectors(selectors(&class.methods), selectors(&class.class_methods))
     .actor_class(class.superclass == "Actor");
-    let mut exports = vec![
-        ("__superclass__".to_owned(), 0),
-        ("__modifiers__".to_owned(), 0),
-        ("__fields__".to_owned(), 0),
-        ("__class_state__".to_owned(), 0),
-        ("__selectors__".to_owned(), 0),
-        ("__source__".to_owned(), 0),
-        ("__docs__".to_owned(), 0),
-        ("__sends__".to_owned(), 0),
-        ("__slot_uses__".to_owned(), 0),
-        ("__required__".to_owned(), 0),
-        ("__superclass_params__".to_owned(), 0),
-        ("__respond__".to_owned(), 3),
-        ("__class_respond__".to_owned(), 3),
-    ];
+    let mut exports: Vec<(String, usize)> = abi::CLASS_CALLBACKS
+        .iter()
+        .map(|&(name, arity)| (name.to_owned(), arity))
+        .collect();
     let mut methods = Vec::new();
     for (side, ms) in [(false, &class.methods), (true, &class.class_methods)] {
         for m in ms {
@@ -128,12 +114,6 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     forms.extend(methods);
     forms.push(tuple(vec![atom("eof"), int(l)]));
     Ok(list(forms))
-}
-
-/// The module that holds the extension methods of a class (`Integer >> double => self * 2`): the class
-/// answers them before its own (see `beamtalk_class:responders/1`).
-pub fn extension_module(class: &str) -> String {
-    format!("bt_ext_{class}")
 }
 
 /// The forms of the extension module of `class` holding `methods` and `class_methods`; `src` is the text

@@ -1,5 +1,6 @@
 %% @doc The class hierarchy: built-in classes, and user classes compiled to modules `bt_class_<Name>'.
 -module(beamtalk_class).
+-include("beamtalk_abi.hrl").
 
 -export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, forget/1, of_module/1, unknown/1,
          start_generations/0,
@@ -40,22 +41,22 @@ builtin() ->
 %% @doc The module a user class compiles to.
 -spec module(atom()) -> module().
 module(Class) ->
-    binary_to_atom(<<"bt_class_", (atom_to_binary(Class, utf8))/binary>>, utf8).
+    binary_to_atom(<<?BT_CLASS_MODULE_PREFIX, (atom_to_binary(Class, utf8))/binary>>, utf8).
 
 %% @doc The class whose code `Module' holds (`bt_class_Counter', `bt_ext_Counter': `Counter'), or
 %% undefined for any other module.
 -spec of_module(module()) -> atom() | undefined.
 of_module(Module) ->
     case atom_to_list(Module) of
-        "bt_class_" ++ C -> list_to_atom(C);
-        "bt_ext_" ++ C -> list_to_atom(C);
+        ?BT_CLASS_MODULE_PREFIX ++ C -> list_to_atom(C);
+        ?BT_EXTENSION_MODULE_PREFIX ++ C -> list_to_atom(C);
         _ -> undefined
     end.
 
 %% @doc The module that holds the extension methods of `Class' (`Integer >> double => ...').
 -spec extension_module(atom()) -> module().
 extension_module(Class) ->
-    list_to_atom("bt_ext_" ++ atom_to_list(Class)).
+    list_to_atom(?BT_EXTENSION_MODULE_PREFIX ++ atom_to_list(Class)).
 
 %% @doc The loaded extension module of `Class', or `none'. Extensions are loaded with
 %% `code:load_binary/3', never from the code path, so nothing is searched for.
@@ -182,7 +183,7 @@ defines_class_method(Class, Selector) ->
     %% Cached (until the next load): every spawn asks whether its class answers `restartPolicy'.
     cached({{class_method, Selector}, Class},
            fun() ->
-                   Function = list_to_atom("c:" ++ atom_to_list(Selector)),
+                   Function = list_to_atom(?BT_CLASS_METHOD_PREFIX ++ atom_to_list(Selector)),
                    is_user_class(Class) andalso
                        lists:any(fun(C) -> erlang:function_exported(module(C), Function, 1) end, chain(Class))
            end).

@@ -3,6 +3,7 @@
 %% same method tables dispatch uses and from what each class module says of itself, so it is current after
 %% every load and hot reload.
 -module(beamtalk_system).
+-include("beamtalk_abi.hrl").
 
 -export([beamtalk/2, navigation/2, all_classes/0, help/1, help/2, help_named/2]).
 
@@ -55,7 +56,7 @@ navigation(_, _) ->
 -spec all_classes() -> [class_ref()].
 all_classes() ->
     Builtin = [C || C <- maps:keys(beamtalk_class:builtin()), not lists:member(C, ?SINGLETONS)],
-    Loaded = [list_to_atom(C) || {M, _} <- code:all_loaded(), "bt_class_" ++ C <- [atom_to_list(M)]],
+    Loaded = [list_to_atom(C) || {M, _} <- code:all_loaded(), ?BT_CLASS_MODULE_PREFIX ++ C <- [atom_to_list(M)]],
     [{'$bt_class', C} || C <- lists:usort(Builtin ++ Loaded)].
 
 %% A class's category: what its class-side `category' method answers (`class category => #Shapes'), nil
@@ -77,7 +78,7 @@ class_named(Name) when is_binary(Name) ->
     %% A class's own module need not mention the class's name, so that atom may not exist yet while its
     %% module does; no atom is made for a name that is no class.
     Known = fun(Text) -> try binary_to_existing_atom(Text, utf8), true catch error:badarg -> false end end,
-    case Known(Name) orelse Known(<<"bt_class_", Name/binary>>) of
+    case Known(Name) orelse Known(<<?BT_CLASS_MODULE_PREFIX, Name/binary>>) of
         true -> class_named(binary_to_atom(Name, utf8));
         false -> nil
     end;

@@ -4,6 +4,7 @@
 %% an assertion), is skipped (`TestSkipped') or errors (anything else, reported with its class, message
 %% and the Beamtalk methods on its stack).
 -module(beamtalk_test).
+-include("beamtalk_abi.hrl").
 
 -export([run/1, run/2, run/3, run/4, run_all/1, summary/1, result/1, describe/1, test_classes/1, tests_of/1]).
 
@@ -46,7 +47,7 @@ run(Classes, Filter, TimeoutMs, Options) ->
 %% @doc The REPL's `:test': the tests of `Classes', or (`loaded') of every class loaded on this node.
 -spec run_all([atom()] | loaded) -> [result()].
 run_all(loaded) ->
-    Loaded = [list_to_atom(C) || {M, _} <- code:all_loaded(), "bt_class_" ++ C <- [atom_to_list(M)]],
+    Loaded = [list_to_atom(C) || {M, _} <- code:all_loaded(), ?BT_CLASS_MODULE_PREFIX ++ C <- [atom_to_list(M)]],
     run(lists:sort(Loaded), all, ?TIMEOUT);
 run_all(Classes) ->
     run(Classes, all, ?TIMEOUT).
@@ -173,10 +174,10 @@ beamtalk_stack(Stack) ->
 -spec method_name(module(), atom()) -> {ok, iolist()} | none.
 method_name(Module, Function) ->
     case {atom_to_list(Module), atom_to_list(Function)} of
-        {"bt_class_" ++ Class, "i:" ++ Sel} -> {ok, [Class, ">>", Sel]};
-        {"bt_class_" ++ Class, "c:" ++ Sel} -> {ok, [Class, " class>>", Sel]};
-        {"bt_class_" ++ Class, "-i:" ++ Rest} -> {ok, [Class, ">>", fun_owner(Rest)]};
-        {"bt_ext_" ++ Class, "i:" ++ Sel} -> {ok, [Class, ">>", Sel]};
+        {?BT_CLASS_MODULE_PREFIX ++ Class, ?BT_INSTANCE_METHOD_PREFIX ++ Sel} -> {ok, [Class, ">>", Sel]};
+        {?BT_CLASS_MODULE_PREFIX ++ Class, ?BT_CLASS_METHOD_PREFIX ++ Sel} -> {ok, [Class, " class>>", Sel]};
+        {?BT_CLASS_MODULE_PREFIX ++ Class, "-" ?BT_INSTANCE_METHOD_PREFIX ++ Rest} -> {ok, [Class, ">>", fun_owner(Rest)]};
+        {?BT_EXTENSION_MODULE_PREFIX ++ Class, ?BT_INSTANCE_METHOD_PREFIX ++ Sel} -> {ok, [Class, ">>", Sel]};
         _ -> none
     end.
 

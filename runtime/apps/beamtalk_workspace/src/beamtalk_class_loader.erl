@@ -4,6 +4,7 @@
 %% a class already loaded, migrates every live actor of it and of its subclasses — all or nothing. The
 %% module is recorded in the workspace metadata. A class that does not compile changes nothing.
 -module(beamtalk_class_loader).
+-include_lib("beamtalk_runtime/include/beamtalk_abi.hrl").
 
 -export([load/2, source/1, load_extension/2, extension_source/1]).
 
@@ -154,7 +155,7 @@ reason_text(Other) -> io_lib:format("~p", [Other]).
 %% loading an unrelated class costs nothing per actor).
 -spec actors_of(module()) -> [pid()].
 actors_of(Module) ->
-    "bt_class_" ++ Name = atom_to_list(Module),
+    ?BT_CLASS_MODULE_PREFIX ++ Name = atom_to_list(Module),
     Class = list_to_atom(Name),
     Family = [C || {'$bt_class', C} <- beamtalk_system:all_classes(),
                    catch beamtalk_class:inherits_from(C, Class)],

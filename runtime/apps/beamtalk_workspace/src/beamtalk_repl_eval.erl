@@ -3,6 +3,7 @@
 %% for a line with a loop, `{module, Forms}': a module compiled and loaded for this one evaluation (a loop
 %% interpreted by `erl_eval' runs two orders of magnitude slower), then purged.
 -module(beamtalk_repl_eval).
+-include_lib("beamtalk_runtime/include/beamtalk_abi.hrl").
 
 -export([eval/1, checkpoint/0, running/0, completions/1, bindings/0, kill/1]).
 
@@ -104,7 +105,7 @@ checkpoint() ->
 run({module, Forms}) ->
     %% One module name per evaluation (an atom each: only lines with loops are compiled), so concurrent
     %% sessions never replace each other's code.
-    Mod = list_to_atom("bt_repl_line_" ++ integer_to_list(erlang:unique_integer([positive]))),
+    Mod = list_to_atom(atom_to_list(?BT_REPL_MODULE) ++ "_" ++ integer_to_list(erlang:unique_integer([positive]))),
     Renamed = [case F of
                    {attribute, L, module, _} -> {attribute, L, module, Mod};
                    _ -> F
@@ -138,7 +139,7 @@ run([Expr | Rest], Bindings) ->
 completions(Prefix) ->
     Bindings = [atom_to_binary(B, utf8) || B <- maps:keys(beamtalk_repl_state:bindings())],
     ClassModules = [M || {M, _} <- code:all_loaded()] ++ beamtalk_stdlib:class_modules(),
-    UserClasses = lists:usort([list_to_binary(Name) || M <- ClassModules, "bt_class_" ++ Name <- [atom_to_list(M)]]),
+    UserClasses = lists:usort([list_to_binary(Name) || M <- ClassModules, ?BT_CLASS_MODULE_PREFIX ++ Name <- [atom_to_list(M)]]),
     Builtin = [atom_to_binary(C, utf8) || C <- maps:keys(beamtalk_class:builtin())],
     Selectors = [atom_to_binary(S, utf8)
                  || C <- ['Integer', 'String', 'Block', 'List', 'Boolean'], S <- beamtalk_object:selectors(C)]

@@ -5,6 +5,7 @@
 %% `{'$bt_actor_key', N}' so `import/1' can relink them to the actors it spawns. Blocks, pids and other
 %% values that only mean something in this node are left out and listed under `skipped'.
 -module(beamtalk_workspace_export).
+-include_lib("beamtalk_runtime/include/beamtalk_abi.hrl").
 
 -export([export/0, import/1]).
 
@@ -68,7 +69,7 @@ set_slots({'$bt_actor', _, Pid}, Slots) ->
 
 -spec class_name(module()) -> atom().
 class_name(Module) ->
-    "bt_class_" ++ Name = atom_to_list(Module),
+    ?BT_CLASS_MODULE_PREFIX ++ Name = atom_to_list(Module),
     list_to_atom(Name).
 
 -spec relink_out(term(), #{pid() => pos_integer()}) -> term().

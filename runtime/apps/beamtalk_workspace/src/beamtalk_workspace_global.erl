@@ -2,6 +2,7 @@
 %% metadata and attached sessions. The runtime sends `Workspace' messages here (`workspace_global' in its
 %% environment).
 -module(beamtalk_workspace_global).
+-include_lib("beamtalk_runtime/include/beamtalk_abi.hrl").
 
 -export([respond/2, session/2]).
 
@@ -21,7 +22,7 @@ respond('actorsOf:', [{'$bt_class', Class}]) ->
     {ok, [A || {_, C, _} = A <- actors(), beamtalk_class:inherits_from(C, Class)]};
 respond(classes, []) ->
     {ok, lists:usort([{'$bt_class', list_to_atom(C)}
-                      || M <- beamtalk_workspace_meta:modules(), "bt_class_" ++ C <- [atom_to_list(M)]])};
+                      || M <- beamtalk_workspace_meta:modules(), ?BT_CLASS_MODULE_PREFIX ++ C <- [atom_to_list(M)]])};
 respond(bindings, []) ->
     {ok, beamtalk_repl_state:bindings()};
 respond('bind:as:', [Value, Name]) when is_atom(Name) ->

@@ -1,0 +1,14 @@
+%% The runtime's side of its contract with the code the compiler generates; the compiler's side is
+%% `crates/lang/src/abi.rs', which also lists every runtime function generated code calls (`tests/abi.rs'
+%% checks that each is exported). Runtime code that parses a module or function name back, or builds one,
+%% uses these names rather than spelling the schemes again.
+
+%% `bt_class_Counter': the module of user class `Counter'.
+-define(BT_CLASS_MODULE_PREFIX, "bt_class_").
+%% `bt_ext_Integer': the extension methods of a class (`Integer >> double => ...').
+-define(BT_EXTENSION_MODULE_PREFIX, "bt_ext_").
+%% `'i:increment'', `'c:new:'': the functions of instance-side and class-side methods.
+-define(BT_INSTANCE_METHOD_PREFIX, "i:").
+-define(BT_CLASS_METHOD_PREFIX, "c:").
+%% The module a compiled REPL line is loaded as; it exports `run/0'.
+-define(BT_REPL_MODULE, bt_repl_line).
