@@ -52,6 +52,8 @@ class_for(bad_argument) -> 'ArgumentError';
 class_for(index_out_of_bounds) -> 'IndexOutOfBounds';
 class_for(timeout) -> 'Timeout';
 class_for(actor_dead) -> 'ActorDead';
+class_for(instantiation_error) -> 'InstantiationError';
+class_for(type_error) -> 'TypeError';
 class_for(_) -> 'Error'.
 
 %% @doc The Beamtalk error for any caught exception.
