@@ -323,8 +323,8 @@ fn supervision_policy_names_the_restart_policy() {
         "Actor subclass: Sturdy\n  class supervisionPolicy => #permanent\n  quit => Erlang erlang exit: self pid with: #normal\n\nActor subclass: Plain\n  quit => Erlang erlang exit: self pid with: #normal\n",
     );
     assert_eq!(code, 0, "{out}");
-    assert_eq!(f.eval("Sturdy supervisionSpec restart"), "#permanent");
-    assert_eq!(f.eval("Plain supervisionPolicy"), "#temporary");
+    assert_eq!(f.eval("Sturdy supervisionSpec restart"), "permanent");
+    assert_eq!(f.eval("Plain supervisionPolicy"), "temporary");
     f.eval("s := Sturdy spawn. p := Plain spawn. k := Plain spawn. k kill. [s quit] on: Error do: [:e | 0]. [p quit] on: Error do: [:e | 0]");
     assert_eq!(f.eval("#(s isAlive, p isAlive)"), "#(false, false)");
     let deadline = Instant::now() + Duration::from_secs(5);

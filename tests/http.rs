@@ -160,7 +160,7 @@ fn no_response_is_a_result_error_and_a_bad_url_raises() {
         p.eval_ok(&format!(
             "(HTTPClient get: \"http://127.0.0.1:{closed}/\") error"
         )),
-        "#failed_connect"
+        "failed_connect"
     );
     let (code, out, _, _) = common::run(&mut p.cmd(&["eval", "HTTPClient get: 42"]));
     assert_eq!(code, 1, "{out}");
@@ -170,6 +170,6 @@ fn no_response_is_a_result_error_and_a_bad_url_raises() {
     );
     assert_eq!(
         p.eval_ok("[HTTPClient new] on: InstantiationError do: [:e | e kind]"),
-        "#instantiation_error"
+        "instantiation_error"
     );
 }

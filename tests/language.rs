@@ -61,9 +61,12 @@ fn literals_and_printing() {
         ("\"hello\"", "hello"),
         ("#(\"a\", \"b\")", "#(\"a\", \"b\")"),
         ("\"say \"\"hi\"\"\"", "say \"hi\""),
-        ("#ok", "#ok"),
-        ("#at:put:", "#at:put:"),
-        ("#'with space'", "#'with space'"),
+        // A result shows as its displayString: a symbol bare, its printString with `#`.
+        ("#ok", "ok"),
+        ("#ok printString", "#ok"),
+        ("#at:put:", "at:put:"),
+        ("#'with space'", "with space"),
+        ("#'with space' printString", "#'with space'"),
         ("$a", "97"),
         ("nil", "nil"),
         ("true", "true"),
@@ -116,7 +119,7 @@ fn strings_and_interpolation() {
     l.check("\"hello\" includesSubstring: \"ell\"", "true");
     l.check("\"42\" asInteger + 1", "43");
     l.check("\"  x \" trim", "x");
-    l.check("\"abc\" asSymbol", "#abc");
+    l.check("\"abc\" asSymbol", "abc");
 }
 
 #[test]
@@ -144,7 +147,7 @@ fn collections_and_iteration() {
     l.check("#[1, 2, 3, 4] select: [:e | e even]", "#[2, 4]");
     l.check("#(1, 2, 3) reject: [:e | e = 2]", "#(1, 3)");
     l.check("#(1, 2, 3) inject: 0 into: [:a :e | a + e]", "6");
-    l.check("#(1, 2, 3) detect: [:e | e > 5] ifNone: [#none]", "#none");
+    l.check("#(1, 2, 3) detect: [:e | e > 5] ifNone: [#none]", "none");
     l.check("#(3, 1, 2) sort", "#(1, 2, 3)");
     l.check("#(3, 1, 2) sort: [:a :b | a > b]", "#(3, 2, 1)");
     l.check("#[1, 2, 3] at: 2", "2");
@@ -175,7 +178,7 @@ fn erlang_interop() {
     l.check_error("Erlang erlang binary_to_atom: 42", "badarg");
     l.check(
         "[Erlang erlang error: #boom] on: Error do: [:e | e kind]",
-        "#boom",
+        "boom",
     );
 }
 
@@ -276,6 +279,26 @@ fn load_errors_leave_the_loaded_version() {
     l.check("Thing new value", "1");
 }
 
+/// A result, an interpolated value and `Transcript show:` use `displayString`: a class that defines it
+/// decides how people see its instances; `printString` (and collections) keep the developer's form.
+#[test]
+fn display_string_is_what_people_see() {
+    let l = Lang::started();
+    let (code, out, err) = l.load(
+        "money.bt",
+        "Value subclass: Money\n  field: cents = 0\n  displayString => \"$\" , (self.cents / 100) printString\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    l.check("Money new: #{#cents => 250}", "$2.5");
+    l.check("\"total: {Money new: #{#cents => 250}}\"", "total: $2.5");
+    l.check(
+        "(Money new: #{#cents => 250}) printString",
+        "Money(cents: 250)",
+    );
+    l.check("#(#a, \"s\")", "#(#a, \"s\")");
+    l.check("#sym", "sym");
+}
+
 /// Every class's own `initialize` runs when an actor starts, the most distant ancestor's first; a class
 /// without one runs its parents' alone (ADR 0078: nobody writes `super initialize`).
 #[test]
@@ -312,7 +335,7 @@ fn a_typed_class_requires_its_untyped_defaults_to_be_initialized() {
     );
     l.check(
         "[Conn spawn] on: InstantiationError do: [:e | e kind]",
-        "#uninitialized_state",
+        "uninitialized_state",
     );
     l.check("Ready spawn port", "5");
     l.check("Loose spawn db", "nil");
@@ -432,7 +455,7 @@ fn standard_library_classes_written_in_beamtalk_are_there_without_loading() {
         ("#{#a => 1, #b => 2} sum", "3"),
         ("#(1, 2, 3) sum", "6"),
         ("#(-3 abs, 2.5 negated, 12 gcd: -18)", "#(3, -2.5, 6)"),
-        ("#(1, 2) detect: [:e | e > 5] ifNone: [#none]", "#none"),
+        ("#(1, 2) detect: [:e | e > 5] ifNone: [#none]", "none"),
     ] {
         l.check(src, want);
     }
@@ -522,7 +545,7 @@ fn an_actor_calling_a_method_with_temporaries_does_not_grow() {
 #[test]
 fn direct_paths_answer_as_the_ordinary_sends_do() {
     let lang = Lang::started();
-    lang.check("(3 > 2) ifTrue: [#yes] ifFalse: [#no]", "#yes");
+    lang.check("(3 > 2) ifTrue: [#yes] ifFalse: [#no]", "yes");
     lang.check("x := 0. (1 > 2) ifFalse: [x := 5]. x", "5");
     lang.check("(1 > 2) ifTrue: [#never]", "false");
     lang.check(
@@ -692,9 +715,9 @@ fn locals_are_values_threaded_through_inlined_code_and_captured_by_blocks() {
     lang.check("Vars branches: 5", "1");
     lang.check("Vars branches: -2", "-1");
     lang.check("Vars branches: 0", "0");
-    lang.check("Vars sign: 3", "#positive");
-    lang.check("Vars sign: -3", "#negative");
-    lang.check("Vars sign: 0", "#zero");
+    lang.check("Vars sign: 3", "positive");
+    lang.check("Vars sign: -3", "negative");
+    lang.check("Vars sign: 0", "zero");
     lang.check("Vars counted: #(1, 2, 3, 4)", "#(#(3, 4), 4)");
     // Blocks capture by value when they are made...
     lang.check("Vars captured", "1");

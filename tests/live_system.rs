@@ -40,10 +40,10 @@ fn a_named_actor_is_found_by_name_from_a_later_connection() {
     // A lookup answers a Result too: nobody of that name, or somebody of another class, is an error.
     assert_eq!(
         eval(&p, "(Counter named: #other) error kind"),
-        "#name_not_registered"
+        "name_not_registered"
     );
     eval(&p, "Actor subclass: Other");
-    assert_eq!(eval(&p, "(Other named: #main) error kind"), "#wrong_class");
+    assert_eq!(eval(&p, "(Other named: #main) error kind"), "wrong_class");
     // Spawning answers a Result: a name in use is an error Result, not an exception.
     let taken = eval(&p, "Counter spawnAs: #main");
     assert!(
@@ -277,13 +277,13 @@ fn system_navigation_follows_a_hot_reload() {
 fn a_reference_with_a_timeout_raises_timeout_when_the_actor_takes_longer() {
     let p = loaded();
     eval(&p, "c := Counter spawn. t := c withTimeout: 200");
-    assert_eq!(eval(&p, "t nap: 10"), "#woke");
+    assert_eq!(eval(&p, "t nap: 10"), "woke");
     assert_eq!(
         eval(&p, "[t nap: 2000] on: Timeout do: [:e | e messageText]"),
         "Counter did not answer #nap: within 200 ms"
     );
     // The plain reference keeps the default (5 s) and the actor lives on.
-    assert_eq!(eval(&p, "c nap: 10"), "#woke");
+    assert_eq!(eval(&p, "c nap: 10"), "woke");
     assert_eq!(eval(&p, "t isAlive"), "true");
 }
 
@@ -299,7 +299,7 @@ fn session_current_tells_an_attached_repl_from_a_one_off_evaluation() {
         b"Session current kind\nWorkspace sessions size\n(Workspace sessions first) id = Session current id\n",
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("#repl\n1\ntrue\n"), "{text}");
+    assert!(text.contains("repl\n1\ntrue\n"), "{text}");
 }
 
 #[test]

@@ -806,7 +806,12 @@ impl Parser {
                     ));
                 }
             },
-            Tok::LBrace => Pattern::Tuple(self.patterns(Tok::RBrace, "`}`", open)?),
+            Tok::LBrace => Pattern::Tuple(
+                self.patterns(Tok::RBrace, "`}`", open)?
+                    .into_iter()
+                    .map(erlang_tag)
+                    .collect(),
+            ),
             Tok::HashParen => Pattern::List(self.patterns(Tok::RParen, "`)`", open)?),
             Tok::HashBrack => Pattern::Array(self.patterns(Tok::RBrack, "`]`", open)?),
             Tok::HashBrace => Pattern::Map(self.map_pattern(open)?),
@@ -1272,6 +1277,15 @@ pub fn is_incomplete(src: &str) -> bool {
     }
 }
 
+/// Inside a tuple pattern a bare `ok` or `error` is Erlang's tag, not a name: `{ok, v} := ...` matches
+/// only a success (a Result or an `{ok, _}` tuple), as it would in Erlang.
+fn erlang_tag(p: Pattern) -> Pattern {
+    match p {
+        Pattern::Bind(n) if n == "ok" || n == "error" => Pattern::Literal(Literal::Symbol(n)),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1449,11 +1463,11 @@ mod tests {
         assert_eq!(
             *pattern,
             Pattern::Tuple(vec![
-                Pattern::Bind("ok".into()),
+                Pattern::Literal(Literal::Symbol("ok".into())),
                 Pattern::List(vec![Pattern::Bind("h".into()), Pattern::Ignore]),
             ])
         );
-        assert_eq!(pattern.names(), ["ok", "h"]);
+        assert_eq!(pattern.names(), ["h"]);
         assert!(
             matches!(&stmts[1].kind, ExprKind::Destructure { pattern: Pattern::Array(ps), .. } if ps.len() == 3)
         );

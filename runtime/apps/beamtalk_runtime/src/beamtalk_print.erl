@@ -3,15 +3,21 @@
 
 -export([print_string/1, display_string/1, repl_string/1, class_name/1]).
 
-%% @doc The REPL's form of a result: strings bare, everything else as `printString'.
+%% @doc The REPL's form of a result: its `displayString' (strings and symbols bare).
 -spec repl_string(term()) -> binary().
-repl_string(B) when is_binary(B) -> B;
-repl_string(V) -> print_string(V).
+repl_string(V) -> display_string(V).
 
-%% @doc Strings and symbols without quotes or `#'; everything else as `printString'.
+%% @doc For people (the REPL's results, string interpolation, `Transcript show:'): strings and symbols
+%% without quotes or `#'; a value or object whose class defines `displayString' as that answers;
+%% everything else as `printString'. (An actor is never asked: printing one must not wait on it.)
 -spec display_string(term()) -> binary().
 display_string(B) when is_binary(B) -> B;
 display_string(A) when is_atom(A), A =/= nil, A =/= true, A =/= false -> atom_to_binary(A, utf8);
+display_string({Tag, Class, _} = Obj) when Tag =:= '$bt_value'; Tag =:= '$bt_object' ->
+    case defines(Class, displayString) andalso beamtalk_dispatch:send(Obj, displayString, []) of
+        Text when is_binary(Text) -> Text;
+        _ -> print_string(Obj)
+    end;
 display_string(V) -> print_string(V).
 
 %% @doc The printed form of a value.
@@ -32,9 +38,7 @@ p(V) ->
 %% (`printOn: aStream' is the Smalltalk way to say it: what it writes is the printString.)
 -spec own_print_string(atom(), term()) -> {ok, binary()} | none.
 own_print_string(Class, Obj) ->
-    Defines = fun(Sel) -> lists:any(fun(C) -> lists:member(Sel, beamtalk_user_class:selectors(C)) end,
-                                    beamtalk_class:chain(Class))
-              end,
+    Defines = fun(Sel) -> defines(Class, Sel) end,
     Text = case Defines(printString) of
                true -> beamtalk_dispatch:send(Obj, printString, []);
                false ->
@@ -48,6 +52,11 @@ own_print_string(Class, Obj) ->
         T when is_binary(T) -> {ok, T};
         _ -> none
     end.
+
+%% Whether a user class in `Class''s chain defines `Selector' itself.
+-spec defines(atom(), atom()) -> boolean().
+defines(Class, Selector) ->
+    lists:any(fun(C) -> lists:member(Selector, beamtalk_user_class:selectors(C)) end, beamtalk_class:chain(Class)).
 
 -spec builtin(term()) -> iodata().
 builtin(I) when is_integer(I) -> integer_to_list(I);
