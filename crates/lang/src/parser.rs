@@ -619,7 +619,30 @@ impl Parser {
                 span,
             });
         }
+        if let Some(alias) = self.type_alias()? {
+            return Ok(alias);
+        }
         self.expr()
+    }
+
+    /// `type Money = Integer`: a type alias, kept for documentation like every annotation; as a statement
+    /// it does nothing and answers nil.
+    fn type_alias(&mut self) -> Result<Option<Expr>, Diagnostic> {
+        let is_alias = matches!(
+            (self.peek_tok(), self.peek_at(1), self.peek_at(2)),
+            (Some(Tok::Ident(t)), Some(Tok::Ident(name)), Some(Tok::Binary(eq)))
+                if t == "type" && name.starts_with(char::is_uppercase) && eq == "="
+        );
+        if !is_alias {
+            return Ok(None);
+        }
+        let start = self.span();
+        self.pos += 3;
+        self.type_expr()?;
+        Ok(Some(Expr {
+            kind: ExprKind::Literal(Literal::Nil),
+            span: start.to(self.prev_span()),
+        }))
     }
 
     fn expr(&mut self) -> Result<Expr, Diagnostic> {
@@ -1477,6 +1500,21 @@ mod tests {
         );
         let e = parse_statements("{a + 1} := x", 0).expect_err("not a pattern");
         assert!(e.message.contains("to close the pattern"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_type_alias_is_a_statement_that_does_nothing() {
+        let stmts = parse_statements(
+            "type Money = Integer. type Pair = Tuple(Integer, String). 1",
+            0,
+        )
+        .expect("parses");
+        assert_eq!(stmts.len(), 3);
+        assert!(matches!(stmts[0].kind, ExprKind::Literal(Literal::Nil)));
+        let e = parse_statements("type Money = ", 0).expect_err("no type");
+        assert!(e.message.contains("expected a type name"), "{}", e.message);
+        // `type` is still an ordinary name otherwise.
+        assert!(parse_statements("type := 3. type + 1", 0).is_ok());
     }
 
     #[test]
