@@ -115,7 +115,7 @@ fn compile_stdlib(src_dir: &Path, forms_dir: &Path, ebin: &Path) {
         for item in items {
             match item {
                 Item::Class(class) => {
-                    let forms = lang::module::class_forms(&class, &src)
+                    let forms = lang::compile::class(&class, &src)
                         .unwrap_or_else(|d| panic!("{}", d.render(&src, &name)));
                     write_forms(forms_dir, &class.name, &forms);
                 }
@@ -140,7 +140,7 @@ fn compile_stdlib(src_dir: &Path, forms_dir: &Path, ebin: &Path) {
                 extended.insert(class.clone()),
                 "{name}: {class} is extended in two files; keep a class's extensions in one"
             );
-            let forms = lang::module::extension_forms(&class, &methods, &class_methods, &src)
+            let forms = lang::compile::extension(&class, &methods, &class_methods, &src)
                 .unwrap_or_else(|d| panic!("{}", d.render(&src, &name)));
             write_forms(forms_dir, &format!("ext_{class}"), &forms);
         }

@@ -15,7 +15,6 @@ mod report;
 
 use std::time::Instant;
 
-use beamtalk::lang::lower::{Context, Lowerer};
 use beamtalk::lang::parser::parse_statements;
 use beamtalk::term::{as_i64, atom, list, tuple};
 use common::{Epmd, WorkspaceHome, beamtalk, connect_options};
@@ -122,7 +121,7 @@ fn nested_compile_row() -> Row {
                 let beamtalk::lang::ast::Item::Class(c) = &items[0] else {
                     panic!("a class")
                 };
-                beamtalk::lang::module::class_forms(c, &src).expect("compiles");
+                beamtalk::lang::compile::class(c, &src).expect("compiles");
                 start.elapsed().as_secs_f64() * 1e6
             })
             .expect("thread")
@@ -260,10 +259,9 @@ fn main() {
     let evaluation = {
         let src = "s := 0. 1 to: 1000000 do: [:i | s := s + i]. s";
         let stmts = parse_statements(src, 0).expect("parses");
-        let module = Lowerer::new(src, Context::Repl)
-            .repl_module(&stmts)
-            .expect("lowers");
-        let forms = tuple(vec![atom("module"), module]);
+        let forms = beamtalk::lang::compile::repl_line(src, &stmts)
+            .expect("lowers")
+            .into_term();
         let mut v = Vec::new();
         for _ in 0..RUNS {
             let start = Instant::now();

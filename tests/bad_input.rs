@@ -9,8 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use beamtalk::lang::ast::Item;
-use beamtalk::lang::lower::{Context, Lowerer, worth_compiling};
-use beamtalk::lang::module::class_forms;
+use beamtalk::lang::compile;
 use beamtalk::lang::parser::{self, MAX_DEPTH};
 use beamtalk::term::etf;
 use common::{Project, run, run_with_input};
@@ -25,12 +24,9 @@ fn compile(src: String) -> Result<(), String> {
             let items = parser::parse(&src).map_err(|d| d.message)?;
             for item in items {
                 if let Item::Statements(stmts) = item {
-                    let mut lw = Lowerer::new(&src, Context::Repl);
-                    let term = match worth_compiling(&stmts) {
-                        true => lw.repl_module(&stmts),
-                        false => lw.repl(&stmts),
-                    }
-                    .map_err(|d| d.message)?;
+                    let term = compile::repl_line(&src, &stmts)
+                        .map_err(|d| d.message)?
+                        .into_term();
                     etf::encode(&term).map_err(|e| e.to_string())?;
                 }
             }
@@ -38,7 +34,7 @@ fn compile(src: String) -> Result<(), String> {
             let class = format!("Object subclass: T\n  m =>\n    x := 0\n    {src}\n");
             for item in parser::parse(&class).map_err(|d| d.message)? {
                 if let Item::Class(c) = item {
-                    let term = class_forms(&c, &class).map_err(|d| d.message)?;
+                    let term = compile::class(&c, &class).map_err(|d| d.message)?;
                     etf::encode(&term).map_err(|e| e.to_string())?;
                 }
             }

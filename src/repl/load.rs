@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 use super::walk::{self, WalkError};
 use super::{EvalError, Outcome, Session};
 use crate::lang::ast::{ClassDef, Item, MethodDef};
+use crate::lang::compile;
 use crate::lang::diagnostic::Diagnostic;
-use crate::lang::lower::{Context, Lowerer};
-use crate::lang::module::class_forms;
 use crate::lang::parser;
 
 /// One parsed file.
@@ -334,15 +333,8 @@ fn record(outcome: Outcome, loaded: &mut Vec<String>) -> Option<String> {
 /// Generates the code of a class or extension method only to find its compile errors.
 fn compile_check(item: &Item, src: &str) -> Result<(), Diagnostic> {
     match item {
-        Item::Class(c) => class_forms(c, src).map(drop),
-        Item::Method { class, method, .. } => Lowerer::new(
-            src,
-            Context::Method {
-                class: class.clone(),
-            },
-        )
-        .method_body(method)
-        .map(drop),
+        Item::Class(c) => compile::class(c, src).map(drop),
+        Item::Method { class, method, .. } => compile::check_method(class, method, src),
         Item::Statements(_) => Ok(()),
     }
 }

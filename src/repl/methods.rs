@@ -6,8 +6,8 @@ use eetf::{Binary, Term};
 
 use super::{EvalError, Outcome, Session, load_outcome};
 use crate::lang::ast::{Item, MethodDef};
+use crate::lang::compile;
 use crate::lang::diagnostic::Diagnostic;
-use crate::lang::module::extension_forms;
 use crate::lang::parser;
 use crate::term::as_text;
 
@@ -88,7 +88,7 @@ impl Session {
             }
         }
         let forms =
-            extension_forms(class, &methods, &class_methods, &src).map_err(EvalError::Syntax)?;
+            compile::extension(class, &methods, &class_methods, &src).map_err(EvalError::Syntax)?;
         let file = Term::from(Binary::from(b"<extension>".to_vec()));
         let reply = self
             .call("beamtalk_class_loader", "load_extension", vec![forms, file])

@@ -21,9 +21,8 @@ use eetf::{Binary, Term};
 use crate::dist::io_server::{IoServer, Terminal};
 use crate::dist::{CallError, Connection};
 use crate::lang::ast::{ClassDef, Item};
+use crate::lang::compile;
 use crate::lang::diagnostic::Diagnostic;
-use crate::lang::lower::{Context, Lowerer, worth_compiling};
-use crate::lang::module::class_forms;
 use crate::lang::parser;
 use crate::term::{as_text, map_get};
 use crate::workspace::Workspaces;
@@ -149,15 +148,8 @@ impl Session {
         for item in items {
             last = match item {
                 Item::Statements(stmts) => {
-                    let mut lw = Lowerer::new(src, Context::Repl);
-                    let forms = match worth_compiling(&stmts) {
-                        true => crate::term::tuple(vec![
-                            crate::term::atom("module"),
-                            lw.repl_module(&stmts).map_err(EvalError::Syntax)?,
-                        ]),
-                        false => lw.repl(&stmts).map_err(EvalError::Syntax)?,
-                    };
-                    self.run(forms).await?
+                    let code = compile::repl_line(src, &stmts).map_err(EvalError::Syntax)?;
+                    self.run(code.into_term()).await?
                 }
                 Item::Class(c) => {
                     Evaluated::from(match self.load_class(&c, src, "<repl>", &[]).await? {
@@ -186,7 +178,7 @@ impl Session {
         file: &str,
         batch: &[String],
     ) -> Result<Outcome, EvalError> {
-        let forms = class_forms(class, src).map_err(EvalError::Syntax)?;
+        let forms = compile::class(class, src).map_err(EvalError::Syntax)?;
         let builtin_root = matches!(class.superclass.as_str(), "Object" | "Value" | "Actor");
         if !builtin_root && !batch.contains(&class.superclass) {
             let known = self

@@ -2,11 +2,12 @@
 //! `lexer` (text → tokens) → `layout` (newlines that end statements) → `parser` (tokens → `ast`) →
 //! `resolve` (scopes, cells, inlined blocks, undefined names) → `analyse` (what each expression assigns,
 //! reads and holds) → `lower` (→ Erlang abstract format, built with `forms`) → `module` (a class → one
-//! Erlang module).
+//! Erlang module). `compile` is the entry point its users call.
 
 pub mod abi;
 pub mod analyse;
 pub mod ast;
+pub mod compile;
 pub mod diagnostic;
 pub mod forms;
 pub mod layout;
