@@ -145,8 +145,9 @@ struct Header<'a> {
     name: &'a str,
 }
 
-/// The modifiers a class header may start with.
-const MODIFIERS: [&str; 3] = ["abstract", "sealed", "typed"];
+/// The modifiers a class header may start with. `internal` (ADR 0071) restricts naming a class to its own package; a project is one package here, so it
+/// is kept (the class lists it) and restricts nothing.
+const MODIFIERS: [&str; 4] = ["abstract", "sealed", "typed", "internal"];
 
 fn class_header(line: &str) -> Option<Header<'_>> {
     let upper = |w: &str| {
@@ -1500,6 +1501,15 @@ mod tests {
         );
         let e = parse_statements("{a + 1} := x", 0).expect_err("not a pattern");
         assert!(e.message.contains("to close the pattern"), "{}", e.message);
+    }
+
+    #[test]
+    fn internal_is_a_class_modifier() {
+        let items = parse("internal sealed Object subclass: Helper\n  x => 1\n").expect("parses");
+        let Item::Class(c) = &items[0] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(c.modifiers, ["internal", "sealed"]);
     }
 
     #[test]
