@@ -1,0 +1,346 @@
+//! Sends: the ordinary send, direct paths under a guard (number operators, `self` sends to the
+//! class's own methods), and the fallback an inlined construct takes for a receiver it cannot inline.
+
+use eetf::Term;
+
+use super::*;
+
+impl Lowerer {
+    /// A send that could be inlined, made as an ordinary send (nested too deep to inline: each inlined
+    /// level also carries its blocks as funs for the fallback, so inlining every level would generate
+    /// code quadratic in the depth).
+    pub(super) fn plain_send(
+        &mut self,
+        l: i32,
+        receiver: &Expr,
+        selector: &str,
+        args: &[Expr],
+        env: &mut Env,
+    ) -> Result<Term, Diagnostic> {
+        let Some(inl) = inlined(selector, receiver, args) else {
+            return self.send(l, receiver, selector, args, false, env);
+        };
+        let mut pre = Vec::new();
+        let mut vals = Vec::new();
+        for (part, inline) in inl.operands(receiver, args) {
+            vals.push(match inline {
+                true => Arg::Block(part),
+                false => {
+                    let t = self.expr(part, env)?;
+                    Arg::Value(self.bound(l, t, &mut pre))
+                }
+            });
+        }
+        let recv = vals.remove(0);
+        pre.extend(self.fallback(l, recv, selector, vals, env)?);
+        Ok(begin(l, pre))
+    }
+
+    /// Lowers the operands of one construct in order. When one of them assigns a local, each is bound
+    /// to a temporary first (Erlang evaluates arguments in no fixed order, and a variable bound in one
+    /// argument cannot be read by another); the statements to run first and the operand terms.
+    pub(super) fn operands(
+        &mut self,
+        l: i32,
+        es: &[&Expr],
+        env: &mut Env,
+    ) -> Result<(Vec<Term>, Vec<Term>), Diagnostic> {
+        let hoist = es.len() > 1 && es.iter().any(|e| self.facts.get(e).binds);
+        let mut pre = Vec::new();
+        let mut vals = Vec::new();
+        for e in es {
+            let t = self.expr(e, env)?;
+            if hoist {
+                let v = self.fresh("T");
+                pre.push(matched(l, var(l, &v), t));
+                vals.push(var(l, &v));
+            } else {
+                vals.push(t);
+            }
+        }
+        Ok((pre, vals))
+    }
+
+    /// Binds `t` to a fresh variable (in `pre`) unless it is one already; the variable.
+    pub(super) fn bound(&mut self, l: i32, t: Term, pre: &mut Vec<Term>) -> Term {
+        if is_var(&t) {
+            return t;
+        }
+        let v = self.fresh("T");
+        pre.push(matched(l, var(l, &v), t));
+        var(l, &v)
+    }
+
+    pub(super) fn send(
+        &mut self,
+        l: i32,
+        receiver: &Expr,
+        selector: &str,
+        args: &[Expr],
+        cast: bool,
+        env: &mut Env,
+    ) -> Result<Term, Diagnostic> {
+        if let (false, true, Some(operator), [arg]) =
+            (cast, self.compiled(), number_op(selector), args)
+        {
+            return self.number_send(l, receiver, selector, operator, arg, env);
+        }
+        let ops: Vec<&Expr> = std::iter::once(receiver).chain(args).collect();
+        let (mut pre, mut vals) = self.operands(l, &ops, env)?;
+        let r = vals.remove(0);
+        if !cast && self.own_method(receiver, selector) {
+            let r = self.bound(l, r, &mut pre);
+            let mut args = Vec::new();
+            for v in vals {
+                args.push(self.bound(l, v, &mut pre));
+            }
+            pre.push(self.self_send(l, r, selector, args));
+            return Ok(begin(l, pre));
+        }
+        pre.push(match cast {
+            true => abi::call(
+                l,
+                abi::CAST,
+                vec![r, abs_atom(l, selector), abs_list(l, vals)],
+            ),
+            false => send(l, r, selector, vals),
+        });
+        Ok(begin(l, pre))
+    }
+
+    /// Whether `receiver selector` is `self` sending a method this class defines on that side.
+    pub(super) fn own_method(&self, receiver: &Expr, selector: &str) -> bool {
+        let own = match self.class_side {
+            false => &self.own.0,
+            true => &self.own.1,
+        };
+        matches!(&receiver.kind, ExprKind::Var(n) if n == "self") && own.contains(selector)
+    }
+
+    /// `self sel args` to a method of this class: the method's function when `self` is exactly an
+    /// instance of this class (an actor only in its own process), the ordinary send otherwise (a
+    /// subclass may override it).
+    pub(super) fn self_send(
+        &mut self,
+        l: i32,
+        this: Term,
+        selector: &str,
+        args: Vec<Term>,
+    ) -> Term {
+        let Context::Method { class } = &self.context else {
+            return send(l, this, selector, args);
+        };
+        let class = class.clone();
+        let mut direct_args = vec![this.clone()];
+        direct_args.extend(args.iter().cloned());
+        let (tag, pid) = (self.fresh("Tag"), self.fresh("Pid"));
+        let slow = clause(
+            l,
+            vec![var(l, "_")],
+            vec![send(l, this.clone(), selector, args)],
+        );
+        let direct = match self.class_side {
+            false => {
+                let pattern = abs_tuple(l, vec![var(l, &tag), abs_atom(l, &class), var(l, &pid)]);
+                // `Tag =/= '$bt_actor' ; Pid =:= self()`: value objects anywhere, actors in their process.
+                let guards = list(vec![
+                    list(vec![op(
+                        l,
+                        "=/=",
+                        var(l, &tag),
+                        abs_atom(l, abi::ACTOR_TAG),
+                    )]),
+                    list(vec![op(l, "=:=", var(l, &pid), bif(l, "self", vec![]))]),
+                ]);
+                tuple(vec![
+                    atom("clause"),
+                    int(l),
+                    list(vec![pattern]),
+                    guards,
+                    list(vec![local(
+                        l,
+                        &method_function(selector, false),
+                        direct_args,
+                    )]),
+                ])
+            }
+            true => clause(
+                l,
+                vec![class_ref(l, &class)],
+                vec![local(l, &method_function(selector, true), direct_args)],
+            ),
+        };
+        case(l, this, vec![direct, slow])
+    }
+
+    /// `a + b` and friends: Erlang's own operator when both are numbers of the kind the operator cannot
+    /// fail on, an ordinary send otherwise.
+    pub(super) fn number_send(
+        &mut self,
+        l: i32,
+        receiver: &Expr,
+        selector: &str,
+        (operator, guard): (&str, &str),
+        arg: &Expr,
+        env: &mut Env,
+    ) -> Result<Term, Diagnostic> {
+        let (mut pre, vals) = self.operands(l, &[receiver, arg], env)?;
+        if !matches!(operator, "div" | "rem") && vals.iter().all(|v| self.is_int(v)) {
+            pre.push(op(l, operator, vals[0].clone(), vals[1].clone()));
+            return Ok(begin(l, pre));
+        }
+        let (x, y) = (self.fresh("X"), self.fresh("Y"));
+        let both = || abs_tuple(l, vec![var(l, &x), var(l, &y)]);
+        let mut guards = vec![
+            bif(l, guard, vec![var(l, &x)]),
+            bif(l, guard, vec![var(l, &y)]),
+        ];
+        // Erlang's `rem` truncates and Beamtalk's `\\` floors: they agree for a non-negative dividend and a
+        // positive divisor, which is all the direct path takes (`div:` truncates as `div` does, and takes
+        // the same path so the two stay alike).
+        if matches!(operator, "div" | "rem") {
+            guards.push(op(l, ">=", var(l, &x), integer(l, 0)));
+            guards.push(op(l, ">", var(l, &y), integer(l, 0)));
+        }
+        let fast = guarded_clause(
+            l,
+            vec![both()],
+            guards,
+            vec![op(l, operator, var(l, &x), var(l, &y))],
+        );
+        let slow = clause(
+            l,
+            vec![both()],
+            vec![send(l, var(l, &x), selector, vec![var(l, &y)])],
+        );
+        pre.push(case(l, abs_tuple(l, vals), vec![fast, slow]));
+        Ok(begin(l, pre))
+    }
+
+    /// The locals (Erlang variables now) that the statements of `blocks` assign: the state an inlined
+    /// loop carries, or what a fallback send's cells hold.
+    pub(super) fn assigned_locals(&self, blocks: &[&Expr], env: &Env) -> Vec<String> {
+        let mut names = BTreeSet::new();
+        for b in blocks {
+            names.extend(self.facts.get(b).assigned.iter().cloned());
+        }
+        names
+            .into_iter()
+            .filter(|n| matches!(env.get(n), Some(Slot::Var(_))))
+            .collect()
+    }
+
+    /// The ordinary send that an inlined construct falls back to; block arguments that assign the
+    /// caller's locals get cells for the length of the send.
+    pub(super) fn fallback(
+        &mut self,
+        l: i32,
+        receiver: Arg,
+        selector: &str,
+        args: Vec<Arg>,
+        env: &mut Env,
+    ) -> Result<Vec<Term>, Diagnostic> {
+        let blocks: Vec<&Expr> = std::iter::once(&receiver)
+            .chain(&args)
+            .filter_map(|a| match a {
+                Arg::Block(b) => Some(*b),
+                Arg::Value(_) => None,
+            })
+            .collect();
+        let assigned = self.assigned_locals(&blocks, env);
+        let mut inner = env.clone();
+        let frame = self.fresh("Cells");
+        for n in &assigned {
+            inner.insert(
+                n.clone(),
+                Slot::Cell {
+                    frame: Frame::Scoped(frame.clone()),
+                    snapshot: None,
+                },
+            );
+        }
+        // The blocks are already generated inline once: here they are plain funs all the way down (their
+        // locals are cells either way, so behaviour is the same).
+        let inline = std::mem::replace(&mut self.inline, false);
+        let mut vals = Vec::new();
+        for a in std::iter::once(receiver).chain(args) {
+            vals.push(match a {
+                Arg::Value(t) => t,
+                Arg::Block(b) => match self.expr(b, &mut inner) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.inline = inline;
+                        return Err(e);
+                    }
+                },
+            });
+        }
+        self.inline = inline;
+        let receiver = vals.remove(0);
+        let sent = send(l, receiver, selector, vals);
+        if assigned.is_empty() {
+            return Ok(vec![sent]);
+        }
+        let names = assigned.iter().map(|n| abs_atom(l, n)).collect();
+        let values = assigned.iter().map(|n| self.current(l, n, env)).collect();
+        let r = self.fresh("R");
+        let mut news = Vec::new();
+        for n in &assigned {
+            let v = self.fresh_var(n);
+            news.push(var(l, &v));
+            env.insert(n.clone(), Slot::Var(Some(v)));
+        }
+        let scoped = abi::call(
+            l,
+            abi::SCOPED,
+            vec![
+                abs_list(l, names),
+                abs_list(l, values),
+                fun(l, vec![var(l, &frame)], vec![sent]),
+            ],
+        );
+        Ok(vec![
+            matched(l, abs_tuple(l, vec![var(l, &r), abs_list(l, news)]), scoped),
+            var(l, &r),
+        ])
+    }
+
+    pub(super) fn inline_send(
+        &mut self,
+        l: i32,
+        receiver: &Expr,
+        selector: &str,
+        args: &[Expr],
+        env: &mut Env,
+    ) -> Result<Term, Diagnostic> {
+        if let Some(branches) = condition_branches(selector) {
+            return self.condition(l, receiver, selector, branches, args, env);
+        }
+        match selector {
+            "to:do:" => self.counting_loop(l, receiver, &args[0], &args[1], env),
+            "timesRepeat:" => self.times_repeat(l, receiver, &args[0], env),
+            "whileTrue:" | "whileFalse:" => {
+                self.while_loop(l, receiver, selector == "whileTrue:", &args[0], env)
+            }
+            _ => self.list_send(l, receiver, selector, args, env),
+        }
+    }
+}
+
+/// The Erlang operator for a Beamtalk binary selector on numbers, and the guard under which it cannot
+/// fail (so the fast path behaves exactly as `beamtalk_number` would).
+pub(crate) fn number_op(selector: &str) -> Option<(&'static str, &'static str)> {
+    Some(match selector {
+        "+" => ("+", "is_integer"),
+        "-" => ("-", "is_integer"),
+        "*" => ("*", "is_integer"),
+        "<" => ("<", "is_number"),
+        ">" => (">", "is_number"),
+        "<=" => ("=<", "is_number"),
+        ">=" => (">=", "is_number"),
+        "=" => ("==", "is_number"),
+        "div:" => ("div", "is_integer"),
+        "\\\\" => ("rem", "is_integer"),
+        _ => return None,
+    })
+}
