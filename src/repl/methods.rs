@@ -73,7 +73,16 @@ impl Session {
             )
             .await?;
         let kept = as_text(&kept).unwrap_or_default();
-        let src = patch_extension(&kept, class, class_side, method, input);
+        let src = match patch_extension(&kept, class, class_side, method, input) {
+            Ok(src) => src,
+            Err(d) => {
+                return Ok(Outcome::Error(format!(
+                    "ERROR: compile_error: the extension methods kept for {class} no longer parse ({}); \
+                     nothing was changed",
+                    d.message
+                )));
+            }
+        };
         let mut methods = Vec::new();
         let mut class_methods = Vec::new();
         for item in parser::parse(&src).map_err(EvalError::Syntax)? {
@@ -127,34 +136,33 @@ fn patch_method(
 }
 
 /// The kept extension source of `class` with `method` (written as part of `input`) added, or replacing
-/// the extension of the same selector and side: `Class >> member` items, one per method.
+/// the extension of the same selector and side: `Class >> member` items, one per method. A kept source
+/// that no longer parses is an error: the earlier extensions are never dropped silently.
 fn patch_extension(
     kept: &str,
     class: &str,
     class_side: bool,
     method: &MethodDef,
     input: &str,
-) -> String {
+) -> Result<String, Diagnostic> {
     let side = if class_side { " class" } else { "" };
     let mut out = String::new();
-    if let Ok(items) = parser::parse(kept) {
-        for item in items {
-            if let Item::Method {
-                class: c,
-                class_side: s,
-                method: m,
-            } = item
-                && c == class
-                && !(s == class_side && m.selector == method.selector)
-            {
-                let side = if s { " class" } else { "" };
-                out.push_str(&format!(
-                    "{class}{side} >> {}
+    for item in parser::parse(kept)? {
+        if let Item::Method {
+            class: c,
+            class_side: s,
+            method: m,
+        } = item
+            && c == class
+            && !(s == class_side && m.selector == method.selector)
+        {
+            let side = if s { " class" } else { "" };
+            out.push_str(&format!(
+                "{class}{side} >> {}
 
 ",
-                    member_text(kept, &m)
-                ));
-            }
+                member_text(kept, &m)
+            ));
         }
     }
     out.push_str(&format!(
@@ -162,7 +170,7 @@ fn patch_extension(
 ",
         member_text(input, method)
     ));
-    out
+    Ok(out)
 }
 
 /// A method's text from `src`, its continuation lines indented under the header (keeping their
@@ -185,4 +193,41 @@ fn member_text(src: &str, method: &MethodDef) -> String {
         member.push_str(line.get(indent..).unwrap_or(line.trim_start()));
     }
     member
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn method_of(input: &str) -> MethodDef {
+        match parser::parse(input).expect("parses").remove(0) {
+            Item::Method { method, .. } => method,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_extension_replaces_its_namesake_and_keeps_the_others() {
+        let kept = "Integer >> double => self * 2\n\nInteger >> triple => self * 3\n";
+        let input = "Integer >> double => self + self";
+        let src =
+            patch_extension(kept, "Integer", false, &method_of(input), input).expect("patched");
+        assert!(src.contains("triple => self * 3"), "{src}");
+        assert!(src.contains("double => self + self"), "{src}");
+        assert!(!src.contains("self * 2"), "{src}");
+    }
+
+    #[test]
+    fn kept_extensions_that_no_longer_parse_are_an_error_not_dropped() {
+        let input = "Integer >> double => self + self";
+        let e = patch_extension(
+            "Integer >> broken => (",
+            "Integer",
+            false,
+            &method_of(input),
+            input,
+        )
+        .expect_err("refused");
+        assert!(!e.message.is_empty());
+    }
 }
