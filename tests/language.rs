@@ -310,6 +310,13 @@ fn initialize_runs_up_the_class_chain_parents_first() {
     );
     assert_eq!(code, 0, "{out}{err}");
     l.check("Leaf spawn log", "#(#base, #leaf)");
+    // A `super initialize` written out of habit runs nothing twice.
+    let (code, out, err) = l.load(
+        "habit.bt",
+        "Base subclass: Habit\n  initialize =>\n    super initialize\n    self.log := self.log , #(#habit)\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    l.check("Habit spawn log", "#(#base, #habit)");
     l.check("Middle spawn log", "#(#base)");
     l.check("Base spawn log", "#(#base)");
 }

@@ -261,6 +261,10 @@ cast(Receiver, Selector, Args) ->
 
 %% @doc `super selector': looks the method up from the superclass of `Class'.
 -spec super_send(atom(), term(), atom(), [term()]) -> term().
+%% An actor's `super initialize' does nothing: every class's own `initialize' has run already, parents
+%% first, when the actor started (ADR 0078), and running a parent's twice would set its state up twice.
+super_send(_Class, {'$bt_actor', _, _} = Self, initialize, []) ->
+    Self;
 super_send(Class, Self, Selector, Args) ->
     beamtalk_dispatch:send_from(beamtalk_class:superclass(Class), Self, Selector, Args).
 
