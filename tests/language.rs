@@ -258,7 +258,10 @@ fn classes_values_actors_inheritance_and_super() {
     l.check_error("acc fail", "badarith");
     l.check("acc balance", "16");
     l.check("(Account spawnWith: #{#balance => 100}) balance", "100");
-    l.check("Account >> balance => self.balance * 2", "Account>>balance");
+    l.check(
+        "Account >> balance => self.balance * 2",
+        "a CompiledMethod (#balance in Account)",
+    );
     l.check("acc balance", "32");
     l.check("Greeter name", "Greeter");
     l.check("LoudGreeter superclass", "Greeter");
@@ -277,6 +280,34 @@ fn load_errors_leave_the_loaded_version() {
     assert_eq!(code, 1);
     assert!(out.contains("unknown_class"), "{out}");
     l.check("Thing new value", "1");
+}
+
+/// `Counter >> #increment` reads a method: a CompiledMethod with its selector, source as written and
+/// class; defining one at the REPL answers the CompiledMethod it installed; a misspelt selector is an
+/// error with the closest one as its hint.
+#[test]
+fn methods_are_read_as_compiled_methods() {
+    let l = Lang::started();
+    let (code, out, err) = l.load(
+        "ctr.bt",
+        "Actor subclass: Ctr\n  state: n = 0\n  increment => self.n := self.n + 1\n  add: k to: m => k + m\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    l.check("Ctr >> #increment", "a CompiledMethod (#increment in Ctr)");
+    l.check(
+        "(Ctr >> #increment) source",
+        "increment => self.n := self.n + 1",
+    );
+    l.check("(Ctr >> #add:to:) argumentCount", "2");
+    l.check("(Ctr >> #increment) methodClass", "Ctr");
+    l.check(
+        "Ctr >> bump => self.n := self.n + 2",
+        "a CompiledMethod (#bump in Ctr)",
+    );
+    l.check("(Ctr >> #bump) source", "bump => self.n := self.n + 2");
+    let (code, out) = l.eval("Ctr >> #incremnt");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("hint: did you mean #increment?"), "{out}");
 }
 
 /// A result, an interpolated value and `Transcript show:` use `displayString`: a class that defines it
@@ -468,7 +499,10 @@ fn standard_library_classes_written_in_beamtalk_are_there_without_loading() {
     }
     l.check_error("2.5 even", "does_not_understand");
     // A user's extension of a class the library extends keeps the library's methods.
-    l.check("Integer >> double => self * 2", "Integer>>double");
+    l.check(
+        "Integer >> double => self * 2",
+        "a CompiledMethod (#double in Integer)",
+    );
     l.check("#(4 even, 4 double)", "#(true, 8)");
 }
 
@@ -771,7 +805,10 @@ fn a_repl_line_with_a_loop_is_compiled_and_behaves_as_an_interpreted_one() {
 #[test]
 fn built_in_classes_are_open_to_extension_methods() {
     let lang = Lang::started();
-    lang.check("Integer >> double => self * 2", "Integer>>double");
+    lang.check(
+        "Integer >> double => self * 2",
+        "a CompiledMethod (#double in Integer)",
+    );
     lang.check("21 double", "42");
     lang.check("3 respondsTo: #double", "true");
     lang.check("3.5 respondsTo: #double", "false");
@@ -781,18 +818,30 @@ fn built_in_classes_are_open_to_extension_methods() {
     lang.check("nil respondsTo: #ifNil:", "true");
     lang.check(
         "String >> shout => self asUppercase ++ \"!\"",
-        "String>>shout",
+        "a CompiledMethod (#shout in String)",
     );
     lang.check("\"hi\" shout", "HI!");
     // Redefining replaces; other extensions of the class stay.
-    lang.check("Integer >> double => self * 3", "Integer>>double");
+    lang.check(
+        "Integer >> double => self * 3",
+        "a CompiledMethod (#double in Integer)",
+    );
     lang.check("2 double", "6");
-    lang.check("Integer class >> answer => 42", "Integer>>answer");
+    lang.check(
+        "Integer class >> answer => 42",
+        "a CompiledMethod (#answer in Integer class)",
+    );
     lang.check("Integer answer + 2 double", "48");
     // An extension of a superclass reaches every subclass, user classes included.
-    lang.check("Number >> twice => self + self", "Number>>twice");
+    lang.check(
+        "Number >> twice => self + self",
+        "a CompiledMethod (#twice in Number)",
+    );
     lang.check("2.5 twice", "5.0");
-    lang.check("Object >> hello => \"hello\"", "Object>>hello");
+    lang.check(
+        "Object >> hello => \"hello\"",
+        "a CompiledMethod (#hello in Object)",
+    );
     let (code, out, err) = lang.load(
         "ext.bt",
         "Object subclass: Plain\n  id => 1\n\nInteger >> triple =>\n  a := self\n  a + a\n    + a\n",

@@ -285,9 +285,14 @@ pub async fn load_sources(
             }
         }
         for m in &file.methods {
-            let outcome = session
+            // Listed as `Account>>withdraw:` among the loaded names (the REPL shows the CompiledMethod).
+            let outcome = match session
                 .define_method(&m.class, m.class_side, &m.method, &file.src)
-                .await?;
+                .await?
+            {
+                Outcome::Value(_) => Outcome::Value(format!("{}>>{}", m.class, m.method.selector)),
+                err => err,
+            };
             if let Some(error) = record(outcome, &mut loaded) {
                 return Ok(LoadReport {
                     loaded,

@@ -42,7 +42,9 @@ impl Session {
         };
         Ok(
             match self.load_class(&def, &patched, "<repl>", &[]).await? {
-                Outcome::Value(_) => Outcome::Value(format!("{class}>>{}", method.selector)),
+                Outcome::Value(_) => {
+                    Outcome::Value(compiled_method(class, class_side, &method.selector))
+                }
                 err => err,
             },
         )
@@ -103,7 +105,9 @@ impl Session {
             .call("beamtalk_class_loader", "load_extension", vec![forms, file])
             .await?;
         Ok(match load_outcome(class, &reply) {
-            Outcome::Value(_) => Outcome::Value(format!("{class}>>{}", method.selector)),
+            Outcome::Value(_) => {
+                Outcome::Value(compiled_method(class, class_side, &method.selector))
+            }
             err => err,
         })
     }
@@ -193,6 +197,12 @@ fn member_text(src: &str, method: &MethodDef) -> String {
         member.push_str(line.get(indent..).unwrap_or(line.trim_start()));
     }
     member
+}
+
+/// What defining a method answers, as the REPL shows it: the CompiledMethod it installed.
+fn compiled_method(class: &str, class_side: bool, selector: &str) -> String {
+    let side = if class_side { " class" } else { "" };
+    format!("a CompiledMethod (#{selector} in {class}{side})")
 }
 
 #[cfg(test)]

@@ -95,6 +95,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     forms.push(sends_function(l, class));
     forms.push(slot_uses_function(l, class, &lw));
     forms.push(required_function(l, class));
+    forms.push(method_sources_function(l, src, sided(class)));
     let fields = slot_defaults(&mut lw, &class.slots)?;
     forms.push(function(l, "__fields__", vec![], vec![abs_list(l, fields)]));
     let class_state = slot_defaults(&mut lw, &class.class_slots)?;
@@ -135,6 +136,7 @@ pub fn extension_forms(
     let mut exports = vec![
         ("__selectors__".to_owned(), 0),
         ("__source__".to_owned(), 0),
+        ("__method_sources__".to_owned(), 0),
         ("__respond__".to_owned(), 3),
         ("__class_respond__".to_owned(), 3),
     ];
@@ -155,6 +157,14 @@ pub fn extension_forms(
         attribute(l, "export", export_list(&exports)),
         function(l, "__selectors__", vec![], vec![selectors]),
         function(l, "__source__", vec![], vec![string(l, src)]),
+        method_sources_function(
+            l,
+            src,
+            methods
+                .iter()
+                .map(|m| ("instance", m))
+                .chain(class_methods.iter().map(|m| ("class", m))),
+        ),
         respond_function(l, "__respond__", methods, false),
         respond_function(l, "__class_respond__", class_methods, true),
     ];
@@ -265,6 +275,25 @@ fn sends_function(l: i32, class: &ClassDef) -> Term {
         })
         .collect();
     function(l, "__sends__", vec![], vec![abs_list(l, methods)])
+}
+
+/// `'__method_sources__'() -> [{Side, Selector, Source}]`: each method as written, what `Counter >>
+/// #increment` answers (a CompiledMethod).
+fn method_sources_function<'m>(
+    l: i32,
+    src: &str,
+    methods: impl Iterator<Item = (&'static str, &'m MethodDef)>,
+) -> Term {
+    let entries = methods
+        .map(|(side, m)| {
+            let text = src.get(m.span.start..m.span.end).unwrap_or_default();
+            abs_tuple(
+                l,
+                vec![abs_atom(l, side), abs_atom(l, &m.selector), string(l, text)],
+            )
+        })
+        .collect();
+    function(l, "__method_sources__", vec![], vec![abs_list(l, entries)])
 }
 
 /// `'__required__'() -> [{Slot, Type}]`: in a class declared `typed`, the slots with a type and no default,

@@ -160,11 +160,13 @@ pub fn is_class_header(line: &str) -> bool {
 
 /// Whether a line is `Name >> ...` or `Name class >> ...`.
 pub fn method_header(line: &str) -> bool {
-    let words: Vec<&str> = line.split_whitespace().take(3).collect();
+    let words: Vec<&str> = line.split_whitespace().take(4).collect();
     let upper = |w: &str| w.starts_with(|c: char| c.is_ascii_uppercase());
+    // `Counter >> #increment` reads a method: an expression, not a definition.
+    let defines = |rest: &[&str]| rest.first().is_none_or(|w| !w.starts_with('#'));
     match words.as_slice() {
-        [name, ">>", ..] => upper(name),
-        [name, "class", ">>"] => upper(name),
+        [name, ">>", rest @ ..] => upper(name) && defines(rest),
+        [name, "class", ">>", rest @ ..] => upper(name) && defines(rest),
         _ => false,
     }
 }

@@ -263,6 +263,17 @@ mod items {
     use super::super::*;
 
     #[test]
+    fn reading_a_method_is_an_expression_not_a_definition() {
+        assert!(method_header(
+            "Counter >> increment => self.n := self.n + 1"
+        ));
+        assert!(method_header("Integer class >> answer => 42"));
+        assert!(!method_header("Counter >> #increment"));
+        let items = parse("Counter >> #increment").expect("parses");
+        assert!(matches!(&items[..], [Item::Statements(_)]), "{items:?}");
+    }
+
+    #[test]
     fn a_line_inside_a_string_starts_nothing() {
         let src = "Object subclass: Doc\n  text => \"first\nObject subclass: Foo\nBar >> x => 1\n  not a member\"\n  size => self text size\nx := 1\n";
         let items = parse(src).expect("parses");

@@ -326,6 +326,8 @@ class_common(Class, 'named:', [Name]) when is_atom(Name) ->
         false -> nomethod
     end;
 class_common('Actor', allRegistered, []) -> {ok, beamtalk_actor:all_registered()};
+class_common(Class, '>>', [Selector]) when is_atom(Selector) ->
+    {ok, compiled_method(Class, Selector)};
 class_common(Class, supervisionPolicy, []) ->
     case is_actor_class(Class) of
         true -> {ok, beamtalk_actor:restart_policy(Class)};
@@ -501,3 +503,26 @@ own_selectors('Object') ->
      'ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:', 'respondsTo:', '->', 'isKindOf:',
      isString, isSymbol, isNumber, '~='];
 own_selectors(C) -> beamtalk_user_class:selectors(C).
+
+%% `Counter >> #increment': the method as a CompiledMethod (its selector, its source as written, its class),
+%% from the class's extension methods first, then its own (as a send finds them). A class without that
+%% method (or a built-in one, whose methods have no source here) raises, naming the closest selector.
+-spec compiled_method(atom(), atom()) -> tuple().
+compiled_method(Class, Selector) ->
+    Modules = [M || M <- [beamtalk_class:extension(Class)], M =/= none]
+        ++ [beamtalk_class:module(Class) || beamtalk_class:is_user_class(Class)],
+    Found = [Source || M <- Modules, erlang:function_exported(M, '__method_sources__', 0),
+                       {instance, S, Source} <- M:'__method_sources__'(), S =:= Selector],
+    case Found of
+        [Source | _] ->
+            {'$bt_value', 'CompiledMethod', #{selector => Selector, source => Source, methodClass => {'$bt_class', Class}}};
+        [] ->
+            Known = [S || M <- Modules, erlang:function_exported(M, '__method_sources__', 0),
+                          {instance, S, _} <- M:'__method_sources__'()],
+            Hint = case beamtalk_spelling:suggest(Selector, Known, fun(S) -> ["#", atom_to_list(S)] end) of
+                       nil -> #{};
+                       H -> #{hint => H}
+                   end,
+            beamtalk_error:raise('Error', no_such_method, Class,
+                                 io_lib:format("has no method #~s with a source here", [Selector]), Hint)
+    end.
