@@ -148,6 +148,14 @@ impl From<HomeError> for Failure {
 
 impl From<EpmdError> for Failure {
     fn from(e: EpmdError) -> Self {
+        // A limit too short for anything to answer in (`--timeout 1ns`) is the limit's, not EPMD's.
+        if let EpmdError::Timeout { after, .. } = &e
+            && *after < crate::dist::handshake::TELLING_TIMEOUT
+        {
+            return Failure::Timeout {
+                message: format!("{e}; hint: raise --timeout, too short for any node to answer in"),
+            };
+        }
         let hint = match &e {
             EpmdError::HostUnknown { .. } => {
                 "hint: check the host name, or use an IP address".to_owned()
@@ -242,4 +250,27 @@ fn stack_text(stack: &eetf::Term) -> Option<String> {
         .map(|f| format!("  at {}", pretty(f)))
         .collect();
     Some(lines.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn epmd_timeout(after: Duration) -> EpmdError {
+        EpmdError::Timeout {
+            host: "vm".into(),
+            port: 4369,
+            after,
+        }
+    }
+
+    /// `--timeout 1ns` can run out while EPMD is asked: that is the limit's timeout (5), not an
+    /// unreachable EPMD (3); a real limit that EPMD does not answer within is still unreachable.
+    #[test]
+    fn an_epmd_timeout_on_a_tiny_limit_is_a_timeout() {
+        assert_eq!(exit_code(&epmd_timeout(Duration::from_nanos(1)).into()), 5);
+        assert_eq!(exit_code(&epmd_timeout(Duration::from_secs(5)).into()), 3);
+        assert!(ConnectError::Epmd(epmd_timeout(Duration::from_nanos(1))).timed_out_on_the_limit());
+    }
 }

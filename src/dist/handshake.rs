@@ -73,16 +73,20 @@ pub enum ConnectError {
 
 /// A limit shorter than this tells nothing about the node when it runs out: even a loopback handshake
 /// takes about a millisecond, and a busy machine many more.
-const TELLING_TIMEOUT: Duration = Duration::from_millis(100);
+pub const TELLING_TIMEOUT: Duration = Duration::from_millis(100);
 
 impl ConnectError {
     /// A timeout that says more about the limit (or the network) than about the node: it fired before
     /// a TCP connection was made, or the limit was too short for any node to answer in.
     pub fn timed_out_on_the_limit(&self) -> bool {
-        matches!(
-            self,
-            ConnectError::Timeout { connected, after, .. } if !connected || *after < TELLING_TIMEOUT
-        )
+        match self {
+            ConnectError::Timeout {
+                connected, after, ..
+            } => !connected || *after < TELLING_TIMEOUT,
+            // EPMD is asked before the node is: its silence never tells about the node.
+            ConnectError::Epmd(EpmdError::Timeout { .. }) => true,
+            _ => false,
+        }
     }
 }
 
