@@ -511,14 +511,13 @@ own_selectors(C) -> beamtalk_user_class:selectors(C).
 compiled_method(Class, Selector) ->
     Modules = [M || M <- [beamtalk_class:extension(Class)], M =/= none]
         ++ [beamtalk_class:module(Class) || beamtalk_class:is_user_class(Class)],
-    Found = [Source || M <- Modules, erlang:function_exported(M, '__method_sources__', 0),
-                       {instance, S, Source} <- M:'__method_sources__'(), S =:= Selector],
-    case Found of
-        [Source | _] ->
+    Sources = [{S, Source} || M <- Modules, erlang:function_exported(M, '__method_sources__', 0),
+                              {instance, S, Source} <- M:'__method_sources__'()],
+    case lists:keyfind(Selector, 1, Sources) of
+        {_, Source} ->
             {'$bt_value', 'CompiledMethod', #{selector => Selector, source => Source, methodClass => {'$bt_class', Class}}};
-        [] ->
-            Known = [S || M <- Modules, erlang:function_exported(M, '__method_sources__', 0),
-                          {instance, S, _} <- M:'__method_sources__'()],
+        false ->
+            Known = [S || {S, _} <- Sources],
             Hint = case beamtalk_spelling:suggest(Selector, Known, fun(S) -> ["#", atom_to_list(S)] end) of
                        nil -> #{};
                        H -> #{hint => H}

@@ -38,12 +38,12 @@ compiled(Forms, File, Install) ->
 %% The superclass the forms name, when it is a loaded class declared `sealed'.
 -spec sealed_superclass([erl_parse:abstract_form()]) -> atom() | none.
 sealed_superclass(Forms) ->
-    Supers = [S || {function, _, '__superclass__', 0, [{clause, _, [], [], [{atom, _, S}]}]} <- Forms],
-    case Supers of
-        [Super] -> case lists:member(sealed, beamtalk_user_class:modifiers(Super)) of
-                       true -> Super;
-                       false -> none
-                   end;
+    case body(Forms, '__superclass__') of
+        {ok, {atom, _, Super}} ->
+            case lists:member(sealed, beamtalk_user_class:modifiers(Super)) of
+                true -> Super;
+                false -> none
+            end;
         _ -> none
     end.
 
@@ -99,9 +99,9 @@ inherited(Super, Getter) ->
 %% of `{Name, DefaultFun}'.
 -spec own_slots([erl_parse:abstract_form()], atom()) -> [atom()].
 own_slots(Forms, Getter) ->
-    case [Body || {function, _, G, 0, [{clause, _, [], [], [Body]}]} <- Forms, G =:= Getter] of
-        [Body] -> [Name || {tuple, _, [{atom, _, Name}, _]} <- cons_items(Body)];
-        _ -> []
+    case body(Forms, Getter) of
+        {ok, Body} -> [Name || {tuple, _, [{atom, _, Name}, _]} <- cons_items(Body)];
+        none -> []
     end.
 
 -spec cons_items(erl_parse:abstract_expr()) -> [erl_parse:abstract_expr()].
@@ -111,8 +111,16 @@ cons_items(_) -> [].
 %% What a function of arity 0 in `Forms' answers, when that is a literal.
 -spec literal([erl_parse:abstract_form()], atom()) -> {ok, term()} | none.
 literal(Forms, Name) ->
+    case body(Forms, Name) of
+        {ok, Body} -> try {ok, erl_parse:normalise(Body)} catch _:_ -> none end;
+        none -> none
+    end.
+
+%% The one expression a function of arity 0 in `Forms' answers (the generated callbacks are all such).
+-spec body([erl_parse:abstract_form()], atom()) -> {ok, erl_parse:abstract_expr()} | none.
+body(Forms, Name) ->
     case [Body || {function, _, N, 0, [{clause, _, [], [], [Body]}]} <- Forms, N =:= Name] of
-        [Body] -> try {ok, erl_parse:normalise(Body)} catch _:_ -> none end;
+        [Body] -> {ok, Body};
         _ -> none
     end.
 
