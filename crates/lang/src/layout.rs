@@ -22,7 +22,11 @@ enum Context {
 
 /// `toks` (spans offset by `base` into `text`) with a `.` inserted wherever a newline ends a statement.
 pub fn separate(text: &str, base: usize, toks: Vec<Token>) -> Vec<Token> {
-    let lines = LineIndex::new(text);
+    separate_in(&LineIndex::new(text, base), toks)
+}
+
+/// [`separate`] for tokens of the text `lines` indexes: one index serves every piece of a file.
+pub fn separate_in(lines: &LineIndex, toks: Vec<Token>) -> Vec<Token> {
     let mut stack = vec![Context::Statements {
         start: None,
         header: false,
@@ -30,8 +34,7 @@ pub fn separate(text: &str, base: usize, toks: Vec<Token>) -> Vec<Token> {
     let mut out: Vec<Token> = Vec::with_capacity(toks.len());
     let mut prev_line = None;
     for tok in toks {
-        let at = tok.span.start.saturating_sub(base);
-        let (line, indent) = lines.locate(at);
+        let (line, indent) = lines.locate(tok.span.start);
         let new_line = prev_line.is_some_and(|p| p != line);
         prev_line = Some(line);
         if let Some(Context::Statements { start, header }) = stack.last_mut() {
@@ -93,20 +96,23 @@ fn track_brackets(stack: &mut Vec<Context>, tok: &Tok) {
 }
 
 /// Line numbers and indentation by byte offset.
-struct LineIndex<'a> {
+pub struct LineIndex<'a> {
     text: &'a str,
+    /// Where `text` starts in the source the spans point into.
+    base: usize,
     starts: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
-    fn new(text: &'a str) -> Self {
+    pub fn new(text: &'a str, base: usize) -> Self {
         let mut starts = vec![0];
         starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Self { text, starts }
+        Self { text, base, starts }
     }
 
-    /// The 0-based line holding byte `at`, and that line's indentation (leading spaces and tabs).
-    fn locate(&self, at: usize) -> (usize, usize) {
+    /// The 0-based line holding source offset `at`, and that line's indentation (leading spaces and tabs).
+    pub fn locate(&self, at: usize) -> (usize, usize) {
+        let at = at.saturating_sub(self.base);
         let line = self.starts.partition_point(|&s| s <= at).saturating_sub(1);
         let start = self.starts[line];
         let indent = self.text.as_bytes()[start.min(self.text.len())..]
@@ -114,6 +120,17 @@ impl<'a> LineIndex<'a> {
             .take_while(|b| matches!(b, b' ' | b'\t'))
             .count();
         (line, indent)
+    }
+
+    /// The source offset where the line holding `at` ends (before its newline).
+    pub fn line_end(&self, at: usize) -> usize {
+        let (line, _) = self.locate(at);
+        let end = self
+            .starts
+            .get(line + 1)
+            .map_or(self.text.len(), |&next| next - 1);
+        let text = &self.text[self.starts[line].min(end)..end];
+        self.base + self.starts[line] + text.trim_end_matches('\r').len()
     }
 }
 

@@ -201,7 +201,8 @@ impl Parser {
     }
 
     /// `field: name :: Type = default` (the keyword at the cursor): one slot declaration.
-    fn slot(&mut self, base: usize, len: usize) -> Result<SlotDef, Diagnostic> {
+    /// `member` is the span of the whole member (the slot's span).
+    fn slot(&mut self, member: Span) -> Result<SlotDef, Diagnostic> {
         let span = self.span();
         self.pos += 1;
         let name = self.ident()?;
@@ -216,7 +217,7 @@ impl Parser {
             name,
             ty,
             default,
-            span: span.to(Span::new(base, base + len)),
+            span: span.to(member),
         })
     }
 

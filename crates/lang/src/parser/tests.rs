@@ -293,4 +293,29 @@ mod items {
         );
         assert!(matches!(items[1], Item::Statements(_)));
     }
+
+    #[test]
+    fn items_are_found_from_tokens_not_from_the_look_of_lines() {
+        // A header needs its line to itself; spacing inside it does not matter.
+        let items = parse("Object   subclass:\tFoo // a comment\n  x => 1").expect("parses");
+        assert!(
+            matches!(&items[..], [Item::Class(c)] if c.name == "Foo"),
+            "{items:?}"
+        );
+        let items = parse("Object subclass: Foo. 3").expect("parses");
+        assert!(matches!(&items[..], [Item::Statements(_)]), "{items:?}");
+        // A comment after the last member belongs to the class's source; a comment line between
+        // members breaks nothing.
+        let src = "Object subclass: Foo\n  a => 1\n  // between\n  b => 2 // last\n\nx := 1";
+        let items = parse(src).expect("parses");
+        let Item::Class(c) = &items[0] else {
+            panic!("a class")
+        };
+        assert_eq!(c.methods.len(), 2);
+        assert!(src[c.span.start..c.span.end].ends_with("b => 2 // last"));
+        // A member line indented less than the first member is reported where it is.
+        let e = parse("Object subclass: Foo\n    a => 1\n  b => 2").expect_err("indentation");
+        assert!(e.message.contains("indented less"), "{}", e.message);
+        assert_eq!(e.span.start, "Object subclass: Foo\n    a => 1\n  ".len());
+    }
 }
