@@ -347,6 +347,10 @@ fn initialize_runs_up_the_class_chain_parents_first() {
         "Base subclass: Habit\n  initialize =>\n    super initialize\n    self.log := self.log , #(#habit)\n",
     );
     assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("warning: `super initialize` is redundant") && err.contains("habit.bt:3:5"),
+        "the load warns where the send is: {err}"
+    );
     l.check("Habit spawn log", "#(#base, #habit)");
     l.check("Middle spawn log", "#(#base)");
     l.check("Base spawn log", "#(#base)");

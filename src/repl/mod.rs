@@ -179,6 +179,10 @@ impl Session {
         batch: &[String],
     ) -> Result<Outcome, EvalError> {
         let forms = compile::class(class, src).map_err(EvalError::Syntax)?;
+        // Warnings go to stderr, beside whatever the command prints as its result.
+        for warning in crate::lang::lint::class(class) {
+            eprint!("{}", warning.render(src, file));
+        }
         let builtin_root = matches!(class.superclass.as_str(), "Object" | "Value" | "Actor");
         if !builtin_root && !batch.contains(&class.superclass) {
             let known = self

@@ -1,5 +1,5 @@
-//! Errors in Beamtalk source, rendered the way rustc and Gleam do: what, where (line and a caret under the
-//! column), and a hint.
+//! Errors and warnings in Beamtalk source, rendered the way rustc and Gleam do: what, where (line and a
+//! caret under the column), and a hint.
 
 use super::ast::Span;
 
@@ -11,6 +11,14 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// Where the construct that this error is about was opened (an unclosed bracket).
     pub opened: Option<Span>,
+    pub severity: Severity,
+}
+
+/// An error stops the source from loading; a warning is reported and loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
 }
 
 impl Diagnostic {
@@ -21,6 +29,15 @@ impl Diagnostic {
             label: label.into(),
             hint: None,
             opened: None,
+            severity: Severity::Error,
+        }
+    }
+
+    /// A warning: worth telling the user, not worth refusing the source for.
+    pub fn warning(span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::new(span, message, label)
         }
     }
 
@@ -52,7 +69,11 @@ impl Diagnostic {
             });
         let (shown, caret_col, len) = window(text, col, len);
         let mut out = format!(
-            "error: {}\n{pad}--> {name}:{line}:{col}\n{pad} |\n{line} | {shown}\n{pad} | {}{} {}\n",
+            "{}: {}\n{pad}--> {name}:{line}:{col}\n{pad} |\n{line} | {shown}\n{pad} | {}{} {}\n",
+            match self.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
             self.message,
             " ".repeat(caret_col - 1),
             "^".repeat(len),

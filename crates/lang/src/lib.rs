@@ -2,7 +2,7 @@
 //! `lexer` (text → tokens) → `layout` (newlines that end statements) → `parser` (tokens → `ast`) →
 //! `resolve` (scopes, cells, inlined blocks, undefined names) → `analyse` (what each expression assigns,
 //! reads and holds) → `lower` (→ Erlang abstract format, built with `forms`) → `module` (a class → one
-//! Erlang module). `compile` is the entry point its users call.
+//! Erlang module). `compile` is the entry point its users call; `lint` finds what is worth a warning.
 
 pub mod abi;
 pub mod analyse;
@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod forms;
 pub mod layout;
 pub mod lexer;
+pub mod lint;
 pub mod lower;
 pub mod module;
 pub mod parser;
