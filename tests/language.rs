@@ -724,6 +724,54 @@ fn match_runs_the_first_arm_whose_pattern_matches() {
     lang.check("Shape area: #none", "0");
 }
 
+/// `<<...>>` patterns cut a String's UTF-8 bytes (or any binary) into segments, in `match:` arms (with
+/// guards) and destructuring, in compiled methods as at the prompt.
+#[test]
+fn binary_patterns_read_bytes_from_the_left() {
+    let lang = Lang::started();
+    lang.check(
+        "\"ABC\" match: [<<first:8, _/binary>> -> first; _ -> 0]",
+        "65",
+    );
+    lang.check(
+        "\"ABC\" match: [<<_:8, rest/binary>> -> rest size; _ -> 0]",
+        "2",
+    );
+    lang.check(
+        "\"X\" match: [<<b:8, _/binary>> when: [b > 200] -> \"high\"; _ -> \"low\"]",
+        "low",
+    );
+    lang.check(
+        "<<n:16/little, tail/binary>> := (Erlang erlang list_to_binary: #(1, 0, 111, 107)). \"{n} {tail}\"",
+        "1 ok",
+    );
+    let (code, out, err) = lang.load(
+        "frames.bt",
+        "Object subclass: Frames\n  class read: bin =>\n    bin match: [\n      <<\"BT\", len:8, body:len/binary>> -> body\n      ; <<c/utf8, _/binary>> -> c\n      ; _ -> nil]\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    lang.check(
+        "Frames read: \"BT\" , (Erlang erlang list_to_binary: #(2)) , \"hi\"",
+        "hi",
+    );
+    lang.check(
+        "Frames read: \"BT\" , (Erlang erlang list_to_binary: #(5)) , \"hi\"",
+        "66",
+    );
+    lang.check("Frames read: \"éa\"", "233");
+    lang.check("Frames read: #notABinary", "nil");
+    let (code, out) = lang.eval("<<a:8>> := \"ab\"");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("<<a:8/integer>> does not match"), "{out}");
+    let (code, _, err, _) =
+        run(&mut lang.cmd(&["eval", "-w", "lang", "x match: [<<a/binary, b:8>> -> a]"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("must be the last") && err.contains("<eval>:1:23"),
+        "{err}"
+    );
+}
+
 #[test]
 fn class_state_is_shared_by_the_class_and_kept_across_reloads() {
     let lang = Lang::started();

@@ -121,6 +121,146 @@ pub enum Pattern {
     /// `name :: Class`: anything that is a `Class` (an instance of it or of a subclass), bound to `name`
     /// unless it is `_`.
     Typed { name: String, class: String },
+    /// `<<first:8, rest/binary>>`: a binary (a String's UTF-8 bytes, or any binary) cut into segments
+    /// from the left, all of it used.
+    Binary(Vec<Segment>),
+}
+
+/// One segment of a binary pattern: what stands there (a name, `_` or a literal) and how it is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub value: Pattern,
+    /// `None`: the type's own (8 bits for an integer, 64 for a float, the rest for a binary).
+    pub size: Option<SegmentSize>,
+    pub kind: SegmentKind,
+    pub signed: bool,
+    pub endian: Endian,
+}
+
+/// How big a segment is, in the units of its type (bits, or bytes for `binary`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SegmentSize {
+    Bits(u32),
+    /// The value an earlier segment of the pattern bound: `<<n:8, data:n/binary>>`.
+    Name(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentKind {
+    Integer,
+    Float,
+    Binary,
+    Bitstring,
+    Utf8,
+    Utf16,
+    Utf32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endian {
+    Big,
+    Little,
+    Native,
+}
+
+impl Segment {
+    /// A segment from its value, size and the qualifiers after its `/` (Erlang's names), or why they
+    /// do not make one (a message and a hint).
+    pub fn new(
+        value: Pattern,
+        size: Option<SegmentSize>,
+        qualifiers: &[String],
+    ) -> Result<Segment, (String, String)> {
+        let types = "integer, float, binary, bytes, bitstring, bits, utf8, utf16, utf32, signed, \
+                     unsigned, big, little, native";
+        let mut kind = None;
+        let mut signed = None;
+        let mut endian = None;
+        for q in qualifiers {
+            let (slot, set) = match q.as_str() {
+                "integer" => (&mut kind, SegmentKind::Integer),
+                "float" => (&mut kind, SegmentKind::Float),
+                "binary" | "bytes" => (&mut kind, SegmentKind::Binary),
+                "bitstring" | "bits" => (&mut kind, SegmentKind::Bitstring),
+                "utf8" => (&mut kind, SegmentKind::Utf8),
+                "utf16" => (&mut kind, SegmentKind::Utf16),
+                "utf32" => (&mut kind, SegmentKind::Utf32),
+                "signed" | "unsigned" => {
+                    if signed.replace(q == "signed").is_some() {
+                        return Err((
+                            format!("`{q}` repeats the segment's signedness"),
+                            types.into(),
+                        ));
+                    }
+                    continue;
+                }
+                "big" | "little" | "native" => {
+                    let e = match q.as_str() {
+                        "big" => Endian::Big,
+                        "little" => Endian::Little,
+                        _ => Endian::Native,
+                    };
+                    if endian.replace(e).is_some() {
+                        return Err((
+                            format!("`{q}` repeats the segment's byte order"),
+                            types.into(),
+                        ));
+                    }
+                    continue;
+                }
+                other => {
+                    return Err((
+                        format!("unknown segment type `{other}`"),
+                        format!("one of {types}"),
+                    ));
+                }
+            };
+            if slot.replace(set).is_some() {
+                return Err((
+                    format!("`{q}` is a second type for one segment"),
+                    types.into(),
+                ));
+            }
+        }
+        // A string stands for its UTF-8 bytes.
+        let kind = kind.unwrap_or(match &value {
+            Pattern::Literal(Literal::String(_)) => SegmentKind::Binary,
+            _ => SegmentKind::Integer,
+        });
+        let size = match (&value, kind, size) {
+            (Pattern::Literal(Literal::String(s)), SegmentKind::Binary, None) => {
+                Some(SegmentSize::Bits(u32::try_from(s.len()).map_err(|_| {
+                    ("the string is too long".to_owned(), String::new())
+                })?))
+            }
+            (_, _, size) => size,
+        };
+        match (kind, &size) {
+            (SegmentKind::Utf8 | SegmentKind::Utf16 | SegmentKind::Utf32, Some(_)) => Err((
+                "a UTF segment has no size: it is one character, as long as its encoding".into(),
+                "drop the `:size`".into(),
+            )),
+            (SegmentKind::Float, Some(SegmentSize::Bits(b))) if ![16, 32, 64].contains(b) => Err((
+                format!("a float is 16, 32 or 64 bits, not {b}"),
+                "`x:32/float` or `x/float` (64)".into(),
+            )),
+            _ => Ok(Segment {
+                value,
+                size,
+                kind,
+                signed: signed.unwrap_or(false),
+                endian: endian.unwrap_or(Endian::Big),
+            }),
+        }
+    }
+
+    /// The name the segment binds.
+    pub fn name(&self) -> Option<&str> {
+        match &self.value {
+            Pattern::Bind(n) => Some(n),
+            _ => None,
+        }
+    }
 }
 
 impl Pattern {
@@ -144,6 +284,7 @@ impl Pattern {
             }
             Pattern::Map(pairs) => pairs.iter().for_each(|(_, p)| p.collect_names(out)),
             Pattern::Result { inner, .. } => inner.collect_names(out),
+            Pattern::Binary(segments) => segments.iter().for_each(|s| s.value.collect_names(out)),
             Pattern::Ignore | Pattern::Literal(_) => {}
         }
     }

@@ -38,11 +38,14 @@ pub fn separate_in(lines: &LineIndex, toks: Vec<Token>) -> Vec<Token> {
         let new_line = prev_line.is_some_and(|p| p != line);
         prev_line = Some(line);
         if let Some(Context::Statements { start, header }) = stack.last_mut() {
+            // No statement ends with `;` or starts with one (cascades and `match:` arms go on).
+            let joined = matches!(tok.tok, Tok::Semi)
+                || matches!(out.last().map(|t| &t.tok), Some(Tok::Dot | Tok::Semi));
             if new_line
                 && !*header
                 && !is_closer(&tok.tok)
                 && start.is_some_and(|s| indent <= s)
-                && !matches!(out.last().map(|t| &t.tok), Some(Tok::Dot))
+                && !joined
             {
                 out.push(Token {
                     tok: Tok::Dot,
@@ -188,6 +191,18 @@ mod tests {
         );
         assert_eq!(separated("l := #(1,\n2,\n3)\nl"), "l := #( 1 , 2 , 3 ) ⏎ l");
         assert_eq!(separated("(1\n+ 2)\n3"), "( 1 + 2 ) ⏎ 3");
+    }
+
+    #[test]
+    fn a_semicolon_at_either_end_of_a_line_joins_it_to_the_next() {
+        assert_eq!(
+            separated("v match: [\n  1 -> 2;\n  _ -> 3\n]"),
+            "v match: [ 1 -> 2 ; _ -> 3 ]"
+        );
+        assert_eq!(
+            separated("v match: [\n  1 -> 2\n  ; _ -> 3]\nw"),
+            "v match: [ 1 -> 2 ; _ -> 3 ] ⏎ w"
+        );
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub enum Tok {
     FatArrow,
     /// `::` before a type annotation.
     TypeColon,
+    /// A `:` on its own: the size of a binary segment, `<<x:8>>`, `<<65 :8>>`.
+    Colon,
     LParen,
     RParen,
     LBrack,
@@ -180,6 +182,10 @@ impl Lexer<'_> {
                     self.bump();
                     let name = self.ident_chars();
                     self.push(Tok::BlockParam(name), start);
+                }
+                ':' => {
+                    self.bump();
+                    self.push(Tok::Colon, start);
                 }
                 '=' if self.src[self.pos..].starts_with("=:=") => {
                     self.pos += 3;

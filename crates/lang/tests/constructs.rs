@@ -8,8 +8,8 @@ use beamtalk_lang::compile;
 use beamtalk_lang::parser::parse;
 use beamtalk_term::print::pretty;
 
-/// What `src` compiles to: each item's forms (a REPL line's expressions or module, a class's module), or
-/// the rendered diagnostic of the first error.
+/// What `src` compiles to: each item's forms (a REPL line's expressions or module, a class's module, with
+/// its warnings), or the rendered diagnostic of the first error.
 fn compiled(src: &str) -> String {
     let items = match parse(src) {
         Ok(items) => items,
@@ -36,6 +36,10 @@ fn compiled(src: &str) -> String {
             Ok(t) => pretty(&t),
             Err(d) => d.render(src, "example.bt"),
         });
+        if let Item::Class(c) = &item {
+            let warnings = beamtalk_lang::lint::class(c);
+            out.extend(warnings.iter().map(|w| w.render(src, "example.bt")));
+        }
     }
     out.join("\n")
 }
@@ -247,6 +251,14 @@ fn patterns() {
             "#(1, 2) match: [#(h, t) -> h + t; _ -> 0]",
         ),
         (
+            "patterns__binary_segments",
+            "\"ABC\" match: [<<\"A\", n:8, rest/binary>> -> n; <<c/utf8, _/bits>> -> c; _ -> 0]",
+        ),
+        (
+            "patterns__binary_sized_by_an_earlier_segment",
+            "<<len:16/little, body:len/binary, _/binary>> := frame. body",
+        ),
+        (
             "patterns__match_guard",
             "5 match: [n when: [n > 3] -> #big; _ -> #small]",
         ),
@@ -358,6 +370,22 @@ fn diagnostics() {
         ("diagnostics__unclosed_block", "[1 + 2"),
         ("diagnostics__dangling_operator", "3 + "),
         ("diagnostics__unclosed_list", "#(1, 2"),
+        (
+            "diagnostics__binary_rest_not_last",
+            "x match: [<<a/binary, b:8>> -> a]",
+        ),
+        (
+            "diagnostics__binary_size_not_bound",
+            "x match: [<<a:n/binary>> -> a]",
+        ),
+        (
+            "diagnostics__binary_unknown_type",
+            "x match: [<<a:8/integr>> -> a]",
+        ),
+        (
+            "diagnostics__redundant_super_initialize",
+            "Actor subclass: A\n  initialize =>\n    super initialize\n",
+        ),
         (
             "diagnostics__undefined_variable",
             "Object subclass: U\n  m => nope + 1\n",

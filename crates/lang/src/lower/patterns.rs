@@ -149,5 +149,42 @@ pub(super) fn abs_pattern(l: i32, p: &Pattern) -> Term {
             l,
             vec![abs_atom(l, "typed"), abs_atom(l, name), abs_atom(l, class)],
         ),
+        Pattern::Binary(segments) => tagged(
+            "binary",
+            abs_list(l, segments.iter().map(|s| abs_segment(l, s)).collect()),
+        ),
     }
+}
+
+/// `{Value, Size, Type, Signed, Endian}`, `Size` being `default`, an integer or `{name, Name}`.
+fn abs_segment(l: i32, s: &Segment) -> Term {
+    let size = match &s.size {
+        None => abs_atom(l, "default"),
+        Some(SegmentSize::Bits(n)) => integer(l, i64::from(*n)),
+        Some(SegmentSize::Name(n)) => abs_tuple(l, vec![abs_atom(l, "name"), abs_atom(l, n)]),
+    };
+    let kind = match s.kind {
+        SegmentKind::Integer => "integer",
+        SegmentKind::Float => "float",
+        SegmentKind::Binary => "binary",
+        SegmentKind::Bitstring => "bitstring",
+        SegmentKind::Utf8 => "utf8",
+        SegmentKind::Utf16 => "utf16",
+        SegmentKind::Utf32 => "utf32",
+    };
+    let endian = match s.endian {
+        Endian::Big => "big",
+        Endian::Little => "little",
+        Endian::Native => "native",
+    };
+    abs_tuple(
+        l,
+        vec![
+            abs_pattern(l, &s.value),
+            size,
+            abs_atom(l, kind),
+            abs_atom(l, if s.signed { "true" } else { "false" }),
+            abs_atom(l, endian),
+        ],
+    )
 }

@@ -445,6 +445,12 @@ impl Parser {
 
     /// Whether a bracketed pattern followed by `:=` starts here (`#(a, b) := ...`, `{ok, v} := ...`).
     fn destructuring_ahead(&self) -> bool {
+        if matches!(self.peek_tok(), Some(Tok::Binary(op)) if op == "<<") {
+            return self.toks[self.pos..]
+                .iter()
+                .position(|t| matches!(&t.tok, Tok::Binary(op) if op == ">>"))
+                .is_some_and(|i| self.peek_at(i + 1) == Some(&Tok::Assign));
+        }
         if !matches!(
             self.peek_tok(),
             Some(Tok::LBrace | Tok::HashParen | Tok::HashBrack | Tok::HashBrace)
@@ -556,11 +562,12 @@ impl Parser {
             Tok::HashParen => Pattern::List(self.patterns(Tok::RParen, "`)`", open)?),
             Tok::HashBrack => Pattern::Array(self.patterns(Tok::RBrack, "`]`", open)?),
             Tok::HashBrace => Pattern::Map(self.map_pattern(open)?),
+            Tok::Binary(op) if op == "<<" => Pattern::Binary(self.segments(open)?),
             _ => {
                 self.pos -= 1;
                 return Err(self.error_here(
-                    "expected a pattern (a name, `_`, a literal, `{...}`, `#(...)`, `#[...]`, `#{...}` or \
-                     `Result ok: ...`)",
+                    "expected a pattern (a name, `_`, a literal, `{...}`, `#(...)`, `#[...]`, `#{...}`, \
+                     `<<...>>` or `Result ok: ...`)",
                     "not a pattern",
                 ));
             }
@@ -604,6 +611,129 @@ impl Parser {
         }
         self.expect(Tok::RBrace, "`}` to close the pattern", Some(open))?;
         Ok(pairs)
+    }
+
+    /// The segments of a binary pattern after its `<<`, up to `>>`.
+    fn segments(&mut self, open: Span) -> Result<Vec<Segment>, Diagnostic> {
+        let mut segments: Vec<Segment> = Vec::new();
+        if self.eat_binary(">>") {
+            return Ok(segments);
+        }
+        loop {
+            if let Some(last) = segments.last()
+                && last.size.is_none()
+                && matches!(last.kind, SegmentKind::Binary | SegmentKind::Bitstring)
+            {
+                return Err(Diagnostic::new(
+                    self.span(),
+                    "a segment that takes the rest of the binary must be the last",
+                    "after the rest",
+                )
+                .with_hint("give the earlier segment a size, `data:4/binary`"));
+            }
+            let bound: Vec<String> = segments
+                .iter()
+                .filter_map(Segment::name)
+                .map(str::to_owned)
+                .collect();
+            segments.push(self.segment(&bound)?);
+            if !self.eat_binary(",") {
+                break;
+            }
+        }
+        self.expect(
+            Tok::Binary(">>".to_owned()),
+            "`>>` to close the binary pattern",
+            Some(open),
+        )?;
+        Ok(segments)
+    }
+
+    /// `value[:size][/type-qualifiers]`; `bound` are the names earlier segments bind (a size may be one).
+    fn segment(&mut self, bound: &[String]) -> Result<Segment, Diagnostic> {
+        let start = self.span();
+        let (value, sized) = match self.next_tok() {
+            Some(Tok::Keyword(k)) => {
+                let name = k.trim_end_matches(':');
+                (segment_name(name), true)
+            }
+            Some(Tok::Ident(n)) => (segment_name(&n), self.eat(&Tok::Colon)),
+            Some(Tok::Int(i)) => (Pattern::Literal(Literal::Integer(i)), self.eat(&Tok::Colon)),
+            Some(Tok::Char(c)) => (Pattern::Literal(Literal::Char(c)), self.eat(&Tok::Colon)),
+            Some(Tok::Str(parts)) => match &parts[..] {
+                [StrPart::Text(t)] => (Pattern::Literal(Literal::String(t.clone())), false),
+                [] => (Pattern::Literal(Literal::String(String::new())), false),
+                _ => {
+                    return Err(Diagnostic::new(
+                        start,
+                        "a string in a pattern cannot interpolate",
+                        "not a literal",
+                    ));
+                }
+            },
+            _ => {
+                self.pos -= 1;
+                return Err(self.error_here(
+                    "expected a segment (a name, `_`, an integer or a string) in a binary pattern",
+                    "expected a segment",
+                ));
+            }
+        };
+        let size = match sized {
+            false => None,
+            true => {
+                Some(match self.next_tok() {
+                    Some(Tok::Int(n)) => SegmentSize::Bits(u32::try_from(n).map_err(|_| {
+                        Diagnostic::new(
+                            self.prev_span(),
+                            "a segment size is at most 4294967295",
+                            "too big",
+                        )
+                    })?),
+                    Some(Tok::Ident(n)) if bound.contains(&n) => SegmentSize::Name(n),
+                    Some(Tok::Ident(n)) => {
+                        return Err(Diagnostic::new(
+                        self.prev_span(),
+                        format!("the size `{n}` is not bound by an earlier segment"),
+                        "not bound here",
+                    )
+                    .with_hint("a size is an integer, or a name an earlier segment of this pattern binds"));
+                    }
+                    _ => {
+                        self.pos -= 1;
+                        return Err(self.error_here("expected a size after `:`", "expected a size"));
+                    }
+                })
+            }
+        };
+        let qualifiers = match self.eat_binary("/") {
+            true => self.qualifiers()?,
+            false => Vec::new(),
+        };
+        let segment = Segment::new(value, size, &qualifiers).map_err(|(message, hint)| {
+            Diagnostic::new(start.to(self.prev_span()), message, "this segment").with_hint(hint)
+        })?;
+        Ok(segment)
+    }
+
+    /// `integer-signed-little` after a segment's `/`.
+    fn qualifiers(&mut self) -> Result<Vec<String>, Diagnostic> {
+        let mut words = Vec::new();
+        loop {
+            match self.next_tok() {
+                Some(Tok::Ident(w)) => words.push(w),
+                _ => {
+                    self.pos -= 1;
+                    return Err(self.error_here(
+                        "expected a segment type (`integer`, `binary`, `utf8`, ...) after `/`",
+                        "expected a type",
+                    ));
+                }
+            }
+            if !self.eat_binary("-") {
+                return Ok(words);
+            }
+        }
     }
 
     /// Comma-separated patterns up to `close`.
@@ -983,6 +1113,7 @@ fn describe(t: &Tok) -> String {
         Tok::Pipe => "|".to_owned(),
         Tok::FatArrow => "=>".to_owned(),
         Tok::TypeColon => "::".to_owned(),
+        Tok::Colon => ":".to_owned(),
         Tok::LParen => "(".to_owned(),
         Tok::RParen => ")".to_owned(),
         Tok::LBrack => "[".to_owned(),
@@ -1015,6 +1146,14 @@ pub fn is_incomplete(src: &str) -> bool {
             }
             depth > 0
         }
+    }
+}
+
+/// A binary segment's value: a name, or `_`.
+fn segment_name(name: &str) -> Pattern {
+    match name {
+        "_" => Pattern::Ignore,
+        _ => Pattern::Bind(name.to_owned()),
     }
 }
 

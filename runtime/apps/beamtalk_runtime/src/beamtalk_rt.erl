@@ -20,6 +20,10 @@
 -export([result_ok/1, result_error/1, result_of/1, transcript/0]).
 -export_type([frame/0]).
 
+-ifdef(TEST).
+-export([pattern_text/1]).
+-endif.
+
 %% What `peek/2' answers for a cell this process does not hold.
 -define(ABSENT, '$bt_absent').
 
@@ -113,7 +117,13 @@ scoped(Names, Values, Body) ->
 
 %% A destructuring pattern, as the compiler writes it.
 -type pattern() :: {bind, atom()} | ignore | {lit, term()} | {tuple | list | array, [pattern()]}
-                 | {map, [{term(), pattern()}]} | {result, ok | error, pattern()} | {typed, atom(), atom()}.
+                 | {map, [{term(), pattern()}]} | {result, ok | error, pattern()} | {typed, atom(), atom()}
+                 | {binary, [segment()]}.
+%% One segment of a binary pattern: what stands there, its size in the type's units (`default': the
+%% type's own), type, signedness and byte order.
+-type segment() :: {pattern(), default | non_neg_integer() | {name, atom()},
+                    integer | float | binary | bitstring | utf8 | utf16 | utf32, boolean(),
+                    big | little | native}.
 %% A `match:' arm: its pattern, or its pattern and the guard (`when: [...]'), a fun of the pattern's names.
 -type arm() :: pattern() | {guarded, pattern(), function()}.
 
@@ -200,7 +210,88 @@ bind({list, Ps}, L, Acc) when is_list(L) ->
     end;
 bind({array, Ps}, {'$bt_array', T}, Acc) when tuple_size(T) =:= length(Ps) ->
     bind_all(Ps, tuple_to_list(T), Acc);
+bind({binary, Segments}, Bin, Acc) when is_bitstring(Bin) ->
+    bind_segments(Segments, Bin, Acc);
 bind(_Pattern, _Value, _Acc) -> nomatch.
+
+%% Segments are read from the left; the pattern matches only if they use the whole binary.
+-spec bind_segments([segment()], bitstring(), [{atom(), term()}]) -> {ok, [{atom(), term()}]} | nomatch.
+bind_segments([], <<>>, Acc) -> {ok, Acc};
+bind_segments([], _Left, _Acc) -> nomatch;
+bind_segments([{P, Size, Type, Signed, Endian} | Rest], Bin, Acc) ->
+    case segment_bits(Size, Type, Acc) of
+        nomatch -> nomatch;
+        Bits ->
+            case take_segment(Type, Bits, Signed, Endian, Bin) of
+                {ok, V, Tail} ->
+                    case bind(P, V, Acc) of
+                        {ok, Acc1} -> bind_segments(Rest, Tail, Acc1);
+                        nomatch -> nomatch
+                    end;
+                nomatch -> nomatch
+            end
+    end.
+
+%% How many bits a segment takes (`rest' for a binary without a size, `char' for UTF).
+-spec segment_bits(default | non_neg_integer() | {name, atom()}, atom(), [{atom(), term()}]) ->
+          non_neg_integer() | rest | char | nomatch.
+segment_bits(_, Utf, _Acc) when Utf =:= utf8; Utf =:= utf16; Utf =:= utf32 -> char;
+segment_bits(default, integer, _Acc) -> 8;
+segment_bits(default, float, _Acc) -> 64;
+segment_bits(default, _Binary, _Acc) -> rest;
+segment_bits({name, Name}, Type, Acc) ->
+    case lists:keyfind(Name, 1, Acc) of
+        {_, N} when is_integer(N), N >= 0 -> segment_bits(N, Type, Acc);
+        _ -> nomatch
+    end;
+segment_bits(N, binary, _Acc) -> N * 8;
+segment_bits(N, _Type, _Acc) -> N.
+
+-spec take_segment(atom(), non_neg_integer() | rest | char, boolean(), big | little | native, bitstring()) ->
+          {ok, term(), bitstring()} | nomatch.
+take_segment(binary, rest, _, _, Bin) when is_binary(Bin) -> {ok, Bin, <<>>};
+take_segment(bitstring, rest, _, _, Bin) -> {ok, Bin, <<>>};
+take_segment(utf8, char, _, _, <<C/utf8, T/bitstring>>) -> {ok, C, T};
+take_segment(utf16, char, _, little, <<C/utf16-little, T/bitstring>>) -> {ok, C, T};
+take_segment(utf16, char, _, big, <<C/utf16, T/bitstring>>) -> {ok, C, T};
+take_segment(utf32, char, _, little, <<C/utf32-little, T/bitstring>>) -> {ok, C, T};
+take_segment(utf32, char, _, big, <<C/utf32, T/bitstring>>) -> {ok, C, T};
+take_segment(Type, char, Signed, native, Bin) ->
+    take_segment(Type, char, Signed, native_endian(), Bin);
+take_segment(Type, Bits, Signed, Endian, Bin) when is_integer(Bits) ->
+    case Bin of
+        <<Raw:Bits/bitstring, T/bitstring>> ->
+            case decode_segment(Type, Bits, Signed, Endian, Raw) of
+                {ok, V} -> {ok, V, T};
+                nomatch -> nomatch
+            end;
+        _ -> nomatch
+    end;
+take_segment(_Type, _Bits, _Signed, _Endian, _Bin) -> nomatch.
+
+-spec decode_segment(atom(), non_neg_integer(), boolean(), big | little | native, bitstring()) ->
+          {ok, term()} | nomatch.
+decode_segment(binary, Bits, _, _, Raw) when Bits rem 8 =:= 0 -> {ok, Raw};
+decode_segment(binary, _Bits, _, _, _Raw) -> nomatch;
+decode_segment(bitstring, _Bits, _, _, Raw) -> {ok, Raw};
+decode_segment(Type, Bits, Signed, native, Raw) ->
+    decode_segment(Type, Bits, Signed, native_endian(), Raw);
+decode_segment(integer, Bits, false, big, Raw) -> <<V:Bits>> = Raw, {ok, V};
+decode_segment(integer, Bits, true, big, Raw) -> <<V:Bits/signed>> = Raw, {ok, V};
+decode_segment(integer, Bits, false, little, Raw) -> <<V:Bits/little>> = Raw, {ok, V};
+decode_segment(integer, Bits, true, little, Raw) -> <<V:Bits/little-signed>> = Raw, {ok, V};
+%% NaN and the infinities are not floats on the BEAM: such bits match no float segment.
+decode_segment(float, Bits, _, big, Raw) ->
+    case Raw of <<F:Bits/float>> -> {ok, F}; _ -> nomatch end;
+decode_segment(float, Bits, _, little, Raw) ->
+    case Raw of <<F:Bits/float-little>> -> {ok, F}; _ -> nomatch end.
+
+-spec native_endian() -> big | little.
+native_endian() ->
+    case <<1:16/native>> of
+        <<1:16/big>> -> big;
+        _ -> little
+    end.
 
 -spec bind_pairs([{term(), pattern()}], map(), [{atom(), term()}]) -> {ok, [{atom(), term()}]} | nomatch.
 bind_pairs([], _M, Acc) -> {ok, Acc};
@@ -238,7 +329,18 @@ pattern_text({array, Ps}) -> ["#[", lists:join(", ", [pattern_text(P) || P <- Ps
 pattern_text({map, Pairs}) ->
     ["#{", lists:join(", ", [[beamtalk_print:print_string(K), " => ", pattern_text(P)] || {K, P} <- Pairs]), "}"];
 pattern_text({result, Kind, P}) -> ["Result ", atom_to_list(Kind), ": ", pattern_text(P)];
-pattern_text({typed, Name, Class}) -> [atom_to_list(Name), " :: ", atom_to_list(Class)].
+pattern_text({typed, Name, Class}) -> [atom_to_list(Name), " :: ", atom_to_list(Class)];
+pattern_text({binary, Segments}) -> ["<<", lists:join(", ", [segment_text(S) || S <- Segments]), ">>"].
+
+-spec segment_text(segment()) -> iolist().
+segment_text({P, Size, Type, Signed, Endian}) ->
+    SizeText = case Size of
+                   default -> "";
+                   {name, N} -> [":", atom_to_list(N)];
+                   N -> [":", integer_to_list(N)]
+               end,
+    Quals = [atom_to_list(Type)] ++ [signed || Signed] ++ [atom_to_list(Endian) || Endian =/= big],
+    [pattern_text(P), SizeText, "/", lists:join("-", [if is_atom(Q) -> atom_to_list(Q); true -> Q end || Q <- Quals])].
 
 %% @doc All variables of `Frame' as a map.
 -spec frame_vars(frame()) -> #{atom() => term()}.

@@ -128,6 +128,25 @@ patterns_test() ->
     ?assertEqual({2, [x]}, beamtalk_rt:match_arm({ok, x}, [{lit, 3}, {tuple, [{lit, ok}, {bind, v}]}])),
     ?assertMatch({'EXIT', _}, catch beamtalk_rt:destructure({tuple, [ignore]}, {'$bt_array', {1}})).
 
+%% Binary segments read from the left with Erlang's meaning; the whole binary must be used.
+binary_patterns_test() ->
+    Seg = fun(P, Size, Type) -> {P, Size, Type, false, big} end,
+    Rest = Seg({bind, rest}, default, binary),
+    ?assertEqual([65, <<"BC">>], beamtalk_rt:destructure({binary, [Seg({bind, a}, default, integer), Rest]}, <<"ABC">>)),
+    %% A size bound by an earlier segment; a literal string segment is its bytes.
+    LenPrefixed = {binary, [Seg({bind, n}, 8, integer), Seg({bind, d}, {name, n}, binary), Seg({lit, <<"!">>}, 1, binary)]},
+    ?assertEqual([2, <<"hi">>], beamtalk_rt:destructure(LenPrefixed, <<2, "hi!">>)),
+    ?assertEqual({2, []}, beamtalk_rt:match_arm(<<3, "hi!">>, [LenPrefixed, {binary, [Seg(ignore, default, bitstring)]}])),
+    %% Bytes left over, or too few: no match.
+    ?assertEqual({2, []}, beamtalk_rt:match_arm(<<1, 2>>, [{binary, [Seg(ignore, 8, integer)]}, ignore])),
+    ?assertEqual({2, []}, beamtalk_rt:match_arm(<<1>>, [{binary, [Seg(ignore, 16, integer)]}, ignore])),
+    ?assertEqual([-2], beamtalk_rt:destructure({binary, [{{bind, x}, 16, integer, true, little}]}, <<254, 255>>)),
+    ?assertEqual([$é, <<>>], beamtalk_rt:destructure({binary, [Seg({bind, c}, default, utf8), Rest]}, <<"é"/utf8>>)),
+    ?assertEqual([1.5], beamtalk_rt:destructure({binary, [Seg({bind, f}, 32, float)]}, <<1.5:32/float>>)),
+    ?assertEqual({2, []}, beamtalk_rt:match_arm(atom, [{binary, [Rest]}, ignore])),
+    ?assertEqual("<<n:8/integer, d:n/binary, _/bitstring>>",
+                 lists:flatten(beamtalk_rt:pattern_text({binary, [Seg({bind, n}, 8, integer), Seg({bind, d}, {name, n}, binary), Seg(ignore, default, bitstring)]}))).
+
 %% `respondsTo:', completion and `methods' read the selector lists; dispatch runs the clauses. Every
 %% selector a clause answers must be listed for its class, or the two disagree (`3 isString' worked while
 %% `3 respondsTo: #isString' was false).
