@@ -164,8 +164,7 @@ async fn run_tests(
     // The run takes as long as its tests: each has its own limit on the node.
     let reply = session
         .call_streaming(
-            "beamtalk_test",
-            "run",
+            crate::workspace::node_api::RUN_TESTS,
             vec![
                 classes,
                 filter,

@@ -107,8 +107,8 @@ pub async fn run(global: &Global, args: TopArgs) -> Result<(), Failure> {
     };
     loop {
         let info = Info::from_term(
-            &conn
-                .call("beamtalk_workspace_meta", "info", vec![], global.timeout)
+            &crate::workspace::node_api::INFO
+                .call(&conn, vec![], global.timeout)
                 .await?,
         );
         let mut actors = ActorDetail::fetch(&conn, global.timeout).await?;

@@ -12,11 +12,11 @@ use crate::dist::io_server::Terminal;
 use crate::lang::ast::ClassDef;
 use crate::repl::{Outcome, Session};
 use crate::term::{as_text, list_elements, map_get};
-use crate::workspace::export;
 use crate::workspace::info::{ActorDetail, TreeNode, actors_table, tree_lines};
 use crate::workspace::{
     CreateSpec, DEFAULT_MAX_IDLE, Entry, Info, ServeSpec, State, WorkspaceError,
 };
+use crate::workspace::{export, node_api};
 
 #[derive(Debug, clap::Subcommand)]
 #[command(defer = true)]
@@ -403,14 +403,7 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
         WorkspaceCommand::Export { name, file } => {
             let entry = ws.entry(&name)?;
             let conn = ws.connect(&entry).await?;
-            let data = conn
-                .call(
-                    "beamtalk_workspace_export",
-                    "export",
-                    vec![],
-                    global.timeout,
-                )
-                .await?;
+            let data = node_api::EXPORT.call(&conn, vec![], global.timeout).await?;
             export::write(&file, &data)?;
             let summary = export_summary(&data);
             if global.json {
@@ -619,7 +612,7 @@ async fn fill(
     let result = async {
         let loaded = import_classes(&session, &checked.classes).await?;
         let reply = session
-            .call("beamtalk_workspace_export", "import", vec![data.clone()])
+            .call(node_api::IMPORT, vec![data.clone()])
             .await
             .map_err(|e| Failure::Remote {
                 message: format!("importing the actors and bindings failed: {e}"),

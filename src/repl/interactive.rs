@@ -46,12 +46,13 @@ impl Completer for NodeCompleter {
         }
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let arg = Term::from(Binary::from(prefix.as_bytes().to_vec()));
-        let reply = self.runtime.block_on(conn.call(
-            "beamtalk_repl_eval",
-            "completions",
-            vec![arg],
-            Duration::from_secs(1),
-        ));
+        let reply = self
+            .runtime
+            .block_on(crate::workspace::node_api::COMPLETIONS.call(
+                &conn,
+                vec![arg],
+                Duration::from_secs(1),
+            ));
         let words = reply
             .ok()
             .and_then(|r| list_elements(&r))

@@ -316,8 +316,7 @@ async fn register_source(session: &Session, file: &SourceFile) -> Result<(), Eva
     let bin = |s: String| eetf::Term::from(eetf::Binary::from(s.into_bytes()));
     session
         .call(
-            "beamtalk_workspace_meta",
-            "register_source",
+            crate::workspace::node_api::REGISTER_SOURCE,
             vec![bin(path.display().to_string()), bin(digest(&file.src))],
         )
         .await?;

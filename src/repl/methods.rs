@@ -10,6 +10,7 @@ use crate::lang::compile;
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parser;
 use crate::term::as_text;
+use crate::workspace::node_api;
 
 impl Session {
     /// `Class >> selector => body`: adds or replaces one method of a loaded class and reloads it.
@@ -21,11 +22,7 @@ impl Session {
         input: &str,
     ) -> Result<Outcome, EvalError> {
         let source = self
-            .call(
-                "beamtalk_class_loader",
-                "source",
-                vec![crate::term::atom(class)],
-            )
+            .call(node_api::CLASS_SOURCE, vec![crate::term::atom(class)])
             .await?;
         let Some(source) = as_text(&source).filter(|_| matches!(source, Term::Binary(_))) else {
             return self
@@ -60,7 +57,7 @@ impl Session {
         input: &str,
     ) -> Result<Outcome, EvalError> {
         let exists = self
-            .call("beamtalk_class", "exists", vec![crate::term::atom(class)])
+            .call(node_api::CLASS_EXISTS, vec![crate::term::atom(class)])
             .await?;
         if exists != crate::term::atom("true") {
             return Ok(Outcome::Error(format!(
@@ -68,11 +65,7 @@ impl Session {
             )));
         }
         let kept = self
-            .call(
-                "beamtalk_class_loader",
-                "extension_source",
-                vec![crate::term::atom(class)],
-            )
+            .call(node_api::EXTENSION_SOURCE, vec![crate::term::atom(class)])
             .await?;
         let kept = as_text(&kept).unwrap_or_default();
         let src = match patch_extension(&kept, class, class_side, method, input) {
@@ -102,7 +95,7 @@ impl Session {
             compile::extension(class, &methods, &class_methods, &src).map_err(EvalError::Syntax)?;
         let file = Term::from(Binary::from(b"<extension>".to_vec()));
         let reply = self
-            .call("beamtalk_class_loader", "load_extension", vec![forms, file])
+            .call(node_api::LOAD_EXTENSION, vec![forms, file])
             .await?;
         Ok(match load_outcome(class, &reply) {
             Outcome::Value(_) => {

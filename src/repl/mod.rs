@@ -26,6 +26,7 @@ use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parser;
 use crate::term::{as_text, map_get};
 use crate::workspace::Workspaces;
+use crate::workspace::node_api::{self, NodeFn};
 
 /// What one evaluation produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,19 +121,15 @@ impl Session {
         &self.conn
     }
 
-    /// Calls `module:function(args)` in the workspace (no output capture).
-    pub async fn call(&self, m: &str, f: &str, args: Vec<Term>) -> Result<Term, EvalError> {
-        Ok(self.conn.call(m, f, args, self.timeout).await?)
+    /// Calls a runtime function in the workspace (no output capture).
+    pub async fn call(&self, f: NodeFn, args: Vec<Term>) -> Result<Term, EvalError> {
+        Ok(f.call(&self.conn, args, self.timeout).await?)
     }
 
     /// Registers this session with the workspace (`beamtalk_repl_shell`), which tracks attached REPLs.
     pub async fn attach_shell(&self) -> Result<(), EvalError> {
-        self.call(
-            "beamtalk_repl_shell",
-            "attach",
-            vec![Term::from(self.io.sink())],
-        )
-        .await?;
+        self.call(node_api::ATTACH_SHELL, vec![Term::from(self.io.sink())])
+            .await?;
         Ok(())
     }
 
@@ -187,8 +184,7 @@ impl Session {
         if !builtin_root && !batch.contains(&class.superclass) {
             let known = self
                 .call(
-                    "beamtalk_class",
-                    "exists",
+                    node_api::CLASS_EXISTS,
                     vec![crate::term::atom(&class.superclass)],
                 )
                 .await?;
@@ -200,24 +196,20 @@ impl Session {
             }
         }
         let file = Term::from(Binary::from(file.as_bytes().to_vec()));
-        let reply = self
-            .call("beamtalk_class_loader", "load", vec![forms, file])
-            .await?;
+        let reply = self.call(node_api::LOAD_CLASS, vec![forms, file]).await?;
         Ok(load_outcome(&class.name, &reply))
     }
 
-    /// Calls `module:function(args)` with output streaming to the terminal, waiting up to `timeout`.
+    /// Calls a runtime function with output streaming to the terminal, waiting up to `timeout`.
     pub async fn call_streaming(
         &self,
-        m: &str,
-        f: &str,
+        f: NodeFn,
         args: Vec<Term>,
         timeout: Duration,
     ) -> Result<Term, EvalError> {
         let gl = self.io.group_leader();
-        let reply = self
-            .conn
-            .call_with_group_leader(&gl, m, f, args, timeout)
+        let reply = f
+            .call_with_group_leader(&self.conn, &gl, args, timeout)
             .await;
         self.io.flush().await;
         Ok(reply?)
@@ -225,9 +217,8 @@ impl Session {
 
     async fn run(&self, forms: Term) -> Result<Evaluated, EvalError> {
         let gl = self.io.group_leader();
-        let reply = self
-            .conn
-            .call_with_group_leader(&gl, "beamtalk_repl_eval", "eval", vec![forms], self.timeout)
+        let reply = node_api::EVAL
+            .call_with_group_leader(&self.conn, &gl, vec![forms], self.timeout)
             .await;
         self.io.end_line().await;
         outcome(&reply?)

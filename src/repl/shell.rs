@@ -14,6 +14,7 @@ use crate::dist::CallError;
 use crate::dist::io_server::Terminal;
 use crate::term::{as_text, atom, list_elements};
 use crate::workspace::info::{ActorDetail, actors_table, given_up_lines};
+use crate::workspace::node_api;
 use crate::workspace::{Entry, Info, WorkspaceError, Workspaces};
 
 /// What running one input came to.
@@ -152,7 +153,7 @@ impl Shell {
         let selector = selector.as_deref().map_or_else(|| atom("none"), text);
         let reply = self
             .session
-            .call("beamtalk_system", "help_named", vec![text(class), selector])
+            .call(node_api::HELP, vec![text(class), selector])
             .await?;
         match &reply {
             Term::Tuple(t) if t.elements.len() == 2 => {
@@ -186,10 +187,7 @@ impl Shell {
             Command::Reload(class) => return self.reload(class).await,
             Command::Test(what) => return self.test(what).await,
             Command::Bindings => {
-                let reply = self
-                    .session
-                    .call("beamtalk_repl_eval", "bindings", vec![])
-                    .await?;
+                let reply = self.session.call(node_api::BINDINGS, vec![]).await?;
                 let pairs = list_elements(&reply).unwrap_or_default();
                 if pairs.is_empty() {
                     println!("No bindings.");
@@ -207,16 +205,11 @@ impl Shell {
                 }
             }
             Command::Clear => {
-                self.session
-                    .call("beamtalk_repl_state", "clear", vec![])
-                    .await?;
+                self.session.call(node_api::CLEAR_BINDINGS, vec![]).await?;
                 println!("Bindings cleared.");
             }
             Command::Modules => {
-                let info = self
-                    .session
-                    .call("beamtalk_workspace_meta", "info", vec![])
-                    .await?;
+                let info = self.session.call(node_api::INFO, vec![]).await?;
                 let info = Info::from_term(&info);
                 if info.modules.is_empty() {
                     println!("No classes loaded.");
@@ -224,30 +217,21 @@ impl Shell {
                 info.modules.iter().for_each(|m| println!("{m}"));
             }
             Command::Actors => {
-                let detail = self
-                    .session
-                    .call("beamtalk_workspace_meta", "actors_detail", vec![])
-                    .await?;
+                let detail = self.session.call(node_api::ACTORS_DETAIL, vec![]).await?;
                 let actors = ActorDetail::list_from_term(&detail);
                 if actors.is_empty() {
                     println!("No actors.");
                 } else {
                     println!("{}", actors_table(&actors, None));
                 }
-                let given_up = self
-                    .session
-                    .call("beamtalk_workspace_meta", "given_up", vec![])
-                    .await?;
+                let given_up = self.session.call(node_api::GIVEN_UP, vec![]).await?;
                 given_up_lines(&given_up)
                     .iter()
                     .for_each(|l| println!("{l}"));
             }
             Command::Kill(who) => {
                 let arg = Term::from(Binary::from(who.clone().into_bytes()));
-                let reply = self
-                    .session
-                    .call("beamtalk_repl_eval", "kill", vec![arg])
-                    .await?;
+                let reply = self.session.call(node_api::KILL, vec![arg]).await?;
                 if reply == crate::term::atom("ok") {
                     println!("Killed {who}.");
                 } else {
@@ -258,7 +242,7 @@ impl Shell {
             Command::Transcript => {
                 let reply = self
                     .session
-                    .call("beamtalk_transcript", "recent", vec![])
+                    .call(node_api::TRANSCRIPT_RECENT, vec![])
                     .await?;
                 let text = as_text(&reply).unwrap_or_default();
                 if text.is_empty() {
@@ -347,8 +331,7 @@ impl Shell {
         let results = self
             .session
             .call_streaming(
-                "beamtalk_test",
-                "run_all",
+                node_api::RUN_ALL_TESTS,
                 vec![classes],
                 Duration::from_secs(24 * 3600),
             )

@@ -5,6 +5,7 @@
 
 use std::process::Command;
 
+use super::node_api::OBSERVER_OPEN;
 use super::runtime::{self, ebin_dirs};
 use super::{Entry, WorkspaceError, Workspaces};
 
@@ -22,7 +23,7 @@ impl Workspaces {
         let mut cmd = self.tool_node(entry, "observer")?;
         cmd.args(["-noinput", "-pa"])
             .args(ebin_dirs(&runtime::install(&self.home)?))
-            .args(["-s", "beamtalk_observer", "open", &entry.node]);
+            .args(["-s", OBSERVER_OPEN.module, OBSERVER_OPEN.name, &entry.node]);
         Ok(cmd)
     }
 

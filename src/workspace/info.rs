@@ -76,8 +76,8 @@ impl ActorDetail {
         conn: &crate::dist::Connection,
         timeout: std::time::Duration,
     ) -> Result<Vec<Self>, crate::dist::CallError> {
-        let detail = conn
-            .call("beamtalk_workspace_meta", "actors_detail", vec![], timeout)
+        let detail = super::node_api::ACTORS_DETAIL
+            .call(conn, vec![], timeout)
             .await?;
         Ok(Self::list_from_term(&detail))
     }
@@ -189,8 +189,8 @@ impl TreeNode {
         conn: &crate::dist::Connection,
         timeout: std::time::Duration,
     ) -> Result<Vec<Self>, crate::dist::CallError> {
-        let tree = conn
-            .call("beamtalk_actor_sup", "tree", vec![], timeout)
+        let tree = super::node_api::ACTOR_TREE
+            .call(conn, vec![], timeout)
             .await?;
         Ok(Self::list_from_term(&tree, 0))
     }

@@ -125,7 +125,14 @@ pub fn erl_args(spec: &LaunchSpec) -> Vec<String> {
     for (key, value) in env {
         args.extend([key.to_owned(), value]);
     }
-    args.extend(["-s", "beamtalk_workspace", "boot"].map(str::to_owned));
+    args.extend(
+        [
+            "-s",
+            super::node_api::BOOT.module,
+            super::node_api::BOOT.name,
+        ]
+        .map(str::to_owned),
+    );
     args
 }
 
@@ -305,12 +312,8 @@ pub async fn wait_ready(
         if remote || booted(&spec.log_path) {
             match Connection::connect(&spec.node, &attempt_opts).await {
                 Ok(conn) => {
-                    let info = conn.call(
-                        "beamtalk_workspace_meta",
-                        "info",
-                        vec![],
-                        attempt_opts.connect_timeout,
-                    );
+                    let info =
+                        super::node_api::INFO.call(&conn, vec![], attempt_opts.connect_timeout);
                     match info.await {
                         Ok(info) => return Ok((conn, info)),
                         Err(e) => last_error = e.to_string(),

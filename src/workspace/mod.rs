@@ -11,6 +11,7 @@ pub mod import;
 pub mod info;
 pub mod launch;
 pub mod liveness;
+pub mod node_api;
 pub mod registry;
 pub mod runtime;
 pub mod scratch;
@@ -418,8 +419,8 @@ impl Workspaces {
             }
             Err(e) => return Err(foreign(format!("it does not answer ({e})"))),
         };
-        let info = conn
-            .call("beamtalk_workspace_meta", "info", vec![], self.timeout)
+        let info = node_api::INFO
+            .call(&conn, vec![], self.timeout)
             .await
             .map(|t| Info::from_term(&t));
         conn.shutdown(self.timeout).await;
@@ -486,9 +487,7 @@ impl Workspaces {
             return Ok(None);
         }
         let conn = Connection::connect(node, opts).await?;
-        let info = conn
-            .call("beamtalk_workspace_meta", "info", vec![], self.timeout)
-            .await?;
+        let info = node_api::INFO.call(&conn, vec![], self.timeout).await?;
         conn.shutdown(self.timeout).await;
         Ok(Some(Info::from_term(&info)))
     }
@@ -751,10 +750,7 @@ impl Workspaces {
     }
 
     async fn info_state(&self, conn: &Connection) -> State {
-        match conn
-            .call("beamtalk_workspace_meta", "info", vec![], self.timeout)
-            .await
-        {
+        match node_api::INFO.call(&conn, vec![], self.timeout).await {
             Ok(info) => State::Running(Box::new(Info::from_term(&info))),
             Err(e) => State::Unreachable(e.to_string()),
         }
@@ -856,8 +852,7 @@ impl Workspaces {
         if let State::Running(_) = self.probe(&entry).await {
             let conn = self.connect(&entry).await?;
             let id = eetf::Term::from(eetf::Binary::from(new.as_bytes().to_vec()));
-            conn.call("beamtalk_workspace_meta", "set_id", vec![id], self.timeout)
-                .await?;
+            node_api::SET_ID.call(&conn, vec![id], self.timeout).await?;
         }
         entry.id = new.to_owned();
         self.registry.put(&entry)?;
@@ -926,7 +921,7 @@ impl Workspaces {
             crate::term::atom("$gen_cast"),
             crate::term::atom("touch"),
         ]);
-        let _ = conn.send_named("beamtalk_workspace_meta", &msg);
+        let _ = conn.send_named(node_api::META, &msg);
     }
 }
 
@@ -953,10 +948,7 @@ pub fn tls_client_config(
 /// Asks a workspace node to stop: `beamtalk_workspace:stop/0`, or `init:stop/0` on a node of an older
 /// version that lacks it.
 async fn ask_to_stop(conn: &Connection, timeout: Duration) -> Result<(), WorkspaceError> {
-    match conn
-        .call("beamtalk_workspace", "stop", vec![], timeout)
-        .await
-    {
+    match node_api::STOP.call(conn, vec![], timeout).await {
         Err(CallError::Exception(x)) if x.reason.to_string().contains("undef") => conn
             .call("init", "stop", vec![], timeout)
             .await
