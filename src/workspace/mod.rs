@@ -750,7 +750,7 @@ impl Workspaces {
     }
 
     async fn info_state(&self, conn: &Connection) -> State {
-        match node_api::INFO.call(&conn, vec![], self.timeout).await {
+        match node_api::INFO.call(conn, vec![], self.timeout).await {
             Ok(info) => State::Running(Box::new(Info::from_term(&info))),
             Err(e) => State::Unreachable(e.to_string()),
         }
