@@ -128,6 +128,24 @@ fn long_chains_are_a_diagnostic_in_eval_load_and_a_piped_repl() {
     assert!(stdout.contains("deeper than 1000 levels"), "{stdout}");
 }
 
+/// Files are parsed and compiled on a blocking thread of the CLI: one nested as deep as the parser allows
+/// loads there as it would on the main thread (it used to overflow that thread's stack and crash).
+#[test]
+fn a_file_nested_as_deep_as_allowed_loads() {
+    let p = workspace();
+    let depth = 990;
+    let src = format!(
+        "Object subclass: Deep\n  class value => {}42{}\n",
+        "(".repeat(depth),
+        ")".repeat(depth)
+    );
+    std::fs::write(p.project.path().join("deep.bt"), src).expect("write");
+    let (code, out, err, _) = run(&mut p.cmd(&["load", "-w", "bad", "deep.bt"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err, _) = run(&mut p.cmd(&["eval", "-w", "bad", "Deep value"]));
+    assert_eq!((code, out.trim()), (0, "42"), "{err}");
+}
+
 #[test]
 fn a_class_with_too_many_methods_is_a_diagnostic() {
     let p = workspace();

@@ -14,6 +14,8 @@ pub fn start() -> ! {
     // A CLI call is short and mostly waits on one socket: a single-threaded runtime starts fastest.
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        // Files are parsed and compiled on blocking threads (`load`, `test`): as deep as on this one.
+        .thread_stack_size(STACK)
         .build()
     {
         Ok(rt) => rt,
@@ -70,8 +72,12 @@ fn quiet_on_closed_stdout() {
 /// `lang::parser::MAX_DEPTH` levels; debug builds need far more stack per level than the default 8 MiB
 /// gives. The main thread's stack grows on demand up to this soft limit (the kernel keeps at least
 /// 128 MiB free below it), so raising it costs nothing until used.
+/// The stack the compiler may need: a source nested as deep as the parser allows (1,000 levels)
+/// recurses that deep in every pass.
+const STACK: usize = 64 * 1024 * 1024;
+
 fn grow_stack_limit() {
-    const WANT: libc::rlim_t = 64 * 1024 * 1024;
+    const WANT: libc::rlim_t = STACK as libc::rlim_t;
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
