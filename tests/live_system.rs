@@ -183,6 +183,71 @@ fn workspace_load_compiles_in_the_cli_of_the_evaluation_and_loads_into_the_node(
     );
 }
 
+/// `compile:source:` and `removeSelector:` change a loaded class from Beamtalk code (the CLI running the
+/// evaluation compiles), and live actors of the class follow.
+#[test]
+fn classes_are_changed_from_code_and_live_actors_follow() {
+    let p = loaded();
+    eval(&p, "c := Counter spawn. c increment");
+    assert_eq!(
+        eval(
+            &p,
+            "Counter compile: #increment source: \"increment => self.n := self.n + 10\""
+        ),
+        "Counter"
+    );
+    assert_eq!(
+        eval(&p, "c increment. c n"),
+        "11",
+        "the live actor runs the new method"
+    );
+    assert_eq!(
+        eval(&p, "(Counter >> #increment) source"),
+        "increment => self.n := self.n + 10"
+    );
+    // A body alone makes a unary method; edits chain in a cascade.
+    eval(
+        &p,
+        "Counter compile: #double source: \"self.n * 2\"; compile: #half source: \"self.n / 2\"",
+    );
+    assert_eq!(eval(&p, "#(c double, c half)"), "#(22, 5.5)");
+    assert_eq!(eval(&p, "Counter removeSelector: #double"), "Counter");
+    assert_eq!(eval(&p, "c respondsTo: #double"), "false");
+    assert_eq!(
+        eval(&p, "#(c n, c half)"),
+        "#(11, 5.5)",
+        "the actor kept its state"
+    );
+    // What is not there to remove, or does not compile, is an error that changes nothing.
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Counter removeSelector: #double"]));
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("ERROR: selector_not_found: Counter does not define #double"),
+        "{out}"
+    );
+    assert_eq!(
+        eval(&p, "Counter removeSelector: #double ifAbsent: [#absent]"),
+        "absent"
+    );
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Counter compile: #n source: \"n => (\""]));
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("compile_error: Counter: the source does not parse"),
+        "{out}"
+    );
+    let (_, out, _, _) = run(&mut p.cmd(&["eval", "Counter compile: #n source: \"m => 1\""]));
+    assert!(out.contains("the source defines #m, not #n"), "{out}");
+    assert_eq!(eval(&p, "c n"), "11");
+    // A built-in class's extension methods come and go the same way.
+    eval(
+        &p,
+        "Integer compile: #triple source: \"triple => self * 3\"",
+    );
+    assert_eq!(eval(&p, "4 triple"), "12");
+    eval(&p, "Integer removeSelector: #triple");
+    assert_eq!(eval(&p, "4 respondsTo: #triple"), "false");
+}
+
 #[test]
 fn workspace_load_reads_nothing_outside_the_project() {
     let p = loaded();

@@ -46,9 +46,19 @@ impl Terminal {
     }
 }
 
-/// Answers a node's request to load Beamtalk source from a path (`Workspace load:`), with the reply to
-/// send back: Beamtalk is compiled here, in the CLI, so the node asks the io server of the evaluation.
-pub type LoadHandler = Arc<dyn Fn(String) -> BoxFuture<'static, Term> + Send + Sync>;
+/// Answers a node's request that needs the compiler (`Workspace load:` a path, `Counter compile: #sel
+/// source: ...`), given its kind and payload, with the reply to send back: Beamtalk is compiled here, in
+/// the CLI, so the node asks the io server of the evaluation.
+pub type RequestHandler = Arc<dyn Fn(CliRequest) -> BoxFuture<'static, Term> + Send + Sync>;
+
+/// What a node's evaluation asks of this CLI.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CliRequest {
+    /// `Workspace load: path`.
+    Load(String),
+    /// A class edit (`compile:source:`, `removeSelector:`): the payload is an external term.
+    Edit(Vec<u8>),
+}
 
 enum Event {
     Message(Term),
@@ -60,7 +70,7 @@ enum Event {
 pub struct IoServer {
     sink: Pid,
     proxy: Arc<Mutex<Option<Pid>>>,
-    loader: Arc<Mutex<Option<LoadHandler>>>,
+    handler: Arc<Mutex<Option<RequestHandler>>>,
     events: mpsc::UnboundedSender<Event>,
 }
 
@@ -77,13 +87,13 @@ impl IoServer {
             }),
         );
         let proxy = Arc::new(Mutex::new(None));
-        let loader = Arc::new(Mutex::new(None));
+        let handler = Arc::new(Mutex::new(None));
         let line_start = Arc::new(AtomicBool::new(true));
         let server = Served {
             conn: conn.downgrade(),
             sink: sink.clone(),
             proxy: proxy.clone(),
-            loader: loader.clone(),
+            handler: handler.clone(),
             line_start,
             timeout,
         };
@@ -91,7 +101,7 @@ impl IoServer {
         Self {
             sink,
             proxy,
-            loader,
+            handler,
             events,
         }
     }
@@ -105,9 +115,9 @@ impl IoServer {
         }
     }
 
-    /// Lets code evaluated through this server load Beamtalk source (`Workspace load:`).
-    pub fn on_load(&self, handler: LoadHandler) {
-        *lock(&self.loader) = Some(handler);
+    /// Lets code evaluated through this server compile Beamtalk (`Workspace load:`, class edits).
+    pub fn on_request(&self, handler: RequestHandler) {
+        *lock(&self.handler) = Some(handler);
     }
 
     /// Our own pid that output arrives at.
@@ -140,7 +150,7 @@ struct Served {
     conn: WeakConnection,
     sink: Pid,
     proxy: Arc<Mutex<Option<Pid>>>,
-    loader: Arc<Mutex<Option<LoadHandler>>>,
+    handler: Arc<Mutex<Option<RequestHandler>>>,
     line_start: Arc<AtomicBool>,
     timeout: Duration,
 }
@@ -183,8 +193,12 @@ impl Served {
                             let _ =
                                 conn.send(&proxy, &tuple(vec![atom("beamtalk_io_input"), line]));
                         }
-                        Some((proxy, "load", path)) => {
-                            self.load(proxy, String::from_utf8_lossy(path).into_owned())
+                        Some((proxy, "load", path)) => self.request(
+                            proxy,
+                            CliRequest::Load(String::from_utf8_lossy(path).into_owned()),
+                        ),
+                        Some((proxy, "edit", payload)) => {
+                            self.request(proxy, CliRequest::Edit(payload.to_vec()))
                         }
                         _ => tracing::debug!("unexpected message to the io sink dropped"),
                     }
@@ -193,14 +207,14 @@ impl Served {
         }
     }
 
-    /// Loads what the proxy asks for, in a task of its own (loading makes calls on this connection while
-    /// the evaluation that asked waits), and answers the proxy.
-    fn load(&self, proxy: Pid, path: String) {
-        let handler = lock(&self.loader).clone();
+    /// Does what the proxy asks for, in a task of its own (compiling makes calls on this connection
+    /// while the evaluation that asked waits), and answers the proxy.
+    fn request(&self, proxy: Pid, request: CliRequest) {
+        let handler = lock(&self.handler).clone();
         let conn = self.conn.clone();
         tokio::spawn(async move {
             let reply = match handler {
-                Some(h) => h(path).await,
+                Some(h) => h(request).await,
                 None => tuple(vec![
                     atom("error"),
                     Term::from(Binary::from(

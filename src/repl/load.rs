@@ -343,33 +343,11 @@ fn compile_check(item: &Item, src: &str) -> Result<(), Diagnostic> {
     }
 }
 
-/// What answers `Workspace load: "path"` for code evaluated through a session: the path (a `.bt` file or
-/// a directory of them, relative to this process's directory) compiled here and loaded into the node,
-/// replying `{ok, [ClassName]}` or `{error, Message}`. Nothing but `.bt` files inside `project` is read
-/// (symlinks resolved), so a node, remote or compromised, cannot make this process read other files.
-pub fn handler(
-    conn: crate::dist::WeakConnection,
-    timeout: std::time::Duration,
-    project: PathBuf,
-) -> crate::dist::io_server::LoadHandler {
-    let project = std::sync::Arc::new(project);
-    std::sync::Arc::new(move |path: String| {
-        let (conn, project) = (conn.clone(), project.clone());
-        Box::pin(async move {
-            match load_for_node(conn, timeout, &path, &project).await {
-                Ok(names) => crate::term::tuple(vec![
-                    crate::term::atom("ok"),
-                    crate::term::list(names.iter().map(|n| text_term(n)).collect()),
-                ]),
-                Err(message) => {
-                    crate::term::tuple(vec![crate::term::atom("error"), text_term(&message)])
-                }
-            }
-        })
-    })
-}
-
-async fn load_for_node(
+/// `Workspace load: "path"` for code evaluated through a session: the path (a `.bt` file or a directory
+/// of them, relative to this process's directory) compiled here and loaded into the node; the names of
+/// the classes loaded. Nothing but `.bt` files inside `project` is read (symlinks resolved), so a node,
+/// remote or compromised, cannot make this process read other files.
+pub(super) async fn load_for_node(
     conn: crate::dist::WeakConnection,
     timeout: std::time::Duration,
     path: &str,
@@ -399,8 +377,4 @@ async fn load_for_node(
         Some(e) => Err(e),
         None => Ok(report.loaded),
     }
-}
-
-fn text_term(s: &str) -> eetf::Term {
-    eetf::Term::from(eetf::Binary::from(s.as_bytes().to_vec()))
 }

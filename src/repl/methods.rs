@@ -12,7 +12,134 @@ use crate::lang::parser;
 use crate::term::as_text;
 use crate::workspace::node_api;
 
+/// Why a class edit asked for by the node (`compile:source:`, `removeSelector:`) was not made.
+#[derive(Debug)]
+pub enum EditError {
+    /// The class defines no such method itself (`removeSelector:`).
+    NotFound,
+    /// The message that says why.
+    Refused(String),
+}
+
 impl Session {
+    /// `Counter compile: #sel source: "sel => body"`: the method installed as `Counter >> sel => body`
+    /// would install it. A source without a method header is taken as the body of a unary method.
+    pub async fn compile_source(
+        &self,
+        class: &str,
+        selector: &str,
+        source: &str,
+    ) -> Result<(), EditError> {
+        let (input, method) = method_item(class, source)
+            .or_else(|e| match is_unary(selector) {
+                true => method_item(class, &format!("{selector} => {source}")).map_err(|_| e),
+                false => Err(e),
+            })
+            .map_err(EditError::Refused)?;
+        if method.selector != selector {
+            return Err(EditError::Refused(format!(
+                "the source defines #{}, not #{selector}",
+                method.selector
+            )));
+        }
+        match self.define_method(class, false, &method, &input).await {
+            Ok(Outcome::Value(_)) => Ok(()),
+            Ok(Outcome::Error(text)) => Err(EditError::Refused(text)),
+            Err(e) => Err(EditError::Refused(e.to_string())),
+        }
+    }
+
+    /// `Counter removeSelector: #sel`: the instance-side method `class` itself defines (in its source,
+    /// or among the extension methods of a built-in class) removed, and the class reloaded without it.
+    pub async fn remove_method(&self, class: &str, selector: &str) -> Result<(), EditError> {
+        let refused = |e: EvalError| EditError::Refused(e.to_string());
+        let source = self
+            .call(node_api::CLASS_SOURCE, vec![crate::term::atom(class)])
+            .await
+            .map_err(refused)?;
+        let outcome = match as_text(&source).filter(|_| matches!(source, Term::Binary(_))) {
+            Some(source) => {
+                let patched = without_method(&source, selector).ok_or(EditError::NotFound)?;
+                let items = parser::parse(&patched).map_err(|e| EditError::Refused(e.message))?;
+                let Some(Item::Class(def)) = items.into_iter().next() else {
+                    return Err(EditError::Refused(format!(
+                        "the source of {class} is not a class"
+                    )));
+                };
+                self.load_class(&def, &patched, "<repl>", &[])
+                    .await
+                    .map_err(refused)?
+            }
+            None => self.remove_extension(class, selector).await?,
+        };
+        match outcome {
+            Outcome::Value(_) => Ok(()),
+            Outcome::Error(text) => Err(EditError::Refused(text)),
+        }
+    }
+
+    /// Removes an extension method of a built-in class: its extension module recompiled without it.
+    async fn remove_extension(&self, class: &str, selector: &str) -> Result<Outcome, EditError> {
+        let refused = |e: EvalError| EditError::Refused(e.to_string());
+        let kept = self
+            .call(node_api::EXTENSION_SOURCE, vec![crate::term::atom(class)])
+            .await
+            .map_err(refused)?;
+        let kept = as_text(&kept).unwrap_or_default();
+        let items = parser::parse(&kept).map_err(|e| EditError::Refused(e.message))?;
+        let (mut methods, mut class_methods, mut found) = (Vec::new(), Vec::new(), false);
+        for item in items {
+            if let Item::Method {
+                class: c,
+                class_side,
+                method,
+            } = item
+            {
+                if c == class && !class_side && method.selector == selector {
+                    found = true;
+                } else if class_side {
+                    class_methods.push(method);
+                } else {
+                    methods.push(method);
+                }
+            }
+        }
+        if !found {
+            return Err(EditError::NotFound);
+        }
+        let src = methods
+            .iter()
+            .map(|m| format!("{class} >> {}\n", member_text(&kept, m)))
+            .chain(
+                class_methods
+                    .iter()
+                    .map(|m| format!("{class} class >> {}\n", member_text(&kept, m))),
+            )
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mut methods = Vec::new();
+        let mut class_methods = Vec::new();
+        for item in parser::parse(&src).map_err(|e| EditError::Refused(e.message))? {
+            if let Item::Method {
+                class_side, method, ..
+            } = item
+            {
+                match class_side {
+                    true => class_methods.push(method),
+                    false => methods.push(method),
+                }
+            }
+        }
+        let forms = compile::extension(class, &methods, &class_methods, &src)
+            .map_err(|e| EditError::Refused(e.message))?;
+        let file = Term::from(Binary::from(b"<extension>".to_vec()));
+        let reply = self
+            .call(node_api::LOAD_EXTENSION, vec![forms, file])
+            .await
+            .map_err(refused)?;
+        Ok(load_outcome(class, &reply))
+    }
+
     /// `Class >> selector => body`: adds or replaces one method of a loaded class and reloads it.
     pub async fn define_method(
         &self,
@@ -104,6 +231,48 @@ impl Session {
             err => err,
         })
     }
+}
+
+/// `Class >> source` parsed: the text and its method.
+fn method_item(class: &str, source: &str) -> Result<(String, MethodDef), String> {
+    let input = format!("{class} >> {source}");
+    match parser::parse(&input) {
+        Ok(items) => match items.into_iter().next() {
+            Some(Item::Method { method, .. }) => Ok((input, method)),
+            _ => Err("the source is not a method".to_owned()),
+        },
+        Err(e) => Err(format!("the source does not parse: {}", e.message)),
+    }
+}
+
+fn is_unary(selector: &str) -> bool {
+    selector.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// The class source without its instance-side method `selector` (the method's lines and the `///` lines
+/// right above it), or `None` when the class defines no such method.
+fn without_method(source: &str, selector: &str) -> Option<String> {
+    let items = parser::parse(source).ok()?;
+    let Some(Item::Class(def)) = items.first() else {
+        return None;
+    };
+    let m = def.methods.iter().find(|m| m.selector == selector)?;
+    let start = source[..m.span.start].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[m.span.end..]
+        .find('\n')
+        .map_or(source.len(), |i| m.span.end + i + 1);
+    let mut from = start;
+    // Doc comment lines belong to the method they stand above.
+    while from > 0 {
+        let prev = source[..from - 1].rfind('\n').map_or(0, |i| i + 1);
+        if !source[prev..from].trim_start().starts_with("///") {
+            break;
+        }
+        from = prev;
+    }
+    let mut out = source.to_owned();
+    out.replace_range(from..end, "");
+    Some(out)
 }
 
 /// The class source with `method` (written at the REPL as part of `input`) added, or replacing the method
@@ -207,6 +376,20 @@ mod tests {
             Item::Method { method, .. } => method,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_removed_method_takes_its_lines_and_doc_comment_and_nothing_else() {
+        let src = "Object subclass: A\n  // kept\n  a => 1\n  /// About b.\n  /// More.\n  b =>\n    2\n  c => 3\n";
+        assert_eq!(
+            without_method(src, "b").as_deref(),
+            Some("Object subclass: A\n  // kept\n  a => 1\n  c => 3\n")
+        );
+        assert_eq!(
+            without_method(src, "c").as_deref(),
+            Some("Object subclass: A\n  // kept\n  a => 1\n  /// About b.\n  /// More.\n  b =>\n    2\n")
+        );
+        assert_eq!(without_method(src, "z"), None);
     }
 
     #[test]

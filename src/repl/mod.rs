@@ -8,6 +8,7 @@ pub mod input;
 pub mod interactive;
 pub mod load;
 mod methods;
+mod node_requests;
 pub mod script;
 pub mod shell;
 pub mod test_report;
@@ -113,7 +114,7 @@ impl Session {
         project: PathBuf,
     ) -> Self {
         let io = IoServer::new(&conn, terminal, timeout);
-        io.on_load(load::handler(conn.downgrade(), timeout, project));
+        io.on_request(node_requests::handler(conn.downgrade(), timeout, project));
         Self { conn, io, timeout }
     }
 

@@ -92,15 +92,24 @@ request({setopts, _}, S) ->
     {ok, S};
 request({get_geometry, _}, S) ->
     {{error, enotsup}, S};
-request({beamtalk_load, Path}, #{sink := Sink, mref := MRef} = S) when is_binary(Path) ->
+request({beamtalk_load, Path}, S) when is_binary(Path) ->
     %% `Workspace load:': Beamtalk is compiled by the CLI, which loads the classes and then answers.
-    Sink ! {beamtalk_io, self(), load, Path},
+    ask_cli(load, Path, S);
+request({beamtalk_edit, Edit}, S) ->
+    %% `compile:source:', `removeSelector:': the CLI compiles the class again and loads it.
+    ask_cli(edit, term_to_binary(Edit), S);
+request(_, S) ->
+    {{error, request}, S}.
+
+%% A request only the CLI behind this proxy can answer (it holds the compiler); its answer, or the end of
+%% this proxy when the CLI goes away.
+-spec ask_cli(load | edit, binary(), state()) -> {term(), state()}.
+ask_cli(Kind, Payload, #{sink := Sink, mref := MRef} = S) ->
+    Sink ! {beamtalk_io, self(), Kind, Payload},
     receive
         {beamtalk_io_loaded, Reply} -> {Reply, S};
         {'DOWN', MRef, process, _, _} -> exit(normal)
-    end;
-request(_, S) ->
-    {{error, request}, S}.
+    end.
 
 -spec put_chars(fun(() -> term()), unicode | latin1, state()) -> {term(), state()}.
 put_chars(Produce, Enc, #{sink := Sink} = S) ->

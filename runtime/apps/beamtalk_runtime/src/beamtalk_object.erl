@@ -328,6 +328,25 @@ class_common(Class, 'named:', [Name]) when is_atom(Name) ->
 class_common('Actor', allRegistered, []) -> {ok, beamtalk_actor:all_registered()};
 class_common(Class, '>>', [Selector]) when is_atom(Selector) ->
     {ok, compiled_method(Class, Selector)};
+class_common(Class, 'compile:source:', [Selector, Source]) when is_atom(Selector), is_binary(Source) ->
+    edited(Class, {compile, Selector, Source});
+class_common(Class, 'tryCompile:source:', [Selector, Source]) when is_atom(Selector), is_binary(Source) ->
+    edited(Class, {compile, Selector, Source});
+class_common(Class, 'removeSelector:', [Selector]) when is_atom(Selector) ->
+    case edit(Class, {remove, Selector}) of
+        not_found ->
+            beamtalk_error:raise('Error', selector_not_found, undefined,
+                                 [atom_to_list(Class), " does not define ", beamtalk_print:print_string(Selector),
+                                  " itself"],
+                                 #{selector => Selector,
+                                   hint => <<"use `includesSelector:` to check first, or `removeSelector:ifAbsent:`">>});
+        ok -> {ok, {'$bt_class', Class}}
+    end;
+class_common(Class, 'removeSelector:ifAbsent:', [Selector, Absent]) when is_atom(Selector), is_function(Absent, 0) ->
+    case edit(Class, {remove, Selector}) of
+        not_found -> {ok, Absent()};
+        ok -> {ok, {'$bt_class', Class}}
+    end;
 class_common(Class, supervisionPolicy, []) ->
     case is_actor_class(Class) of
         true -> {ok, beamtalk_actor:restart_policy(Class)};
@@ -470,7 +489,8 @@ transcript(Sel, Args) ->
 selectors({meta, _}) ->
     [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'named:', name, methods,
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
-     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass];
+     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, 'compile:source:',
+     'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:'];
 selectors(Class) ->
     lists:sort(maps:keys(beamtalk_class:methods(Class))).
 
@@ -507,6 +527,27 @@ own_selectors(C) -> beamtalk_user_class:selectors(C).
 %% `Counter >> #increment': the method as a CompiledMethod (its selector, its source as written, its class),
 %% from the class's extension methods first, then its own (as a send finds them). A class without that
 %% method (or a built-in one, whose methods have no source here) raises, naming the closest selector.
+%% `compile:source:' and friends answer the class, so edits chain in a cascade.
+-spec edited(atom(), tuple()) -> {ok, term()}.
+edited(Class, Edit) ->
+    ok = edit(Class, Edit),
+    {ok, {'$bt_class', Class}}.
+
+%% A class edit: Beamtalk is compiled by the CLI running this evaluation, which its io proxy asks. Anything
+%% else evaluating here (an actor's own output, an RPC) has no compiler behind its group leader.
+-spec edit(atom(), tuple()) -> ok | not_found.
+edit(Class, Edit) ->
+    case io:request(group_leader(), {beamtalk_edit, {Class, Edit}}) of
+        ok -> ok;
+        {error, not_found} -> not_found;
+        {error, Message} when is_binary(Message) ->
+            beamtalk_error:raise('Error', compile_error, undefined, [atom_to_list(Class), ": ", Message]);
+        _ ->
+            beamtalk_error:raise('Error', not_supported, Class,
+                                 "changing a class needs the CLI that runs this evaluation to compile "
+                                 "Beamtalk (a REPL or `beamtalk eval`)")
+    end.
+
 -spec compiled_method(atom(), atom()) -> tuple().
 compiled_method(Class, Selector) ->
     Modules = [M || M <- [beamtalk_class:extension(Class)], M =/= none]

@@ -1,0 +1,88 @@
+//! What a node's evaluation asks of the CLI running it: Beamtalk is compiled here, so `Workspace load:`,
+//! `Counter compile: #sel source: ...` and `Counter removeSelector: #sel` reach the node's io proxy,
+//! which asks this process (see [`crate::dist::io_server::CliRequest`]). Each answer is `ok`,
+//! `{ok, Value}`, `{error, not_found}` or `{error, Message}`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use eetf::Term;
+
+use super::Session;
+use super::methods::EditError;
+use crate::dist::WeakConnection;
+use crate::dist::io_server::{CliRequest, RequestHandler, Terminal};
+use crate::term::{as_text, atom, tuple};
+
+/// The handler of one session's requests; `project` bounds what `Workspace load:` may read.
+pub fn handler(conn: WeakConnection, timeout: Duration, project: PathBuf) -> RequestHandler {
+    let project = Arc::new(project);
+    Arc::new(move |request: CliRequest| {
+        let (conn, project) = (conn.clone(), project.clone());
+        Box::pin(async move {
+            match request {
+                CliRequest::Load(path) => {
+                    match super::load::load_for_node(conn, timeout, &path, &project).await {
+                        Ok(names) => tuple(vec![
+                            atom("ok"),
+                            crate::term::list(names.iter().map(|n| text(n)).collect()),
+                        ]),
+                        Err(message) => error(&message),
+                    }
+                }
+                CliRequest::Edit(payload) => edit(conn, timeout, &payload).await,
+            }
+        })
+    })
+}
+
+/// `{Class, {compile, Selector, Source}}` or `{Class, {remove, Selector}}`, as an external term.
+async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8]) -> Term {
+    let Some(conn) = conn.upgrade() else {
+        return error("the connection is closed");
+    };
+    let Ok(Term::Tuple(t)) = crate::term::etf::decode(payload) else {
+        return error("an edit request that cannot be read");
+    };
+    let quiet = Terminal {
+        output: Box::new(std::io::sink()),
+        input: Box::new(std::io::empty()),
+    };
+    let session = Session::new(conn, quiet, timeout);
+    let result = match t.elements.as_slice() {
+        [Term::Atom(class), Term::Tuple(op)] => match op.elements.as_slice() {
+            [Term::Atom(k), Term::Atom(sel), source] if k.name == "compile" => {
+                let source = as_text(source).unwrap_or_default();
+                session
+                    .compile_source(&class.name, &sel.name, &source)
+                    .await
+            }
+            [Term::Atom(k), Term::Atom(sel)] if k.name == "remove" => {
+                session.remove_method(&class.name, &sel.name).await
+            }
+            _ => Err(EditError::Refused(
+                "an edit request of an unknown kind".into(),
+            )),
+        },
+        _ => Err(EditError::Refused(
+            "an edit request that cannot be read".into(),
+        )),
+    };
+    match result {
+        Ok(()) => atom("ok"),
+        Err(EditError::NotFound) => tuple(vec![atom("error"), atom("not_found")]),
+        // The node raises it as an error of its own: not the REPL's `ERROR: ` line.
+        Err(EditError::Refused(message)) => {
+            error(message.strip_prefix("ERROR: ").unwrap_or(&message))
+        }
+    }
+}
+
+fn error(message: &str) -> Term {
+    tuple(vec![atom("error"), text(message)])
+}
+
+fn text(s: &str) -> Term {
+    Term::from(eetf::Binary::from(s.as_bytes().to_vec()))
+}
