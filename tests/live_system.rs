@@ -248,6 +248,64 @@ fn classes_are_changed_from_code_and_live_actors_follow() {
     assert_eq!(eval(&p, "4 respondsTo: #triple"), "false");
 }
 
+/// A method changed in the workspace is logged; the log outlives a restart of the workspace; a flush
+/// writes the method into its file exactly, every other byte kept, and the file loads in a new
+/// workspace; a file edited on disk meanwhile is a conflict that writes nothing and keeps the change.
+#[test]
+fn changes_are_logged_survive_a_restart_and_flush_into_their_files() {
+    let p = loaded();
+    let file = p.project.path().join("counter.bt");
+    assert!(eval(&p, "Counter sourceFile").ends_with("/counter.bt"));
+    eval(&p, "Counter >> increment => self.n := self.n + 10");
+    eval(&p, "Counter tryCompile: #probe source: \"probe => 1\"");
+    assert_eq!(eval(&p, "Workspace changes size"), "2");
+    assert_eq!(
+        eval(&p, "Workspace changes dirtyMethods"),
+        "#(\"Counter>>increment\")"
+    );
+    let (code, out, err, _) = run(&mut p.cmd(&["workspace", "changes"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("compile Counter>>increment ["), "{out}");
+    assert!(out.contains("compile Counter>>probe (ephemeral)"), "{out}");
+
+    // A restart keeps the durable change (the ephemeral one described memory the restart lost).
+    let (code, _, err, _) = run(&mut p.cmd(&["workspace", "stop", "--all"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(eval(&p, "Workspace changes size"), "1");
+
+    let (code, out, err, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Flushed 1 change(s) into"), "{out}");
+    let written = std::fs::read_to_string(&file).expect("read");
+    assert_eq!(
+        written,
+        COUNTER.replace(
+            "increment => self.n := self.n + 1",
+            "increment => self.n := self.n + 10"
+        )
+    );
+    assert_eq!(eval(&p, "Workspace changes dirtyMethods"), "#()");
+    let (code, out, _, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!((code, out.trim()), (0, "Nothing to flush."));
+    run(&mut p.cmd(&["workspace", "stop", "--all"]));
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "counter.bt"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(eval(&p, "c := Counter spawn. c increment. c n"), "10");
+
+    // Edited on disk since it was loaded: nothing is written, the change waits.
+    eval(&p, "Counter >> n => self.n + 0");
+    let edited = format!("{written}// edited by hand\n");
+    std::fs::write(&file, &edited).expect("write");
+    let (code, out, _, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("changed on disk since it was loaded"), "{out}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), edited);
+    assert_eq!(
+        eval(&p, "Workspace changes dirtyMethods"),
+        "#(\"Counter>>n\")"
+    );
+}
+
 #[test]
 fn workspace_load_reads_nothing_outside_the_project() {
     let p = loaded();

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
+use super::load::eval_failure;
 use super::{Failure, Global, parse_duration};
 use eetf::Term;
 
@@ -104,6 +105,33 @@ pub enum WorkspaceCommand {
         /// Show supervisors with their children under them (Beamtalk `Supervisor` classes).
         #[arg(long)]
         tree: bool,
+    },
+    /// The workspace's ChangeLog: methods changed in memory (`Counter >> sel => ...`,
+    /// `compile:source:`, `removeSelector:`), oldest first, and whether each was flushed.
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace changes\n  beamtalk workspace changes --json"
+    )]
+    Changes {
+        /// Workspace name [default: the project's workspace].
+        name: Option<String>,
+        /// Project directory, whose workspace is meant when NAME is left out [default: the current
+        /// directory].
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+    },
+    /// Write the workspace's durable changes back into their `.bt` files (inside the workspace's
+    /// project only): each method's text replaces the old one, the rest of the file is kept. A file
+    /// changed on disk since it was loaded is a conflict: reported, not written (exit 1).
+    #[command(
+        after_help = "Examples:\n  beamtalk workspace flush\n  beamtalk workspace flush experiment --json"
+    )]
+    Flush {
+        /// Workspace name [default: the project's workspace].
+        name: Option<String>,
+        /// Project directory, whose workspace is meant when NAME is left out [default: the current
+        /// directory].
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
     },
     /// Stop a workspace gracefully and wait until it is gone.
     #[command(
@@ -356,6 +384,43 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                 println!("No actors.");
             } else {
                 println!("{}", actors_table(&actors, None));
+            }
+        }
+        WorkspaceCommand::Changes { name, project } => {
+            let project = super::project_dir(project)?;
+            let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
+            let session =
+                Session::new(ws.connect(&entry).await?, Terminal::stdio(), global.timeout);
+            let changes = session.changes().await;
+            session.close().await;
+            let changes = changes.map_err(eval_failure)?;
+            if global.json {
+                let rows: Vec<_> = changes
+                    .iter()
+                    .map(|c| {
+                        json!({ "id": c.id, "kind": c.kind, "class": c.class, "selector": c.selector,
+                                "source": c.source, "durable": c.durable, "file": c.file,
+                                "flushed": c.flushed })
+                    })
+                    .collect();
+                println!("{}", json!({ "changes": rows }));
+            } else if changes.is_empty() {
+                println!("No changes.");
+            } else {
+                changes.iter().for_each(|c| println!("{}", c.line()));
+            }
+        }
+        WorkspaceCommand::Flush { name, project } => {
+            let project = super::project_dir(project)?;
+            let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
+            let session =
+                Session::new(ws.connect(&entry).await?, Terminal::stdio(), global.timeout);
+            let report = session.flush(Path::new(&entry.project_path)).await;
+            session.close().await;
+            let report = report.map_err(eval_failure)?;
+            print_flush(&report, global.json);
+            if !report.skipped.is_empty() {
+                return Err(Failure::Reported { code: 1 });
             }
         }
         WorkspaceCommand::Stop { name, all, force } => {
@@ -1023,4 +1088,26 @@ impl From<WorkspaceError> for Failure {
             WorkspaceError::Io { .. } | WorkspaceError::Corrupt { .. } => Failure::Other { message: e.to_string() },
         }
     }
+}
+
+/// What `workspace flush` (and `:flush`) did: files written, files left alone and why.
+pub fn print_flush(report: &crate::repl::changes::FlushReport, json: bool) {
+    if json {
+        let written: Vec<_> = report
+            .written
+            .iter()
+            .map(|(f, n)| json!({ "file": f, "changes": n }))
+            .collect();
+        let skipped: Vec<_> = report
+            .skipped
+            .iter()
+            .map(|(f, why)| json!({ "file": f, "reason": why }))
+            .collect();
+        println!(
+            "{}",
+            json!({ "written": written, "skipped": skipped, "without_file": report.no_file })
+        );
+        return;
+    }
+    report.lines().iter().for_each(|l| println!("{l}"));
 }

@@ -1,5 +1,5 @@
 //! REPL commands: `:help`, `:load`, `:reload`, `:bindings`, `:clear`, `:actors`, `:kill`, `:modules`,
-//! `:transcript`, `:test`, `:interrupt`, `:quit`.
+//! `:transcript`, `:test`, `:changes`, `:dirty`, `:flush`, `:interrupt`, `:quit`.
 
 /// A parsed `:command`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +16,10 @@ pub enum Command {
     Transcript,
     /// `:test [Class|path]`.
     Test(Option<String>),
+    /// `:changes`: the ChangeLog; `:dirty`: the methods changed and not yet flushed.
+    Changes,
+    Dirty,
+    Flush,
     Interrupt,
     Quit,
 }
@@ -34,6 +38,9 @@ or a class body is being written (an empty line ends it).
   :modules              loaded class modules
   :transcript           recent output of actors that outlived their evaluation
   :test [Class|PATH]    run TestCase classes: one, those a file or directory loads, or all loaded
+  :changes              methods changed in memory (the ChangeLog), oldest first
+  :dirty                methods changed and not yet written back to their files
+  :flush                write the durable changes into their .bt files (inside the project)
   :interrupt            (Ctrl-C) interrupt the running evaluation
   :quit           (:q)  leave the REPL (Ctrl-D); the workspace keeps running";
 
@@ -62,6 +69,9 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "modules" | "m" => Command::Modules,
         "transcript" | "t" => Command::Transcript,
         "test" => Command::Test(rest.first().cloned()),
+        "changes" => Command::Changes,
+        "dirty" => Command::Dirty,
+        "flush" => Command::Flush,
         "interrupt" => Command::Interrupt,
         "quit" | "q" | "exit" => Command::Quit,
         other => return Err(format!("unknown command :{other} (:help lists them)")),

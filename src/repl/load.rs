@@ -313,14 +313,10 @@ pub async fn load_sources(
 /// Tells the workspace that `file` was loaded, and its digest (for `workspace status`).
 async fn register_source(session: &Session, file: &SourceFile) -> Result<(), EvalError> {
     let path = std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
-    let bin = |s: String| eetf::Term::from(eetf::Binary::from(s.into_bytes()));
+    let classes = file.classes.iter().map(|c| c.name.as_str());
     session
-        .call(
-            crate::workspace::node_api::REGISTER_SOURCE,
-            vec![bin(path.display().to_string()), bin(digest(&file.src))],
-        )
-        .await?;
-    Ok(())
+        .register_source(&path.display().to_string(), &file.src, classes)
+        .await
 }
 
 /// Adds what loaded to `loaded`; the error text if it failed.

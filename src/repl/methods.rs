@@ -29,6 +29,7 @@ impl Session {
         class: &str,
         selector: &str,
         source: &str,
+        durable: bool,
     ) -> Result<(), EditError> {
         let (input, method) = method_item(class, source)
             .or_else(|e| match is_unary(selector) {
@@ -43,7 +44,12 @@ impl Session {
             )));
         }
         match self.define_method(class, false, &method, &input).await {
-            Ok(Outcome::Value(_)) => Ok(()),
+            Ok(Outcome::Value(_)) => {
+                let text = member_text(&input, &method);
+                self.record_change("compile", class, selector, Some(&text), durable)
+                    .await
+                    .map_err(|e| EditError::Refused(e.to_string()))
+            }
             Ok(Outcome::Error(text)) => Err(EditError::Refused(text)),
             Err(e) => Err(EditError::Refused(e.to_string())),
         }
@@ -73,7 +79,10 @@ impl Session {
             None => self.remove_extension(class, selector).await?,
         };
         match outcome {
-            Outcome::Value(_) => Ok(()),
+            Outcome::Value(_) => self
+                .record_change("remove", class, selector, None, true)
+                .await
+                .map_err(refused),
             Outcome::Error(text) => Err(EditError::Refused(text)),
         }
     }
@@ -251,7 +260,7 @@ fn is_unary(selector: &str) -> bool {
 
 /// The class source without its instance-side method `selector` (the method's lines and the `///` lines
 /// right above it), or `None` when the class defines no such method.
-fn without_method(source: &str, selector: &str) -> Option<String> {
+pub(super) fn without_method(source: &str, selector: &str) -> Option<String> {
     let items = parser::parse(source).ok()?;
     let Some(Item::Class(def)) = items.first() else {
         return None;
@@ -341,7 +350,7 @@ fn patch_extension(
 
 /// A method's text from `src`, its continuation lines indented under the header (keeping their
 /// indentation relative to each other, which the layout rule reads).
-fn member_text(src: &str, method: &MethodDef) -> String {
+pub(super) fn member_text(src: &str, method: &MethodDef) -> String {
     let text = src
         .get(method.span.start..method.span.end)
         .unwrap_or_default();
@@ -387,7 +396,9 @@ mod tests {
         );
         assert_eq!(
             without_method(src, "c").as_deref(),
-            Some("Object subclass: A\n  // kept\n  a => 1\n  /// About b.\n  /// More.\n  b =>\n    2\n")
+            Some(
+                "Object subclass: A\n  // kept\n  a => 1\n  /// About b.\n  /// More.\n  b =>\n    2\n"
+            )
         );
         assert_eq!(without_method(src, "z"), None);
     }

@@ -3,6 +3,7 @@
 //! A [`Session`] holds one connection to a workspace node and the io server its evaluations write through.
 //! `beamtalk eval` makes one evaluation with it; the interactive REPL makes many.
 
+pub mod changes;
 pub mod commands;
 pub mod input;
 pub mod interactive;
@@ -159,7 +160,17 @@ impl Session {
                     class,
                     class_side,
                     method,
-                } => Evaluated::from(self.define_method(&class, class_side, &method, src).await?),
+                } => {
+                    let outcome = self.define_method(&class, class_side, &method, src).await?;
+                    // `Counter >> sel => body` is `compile:source:` (ADR 0082): logged, durable. A
+                    // class-side method is not logged yet (a flush writes instance methods).
+                    if matches!(outcome, Outcome::Value(_)) && !class_side {
+                        let text = methods::member_text(src, &method);
+                        self.record_change("compile", &class, &method.selector, Some(&text), true)
+                            .await?;
+                    }
+                    Evaluated::from(outcome)
+                }
             };
             if matches!(last.outcome, Outcome::Error(_)) {
                 break;

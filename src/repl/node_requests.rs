@@ -37,7 +37,8 @@ pub fn handler(conn: WeakConnection, timeout: Duration, project: PathBuf) -> Req
     })
 }
 
-/// `{Class, {compile, Selector, Source}}` or `{Class, {remove, Selector}}`, as an external term.
+/// `{Class, {compile, Selector, Source, durable | ephemeral}}` or `{Class, {remove, Selector}}`, as an
+/// external term.
 async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8]) -> Term {
     let Some(conn) = conn.upgrade() else {
         return error("the connection is closed");
@@ -52,10 +53,11 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8]) -> Term {
     let session = Session::new(conn, quiet, timeout);
     let result = match t.elements.as_slice() {
         [Term::Atom(class), Term::Tuple(op)] => match op.elements.as_slice() {
-            [Term::Atom(k), Term::Atom(sel), source] if k.name == "compile" => {
+            [Term::Atom(k), Term::Atom(sel), source, Term::Atom(intent)] if k.name == "compile" => {
                 let source = as_text(source).unwrap_or_default();
+                let durable = intent.name == "durable";
                 session
-                    .compile_source(&class.name, &sel.name, &source)
+                    .compile_source(&class.name, &sel.name, &source, durable)
                     .await
             }
             [Term::Atom(k), Term::Atom(sel)] if k.name == "remove" => {

@@ -208,6 +208,21 @@ impl Shell {
                 self.session.call(node_api::CLEAR_BINDINGS, vec![]).await?;
                 println!("Bindings cleared.");
             }
+            Command::Changes | Command::Dirty => {
+                let all = self.session.changes().await?;
+                let shown: Vec<_> = all
+                    .iter()
+                    .filter(|c| cmd == Command::Changes || (c.durable && !c.flushed))
+                    .collect();
+                if shown.is_empty() {
+                    println!("No changes.");
+                }
+                shown.iter().for_each(|c| println!("{}", c.line()));
+            }
+            Command::Flush => {
+                let report = self.session.flush(&self.project).await?;
+                report.lines().iter().for_each(|l| println!("{l}"));
+            }
             Command::Modules => {
                 let info = self.session.call(node_api::INFO, vec![]).await?;
                 let info = Info::from_term(&info);

@@ -32,7 +32,8 @@ pub const INFO: NodeFn = node_fn(META, "info", 0);
 pub const SET_ID: NodeFn = node_fn(META, "set_id", 1);
 pub const ACTORS_DETAIL: NodeFn = node_fn(META, "actors_detail", 0);
 pub const GIVEN_UP: NodeFn = node_fn(META, "given_up", 0);
-pub const REGISTER_SOURCE: NodeFn = node_fn(META, "register_source", 2);
+pub const REGISTER_SOURCE: NodeFn = node_fn(META, "register_source", 3);
+pub const SOURCES: NodeFn = node_fn(META, "sources", 0);
 pub const ACTOR_TREE: NodeFn = node_fn("beamtalk_actor_sup", "tree", 0);
 pub const STOP: NodeFn = node_fn("beamtalk_workspace", "stop", 0);
 /// Run at the node's start (`erl -s beamtalk_workspace boot`).
@@ -59,6 +60,12 @@ pub const EXTENSION_SOURCE: NodeFn = node_fn("beamtalk_class_loader", "extension
 pub const LOAD_CLASS: NodeFn = node_fn("beamtalk_class_loader", "load", 2);
 pub const LOAD_EXTENSION: NodeFn = node_fn("beamtalk_class_loader", "load_extension", 2);
 
+// The ChangeLog.
+pub const RECORD_CHANGE: NodeFn = node_fn("beamtalk_changes", "record", 1);
+pub const CHANGES: NodeFn = node_fn("beamtalk_changes", "entries", 0);
+pub const PENDING_CHANGES: NodeFn = node_fn("beamtalk_changes", "pending", 0);
+pub const FLUSHED_CHANGES: NodeFn = node_fn("beamtalk_changes", "flushed", 1);
+
 // Tests.
 pub const RUN_TESTS: NodeFn = node_fn("beamtalk_test", "run", 4);
 pub const RUN_ALL_TESTS: NodeFn = node_fn("beamtalk_test", "run_all", 1);
@@ -70,6 +77,11 @@ pub const ALL: &[NodeFn] = &[
     ACTORS_DETAIL,
     GIVEN_UP,
     REGISTER_SOURCE,
+    SOURCES,
+    RECORD_CHANGE,
+    CHANGES,
+    PENDING_CHANGES,
+    FLUSHED_CHANGES,
     ACTOR_TREE,
     STOP,
     BOOT,

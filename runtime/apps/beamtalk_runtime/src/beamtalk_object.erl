@@ -328,10 +328,13 @@ class_common(Class, 'named:', [Name]) when is_atom(Name) ->
 class_common('Actor', allRegistered, []) -> {ok, beamtalk_actor:all_registered()};
 class_common(Class, '>>', [Selector]) when is_atom(Selector) ->
     {ok, compiled_method(Class, Selector)};
+class_common(Class, sourceFile, []) ->
+    workspace(respond, 'sourceFileOf:', [{'$bt_class', Class}]);
 class_common(Class, 'compile:source:', [Selector, Source]) when is_atom(Selector), is_binary(Source) ->
-    edited(Class, {compile, Selector, Source});
+    edited(Class, {compile, Selector, Source, durable});
+%% The same, logged as ephemeral: tried, not meant to be kept (a flush skips it, a restart drops it).
 class_common(Class, 'tryCompile:source:', [Selector, Source]) when is_atom(Selector), is_binary(Source) ->
-    edited(Class, {compile, Selector, Source});
+    edited(Class, {compile, Selector, Source, ephemeral});
 class_common(Class, 'removeSelector:', [Selector]) when is_atom(Selector) ->
     case edit(Class, {remove, Selector}) of
         not_found ->
@@ -489,7 +492,7 @@ transcript(Sel, Args) ->
 selectors({meta, _}) ->
     [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'named:', name, methods,
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
-     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, 'compile:source:',
+     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, sourceFile, 'compile:source:',
      'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:'];
 selectors(Class) ->
     lists:sort(maps:keys(beamtalk_class:methods(Class))).

@@ -1,4 +1,4 @@
-%% @doc The workspace's bookkeeping: metadata, transcript, and the idle and EPMD monitors. Its restart
+%% @doc The workspace's bookkeeping: metadata, transcript, the ChangeLog, and the idle and EPMD monitors. Its restart
 %% intensity is its own, so no run of bookkeeping crashes can restart the user's actors or bindings.
 -module(beamtalk_bookkeeping_sup).
 -behaviour(supervisor).
@@ -14,6 +14,7 @@ init(Config) ->
     Children = [
         #{id => beamtalk_workspace_meta, start => {beamtalk_workspace_meta, start_link, [Config]}},
         #{id => beamtalk_transcript, start => {beamtalk_transcript, start_link, []}},
+        #{id => beamtalk_changes, start => {beamtalk_changes, start_link, []}},
         #{id => beamtalk_idle_monitor,
           start => {beamtalk_idle_monitor, start_link,
                     [#{max_idle_ms => maps:get(max_idle_ms, Config),

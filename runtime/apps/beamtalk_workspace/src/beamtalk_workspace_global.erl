@@ -47,8 +47,21 @@ respond('load:', [Path]) when is_binary(Path) ->
                                  "load: needs the CLI that runs this evaluation to compile Beamtalk "
                                  "(a REPL or `beamtalk eval`); use `beamtalk load PATH`")
     end;
+respond(changes, []) ->
+    {ok, {'$bt_value', 'ChangeLog', #{entries => [change_entry(E) || E <- beamtalk_changes:entries()]}}};
+respond(clearChanges, []) ->
+    ok = beamtalk_changes:clear(),
+    {ok, nil};
+respond('sourceFileOf:', [{'$bt_class', Class}]) ->
+    {ok, beamtalk_workspace_meta:class_file(Class)};
 respond(_, _) ->
     nomethod.
+
+%% A ChangeLog entry as the Beamtalk value `ChangeEntry'.
+-spec change_entry(beamtalk_changes:entry()) -> term().
+change_entry(#{class := Class} = E) ->
+    Fields = maps:with([id, kind, selector, source, intent, file, at, flushed], E),
+    {'$bt_value', 'ChangeEntry', Fields#{className => Class}}.
 
 %% @doc `Session current': the session evaluating this — an attached REPL (its output goes to that REPL's
 %% client, directly or through its io proxy, which monitors the client), or else a one-off evaluation

@@ -9,7 +9,7 @@
 -export([start_link/1, info/0, touch/0, last_active/0, idle_ms/0, set_id/1,
          actors/0, actors_detail/0, given_up/0, gave_up/1, register_module/1, modules/0, dist_address/0,
          actors_of/1, watch_supervisor/3, stopping_supervisor/1, supervisor_ended/1, register_source/2,
-         sources/0]).
+         register_source/3, sources/0, class_file/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -type actor() :: beamtalk_actor_host:actor().
@@ -19,7 +19,8 @@
                    last_active := integer(), last_active_mono := integer(), started_mono := integer(),
                    modules := [module()], given_up := [given_up()],
                    supervisors := #{reference() => watched()}, stopping := #{pid() => true},
-                   ended := #{pid() => binary()}, sources := #{binary() => binary()}}.
+                   ended := #{pid() => binary()}, sources := #{binary() => binary()},
+                   class_files := #{atom() => binary()}}.
 %% A Beamtalk supervisor started in the workspace, with its restart limits (for saying why it ended).
 -type watched() :: #{class := atom(), pid := pid(), restarts := non_neg_integer(), window_s := non_neg_integer()}.
 
@@ -112,7 +113,17 @@ supervisor_ended(Pid) ->
 %% `Digest', so `workspace status' can say whether it changed on disk since.
 -spec register_source(binary(), binary()) -> ok.
 register_source(Path, Digest) when is_binary(Path), is_binary(Digest) ->
-    gen_server:call(?MODULE, {register_source, Path, Digest}).
+    register_source(Path, Digest, []).
+
+%% @doc The same, with the classes the file defines: their `sourceFile', where a flush writes them.
+-spec register_source(binary(), binary(), [atom()]) -> ok.
+register_source(Path, Digest, Classes) when is_binary(Path), is_binary(Digest), is_list(Classes) ->
+    gen_server:call(?MODULE, {register_source, Path, Digest, Classes}).
+
+%% @doc The file `Class' was last loaded from, or nil (a class typed at the REPL, or a built-in one).
+-spec class_file(atom()) -> binary() | nil.
+class_file(Class) when is_atom(Class) ->
+    gen_server:call(?MODULE, {class_file, Class}).
 
 %% @doc The source files loaded into the workspace, each with the digest it had when loaded.
 -spec sources() -> [{binary(), binary()}].
@@ -166,7 +177,7 @@ init(Config) ->
            supervisors => #{},
            stopping => #{},
            ended => #{},
-           sources => #{}},
+           sources => #{}, class_files => #{}},
     {ok, S0}.
 
 -spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()}.
@@ -184,8 +195,11 @@ handle_call({stopping_supervisor, Pid}, _From, #{stopping := St} = S) ->
     {reply, ok, S#{stopping := St#{Pid => true}}};
 handle_call({supervisor_ended, Pid}, _From, #{ended := E} = S) ->
     {reply, maps:get(Pid, E, undefined), S};
-handle_call({register_source, Path, Digest}, _From, #{sources := Ss} = S) ->
-    {reply, ok, S#{sources := Ss#{Path => Digest}}};
+handle_call({register_source, Path, Digest, Classes}, _From, #{sources := Ss, class_files := Cs} = S) ->
+    {reply, ok, S#{sources := Ss#{Path => Digest},
+                   class_files := maps:merge(Cs, maps:from_list([{C, Path} || C <- Classes]))}};
+handle_call({class_file, Class}, _From, #{class_files := Cs} = S) ->
+    {reply, maps:get(Class, Cs, nil), S};
 handle_call(sources, _From, #{sources := Ss} = S) ->
     {reply, lists:sort(maps:to_list(Ss)), S};
 handle_call({register_module, M}, _From, #{modules := Ms} = S) ->

@@ -1,0 +1,380 @@
+//! The workspace's ChangeLog from the CLI's side: changes made at the REPL or by `compile:source:` are
+//! recorded on the node (`beamtalk_changes`), and a flush writes the durable ones back into their `.bt`
+//! files — each method's text spliced into its class's source, every other byte of the file kept — then
+//! marks them flushed. The node may be remote: only this process touches source files, and only inside
+//! its project.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use eetf::Term;
+
+use super::{EvalError, Session};
+use crate::lang::ast::Item;
+use crate::lang::parser;
+use crate::term::{as_i64, as_text, atom, list_elements, map_get};
+use crate::workspace::node_api;
+
+/// One entry of the ChangeLog, as the node keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub id: i64,
+    /// `compile` or `remove`.
+    pub kind: String,
+    pub class: String,
+    pub selector: String,
+    /// The method as written (`increment => ...`), for a compile.
+    pub source: Option<String>,
+    pub durable: bool,
+    /// The file the class was loaded from, when it was.
+    pub file: Option<String>,
+    pub flushed: bool,
+}
+
+impl Change {
+    fn from_term(t: &Term) -> Option<Change> {
+        let text = |k: &str| map_get(t, k).and_then(as_text);
+        let opt = |k: &str| text(k).filter(|s| s != "nil");
+        Some(Change {
+            id: map_get(t, "id").and_then(as_i64)?,
+            kind: text("kind")?,
+            class: text("class")?,
+            selector: text("selector")?,
+            source: opt("source"),
+            durable: text("intent").as_deref() == Some("durable"),
+            file: opt("file"),
+            flushed: text("flushed").as_deref() == Some("true"),
+        })
+    }
+
+    /// `compile Counter>>increment`, as listings show it.
+    pub fn line(&self) -> String {
+        let mut line = format!("{} {}>>{}", self.kind, self.class, self.selector);
+        if !self.durable {
+            line.push_str(" (ephemeral)");
+        }
+        match (&self.file, self.flushed) {
+            (_, true) => line.push_str(" (flushed)"),
+            (Some(f), false) => line.push_str(&format!(" [{f}]")),
+            (None, false) => line.push_str(" [no file]"),
+        }
+        line
+    }
+}
+
+/// What a flush did, file by file.
+#[derive(Debug, Default)]
+pub struct FlushReport {
+    /// Files written, each with how many changes went into it.
+    pub written: Vec<(String, usize)>,
+    /// Files left alone, each with why (changed on disk since loaded, outside the project...).
+    pub skipped: Vec<(String, String)>,
+    /// Durable changes of classes that came from no file: they stay in memory only.
+    pub no_file: usize,
+}
+
+impl FlushReport {
+    /// The report as lines of text.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.written.is_empty() && self.skipped.is_empty() && self.no_file == 0 {
+            out.push("Nothing to flush.".to_owned());
+        }
+        for (file, n) in &self.written {
+            out.push(format!("Flushed {n} change(s) into {file}"));
+        }
+        for (file, why) in &self.skipped {
+            out.push(format!("Not flushed: {file} {why}"));
+        }
+        if self.no_file > 0 {
+            out.push(format!(
+                "{} change(s) to classes that came from no file stay in memory only",
+                self.no_file
+            ));
+        }
+        out
+    }
+}
+
+impl Session {
+    /// Tells the workspace that `path` (with text `src`) was loaded and defines `classes`.
+    pub async fn register_source(
+        &self,
+        path: &str,
+        src: &str,
+        classes: impl Iterator<Item = &str>,
+    ) -> Result<(), EvalError> {
+        let bin = |s: &str| Term::from(eetf::Binary::from(s.as_bytes().to_vec()));
+        let classes = crate::term::list(classes.map(atom).collect());
+        self.call(
+            node_api::REGISTER_SOURCE,
+            vec![bin(path), bin(&super::load::digest(src)), classes],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Appends a change to the workspace's ChangeLog.
+    pub async fn record_change(
+        &self,
+        kind: &str,
+        class: &str,
+        selector: &str,
+        source: Option<&str>,
+        durable: bool,
+    ) -> Result<(), EvalError> {
+        let mut entry = vec![
+            (atom("kind"), atom(kind)),
+            (atom("class"), atom(class)),
+            (atom("selector"), atom(selector)),
+            (
+                atom("intent"),
+                atom(if durable { "durable" } else { "ephemeral" }),
+            ),
+        ];
+        if let Some(s) = source {
+            entry.push((
+                atom("source"),
+                Term::from(eetf::Binary::from(s.as_bytes().to_vec())),
+            ));
+        }
+        let map = Term::from(eetf::Map::from(
+            entry
+                .into_iter()
+                .collect::<std::collections::HashMap<_, _>>(),
+        ));
+        self.call(node_api::RECORD_CHANGE, vec![map]).await?;
+        Ok(())
+    }
+
+    /// Every entry of the ChangeLog, oldest first.
+    pub async fn changes(&self) -> Result<Vec<Change>, EvalError> {
+        let reply = self.call(node_api::CHANGES, vec![]).await?;
+        Ok(decode_changes(&reply))
+    }
+
+    /// Writes the durable changes not yet flushed into their files inside `project`.
+    pub async fn flush(&self, project: &Path) -> Result<FlushReport, EvalError> {
+        let pending = decode_changes(&self.call(node_api::PENDING_CHANGES, vec![]).await?);
+        let loaded: BTreeMap<String, String> =
+            list_elements(&self.call(node_api::SOURCES, vec![]).await?)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|t| match t {
+                    Term::Tuple(t) if t.elements.len() == 2 => {
+                        Some((as_text(&t.elements[0])?, as_text(&t.elements[1])?))
+                    }
+                    _ => None,
+                })
+                .collect();
+        let mut by_file: BTreeMap<String, Vec<Change>> = BTreeMap::new();
+        let mut report = FlushReport::default();
+        for c in pending {
+            match c.file.clone() {
+                Some(f) => by_file.entry(f).or_default().push(c),
+                None => report.no_file += 1,
+            }
+        }
+        let project = std::fs::canonicalize(project).unwrap_or_else(|_| project.to_path_buf());
+        for (file, changes) in by_file {
+            match flush_file(&file, &changes, &project, loaded.get(&file)) {
+                Ok(text) => {
+                    let path = PathBuf::from(&file);
+                    let classes = classes_of(&text);
+                    self.register_source(&file, &text, classes.iter().map(String::as_str))
+                        .await?;
+                    let ids = crate::term::list(
+                        changes
+                            .iter()
+                            .map(|c| crate::term::etf::int_term(c.id.into()))
+                            .collect(),
+                    );
+                    self.call(node_api::FLUSHED_CHANGES, vec![ids]).await?;
+                    report
+                        .written
+                        .push((path.display().to_string(), changes.len()));
+                }
+                Err(why) => report.skipped.push((file, why)),
+            }
+        }
+        Ok(report)
+    }
+}
+
+fn decode_changes(reply: &Term) -> Vec<Change> {
+    list_elements(reply)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Change::from_term)
+        .collect()
+}
+
+fn classes_of(src: &str) -> Vec<String> {
+    parser::parse(src)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|i| match i {
+            Item::Class(c) => Some(c.name),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `file` with `changes` applied and written (through a temporary file and a rename); the new text, or
+/// why nothing was written.
+fn flush_file(
+    file: &str,
+    changes: &[Change],
+    project: &Path,
+    loaded_digest: Option<&String>,
+) -> Result<String, String> {
+    let path = std::fs::canonicalize(file).map_err(|e| format!("cannot be read: {e}"))?;
+    if !path.starts_with(project) {
+        return Err(format!("is outside the project {}", project.display()));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot be read: {e}"))?;
+    if loaded_digest.is_some_and(|d| *d != super::load::digest(&text)) {
+        return Err(
+            "changed on disk since it was loaded; nothing written (load it again, or redo the change)"
+                .to_owned(),
+        );
+    }
+    let mut out = text;
+    for c in changes {
+        out = apply(&out, c).map_err(|e| format!("{}>>{}: {e}", c.class, c.selector))?;
+    }
+    let tmp = path.with_extension(format!("bt.flush{}", std::process::id()));
+    std::fs::write(&tmp, &out).map_err(|e| format!("cannot be written: {e}"))?;
+    std::fs::rename(&tmp, &path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot be written: {e}")
+    })?;
+    Ok(out)
+}
+
+/// `src` with one change made to the class it names.
+fn apply(src: &str, c: &Change) -> Result<String, String> {
+    let items =
+        parser::parse(src).map_err(|e| format!("the file no longer parses: {}", e.message))?;
+    let class = items
+        .iter()
+        .find_map(|i| match i {
+            Item::Class(def) if def.name == c.class => Some(def),
+            _ => None,
+        })
+        .ok_or_else(|| format!("the file defines no class {}", c.class))?;
+    let existing = class.methods.iter().find(|m| m.selector == c.selector);
+    match (c.kind.as_str(), existing, &c.source) {
+        ("remove", Some(_), _) => super::methods::without_method(src, &c.selector)
+            .ok_or_else(|| "the method is not in the file".to_owned()),
+        ("remove", None, _) => Ok(src.to_owned()),
+        ("compile", _, Some(method)) => {
+            let indent = class
+                .methods
+                .first()
+                .or(class.class_methods.first())
+                .map_or(2, |m| column(src, m.span.start));
+            let member = indented(method, indent);
+            let mut out = src.to_owned();
+            match existing {
+                Some(m) => out.replace_range(m.span.start..m.span.end, &member),
+                None => {
+                    out.insert_str(class.span.end, &format!("\n{}{member}", " ".repeat(indent)))
+                }
+            }
+            Ok(out)
+        }
+        _ => Err("nothing to write".to_owned()),
+    }
+}
+
+/// The column (0-based) of byte `at`.
+fn column(src: &str, at: usize) -> usize {
+    at - src[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// A method as recorded (continuation lines indented four spaces) for a class whose members start at
+/// column `indent`: continuation lines two deeper than the header.
+fn indented(method: &str, indent: usize) -> String {
+    let mut lines = method.lines();
+    let mut out = lines.next().unwrap_or_default().to_owned();
+    for line in lines {
+        out.push('\n');
+        out.push_str(&" ".repeat(indent + 2));
+        out.push_str(line.strip_prefix("    ").unwrap_or(line.trim_start()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(kind: &str, selector: &str, source: Option<&str>) -> Change {
+        Change {
+            id: 1,
+            kind: kind.into(),
+            class: "Counter".into(),
+            selector: selector.into(),
+            source: source.map(str::to_owned),
+            durable: true,
+            file: None,
+            flushed: false,
+        }
+    }
+
+    const SRC: &str = "// A counter.\nActor subclass: Counter\n  state: n = 0\n  /// Adds one.\n  increment => self.n := self.n + 1 // fast\n  n => self.n\n\n// the end\n";
+
+    #[test]
+    fn a_compiled_method_replaces_its_span_and_nothing_else() {
+        let out = apply(
+            SRC,
+            &change(
+                "compile",
+                "increment",
+                Some("increment =>\n    self.n := self.n + 10\n    self.n"),
+            ),
+        )
+        .expect("applies");
+        assert_eq!(
+            out,
+            "// A counter.\nActor subclass: Counter\n  state: n = 0\n  /// Adds one.\n  increment =>\n    self.n := self.n + 10\n    self.n // fast\n  n => self.n\n\n// the end\n"
+        );
+        assert!(parser::parse(&out).is_ok());
+    }
+
+    #[test]
+    fn a_new_method_goes_at_the_end_of_its_class_and_a_removed_one_leaves() {
+        let out = apply(
+            SRC,
+            &change("compile", "reset", Some("reset => self.n := 0")),
+        )
+        .expect("adds");
+        assert!(
+            out.contains("  n => self.n\n  reset => self.n := 0\n\n// the end"),
+            "{out}"
+        );
+        let out = apply(&out, &change("remove", "increment", None)).expect("removes");
+        assert!(
+            !out.contains("increment") && !out.contains("Adds one"),
+            "{out}"
+        );
+        assert!(
+            out.starts_with(
+                "// A counter.\nActor subclass: Counter\n  state: n = 0\n  n => self.n"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_change_to_a_class_the_file_does_not_define_is_refused() {
+        let mut c = change("compile", "x", Some("x => 1"));
+        c.class = "Other".into();
+        assert!(
+            apply(SRC, &c)
+                .expect_err("refused")
+                .contains("no class Other")
+        );
+    }
+}
