@@ -90,45 +90,29 @@ impl Session {
     /// Removes an extension method of a built-in class: its extension module recompiled without it.
     async fn remove_extension(&self, class: &str, selector: &str) -> Result<Outcome, EditError> {
         let refused = |e: EvalError| EditError::Refused(e.to_string());
-        let kept = self
-            .call(node_api::EXTENSION_SOURCE, vec![crate::term::atom(class)])
-            .await
-            .map_err(refused)?;
-        let kept = as_text(&kept).unwrap_or_default();
-        let items = parser::parse(&kept).map_err(|e| EditError::Refused(e.message))?;
-        let (mut methods, mut class_methods, mut found) = (Vec::new(), Vec::new(), false);
-        for item in items {
-            if let Item::Method {
-                class: c,
-                class_side,
-                method,
-            } = item
-            {
-                if c == class && !class_side && method.selector == selector {
-                    found = true;
-                } else if class_side {
-                    class_methods.push(method);
-                } else {
-                    methods.push(method);
-                }
-            }
-        }
+        let kept = self.kept_extensions(class).await.map_err(refused)?;
+        let (src, found) = extensions_except(&kept, class, false, selector)
+            .map_err(|e| EditError::Refused(e.message))?;
         if !found {
             return Err(EditError::NotFound);
         }
-        let src = methods
-            .iter()
-            .map(|m| format!("{class} >> {}\n", member_text(&kept, m)))
-            .chain(
-                class_methods
-                    .iter()
-                    .map(|m| format!("{class} class >> {}\n", member_text(&kept, m))),
-            )
-            .collect::<Vec<_>>()
-            .join("\n");
+        self.install_extensions(class, &src).await.map_err(refused)
+    }
+
+    /// The source of the extension methods the workspace keeps for `class`.
+    async fn kept_extensions(&self, class: &str) -> Result<String, EvalError> {
+        let kept = self
+            .call(node_api::EXTENSION_SOURCE, vec![crate::term::atom(class)])
+            .await?;
+        Ok(as_text(&kept).unwrap_or_default())
+    }
+
+    /// Compiles `src` (`Class >> member` items, one per method) into the extension module of `class`
+    /// and loads it.
+    async fn install_extensions(&self, class: &str, src: &str) -> Result<Outcome, EvalError> {
         let mut methods = Vec::new();
         let mut class_methods = Vec::new();
-        for item in parser::parse(&src).map_err(|e| EditError::Refused(e.message))? {
+        for item in parser::parse(src).map_err(EvalError::Syntax)? {
             if let Item::Method {
                 class_side, method, ..
             } = item
@@ -139,13 +123,12 @@ impl Session {
                 }
             }
         }
-        let forms = compile::extension(class, &methods, &class_methods, &src)
-            .map_err(|e| EditError::Refused(e.message))?;
+        let forms =
+            compile::extension(class, &methods, &class_methods, src).map_err(EvalError::Syntax)?;
         let file = Term::from(Binary::from(b"<extension>".to_vec()));
         let reply = self
             .call(node_api::LOAD_EXTENSION, vec![forms, file])
-            .await
-            .map_err(refused)?;
+            .await?;
         Ok(load_outcome(class, &reply))
     }
 
@@ -200,10 +183,7 @@ impl Session {
                 "ERROR: unknown_class: {class} is not a loaded class"
             )));
         }
-        let kept = self
-            .call(node_api::EXTENSION_SOURCE, vec![crate::term::atom(class)])
-            .await?;
-        let kept = as_text(&kept).unwrap_or_default();
+        let kept = self.kept_extensions(class).await?;
         let src = match patch_extension(&kept, class, class_side, method, input) {
             Ok(src) => src,
             Err(d) => {
@@ -214,26 +194,7 @@ impl Session {
                 )));
             }
         };
-        let mut methods = Vec::new();
-        let mut class_methods = Vec::new();
-        for item in parser::parse(&src).map_err(EvalError::Syntax)? {
-            if let Item::Method {
-                class_side, method, ..
-            } = item
-            {
-                match class_side {
-                    true => class_methods.push(method),
-                    false => methods.push(method),
-                }
-            }
-        }
-        let forms =
-            compile::extension(class, &methods, &class_methods, &src).map_err(EvalError::Syntax)?;
-        let file = Term::from(Binary::from(b"<extension>".to_vec()));
-        let reply = self
-            .call(node_api::LOAD_EXTENSION, vec![forms, file])
-            .await?;
-        Ok(match load_outcome(class, &reply) {
+        Ok(match self.install_extensions(class, &src).await? {
             Outcome::Value(_) => {
                 Outcome::Value(compiled_method(class, class_side, &method.selector))
             }
@@ -321,7 +282,24 @@ fn patch_extension(
     input: &str,
 ) -> Result<String, Diagnostic> {
     let side = if class_side { " class" } else { "" };
+    let (mut out, _) = extensions_except(kept, class, class_side, &method.selector)?;
+    out.push_str(&format!(
+        "{class}{side} >> {}\n",
+        member_text(input, method)
+    ));
+    Ok(out)
+}
+
+/// The kept extension source of `class` without its method `selector` of the given side, and whether
+/// there was one. A kept source that no longer parses is an error.
+fn extensions_except(
+    kept: &str,
+    class: &str,
+    class_side: bool,
+    selector: &str,
+) -> Result<(String, bool), Diagnostic> {
     let mut out = String::new();
+    let mut found = false;
     for item in parser::parse(kept)? {
         if let Item::Method {
             class: c,
@@ -329,23 +307,16 @@ fn patch_extension(
             method: m,
         } = item
             && c == class
-            && !(s == class_side && m.selector == method.selector)
         {
+            if s == class_side && m.selector == selector {
+                found = true;
+                continue;
+            }
             let side = if s { " class" } else { "" };
-            out.push_str(&format!(
-                "{class}{side} >> {}
-
-",
-                member_text(kept, &m)
-            ));
+            out.push_str(&format!("{class}{side} >> {}\n\n", member_text(kept, &m)));
         }
     }
-    out.push_str(&format!(
-        "{class}{side} >> {}
-",
-        member_text(input, method)
-    ));
-    Ok(out)
+    Ok((out, found))
 }
 
 /// A method's text from `src`, its continuation lines indented under the header (keeping their
