@@ -306,6 +306,21 @@ fn changes_are_logged_survive_a_restart_and_flush_into_their_files() {
     );
 }
 
+/// A table made by one evaluation (a process that ends with it) is there for the next: the workspace
+/// inherits it.
+#[test]
+fn a_table_made_at_the_prompt_outlives_the_evaluation_that_made_it() {
+    let p = loaded();
+    eval(&p, "t := Ets new: #shared type: #set. t at: #a put: 1");
+    assert_eq!(eval(&p, "(Ets named: #shared) at: #a"), "1");
+    eval(&p, "c := AtomicCounter new: #hits. c increment");
+    assert_eq!(eval(&p, "(AtomicCounter named: #hits) incrementBy: 2"), "3");
+    eval(&p, "(Ets named: #shared) delete");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Ets named: #shared"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("no_such_table"), "{out}");
+}
+
 #[test]
 fn workspace_load_reads_nothing_outside_the_project() {
     let p = loaded();
