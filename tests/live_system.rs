@@ -306,6 +306,45 @@ fn changes_are_logged_survive_a_restart_and_flush_into_their_files() {
     );
 }
 
+/// `revert:` puts a changed method back as it was, and takes an added one away; the revert is logged.
+#[test]
+fn a_change_is_reverted_from_the_change_log() {
+    let p = loaded();
+    eval(&p, "c := Counter spawn");
+    eval(&p, "Counter >> increment => self.n := self.n + 5");
+    eval(&p, "Counter >> triple => self.n * 3");
+    assert_eq!(eval(&p, "c increment. c n"), "5");
+    assert_eq!(
+        eval(&p, "Workspace changes revert: Workspace changes first"),
+        "Counter"
+    );
+    assert_eq!(
+        eval(&p, "c increment. c n"),
+        "6",
+        "the method as it was before"
+    );
+    assert_eq!(
+        eval(&p, "(Counter >> #increment) source"),
+        "increment => self.n := self.n + 1"
+    );
+    eval(
+        &p,
+        "l := Workspace changes. l revert: (l select: [:e | e selector = #triple]) first",
+    );
+    assert_eq!(
+        eval(&p, "c respondsTo: #triple"),
+        "false",
+        "an added method goes"
+    );
+    assert_eq!(
+        eval(
+            &p,
+            "(Workspace changes collect: [:e | e printString]) asList"
+        ),
+        "#(\"compile Counter>>increment\", \"compile Counter>>triple\", \"compile Counter>>increment\", \"remove Counter>>triple\")"
+    );
+}
+
 /// A table made by one evaluation (a process that ends with it) is there for the next: the workspace
 /// inherits it.
 #[test]

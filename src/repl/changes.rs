@@ -114,13 +114,14 @@ impl Session {
         Ok(())
     }
 
-    /// Appends a change to the workspace's ChangeLog.
+    /// Appends a change to the workspace's ChangeLog; `previous` is the method's text before it (what
+    /// `revert:` puts back; none when the method is new).
     pub async fn record_change(
         &self,
         kind: &str,
         class: &str,
         selector: &str,
-        source: Option<&str>,
+        (source, previous): (Option<&str>, Option<&str>),
         durable: bool,
     ) -> Result<(), EvalError> {
         let mut entry = vec![
@@ -132,11 +133,13 @@ impl Session {
                 atom(if durable { "durable" } else { "ephemeral" }),
             ),
         ];
-        if let Some(s) = source {
-            entry.push((
-                atom("source"),
-                Term::from(eetf::Binary::from(s.as_bytes().to_vec())),
-            ));
+        for (key, text) in [("source", source), ("previous", previous)] {
+            if let Some(s) = text {
+                entry.push((
+                    atom(key),
+                    Term::from(eetf::Binary::from(s.as_bytes().to_vec())),
+                ));
+            }
         }
         let map = Term::from(eetf::Map::from(
             entry
@@ -145,6 +148,36 @@ impl Session {
         ));
         self.call(node_api::RECORD_CHANGE, vec![map]).await?;
         Ok(())
+    }
+
+    /// The text of the instance method `selector` of `class` as the workspace has it now (from the
+    /// class's kept source, or its kept extension methods), if it has one.
+    pub async fn method_text(
+        &self,
+        class: &str,
+        selector: &str,
+    ) -> Result<Option<String>, EvalError> {
+        let source = self.call(node_api::CLASS_SOURCE, vec![atom(class)]).await?;
+        let src = match as_text(&source).filter(|_| matches!(source, Term::Binary(_))) {
+            Some(src) => src,
+            None => as_text(
+                &self
+                    .call(node_api::EXTENSION_SOURCE, vec![atom(class)])
+                    .await?,
+            )
+            .unwrap_or_default(),
+        };
+        let items = parser::parse(&src).unwrap_or_default();
+        let method = items.iter().find_map(|i| match i {
+            Item::Class(c) if c.name == class => c.methods.iter().find(|m| m.selector == selector),
+            Item::Method {
+                class: c,
+                class_side: false,
+                method,
+            } if c == class && method.selector == selector => Some(method),
+            _ => None,
+        });
+        Ok(method.map(|m| super::methods::member_text(&src, m)))
     }
 
     /// Every entry of the ChangeLog, oldest first.

@@ -43,12 +43,15 @@ impl Session {
                 method.selector
             )));
         }
+        let refused = |e: EvalError| EditError::Refused(e.to_string());
+        let previous = self.method_text(class, selector).await.map_err(refused)?;
         match self.define_method(class, false, &method, &input).await {
             Ok(Outcome::Value(_)) => {
                 let text = member_text(&input, &method);
-                self.record_change("compile", class, selector, Some(&text), durable)
+                let texts = (Some(text.as_str()), previous.as_deref());
+                self.record_change("compile", class, selector, texts, durable)
                     .await
-                    .map_err(|e| EditError::Refused(e.to_string()))
+                    .map_err(refused)
             }
             Ok(Outcome::Error(text)) => Err(EditError::Refused(text)),
             Err(e) => Err(EditError::Refused(e.to_string())),
@@ -59,6 +62,7 @@ impl Session {
     /// or among the extension methods of a built-in class) removed, and the class reloaded without it.
     pub async fn remove_method(&self, class: &str, selector: &str) -> Result<(), EditError> {
         let refused = |e: EvalError| EditError::Refused(e.to_string());
+        let previous = self.method_text(class, selector).await.map_err(refused)?;
         let source = self
             .call(node_api::CLASS_SOURCE, vec![crate::term::atom(class)])
             .await
@@ -80,7 +84,7 @@ impl Session {
         };
         match outcome {
             Outcome::Value(_) => self
-                .record_change("remove", class, selector, None, true)
+                .record_change("remove", class, selector, (None, previous.as_deref()), true)
                 .await
                 .map_err(refused),
             Outcome::Error(text) => Err(EditError::Refused(text)),

@@ -161,12 +161,17 @@ impl Session {
                     class_side,
                     method,
                 } => {
-                    let outcome = self.define_method(&class, class_side, &method, src).await?;
                     // `Counter >> sel => body` is `compile:source:` (ADR 0082): logged, durable. A
                     // class-side method is not logged yet (a flush writes instance methods).
+                    let previous = match class_side {
+                        false => self.method_text(&class, &method.selector).await?,
+                        true => None,
+                    };
+                    let outcome = self.define_method(&class, class_side, &method, src).await?;
                     if matches!(outcome, Outcome::Value(_)) && !class_side {
                         let text = methods::member_text(src, &method);
-                        self.record_change("compile", &class, &method.selector, Some(&text), true)
+                        let texts = (Some(text.as_str()), previous.as_deref());
+                        self.record_change("compile", &class, &method.selector, texts, true)
                             .await?;
                     }
                     Evaluated::from(outcome)

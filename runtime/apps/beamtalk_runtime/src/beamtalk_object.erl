@@ -2,7 +2,7 @@
 %% and the class side of every class (`new', `spawn', `name', `signal:', `Transcript show:' ...).
 -module(beamtalk_object).
 
--export([respond/4, class_side/3, selectors/1, own_selectors/1, transcript_write/3, erlang_call/3]).
+-export([respond/4, class_side/3, selectors/1, own_selectors/1, transcript_write/3, erlang_call/3, edit_class/2]).
 
 -spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
 respond(Class, R, Sel, Args) ->
@@ -336,7 +336,7 @@ class_common(Class, 'compile:source:', [Selector, Source]) when is_atom(Selector
 class_common(Class, 'tryCompile:source:', [Selector, Source]) when is_atom(Selector), is_binary(Source) ->
     edited(Class, {compile, Selector, Source, ephemeral});
 class_common(Class, 'removeSelector:', [Selector]) when is_atom(Selector) ->
-    case edit(Class, {remove, Selector}) of
+    case edit_class(Class, {remove, Selector}) of
         not_found ->
             beamtalk_error:raise('Error', selector_not_found, undefined,
                                  [atom_to_list(Class), " does not define ", beamtalk_print:print_string(Selector),
@@ -346,7 +346,7 @@ class_common(Class, 'removeSelector:', [Selector]) when is_atom(Selector) ->
         ok -> {ok, {'$bt_class', Class}}
     end;
 class_common(Class, 'removeSelector:ifAbsent:', [Selector, Absent]) when is_atom(Selector), is_function(Absent, 0) ->
-    case edit(Class, {remove, Selector}) of
+    case edit_class(Class, {remove, Selector}) of
         not_found -> {ok, Absent()};
         ok -> {ok, {'$bt_class', Class}}
     end;
@@ -533,13 +533,13 @@ own_selectors(C) -> beamtalk_user_class:selectors(C).
 %% `compile:source:' and friends answer the class, so edits chain in a cascade.
 -spec edited(atom(), tuple()) -> {ok, term()}.
 edited(Class, Edit) ->
-    ok = edit(Class, Edit),
+    ok = edit_class(Class, Edit),
     {ok, {'$bt_class', Class}}.
 
-%% A class edit: Beamtalk is compiled by the CLI running this evaluation, which its io proxy asks. Anything
+%% @doc A class edit: Beamtalk is compiled by the CLI running this evaluation, which its io proxy asks. Anything
 %% else evaluating here (an actor's own output, an RPC) has no compiler behind its group leader.
--spec edit(atom(), tuple()) -> ok | not_found.
-edit(Class, Edit) ->
+-spec edit_class(atom(), tuple()) -> ok | not_found.
+edit_class(Class, Edit) ->
     case io:request(group_leader(), {beamtalk_edit, {Class, Edit}}) of
         ok -> ok;
         {error, not_found} -> not_found;

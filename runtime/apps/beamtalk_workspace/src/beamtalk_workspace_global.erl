@@ -52,6 +52,20 @@ respond(changes, []) ->
 respond(clearChanges, []) ->
     ok = beamtalk_changes:clear(),
     {ok, nil};
+respond('revertChange:', [Id]) when is_integer(Id) ->
+    %% The method as it was before the change: its previous text compiled again, or, for a method the
+    %% change added, removed. The CLI running this evaluation compiles, and logs the revert as a change.
+    case beamtalk_changes:entry(Id) of
+        {ok, #{class := Class, selector := Sel, previous := nil}} ->
+            _ = beamtalk_object:edit_class(Class, {remove, Sel}),
+            {ok, {'$bt_class', Class}};
+        {ok, #{class := Class, selector := Sel, previous := Previous}} ->
+            ok = beamtalk_object:edit_class(Class, {compile, Sel, Previous, durable}),
+            {ok, {'$bt_class', Class}};
+        error ->
+            beamtalk_error:raise('Error', no_such_change, 'Workspace',
+                                 ["the ChangeLog has no entry ", integer_to_list(Id)])
+    end;
 respond('sourceFileOf:', [{'$bt_class', Class}]) ->
     {ok, beamtalk_workspace_meta:class_file(Class)};
 respond(_, _) ->
@@ -60,7 +74,7 @@ respond(_, _) ->
 %% A ChangeLog entry as the Beamtalk value `ChangeEntry'.
 -spec change_entry(beamtalk_changes:entry()) -> term().
 change_entry(#{class := Class} = E) ->
-    Fields = maps:with([id, kind, selector, source, intent, file, at, flushed], E),
+    Fields = maps:with([id, kind, selector, source, previous, intent, file, at, flushed], E),
     {'$bt_value', 'ChangeEntry', Fields#{className => Class}}.
 
 %% @doc `Session current': the session evaluating this — an attached REPL (its output goes to that REPL's
