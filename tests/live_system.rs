@@ -497,6 +497,29 @@ fn transcript_is_the_workspaces_actor_and_its_output_ends_its_line_before_the_re
         out.contains("TranscriptStream does not understand #frob"),
         "{out}"
     );
+    // What actors write with no REPL listening is kept: `recent` reads it, `clear` drops it.
+    eval(&p, "c := Counter spawn. c terminate!");
+    p.eventually_ok("Transcript recent", "counter stopping at 0");
+    eval(&p, "Transcript clear");
+    assert_eq!(eval(&p, "Transcript recent"), "");
+}
+
+/// A reference knows the name `spawnAs:` gave its actor, without calling it.
+#[test]
+fn an_actor_reference_tells_its_registered_name() {
+    let p = loaded();
+    assert_eq!(
+        eval(&p, "c := (Counter spawnAs: #main) unwrap. c registeredName"),
+        "main"
+    );
+    assert_eq!(eval(&p, "c isRegistered"), "true");
+    assert_eq!(
+        eval(
+            &p,
+            "d := Counter spawn. #(d isRegistered, d registeredName)"
+        ),
+        "#(false, nil)"
+    );
 }
 
 #[test]

@@ -177,7 +177,21 @@ ref_of(Name, Pid) ->
 %% `monitor' and `link' are the caller's: an actor that monitors another is sent `actorDown: ref reason:
 %% reason' (if its class has that method) when the other ends; one that links to another ends with it
 %% (and is restarted as its own policy says).
--spec lifecycle(ref(), isAlive | stop | kill | monitor | link | unlink) -> term().
+-spec lifecycle(ref(), isAlive | stop | kill | monitor | link | unlink | registeredName | isRegistered) ->
+          term().
+lifecycle({'$bt_actor', _, Pid}, registeredName) ->
+    %% The name `spawnAs:' gave it (ADR 0079), or nil.
+    case erlang:process_info(Pid, registered_name) of
+        {registered_name, Registered} ->
+            case lists:split(min(length(?NAME_PREFIX), length(atom_to_list(Registered))),
+                             atom_to_list(Registered)) of
+                {?NAME_PREFIX, Name} -> list_to_atom(Name);
+                _ -> nil
+            end;
+        _ -> nil
+    end;
+lifecycle(Ref, isRegistered) ->
+    lifecycle(Ref, registeredName) =/= nil;
 lifecycle({'$bt_actor', _, Pid} = Ref, monitor) ->
     MRef = erlang:monitor(process, Pid),
     erlang:put({bt_monitor, MRef}, Ref),

@@ -30,7 +30,9 @@ send({'$bt_timed', Actor, Ms}, Selector, Args) ->
     beamtalk_actor:call(Actor, Selector, Args, Ms);
 send({'$bt_actor', _, _} = Actor, Selector, []) when Selector =:= isAlive; Selector =:= stop;
                                                      Selector =:= kill; Selector =:= monitor;
-                                                     Selector =:= link; Selector =:= unlink ->
+                                                     Selector =:= link; Selector =:= unlink;
+                                                     Selector =:= registeredName;
+                                                     Selector =:= isRegistered ->
     beamtalk_actor:lifecycle(Actor, Selector);
 send({'$bt_actor', _, Pid} = Actor, Selector, Args) when Pid =/= self() ->
     beamtalk_actor:call(Actor, Selector, Args, ?ACTOR_TIMEOUT);

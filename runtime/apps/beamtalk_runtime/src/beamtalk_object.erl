@@ -514,7 +514,7 @@ own_selectors(C) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' -> beamtalk_
 own_selectors('SupervisionSpec') -> beamtalk_supervisor:spec_selectors();
 own_selectors('Session') -> [id, kind, started];
 own_selectors('TranscriptStream') ->
-    ['show:', 'display:', 'showLine:', 'showln:', 'displayNl:', 'print:', cr, tab, space];
+    ['show:', 'display:', 'showLine:', 'showln:', 'displayNl:', 'print:', cr, tab, space, recent, clear];
 own_selectors('ExceptionSet') -> [','];
 own_selectors(C) when C =:= 'WriteStream'; C =:= 'ReadStream' -> beamtalk_stream:selectors(C);
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:'];

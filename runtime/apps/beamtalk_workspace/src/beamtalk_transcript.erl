@@ -38,6 +38,11 @@ handle_call(Other, _From, Buf) ->
     {reply, {error, unknown_request}, Buf}.
 
 -spec stream(atom(), [term()], pid(), binary()) -> {reply, term(), binary()}.
+%% What actors wrote when no REPL was listening, kept here: `Transcript recent' reads it, `clear' drops it.
+stream(recent, [], _GL, Buf) ->
+    {reply, {ok, Buf}, Buf};
+stream(clear, [], _GL, _Buf) ->
+    {reply, {ok, {'$bt_actor', 'TranscriptStream', self()}}, <<>>};
 stream(Sel, Args, GL, Buf) ->
     Self = self(),
     Kept = fun(Text) -> put(kept, unicode:characters_to_binary(Text)), ok end,
