@@ -145,6 +145,10 @@ fn the_workspace_object_shows_actors_classes_and_bindings_shared_by_sessions() {
     assert_eq!(eval(&p, "Workspace unbind: #answer"), "true");
     let (code, out, _, _) = run(&mut p.cmd(&["eval", "answer"]));
     assert_eq!(code, 1, "unbound: {out}");
+    assert_eq!(
+        eval(&p, "#(#changes, #load:, #name, #frob) collect: [:s | Workspace respondsTo: s]"),
+        "#(true, true, true, false)"
+    );
 }
 
 #[test]

@@ -489,6 +489,13 @@ transcript(Sel, Args) ->
 
 %% @doc Selectors instances of `Class' answer (own and inherited).
 -spec selectors(atom() | {meta, atom()}) -> [atom()].
+selectors({meta, 'Workspace'}) ->
+    %% The workspace's own messages are the workspace application's to list.
+    Own = case application:get_env(beamtalk_runtime, workspace_global) of
+              {ok, Module} -> Module:selectors();
+              undefined -> []
+          end,
+    lists:usort(Own ++ selectors({meta, 'Object'}));
 selectors({meta, _}) ->
     [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'named:', name, methods,
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,

@@ -4,9 +4,15 @@
 -module(beamtalk_workspace_global).
 -include_lib("beamtalk_runtime/include/beamtalk_abi.hrl").
 
--export([respond/2, session/2]).
+-export([respond/2, session/2, selectors/0]).
 
 -type actor_ref() :: {'$bt_actor', atom(), pid()}.
+
+%% @doc The messages `Workspace' answers (for `respondsTo:').
+-spec selectors() -> [atom()].
+selectors() ->
+    [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
+     changes, clearChanges, 'revertChange:', 'sourceFileOf:'].
 
 -spec respond(atom(), [term()]) -> {ok, term()} | nomethod.
 respond(actors, []) ->
