@@ -146,7 +146,10 @@ fn the_workspace_object_shows_actors_classes_and_bindings_shared_by_sessions() {
     let (code, out, _, _) = run(&mut p.cmd(&["eval", "answer"]));
     assert_eq!(code, 1, "unbound: {out}");
     assert_eq!(
-        eval(&p, "#(#changes, #load:, #name, #frob) collect: [:s | Workspace respondsTo: s]"),
+        eval(
+            &p,
+            "#(#changes, #load:, #name, #frob) collect: [:s | Workspace respondsTo: s]"
+        ),
         "#(true, true, true, false)"
     );
 }
@@ -307,6 +310,30 @@ fn changes_are_logged_survive_a_restart_and_flush_into_their_files() {
     assert_eq!(
         eval(&p, "Workspace changes dirtyMethods"),
         "#(\"Counter>>n\")"
+    );
+}
+
+/// A flush writes only inside the workspace's project: a class loaded from elsewhere keeps its file.
+#[test]
+fn a_flush_never_writes_outside_the_project() {
+    let p = loaded();
+    let elsewhere = tempfile::tempdir().expect("dir");
+    let file = elsewhere.path().join("other.bt");
+    let src = "Object subclass: Other\n  hi => 1\n";
+    std::fs::write(&file, src).expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["load", file.to_str().expect("utf8")]));
+    assert_eq!(code, 0, "{err}");
+    eval(&p, "Other >> hi => 2");
+    let (code, out, _, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("Not flushed") && out.contains("other.bt"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), src);
+    assert_eq!(
+        eval(&p, "Workspace changes dirtyMethods"),
+        "#(\"Other>>hi\")"
     );
 }
 

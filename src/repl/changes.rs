@@ -261,11 +261,11 @@ fn flush_file(
     project: &Path,
     loaded_digest: Option<&String>,
 ) -> Result<String, String> {
+    // The node names the file: only a `.bt` file inside the project (symlinks resolved), a regular file
+    // of bounded size, is read and written, whatever a node says.
+    super::walk::confined_file(Path::new(file), project).map_err(|e| e.to_string())?;
     let path = std::fs::canonicalize(file).map_err(|e| format!("cannot be read: {e}"))?;
-    if !path.starts_with(project) {
-        return Err(format!("is outside the project {}", project.display()));
-    }
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot be read: {e}"))?;
+    let text = super::walk::read_text(&path, &super::walk::LIMITS).map_err(|e| e.to_string())?;
     if loaded_digest.is_some_and(|d| *d != super::load::digest(&text)) {
         return Err(
             "changed on disk since it was loaded; nothing written (load it again, or redo the change)"
@@ -277,11 +277,14 @@ fn flush_file(
         out = apply(&out, c).map_err(|e| format!("{}>>{}: {e}", c.class, c.selector))?;
     }
     let tmp = path.with_extension(format!("bt.flush{}", std::process::id()));
-    std::fs::write(&tmp, &out).map_err(|e| format!("cannot be written: {e}"))?;
-    std::fs::rename(&tmp, &path).map_err(|e| {
+    let written = std::fs::write(&tmp, &out)
+        .and_then(|()| std::fs::metadata(&path))
+        .and_then(|meta| std::fs::set_permissions(&tmp, meta.permissions()))
+        .and_then(|()| std::fs::rename(&tmp, &path));
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot be written: {e}")
-    })?;
+        return Err(format!("cannot be written: {e}"));
+    }
     Ok(out)
 }
 
