@@ -313,6 +313,55 @@ fn changes_are_logged_survive_a_restart_and_flush_into_their_files() {
     );
 }
 
+/// `Workspace newClass:at:` makes a class whose file the next flush writes, with the methods changed
+/// since; a path outside the project, one that exists, or one not named after the class is refused.
+/// `reload` loads a class again from its file.
+#[test]
+fn a_class_made_in_the_workspace_gets_its_file_at_the_next_flush() {
+    let p = loaded();
+    let made = eval(
+        &p,
+        "Workspace newClass: \"Object subclass: Fresh\n  hi => 1\" at: \"fresh.bt\"",
+    );
+    assert_eq!(made, "Fresh");
+    eval(&p, "Fresh >> hi => 2");
+    eval(&p, "Fresh >> bye => 3");
+    assert_eq!(eval(&p, "#(Fresh new hi, Fresh new bye)"), "#(2, 3)");
+    let refused = |expr: &str, why: &str| {
+        let (code, out, _, _) = run(&mut p.cmd(&["eval", expr]));
+        assert_eq!(code, 1, "{expr}: {out}");
+        assert!(
+            out.contains("new_class_refused") && out.contains(why),
+            "{expr}: {out}"
+        );
+    };
+    refused(
+        "Workspace newClass: \"Object subclass: Other\" at: \"fresh.bt\"",
+        "must be named after its class",
+    );
+    refused(
+        "Workspace newClass: \"Object subclass: Counter\" at: \"counter.bt\"",
+        "exists already",
+    );
+    refused(
+        "Workspace newClass: \"Object subclass: Out\" at: \"/tmp/out.bt\"",
+        "outside the project",
+    );
+    let (code, out, err, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(p.project.path().join("fresh.bt")).expect("written"),
+        "Object subclass: Fresh\n  hi => 2\n  bye => 3\n"
+    );
+    // The file is the class's source now: a reload reads it (an edit on disk shows).
+    std::fs::write(
+        p.project.path().join("fresh.bt"),
+        "Object subclass: Fresh\n  hi => 4\n",
+    )
+    .expect("write");
+    assert_eq!(eval(&p, "Fresh reload. Fresh new hi"), "4");
+}
+
 /// A flush writes only inside the workspace's project: a class loaded from elsewhere keeps its file.
 #[test]
 fn a_flush_never_writes_outside_the_project() {

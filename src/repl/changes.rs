@@ -49,7 +49,10 @@ impl Change {
 
     /// `compile Counter>>increment`, as listings show it.
     pub fn line(&self) -> String {
-        let mut line = format!("{} {}>>{}", self.kind, self.class, self.selector);
+        let mut line = match self.kind.as_str() {
+            "new_class" => format!("new class {}", self.class),
+            kind => format!("{kind} {}>>{}", self.class, self.selector),
+        };
         if !self.durable {
             line.push_str(" (ephemeral)");
         }
@@ -180,6 +183,62 @@ impl Session {
         Ok(method.map(|m| super::methods::member_text(&src, m)))
     }
 
+    /// `Workspace newClass: source at: path`: the one class of `source` loaded, its file to be written
+    /// by a flush. The path (relative to `project`) must end in `.bt`, lie inside the project in a
+    /// directory that exists, not exist yet, and be named after the class (`Fresh` in `fresh.bt` or
+    /// `Fresh.bt`); the class must not be loaded already. The class name, or why not.
+    pub async fn new_class(
+        &self,
+        source: &str,
+        path: &str,
+        project: &Path,
+    ) -> Result<String, String> {
+        let file = new_class_file(path, project)?;
+        let items = parser::parse(source)
+            .map_err(|e| format!("the source does not parse: {}", e.message))?;
+        let [Item::Class(def)] = items.as_slice() else {
+            return Err("the source must be exactly one class".to_owned());
+        };
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
+        if !stem.eq_ignore_ascii_case(&def.name)
+            || !(stem == def.name || stem == def.name.to_lowercase())
+        {
+            return Err(format!(
+                "{} must be named after its class: {}.bt or {}.bt",
+                file.display(),
+                def.name,
+                def.name.to_lowercase()
+            ));
+        }
+        let exists = self
+            .call(node_api::CLASS_EXISTS, vec![atom(&def.name)])
+            .await
+            .map_err(|e| e.to_string())?;
+        if exists == atom("true") {
+            return Err(format!(
+                "{} is loaded already; hint: change it with `compile:source:`",
+                def.name
+            ));
+        }
+        let shown = file.display().to_string();
+        match self.load_class(def, source, &shown, &[]).await {
+            Ok(super::Outcome::Value(_)) => {}
+            Ok(super::Outcome::Error(text)) => return Err(text),
+            Err(e) => return Err(e.to_string()),
+        }
+        let record = async {
+            self.register_source(&shown, source, std::iter::once(def.name.as_str()))
+                .await?;
+            self.record_change("new_class", &def.name, "nil", (Some(source), None), true)
+                .await
+        };
+        record.await.map_err(|e| e.to_string())?;
+        Ok(def.name.clone())
+    }
+
     /// Every entry of the ChangeLog, oldest first.
     pub async fn changes(&self) -> Result<Vec<Change>, EvalError> {
         let reply = self.call(node_api::CHANGES, vec![]).await?;
@@ -234,6 +293,35 @@ impl Session {
     }
 }
 
+/// Where `Workspace newClass:at:` may put a class's file: `path` (relative to `project`) inside the
+/// project, in a directory that exists, a `.bt` file not there yet.
+fn new_class_file(path: &str, project: &Path) -> Result<PathBuf, String> {
+    let project = std::fs::canonicalize(project).map_err(|e| format!("the project: {e}"))?;
+    let given = Path::new(path);
+    let full = match given.is_absolute() {
+        true => given.to_path_buf(),
+        false => project.join(given),
+    };
+    if full.extension().is_none_or(|e| e != "bt") {
+        return Err(format!("{path} is not a .bt file"));
+    }
+    let (Some(dir), Some(name)) = (full.parent(), full.file_name()) else {
+        return Err(format!("{path} names no file"));
+    };
+    let dir = std::fs::canonicalize(dir).map_err(|e| format!("{path}: its directory: {e}"))?;
+    if !dir.starts_with(&project) {
+        return Err(format!(
+            "{path} is outside the project {}",
+            project.display()
+        ));
+    }
+    let file = dir.join(name);
+    if file.symlink_metadata().is_ok() {
+        return Err(format!("{} exists already", file.display()));
+    }
+    Ok(file)
+}
+
 fn decode_changes(reply: &Term) -> Vec<Change> {
     list_elements(reply)
         .unwrap_or_default()
@@ -261,25 +349,43 @@ fn flush_file(
     project: &Path,
     loaded_digest: Option<&String>,
 ) -> Result<String, String> {
-    // The node names the file: only a `.bt` file inside the project (symlinks resolved), a regular file
-    // of bounded size, is read and written, whatever a node says.
-    super::walk::confined_file(Path::new(file), project).map_err(|e| e.to_string())?;
-    let path = std::fs::canonicalize(file).map_err(|e| format!("cannot be read: {e}"))?;
-    let text = super::walk::read_text(&path, &super::walk::LIMITS).map_err(|e| e.to_string())?;
-    if loaded_digest.is_some_and(|d| *d != super::load::digest(&text)) {
-        return Err(
-            "changed on disk since it was loaded; nothing written (load it again, or redo the change)"
-                .to_owned(),
-        );
-    }
-    let mut out = text;
+    let (path, mut out, changes) = match changes.split_first() {
+        // A class made in the workspace: its file is written for the first time.
+        Some((first, rest)) if first.kind == "new_class" => {
+            let path = new_class_file(file, project)
+                .map_err(|e| format!("cannot be created: {e}; nothing written"))?;
+            let mut text = first.source.clone().unwrap_or_default();
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            (path, text, rest)
+        }
+        _ => {
+            // The node names the file: only a `.bt` file inside the project (symlinks resolved), a
+            // regular file of bounded size, is read and written, whatever a node says.
+            super::walk::confined_file(Path::new(file), project).map_err(|e| e.to_string())?;
+            let path = std::fs::canonicalize(file).map_err(|e| format!("cannot be read: {e}"))?;
+            let text =
+                super::walk::read_text(&path, &super::walk::LIMITS).map_err(|e| e.to_string())?;
+            if loaded_digest.is_some_and(|d| *d != super::load::digest(&text)) {
+                return Err(
+                    "changed on disk since it was loaded; nothing written (load it again, \
+                            or redo the change)"
+                        .to_owned(),
+                );
+            }
+            (path, text, changes)
+        }
+    };
     for c in changes {
         out = apply(&out, c).map_err(|e| format!("{}>>{}: {e}", c.class, c.selector))?;
     }
     let tmp = path.with_extension(format!("bt.flush{}", std::process::id()));
     let written = std::fs::write(&tmp, &out)
-        .and_then(|()| std::fs::metadata(&path))
-        .and_then(|meta| std::fs::set_permissions(&tmp, meta.permissions()))
+        .and_then(|()| match std::fs::metadata(&path) {
+            Ok(meta) => std::fs::set_permissions(&tmp, meta.permissions()),
+            Err(_) => Ok(()),
+        })
         .and_then(|()| std::fs::rename(&tmp, &path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);

@@ -3,7 +3,7 @@
 //! which asks this process (see [`crate::dist::io_server::CliRequest`]). Each answer is `ok`,
 //! `{ok, Value}`, `{error, not_found}` or `{error, Message}`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,15 +31,15 @@ pub fn handler(conn: WeakConnection, timeout: Duration, project: PathBuf) -> Req
                         Err(message) => error(&message),
                     }
                 }
-                CliRequest::Edit(payload) => edit(conn, timeout, &payload).await,
+                CliRequest::Edit(payload) => edit(conn, timeout, &payload, &project).await,
             }
         })
     })
 }
 
-/// `{Class, {compile, Selector, Source, durable | ephemeral}}` or `{Class, {remove, Selector}}`, as an
-/// external term.
-async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8]) -> Term {
+/// `{Class, {compile, Selector, Source, durable | ephemeral}}`, `{Class, {remove, Selector}}` or
+/// `{new_class, Source, Path}`, as an external term.
+async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: &Path) -> Term {
     let Some(conn) = conn.upgrade() else {
         return error("the connection is closed");
     };
@@ -51,6 +51,18 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8]) -> Term {
         input: Box::new(std::io::empty()),
     };
     let session = Session::new(conn, quiet, timeout);
+    if let [Term::Atom(k), source, path] = t.elements.as_slice()
+        && k.name == "new_class"
+    {
+        let (source, path) = (
+            as_text(source).unwrap_or_default(),
+            as_text(path).unwrap_or_default(),
+        );
+        return match session.new_class(&source, &path, project).await {
+            Ok(name) => tuple(vec![atom("ok"), text(&name)]),
+            Err(message) => error(message.strip_prefix("ERROR: ").unwrap_or(&message)),
+        };
+    }
     let result = match t.elements.as_slice() {
         [Term::Atom(class), Term::Tuple(op)] => match op.elements.as_slice() {
             [Term::Atom(k), Term::Atom(sel), source, Term::Atom(intent)] if k.name == "compile" => {

@@ -330,6 +330,17 @@ class_common(Class, '>>', [Selector]) when is_atom(Selector) ->
     {ok, compiled_method(Class, Selector)};
 class_common(Class, sourceFile, []) ->
     workspace(respond, 'sourceFileOf:', [{'$bt_class', Class}]);
+class_common(Class, reload, []) ->
+    %% The class loaded again from its file, as `Workspace load:' would (the CLI of the evaluation
+    %% compiles; live actors are migrated).
+    case workspace(respond, 'sourceFileOf:', [{'$bt_class', Class}]) of
+        {ok, File} when is_binary(File) ->
+            {ok, _} = workspace(respond, 'load:', [File]),
+            {ok, {'$bt_class', Class}};
+        _ ->
+            beamtalk_error:raise('Error', no_source_file, undefined,
+                                 [atom_to_list(Class), " was not loaded from a file; hint: `beamtalk load FILE`"])
+    end;
 class_common(Class, 'compile:source:', [Selector, Source]) when is_atom(Selector), is_binary(Source) ->
     edited(Class, {compile, Selector, Source, durable});
 %% The same, logged as ephemeral: tried, not meant to be kept (a flush skips it, a restart drops it).
@@ -499,7 +510,8 @@ selectors({meta, 'Workspace'}) ->
 selectors({meta, _}) ->
     [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'named:', name, methods,
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
-     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, sourceFile, 'compile:source:',
+     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, sourceFile, reload,
+     'compile:source:',
      'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:'];
 selectors(Class) ->
     lists:sort(maps:keys(beamtalk_class:methods(Class))).

@@ -12,7 +12,7 @@
 -spec selectors() -> [atom()].
 selectors() ->
     [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
-     changes, clearChanges, 'revertChange:', 'sourceFileOf:'].
+     changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:'].
 
 -spec respond(atom(), [term()]) -> {ok, term()} | nomethod.
 respond(actors, []) ->
@@ -58,6 +58,19 @@ respond(changes, []) ->
 respond(clearChanges, []) ->
     ok = beamtalk_changes:clear(),
     {ok, nil};
+respond('newClass:at:', [Source, Path]) when is_binary(Source), is_binary(Path) ->
+    %% A class made from source here, whose file a flush writes (ADR 0082's new-class flow): the CLI of
+    %% this evaluation checks the path (inside its project, not there yet, named after the class),
+    %% compiles and loads the class, and logs it.
+    case io:request(group_leader(), {beamtalk_edit, {new_class, Source, Path}}) of
+        {ok, Name} when is_binary(Name) -> {ok, {'$bt_class', binary_to_atom(Name, utf8)}};
+        {error, Message} when is_binary(Message) ->
+            beamtalk_error:raise('Error', new_class_refused, undefined, ["newClass:at: ", Message]);
+        _ ->
+            beamtalk_error:raise('Error', not_supported, 'Workspace',
+                                 "newClass:at: needs the CLI that runs this evaluation to compile Beamtalk "
+                                 "(a REPL or `beamtalk eval`)")
+    end;
 respond('revertChange:', [Id]) when is_integer(Id) ->
     %% The method as it was before the change: its previous text compiled again, or, for a method the
     %% change added, removed. The CLI running this evaluation compiles, and logs the revert as a change.
