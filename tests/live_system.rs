@@ -270,25 +270,30 @@ fn changes_are_logged_survive_a_restart_and_flush_into_their_files() {
         eval(&p, "Workspace changes dirtyMethods"),
         "#(\"Counter>>increment\")"
     );
+    eval(&p, "Counter class >> fresh => self spawn");
     let (code, out, err, _) = run(&mut p.cmd(&["workspace", "changes"]));
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("compile Counter>>increment ["), "{out}");
     assert!(out.contains("compile Counter>>probe (ephemeral)"), "{out}");
+    assert!(out.contains("compile Counter class>>fresh ["), "{out}");
 
-    // A restart keeps the durable change (the ephemeral one described memory the restart lost).
+    // A restart keeps the durable changes (the ephemeral one described memory the restart lost).
     let (code, _, err, _) = run(&mut p.cmd(&["workspace", "stop", "--all"]));
     assert_eq!(code, 0, "{err}");
-    assert_eq!(eval(&p, "Workspace changes size"), "1");
+    assert_eq!(eval(&p, "Workspace changes size"), "2");
 
     let (code, out, err, _) = run(&mut p.cmd(&["workspace", "flush"]));
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("Flushed 1 change(s) into"), "{out}");
+    assert!(out.contains("Flushed 2 change(s) into"), "{out}");
     let written = std::fs::read_to_string(&file).expect("read");
     assert_eq!(
         written,
-        COUNTER.replace(
-            "increment => self.n := self.n + 1",
-            "increment => self.n := self.n + 10"
+        format!(
+            "{}  class fresh => self spawn\n",
+            COUNTER.replace(
+                "increment => self.n := self.n + 1",
+                "increment => self.n := self.n + 10"
+            )
         )
     );
     assert_eq!(eval(&p, "Workspace changes dirtyMethods"), "#()");

@@ -22,6 +22,8 @@ pub struct Change {
     /// `compile` or `remove`.
     pub kind: String,
     pub class: String,
+    /// A class-side method (`Counter class >> sel => ...`).
+    pub class_side: bool,
     pub selector: String,
     /// The method as written (`increment => ...`), for a compile.
     pub source: Option<String>,
@@ -39,6 +41,7 @@ impl Change {
             id: map_get(t, "id").and_then(as_i64)?,
             kind: text("kind")?,
             class: text("class")?,
+            class_side: text("side").as_deref() == Some("class"),
             selector: text("selector")?,
             source: opt("source"),
             durable: text("intent").as_deref() == Some("durable"),
@@ -51,7 +54,12 @@ impl Change {
     pub fn line(&self) -> String {
         let mut line = match self.kind.as_str() {
             "new_class" => format!("new class {}", self.class),
-            kind => format!("{kind} {}>>{}", self.class, self.selector),
+            kind => format!(
+                "{kind} {}{}>>{}",
+                self.class,
+                side(self.class_side),
+                self.selector
+            ),
         };
         if !self.durable {
             line.push_str(" (ephemeral)");
@@ -122,14 +130,17 @@ impl Session {
     pub async fn record_change(
         &self,
         kind: &str,
-        class: &str,
-        selector: &str,
+        (class, class_side, selector): (&str, bool, &str),
         (source, previous): (Option<&str>, Option<&str>),
         durable: bool,
     ) -> Result<(), EvalError> {
         let mut entry = vec![
             (atom("kind"), atom(kind)),
             (atom("class"), atom(class)),
+            (
+                atom("side"),
+                atom(if class_side { "class" } else { "instance" }),
+            ),
             (atom("selector"), atom(selector)),
             (
                 atom("intent"),
@@ -158,6 +169,7 @@ impl Session {
     pub async fn method_text(
         &self,
         class: &str,
+        class_side: bool,
         selector: &str,
     ) -> Result<Option<String>, EvalError> {
         let source = self.call(node_api::CLASS_SOURCE, vec![atom(class)]).await?;
@@ -172,12 +184,17 @@ impl Session {
         };
         let items = parser::parse(&src).unwrap_or_default();
         let method = items.iter().find_map(|i| match i {
-            Item::Class(c) if c.name == class => c.methods.iter().find(|m| m.selector == selector),
+            Item::Class(c) if c.name == class => match class_side {
+                false => &c.methods,
+                true => &c.class_methods,
+            }
+            .iter()
+            .find(|m| m.selector == selector),
             Item::Method {
                 class: c,
-                class_side: false,
+                class_side: s,
                 method,
-            } if c == class && method.selector == selector => Some(method),
+            } if c == class && *s == class_side && method.selector == selector => Some(method),
             _ => None,
         });
         Ok(method.map(|m| super::methods::member_text(&src, m)))
@@ -232,8 +249,13 @@ impl Session {
         let record = async {
             self.register_source(&shown, source, std::iter::once(def.name.as_str()))
                 .await?;
-            self.record_change("new_class", &def.name, "nil", (Some(source), None), true)
-                .await
+            self.record_change(
+                "new_class",
+                (&def.name, false, "nil"),
+                (Some(source), None),
+                true,
+            )
+            .await
         };
         record.await.map_err(|e| e.to_string())?;
         Ok(def.name.clone())
@@ -405,9 +427,14 @@ fn apply(src: &str, c: &Change) -> Result<String, String> {
             _ => None,
         })
         .ok_or_else(|| format!("the file defines no class {}", c.class))?;
-    let existing = class.methods.iter().find(|m| m.selector == c.selector);
+    let existing = match c.class_side {
+        false => &class.methods,
+        true => &class.class_methods,
+    }
+    .iter()
+    .find(|m| m.selector == c.selector);
     match (c.kind.as_str(), existing, &c.source) {
-        ("remove", Some(_), _) => super::methods::without_method(src, &c.selector)
+        ("remove", Some(_), _) => super::methods::without_method(src, c.class_side, &c.selector)
             .ok_or_else(|| "the method is not in the file".to_owned()),
         ("remove", None, _) => Ok(src.to_owned()),
         ("compile", _, Some(method)) => {
@@ -421,12 +448,21 @@ fn apply(src: &str, c: &Change) -> Result<String, String> {
             match existing {
                 Some(m) => out.replace_range(m.span.start..m.span.end, &member),
                 None => {
-                    out.insert_str(class.span.end, &format!("\n{}{member}", " ".repeat(indent)))
+                    let side = if c.class_side { "class " } else { "" };
+                    let line = format!("\n{}{side}{member}", " ".repeat(indent));
+                    out.insert_str(class.span.end, &line)
                 }
             }
             Ok(out)
         }
         _ => Err("nothing to write".to_owned()),
+    }
+}
+
+fn side(class_side: bool) -> &'static str {
+    match class_side {
+        true => " class",
+        false => "",
     }
 }
 
@@ -457,6 +493,7 @@ mod tests {
             id: 1,
             kind: kind.into(),
             class: "Counter".into(),
+            class_side: false,
             selector: selector.into(),
             source: source.map(str::to_owned),
             durable: true,
@@ -507,6 +544,27 @@ mod tests {
             ),
             "{out}"
         );
+    }
+
+    #[test]
+    fn a_class_side_method_is_written_on_the_class_side() {
+        let mut c = change("compile", "make", Some("make => self new"));
+        c.class_side = true;
+        let out = apply(SRC, &c).expect("adds");
+        assert!(
+            out.contains("  n => self.n\n  class make => self new\n"),
+            "{out}"
+        );
+        c.source = Some("make => self spawn".into());
+        let again = apply(&out, &c).expect("replaces");
+        assert!(again.contains("  class make => self spawn\n"), "{again}");
+        assert!(!again.contains("self new"), "{again}");
+        c.kind = "remove".into();
+        assert_eq!(apply(&again, &c).expect("removes"), SRC);
+        // An instance method of the same name is another method.
+        let mut i = change("compile", "make", Some("make => 1"));
+        i.class_side = false;
+        assert!(apply(&again, &i).expect("adds").contains("  make => 1\n"));
     }
 
     #[test]

@@ -44,12 +44,15 @@ impl Session {
             )));
         }
         let refused = |e: EvalError| EditError::Refused(e.to_string());
-        let previous = self.method_text(class, selector).await.map_err(refused)?;
+        let previous = self
+            .method_text(class, false, selector)
+            .await
+            .map_err(refused)?;
         match self.define_method(class, false, &method, &input).await {
             Ok(Outcome::Value(_)) => {
                 let text = member_text(&input, &method);
                 let texts = (Some(text.as_str()), previous.as_deref());
-                self.record_change("compile", class, selector, texts, durable)
+                self.record_change("compile", (class, false, selector), texts, durable)
                     .await
                     .map_err(refused)
             }
@@ -62,14 +65,18 @@ impl Session {
     /// or among the extension methods of a built-in class) removed, and the class reloaded without it.
     pub async fn remove_method(&self, class: &str, selector: &str) -> Result<(), EditError> {
         let refused = |e: EvalError| EditError::Refused(e.to_string());
-        let previous = self.method_text(class, selector).await.map_err(refused)?;
+        let previous = self
+            .method_text(class, false, selector)
+            .await
+            .map_err(refused)?;
         let source = self
             .call(node_api::CLASS_SOURCE, vec![crate::term::atom(class)])
             .await
             .map_err(refused)?;
         let outcome = match as_text(&source).filter(|_| matches!(source, Term::Binary(_))) {
             Some(source) => {
-                let patched = without_method(&source, selector).ok_or(EditError::NotFound)?;
+                let patched =
+                    without_method(&source, false, selector).ok_or(EditError::NotFound)?;
                 let items = parser::parse(&patched).map_err(|e| EditError::Refused(e.message))?;
                 let Some(Item::Class(def)) = items.into_iter().next() else {
                     return Err(EditError::Refused(format!(
@@ -84,7 +91,12 @@ impl Session {
         };
         match outcome {
             Outcome::Value(_) => self
-                .record_change("remove", class, selector, (None, previous.as_deref()), true)
+                .record_change(
+                    "remove",
+                    (class, false, selector),
+                    (None, previous.as_deref()),
+                    true,
+                )
                 .await
                 .map_err(refused),
             Outcome::Error(text) => Err(EditError::Refused(text)),
@@ -223,14 +235,18 @@ fn is_unary(selector: &str) -> bool {
     selector.chars().all(|c| c.is_alphanumeric() || c == '_')
 }
 
-/// The class source without its instance-side method `selector` (the method's lines and the `///` lines
-/// right above it), or `None` when the class defines no such method.
-pub(super) fn without_method(source: &str, selector: &str) -> Option<String> {
+/// The class source without its method `selector` of the given side (the method's lines and the `///`
+/// lines right above it), or `None` when the class defines no such method.
+pub(super) fn without_method(source: &str, class_side: bool, selector: &str) -> Option<String> {
     let items = parser::parse(source).ok()?;
     let Some(Item::Class(def)) = items.first() else {
         return None;
     };
-    let m = def.methods.iter().find(|m| m.selector == selector)?;
+    let methods = match class_side {
+        false => &def.methods,
+        true => &def.class_methods,
+    };
+    let m = methods.iter().find(|m| m.selector == selector)?;
     let start = source[..m.span.start].rfind('\n').map_or(0, |i| i + 1);
     let end = source[m.span.end..]
         .find('\n')
@@ -366,16 +382,16 @@ mod tests {
     fn a_removed_method_takes_its_lines_and_doc_comment_and_nothing_else() {
         let src = "Object subclass: A\n  // kept\n  a => 1\n  /// About b.\n  /// More.\n  b =>\n    2\n  c => 3\n";
         assert_eq!(
-            without_method(src, "b").as_deref(),
+            without_method(src, false, "b").as_deref(),
             Some("Object subclass: A\n  // kept\n  a => 1\n  c => 3\n")
         );
         assert_eq!(
-            without_method(src, "c").as_deref(),
+            without_method(src, false, "c").as_deref(),
             Some(
                 "Object subclass: A\n  // kept\n  a => 1\n  /// About b.\n  /// More.\n  b =>\n    2\n"
             )
         );
-        assert_eq!(without_method(src, "z"), None);
+        assert_eq!(without_method(src, false, "z"), None);
     }
 
     #[test]

@@ -161,17 +161,14 @@ impl Session {
                     class_side,
                     method,
                 } => {
-                    // `Counter >> sel => body` is `compile:source:` (ADR 0082): logged, durable. A
-                    // class-side method is not logged yet (a flush writes instance methods).
-                    let previous = match class_side {
-                        false => self.method_text(&class, &method.selector).await?,
-                        true => None,
-                    };
+                    // `Counter >> sel => body` is `compile:source:` (ADR 0082): logged, durable.
+                    let selector = method.selector.as_str();
+                    let previous = self.method_text(&class, class_side, selector).await?;
                     let outcome = self.define_method(&class, class_side, &method, src).await?;
-                    if matches!(outcome, Outcome::Value(_)) && !class_side {
+                    if matches!(outcome, Outcome::Value(_)) {
                         let text = methods::member_text(src, &method);
                         let texts = (Some(text.as_str()), previous.as_deref());
-                        self.record_change("compile", &class, &method.selector, texts, true)
+                        self.record_change("compile", (&class, class_side, selector), texts, true)
                             .await?;
                     }
                     Evaluated::from(outcome)

@@ -10,7 +10,8 @@
 -export([start_link/0, start_link/1, record/1, entries/0, pending/0, clear/0, flushed/1, entry/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
--type entry() :: #{id := pos_integer(), kind := compile | remove, class := atom(), selector := atom(),
+-type entry() :: #{id := pos_integer(), kind := compile | remove | new_class, class := atom(),
+                   side := instance | class, selector := atom(),
                    source := binary() | nil, previous := binary() | nil,
                    intent := durable | ephemeral, file := binary() | nil,
                    at := integer(), flushed := boolean()}.
@@ -85,7 +86,7 @@ init(File) ->
 -spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()}.
 handle_call({record, Change}, _From, #{entries := Es} = S) ->
     Id = case Es of [#{id := Last} | _] -> Last + 1; [] -> 1 end,
-    Entry = maps:merge(#{source => nil, previous => nil, intent => durable, file => nil},
+    Entry = maps:merge(#{side => instance, source => nil, previous => nil, intent => durable, file => nil},
                        Change#{id => Id, at => erlang:system_time(second), flushed => false}),
     %% The oldest entries go first when the log is very long: it is an audit trail, not the source.
     S1 = S#{entries := lists:sublist([Entry | Es], ?MAX_ENTRIES)},

@@ -75,6 +75,11 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
     %% The method as it was before the change: its previous text compiled again, or, for a method the
     %% change added, removed. The CLI running this evaluation compiles, and logs the revert as a change.
     case beamtalk_changes:entry(Id) of
+        {ok, #{side := class}} ->
+            beamtalk_error:raise('Error', not_supported, 'Workspace',
+                                 "revert: of a class-side change; hint: define the method again with `Class class >> ...`");
+        {ok, #{kind := new_class}} ->
+            beamtalk_error:raise('Error', not_supported, 'Workspace', "revert: of a new class");
         {ok, #{class := Class, selector := Sel, previous := nil}} ->
             _ = beamtalk_object:edit_class(Class, {remove, Sel}),
             {ok, {'$bt_class', Class}};
@@ -93,7 +98,7 @@ respond(_, _) ->
 %% A ChangeLog entry as the Beamtalk value `ChangeEntry'.
 -spec change_entry(beamtalk_changes:entry()) -> term().
 change_entry(#{class := Class} = E) ->
-    Fields = maps:with([id, kind, selector, source, previous, intent, file, at, flushed], E),
+    Fields = maps:with([id, kind, side, selector, source, previous, intent, file, at, flushed], E),
     {'$bt_value', 'ChangeEntry', Fields#{className => Class}}.
 
 %% @doc `Session current': the session evaluating this — an attached REPL (its output goes to that REPL's
