@@ -367,6 +367,51 @@ fn a_class_made_in_the_workspace_gets_its_file_at_the_next_flush() {
     assert_eq!(eval(&p, "Fresh reload. Fresh new hi"), "4");
 }
 
+/// `removeFromSystem` takes a loaded class out of the workspace (its actors stopped), refuses one with
+/// subclasses or from the standard library, logs the removal, and leaves the file to its owner.
+#[test]
+fn a_class_is_removed_from_the_system() {
+    let p = loaded();
+    std::fs::write(
+        p.project.path().join("sub.bt"),
+        "Counter subclass: Sub\n  x => 1\n",
+    )
+    .expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "sub.bt"]));
+    assert_eq!(code, 0, "{err}");
+    eval(&p, "c := Counter spawn. c increment");
+    let refused = |expr: &str, kind: &str| {
+        let (code, out, _, _) = run(&mut p.cmd(&["eval", expr]));
+        assert_eq!(code, 1, "{expr}: {out}");
+        assert!(out.starts_with(&format!("ERROR: {kind}")), "{expr}: {out}");
+    };
+    refused("Counter removeFromSystem", "has_subclasses");
+    refused("Integer removeFromSystem", "cannot_remove");
+    assert_eq!(eval(&p, "Sub removeFromSystem"), "nil");
+    // Its actor is stopped: its `terminate` runs.
+    assert_eq!(
+        eval(&p, "Counter removeFromSystem"),
+        "counter stopping at 1\nnil"
+    );
+    assert_eq!(eval(&p, "c isAlive"), "false");
+    refused("Counter new", "unknown_class");
+    assert_eq!(eval(&p, "Workspace classes"), "#()");
+    let (code, out, _, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Counter was removed from the workspace"),
+        "{out}"
+    );
+    assert!(
+        p.project.path().join("counter.bt").exists(),
+        "the file is the user's"
+    );
+    // Loaded again, it is back.
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "counter.bt"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(eval(&p, "Counter spawn increment"), "1");
+}
+
 /// A flush writes only inside the workspace's project: a class loaded from elsewhere keeps its file.
 #[test]
 fn a_flush_never_writes_outside_the_project() {

@@ -1105,7 +1105,8 @@ pub fn print_flush(report: &crate::repl::changes::FlushReport, json: bool) {
             .collect();
         println!(
             "{}",
-            json!({ "written": written, "skipped": skipped, "without_file": report.no_file })
+            json!({ "written": written, "skipped": skipped, "without_file": report.no_file,
+                    "removed_classes": report.removed_classes })
         );
         return;
     }

@@ -54,6 +54,7 @@ impl Change {
     pub fn line(&self) -> String {
         let mut line = match self.kind.as_str() {
             "new_class" => format!("new class {}", self.class),
+            "remove_class" => format!("removed class {}", self.class),
             kind => format!(
                 "{kind} {}{}>>{}",
                 self.class,
@@ -82,13 +83,19 @@ pub struct FlushReport {
     pub skipped: Vec<(String, String)>,
     /// Durable changes of classes that came from no file: they stay in memory only.
     pub no_file: usize,
+    /// Classes removed (`removeFromSystem`): their files are left for the user to delete.
+    pub removed_classes: Vec<String>,
 }
 
 impl FlushReport {
     /// The report as lines of text.
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
-        if self.written.is_empty() && self.skipped.is_empty() && self.no_file == 0 {
+        if self.written.is_empty()
+            && self.skipped.is_empty()
+            && self.no_file == 0
+            && self.removed_classes.is_empty()
+        {
             out.push("Nothing to flush.".to_owned());
         }
         for (file, n) in &self.written {
@@ -96,6 +103,11 @@ impl FlushReport {
         }
         for (file, why) in &self.skipped {
             out.push(format!("Not flushed: {file} {why}"));
+        }
+        for class in &self.removed_classes {
+            out.push(format!(
+                "{class} was removed from the workspace: delete or edit its file yourself"
+            ));
         }
         if self.no_file > 0 {
             out.push(format!(
@@ -283,11 +295,22 @@ impl Session {
                 .collect();
         let mut by_file: BTreeMap<String, Vec<Change>> = BTreeMap::new();
         let mut report = FlushReport::default();
+        let mut reported = Vec::new();
         for c in pending {
+            // A removed class's file is the user's to delete (or keep): the removal is reported once.
+            if c.kind == "remove_class" {
+                report.removed_classes.push(c.class.clone());
+                reported.push(crate::term::etf::int_term(c.id.into()));
+                continue;
+            }
             match c.file.clone() {
                 Some(f) => by_file.entry(f).or_default().push(c),
                 None => report.no_file += 1,
             }
+        }
+        if !reported.is_empty() {
+            self.call(node_api::FLUSHED_CHANGES, vec![crate::term::list(reported)])
+                .await?;
         }
         let project = std::fs::canonicalize(project).unwrap_or_else(|_| project.to_path_buf());
         for (file, changes) in by_file {

@@ -330,6 +330,8 @@ class_common(Class, '>>', [Selector]) when is_atom(Selector) ->
     {ok, compiled_method(Class, Selector)};
 class_common(Class, sourceFile, []) ->
     workspace(respond, 'sourceFileOf:', [{'$bt_class', Class}]);
+class_common(Class, removeFromSystem, []) ->
+    workspace(respond, 'removeClass:', [{'$bt_class', Class}]);
 class_common(Class, reload, []) ->
     %% The class loaded again from its file, as `Workspace load:' would (the CLI of the evaluation
     %% compiles; live actors are migrated).
@@ -510,7 +512,7 @@ selectors({meta, 'Workspace'}) ->
 selectors({meta, _}) ->
     [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'named:', name, methods,
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
-     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, sourceFile, reload,
+     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, sourceFile, reload, removeFromSystem,
      'compile:source:',
      'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:'];
 selectors(Class) ->

@@ -12,7 +12,7 @@
 -spec selectors() -> [atom()].
 selectors() ->
     [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
-     changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:'].
+     changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'removeClass:'].
 
 -spec respond(atom(), [term()]) -> {ok, term()} | nomethod.
 respond(actors, []) ->
@@ -71,6 +71,9 @@ respond('newClass:at:', [Source, Path]) when is_binary(Source), is_binary(Path) 
                                  "newClass:at: needs the CLI that runs this evaluation to compile Beamtalk "
                                  "(a REPL or `beamtalk eval`)")
     end;
+respond('removeClass:', [{'$bt_class', Class}]) ->
+    ok = remove_class(Class),
+    {ok, nil};
 respond('revertChange:', [Id]) when is_integer(Id) ->
     %% The method as it was before the change: its previous text compiled again, or, for a method the
     %% change added, removed. The CLI running this evaluation compiles, and logs the revert as a change.
@@ -94,6 +97,34 @@ respond('sourceFileOf:', [{'$bt_class', Class}]) ->
     {ok, beamtalk_workspace_meta:class_file(Class)};
 respond(_, _) ->
     nomethod.
+
+%% `Counter removeFromSystem': a class loaded into this workspace, with no subclasses, removed: its live
+%% actors stopped (their `terminate' runs), its module unloaded, the workspace's records of it dropped,
+%% and the removal logged. Standard library classes and classes with subclasses are refused.
+-spec remove_class(atom()) -> ok.
+remove_class(Class) ->
+    Module = beamtalk_class:module(Class),
+    lists:member(Module, beamtalk_workspace_meta:modules()) orelse
+        beamtalk_error:raise('Error', cannot_remove, undefined,
+                             ["cannot remove ", atom_to_list(Class),
+                              ": only classes loaded into this workspace can be removed"]),
+    case beamtalk_dispatch:send({'$bt_class', Class}, subclasses, []) of
+        [] -> ok;
+        Subclasses ->
+            beamtalk_error:raise('Error', has_subclasses, undefined,
+                                 [atom_to_list(Class), " has subclasses (",
+                                  lists:join(", ", [atom_to_list(S) || {'$bt_class', S} <- Subclasses]),
+                                  "); hint: remove them first"])
+    end,
+    _ = [beamtalk_dispatch:send(A, stop, []) || {'$bt_actor', C, _} = A <- actors(), C =:= Class],
+    _ = code:soft_purge(Module),
+    _ = code:delete(Module),
+    _ = code:soft_purge(Module),
+    _ = persistent_term:erase({beamtalk_hot_reload, Module}),
+    ok = beamtalk_class:forget(Class),
+    %% Logged while the workspace still knows the class's file.
+    _ = beamtalk_changes:record(#{kind => remove_class, class => Class, selector => nil}),
+    ok = beamtalk_workspace_meta:forget_module(Module).
 
 %% A ChangeLog entry as the Beamtalk value `ChangeEntry'.
 -spec change_entry(beamtalk_changes:entry()) -> term().

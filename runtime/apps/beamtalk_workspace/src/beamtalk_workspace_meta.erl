@@ -7,7 +7,7 @@
 -behaviour(gen_server).
 
 -export([start_link/1, info/0, touch/0, last_active/0, idle_ms/0, set_id/1,
-         actors/0, actors_detail/0, given_up/0, gave_up/1, register_module/1, modules/0, dist_address/0,
+         actors/0, actors_detail/0, given_up/0, gave_up/1, register_module/1, forget_module/1, modules/0, dist_address/0,
          actors_of/1, watch_supervisor/3, stopping_supervisor/1, supervisor_ended/1, register_source/2,
          register_source/3, sources/0, class_file/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
@@ -131,6 +131,11 @@ sources() ->
     gen_server:call(?MODULE, sources).
 
 %% @doc Records a module loaded into the workspace (a compiled Beamtalk class).
+%% @doc Forgets a module the workspace no longer has (its class was removed).
+-spec forget_module(module()) -> ok.
+forget_module(Module) when is_atom(Module) ->
+    gen_server:call(?MODULE, {forget_module, Module}).
+
 -spec register_module(module()) -> ok.
 register_module(Module) when is_atom(Module) ->
     gen_server:call(?MODULE, {register_module, Module}).
@@ -204,6 +209,8 @@ handle_call(sources, _From, #{sources := Ss} = S) ->
     {reply, lists:sort(maps:to_list(Ss)), S};
 handle_call({register_module, M}, _From, #{modules := Ms} = S) ->
     {reply, ok, S#{modules := (Ms -- [M]) ++ [M]}};
+handle_call({forget_module, M}, _From, #{modules := Ms, class_files := Cs} = S) ->
+    {reply, ok, S#{modules := Ms -- [M], class_files := maps:remove(beamtalk_class:of_module(M), Cs)}};
 handle_call(modules, _From, #{modules := Ms} = S) ->
     {reply, Ms, S};
 handle_call(Other, _From, S) ->
