@@ -13,6 +13,7 @@ mod start;
 mod test;
 mod tls;
 mod top;
+mod trace;
 mod workspace;
 
 use std::path::PathBuf;
@@ -100,6 +101,12 @@ pub enum Command {
     /// Watch the busiest actors of a workspace, refreshed every second (q or Ctrl-C quits).
     #[command(after_help = "Examples:\n  beamtalk top\n  beamtalk top -w myws --once")]
     Top(top::TopArgs),
+    /// Watch the sends to a class's methods as they run (calls, returns with durations, exceptions),
+    /// until Ctrl-C or --for.
+    #[command(
+        after_help = "Examples:\n  beamtalk trace Counter\n  beamtalk trace Counter increment -w myws\n  beamtalk --json trace Counter --for 10s"
+    )]
+    Trace(trace::TraceArgs),
     /// Manage workspaces: detached nodes that keep actors and bindings alive between sessions.
     #[command(subcommand)]
     Workspace(workspace::WorkspaceCommand),
@@ -133,6 +140,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Eval(args) => eval::run(&cli.global, args).await,
         Command::Repl(args) => repl::run(&cli.global, args).await,
         Command::Top(args) => top::run(&cli.global, args).await,
+        Command::Trace(args) => trace::run(&cli.global, args).await,
         Command::Load(args) => load::run(&cli.global, args).await,
         Command::Test(args) => test::run(&cli.global, args).await,
         Command::Tls(cmd) => tls::run(&cli.global, cmd),

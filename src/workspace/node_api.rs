@@ -66,6 +66,10 @@ pub const CHANGES: NodeFn = node_fn("beamtalk_changes", "entries", 0);
 pub const PENDING_CHANGES: NodeFn = node_fn("beamtalk_changes", "pending", 0);
 pub const FLUSHED_CHANGES: NodeFn = node_fn("beamtalk_changes", "flushed", 1);
 
+// Tracing.
+pub const TRACE_START: NodeFn = node_fn("beamtalk_tracer", "start", 4);
+pub const TRACE_STOP: NodeFn = node_fn("beamtalk_tracer", "stop", 1);
+
 // Tests.
 pub const RUN_TESTS: NodeFn = node_fn("beamtalk_test", "run", 4);
 pub const RUN_ALL_TESTS: NodeFn = node_fn("beamtalk_test", "run_all", 1);
@@ -103,6 +107,8 @@ pub const ALL: &[NodeFn] = &[
     LOAD_EXTENSION,
     RUN_TESTS,
     RUN_ALL_TESTS,
+    TRACE_START,
+    TRACE_STOP,
 ];
 
 impl NodeFn {

@@ -33,15 +33,24 @@ pub struct Epmd {
 
 impl Epmd {
     pub fn start() -> Self {
-        let port = free_port();
-        Self {
-            port,
-            child: Self::spawn(port),
+        // A free port may be taken by another test's process before epmd binds it: then epmd exits,
+        // and another port is tried.
+        for _ in 0..5 {
+            let port = free_port();
+            if let Some(child) = Self::try_spawn(port) {
+                return Self { port, child };
+            }
         }
+        panic!("epmd did not start on any of five free ports");
     }
 
     fn spawn(port: u16) -> Child {
-        let child = Command::new("epmd")
+        Self::try_spawn(port).unwrap_or_else(|| panic!("epmd did not start on port {port}"))
+    }
+
+    /// An epmd listening on `port`, or None if it could not (it exited, or did not listen in 5 s).
+    fn try_spawn(port: u16) -> Option<Child> {
+        let mut child = Command::new("epmd")
             .args(["-port", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -50,13 +59,15 @@ impl Epmd {
             .expect("epmd runs (scripts/setup.sh installs it)");
         let deadline = Instant::now() + Duration::from_secs(5);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "epmd did not start on port {port}"
-            );
+            let exited = child.try_wait().ok().flatten().is_some();
+            if exited || Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
-        child
+        Some(child)
     }
 
     /// Kills this epmd (every registration with it is lost).
