@@ -150,17 +150,21 @@ fn event(m: &Term) -> Option<Event> {
     }
 }
 
+/// A call's arguments, as the node printed them.
+fn arg_texts(e: &Term) -> Vec<String> {
+    map_get(e, "args")
+        .and_then(list_elements)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(as_text)
+        .collect()
+}
+
 fn show(e: &Term, class: &str, json: bool) {
     let text = |k: &str| map_get(e, k).and_then(as_text).unwrap_or_default();
     let micros = map_get(e, "micros").and_then(as_i64);
     let kind = text("event");
     if json {
-        let args: Vec<String> = map_get(e, "args")
-            .and_then(list_elements)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(as_text)
-            .collect();
         let mut row =
             json!({ "event": kind, "class": class, "at": map_get(e, "at").and_then(as_i64) });
         for (k, v) in [
@@ -174,7 +178,7 @@ fn show(e: &Term, class: &str, json: bool) {
             }
         }
         if kind == "call" {
-            row["args"] = json!(args);
+            row["args"] = json!(arg_texts(e));
         }
         if let Some(m) = micros {
             row["micros"] = json!(m);
@@ -189,13 +193,7 @@ fn show(e: &Term, class: &str, json: bool) {
     let took = micros.map_or(String::new(), |m| format!(" ({m} µs)"));
     match kind.as_str() {
         "call" => {
-            let args: Vec<String> = map_get(e, "args")
-                .and_then(list_elements)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(as_text)
-                .collect();
-            let line = format!("{} -> {method} {}", text("pid"), args.join(" "));
+            let line = format!("{} -> {method} {}", text("pid"), arg_texts(e).join(" "));
             println!("{}", line.trim_end());
         }
         "return" => println!("{} <- {method} = {}{took}", text("pid"), text("value")),
