@@ -44,7 +44,7 @@ impl Workspaces {
         let name = format!("beamtalk_{tool}_{}@{host}", std::process::id());
         let mut cmd = Command::new("erl");
         cmd.args(["-hidden", naming, &name])
-            .env("HOME", self.registry.node_home(&entry.id))
+            .env("HOME", self.registry.node_home(entry.home_key()))
             .env_remove("ERL_FLAGS")
             .env_remove("ERL_AFLAGS")
             .env_remove("ERL_ZFLAGS");

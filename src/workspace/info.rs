@@ -68,6 +68,8 @@ pub struct ActorDetail {
     pub memory: i64,
     pub reductions: i64,
     pub restarts: i64,
+    /// The name of a durable actor (`spawnPersistentAs:`), whose state survives the node.
+    pub durable: Option<String>,
 }
 
 impl ActorDetail {
@@ -89,12 +91,21 @@ impl ActorDetail {
             Term::List(l) => &l.elements,
             _ => &[],
         };
-        // `{Pid, Class, UptimeS, Queue, Memory, Reductions, Restarts}` each.
+        // `{Pid, Class, UptimeS, Queue, Memory, Reductions, Restarts, DurableName | nil}` each.
         elements
             .iter()
             .filter_map(|a| match a {
                 Term::Tuple(t) => match t.elements.as_slice() {
-                    [pid, class, uptime, queue, memory, reductions, restarts] => {
+                    [
+                        pid,
+                        class,
+                        uptime,
+                        queue,
+                        memory,
+                        reductions,
+                        restarts,
+                        durable,
+                    ] => {
                         let int = |t: &Term| as_i64(t).unwrap_or(0);
                         Some(ActorDetail {
                             pid: local_pid(pid),
@@ -104,6 +115,7 @@ impl ActorDetail {
                             memory: int(memory),
                             reductions: int(reductions),
                             restarts: int(restarts),
+                            durable: as_text(durable).filter(|n| n != "nil"),
                         })
                     }
                     _ => None,
@@ -126,9 +138,13 @@ pub fn actors_table(actors: &[ActorDetail], reductions: Option<&[i64]>) -> Strin
         rows[0].push("REDUCTIONS/s".to_owned());
     }
     for (i, a) in actors.iter().enumerate() {
+        let class = match &a.durable {
+            Some(name) => format!("{} (durable #{name})", a.class),
+            None => a.class.clone(),
+        };
         let mut row = vec![
             a.pid.clone(),
-            a.class.clone(),
+            class,
             format!("{}s", a.uptime_s),
             a.queue.to_string(),
             format!("{:.1} KiB", a.memory as f64 / 1024.0),

@@ -296,7 +296,8 @@ impl Workspaces {
         id::validate_name(id)?;
         let project = id::canonical_project(project)?;
         let _lock = self.registry.lock(id)?;
-        if let Some(entry) = self.registry.get(id)? {
+        let previous = self.registry.get(id)?;
+        if let Some(entry) = previous.clone() {
             match self.probe_live(&entry).await {
                 State::Running(info) => {
                     return Ok(Created {
@@ -312,11 +313,26 @@ impl Workspaces {
                 _ => tracing::debug!(id, "replacing a stale workspace entry"),
             }
         }
-        let node = match &spec.host {
-            Some(host) => id::remote_node_name(id, host)?,
-            None => id::node_name(id)?,
+        let kept = previous.filter(|p| {
+            p.host.is_none() && spec.host.is_none() && self.registry.has_durable_state(p)
+        });
+        let node = match (&spec.host, &kept) {
+            // Durable actors' store is Mnesia's, tied to its node's name: a workspace renamed since
+            // that node made it starts under the same name again.
+            (None, Some(prev)) => {
+                crate::dist::NodeName::parse(&prev.node).map_err(|e| WorkspaceError::Corrupt {
+                    path: self.registry.entry_path(id),
+                    reason: e.to_string(),
+                })?
+            }
+            (Some(host), _) => id::remote_node_name(id, host)?,
+            (None, None) => id::node_name(id)?,
         };
         self.node_not_renamed(id, &node)?;
+        let home = match kept.and_then(|p| p.home) {
+            Some(home) => Some(home),
+            None => self.registry.fresh_home(id)?,
+        };
         let entry = Entry {
             id: id.to_owned(),
             node: node.to_string(),
@@ -326,6 +342,7 @@ impl Workspaces {
             tls: spec.tls,
             launcher: spec.launcher.clone(),
             scratch: spec.scratch.clone(),
+            home,
         };
         // Before anything starts: TLS files present, certificates readable.
         let opts = self.opts_for(&entry)?;
@@ -526,7 +543,7 @@ impl Workspaces {
             max_idle,
             log_path: self.registry.log_path(&entry.id),
             crash_dump_path: self.registry.crash_dump_path(&entry.id),
-            node_home: self.registry.node_home(&entry.id),
+            node_home: self.registry.node_home(entry.home_key()),
             host: entry.host.clone(),
             tls_conf: match entry.tls {
                 true => Some(self.dist_conf()?),
@@ -579,6 +596,7 @@ impl Workspaces {
             tls: serve.tls,
             launcher: None,
             scratch: None,
+            home: self.registry.fresh_home(id)?,
         };
         let mut spec = self.launch_spec(&entry, node, serve.max_idle)?;
         spec.bind_any = serve.bind_any;
@@ -849,16 +867,39 @@ impl Workspaces {
                 name: new.to_owned(),
             });
         }
-        if let State::Running(_) = self.probe(&entry).await {
-            let conn = self.connect(&entry).await?;
-            let id = eetf::Term::from(eetf::Binary::from(new.as_bytes().to_vec()));
-            node_api::SET_ID.call(&conn, vec![id], self.timeout).await?;
+        match self.probe(&entry).await {
+            State::Running(_) => {
+                let conn = self.connect(&entry).await?;
+                let id = eetf::Term::from(eetf::Binary::from(new.as_bytes().to_vec()));
+                node_api::SET_ID.call(&conn, vec![id], self.timeout).await?;
+                // Its node goes on using its private directory: the entry keeps pointing at it.
+                entry.home = Some(entry.home_key().to_owned());
+            }
+            State::Unreachable(_) => entry.home = Some(entry.home_key().to_owned()),
+            State::Stopped => self.move_home(&mut entry, new)?,
         }
         entry.id = new.to_owned();
         self.registry.put(&entry)?;
         self.registry.remove(old)?;
         self.registry.rename_choices(old, new)?;
         Ok(entry)
+    }
+
+    /// A stopped workspace renamed to `new` takes its private directory along (its next node uses it).
+    fn move_home(&self, entry: &mut Entry, new: &str) -> Result<(), WorkspaceError> {
+        let from = self.registry.node_home(entry.home_key());
+        let to = self.registry.node_home(new);
+        if from == to || !from.exists() {
+            return Ok(());
+        }
+        if to.exists() {
+            // Another workspace's (one renamed while it ran): this one keeps its own where it is.
+            entry.home = Some(entry.home_key().to_owned());
+            return Ok(());
+        }
+        std::fs::rename(&from, &to).map_err(|source| WorkspaceError::Io { path: from, source })?;
+        entry.home = None;
+        Ok(())
     }
 
     /// Stops every running workspace idle for at least `idle`; returns the ids stopped.
@@ -876,8 +917,11 @@ impl Workspaces {
                 {
                     done.stopped.push(entry.id);
                 }
-                // A remote entry's files here say nothing about its host: it is never forgotten.
-                State::Stopped if entry.host.is_none() => {
+                // A remote entry's files here say nothing about its host: it is never forgotten. Nor is one
+                // whose durable actors' state is on disk here: only `workspace rm` deletes that.
+                State::Stopped
+                    if entry.host.is_none() && !self.registry.has_durable_state(&entry) =>
+                {
                     let quiet = self
                         .registry
                         .last_activity(&entry.id)

@@ -34,6 +34,17 @@ pub struct Entry {
     /// Made for one `beamtalk test` run by this process, and removed when it is gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scratch: Option<super::scratch::Owner>,
+    /// The name of the node's private directory when it is not the id's: a workspace renamed while its
+    /// node ran keeps the directory that node uses (its cookie link, ChangeLog, durable actors' store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home: Option<String>,
+}
+
+impl Entry {
+    /// What names the node's private directory (`Registry::node_home`).
+    pub fn home_key(&self) -> &str {
+        self.home.as_deref().unwrap_or(&self.id)
+    }
 }
 
 /// The registry of one home directory.
@@ -75,9 +86,28 @@ impl Registry {
         super::liveness::PidFile::new(self.workspaces.join(format!("{id}.pid")))
     }
 
-    /// The private directory a node of workspace `id` boots with as `HOME` (it holds `.erlang.cookie`).
-    pub fn node_home(&self, id: &str) -> PathBuf {
-        self.workspaces.join(format!("{id}.home"))
+    /// The private directory a node of a workspace boots with as `HOME` (it holds `.erlang.cookie`), by
+    /// its `Entry::home_key`.
+    pub fn node_home(&self, key: &str) -> PathBuf {
+        self.workspaces.join(format!("{key}.home"))
+    }
+
+    /// Whether workspace `entry` keeps durable actors' state (its node's Mnesia directory).
+    pub fn has_durable_state(&self, entry: &Entry) -> bool {
+        self.node_home(entry.home_key()).join("mnesia").is_dir()
+    }
+
+    /// The private directory for a new workspace `id`: its own, unless a workspace renamed while it ran
+    /// still uses that one; then a fresh name.
+    pub fn fresh_home(&self, id: &str) -> Result<Option<String>, WorkspaceError> {
+        let (entries, _) = self.list()?;
+        let taken = |key: &str| entries.iter().any(|e| e.id != id && e.home_key() == key);
+        if !taken(id) {
+            return Ok(None);
+        }
+        Ok((2..)
+            .map(|n| format!("{id}.{n}"))
+            .find(|key| !taken(key) && !self.node_home(key).exists()))
     }
 
     pub fn crash_dump_path(&self, id: &str) -> PathBuf {
@@ -153,6 +183,9 @@ impl Registry {
     }
 
     pub fn forget(&self, id: &str) -> Result<(), WorkspaceError> {
+        let key = self
+            .get(id)?
+            .map_or_else(|| id.to_owned(), |e| e.home_key().to_owned());
         self.remove(id)?;
         for path in [
             self.workspaces.join(format!("{id}.lock")),
@@ -167,7 +200,7 @@ impl Registry {
                 _ => {}
             }
         }
-        let home = self.node_home(id);
+        let home = self.node_home(&key);
         match fs::remove_dir_all(&home) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(WorkspaceError::Io {
                 path: home,
@@ -243,7 +276,7 @@ impl Registry {
         Ok(())
     }
 
-    fn entry_path(&self, id: &str) -> PathBuf {
+    pub(crate) fn entry_path(&self, id: &str) -> PathBuf {
         self.workspaces.join(format!("{id}.json"))
     }
 }
@@ -303,6 +336,7 @@ mod tests {
             tls: false,
             launcher: None,
             scratch: None,
+            home: None,
         }
     }
 

@@ -8,7 +8,7 @@
 -module(beamtalk_actor).
 -behaviour(gen_server).
 
--export([spawn/2, restore/1, spawn_as/3, named/2, lookup/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
+-export([spawn/2, restore/1, spawn_as/3, spawn_persistent/3, spawn_durable/3, named/2, lookup/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
          start_child/2, run/1, start/1, serve/1, call/4, restart_policy/1, own/1, stop_owned/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
@@ -17,6 +17,10 @@
 %% The key in an actor's initial values under which `spawnAs:' passes its name.
 -define(NAME_KEY, '$bt_name').
 -define(NAME_PREFIX, "bt_actor:").
+%% The key (in an actor's initial values) that makes it durable: its state is kept by the `actor_store'
+%% module in this application's environment, under its name. In its process dictionary the same key holds
+%% `{Name, Slots}': the state last stored.
+-define(DURABLE_KEY, '$bt_durable').
 %% The key under which `restore/1' marks a start that must not run `initialize' (once).
 -define(RESTORE_KEY, '$bt_restore').
 %% The key (in an actor's initial values and in a process's dictionary) of the owner its actors belong to.
@@ -38,7 +42,7 @@ spawn(Class, Init0) ->
     Id = erlang:unique_integer([positive]),
     Init = owned(Init0),
     Started = case application:get_env(beamtalk_runtime, actor_starter) of
-                  {ok, Starter} -> Starter:start_actor(Class, Init, Id, restart_policy(Class));
+                  {ok, Starter} -> Starter:start_actor(Class, Init, Id, restart_policy(Class, Init));
                   undefined -> gen_server:start(?MODULE, {Class, Init, Id}, ?START_OPTIONS)
               end,
     case Started of
@@ -92,6 +96,47 @@ spawn_as(Class, Name, Init) ->
         undefined -> ?MODULE:spawn(Class, Init#{?NAME_KEY => Name});
         Pid -> name_taken(Class, Name, Pid)
     end.
+
+%% @doc `Account spawnPersistentAs: #main': a named actor whose state is durable (see `persist/1'). A name
+%% that holds the stored state of an actor of this class starts it with that state (its `initialize' does
+%% not run); one that holds another class's is refused.
+-spec spawn_persistent(atom(), atom(), map()) -> ref().
+spawn_persistent(Class, Name, Init) ->
+    Store = store(Class),
+    case Store:claim(Name, Class) of
+        ok -> spawn_as(Class, Name, Init#{?DURABLE_KEY => true});
+        {error, {held_by, Other}} ->
+            beamtalk_error:raise('Error', durable_name_taken, Class,
+                                 io_lib:format("cannot be spawned persistent as #~s: that name holds the state of "
+                                               "a ~s; hint: `Workspace forget: #~s` deletes it", [Name, Other, Name]));
+        {error, Reason} ->
+            error(durable_error(Class, Reason))
+    end.
+
+%% @doc A durable actor coming back with its stored state (at boot, or when its class loads).
+-spec spawn_durable(atom(), atom(), map()) -> ref().
+spawn_durable(Class, Name, Init) ->
+    spawn_as(Class, Name, Init#{?DURABLE_KEY => true}).
+
+%% The module that stores durable actors' state.
+-spec store(atom()) -> module().
+store(Class) ->
+    case application:get_env(beamtalk_runtime, actor_store) of
+        {ok, Store} -> Store;
+        undefined -> error(durable_error(Class, {unavailable, <<"this node runs no workspace">>}))
+    end.
+
+%% A failure of the durable store, as a Beamtalk error.
+-spec durable_error(atom(), term()) -> beamtalk_error:error().
+durable_error(Class, {unstorable, What}) ->
+    beamtalk_error:new('Error', unstorable_state, Class,
+                       ["state would hold ", What, ", which cannot be stored; the change was undone (hint: keep "
+                        "names and data in a durable actor's state, not actor references or blocks)"]);
+durable_error(Class, {unavailable, Why}) ->
+    beamtalk_error:new('Error', durable_unavailable, Class, ["cannot use durable state: ", Why]);
+durable_error(Class, Reason) ->
+    beamtalk_error:new('Error', durable_write_failed, Class,
+                       io_lib:format("state could not be stored (~P); the change was undone", [Reason, 10])).
 
 -spec name_taken(atom(), atom(), pid() | undefined) -> no_return().
 name_taken(Class, Name, Pid) ->
@@ -177,7 +222,8 @@ ref_of(Name, Pid) ->
 %% `monitor' and `link' are the caller's: an actor that monitors another is sent `actorDown: ref reason:
 %% reason' (if its class has that method) when the other ends; one that links to another ends with it
 %% (and is restarted as its own policy says).
--spec lifecycle(ref(), isAlive | stop | kill | monitor | link | unlink | registeredName | isRegistered) ->
+-spec lifecycle(ref(), isAlive | stop | kill | monitor | link | unlink | registeredName | isRegistered |
+                       isDurable | forget) ->
           term().
 lifecycle({'$bt_actor', _, Pid}, registeredName) ->
     %% The name `spawnAs:' gave it (ADR 0079), or nil.
@@ -202,6 +248,27 @@ lifecycle({'$bt_actor', _, Pid} = Ref, link) ->
 lifecycle({'$bt_actor', _, Pid} = Ref, unlink) ->
     true = unlink(Pid),
     Ref;
+lifecycle({'$bt_actor', Class, _} = Ref, isDurable) ->
+    case lifecycle(Ref, registeredName) of
+        nil -> false;
+        Name -> application:get_env(beamtalk_runtime, actor_store) =/= undefined andalso
+                    element(1, (store(Class)):load(Name)) =:= ok
+    end;
+lifecycle({'$bt_actor', Class, _} = Ref, forget) ->
+    %% Stopped first: its `terminate' may still store a last state.
+    case lifecycle(Ref, isDurable) of
+        true ->
+            Name = lifecycle(Ref, registeredName),
+            nil = lifecycle(Ref, stop),
+            case (store(Class)):delete(Name) of
+                {error, Reason} -> error(durable_error(Class, Reason));
+                _ -> nil
+            end;
+        false ->
+            beamtalk_error:raise('Error', not_durable, Class,
+                                 "is not a durable actor: there is no stored state to forget (hint: "
+                                 "`spawnPersistentAs:` makes one)")
+    end;
 lifecycle({'$bt_actor', _, Pid}, isAlive) ->
     is_process_alive(Pid);
 lifecycle({'$bt_actor', _, Pid}, kill) ->
@@ -260,6 +327,13 @@ start_child(Class, Init) ->
 %% #permanent, #transient or #temporary.
 -spec restart_policy(atom()) -> permanent | transient | temporary.
 restart_policy(Class) ->
+    restart_policy(Class, #{}).
+
+%% A durable actor is always restarted: its state outlives its crashes.
+-spec restart_policy(atom(), map()) -> permanent | transient | temporary.
+restart_policy(_Class, #{?DURABLE_KEY := true}) ->
+    permanent;
+restart_policy(Class, _Init) ->
     %% Asked only of classes that answer it: a does-not-understand error is costly to raise (its hint
     %% looks through every selector), and every spawn asks.
     Answered = [beamtalk_dispatch:send({'$bt_class', Class}, S, [])
@@ -360,15 +434,87 @@ init_slots(Class, Init, Id) ->
     erlang:put('$bt_actor_class', Class),
     _ = is_map_key(?OWNER_KEY, Init) andalso erlang:put(?OWNER_KEY, maps:get(?OWNER_KEY, Init)),
     Fields = beamtalk_user_class:fields(Class),
-    [erlang:put({bt_slot, F}, {value, maps:get(F, Init)}) || {F, _} <- Fields, maps:is_key(F, Init)],
-    [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- Fields, not maps:is_key(F, Init)],
-    case first_restore(Init) of
-        true -> ok;
-        false ->
-            [M:'__respond__'(initialize, Self, []) || M <- beamtalk_class:initializers(Class)],
-            ok = check_required(Class)
+    case stored_state(Class, Init) of
+        {ok, Name, Stored} ->
+            ok = put_slots(Fields, Stored),
+            erlang:put(?DURABLE_KEY, {Name, slots()});
+        none ->
+            ok = put_slots(Fields, Init),
+            case first_restore(Init) of
+                true -> ok;
+                false ->
+                    [M:'__respond__'(initialize, Self, []) || M <- beamtalk_class:initializers(Class)],
+                    ok = check_required(Class)
+            end,
+            ok = begin_durable(Class, Init)
     end,
     {ok, Self}.
+
+%% Slots from `Values' where it has them, else their defaults.
+-spec put_slots([{atom(), fun(() -> term())}], map()) -> ok.
+put_slots(Fields, Values) ->
+    [erlang:put({bt_slot, F}, {value, maps:get(F, Values)}) || {F, _} <- Fields, maps:is_key(F, Values)],
+    [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- Fields, not maps:is_key(F, Values)],
+    ok.
+
+%% The state stored for a durable actor, if there is one (the actor comes back with it).
+-spec stored_state(atom(), map()) -> {ok, atom(), map()} | none.
+stored_state(Class, #{?DURABLE_KEY := true, ?NAME_KEY := Name}) ->
+    case (store(Class)):load(Name) of
+        {ok, Class, State} -> {ok, Name, State};
+        {ok, Other, _} ->
+            beamtalk_error:raise('Error', durable_name_taken, Class,
+                                 io_lib:format("cannot run as #~s: that name holds the state of a ~s", [Name, Other]));
+        none -> none;
+        {error, Reason} -> error(durable_error(Class, Reason))
+    end;
+stored_state(_Class, _Init) ->
+    none.
+
+%% A new durable actor's first state is stored before its spawner hears of it.
+-spec begin_durable(atom(), map()) -> ok.
+begin_durable(Class, #{?DURABLE_KEY := true, ?NAME_KEY := Name}) ->
+    Slots = slots(),
+    case (store(Class)):store(Name, Class, Slots) of
+        ok -> erlang:put(?DURABLE_KEY, {Name, Slots}), ok;
+        {error, Reason} -> error(durable_error(Class, Reason))
+    end;
+begin_durable(_Class, _Init) ->
+    ok.
+
+%% After a message: a durable actor whose state changed stores it, and is on disk before it answers. A
+%% state that cannot be stored is undone (the last stored one is put back), and the error answered.
+-spec persist(atom()) -> ok | {error, beamtalk_error:error()}.
+persist(Class) ->
+    case erlang:get(?DURABLE_KEY) of
+        undefined -> ok;
+        {Name, Last} ->
+            case slots() of
+                Last -> ok;
+                Now ->
+                    case (store(Class)):store(Name, Class, Now) of
+                        ok -> erlang:put(?DURABLE_KEY, {Name, Now}), ok;
+                        {error, Reason} ->
+                            ok = reset_slots(Last),
+                            {error, durable_error(Class, Reason)}
+                    end
+            end
+    end.
+
+%% `persist/1' where nobody waits for an answer: a failure is logged.
+-spec persist_quietly(ref()) -> ok.
+persist_quietly({'$bt_actor', Class, _} = Self) ->
+    case persist(Class) of
+        ok -> ok;
+        {error, E} -> logger:warning("durable actor ~p: ~ts", [Self, beamtalk_error:describe(E)])
+    end.
+
+%% Replaces every slot by those of `Slots'.
+-spec reset_slots(map()) -> ok.
+reset_slots(Slots) ->
+    [erlang:erase(K) || {{bt_slot, _} = K, _} <- erlang:get()],
+    [erlang:put({bt_slot, F}, {value, V}) || {F, V} <- maps:to_list(Slots)],
+    ok.
 
 %% In a class declared `typed' (or one of its superclasses), state with a type and no default must have
 %% been set by the `initialize' chain (ADR 0078): one left nil fails the spawn, naming it.
@@ -400,16 +546,18 @@ slots() ->
 handle_call({'$bt_terminate', CallerGL}, _From, Self) ->
     use_group_leader(CallerGL),
     erlang:put('$bt_terminated', true),
-    {reply, run_terminate(Self), Self};
+    Terminated = run_terminate(Self),
+    ok = persist_quietly(Self),
+    {reply, Terminated, Self};
 handle_call({Selector, CallerGL}, _From, Self) when is_pid(CallerGL) ->
     {reply, answer(Selector, [], CallerGL, Self), Self};
 handle_call({Selector, Args, CallerGL}, _From, Self) when is_list(Args), is_pid(CallerGL) ->
     {reply, answer(Selector, Args, CallerGL, Self), Self};
 handle_call(slots, _From, Self) ->
     {reply, {ok, slots()}, Self};
-handle_call({set_slots, Slots}, _From, Self) when is_map(Slots) ->
+handle_call({set_slots, Slots}, _From, {'$bt_actor', Class, _} = Self) when is_map(Slots) ->
     [erlang:put({bt_slot, F}, {value, V}) || {F, V} <- maps:to_list(Slots)],
-    {reply, ok, Self};
+    {reply, persist(Class), Self};
 handle_call(Other, _From, Self) ->
     beamtalk_unexpected:log(?MODULE, call, Other),
     {reply, {error, unknown_request}, Self}.
@@ -421,7 +569,10 @@ answer(Selector, Args, CallerGL, {'$bt_actor', Class, _} = Self) ->
             catch C:R:S -> {error, beamtalk_error:from_exception(C, R, S)}
             end,
     ok = done_with_message(Reply),
-    Reply.
+    case persist(Class) of
+        ok -> Reply;
+        {error, _} = Failed -> Failed
+    end.
 
 %% After each message: streams the message made that neither the state nor `Answer' holds are ended
 %% (only a pdict read while the actor has no streams).
@@ -482,6 +633,7 @@ handle_cast({send, Selector, Args}, Self) ->
         logger:warning("actor ~p: #~s failed: ~p", [Self, Selector, beamtalk_error:from_exception(C, R, S)])
     end,
     ok = done_with_message(nil),
+    ok = persist_quietly(Self),
     {noreply, Self};
 handle_cast(Other, Self) ->
     beamtalk_unexpected:log(?MODULE, cast, Other),
@@ -504,6 +656,7 @@ handle_info({'DOWN', MRef, process, _Pid, Reason}, Self) ->
             end
     end,
     ok = done_with_message(nil),
+    ok = persist_quietly(Self),
     {noreply, Self};
 handle_info(Other, Self) ->
     own_group_leader(),
@@ -535,13 +688,13 @@ code_change(_OldVsn, {'$bt_actor', Class, _} = Self, {migrate, Token}) ->
 code_change(_OldVsn, Self, {restore, Token}) ->
     case erlang:erase({bt_snapshot, Token}) of
         undefined -> ok;
-        Old ->
-            [erlang:erase(K) || {{bt_slot, _} = K, _} <- erlang:get()],
-            [erlang:put({bt_slot, F}, {value, V}) || {F, V} <- maps:to_list(Old)]
+        Old -> ok = reset_slots(Old)
     end,
     {ok, Self};
 code_change(_OldVsn, Self, {forget, Token}) ->
+    %% The upgrade is committed: a durable actor stores its migrated state.
     erlang:erase({bt_snapshot, Token}),
+    ok = persist_quietly(Self),
     {ok, Self};
 code_change(_OldVsn, Self, _Extra) ->
     {ok, Self}.

@@ -34,6 +34,13 @@ send({'$bt_actor', _, _} = Actor, Selector, []) when Selector =:= isAlive; Selec
                                                      Selector =:= registeredName;
                                                      Selector =:= isRegistered ->
     beamtalk_actor:lifecycle(Actor, Selector);
+send({'$bt_actor', Class, Pid} = Actor, Selector, []) when (Selector =:= forget orelse Selector =:= isDurable),
+                                                         Pid =/= self() ->
+    %% Durable actors' lifecycle, unless the class has a method of that name.
+    case maps:is_key(Selector, beamtalk_class:methods(Class)) of
+        true -> beamtalk_actor:call(Actor, Selector, [], ?ACTOR_TIMEOUT);
+        false -> beamtalk_actor:lifecycle(Actor, Selector)
+    end;
 send({'$bt_actor', _, Pid} = Actor, Selector, Args) when Pid =/= self() ->
     beamtalk_actor:call(Actor, Selector, Args, ?ACTOR_TIMEOUT);
 send({'$bt_erlang', Module}, Selector, Args) when not ?OBJECT_PROTOCOL(Selector) ->

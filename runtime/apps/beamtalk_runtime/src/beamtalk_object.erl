@@ -320,6 +320,9 @@ class_common(Class, 'spawnAs:with:', [Name, Init]) when is_atom(Name), is_map(In
     spawn_named(Class, Name, Init);
 class_common(Class, 'spawnWith:as:', [Init, Name]) when is_atom(Name), is_map(Init) ->
     spawn_named(Class, Name, Init);
+class_common(Class, 'spawnPersistentAs:', [Name]) when is_atom(Name) -> spawn_persistent(Class, Name, #{});
+class_common(Class, 'spawnPersistentAs:with:', [Name, Init]) when is_atom(Name), is_map(Init) ->
+    spawn_persistent(Class, Name, Init);
 class_common(Class, 'named:', [Name]) when is_atom(Name) ->
     case is_actor_class(Class) of
         true -> {ok, beamtalk_actor:lookup(Class, Name)};
@@ -463,6 +466,14 @@ spawn_named(Class, Name, Init) ->
         _ -> nomethod
     end.
 
+-spec spawn_persistent(atom(), atom(), map()) -> {ok, term()} | nomethod.
+spawn_persistent(Class, Name, Init) ->
+    ok = concrete(Class),
+    case beamtalk_user_class:kind(Class) of
+        actor -> {ok, beamtalk_rt:result_of(fun() -> beamtalk_actor:spawn_persistent(Class, Name, Init) end)};
+        _ -> nomethod
+    end.
+
 %% A class of the user's own supervisors (Supervisor and DynamicSupervisor themselves start nothing).
 -spec is_supervisor_class(atom()) -> boolean().
 is_supervisor_class(Class) ->
@@ -510,7 +521,8 @@ selectors({meta, 'Workspace'}) ->
           end,
     lists:usort(Own ++ selectors({meta, 'Object'}));
 selectors({meta, _}) ->
-    [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'named:', name, methods,
+    [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'spawnPersistentAs:',
+     'spawnPersistentAs:with:', 'named:', name, methods,
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
      subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, sourceFile, reload, removeFromSystem,
      'compile:source:',

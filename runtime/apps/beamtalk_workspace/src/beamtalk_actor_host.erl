@@ -20,9 +20,9 @@
 %% An actor as `beamtalk workspace actors' and `Workspace actors' list it.
 -type actor() :: #{pid := pid(), class := atom(), started_at := integer(), restarts := non_neg_integer()}.
 %% An actor with its live figures: pid, class, uptime (s), message queue, memory (bytes), reductions,
-%% restarts.
+%% restarts, and the name of a durable actor (else nil).
 -type detail() :: {pid(), atom(), integer(), non_neg_integer(), non_neg_integer(), non_neg_integer(),
-                   non_neg_integer()}.
+                   non_neg_integer(), atom()}.
 %% What an actor is started from, as its spawner gives it.
 -type spec() :: #{class := atom(), init := map(), id := integer(), restart := restart()}.
 %% An actor of a host, as its table holds it (keyed by pid).
@@ -137,10 +137,24 @@ actors(Host, Limit) ->
 -spec details_of([actor()]) -> [detail()].
 details_of(Actors) ->
     Now = erlang:system_time(second),
-    [{P, C, Now - At, Q, M, R, N}
+    Durable = beamtalk_durable:names(),
+    [{P, C, Now - At, Q, M, R, N, durable_name(Registered, Durable)}
      || #{pid := P, class := C, started_at := At, restarts := N} <- Actors,
-        [{message_queue_len, Q}, {memory, M}, {reductions, R}] <-
-            [erlang:process_info(P, [message_queue_len, memory, reductions])]].
+        [{message_queue_len, Q}, {memory, M}, {reductions, R}, {registered_name, Registered}] <-
+            [erlang:process_info(P, [message_queue_len, memory, reductions, registered_name])]].
+
+%% The name of a durable actor registered as `Registered' (durable actors are always named), else nil.
+-spec durable_name(atom() | [], #{atom() => true}) -> atom().
+durable_name(Registered, Durable) when is_atom(Registered), map_size(Durable) > 0 ->
+    case atom_to_list(Registered) of
+        "bt_actor:" ++ Name -> case maps:is_key(list_to_atom(Name), Durable) of
+                                   true -> list_to_atom(Name);
+                                   false -> nil
+                               end;
+        _ -> nil
+    end;
+durable_name(_, _) ->
+    nil.
 
 %% @doc The pids of the actors of `Host' whose class is one of `Classes'.
 -spec pids_of(atom(), [atom()]) -> [pid()].

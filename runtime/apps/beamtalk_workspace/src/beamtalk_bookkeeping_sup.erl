@@ -1,5 +1,5 @@
 %% @doc The workspace's bookkeeping: metadata, transcript, the ChangeLog, the heir of Beamtalk's ETS
-%% tables, and the idle and EPMD monitors. Its restart
+%% tables, the durable actors' store, and the idle and EPMD monitors. Its restart
 %% intensity is its own, so no run of bookkeeping crashes can restart the user's actors or bindings.
 -module(beamtalk_bookkeeping_sup).
 -behaviour(supervisor).
@@ -17,6 +17,7 @@ init(Config) ->
         #{id => beamtalk_transcript, start => {beamtalk_transcript, start_link, []}},
         #{id => beamtalk_changes, start => {beamtalk_changes, start_link, []}},
         #{id => beamtalk_table_keeper, start => {beamtalk_table_keeper, start_link, []}},
+        #{id => beamtalk_durable, start => {beamtalk_durable, start_link, []}},
         #{id => beamtalk_idle_monitor,
           start => {beamtalk_idle_monitor, start_link,
                     [#{max_idle_ms => maps:get(max_idle_ms, Config),

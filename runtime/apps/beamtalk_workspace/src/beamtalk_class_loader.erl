@@ -130,7 +130,14 @@ module_of(Forms) ->
 
 -spec install(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
 install(Module, Bin, File) ->
-    beamtalk_hot_reload:serialized(fun() -> upgrade(Module, Bin, File) end).
+    case beamtalk_hot_reload:serialized(fun() -> upgrade(Module, Bin, File) end) of
+        {ok, _} = Loaded ->
+            %% Its durable actors come back now (outside the upgrade: they start as any actor does).
+            ok = beamtalk_durable:class_loaded(beamtalk_class:of_module(Module)),
+            Loaded;
+        Failed ->
+            Failed
+    end.
 
 -spec upgrade(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
 upgrade(Module, Bin, File) ->

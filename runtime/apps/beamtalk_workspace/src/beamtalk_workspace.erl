@@ -3,6 +3,9 @@
 
 -export([boot/0, stop/0, ready_marker/0]).
 
+%% How long the boot waits for the durable actors' store to open.
+-define(DURABLE_BOOT_MS, 120000).
+
 %% @doc The line written to the boot log once the workspace answers; the CLI waits for it.
 -spec ready_marker() -> string().
 ready_marker() ->
@@ -18,6 +21,13 @@ boot() ->
     ok = restore_home(),
     case application:ensure_all_started(beamtalk_workspace, permanent) of
         {ok, _} ->
+            %% Durable actors of the classes loaded now are back before anyone is told the node is ready.
+            try beamtalk_durable:await_boot(?DURABLE_BOOT_MS) of
+                {unavailable, Why} -> io:format(standard_error, "durable actors are unavailable: ~ts~n", [Why]);
+                _ -> ok
+            catch
+                exit:Reason -> io:format(standard_error, "durable actors are unavailable: ~0p~n", [Reason])
+            end,
             io:format("~s~n", [ready_marker()]);
         {error, Reason} ->
             io:format(standard_error, "beamtalk workspace failed to start: ~p~n", [Reason]),

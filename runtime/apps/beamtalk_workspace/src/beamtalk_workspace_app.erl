@@ -12,6 +12,7 @@ start(_Type, _Args) ->
     application:set_env(beamtalk_runtime, workspace_global, beamtalk_workspace_global),
     application:set_env(beamtalk_runtime, supervisor_starter, beamtalk_repl_actors),
     application:set_env(beamtalk_runtime, transcript, beamtalk_transcript),
+    application:set_env(beamtalk_runtime, actor_store, beamtalk_durable),
     ok = beamtalk_stdlib:load_extensions(),
     beamtalk_workspace_sup:start_link(config()).
 

@@ -12,7 +12,8 @@
 -spec selectors() -> [atom()].
 selectors() ->
     [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
-     changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'removeClass:'].
+     changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'removeClass:', durableActors,
+     'forget:'].
 
 -spec respond(atom(), [term()]) -> {ok, term()} | nomethod.
 respond(actors, []) ->
@@ -93,10 +94,33 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
             beamtalk_error:raise('Error', no_such_change, 'Workspace',
                                  ["the ChangeLog has no entry ", integer_to_list(Id)])
     end;
+respond(durableActors, []) ->
+    case beamtalk_durable:records() of
+        {ok, Records} -> {ok, Records};
+        {error, {unavailable, Why}} -> beamtalk_error:raise('Error', durable_unavailable, undefined, Why);
+        {error, Status} -> beamtalk_error:raise('Error', durable_unavailable, undefined, io_lib:format("~p", [Status]))
+    end;
+respond('forget:', [Name]) when is_atom(Name) ->
+    {ok, forget_durable(Name)};
 respond('sourceFileOf:', [{'$bt_class', Class}]) ->
     {ok, beamtalk_workspace_meta:class_file(Class)};
 respond(_, _) ->
     nomethod.
+
+%% `Workspace forget: #main': the stored state of durable actor `main' deleted, the actor stopped first if
+%% it runs; whether there was any.
+-spec forget_durable(atom()) -> boolean().
+forget_durable(Name) ->
+    case beamtalk_durable:load(Name) of
+        {ok, _, _} ->
+            case beamtalk_actor:named('Actor', Name) of
+                nil -> ok;
+                Ref -> beamtalk_dispatch:send(Ref, stop, [])
+            end,
+            beamtalk_durable:delete(Name) =:= ok;
+        _ ->
+            false
+    end.
 
 %% `Counter removeFromSystem': a class loaded into this workspace, with no subclasses, removed: its live
 %% actors stopped (their `terminate' runs), its module unloaded, the workspace's records of it dropped,

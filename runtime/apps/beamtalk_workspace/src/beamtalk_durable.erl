@@ -1,0 +1,368 @@
+%% @doc Durable actors' state, on Mnesia (ADR 0004's "hybrid" answer to "state lost on node crash").
+%%
+%% The runtime's actors write through this module (`actor_store' in the runtime's environment): one row
+%% per durable actor in a `disc_copies' table, keyed by the actor's name, which is its identity across
+%% restarts. A write is a transaction followed by a sync of Mnesia's log: OTP commits to the log
+%% asynchronously and `disk_log' may hold a commit in memory for seconds, so an actor replies only after
+%% the log reached the disk. Syncs are group commits: every actor that asks while one sync runs shares
+%% the next one, so concurrent callers pay one `fsync' between them.
+%%
+%% Mnesia runs only in workspaces that use durable actors: its directory (`mnesia' in the node's private
+%% directory) is created by the first `spawnPersistentAs:', and a node that finds one at boot opens it and
+%% brings back the actors of the classes loaded then; the others come back when their class is loaded.
+%% A directory that cannot be opened leaves the workspace running and durable actors unavailable, with
+%% the reason; nothing in it is ever deleted here.
+-module(beamtalk_durable).
+-behaviour(gen_server).
+
+-export([start_link/0, await_boot/1, status/0, claim/2, load/1, store/3, delete/1, records/0,
+         class_loaded/1, storable/1, names/0]).
+-export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
+
+-export_type([record/0]).
+
+-define(TABLE, beamtalk_durable).
+%% The row of one durable actor; `version' counts its writes.
+-record(beamtalk_durable, {name :: atom(), class :: atom(), state :: map(),
+                           version :: pos_integer() | undefined,   % set by the write
+                           node :: node()}).
+%% How long opening the store may wait for Mnesia's tables.
+-define(OPEN_MS, 30000).
+%% How long a class's load waits for its durable actors to come back (each start has limits of its own).
+-define(RESTORE_MS, 60000).
+%% How long a write waits for its sync.
+-define(SYNC_MS, 15000).
+%% The store's state, where every caller reads it without asking the server.
+-define(STATUS_KEY, {?MODULE, status}).
+
+-type status() :: closed | absent | ready | {unavailable, binary()}.
+-type record() :: #{name := atom(), class := atom(), version := pos_integer(), running := boolean()}.
+-type state() :: #{pending := [gen_server:from()], started := #{atom() => true}}.
+
+-spec start_link() -> {ok, pid()} | {error, term()}.
+start_link() ->
+    gen_server:start_link({local, ?MODULE}, ?MODULE, [], []).
+
+%% @doc Opens the store if the workspace has one, and brings back the durable actors whose classes are
+%% loaded; the node's boot waits for it before it reports the workspace ready.
+-spec await_boot(timeout()) -> status().
+await_boot(Timeout) ->
+    gen_server:call(?MODULE, boot, Timeout).
+
+%% @doc Whether durable actors can be stored: `absent' before the first one (nothing opened yet).
+-spec status() -> status().
+status() ->
+    persistent_term:get(?STATUS_KEY, closed).
+
+%% @doc Prepares `Name' for a durable actor of `Class' (opening or creating the store): refused when
+%% the store cannot be used, or when the name holds the state of an actor of another class.
+-spec claim(atom(), atom()) -> ok | {error, {unavailable, binary()} | {held_by, atom()}}.
+claim(Name, Class) ->
+    case gen_server:call(?MODULE, {claim, Name}, ?OPEN_MS + 5000) of
+        ready ->
+            case mnesia:dirty_read(?TABLE, Name) of
+                [#beamtalk_durable{class = Other}] when Other =/= Class -> {error, {held_by, Other}};
+                _ -> ok
+            end;
+        {unavailable, _} = Unavailable -> {error, Unavailable}
+    end.
+
+%% @doc The stored state of the durable actor `Name', if it has one.
+-spec load(atom()) -> {ok, atom(), map()} | none | {error, term()}.
+load(Name) ->
+    case status() of
+        ready ->
+            case mnesia:transaction(fun() -> mnesia:read(?TABLE, Name) end) of
+                {atomic, [#beamtalk_durable{class = Class, state = State}]} -> {ok, Class, State};
+                {atomic, []} -> none;
+                {aborted, Reason} -> {error, Reason}
+            end;
+        Other ->
+            {error, Other}
+    end.
+
+%% @doc Stores `State' as the state of durable actor `Name' of `Class', on disk when it answers `ok'.
+-spec store(atom(), atom(), map()) -> ok | {error, term()}.
+store(Name, Class, State) ->
+    case {storable(State), status()} of
+        {{no, What}, _} -> {error, {unstorable, What}};
+        {yes, ready} -> write(#beamtalk_durable{name = Name, class = Class, state = State, node = node()});
+        {yes, Other} -> {error, Other}
+    end.
+
+-spec write(#beamtalk_durable{}) -> ok | {error, term()}.
+write(#beamtalk_durable{name = Name} = Row) ->
+    Write = fun() ->
+                    Version = case mnesia:read(?TABLE, Name, write) of
+                                  [#beamtalk_durable{version = V}] -> V + 1;
+                                  [] -> 1
+                              end,
+                    mnesia:write(?TABLE, Row#beamtalk_durable{version = Version}, write)
+            end,
+    case mnesia:transaction(Write) of
+        {atomic, ok} -> sync();
+        {aborted, Reason} -> {error, Reason}
+    end.
+
+%% Waits until everything committed so far is on disk (one sync shared by every caller waiting then).
+-spec sync() -> ok | {error, term()}.
+sync() ->
+    try gen_server:call(?MODULE, sync, ?SYNC_MS)
+    catch exit:{Reason, _} -> {error, {sync_failed, Reason}}
+    end.
+
+%% @doc Deletes the stored state of `Name' (`forget'); `not_found' when there was none.
+-spec delete(atom()) -> ok | not_found | {error, term()}.
+delete(Name) ->
+    case status() of
+        ready ->
+            Delete = fun() ->
+                             case mnesia:read(?TABLE, Name, write) of
+                                 [] -> not_found;
+                                 [_] -> mnesia:delete(?TABLE, Name, write)
+                             end
+                     end,
+            case mnesia:transaction(Delete) of
+                {atomic, ok} -> sync();
+                {atomic, not_found} -> not_found;
+                {aborted, Reason} -> {error, Reason}
+            end;
+        absent -> not_found;
+        Other -> {error, Other}
+    end.
+
+%% @doc Every stored durable actor, by name; the store's status when it cannot be read.
+-spec records() -> {ok, [record()]} | {error, status()}.
+records() ->
+    case gen_server:call(?MODULE, open, ?OPEN_MS + 5000) of
+        ready ->
+            Rows = lists:keysort(#beamtalk_durable.name, ets:tab2list(?TABLE)),
+            {ok, [#{name => N, class => C, version => V, running => running(N)}
+                  || #beamtalk_durable{name = N, class = C, version = V} <- Rows]};
+        absent -> {ok, []};
+        Other -> {error, Other}
+    end.
+
+%% @doc The names of the stored durable actors (none while the store is not open).
+-spec names() -> #{atom() => true}.
+names() ->
+    case status() of
+        ready -> maps:from_keys(mnesia:dirty_all_keys(?TABLE), true);
+        _ -> #{}
+    end.
+
+%% @doc `Class' was loaded: its durable actors that have not run on this node yet come back.
+-spec class_loaded(atom()) -> ok.
+class_loaded(Class) ->
+    gen_server:call(?MODULE, {restore, [Class]}, ?RESTORE_MS).
+
+%% @doc Whether `Term' can be stored: processes, ports, references and functions live only as long as
+%% the node (or the code) that made them.
+-spec storable(term()) -> yes | {no, binary()}.
+storable(T) when is_pid(T) -> {no, <<"a process (an actor reference or pid)">>};
+storable(T) when is_port(T) -> {no, <<"a port">>};
+storable(T) when is_reference(T) -> {no, <<"a reference">>};
+storable(T) when is_function(T) -> {no, <<"a block (a function)">>};
+storable([H | T]) -> first_unstorable([H, T]);
+storable(T) when is_tuple(T) -> first_unstorable(tuple_to_list(T));
+storable(T) when is_map(T) -> first_unstorable(maps:keys(T) ++ maps:values(T));
+storable(_) -> yes.
+
+-spec first_unstorable([term()]) -> yes | {no, binary()}.
+first_unstorable([]) -> yes;
+first_unstorable([T | Rest]) ->
+    case storable(T) of
+        yes -> first_unstorable(Rest);
+        No -> No
+    end.
+
+-spec running(atom()) -> boolean().
+running(Name) ->
+    is_pid(whereis(list_to_atom("bt_actor:" ++ atom_to_list(Name)))).
+
+%% gen_server callbacks
+
+-spec init([]) -> {ok, state()}.
+init([]) ->
+    {ok, #{pending => [], started => #{}}}.
+
+-spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()} | {noreply, state()}.
+handle_call(boot, _From, S) ->
+    case open(false) of
+        ready -> {reply, ready, restore(loaded_classes(), S)};
+        Status -> {reply, Status, S}
+    end;
+handle_call(open, _From, S) ->
+    {reply, open(false), S};
+handle_call({claim, Name}, _From, #{started := Started} = S) ->
+    {reply, open(true), S#{started := Started#{Name => true}}};
+handle_call({restore, Classes}, _From, S) ->
+    case status() of
+        ready -> {reply, ok, restore(Classes, S)};
+        _ -> {reply, ok, S}
+    end;
+handle_call(sync, From, #{pending := Pending} = S) ->
+    _ = Pending =:= [] andalso (self() ! flush),
+    {noreply, S#{pending := [From | Pending]}};
+handle_call(Other, _From, S) ->
+    beamtalk_unexpected:log(?MODULE, call, Other),
+    {reply, {error, unknown_request}, S}.
+
+-spec handle_cast(term(), state()) -> {noreply, state()}.
+handle_cast(Other, S) ->
+    beamtalk_unexpected:log(?MODULE, cast, Other),
+    {noreply, S}.
+
+%% Every sync asked for before this message arrived is served by one sync of the log.
+-spec handle_info(term(), state()) -> {noreply, state()}.
+handle_info(flush, #{pending := Pending} = S) ->
+    Result = try mnesia:sync_log()
+             catch C:R -> {error, {C, R}}
+             end,
+    [gen_server:reply(From, Result) || From <- Pending],
+    {noreply, S#{pending := []}};
+handle_info(Other, S) ->
+    beamtalk_unexpected:log(?MODULE, info, Other),
+    {noreply, S}.
+
+%% Opening
+
+%% The store's status after opening it if it is not open yet; `Create' makes one where there is none.
+-spec open(boolean()) -> status().
+open(Create) ->
+    case status() of
+        ready -> ready;
+        {unavailable, _} = Unavailable -> Unavailable;
+        _ ->
+            Dir = dir(),
+            %% Whatever goes wrong, the workspace goes on without durable actors.
+            Status = try open_dir(Dir, Create)
+                     catch C:R:St -> unavailable(Dir, io_lib:format("~0p", [{C, R, St}]))
+                     end,
+            _ = Status =:= absent orelse report(Status),
+            persistent_term:put(?STATUS_KEY, Status),
+            Status
+    end.
+
+-spec report(status()) -> ok.
+report({unavailable, Why}) ->
+    logger:error("durable actors are unavailable: ~ts", [Why]);
+report(_) ->
+    ok.
+
+%% The store's directory: `mnesia' in the node's private directory (the HOME it booted with), unless the
+%% application's environment names one (tests).
+-spec dir() -> file:filename().
+dir() ->
+    case application:get_env(beamtalk_workspace, durable_dir) of
+        {ok, Dir} -> Dir;
+        undefined ->
+            {ok, [[Home | _] | _]} = init:get_argument(home),
+            filename:join(Home, "mnesia")
+    end.
+
+-spec open_dir(file:filename(), boolean()) -> status().
+open_dir(Dir, Create) ->
+    Schema = filename:join(Dir, "schema.DAT"),
+    case {filelib:is_regular(Schema), empty_or_missing(Dir)} of
+        {true, _} ->
+            case readable_schema(Schema) of
+                ok -> start(Dir);
+                {error, Why} -> unavailable(Dir, Why)
+            end;
+        {false, true} when Create -> create(Dir);
+        {false, true} -> absent;
+        {false, false} -> unavailable(Dir, "it has no schema.DAT (not a Mnesia directory, or a damaged one)")
+    end.
+
+%% Whether Mnesia could read its schema: opened read-only and without repair, so a damaged file is
+%% reported rather than changed (Mnesia itself would stop only after a 10 s fatal-error delay).
+-spec readable_schema(file:filename()) -> ok | {error, iodata()}.
+readable_schema(Schema) ->
+    Table = make_ref(),
+    case dets:open_file(Table, [{file, Schema}, {access, read}, {repair, false}, {keypos, 2}]) of
+        {ok, Table} -> dets:close(Table);
+        {error, Reason} -> {error, io_lib:format("its schema.DAT cannot be read: ~0p", [Reason])}
+    end.
+
+-spec empty_or_missing(file:filename()) -> boolean().
+empty_or_missing(Dir) ->
+    case file:list_dir(Dir) of
+        {ok, []} -> true;
+        {error, enoent} -> true;
+        _ -> false
+    end.
+
+-spec create(file:filename()) -> status().
+create(Dir) ->
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    ok = use_dir(Dir),
+    case mnesia:create_schema([node()]) of
+        ok -> start(Dir);
+        {error, Reason} -> unavailable(Dir, io_lib:format("creating its schema failed: ~p", [Reason]))
+    end.
+
+-spec start(file:filename()) -> status().
+start(Dir) ->
+    ok = use_dir(Dir),
+    case application:ensure_all_started(mnesia) of
+        {ok, _} -> table(Dir);
+        {error, Reason} -> unavailable(Dir, io_lib:format("Mnesia did not start: ~p", [Reason]))
+    end.
+
+%% Mnesia reads its directory when it starts; one started already (by user code) must be using ours.
+-spec use_dir(file:filename()) -> ok.
+use_dir(Dir) ->
+    _ = application:load(mnesia),
+    %% Its core files (written when it fails) go beside the store, not to the node's working directory
+    %% (the user's project).
+    ok = application:set_env(mnesia, core_dir, filename:dirname(Dir)),
+    application:set_env(mnesia, dir, Dir).
+
+-spec table(file:filename()) -> status().
+table(Dir) ->
+    Disc = (catch mnesia:table_info(schema, storage_type)) =:= disc_copies,
+    Exists = Disc andalso lists:member(?TABLE, mnesia:system_info(tables)),
+    case {Disc, Exists} of
+        {false, _} -> unavailable(Dir, "its schema is not on disk (was it made for another node name?)");
+        {true, false} ->
+            case mnesia:create_table(?TABLE, [{disc_copies, [node()]},
+                                              {attributes, record_info(fields, beamtalk_durable)}]) of
+                {atomic, ok} -> ready;
+                {aborted, Reason} -> unavailable(Dir, io_lib:format("creating its table failed: ~p", [Reason]))
+            end;
+        {true, true} ->
+            case mnesia:wait_for_tables([?TABLE], ?OPEN_MS) of
+                ok -> ready;
+                {timeout, _} -> unavailable(Dir, "its table did not load within 30 s");
+                {error, Reason} -> unavailable(Dir, io_lib:format("its table did not load: ~p", [Reason]))
+            end
+    end.
+
+-spec unavailable(file:filename(), iodata()) -> status().
+unavailable(Dir, Why) ->
+    {unavailable, unicode:characters_to_binary(io_lib:format("the store ~ts cannot be opened: ~ts; nothing in it "
+                                                             "was changed", [Dir, Why]))}.
+
+%% Restoring
+
+%% Starts the durable actors of `Classes' (loaded ones) that have not run on this node yet.
+-spec restore([atom()], state()) -> state().
+restore(Classes, #{started := Started} = S) ->
+    Rows = [R || C <- Classes, R <- mnesia:dirty_match_object(?TABLE, {?TABLE, '_', C, '_', '_', '_'})],
+    Names = [N || #beamtalk_durable{name = N} <- Rows, not maps:is_key(N, Started)],
+    [restore_one(R) || #beamtalk_durable{name = N} = R <- Rows, lists:member(N, Names)],
+    S#{started := maps:merge(Started, maps:from_keys(Names, true))}.
+
+-spec restore_one(#beamtalk_durable{}) -> ok.
+restore_one(#beamtalk_durable{name = Name, class = Class}) ->
+    try beamtalk_actor:spawn_durable(Class, Name, #{}) of
+        _ -> ok
+    catch C:R:St ->
+        logger:error("durable actor #~s (~s) did not come back: ~ts",
+                     [Name, Class, beamtalk_error:describe(beamtalk_error:from_exception(C, R, St))])
+    end.
+
+-spec loaded_classes() -> [atom()].
+loaded_classes() ->
+    lists:usort([C || #beamtalk_durable{class = C} <- ets:tab2list(?TABLE), beamtalk_class:exists(C)]).
