@@ -339,3 +339,39 @@ fn durable_state_outlives_cleanup_and_follows_a_rename() {
         "the store moved with the rename"
     );
 }
+
+#[test]
+fn export_and_import_carry_durable_state_into_the_new_workspace_own_store() {
+    let d = Durable::new("origin");
+    d.eval("(Account spawnPersistentAs: #main) unwrap deposit: 21. (Account spawnPersistentAs: #idle) unwrap deposit: 2");
+    // One of them not running: its stored state is exported all the same.
+    d.eval("(Account named: #idle) unwrap stop");
+    let file = d.p.project.path().join("bank.btx");
+    d.ok(&[
+        "workspace",
+        "export",
+        "origin",
+        file.to_str().expect("utf8"),
+    ]);
+    d.ok(&["workspace", "import", file.to_str().expect("utf8"), "copy"]);
+    let copy = Durable {
+        p: d.p,
+        name: "copy",
+    };
+    assert_eq!(copy.eval("(Account named: #main) unwrap balance"), "21");
+    assert_eq!(
+        copy.eval("Workspace durableActors collect: [:r | r at: #name]"),
+        "#(#idle, #main)"
+    );
+    assert!(
+        copy.store_dir().join("schema.DAT").is_file(),
+        "the copy has a store of its own"
+    );
+    // The copy's state is its own: a change there leaves the original as it was.
+    copy.eval("(Account named: #main) unwrap deposit: 1");
+    let origin = Durable {
+        p: copy.p,
+        name: "origin",
+    };
+    assert_eq!(origin.eval("(Account named: #main) unwrap balance"), "21");
+}

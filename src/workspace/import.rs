@@ -45,6 +45,9 @@ pub fn check(data: &Term) -> Result<Checked, String> {
     let classes = classes(required(&top, "classes")?)?;
     let slots = declared_slots(&classes);
     let keys = actors(required(&top, "actors")?, &slots)?;
+    if let Some(durable) = top.get("durable") {
+        durable_actors(durable)?;
+    }
     let bindings = as_map(required(&top, "bindings")?, "bindings")?;
     for (name, value) in &bindings {
         plain(value, &keys, &format!("binding {name}"))?;
@@ -186,6 +189,39 @@ fn actors(term: &Term, slots: &HashMap<String, HashSet<String>>) -> Result<HashS
     Ok(keys)
 }
 
+/// Checks the stored state of durable actors (optional: exports made before them have none). Each has a
+/// name of its own, a class (loaded now or later: its state waits for it) and a state of plain data.
+fn durable_actors(term: &Term) -> Result<(), String> {
+    let mut names = HashSet::new();
+    for (i, d) in as_list(term, "durable")?.iter().enumerate() {
+        let what = format!("durable actor {}", i + 1);
+        let fields = as_map(d, &what)?;
+        let name = required(&fields, "name")
+            .ok()
+            .and_then(|n| atom_name(n))
+            .ok_or_else(|| format!("{what} has no name"))?;
+        if !names.insert(name) {
+            return Err(format!("{what} repeats the name #{name}"));
+        }
+        let class = required(&fields, "class")
+            .ok()
+            .and_then(|c| atom_name(c))
+            .ok_or_else(|| format!("{what} (#{name}) names no class"))?;
+        let state = as_map(
+            required(&fields, "state").map_err(|_| format!("{what} (#{name}) has no state"))?,
+            &format!("the state of {what} (#{name})"),
+        )?;
+        for (slot, value) in &state {
+            plain(
+                value,
+                &HashSet::new(),
+                &format!("slot {slot} of durable #{name} ({class})"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// Data that means the same on any node; `{'$bt_actor_key', N}` must name one of the export's actors.
 fn plain(term: &Term, keys: &HashSet<i64>, at: &str) -> Result<(), String> {
     let refuse = |what: &str| Err(format!("{at} holds {what}, which cannot be imported"));
@@ -290,6 +326,7 @@ mod tests {
     const GOOD: &str = r#"#{format => beamtalk_workspace_export, version => 1, workspace => <<"w">>,
         classes => [{'Counter', <<"Actor subclass: Counter\n  state: n = 0\n  n => self.n\n">>}],
         actors => [#{key => 1, class => 'Counter', slots => #{n => 3}}],
+        durable => [#{name => main, class => 'Counter', state => #{n => 9}}],
         bindings => #{c => {'$bt_actor_key', 1}, x => [1, 2.5, <<"t">>, #{a => b}]}, skipped => []}"#;
 
     fn checked(text: &str) -> Result<Checked, String> {
@@ -329,6 +366,22 @@ mod tests {
                 "actors => [",
                 "actors => [#{key => 1, class => 'Counter', slots => #{}}, ",
                 "repeats the key",
+            ),
+            (
+                "durable => [#{name",
+                "durable => [1, #{name",
+                "durable actor 1",
+            ),
+            ("name => main", "name => <<\"main\">>", "has no name"),
+            (
+                "state => #{n => 9}",
+                "state => #{n => {'$bt_actor_key', 1}}",
+                "durable #main",
+            ),
+            (
+                "durable => [",
+                "durable => [#{name => main, class => 'X', state => #{}}, ",
+                "repeats the name #main",
             ),
         ] {
             let e = checked(&with(replace, by)).err().unwrap_or_default();

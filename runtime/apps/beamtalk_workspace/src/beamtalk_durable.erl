@@ -16,7 +16,7 @@
 -behaviour(gen_server).
 
 -export([start_link/0, await_boot/1, status/0, claim/2, load/1, store/3, delete/1, records/0,
-         class_loaded/1, storable/1, names/0]).
+         class_loaded/1, storable/1, names/0, dump/0, put_records/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -export_type([record/0]).
@@ -151,6 +151,25 @@ names() ->
         _ -> #{}
     end.
 
+%% @doc Every stored durable actor's name, class and state (`workspace export'): none while the store
+%% has never been made; an error when it cannot be read, since an export without it would lose it.
+-spec dump() -> [#{name := atom(), class := atom(), state := map()}].
+dump() ->
+    case gen_server:call(?MODULE, open, ?OPEN_MS + 5000) of
+        ready -> [#{name => N, class => C, state => S}
+                  || #beamtalk_durable{name = N, class = C, state = S} <- ets:tab2list(?TABLE)];
+        absent -> [];
+        {unavailable, Why} -> error({durable_unavailable, Why})
+    end.
+
+%% @doc Stores durable actors' state (`workspace import', which has checked it), in one transaction on
+%% disk, then brings back those of loaded classes.
+-spec put_records([#{name := atom(), class := atom(), state := map()}]) -> ok | {error, term()}.
+put_records([]) ->
+    ok;
+put_records(Records) ->
+    gen_server:call(?MODULE, {put_records, Records}, ?RESTORE_MS).
+
 %% @doc `Class' was loaded: its durable actors that have not run on this node yet come back.
 -spec class_loaded(atom()) -> ok.
 class_loaded(Class) ->
@@ -200,6 +219,22 @@ handle_call({restore, Classes}, _From, S) ->
     case status() of
         ready -> {reply, ok, restore(Classes, S)};
         _ -> {reply, ok, S}
+    end;
+handle_call({put_records, Records}, _From, S) ->
+    case open(true) of
+        ready ->
+            Rows = [#beamtalk_durable{name = N, class = C, state = St, version = 1, node = node()}
+                    || #{name := N, class := C, state := St} <- Records],
+            Write = fun() -> lists:foreach(fun(R) -> mnesia:write(?TABLE, R, write) end, Rows) end,
+            case mnesia:transaction(Write) of
+                {atomic, ok} ->
+                    ok = mnesia:sync_log(),
+                    Classes = lists:usort([C || #beamtalk_durable{class = C} <- Rows, beamtalk_class:exists(C)]),
+                    {reply, ok, restore(Classes, S)};
+                {aborted, Reason} -> {reply, {error, Reason}, S}
+            end;
+        Status ->
+            {reply, {error, Status}, S}
     end;
 handle_call(sync, From, #{pending := Pending} = S) ->
     _ = Pending =:= [] andalso (self() ! flush),

@@ -12,7 +12,11 @@
 %% @doc Everything exportable in this workspace.
 -spec export() -> map().
 export() ->
-    Actors = [{P, C} || #{pid := P, class := C} <- beamtalk_workspace_meta:actors(), is_atom(C)],
+    %% Durable actors are carried by their stored state (running or not), not as live actors.
+    Durable = beamtalk_durable:dump(),
+    Named = [whereis(list_to_atom("bt_actor:" ++ atom_to_list(N))) || #{name := N} <- Durable],
+    Actors = [{P, C} || #{pid := P, class := C} <- beamtalk_workspace_meta:actors(), is_atom(C),
+                        not lists:member(P, Named)],
     Keys = maps:from_list([{P, N} || {{P, _}, N} <- lists:zip(Actors, lists:seq(1, length(Actors)))]),
     ActorData = [#{key => maps:get(P, Keys), class => C, slots => relink_out(slots(P), Keys)}
                  || {P, C} <- Actors],
@@ -30,6 +34,7 @@ export() ->
       classes => [{class_name(M), M:'__source__'()} || M <- beamtalk_workspace_meta:modules(),
                                                         erlang:function_exported(M, '__source__', 0)],
       actors => ActorData,
+      durable => Durable,
       bindings => Bindings,
       skipped => lists:sort(Skipped)}.
 
@@ -37,11 +42,17 @@ export() ->
 %% No user code runs for an actor but its slots' defaults: `initialize' is skipped, since the state it
 %% would set up is the one being restored. The CLI has checked the data; a class that is not an actor
 %% class here is still refused before anything starts.
+%% Durable actors' state goes into this workspace's own store (made for its node), and those of loaded
+%% classes come back with it.
 -spec import(map()) -> {ok, #{actors := non_neg_integer(), bindings := non_neg_integer()}}
-                     | {error, {not_an_actor_class, atom()}}.
-import(#{version := 1, actors := Actors, bindings := Bindings}) ->
+                     | {error, term()}.
+import(#{version := 1, actors := Actors, bindings := Bindings} = Data) ->
     case [C || #{class := C} <- Actors, not is_actor_class(C)] of
-        [] -> restore(Actors, Bindings);
+        [] ->
+            case beamtalk_durable:put_records(maps:get(durable, Data, [])) of
+                ok -> restore(Actors, Bindings);
+                {error, Reason} -> {error, {durable, Reason}}
+            end;
         [C | _] -> {error, {not_an_actor_class, C}}
     end.
 
