@@ -375,3 +375,69 @@ fn export_and_import_carry_durable_state_into_the_new_workspace_own_store() {
     };
     assert_eq!(origin.eval("(Account named: #main) unwrap balance"), "21");
 }
+
+/// A small filesystem mounted over a workspace's store, unmounted when dropped (lazily: the node may
+/// still hold its files).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &std::path::Path) -> Option<Self> {
+        std::fs::create_dir_all(dir).expect("store dir");
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Self(dir.to_path_buf()))
+    }
+
+    /// Fills it up; the file that did.
+    fn fill(&self) -> std::path::PathBuf {
+        let path = self.0.join("filler");
+        let mut f = std::fs::File::create(&path).expect("filler");
+        let block = vec![0u8; 4096];
+        while f.write_all(&block).is_ok() {}
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn on_a_full_disk_the_call_fails_clearly_and_the_last_durable_state_stays() {
+    let d = Durable::new("full");
+    let Some(disk) = SmallDisk::mount(&d.store_dir()) else {
+        common::cannot_run("mounting a 1 MB tmpfs over the store (needs root)");
+        return;
+    };
+    d.eval("a := (Account spawnPersistentAs: #main) unwrap. a deposit: 5. a keep: #small");
+    let filler = disk.fill();
+    let failed = d.eval("[a keep: (1 to: 30000) asList] on: Error do: [:e | e kind]");
+    assert_eq!(failed, "durable_write_failed");
+    // Tried again on the full disk: refused without touching the store.
+    let message = d.eval("[a keep: (1 to: 30000) asList] on: Error do: [:e | e messageText]");
+    assert!(
+        message.contains("no space left on device") && message.contains("undone"),
+        "{message}"
+    );
+    assert_eq!(d.eval("[a deposit: 1] on: Error do: [:e | e kind]"), "durable_write_failed");
+    assert_eq!(d.eval("a note"), "small", "the change was undone");
+    assert_eq!(d.eval("a balance"), "5");
+    // Space again: writes go on, and what was stored reads back on a new node.
+    std::fs::remove_file(filler).expect("rm filler");
+    assert_eq!(d.eval("a deposit: 1"), "6");
+    d.stop();
+    d.create();
+    d.load();
+    assert_eq!(d.eval("(Account named: #main) unwrap balance"), "6");
+    assert_eq!(d.eval("(Account named: #main) unwrap note"), "small");
+    d.stop();
+}

@@ -132,6 +132,9 @@ durable_error(Class, {unstorable, What}) ->
     beamtalk_error:new('Error', unstorable_state, Class,
                        ["state would hold ", What, ", which cannot be stored; the change was undone (hint: keep "
                         "names and data in a durable actor's state, not actor references or blocks)"]);
+durable_error(Class, {write_failed, Why}) ->
+    beamtalk_error:new('Error', durable_write_failed, Class,
+                       ["state could not be stored: ", Why, "; the change was undone"]);
 durable_error(Class, {unavailable, Why}) ->
     beamtalk_error:new('Error', durable_unavailable, Class, ["cannot use durable state: ", Why]);
 durable_error(Class, Reason) ->

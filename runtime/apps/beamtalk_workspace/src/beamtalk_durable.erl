@@ -2,10 +2,16 @@
 %%
 %% The runtime's actors write through this module (`actor_store' in the runtime's environment): one row
 %% per durable actor in a `disc_copies' table, keyed by the actor's name, which is its identity across
-%% restarts. A write is a transaction followed by a sync of Mnesia's log: OTP commits to the log
-%% asynchronously and `disk_log' may hold a commit in memory for seconds, so an actor replies only after
-%% the log reached the disk. Syncs are group commits: every actor that asks while one sync runs shares
-%% the next one, so concurrent callers pay one `fsync' between them.
+%% restarts. This server is the only writer, and writes in batches (a group commit): the states that
+%% actors hand it while one batch is written go together into the next, as one `sync_transaction'
+%% followed by one sync of Mnesia's log, so concurrent callers share one `fsync'. Both steps are needed:
+%% a plain transaction hands its commit record to the log asynchronously (a write that fails, on a full
+%% disk say, is then only a warning, and the transaction counts as committed), while a sync transaction
+%% writes it before it commits and aborts when that fails; and `disk_log' may still hold what it wrote
+%% in memory. A failed write can leave a torn record at the end of the log, which would hide every
+%% record written after it from the next start: so after a failure nothing more is written until the
+%% log has been dumped into the table's files (which leaves a fresh log) — the writer is the only one
+%% that could have written after it.
 %%
 %% Mnesia runs only in workspaces that use durable actors: its directory (`mnesia' in the node's private
 %% directory) is created by the first `spawnPersistentAs:', and a node that finds one at boot opens it and
@@ -37,7 +43,8 @@
 
 -type status() :: closed | absent | ready | {unavailable, binary()}.
 -type record() :: #{name := atom(), class := atom(), version := pos_integer(), running := boolean()}.
--type state() :: #{pending := [gen_server:from()], started := #{atom() => true}}.
+-type state() :: #{pending := [{gen_server:from(), #beamtalk_durable{}}], started := #{atom() => true},
+                   torn := boolean()}.
 
 -spec start_link() -> {ok, pid()} | {error, term()}.
 start_link() ->
@@ -86,47 +93,63 @@ load(Name) ->
 store(Name, Class, State) ->
     case {storable(State), status()} of
         {{no, What}, _} -> {error, {unstorable, What}};
-        {yes, ready} -> write(#beamtalk_durable{name = Name, class = Class, state = State, node = node()});
+        {yes, ready} ->
+            Row = #beamtalk_durable{name = Name, class = Class, state = State, node = node()},
+            try gen_server:call(?MODULE, {write, Row}, ?SYNC_MS)
+            catch exit:{Reason, _} -> {error, {write_failed, io_lib:format("the store did not answer: ~0p", [Reason])}}
+            end;
         {yes, Other} -> {error, Other}
     end.
 
--spec write(#beamtalk_durable{}) -> ok | {error, term()}.
-write(#beamtalk_durable{name = Name} = Row) ->
-    Write = fun() ->
-                    Version = case mnesia:read(?TABLE, Name, write) of
-                                  [#beamtalk_durable{version = V}] -> V + 1;
-                                  [] -> 1
-                              end,
-                    mnesia:write(?TABLE, Row#beamtalk_durable{version = Version}, write)
-            end,
-    case mnesia:transaction(Write) of
-        {atomic, ok} -> sync();
-        {aborted, Reason} -> {error, Reason}
+%% Writes a batch in one transaction, on disk when it answers `ok'.
+-spec write_batch([#beamtalk_durable{}]) -> ok | {error, term()}.
+write_batch(Rows) ->
+    Write = fun() -> lists:foreach(fun write_row/1, Rows) end,
+    case mnesia:sync_transaction(Write) of
+        {atomic, ok} -> sync_log();
+        {aborted, Reason} -> {error, why(Reason)}
     end.
 
-%% Waits until everything committed so far is on disk (one sync shared by every caller waiting then).
--spec sync() -> ok | {error, term()}.
-sync() ->
-    try gen_server:call(?MODULE, sync, ?SYNC_MS)
-    catch exit:{Reason, _} -> {error, {sync_failed, Reason}}
+-spec write_row(#beamtalk_durable{}) -> ok.
+write_row(#beamtalk_durable{name = Name} = Row) ->
+    Version = case mnesia:read(?TABLE, Name, write) of
+                  [#beamtalk_durable{version = V}] -> V + 1;
+                  [] -> 1
+              end,
+    mnesia:write(?TABLE, Row#beamtalk_durable{version = Version}, write).
+
+-spec sync_log() -> ok | {error, term()}.
+sync_log() ->
+    try mnesia:sync_log() of
+        ok -> ok;
+        {error, Reason} -> {error, why(Reason)}
+    catch C:R -> {error, why({C, R})}
     end.
+
+%% What keeps a write from the disk, in words where it can be said (a full disk, say).
+-spec why(term()) -> term().
+why(Reason) ->
+    case file_error(Reason) of
+        {File, Posix} -> {write_failed, unicode:characters_to_binary(
+                                         io_lib:format("cannot write ~ts: ~ts", [File, file:format_error(Posix)]))};
+        none -> Reason
+    end.
+
+-spec file_error(term()) -> {string(), atom()} | none.
+file_error({file_error, File, Posix}) when is_atom(Posix) -> {File, Posix};
+file_error(T) when is_tuple(T) -> file_error(tuple_to_list(T));
+file_error([H | T]) ->
+    case file_error(H) of
+        none -> file_error(T);
+        Found -> Found
+    end;
+file_error(_) -> none.
 
 %% @doc Deletes the stored state of `Name' (`forget'); `not_found' when there was none.
 -spec delete(atom()) -> ok | not_found | {error, term()}.
 delete(Name) ->
     case status() of
-        ready ->
-            Delete = fun() ->
-                             case mnesia:read(?TABLE, Name, write) of
-                                 [] -> not_found;
-                                 [_] -> mnesia:delete(?TABLE, Name, write)
-                             end
-                     end,
-            case mnesia:transaction(Delete) of
-                {atomic, ok} -> sync();
-                {atomic, not_found} -> not_found;
-                {aborted, Reason} -> {error, Reason}
-            end;
+        ready -> gen_server:call(?MODULE, {delete, Name}, ?SYNC_MS);
         absent -> not_found;
         Other -> {error, Other}
     end.
@@ -203,7 +226,7 @@ running(Name) ->
 
 -spec init([]) -> {ok, state()}.
 init([]) ->
-    {ok, #{pending => [], started => #{}}}.
+    {ok, #{pending => [], started => #{}, torn => false}}.
 
 -spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()} | {noreply, state()}.
 handle_call(boot, _From, S) ->
@@ -226,19 +249,34 @@ handle_call({put_records, Records}, _From, S) ->
             Rows = [#beamtalk_durable{name = N, class = C, state = St, version = 1, node = node()}
                     || #{name := N, class := C, state := St} <- Records],
             Write = fun() -> lists:foreach(fun(R) -> mnesia:write(?TABLE, R, write) end, Rows) end,
-            case mnesia:transaction(Write) of
+            case mnesia:sync_transaction(Write) of
                 {atomic, ok} ->
                     ok = mnesia:sync_log(),
                     Classes = lists:usort([C || #beamtalk_durable{class = C} <- Rows, beamtalk_class:exists(C)]),
                     {reply, ok, restore(Classes, S)};
-                {aborted, Reason} -> {reply, {error, Reason}, S}
+                {aborted, Reason} -> {reply, {error, why(Reason)}, S}
             end;
         Status ->
             {reply, {error, Status}, S}
     end;
-handle_call(sync, From, #{pending := Pending} = S) ->
+handle_call({write, Row}, From, #{pending := Pending} = S) ->
     _ = Pending =:= [] andalso (self() ! flush),
-    {noreply, S#{pending := [From | Pending]}};
+    {noreply, S#{pending := [{From, Row} | Pending]}};
+handle_call({delete, Name}, _From, S) ->
+    Delete = fun() ->
+                     case mnesia:read(?TABLE, Name, write) of
+                         [] -> not_found;
+                         [_] -> mnesia:delete(?TABLE, Name, write)
+                     end
+             end,
+    {Reply, S1} = after_tear(fun() ->
+                                     case mnesia:sync_transaction(Delete) of
+                                         {atomic, ok} -> sync_log();
+                                         {atomic, not_found} -> not_found;
+                                         {aborted, Reason} -> {error, why(Reason)}
+                                     end
+                             end, S),
+    {reply, Reply, S1};
 handle_call(Other, _From, S) ->
     beamtalk_unexpected:log(?MODULE, call, Other),
     {reply, {error, unknown_request}, S}.
@@ -248,17 +286,55 @@ handle_cast(Other, S) ->
     beamtalk_unexpected:log(?MODULE, cast, Other),
     {noreply, S}.
 
-%% Every sync asked for before this message arrived is served by one sync of the log.
+%% Every write handed over before this message arrived goes into one batch.
 -spec handle_info(term(), state()) -> {noreply, state()}.
 handle_info(flush, #{pending := Pending} = S) ->
-    Result = try mnesia:sync_log()
-             catch C:R -> {error, {C, R}}
-             end,
-    [gen_server:reply(From, Result) || From <- Pending],
-    {noreply, S#{pending := []}};
+    {Result, S1} = after_tear(fun() -> write_batch([Row || {_, Row} <- lists:reverse(Pending)]) end, S),
+    [gen_server:reply(From, Result) || {From, _} <- Pending],
+    {noreply, S1#{pending := []}};
 handle_info(Other, S) ->
     beamtalk_unexpected:log(?MODULE, info, Other),
     {noreply, S}.
+
+%% Runs a write, first dumping the log if the last one failed (see the module's comment); a failure
+%% marks the log torn.
+-spec after_tear(fun(() -> R), state()) -> {R | {error, term()}, state()}.
+after_tear(Write, #{torn := true} = S) ->
+    case repair(dir()) of
+        ok -> after_tear(Write, S#{torn := false});
+        {error, Why} -> {{error, {write_failed, [Why, "; writes resume once it can be repaired"]}}, S}
+    end;
+after_tear(Write, S) ->
+    case Write() of
+        {error, _} = Failed -> {Failed, S#{torn := true}};
+        Done -> {Done, S}
+    end.
+
+%% Leaves a fresh log after a failed write. Only where there is room for it: dumping the log with the
+%% disk still full is a fatal error for Mnesia (it stops). If it stopped anyway, starting it again
+%% repairs the log as a start after a crash does.
+-spec repair(file:filename()) -> ok | {error, iodata()}.
+repair(Dir) ->
+    Log = filename:join(Dir, "LATEST.LOG"),
+    Probe = filename:join(Dir, "room.probe"),
+    Room = max(65536, 2 * filelib:file_size(Log)),
+    Fits = file:write_file(Probe, <<0:Room/unit:8>>),
+    _ = file:delete(Probe),
+    case {Fits, mnesia:system_info(is_running)} of
+        {{error, Posix}, _} ->
+            {error, io_lib:format("the store's log was left torn by a failed write, and ~ts has no room to "
+                                  "repair it (~ts)", [Dir, file:format_error(Posix)])};
+        {ok, yes} ->
+            case catch mnesia:dump_log() of
+                dumped -> ok;
+                Failed -> {error, io_lib:format("the store's log could not be repaired: ~0p", [Failed])}
+            end;
+        {ok, _} ->
+            case start(Dir) of
+                ready -> ok;
+                {unavailable, Why} -> {error, Why}
+            end
+    end.
 
 %% Opening
 
