@@ -42,6 +42,7 @@ has_app eunit || want erlang-eunit -- the runtime\'s EUnit tests
 has_app jiffy || want erlang-jiffy -- the standard library\'s Json class \(OTP 25 has no JSON module\)
 has_app inets || want erlang-inets -- the standard library\'s HTTPClient \(httpc\)
 has_app ssl || want erlang-ssl -- HTTPClient\'s https
+has_app mnesia || want erlang-mnesia -- the store of durable actors
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

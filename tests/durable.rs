@@ -428,7 +428,10 @@ fn on_a_full_disk_the_call_fails_clearly_and_the_last_durable_state_stays() {
         message.contains("no space left on device") && message.contains("undone"),
         "{message}"
     );
-    assert_eq!(d.eval("[a deposit: 1] on: Error do: [:e | e kind]"), "durable_write_failed");
+    assert_eq!(
+        d.eval("[a deposit: 1] on: Error do: [:e | e kind]"),
+        "durable_write_failed"
+    );
     assert_eq!(d.eval("a note"), "small", "the change was undone");
     assert_eq!(d.eval("a balance"), "5");
     // Space again: writes go on, and what was stored reads back on a new node.
