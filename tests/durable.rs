@@ -106,16 +106,27 @@ impl Durable {
 
     /// `kill -9` of the workspace's node, and waits until it is gone.
     fn kill_node(&self) {
-        let pids = self.p.ws.node_pids();
-        assert_eq!(pids.len(), 1, "one node runs: {pids:?}");
+        // The pid file holds the node's pid (then its start time).
+        let pid_file = self
+            .p
+            .ws
+            .home
+            .path()
+            .join(format!("workspaces/{}.pid", self.name));
+        let text = std::fs::read_to_string(&pid_file).expect("pid file");
+        let pid = text.split_whitespace().next().expect("a pid").to_owned();
+        assert!(
+            self.p.ws.node_pids().contains(&pid),
+            "{pid} is a node of this test"
+        );
         let status = std::process::Command::new("kill")
-            .args(["-KILL", &pids[0]])
+            .args(["-KILL", &pid])
             .status()
             .expect("kill");
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(10);
-        while common::process_alive(&pids[0]) {
-            assert!(Instant::now() < deadline, "node {} still runs", pids[0]);
+        while common::process_alive(&pid) {
+            assert!(Instant::now() < deadline, "node {pid} still runs");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -443,4 +454,59 @@ fn on_a_full_disk_the_call_fails_clearly_and_the_last_durable_state_stays() {
     assert_eq!(d.eval("(Account named: #main) unwrap balance"), "6");
     assert_eq!(d.eval("(Account named: #main) unwrap note"), "small");
     d.stop();
+}
+
+#[test]
+fn a_replica_refuses_a_second_claim_and_serves_the_state_once_the_first_node_is_killed() {
+    let d = Durable::new("primary");
+    d.eval("(Account spawnPersistentAs: #main) unwrap deposit: 10");
+    d.ok(&["workspace", "create", "standby"]);
+    d.ok(&["load", "-w", "standby", "acct.bt"]);
+    let out = d.ok(&["workspace", "replicate", "primary", "--to", "standby"]);
+    assert!(out.contains("kept on standby too"), "{out}");
+    // The same project and home: another view of the same test's workspaces.
+    let standby = Durable {
+        p: d.p,
+        name: "standby",
+    };
+    // Both nodes see the actor; only the one it runs on may run it.
+    assert_eq!(
+        standby.eval("(Account spawnPersistentAs: #main) error kind"),
+        "durable_name_taken"
+    );
+    let primary = Durable {
+        p: standby.p,
+        name: "primary",
+    };
+    assert_eq!(
+        primary.eval("(Account named: #main) unwrap deposit: 5"),
+        "15"
+    );
+    primary.kill_node();
+    let standby = Durable {
+        p: primary.p,
+        name: "standby",
+    };
+    standby.stop();
+    standby.create();
+    standby.load();
+    assert_eq!(standby.eval("(Account named: #main) unwrap balance"), "15");
+    assert_eq!(
+        standby.eval("(Account named: #main) unwrap deposit: 1"),
+        "16"
+    );
+    // A workspace with durable actors of its own cannot take a copy of another's.
+    standby.ok(&["workspace", "create", "third"]);
+    standby.ok(&["load", "-w", "third", "acct.bt"]);
+    let third = Durable {
+        p: standby.p,
+        name: "third",
+    };
+    third.eval("(Account spawnPersistentAs: #own) unwrap");
+    let (code, _, err, _) =
+        run(&mut third
+            .p
+            .cmd(&["workspace", "replicate", "standby", "--to", "third"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("durable actors of its own"), "{err}");
 }

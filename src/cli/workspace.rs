@@ -200,6 +200,15 @@ pub enum WorkspaceCommand {
         /// Its new name.
         new: String,
     },
+    /// Keep a copy of a workspace's durable actors' state on another workspace's node (both must run).
+    #[command(after_help = "Examples:\n  beamtalk workspace replicate bank --to bank-standby")]
+    Replicate {
+        /// The workspace whose durable actors are copied.
+        name: String,
+        /// The workspace that holds the copy (one without durable actors of its own).
+        #[arg(long, value_name = "OTHER")]
+        to: String,
+    },
     /// Write a workspace's classes, actor states and plain-data bindings to FILE.
     #[command(after_help = "Examples:\n  beamtalk workspace export myws ws.btx")]
     Export {
@@ -463,6 +472,42 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                 println!("{}", json!({"id": entry.id, "node": entry.node}));
             } else {
                 println!("Workspace {old} is now {new} (node {}).", entry.node);
+            }
+        }
+        WorkspaceCommand::Replicate { name, to } => {
+            let (entry, other) = (ws.entry(&name)?, ws.entry(&to)?);
+            let conn = ws.connect(&entry).await?;
+            let replica = Term::from(eetf::Atom::from(other.node.as_str()));
+            match node_api::REPLICATE
+                .call(&conn, vec![replica], global.timeout)
+                .await?
+            {
+                Term::Atom(a) if a.name == "ok" => {
+                    if global.json {
+                        println!(
+                            "{}",
+                            json!({"workspace": name, "replica": to, "node": other.node})
+                        );
+                    } else {
+                        println!(
+                            "Durable actors of {name} are now kept on {to} too (node {}).",
+                            other.node
+                        );
+                    }
+                }
+                answer => {
+                    let why = match &answer {
+                        Term::Tuple(t) if t.elements.len() == 2 => as_text(&t.elements[1]),
+                        _ => None,
+                    };
+                    return Err(Failure::Remote {
+                        message: format!(
+                            "cannot replicate {name} to {to}: {}",
+                            why.unwrap_or_else(|| format!("{answer}"))
+                        ),
+                        detail: None,
+                    });
+                }
             }
         }
         WorkspaceCommand::Export { name, file } => {

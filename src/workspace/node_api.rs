@@ -42,6 +42,7 @@ pub const BOOT: NodeFn = node_fn("beamtalk_workspace", "boot", 0);
 pub const OBSERVER_OPEN: NodeFn = node_fn("beamtalk_observer", "open", 1);
 pub const EXPORT: NodeFn = node_fn("beamtalk_workspace_export", "export", 0);
 pub const IMPORT: NodeFn = node_fn("beamtalk_workspace_export", "import", 1);
+pub const REPLICATE: NodeFn = node_fn("beamtalk_durable", "replicate_to", 1);
 
 // Evaluation and the REPL's commands.
 pub const EVAL: NodeFn = node_fn("beamtalk_repl_eval", "eval", 1);
@@ -92,6 +93,7 @@ pub const ALL: &[NodeFn] = &[
     OBSERVER_OPEN,
     EXPORT,
     IMPORT,
+    REPLICATE,
     EVAL,
     BINDINGS,
     COMPLETIONS,

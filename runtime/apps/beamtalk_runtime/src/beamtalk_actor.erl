@@ -105,6 +105,10 @@ spawn_persistent(Class, Name, Init) ->
     Store = store(Class),
     case Store:claim(Name, Class) of
         ok -> spawn_as(Class, Name, Init#{?DURABLE_KEY => true});
+        {error, {runs_on, Node}} ->
+            beamtalk_error:raise('Error', durable_name_taken, Class,
+                                 io_lib:format("cannot be spawned persistent as #~s: that actor runs on node ~s, "
+                                               "which shares this store", [Name, Node]));
         {error, {held_by, Other}} ->
             beamtalk_error:raise('Error', durable_name_taken, Class,
                                  io_lib:format("cannot be spawned persistent as #~s: that name holds the state of "

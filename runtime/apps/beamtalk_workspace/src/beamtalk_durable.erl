@@ -22,7 +22,8 @@
 -behaviour(gen_server).
 
 -export([start_link/0, await_boot/1, status/0, claim/2, load/1, store/3, delete/1, records/0,
-         class_loaded/1, storable/1, names/0, dump/0, put_records/1]).
+         class_loaded/1, storable/1, names/0, dump/0, put_records/1, replicate_to/1, prepare_replica/0,
+         joined/0]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -export_type([record/0]).
@@ -36,6 +37,8 @@
 -define(OPEN_MS, 30000).
 %% How long a class's load waits for its durable actors to come back (each start has limits of its own).
 -define(RESTORE_MS, 60000).
+%% How long opening waits for the other copy of a replicated store before it loads its own.
+-define(COPY_WAIT_MS, 5000).
 %% How long a write waits for its sync.
 -define(SYNC_MS, 15000).
 %% The store's state, where every caller reads it without asking the server.
@@ -69,6 +72,11 @@ claim(Name, Class) ->
         ready ->
             case mnesia:dirty_read(?TABLE, Name) of
                 [#beamtalk_durable{class = Other}] when Other =/= Class -> {error, {held_by, Other}};
+                [#beamtalk_durable{node = Node}] when Node =/= node() ->
+                    case is_up(Node) of
+                        true -> {error, {runs_on, Node}};
+                        false -> ok
+                    end;
                 _ -> ok
             end;
         {unavailable, _} = Unavailable -> {error, Unavailable}
@@ -194,6 +202,65 @@ put_records([]) ->
 put_records(Records) ->
     gen_server:call(?MODULE, {put_records, Records}, ?RESTORE_MS).
 
+%% @doc `beamtalk workspace replicate NAME --to OTHER', on NAME's node: the node `Replica' (a workspace
+%% with no store of its own) gets a copy of this store on its disk (`disc_copies' on both): every write
+%% is committed on both before its caller hears of it, and either node can bring the actors back if the
+%% other's host is lost. The actors keep running where they run (each row names its node).
+-spec replicate_to(node()) -> ok | {error, binary()}.
+replicate_to(Replica) ->
+    Steps = [fun() -> expect(ready, gen_server:call(?MODULE, create, ?OPEN_MS + 5000),
+                             "this workspace's store cannot be opened") end,
+             fun() -> expect(ok, catch erpc:call(Replica, ?MODULE, prepare_replica, [], ?OPEN_MS),
+                             "the other workspace cannot take a replica") end,
+             fun() -> expect({ok, [Replica]}, mnesia:change_config(extra_db_nodes, [Replica]),
+                             "Mnesia on the other node did not join") end,
+             fun() -> expect({atomic, ok}, mnesia:change_table_copy_type(schema, Replica, disc_copies),
+                             "the schema could not be put on the other node's disk") end,
+             fun() -> expect({atomic, ok}, mnesia:add_table_copy(?TABLE, Replica, disc_copies),
+                             "the table could not be copied") end,
+             fun() -> expect(ready, catch erpc:call(Replica, ?MODULE, joined, [], ?OPEN_MS),
+                             "the replica did not open its copy") end],
+    run_steps(Steps).
+
+-spec run_steps([fun(() -> ok | {error, binary()})]) -> ok | {error, binary()}.
+run_steps([]) -> ok;
+run_steps([Step | Rest]) ->
+    case Step() of
+        ok -> run_steps(Rest);
+        Failed -> Failed
+    end.
+
+-spec expect(term(), term(), string()) -> ok | {error, binary()}.
+expect(Want, Want, _What) -> ok;
+expect({atomic, ok}, {aborted, {already_exists, _, _}}, _What) -> ok;
+expect(_Want, {error, Why}, What) when is_binary(Why) -> {error, iolist_to_binary([What, ": ", Why])};
+expect(_Want, Got, What) -> {error, unicode:characters_to_binary(io_lib:format("~s: ~0p", [What, Got]))}.
+
+%% @doc On the node that is to hold a replica: Mnesia started on an empty schema in its store's
+%% directory, ready to join. Refused when this workspace has a store of its own.
+-spec prepare_replica() -> ok | {error, binary()}.
+prepare_replica() ->
+    Dir = dir(),
+    case {empty_or_missing(Dir), mnesia:system_info(is_running)} of
+        {false, _} ->
+            {error, <<"it has durable actors of its own (a store in ", (unicode:characters_to_binary(Dir))/binary,
+                      "); hint: replicate to a workspace that has none">>};
+        {true, yes} ->
+            ok;
+        {true, _} ->
+            ok = filelib:ensure_dir(filename:join(Dir, "x")),
+            ok = use_dir(Dir),
+            case application:ensure_all_started(mnesia) of
+                {ok, _} -> ok;
+                {error, Reason} -> {error, unicode:characters_to_binary(io_lib:format("~0p", [Reason]))}
+            end
+    end.
+
+%% @doc On the replica, once its copy is made: the store is open.
+-spec joined() -> status().
+joined() ->
+    gen_server:call(?MODULE, joined, ?OPEN_MS).
+
 %% @doc `Class' was loaded: its durable actors that have not run on this node yet come back.
 -spec class_loaded(atom()) -> ok.
 class_loaded(Class) ->
@@ -219,6 +286,11 @@ first_unstorable([T | Rest]) ->
         No -> No
     end.
 
+%% Whether `Node', which holds a copy of the store, runs with it now.
+-spec is_up(node()) -> boolean().
+is_up(Node) ->
+    lists:member(Node, mnesia:system_info(running_db_nodes)).
+
 -spec running(atom()) -> boolean().
 running(Name) ->
     is_pid(whereis(list_to_atom("bt_actor:" ++ atom_to_list(Name)))).
@@ -235,6 +307,15 @@ handle_call(boot, _From, S) ->
         ready -> {reply, ready, restore(loaded_classes(), S)};
         Status -> {reply, Status, S}
     end;
+handle_call(joined, _From, S) ->
+    Status = case mnesia:wait_for_tables([?TABLE], ?OPEN_MS) of
+                 ok -> ready;
+                 Other -> unavailable(dir(), io_lib:format("its copy did not load: ~0p", [Other]))
+             end,
+    persistent_term:put(?STATUS_KEY, Status),
+    {reply, Status, S};
+handle_call(create, _From, S) ->
+    {reply, open(true), S};
 handle_call(open, _From, S) ->
     {reply, open(false), S};
 handle_call({claim, Name}, _From, #{started := Started} = S) ->
@@ -444,9 +525,15 @@ table(Dir) ->
                 {aborted, Reason} -> unavailable(Dir, io_lib:format("creating its table failed: ~p", [Reason]))
             end;
         {true, true} ->
-            case mnesia:wait_for_tables([?TABLE], ?OPEN_MS) of
+            case mnesia:wait_for_tables([?TABLE], ?COPY_WAIT_MS) of
                 ok -> ready;
-                {timeout, _} -> unavailable(Dir, "its table did not load within 30 s");
+                {timeout, _} ->
+                    %% A replica whose other copy is on a node that is down waits for it (Mnesia cannot
+                    %% know which copy is newer): with that node gone, this copy is the one there is.
+                    case mnesia:force_load_table(?TABLE) of
+                        yes -> ready;
+                        Other -> unavailable(Dir, io_lib:format("its table did not load: ~0p", [Other]))
+                    end;
                 {error, Reason} -> unavailable(Dir, io_lib:format("its table did not load: ~p", [Reason]))
             end
     end.
@@ -461,7 +548,9 @@ unavailable(Dir, Why) ->
 %% Starts the durable actors of `Classes' (loaded ones) that have not run on this node yet.
 -spec restore([atom()], state()) -> state().
 restore(Classes, #{started := Started} = S) ->
-    Rows = [R || C <- Classes, R <- mnesia:dirty_match_object(?TABLE, {?TABLE, '_', C, '_', '_', '_'})],
+    %% A row names the node its actor runs on: another node's is left to it while that node is up.
+    Rows = [R || C <- Classes, R <- mnesia:dirty_match_object(?TABLE, {?TABLE, '_', C, '_', '_', '_'}),
+                 R#beamtalk_durable.node =:= node() orelse not is_up(R#beamtalk_durable.node)],
     Names = [N || #beamtalk_durable{name = N} <- Rows, not maps:is_key(N, Started)],
     [restore_one(R) || #beamtalk_durable{name = N} = R <- Rows, lists:member(N, Names)],
     S#{started := maps:merge(Started, maps:from_keys(Names, true))}.
