@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose,
+    Issuer, KeyPair, KeyUsagePurpose, SanType,
 };
 
 use crate::dist::tls::Identity;
@@ -215,6 +215,16 @@ fn leaf(
     to: i32,
 ) -> Result<CertificateParams, PkiError> {
     let mut params = CertificateParams::new(names.to_vec())?;
+    // An address is also named as a DNS name: a node dialling another by address (`name@10.0.0.5`)
+    // checks that text as a host name, which OTP 25 matches against DNS names only.
+    for n in names
+        .iter()
+        .filter(|n| n.parse::<std::net::IpAddr>().is_ok())
+    {
+        params
+            .subject_alt_names
+            .push(SanType::DnsName(n.as_str().try_into()?));
+    }
     params.distinguished_name = name(common_name);
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = if server {

@@ -82,18 +82,7 @@ impl Durable {
 
     /// Evaluates `expr` until it prints `want`, within 10 s.
     fn eventually(&self, expr: &str, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let out = self.eval(expr);
-            if out == want {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{expr} still prints {out}, not {want}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        common::eventually(|| self.eval(expr), want, expr);
     }
 
     fn store_dir(&self) -> std::path::PathBuf {
@@ -288,6 +277,11 @@ fn forget_deletes_the_state_and_another_class_cannot_take_a_durable_name() {
         d.eval("(Account spawnPersistentAs: #main) unwrap balance"),
         "0"
     );
+    // Only `workspace rm` deletes the store, with the workspace.
+    d.stop();
+    assert!(d.store_dir().is_dir());
+    d.ok(&["workspace", "rm", "forgetful"]);
+    assert!(!d.store_dir().exists(), "the store went with the workspace");
 }
 
 #[test]

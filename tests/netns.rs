@@ -363,3 +363,116 @@ fn a_remote_node_that_never_answers_as_a_workspace_is_stopped_not_left_behind() 
         "no registry entry for it"
     );
 }
+
+const ACCOUNT: &str = "Actor subclass: Account\n  state: balance = 0\n  deposit: n => self.balance := self.balance + n\n  balance => self.balance\n";
+
+/// `kill -9` of the node of workspace `name` (started under `ws`), waiting until it is gone.
+fn kill_workspace_node(ws: &WorkspaceHome, name: &str) {
+    let out = std::process::Command::new("pgrep")
+        .args(["-f", &format!("beamtalk_workspace_{name}@")])
+        .output()
+        .expect("pgrep");
+    let pids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .filter(|p| ws.node_pids().contains(p))
+        .collect();
+    assert_eq!(pids.len(), 1, "one node of {name}: {pids:?}");
+    let pid = &pids[0];
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-KILL", pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while common::process_alive(pid) {
+        assert!(Instant::now() < deadline, "node {pid} still runs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn durable_actors_replicated_on_another_host_come_back_there_when_the_first_host_is_lost() {
+    let Some(mut pair) = Pair::new() else { return };
+    let ws = WorkspaceHome::new();
+    let home = &ws.home;
+    pair.start_epmd();
+    pair.start_epmd_b();
+    let (ip_a, ip_b) = (pair.ip_a(), pair.ip_b());
+    ok(
+        &pair,
+        home,
+        &["tls", "init", "--san", &ip_a, "--san", &ip_b],
+    );
+    let (launcher_a, launcher_b) = (pair.launcher(), pair.launcher_b());
+    let create_first = [
+        "workspace",
+        "create",
+        "first",
+        "--host",
+        &ip_a,
+        "--launcher",
+        &launcher_a,
+    ];
+    let create_second = [
+        "workspace",
+        "create",
+        "second",
+        "--host",
+        &ip_b,
+        "--launcher",
+        &launcher_b,
+    ];
+    ok(&pair, home, &create_first);
+    ok(&pair, home, &create_second);
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("acct.bt");
+    std::fs::write(&file, ACCOUNT).expect("write");
+    let file = file.to_str().expect("utf8");
+    for name in ["first", "second"] {
+        ok(&pair, home, &["load", "-w", name, file]);
+    }
+    let eval = |name: &str, expr: &str| {
+        ok(&pair, home, &["eval", "-w", name, expr])
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(
+        eval(
+            "first",
+            "(Account spawnPersistentAs: #main) unwrap deposit: 10"
+        ),
+        "10"
+    );
+    let out = ok(
+        &pair,
+        home,
+        &["workspace", "replicate", "first", "--to", "second"],
+    );
+    assert!(out.contains("kept on second too"), "{out}");
+    // The other host sees it, and may not run it while the first one does.
+    assert_eq!(
+        eval("second", "(Account spawnPersistentAs: #main) error kind"),
+        "durable_name_taken"
+    );
+    assert_eq!(
+        eval("first", "(Account named: #main) unwrap deposit: 5"),
+        "15"
+    );
+    // The first host is lost; a new node of the second brings the actor back there.
+    kill_workspace_node(&ws, "first");
+    ok(&pair, home, &["workspace", "stop", "second"]);
+    ok(&pair, home, &create_second);
+    ok(&pair, home, &["load", "-w", "second", file]);
+    assert_eq!(
+        eval("second", "(Account named: #main) unwrap balance"),
+        "15"
+    );
+    assert_eq!(
+        eval("second", "(Account named: #main) unwrap deposit: 1"),
+        "16"
+    );
+    ok(&pair, home, &["workspace", "stop", "second"]);
+}

@@ -394,18 +394,23 @@ impl Project {
 
     /// Evaluates `expr` until it prints `want`, within 10 s.
     pub fn eventually_ok(&self, expr: &str, want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let out = self.eval_ok(expr);
-            if out == want {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{expr} still prints {out}, not {want}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        eventually(|| self.eval_ok(expr), want, expr);
+    }
+}
+
+/// Calls `probe` until it answers `want`, within 10 s; `what` names it in the failure.
+pub fn eventually(mut probe: impl FnMut() -> String, want: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = probe();
+        if out == want {
+            return;
         }
+        assert!(
+            Instant::now() < deadline,
+            "{what} still prints {out}, not {want}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -77,6 +77,10 @@ impl Pair {
         format!("10.201.{}.1", self.subnet)
     }
 
+    pub fn ip_b(&self) -> String {
+        format!("10.201.{}.2", self.subnet)
+    }
+
     /// `cmd` run inside namespace `ns`.
     pub fn exec(ns: &str, cmd: &str) -> Command {
         let mut c = Command::new("ip");
@@ -86,7 +90,16 @@ impl Pair {
 
     /// Starts epmd in `a` on the standard port.
     pub fn start_epmd(&mut self) {
-        let epmd = Self::exec(&self.a, "epmd")
+        self.start_epmd_in(&self.a.clone());
+    }
+
+    /// Starts epmd in `b` too (for a node there that other hosts reach).
+    pub fn start_epmd_b(&mut self) {
+        self.start_epmd_in(&self.b.clone());
+    }
+
+    fn start_epmd_in(&mut self, ns: &str) {
+        let epmd = Self::exec(ns, "epmd")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
@@ -94,18 +107,14 @@ impl Pair {
         self.children.push(epmd);
         // Callers connect at once: wait until it listens.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !Self::exec(&self.a, "epmd")
+        while !Self::exec(ns, "epmd")
             .arg("-names")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
         {
-            assert!(
-                Instant::now() < deadline,
-                "epmd did not start in {}",
-                self.a
-            );
+            assert!(Instant::now() < deadline, "epmd did not start in {ns}");
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -113,6 +122,11 @@ impl Pair {
     /// The launcher that runs a shell command "on host a".
     pub fn launcher(&self) -> String {
         format!("ip netns exec {} sh -c", self.a)
+    }
+
+    /// The same "on host b" (where the CLI runs, reached at its address rather than on loopback).
+    pub fn launcher_b(&self) -> String {
+        format!("ip netns exec {} sh -c", self.b)
     }
 
     /// What `epmd -names` prints in `a`.
@@ -173,11 +187,13 @@ impl Drop for Pair {
             let _ = c.kill();
             let _ = c.wait();
         }
-        let _ = Self::exec(&self.a, "epmd")
-            .arg("-kill")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        for ns in [&self.a, &self.b] {
+            let _ = Self::exec(ns, "epmd")
+                .arg("-kill")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
         ip(&["netns", "del", &self.a]);
         ip(&["netns", "del", &self.b]);
     }
