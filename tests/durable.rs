@@ -142,6 +142,11 @@ fn five_hundred_deposits_are_all_there_after_kill_9_of_the_node_and_a_new_node()
     );
     d.load();
     assert_eq!(d.eval("(Account named: #main) unwrap balance"), "500");
+    // Listings mark it.
+    let listed = d.ok(&["workspace", "actors", "bank"]);
+    assert!(listed.contains("Account (durable #main)"), "{listed}");
+    let json = d.ok(&["--json", "workspace", "actors", "bank"]);
+    assert!(json.contains("\"durable\":\"main\""), "{json}");
     assert_eq!(
         d.eval("(Workspace durableActors collect: [:r | r at: #running]) first"),
         "true"
