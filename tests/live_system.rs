@@ -721,3 +721,44 @@ fn a_long_lived_actor_keeps_no_stream_it_is_done_with() {
     // A stream the actor keeps in its state stays usable across messages.
     assert_eq!(p.eval_ok("b keep. b more"), "ab");
 }
+
+/// `Workspace flush` and `Workspace flush: aClass` from Beamtalk code write the same way the CLI's
+/// flush does, and answer its report; a conflict is an error that names the file and keeps the change.
+#[test]
+fn workspace_flush_from_beamtalk_writes_a_class_or_all_and_reports() {
+    let p = loaded();
+    std::fs::write(
+        p.project.path().join("other.bt"),
+        "Object subclass: Other\n  hi => 1\n",
+    )
+    .expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "other.bt"]));
+    assert_eq!(code, 0, "{err}");
+    eval(&p, "Counter >> n => self.n + 0");
+    eval(&p, "Other >> hi => 2");
+    let report = eval(&p, "Workspace flush: Other");
+    assert!(
+        report.starts_with("Flushed 1 change(s) into") && report.ends_with("other.bt"),
+        "{report}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.project.path().join("other.bt")).expect("read"),
+        "Object subclass: Other\n  hi => 2\n"
+    );
+    assert_eq!(
+        eval(&p, "Workspace changes dirtyMethods"),
+        "#(\"Counter>>n\")"
+    );
+    // The other class's file changed by hand meanwhile: nothing is written, the change is kept.
+    let file = p.project.path().join("counter.bt");
+    let edited = format!("{COUNTER}// edited by hand\n");
+    std::fs::write(&file, &edited).expect("write");
+    let refused = eval(&p, "[Workspace flush] on: Error do: [:e | e kind]");
+    assert_eq!(refused, "flush_conflict");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), edited);
+    assert_eq!(
+        eval(&p, "Workspace changes dirtyMethods"),
+        "#(\"Counter>>n\")"
+    );
+    assert_eq!(eval(&p, "Workspace respondsTo: #flush:"), "true");
+}

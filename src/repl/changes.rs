@@ -281,7 +281,20 @@ impl Session {
 
     /// Writes the durable changes not yet flushed into their files inside `project`.
     pub async fn flush(&self, project: &Path) -> Result<FlushReport, EvalError> {
-        let pending = decode_changes(&self.call(node_api::PENDING_CHANGES, vec![]).await?);
+        self.flush_class(project, None).await
+    }
+
+    /// `flush`, of the changes to `class` only when it is given (`Workspace flush: Counter`).
+    pub async fn flush_class(
+        &self,
+        project: &Path,
+        class: Option<&str>,
+    ) -> Result<FlushReport, EvalError> {
+        let pending: Vec<Change> =
+            decode_changes(&self.call(node_api::PENDING_CHANGES, vec![]).await?)
+                .into_iter()
+                .filter(|c| class.is_none_or(|class| c.class == class))
+                .collect();
         let loaded: BTreeMap<String, String> =
             list_elements(&self.call(node_api::SOURCES, vec![]).await?)
                 .unwrap_or_default()

@@ -1,5 +1,6 @@
 //! What a node's evaluation asks of the CLI running it: Beamtalk is compiled here, so `Workspace load:`,
-//! `Counter compile: #sel source: ...` and `Counter removeSelector: #sel` reach the node's io proxy,
+//! `Counter compile: #sel source: ...`, `Counter removeSelector: #sel` and `Workspace flush` (source files
+//! are the CLI's) reach the node's io proxy,
 //! which asks this process (see [`crate::dist::io_server::CliRequest`]). Each answer is `ok`,
 //! `{ok, Value}`, `{error, not_found}` or `{error, Message}`.
 
@@ -51,6 +52,11 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: 
         input: Box::new(std::io::empty()),
     };
     let session = Session::new(conn, quiet, timeout);
+    if let [Term::Atom(k), Term::Atom(target)] = t.elements.as_slice()
+        && k.name == "flush"
+    {
+        return flush(&session, project, &target.name).await;
+    }
     if let [Term::Atom(k), source, path] = t.elements.as_slice()
         && k.name == "new_class"
     {
@@ -90,6 +96,19 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: 
         Err(EditError::Refused(message)) => {
             error(message.strip_prefix("ERROR: ").unwrap_or(&message))
         }
+    }
+}
+
+/// `Workspace flush` (`target` is `all`) or `Workspace flush: Counter`: the report as text, an error
+/// when a file was left alone (changed on disk since it was loaded, say), with the whole report.
+async fn flush(session: &Session, project: &Path, target: &str) -> Term {
+    let class = (target != "all").then_some(target);
+    match session.flush_class(project, class).await {
+        Ok(report) if report.skipped.is_empty() => {
+            tuple(vec![atom("ok"), text(&report.lines().join("\n"))])
+        }
+        Ok(report) => error(&report.lines().join("\n")),
+        Err(e) => error(&e.to_string()),
     }
 }
 

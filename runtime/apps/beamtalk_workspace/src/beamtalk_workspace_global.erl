@@ -13,7 +13,7 @@
 selectors() ->
     [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
      changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'removeClass:', durableActors,
-     'forget:'].
+     'forget:', flush, 'flush:'].
 
 -spec respond(atom(), [term()]) -> {ok, term()} | nomethod.
 respond(actors, []) ->
@@ -94,6 +94,10 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
             beamtalk_error:raise('Error', no_such_change, 'Workspace',
                                  ["the ChangeLog has no entry ", integer_to_list(Id)])
     end;
+respond(flush, []) ->
+    {ok, flush(all)};
+respond('flush:', [{'$bt_class', Class}]) ->
+    {ok, flush(Class)};
 respond(durableActors, []) ->
     case beamtalk_durable:records() of
         {ok, Records} -> {ok, Records};
@@ -106,6 +110,22 @@ respond('sourceFileOf:', [{'$bt_class', Class}]) ->
     {ok, beamtalk_workspace_meta:class_file(Class)};
 respond(_, _) ->
     nomethod.
+
+%% `Workspace flush' / `flush: Counter' (ADR 0082): the durable changes written into their `.bt` files by
+%% the CLI running this evaluation (the files and the compiler are its), inside its project; answers the
+%% report. A file changed on disk since it was loaded is left alone, and that is an error (its changes
+%% are kept).
+-spec flush(atom()) -> binary().
+flush(Target) ->
+    case io:request(group_leader(), {beamtalk_edit, {flush, Target}}) of
+        {ok, Report} when is_binary(Report) -> Report;
+        {error, Report} when is_binary(Report) ->
+            beamtalk_error:raise('Error', flush_conflict, undefined, Report);
+        _ ->
+            beamtalk_error:raise('Error', not_supported, 'Workspace',
+                                 "flush needs the CLI that runs this evaluation to write the files (a REPL or "
+                                 "`beamtalk eval`); hint: `beamtalk workspace flush`")
+    end.
 
 %% `Workspace forget: #main': the stored state of durable actor `main' deleted, the actor stopped first if
 %% it runs; whether there was any.
