@@ -762,3 +762,24 @@ fn workspace_flush_from_beamtalk_writes_a_class_or_all_and_reports() {
     );
     assert_eq!(eval(&p, "Workspace respondsTo: #flush:"), "true");
 }
+
+/// Chapter 22's `Workspace testClasses`, `test`, `test:` and `globals`.
+#[test]
+fn the_workspace_lists_and_runs_its_test_classes() {
+    let p = Project::with_loaded(
+        "add_test.bt",
+        "TestCase subclass: AddTest\n  testAdds => self assert: 1 + 1 equals: 2\n  testBroken => self assert: 1 equals: 2\n",
+    );
+    assert_eq!(eval(&p, "Workspace testClasses"), "#(AddTest)");
+    let all = eval(&p, "Workspace test");
+    assert!(
+        all.starts_with("1 passed, 1 failed") && all.contains("AddTest>>testBroken"),
+        "{all}"
+    );
+    assert_eq!(eval(&p, "(Workspace test: AddTest) passed"), "1");
+    assert_eq!(
+        eval(&p, "[Workspace test: Integer] on: Error do: [:e | e kind]"),
+        "not_a_test_class"
+    );
+    assert_eq!(eval(&p, "g := 7. Workspace globals at: #g"), "7");
+}

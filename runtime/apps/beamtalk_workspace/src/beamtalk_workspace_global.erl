@@ -8,12 +8,15 @@
 
 -type actor_ref() :: {'$bt_actor', atom(), pid()}.
 
+%% Each test's time limit for `Workspace test' (as `beamtalk test' gives by default).
+-define(TEST_TIMEOUT_MS, 10000).
+
 %% @doc The messages `Workspace' answers (for `respondsTo:').
 -spec selectors() -> [atom()].
 selectors() ->
     [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
      changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'removeClass:', durableActors,
-     'forget:', flush, 'flush:'].
+     'forget:', flush, 'flush:', globals, testClasses, test, 'test:'].
 
 -spec respond(atom(), [term()]) -> {ok, term()} | nomethod.
 respond(actors, []) ->
@@ -94,6 +97,17 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
             beamtalk_error:raise('Error', no_such_change, 'Workspace',
                                  ["the ChangeLog has no entry ", integer_to_list(Id)])
     end;
+respond(globals, []) ->
+    {ok, beamtalk_repl_state:bindings()};
+respond(testClasses, []) ->
+    {ok, [{'$bt_class', C} || C <- test_classes()]};
+respond(test, []) ->
+    {ok, beamtalk_test:result(beamtalk_test:run(test_classes(), all, ?TEST_TIMEOUT_MS))};
+respond('test:', [{'$bt_class', Class}]) ->
+    case beamtalk_test:test_classes([Class]) of
+        [Class] -> {ok, beamtalk_test:result(beamtalk_test:run([Class], all, ?TEST_TIMEOUT_MS))};
+        [] -> beamtalk_error:raise('Error', not_a_test_class, Class, "is not a TestCase class")
+    end;
 respond(flush, []) ->
     {ok, flush(all)};
 respond('flush:', [{'$bt_class', Class}]) ->
@@ -110,6 +124,12 @@ respond('sourceFileOf:', [{'$bt_class', Class}]) ->
     {ok, beamtalk_workspace_meta:class_file(Class)};
 respond(_, _) ->
     nomethod.
+
+%% The TestCase classes loaded into this workspace, by name.
+-spec test_classes() -> [atom()].
+test_classes() ->
+    Loaded = [list_to_atom(C) || M <- beamtalk_workspace_meta:modules(), ?BT_CLASS_MODULE_PREFIX ++ C <- [atom_to_list(M)]],
+    beamtalk_test:test_classes(lists:usort(Loaded)).
 
 %% `Workspace flush' / `flush: Counter' (ADR 0082): the durable changes written into their `.bt` files by
 %% the CLI running this evaluation (the files and the compiler are its), inside its project; answers the
