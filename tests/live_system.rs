@@ -559,7 +559,15 @@ fn system_navigation_follows_a_hot_reload() {
     assert_eq!(nav("classesInCategory: #Counting"), "#(Counter)");
     assert_eq!(nav("classesInCategory: \"Counting\""), "#(Counter)");
     assert_eq!(nav("classesInCategory: #Other"), "#()");
-    assert_eq!(nav("sendersOf: #showLine:"), "#(\"Counter>>terminate\")");
+    assert_eq!(nav("sendersOf: #showLine:"), "#(Counter>>terminate)");
+    // Where: the line of the send in the class's file (line 9 of COUNTER).
+    assert_eq!(
+        eval(
+            &p,
+            "(SystemNavigation default sendersOf: #showLine:) first line"
+        ),
+        "9"
+    );
     assert_eq!(
         eval(
             &p,
@@ -577,7 +585,14 @@ fn system_navigation_follows_a_hot_reload() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(nav("implementorsOf: #increment"), "#()");
     assert_eq!(nav("implementorsOf: #bump"), "#(Counter)");
-    assert_eq!(nav("sendersOf: #showLine:"), "#(\"Counter>>bump\")");
+    assert_eq!(nav("sendersOf: #showLine:"), "#(Counter>>bump)");
+    assert_eq!(nav("referencesTo: #Transcript"), "#(Counter>>bump)");
+    // A method edited live, and a class removed: the index follows both.
+    eval(&p, "Counter >> n => Transcript showLine: \"n\". self.n");
+    assert_eq!(nav("sendersOf: #showLine:"), "#(Counter>>bump, Counter>>n)");
+    eval(&p, "Counter removeFromSystem");
+    assert_eq!(nav("sendersOf: #showLine:"), "#()");
+    assert_eq!(nav("implementorsOf: #bump"), "#()");
 }
 
 #[test]

@@ -114,6 +114,7 @@ pub const CLASS_CALLBACKS: &[(&str, usize)] = &[
     ("__source__", 0),
     ("__docs__", 0),
     ("__sends__", 0),
+    ("__xref__", 0),
     ("__slot_uses__", 0),
     ("__required__", 0),
     ("__method_sources__", 0),

@@ -93,6 +93,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     ));
     forms.push(docs_function(l, class, src));
     forms.push(sends_function(l, class));
+    forms.push(xref_function(l, src, sided(class)));
     forms.push(slot_uses_function(l, class, &lw));
     forms.push(required_function(l, class));
     forms.push(method_sources_function(l, src, sided(class)));
@@ -137,6 +138,7 @@ pub fn extension_forms(
         ("__selectors__".to_owned(), 0),
         ("__source__".to_owned(), 0),
         ("__method_sources__".to_owned(), 0),
+        ("__xref__".to_owned(), 0),
         ("__respond__".to_owned(), 3),
         ("__class_respond__".to_owned(), 3),
     ];
@@ -158,6 +160,14 @@ pub fn extension_forms(
         function(l, "__selectors__", vec![], vec![selectors]),
         function(l, "__source__", vec![], vec![string(l, src)]),
         method_sources_function(
+            l,
+            src,
+            methods
+                .iter()
+                .map(|m| ("instance", m))
+                .chain(class_methods.iter().map(|m| ("class", m))),
+        ),
+        xref_function(
             l,
             src,
             methods
@@ -275,6 +285,60 @@ fn sends_function(l: i32, class: &ClassDef) -> Term {
         })
         .collect();
     function(l, "__sends__", vec![], vec![abs_list(l, methods)])
+}
+
+/// `'__xref__'() -> [{Side, Selector, Line, [{Sent, Line}], [{Class, Line}]}]`: where each method is, and
+/// each selector it sends and each class it names with their lines (its blocks' included): what the
+/// workspace's cross-reference index holds (`SystemNavigation default sendersOf:`, `referencesTo:`).
+fn xref_function<'m>(
+    l: i32,
+    src: &str,
+    methods: impl Iterator<Item = (&'static str, &'m MethodDef)>,
+) -> Term {
+    let lines = crate::layout::LineIndex::new(src, 0);
+    let line = |at: usize| i64::try_from(lines.locate(at).0 + 1).unwrap_or(0);
+    let pairs = |set: BTreeSet<(String, i64)>| {
+        abs_list(
+            l,
+            set.into_iter()
+                .map(|(name, at)| abs_tuple(l, vec![abs_atom(l, &name), integer(l, at)]))
+                .collect(),
+        )
+    };
+    let entries = methods
+        .map(|(side, m)| {
+            let (mut sent, mut named) = (BTreeSet::new(), BTreeSet::new());
+            for e in &m.body {
+                crate::ast::walk(e, &mut |e| match &e.kind {
+                    ExprKind::Send { selector, .. } | ExprKind::SuperSend { selector, .. } => {
+                        sent.insert((selector.clone(), line(e.span.start)));
+                    }
+                    ExprKind::Cascade { messages, .. } => {
+                        sent.extend(
+                            messages
+                                .iter()
+                                .map(|(s, _, sp)| (s.clone(), line(sp.start))),
+                        );
+                    }
+                    ExprKind::Global(name) => {
+                        named.insert((name.clone(), line(e.span.start)));
+                    }
+                    _ => {}
+                });
+            }
+            abs_tuple(
+                l,
+                vec![
+                    abs_atom(l, side),
+                    abs_atom(l, &m.selector),
+                    integer(l, line(m.span.start)),
+                    pairs(sent),
+                    pairs(named),
+                ],
+            )
+        })
+        .collect();
+    function(l, "__xref__", vec![], vec![abs_list(l, entries)])
 }
 
 /// `'__method_sources__'() -> [{Side, Selector, Source}]`: each method as written, what `Counter >>

@@ -198,7 +198,8 @@ user_modules(Class) ->
 %% processes (`process_methods/1') are refetched.
 -spec forget() -> ok.
 forget() ->
-    forget_keys([K || {{?MODULE, _, _} = K, _} <- persistent_term:get()]).
+    forget_keys([K || {{?MODULE, _, _} = K, _} <- persistent_term:get()]),
+    beamtalk_xref:invalidate().
 
 %% @doc Drops what is cached about `Class' and the classes that inherit from it: `Class' was loaded (or
 %% reloaded, perhaps with another superclass), or given extension methods. Facts about other classes
@@ -209,7 +210,9 @@ forget(undefined) ->
     forget();
 forget(Class) ->
     forget_keys([K || {{?MODULE, _, C} = K, _} <- persistent_term:get(), is_atom(C),
-                      lists:member(Class, chain(C))]).
+                      lists:member(Class, chain(C))]),
+    %% Its code changed: what it sends and names too.
+    beamtalk_xref:reindex(Class).
 
 -spec forget_keys([term()]) -> ok.
 forget_keys(Keys) ->

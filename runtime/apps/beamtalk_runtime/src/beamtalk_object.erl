@@ -550,7 +550,7 @@ own_selectors('TranscriptStream') ->
     ['show:', 'display:', 'showLine:', 'showln:', 'displayNl:', 'print:', cr, tab, space, recent, clear];
 own_selectors('ExceptionSet') -> [','];
 own_selectors(C) when C =:= 'WriteStream'; C =:= 'ReadStream' -> beamtalk_stream:selectors(C);
-own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:'];
+own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:', 'referencesTo:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
 own_selectors('Object') ->
     [class, printString, displayString, printNl, displayNl, '=:=', '=/=', '==', '=', '/=', hash,

@@ -39,11 +39,14 @@ beamtalk(_, _) ->
 navigation(allClasses, []) ->
     {ok, all_classes()};
 navigation('implementorsOf:', [Selector]) when is_atom(Selector) ->
-    {ok, [Ref || {'$bt_class', C} = Ref <- all_classes(), lists:member(Selector, own(C))]};
+    {ok, [{'$bt_class', C} || C <- beamtalk_xref:implementors(Selector), not lists:member(C, ?SINGLETONS)]};
 navigation('sendersOf:', [Selector]) when is_atom(Selector) ->
-    {ok, lists:sort([method_name(C, Side, M) || {'$bt_class', C} <- all_classes(),
-                                               {Side, M, Sent} <- sends(C),
-                                               lists:member(Selector, Sent)])};
+    {ok, [method_reference(Site) || Site <- beamtalk_xref:senders(Selector)]};
+navigation('referencesTo:', [{'$bt_class', Class}]) ->
+    {ok, [method_reference(Site) || Site <- beamtalk_xref:references(Class)]};
+navigation('referencesTo:', [Name]) when is_atom(Name) ->
+    %% By name: also the globals that are not classes (`#Transcript').
+    {ok, [method_reference(Site) || Site <- beamtalk_xref:references(Name)]};
 navigation('classesInCategory:', [Category]) when is_atom(Category); is_binary(Category) ->
     Wanted = category_text(Category),
     {ok, [Ref || {'$bt_class', C} = Ref <- all_classes(), category_text(category(C)) =:= Wanted]};
@@ -101,17 +104,11 @@ owner({user, M}) ->
         C -> C
     end.
 
-%% Each method of `Class' (and of its extensions) with the selectors it sends.
--spec sends(atom()) -> [{instance | class, atom(), [atom()]}].
-sends(Class) ->
-    lists:append([M:'__sends__'() || M <- [beamtalk_class:module(Class), beamtalk_class:extension_module(Class)],
-                                     erlang:function_exported(M, '__sends__', 0)]).
-
--spec method_name(atom(), instance | class, atom()) -> binary().
-method_name(Class, instance, Selector) ->
-    iolist_to_binary([atom_to_binary(Class, utf8), ">>", atom_to_binary(Selector, utf8)]);
-method_name(Class, class, Selector) ->
-    iolist_to_binary([atom_to_binary(Class, utf8), " class>>", atom_to_binary(Selector, utf8)]).
+%% A place in a method, as the `MethodReference' value queries answer (it prints as `Counter>>increment').
+-spec method_reference({atom(), instance | class, atom(), non_neg_integer()}) -> tuple().
+method_reference({Class, Side, Method, Line}) ->
+    beamtalk_user_class:new_value('MethodReference', #{methodClass => {'$bt_class', Class}, selector => Method,
+                                                       isClassSide => Side =:= class, line => Line}).
 
 %% @doc `Beamtalk help: Counter': the class, its superclass, its comment, then each method's header with
 %% its comment (instance side first); for a built-in class, the selectors it answers.

@@ -1,5 +1,5 @@
-%% @doc The owner of the runtime's shared ETS tables: class-side variables (`beamtalk_class_state') and
-%% the classes of named actors (`beamtalk_actor_names'). Reads and writes go to the tables directly;
+%% @doc The owner of the runtime's shared ETS tables: class-side variables (`beamtalk_class_state'), the
+%% classes of named actors (`beamtalk_actor_names') and the cross-reference index (`beamtalk_xref'). Reads and writes go to the tables directly;
 %% this server only keeps them alive.
 -module(beamtalk_tables).
 -behaviour(gen_server).
@@ -18,6 +18,7 @@ init([]) ->
     %% only an ordered set can do without visiting every row (10,000 named actors made `spawnAs:' slow).
     _ = ets:new(beamtalk_actor_names, [named_table, public, ordered_set, {read_concurrency, true},
                                        {write_concurrency, true}]),
+    ok = beamtalk_xref:tables(),
     {ok, #{}}.
 
 -spec handle_call(term(), gen_server:from(), map()) -> {reply, {error, unknown_request}, map()}.
