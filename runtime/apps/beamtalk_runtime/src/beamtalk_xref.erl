@@ -42,13 +42,24 @@ references(Class) ->
 %% @doc The classes that define `Selector' themselves (either side), sorted.
 -spec implementors(atom()) -> [atom()].
 implementors(Selector) ->
-    ok = built(),
-    lists:usort([C || {_, C} <- ets:lookup(?IMPLS, Selector)]).
+    lists:usort([C || {_, C} <- rows_of(?IMPLS, Selector)]).
 
 -spec lookup(atom(), atom()) -> [site()].
 lookup(Table, Key) ->
-    ok = built(),
-    lists:usort([{C, Side, M, L} || {_, C, Side, M, L} <- ets:lookup(Table, Key)]).
+    lists:usort([{C, Side, M, L} || {_, C, Side, M, L} <- rows_of(Table, Key)]).
+
+%% The rows under `Key': from the index, or (where the runtime's tables do not run: a bare node, a
+%% test) worked out from every class there is.
+-spec rows_of(atom(), atom()) -> [tuple()].
+rows_of(Table, Key) ->
+    case ets:whereis(?OWNED) of
+        undefined ->
+            [Row || {'$bt_class', C} <- beamtalk_system:all_classes(), {T, Row} <- rows(C), T =:= Table,
+                    element(1, Row) =:= Key];
+        _ ->
+            ok = built(),
+            ets:lookup(Table, Key)
+    end.
 
 %% @doc `Class''s code changed: its rows are replaced by what its modules say now (none once it is gone).
 %% Nothing happens before the index is first used: it is built then from what is loaded.
