@@ -798,3 +798,42 @@ fn the_workspace_lists_and_runs_its_test_classes() {
     );
     assert_eq!(eval(&p, "g := 7. Workspace globals at: #g"), "7");
 }
+
+/// `Workspace processes` (ADR 0092): the supervision tree as objects.
+#[test]
+fn workspace_processes_answers_the_supervision_tree_as_objects() {
+    let p = Project::with_loaded(
+        "app.bt",
+        "Actor subclass: Worker\n  state: n = 0\n  n => self.n\n\nSupervisor subclass: App\n  class children => #(Worker)\n",
+    );
+    eval(&p, "App supervise. w := Worker spawn");
+    let outline = eval(&p, "Workspace processes");
+    let lines: Vec<&str> = outline.lines().collect();
+    assert_eq!(lines.len(), 3, "{outline}");
+    assert!(lines[0].starts_with("supervisor App <"), "{outline}");
+    assert!(lines[1].starts_with("  actor Worker <"), "{outline}");
+    assert!(lines[2].starts_with("actor Worker <"), "{outline}");
+    assert_eq!(eval(&p, "Workspace processes size"), "3");
+    assert_eq!(
+        eval(&p, "Workspace processes supervisors first childCount"),
+        "1"
+    );
+    assert_eq!(
+        eval(
+            &p,
+            "(Workspace processes supervisors first children first) nodeClass"
+        ),
+        "Worker"
+    );
+    assert_eq!(
+        eval(
+            &p,
+            "(Workspace processes actors collect: [:a | a isAlive]) size"
+        ),
+        "2"
+    );
+    assert_eq!(
+        eval(&p, "Workspace processes printString"),
+        "a SupervisionTree (3 processes)"
+    );
+}

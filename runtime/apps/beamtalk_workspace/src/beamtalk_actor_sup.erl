@@ -11,6 +11,8 @@
 -export([start_link/0, start_actor/4, stop_actor/1, stop_owned/1, start_supervisor/1, stop_supervisor/1, actors/0,
          actors/1, actors_of/1, details/0, count/0, tree/0, init/1]).
 
+-export_type([tree_node/0]).
+
 -define(KEEPERS, beamtalk_supervisor_keepers).
 %% The hosts' registered names, in a tuple: picking one costs no atom building.
 -define(HOSTS_KEY, {?MODULE, hosts}).
