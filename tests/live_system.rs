@@ -837,3 +837,18 @@ fn workspace_processes_answers_the_supervision_tree_as_objects() {
         "a SupervisionTree (3 processes)"
     );
 }
+
+/// Chapter 22: the singletons' classes, and how compiled code reaches the singletons by name.
+#[test]
+fn the_singletons_have_classes_that_compiled_code_reaches_them_through() {
+    let p = Project::with_loaded(
+        "probe.bt",
+        "Object subclass: Probe\n  count => WorkspaceInterface current classes size\n  version => BeamtalkInterface current version\n",
+    );
+    assert_eq!(eval(&p, "Workspace class"), "WorkspaceInterface");
+    assert_eq!(eval(&p, "Beamtalk class"), "BeamtalkInterface");
+    assert_eq!(eval(&p, "WorkspaceInterface current == Workspace"), "true");
+    assert_eq!(eval(&p, "TranscriptStream current == Transcript"), "true");
+    assert_eq!(eval(&p, "Probe new count"), "1");
+    assert_eq!(eval(&p, "Probe new version = Beamtalk version"), "true");
+}

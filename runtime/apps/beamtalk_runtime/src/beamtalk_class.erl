@@ -30,6 +30,7 @@
     'Supervisor' => 'Object', 'DynamicSupervisor' => 'Supervisor', 'SupervisionSpec' => 'Value',
     'Transcript' => 'Object', 'TranscriptStream' => 'Actor', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
     'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object', 'Session' => 'Value',
+    'WorkspaceInterface' => 'Object', 'BeamtalkInterface' => 'Object',
     'ExceptionSet' => 'Object', 'WriteStream' => 'Object', 'ReadStream' => 'Object'
 }).
 

@@ -143,6 +143,8 @@ inspect_text(R) ->
     [beamtalk_print:print_string(R), " (", beamtalk_print:class_name(R), ")"].
 
 -spec class_ref(term()) -> {'$bt_class', atom()}.
+class_ref({'$bt_class', 'Workspace'}) -> {'$bt_class', 'WorkspaceInterface'};
+class_ref({'$bt_class', 'Beamtalk'}) -> {'$bt_class', 'BeamtalkInterface'};
 class_ref(R) ->
     case beamtalk_dispatch:class_of(R) of
         {meta, _} -> {'$bt_class', 'Class'};
@@ -270,6 +272,10 @@ class_side('Tuple', Sel, [Items]) when Sel =:= 'withAll:'; Sel =:= 'new:' ->
 class_side('SystemNavigation', default, []) -> {ok, {'$bt_object', 'SystemNavigation', #{}}};
 class_side('Workspace', Sel, Args) -> workspace(respond, Sel, Args);
 class_side('Session', current, []) -> workspace(session, current, []);
+%% The singletons' classes (chapter 22): how compiled code reaches them by name.
+class_side('WorkspaceInterface', current, []) -> {ok, {'$bt_class', 'Workspace'}};
+class_side('BeamtalkInterface', current, []) -> {ok, {'$bt_class', 'Beamtalk'}};
+class_side('TranscriptStream', current, []) -> {ok, beamtalk_rt:transcript()};
 class_side(Class, Sel, Args) ->
     case beamtalk_class:inherits_from(Class, 'Exception') of
         true -> exception_class(Class, Sel, Args);
