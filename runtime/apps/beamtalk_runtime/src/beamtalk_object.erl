@@ -20,6 +20,8 @@ specific('Symbol', A, 'value:', [R]) -> {ok, beamtalk_dispatch:send(R, A, [])};
 specific('ErlangModule', {'$bt_erlang', M}, Sel, Args) -> {ok, erlang_call(M, Sel, Args)};
 specific(Class, {'$bt_error', _, _, _, _} = E, Sel, Args) when Class =/= 'Object' -> error_object(E, Sel, Args);
 specific('SystemNavigation', _, Sel, Args) -> beamtalk_system:navigation(Sel, Args);
+%% A session's bindings are the workspace's, which every session shares (`Workspace bindings').
+specific('Session', {'$bt_value', 'Session', _}, bindings, []) -> workspace(respond, bindings, []);
 specific(C, {'$bt_object', C, #{ref := _}} = S, Sel, Args) when C =:= 'WriteStream'; C =:= 'ReadStream' ->
     beamtalk_stream:respond(S, Sel, Args);
 specific('ExceptionSet', {'$bt_exception_set', Set}, ',', [{'$bt_class', C}]) ->
@@ -551,7 +553,7 @@ own_selectors('Exception') ->
      outer, 'resignalAs:', retry, 'return:', return];
 own_selectors(C) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' -> beamtalk_supervisor:selectors(C);
 own_selectors('SupervisionSpec') -> beamtalk_supervisor:spec_selectors();
-own_selectors('Session') -> [id, kind, started];
+own_selectors('Session') -> [id, kind, started, bindings];
 own_selectors('TranscriptStream') ->
     ['show:', 'display:', 'showLine:', 'showln:', 'displayNl:', 'print:', cr, tab, space, recent, clear];
 own_selectors('ExceptionSet') -> [','];
