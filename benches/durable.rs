@@ -17,9 +17,9 @@ mod report;
 use std::time::Instant;
 
 use beamtalk::term::{atom, list};
-use common::{Epmd, WorkspaceHome, beamtalk, connect_options};
+
 use eetf::Term;
-use node::{Node, int, median, must};
+use node::{Workbench, int, median, must};
 use report::Row;
 
 const CALLS: i64 = 2_000;
@@ -56,22 +56,15 @@ fn main() {
         println!("durable: run with `cargo bench --bench durable` (scripts/bench.sh durable)");
         return;
     }
-    let epmd = Epmd::start();
-    let ws = WorkspaceHome::new();
-    let project = tempfile::tempdir().expect("project");
-    let cli = |args: &[&str]| {
-        let mut c = beamtalk(&epmd, &ws.home);
-        c.current_dir(project.path())
-            .args(["--timeout", "600s"])
-            .args(args);
-        c
-    };
+    let bench = Workbench::new();
+    let project = &bench.project;
+    let cli = |args: &[&str]| bench.cli(args);
     std::fs::write(project.path().join("acct.bt"), ACCOUNT).expect("write");
     for name in ["durable", "empty"] {
         must(&mut cli(&["workspace", "create", name]));
         must(&mut cli(&["load", "-w", name, "acct.bt"]));
     }
-    let node = Node::connect("durable", connect_options(&epmd, &ws.home));
+    let node = bench.node("durable");
     let spawn =
         |selector: &str, args: Vec<Term>| node.send_to_class("DurAccount", selector, args).1;
     let unwrap = |result: Term| {

@@ -17,9 +17,9 @@ use std::time::Instant;
 
 use beamtalk::lang::parser::parse_statements;
 use beamtalk::term::{as_i64, atom, list, tuple};
-use common::{Epmd, WorkspaceHome, beamtalk, connect_options};
+
 use eetf::{Binary, Term};
-use node::{Node, int, median, must};
+use node::{Node, Workbench, int, median, must};
 const RUNS: usize = 5;
 
 const CLASSES: &str = "\
@@ -153,22 +153,15 @@ fn ms(micros: f64) -> String {
 }
 
 fn main() {
-    let epmd = Epmd::start();
-    let ws = WorkspaceHome::new();
-    let project = tempfile::tempdir().expect("project");
-    let run = |args: &[&str]| {
-        must(
-            beamtalk(&epmd, &ws.home)
-                .current_dir(project.path())
-                .args(args),
-        )
-    };
+    let workbench = Workbench::new();
+    let project = &workbench.project;
+    let run = |args: &[&str]| must(&mut workbench.cli(args));
     run(&["workspace", "create", "langbench"]);
     std::fs::write(project.path().join("bench.bt"), CLASSES).expect("write");
     run(&["load", "-w", "langbench", "bench.bt"]);
 
     let bench = Bench {
-        node: Node::connect("langbench", connect_options(&epmd, &ws.home)),
+        node: workbench.node("langbench"),
     };
     bench.node.load_anchor("lang_anchor");
 

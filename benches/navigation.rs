@@ -16,9 +16,9 @@ mod node;
 mod report;
 
 use beamtalk::term::{atom, list, tuple};
-use common::{Epmd, WorkspaceHome, beamtalk, connect_options};
+
 use eetf::Term;
-use node::{Node, median, must};
+use node::{Workbench, median, must};
 use report::Row;
 
 const RUNS: usize = 50;
@@ -45,22 +45,15 @@ fn main() {
         );
         return;
     }
-    let epmd = Epmd::start();
-    let ws = WorkspaceHome::new();
-    let project = tempfile::tempdir().expect("project");
-    let cli = |args: &[&str]| {
-        let mut c = beamtalk(&epmd, &ws.home);
-        c.current_dir(project.path())
-            .args(["--timeout", "600s"])
-            .args(args);
-        c
-    };
+    let bench = Workbench::new();
+    let project = &bench.project;
+    let cli = |args: &[&str]| bench.cli(args);
     let mut figures = Vec::new();
     for (name, n) in [("few", 10), ("many", 1000)] {
         std::fs::write(project.path().join(format!("{name}.bt")), classes(n)).expect("write");
         must(&mut cli(&["workspace", "create", name]));
         must(&mut cli(&["load", "-w", name, &format!("{name}.bt")]));
-        let node = Node::connect(name, connect_options(&epmd, &ws.home));
+        let node = bench.node(name);
         let query = |selector: &str, arg: Term| {
             node.tc(
                 "beamtalk_system",

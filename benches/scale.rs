@@ -19,9 +19,9 @@ use std::process::Command;
 use std::time::Instant;
 
 use beamtalk::term::{as_i64, atom};
-use common::{Epmd, WorkspaceHome, beamtalk, connect_options};
+
 use eetf::Term;
-use node::{Node, int, median, must};
+use node::{Node, Workbench, int, median, must};
 use report::Row;
 
 const ACTORS: i64 = 100_000;
@@ -92,21 +92,14 @@ fn main() {
         println!("scale: run with `cargo bench --bench scale` (scripts/bench.sh scale)");
         return;
     }
-    let epmd = Epmd::start();
-    let ws = WorkspaceHome::new();
-    let project = tempfile::tempdir().expect("project");
-    let cli = |args: &[&str]| {
-        let mut c = beamtalk(&epmd, &ws.home);
-        c.current_dir(project.path())
-            .args(["--timeout", "600s"])
-            .args(args);
-        c
-    };
+    let bench = Workbench::new();
+    let project = &bench.project;
+    let cli = |args: &[&str]| bench.cli(args);
     must(&mut cli(&["workspace", "create", "scale"]));
     write_classes(project.path(), "");
     std::fs::write(project.path().join("unrelated.bt"), UNRELATED).expect("write");
     must(&mut cli(&["load", "-w", "scale", "scale.bt"]));
-    let node = Node::connect("scale", connect_options(&epmd, &ws.home));
+    let node = bench.node("scale");
     node.load_anchor("scale_anchor");
     let memory = || as_i64(&node.call("scale_anchor", "memory", vec![])).expect("bytes") as f64;
     let reload = |methods: &str| {

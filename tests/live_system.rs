@@ -852,5 +852,8 @@ fn the_singletons_have_classes_that_compiled_code_reaches_them_through() {
     assert_eq!(eval(&p, "Probe new count"), "1");
     assert_eq!(eval(&p, "Probe new version = Beamtalk version"), "true");
     // A session's bindings are the workspace's.
-    assert_eq!(eval(&p, "shared := 5. Session current bindings at: #shared"), "5");
+    assert_eq!(
+        eval(&p, "shared := 5. Session current bindings at: #shared"),
+        "5"
+    );
 }

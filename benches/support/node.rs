@@ -86,6 +86,40 @@ impl Node {
     }
 }
 
+/// A benchmark's own EPMD, beamtalk home and project directory, and the CLI run in that project.
+pub struct Workbench {
+    pub epmd: crate::common::Epmd,
+    pub ws: crate::common::WorkspaceHome,
+    pub project: tempfile::TempDir,
+}
+
+impl Workbench {
+    pub fn new() -> Self {
+        Self {
+            epmd: crate::common::Epmd::start(),
+            ws: crate::common::WorkspaceHome::new(),
+            project: tempfile::tempdir().expect("project"),
+        }
+    }
+
+    /// `beamtalk ARGS` in the project, with a limit long enough for 100,000 actors.
+    pub fn cli(&self, args: &[&str]) -> Command {
+        let mut c = crate::common::beamtalk(&self.epmd, &self.ws.home);
+        c.current_dir(self.project.path())
+            .args(["--timeout", "600s"])
+            .args(args);
+        c
+    }
+
+    /// A connection of the benchmark's own to workspace `id`.
+    pub fn node(&self, id: &str) -> Node {
+        Node::connect(
+            id,
+            crate::common::connect_options(&self.epmd, &self.ws.home),
+        )
+    }
+}
+
 pub fn int(n: i64) -> Term {
     Term::from(FixInteger::from(i32::try_from(n).expect("fits in 32 bits")))
 }
