@@ -434,6 +434,8 @@ impl Workspaces {
             Err(ConnectError::Auth { .. }) => {
                 return Err(foreign("it refused this home's cookie".to_owned()));
             }
+            // A node that was just killed may still be listed for a moment: gone, the name is free.
+            Err(_) if Self::leaves_epmd(&epmd, node).await => return Ok(None),
             Err(e) => return Err(foreign(format!("it does not answer ({e})"))),
         };
         let info = node_api::INFO
@@ -450,6 +452,18 @@ impl Workspaces {
             Ok(info) => Err(foreign(format!("it belongs to {}", info.home))),
             Err(e) => Err(foreign(format!("it is not a workspace of this home ({e})"))),
         }
+    }
+
+    /// Whether `node`, listed by `epmd` but not answering, leaves it within a second (it was dying).
+    async fn leaves_epmd(epmd: &Epmd, node: &NodeName) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+        while tokio::time::Instant::now() < deadline {
+            if let Ok(None) = epmd.lookup(node.name()).await {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
     }
 
     /// What the pid file says of `entry`'s node (`Unknown` for remote ones).

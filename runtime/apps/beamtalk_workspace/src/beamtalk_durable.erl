@@ -127,10 +127,15 @@ write_row(#beamtalk_durable{name = Name} = Row) ->
               end,
     mnesia:write(?TABLE, Row#beamtalk_durable{version = Version}, write).
 
+%% This node's log, then the replicas' (their commits too may still be in their logs' memory): an
+%% acknowledged write survives losing either host. A replica that does not answer holds up nothing.
 -spec sync_log() -> ok | {error, term()}.
 sync_log() ->
     try mnesia:sync_log() of
-        ok -> ok;
+        ok ->
+            Replicas = [N || N <- mnesia:table_info(?TABLE, disc_copies), N =/= node(), is_up(N)],
+            _ = Replicas =:= [] orelse erpc:multicall(Replicas, mnesia, sync_log, [], ?SYNC_MS),
+            ok;
         {error, Reason} -> {error, why(Reason)}
     catch C:R -> {error, why({C, R})}
     end.

@@ -42,6 +42,9 @@ stop() ->
     Stopper = spawn(fun() ->
                             receive go -> ok end,
                             _ = application:stop(beamtalk_workspace),
+                            %% Durable actors' store: what Mnesia's log still holds in memory (a
+                            %% replica's commits, say) reaches the disk before the node goes.
+                            _ = catch mnesia:sync_log(),
                             erlang:halt(0)
                     end),
     %% Outside the application (whose processes its master kills when it stops), also when the caller
