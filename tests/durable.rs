@@ -6,7 +6,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Project, run};
 
@@ -108,16 +108,7 @@ impl Durable {
             self.p.ws.node_pids().contains(&pid),
             "{pid} is a node of this test"
         );
-        let status = std::process::Command::new("kill")
-            .args(["-KILL", &pid])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while common::process_alive(&pid) {
-            assert!(Instant::now() < deadline, "node {pid} still runs");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        common::kill_and_wait(&pid);
     }
 }
 

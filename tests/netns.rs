@@ -378,19 +378,7 @@ fn kill_workspace_node(ws: &WorkspaceHome, name: &str) {
         .filter(|p| ws.node_pids().contains(p))
         .collect();
     assert_eq!(pids.len(), 1, "one node of {name}: {pids:?}");
-    let pid = &pids[0];
-    assert!(
-        std::process::Command::new("kill")
-            .args(["-KILL", pid])
-            .status()
-            .expect("kill")
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while common::process_alive(pid) {
-        assert!(Instant::now() < deadline, "node {pid} still runs");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::kill_and_wait(&pids[0]);
 }
 
 #[test]

@@ -414,6 +414,20 @@ pub fn eventually(mut probe: impl FnMut() -> String, want: &str, what: &str) {
     }
 }
 
+/// `kill -9` of process `pid`, waiting (up to 10 s) until it is gone.
+pub fn kill_and_wait(pid: &str) {
+    let killed = Command::new("kill")
+        .args(["-KILL", pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success(), "kill -9 {pid}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while process_alive(pid) {
+        assert!(Instant::now() < deadline, "process {pid} still runs");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Whether process `pid` runs (a killed process its parent has not reaped yet is a zombie: not running).
 pub fn process_alive(pid: &str) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))

@@ -8,6 +8,7 @@
 -module(beamtalk_actor).
 -behaviour(gen_server).
 
+-export([registered_name/1, actor_name/1]).
 -export([spawn/2, restore/1, spawn_as/3, spawn_persistent/3, spawn_durable/3, named/2, lookup/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
          start_child/2, run/1, start/1, serve/1, call/4, restart_policy/1, own/1, stop_owned/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
@@ -206,13 +207,22 @@ typed(_, nil) ->
 %% @doc `Actor allRegistered': the names of the registered actors, sorted.
 -spec all_registered() -> [atom()].
 all_registered() ->
-    lists:sort([list_to_atom(N) || R <- registered(), ?NAME_PREFIX ++ N <- [atom_to_list(R)]]).
+    lists:sort([N || R <- registered(), N <- [actor_name(R)], N =/= nil]).
 
-%% Registered names live in the node's one namespace, so an actor's carries a prefix: `#logger' never
-%% takes the place of Erlang's own `logger'.
+%% @doc The registered name of the actor named `Name'. Registered names live in the node's one namespace,
+%% so an actor's carries a prefix: `#logger' never takes the place of Erlang's own `logger'.
 -spec registered_name(atom()) -> atom().
 registered_name(Name) ->
     list_to_atom(?NAME_PREFIX ++ atom_to_list(Name)).
+
+%% @doc The actor name a registered name stands for (`registered_name/1' backwards), or nil for a name
+%% that is not an actor's.
+-spec actor_name(atom()) -> atom().
+actor_name(Registered) ->
+    case atom_to_list(Registered) of
+        ?NAME_PREFIX ++ Name -> list_to_atom(Name);
+        _ -> nil
+    end.
 
 %% The reference of the actor registered as `Name', from the class it recorded when it took the name:
 %% the actor is not asked (it may be busy for longer than the caller would wait).
@@ -235,12 +245,7 @@ ref_of(Name, Pid) ->
 lifecycle({'$bt_actor', _, Pid}, registeredName) ->
     %% The name `spawnAs:' gave it (ADR 0079), or nil.
     case erlang:process_info(Pid, registered_name) of
-        {registered_name, Registered} ->
-            case lists:split(min(length(?NAME_PREFIX), length(atom_to_list(Registered))),
-                             atom_to_list(Registered)) of
-                {?NAME_PREFIX, Name} -> list_to_atom(Name);
-                _ -> nil
-            end;
+        {registered_name, Registered} -> actor_name(Registered);
         _ -> nil
     end;
 lifecycle(Ref, isRegistered) ->

@@ -146,12 +146,10 @@ details_of(Actors) ->
 %% The name of a durable actor registered as `Registered' (durable actors are always named), else nil.
 -spec durable_name(atom() | [], #{atom() => true}) -> atom().
 durable_name(Registered, Durable) when is_atom(Registered), map_size(Durable) > 0 ->
-    case atom_to_list(Registered) of
-        "bt_actor:" ++ Name -> case maps:is_key(list_to_atom(Name), Durable) of
-                                   true -> list_to_atom(Name);
-                                   false -> nil
-                               end;
-        _ -> nil
+    Name = beamtalk_actor:actor_name(Registered),
+    case maps:is_key(Name, Durable) of
+        true -> Name;
+        false -> nil
     end;
 durable_name(_, _) ->
     nil.

@@ -298,7 +298,7 @@ is_up(Node) ->
 
 -spec running(atom()) -> boolean().
 running(Name) ->
-    is_pid(whereis(list_to_atom("bt_actor:" ++ atom_to_list(Name)))).
+    is_pid(whereis(beamtalk_actor:registered_name(Name))).
 
 %% gen_server callbacks
 

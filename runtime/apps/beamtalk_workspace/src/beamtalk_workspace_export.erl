@@ -14,7 +14,7 @@
 export() ->
     %% Durable actors are carried by their stored state (running or not), not as live actors.
     Durable = beamtalk_durable:dump(),
-    Named = [whereis(list_to_atom("bt_actor:" ++ atom_to_list(N))) || #{name := N} <- Durable],
+    Named = [whereis(beamtalk_actor:registered_name(N)) || #{name := N} <- Durable],
     Actors = [{P, C} || #{pid := P, class := C} <- beamtalk_workspace_meta:actors(), is_atom(C),
                         not lists:member(P, Named)],
     Keys = maps:from_list([{P, N} || {{P, _}, N} <- lists:zip(Actors, lists:seq(1, length(Actors)))]),
