@@ -17,6 +17,8 @@ cargo test --workspace --locked --all-targets --target "$triple"
 env -u CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS cargo build --locked --quiet --bin beamtalk
 test "$(target/debug/beamtalk --version)" = "beamtalk $(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 echo "plain cargo build: ok"
+# Beamtalk sources in the standard layout, as `beamtalk fmt` writes it.
+target/debug/beamtalk fmt --check runtime/apps/beamtalk_stdlib examples
 # The standard library's own Beamtalk checks: TestCase classes run by `beamtalk test`, in a home and an
 # EPMD of their own (both gone afterwards).
 stdlib_home=$(mktemp -d)

@@ -3,6 +3,7 @@
 pub mod color;
 mod error;
 mod eval;
+mod fmt;
 mod load;
 mod nodes;
 mod parse;
@@ -98,6 +99,12 @@ pub enum Command {
         after_help = "Examples:\n  beamtalk test\n  beamtalk test test/counter_test.bt --filter testIncrement\n  beamtalk test src/ test/ -w dev"
     )]
     Test(test::TestArgs),
+    /// Rewrite .bt files in the standard layout (see README, "Formatting"), or with --check list the
+    /// files that are not in it and exit 1.
+    #[command(
+        after_help = "Examples:\n  beamtalk fmt\n  beamtalk fmt src/counter.bt\n  beamtalk fmt --check src/ test/\n  beamtalk fmt - < counter.bt"
+    )]
+    Fmt(fmt::FmtArgs),
     /// Watch the busiest actors of a workspace, refreshed every second (q or Ctrl-C quits).
     #[command(after_help = "Examples:\n  beamtalk top\n  beamtalk top -w myws --once")]
     Top(top::TopArgs),
@@ -144,6 +151,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Load(args) => load::run(&cli.global, args).await,
         Command::Test(args) => test::run(&cli.global, args).await,
         Command::Tls(cmd) => tls::run(&cli.global, cmd),
+        Command::Fmt(args) => fmt::run(&cli.global, args),
         Command::New(args) => project::new(&cli.global, args),
         Command::Init(args) => project::init(&cli.global, args),
         Command::Completions { shell } => {

@@ -438,17 +438,7 @@ fn flush_file(
     for c in changes {
         out = apply(&out, c).map_err(|e| format!("{}>>{}: {e}", c.class, c.selector))?;
     }
-    let tmp = path.with_extension(format!("bt.flush{}", std::process::id()));
-    let written = std::fs::write(&tmp, &out)
-        .and_then(|()| match std::fs::metadata(&path) {
-            Ok(meta) => std::fs::set_permissions(&tmp, meta.permissions()),
-            Err(_) => Ok(()),
-        })
-        .and_then(|()| std::fs::rename(&tmp, &path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(format!("cannot be written: {e}"));
-    }
+    super::walk::replace_text(&path, &out).map_err(|e| format!("cannot be written: {e}"))?;
     Ok(out)
 }
 

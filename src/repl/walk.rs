@@ -278,6 +278,22 @@ fn read_capped(file: File, path: &Path, cap: u64) -> Result<String, WalkError> {
     })
 }
 
+/// Replaces the text of source file `path` with `text` without a moment where it is half written: a
+/// temporary file beside it, with its permissions, renamed over it.
+pub fn replace_text(path: &Path, text: &str) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("bt.tmp{}", std::process::id()));
+    let written = std::fs::write(&tmp, text)
+        .and_then(|()| match std::fs::metadata(path) {
+            Ok(meta) => std::fs::set_permissions(&tmp, meta.permissions()),
+            Err(_) => Ok(()),
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::symlink;

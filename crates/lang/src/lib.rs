@@ -9,6 +9,7 @@ pub mod analyse;
 pub mod ast;
 pub mod compile;
 pub mod diagnostic;
+pub mod format;
 pub mod forms;
 pub mod layout;
 pub mod lexer;
