@@ -39,6 +39,7 @@ fn main() {
         &out.join("stdlib-forms"),
         &lib.join("beamtalk_stdlib/ebin"),
     );
+    write_catalog(&lib, &out.join("catalog.etf"));
     let mut files = Vec::new();
     for app in ["beamtalk_stdlib", "beamtalk_runtime", "beamtalk_workspace"] {
         collect(
@@ -73,6 +74,23 @@ fn main() {
     }
     code.push_str("];\n");
     std::fs::write(out.join("runtime_files.rs"), code).expect("write runtime_files.rs");
+}
+
+/// The classes a bare node of this runtime knows, as `beamtalk_catalog:classes/0` lists them (ETF): what
+/// the editor server knows of the built-in classes when no workspace runs.
+fn write_catalog(lib: &Path, out: &Path) {
+    let code = "ok = file:write_file(os:getenv(\"BT_CATALOG\"), term_to_binary(beamtalk_catalog:classes())), halt(0).";
+    let mut cmd = Command::new("erl");
+    cmd.args(["-noshell", "-noinput"]);
+    for app in ["beamtalk_stdlib", "beamtalk_runtime", "beamtalk_workspace"] {
+        cmd.arg("-pa").arg(lib.join(app).join("ebin"));
+    }
+    let status = cmd
+        .args(["-eval", code])
+        .env("BT_CATALOG", out)
+        .status()
+        .expect("run erl to list the built-in classes");
+    assert!(status.success(), "listing the built-in classes failed");
 }
 
 fn write_forms(dir: &Path, name: &str, forms: &eetf::Term) {

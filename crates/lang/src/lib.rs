@@ -11,6 +11,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod format;
 pub mod forms;
+pub mod ide;
 pub mod layout;
 pub mod lexer;
 pub mod lint;

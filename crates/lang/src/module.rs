@@ -418,14 +418,14 @@ fn slot_uses_function(l: i32, class: &ClassDef, lw: &Lowerer) -> Term {
 }
 
 /// A method's header as written, on one line: `deposit: amount :: Integer -> Integer`.
-fn method_header(src: &str, m: &MethodDef) -> String {
+pub fn method_header(src: &str, m: &MethodDef) -> String {
     let text = src.get(m.span.start..m.span.end).unwrap_or_default();
     let head = text.split("=>").next().unwrap_or_default();
     head.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The `///` comment lines just above the line holding byte `at`, without their markers.
-fn doc_above(src: &str, at: usize) -> String {
+pub fn doc_above(src: &str, at: usize) -> String {
     let line_start = src
         .get(..at)
         .and_then(|before| before.rfind('\n'))
