@@ -73,6 +73,27 @@ fn main() {
         .expect("write to string");
     }
     code.push_str("];\n");
+    code.push_str("/// The standard library's Beamtalk sources: (file name, text).\npub static STDLIB_SOURCES: &[(&str, &str)] = &[\n");
+    let src_dir = Path::new("runtime/apps/beamtalk_stdlib/src")
+        .canonicalize()
+        .expect("the stdlib sources");
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&src_dir)
+        .expect("read the stdlib sources")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bt"))
+        .collect();
+    sources.sort();
+    for path in &sources {
+        let name = path.file_name().expect("a file name").to_string_lossy();
+        writeln!(
+            code,
+            "    ({name:?}, include_str!({:?})),",
+            path.display().to_string()
+        )
+        .expect("write to string");
+    }
+    code.push_str("];\n");
     std::fs::write(out.join("runtime_files.rs"), code).expect("write runtime_files.rs");
 }
 

@@ -4,6 +4,7 @@ pub mod cli;
 pub mod dist;
 pub mod home;
 pub mod interrupt;
+pub mod lsp;
 pub use beamtalk_lang as lang;
 pub mod memory;
 pub mod pki;

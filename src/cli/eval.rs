@@ -42,7 +42,7 @@ pub async fn run(global: &Global, args: EvalArgs) -> Result<(), Failure> {
     )
     .await?
     .conn;
-    let captured = super::Captured::default();
+    let captured = crate::dist::io_server::Captured::default();
     let terminal = match global.json {
         true => captured.terminal(),
         false => Terminal::stdio(),

@@ -66,12 +66,12 @@ fn sources(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     let mut files = Vec::new();
     for root in roots {
         match root.is_dir() {
-            true => files.extend(
-                walk::bt_files(&root, &walk::LIMITS, None).map_err(|e| Failure::Usage {
+            true => files.extend(walk::bt_files(&root, &walk::LIMITS, None).map_err(|e| {
+                Failure::Usage {
                     message: e.to_string(),
                     detail: None,
-                })?,
-            ),
+                }
+            })?),
             false if root.exists() => files.push(root),
             false => {
                 return Err(Failure::Usage {
@@ -112,14 +112,23 @@ fn explain(e: &FormatError, text: &str, path: &Path) -> String {
     }
 }
 
-fn report(global: &Global, check: bool, total: usize, changed: &[String], errors: &[(String, String)]) {
+fn report(
+    global: &Global,
+    check: bool,
+    total: usize,
+    changed: &[String],
+    errors: &[(String, String)],
+) {
     if global.json {
         let errors: Vec<_> = errors
             .iter()
             .map(|(path, message)| json!({ "path": path, "error": message }))
             .collect();
         let key = if check { "unformatted" } else { "formatted" };
-        println!("{}", json!({ "files": total, key: changed, "errors": errors }));
+        println!(
+            "{}",
+            json!({ "files": total, key: changed, "errors": errors })
+        );
         return;
     }
     for (_, message) in errors {

@@ -5,6 +5,7 @@ mod error;
 mod eval;
 mod fmt;
 mod load;
+mod lsp;
 mod nodes;
 mod parse;
 mod project;
@@ -105,6 +106,12 @@ pub enum Command {
         after_help = "Examples:\n  beamtalk fmt\n  beamtalk fmt src/counter.bt\n  beamtalk fmt --check src/ test/\n  beamtalk fmt - < counter.bt"
     )]
     Fmt(fmt::FmtArgs),
+    /// Serve the Language Server Protocol on stdio for editors: diagnostics, completion (from the files
+    /// and the live workspace), hover, definition, references, symbols, rename, formatting, commands.
+    #[command(
+        after_help = "Examples:\n  beamtalk lsp\n  beamtalk lsp -w dev\n\nEditor setups: editors/ (VS Code, Neovim, Helix)."
+    )]
+    Lsp(lsp::LspArgs),
     /// Watch the busiest actors of a workspace, refreshed every second (q or Ctrl-C quits).
     #[command(after_help = "Examples:\n  beamtalk top\n  beamtalk top -w myws --once")]
     Top(top::TopArgs),
@@ -152,6 +159,7 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Test(args) => test::run(&cli.global, args).await,
         Command::Tls(cmd) => tls::run(&cli.global, cmd),
         Command::Fmt(args) => fmt::run(&cli.global, args),
+        Command::Lsp(args) => lsp::run(&cli.global, args).await,
         Command::New(args) => project::new(&cli.global, args),
         Command::Init(args) => project::init(&cli.global, args),
         Command::Completions { shell } => {
@@ -234,37 +242,6 @@ fn current_dir() -> Result<PathBuf, Failure> {
     std::env::current_dir().map_err(|e| Failure::Other {
         message: format!("current directory: {e}"),
     })
-}
-
-/// Output a node writes during a `--json` command, kept for the JSON document instead of printed.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Captured {
-    /// A terminal whose output is captured here and whose input is empty.
-    fn terminal(&self) -> crate::dist::io_server::Terminal {
-        crate::dist::io_server::Terminal {
-            output: Box::new(self.clone()),
-            input: Box::new(std::io::empty()),
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-}
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Loads the project's sources into its workspace, just started, through `conn`, and says so on

@@ -145,7 +145,7 @@ async fn run_on(
     is_workspace: bool,
 ) -> Result<Answer, Failure> {
     let conn = Connection::connect(node, opts).await?;
-    let captured = super::Captured::default();
+    let captured = crate::dist::io_server::Captured::default();
     let terminal = match stream {
         true => Terminal::stdio(),
         false => captured.terminal(),

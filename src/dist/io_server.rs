@@ -46,6 +46,38 @@ impl Terminal {
     }
 }
 
+/// Output a node writes, kept instead of printed (a `--json` command's document, the editor server's
+/// replies).
+#[derive(Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// A terminal whose output is captured here and whose input is empty.
+    pub fn terminal(&self) -> Terminal {
+        Terminal {
+            output: Box::new(self.clone()),
+            input: Box::new(std::io::empty()),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Answers a node's request that needs the compiler (`Workspace load:` a path, `Counter compile: #sel
 /// source: ...`), given its kind and payload, with the reply to send back: Beamtalk is compiled here, in
 /// the CLI, so the node asks the io server of the evaluation.

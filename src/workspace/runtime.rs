@@ -12,12 +12,22 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/runtime_files.rs"));
 }
 
+/// The built-in classes as a bare node of this runtime lists them (`beamtalk_catalog:classes/0`, ETF).
+pub fn builtin_catalog() -> &'static [u8] {
+    include_bytes!(concat!(env!("OUT_DIR"), "/catalog.etf"))
+}
+
 /// The three applications, in dependency order.
 pub const APPS: [&str; 3] = ["beamtalk_stdlib", "beamtalk_runtime", "beamtalk_workspace"];
 
 /// A digest identifying this build of the runtime.
 pub fn version() -> &'static str {
     embedded::VERSION
+}
+
+/// The standard library's Beamtalk sources, as (file name, text).
+pub fn stdlib_sources() -> &'static [(&'static str, &'static str)] {
+    embedded::STDLIB_SOURCES
 }
 
 /// The bytes of one compiled file, e.g. `beamtalk_runtime/ebin/beamtalk_io_proxy.beam`.

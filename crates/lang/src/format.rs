@@ -82,7 +82,11 @@ fn line_starts(lines: &LineIndex, toks: &[Token]) -> Vec<Option<usize>> {
         .map(|t| {
             let (line, indent) = lines.locate(t.span.start);
             let starts = prev_line.is_none_or(|p| p != line);
-            prev_line = Some(lines.locate(t.span.end.saturating_sub(1).max(t.span.start)).0);
+            prev_line = Some(
+                lines
+                    .locate(t.span.end.saturating_sub(1).max(t.span.start))
+                    .0,
+            );
             starts.then_some(indent)
         })
         .collect()
@@ -185,7 +189,8 @@ impl<'a> Printer<'a> {
                     push_indent(&mut self.out, width);
                 }
                 None => {
-                    let space = i > 0 && self.space(&self.toks[i - 1].tok, &tok.tok, !gap.is_empty());
+                    let space =
+                        i > 0 && self.space(&self.toks[i - 1].tok, &tok.tok, !gap.is_empty());
                     if space {
                         self.out.push(' ');
                     }
@@ -319,10 +324,16 @@ mod tests {
     fn spacing_inside_a_line_is_made_standard() {
         assert_eq!(fmt("x:=3+4"), "x := 3 + 4\n");
         assert_eq!(fmt("l := #( 1 ,2,  3 )"), "l := #(1, 2, 3)\n");
-        assert_eq!(fmt("d := #{ #a=>1 , #b => 2}"), "d := #{#a => 1, #b => 2}\n");
+        assert_eq!(
+            fmt("d := #{ #a=>1 , #b => 2}"),
+            "d := #{#a => 1, #b => 2}\n"
+        );
         assert_eq!(fmt("s := \"a\",\"b\""), "s := \"a\" , \"b\"\n");
         assert_eq!(fmt("b := [ :x :y|x+y ]"), "b := [:x :y | x + y]\n");
-        assert_eq!(fmt("t := Transcript show: 1 ;show: 2 . t"), "t := Transcript show: 1; show: 2. t\n");
+        assert_eq!(
+            fmt("t := Transcript show: 1 ;show: 2 . t"),
+            "t := Transcript show: 1; show: 2. t\n"
+        );
         assert_eq!(fmt("f := [ ^ 3 ]"), "f := [^3]\n");
         assert_eq!(fmt("x := 3 - -1"), "x := 3 - -1\n");
     }

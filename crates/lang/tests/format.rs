@@ -53,6 +53,11 @@ fn every_source_formats_to_the_same_tree_and_formatting_is_idempotent() {
             path.display()
         );
         let twice = format(&once).expect("formatted source formats");
-        assert_eq!(once, twice, "{}: a second format changed it", path.display());
+        assert_eq!(
+            once,
+            twice,
+            "{}: a second format changed it",
+            path.display()
+        );
     }
 }

@@ -121,7 +121,9 @@ fn receiver(r: &Request, i: usize, t: &Token) -> Receiver {
         Tok::Ident(n) if n == "super" => in_class.map_or(Receiver::Unknown, |c| {
             Receiver::Instance(c.superclass.clone())
         }),
-        Tok::Ident(n) => assigned_class(r.tokens, i, n).map_or(Receiver::Unknown, Receiver::Instance),
+        Tok::Ident(n) => {
+            assigned_class(r.tokens, i, n).map_or(Receiver::Unknown, Receiver::Instance)
+        }
         other => literal_class(other).map_or(Receiver::Unknown, |c| Receiver::Instance(c.into())),
     }
 }
@@ -290,7 +292,12 @@ mod tests {
         let mut c = Catalog::default();
         for (name, sup, sels, class_sels) in [
             ("Object", None, vec!["printString", "isNil"], vec!["new"]),
-            ("Actor", Some("Object"), vec!["stop"], vec!["spawn", "spawnWith:"]),
+            (
+                "Actor",
+                Some("Object"),
+                vec!["stop"],
+                vec!["spawn", "spawnWith:"],
+            ),
             ("String", Some("Object"), vec!["split:", "size"], vec![]),
             ("Integer", Some("Object"), vec!["isPrime", "to:do:"], vec![]),
         ] {

@@ -54,7 +54,7 @@ pub fn occurrences(outline: &Outline, tokens: &[Token]) -> Vec<Occurrence> {
     for item in &outline.items {
         match item {
             Item::Statements(stmts) => stmts.iter().for_each(|e| walk(e, &mut sends)),
-            Item::Method { method, .. } => method_occurrences(method, tokens, &mut sends),
+            Item::Method { method, .. } => method.body.iter().for_each(|e| walk(e, &mut sends)),
             Item::Class(c) => {
                 for s in c.slots.iter().chain(c.class_slots.iter()) {
                     if let Some(d) = &s.default {
@@ -62,7 +62,7 @@ pub fn occurrences(outline: &Outline, tokens: &[Token]) -> Vec<Occurrence> {
                     }
                 }
                 for m in c.methods.iter().chain(c.class_methods.iter()) {
-                    method_occurrences(m, tokens, &mut sends);
+                    m.body.iter().for_each(|e| walk(e, &mut sends));
                 }
             }
         }
@@ -86,10 +86,6 @@ fn outline_methods(outline: &Outline) -> impl Iterator<Item = &MethodDef> {
         Item::Method { method, .. } => vec![method],
         Item::Statements(_) => Vec::new(),
     })
-}
-
-fn method_occurrences(m: &MethodDef, _tokens: &[Token], sends: &mut impl FnMut(&Expr)) {
-    m.body.iter().for_each(|e| walk(e, sends));
 }
 
 fn sends_in(e: &Expr, tokens: &[Token], out: &mut Vec<Occurrence>) {
@@ -135,12 +131,12 @@ fn parts(tokens: &[Token], from: usize, to: usize, selector: &str) -> Vec<Span> 
             | Tok::HashBrack
             | Tok::HashBrace => depth += 1,
             Tok::RParen | Tok::RBrack | Tok::RBrace => depth = depth.saturating_sub(1),
-            Tok::Keyword(k) | Tok::Ident(k) | Tok::Binary(k) if depth == 0 => {
-                if keywords.get(found.len()) == Some(&k.as_str()) {
-                    found.push(t.span);
-                    if found.len() == keywords.len() {
-                        break;
-                    }
+            Tok::Keyword(k) | Tok::Ident(k) | Tok::Binary(k)
+                if depth == 0 && keywords.get(found.len()) == Some(&k.as_str()) =>
+            {
+                found.push(t.span);
+                if found.len() == keywords.len() {
+                    break;
                 }
             }
             _ => {}

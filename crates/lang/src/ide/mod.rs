@@ -106,3 +106,44 @@ fn collect<'a>(lists: impl Iterator<Item = &'a Vec<String>>) -> Vec<String> {
         .cloned()
         .collect()
 }
+
+/// The name of `names` closest to `name` by edit distance, if it is close enough to be a likely typo.
+pub fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    // Names past this length are compared by their first characters only: a bound on the work.
+    const LONGEST: usize = 64;
+    let a: Vec<char> = name.chars().take(LONGEST).collect();
+    let limit = (a.len() / 3).max(1);
+    names
+        .filter(|n| *n != name)
+        .map(|n| {
+            let b: Vec<char> = n.chars().take(LONGEST).collect();
+            (distance(&a, &b), n)
+        })
+        .filter(|(d, _)| *d <= limit)
+        .min()
+        .map(|(_, n)| n)
+}
+
+fn distance(a: &[char], b: &[char]) -> usize {
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_typo_finds_the_name_meant_and_nothing_far_off() {
+        let names = ["Counter", "Account", "Integer"];
+        assert_eq!(super::closest("Countr", names.into_iter()), Some("Counter"));
+        assert_eq!(super::closest("Zebra", names.into_iter()), None);
+    }
+}
