@@ -221,6 +221,16 @@ fn completion_history_and_multi_line_input() {
     s.send("\t").expect("tab");
     s.send_line("").expect("enter");
     expect_result(&mut s, "5", "the binding was completed");
+    // After a class name, its class-side selectors: `Ctr sp<Tab>` is `Ctr spawn` (not `split:`).
+    eval(
+        &mut s,
+        "Actor subclass: Ctr\n  state: n = 3\n  n => self.n\n",
+        "Ctr",
+    );
+    s.send("Ctr sp").expect("type");
+    s.send("\t").expect("tab");
+    s.send_line(" n").expect("enter");
+    expect_result(&mut s, "3", "the class-side selector was completed");
     s.send_line("#(1,").expect("send");
     s.expect("..> ").expect("continuation prompt");
     eval(&mut s, " 2) size", "2");

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use eetf::{Binary, Term};
+use eetf::Term;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -17,12 +17,65 @@ use rustyline::{CompletionType, Config, Context, Editor, Helper};
 use super::input::needs_more;
 use super::shell::{Shell, Step, is_node_down};
 use crate::dist::Connection;
+use crate::lang::ide::complete::{Request, complete};
+use crate::lang::ide::outline::Outline;
+use crate::lang::ide::{Catalog, Origin, find};
+use crate::lang::lexer::{Tok, Token};
 use crate::term::{as_text, list_elements};
+use crate::workspace::node_api;
 
-/// Completes the word before the cursor from the workspace's bindings, classes and selectors.
+/// Completes the word before the cursor with the editor server's engine (`beamtalk_lang::ide`): after a
+/// receiver whose class is known (`Counter sp` offers `spawn`), that class's selectors; where an
+/// expression starts, the workspace's bindings and classes. The node is asked for its classes (at most
+/// every few seconds) and bindings.
 struct NodeCompleter {
     runtime: tokio::runtime::Handle,
     conn: Arc<Mutex<Connection>>,
+    catalog: Mutex<Option<(Instant, Catalog)>>,
+}
+
+/// How long the workspace's classes are reused before they are asked for again.
+const CATALOG_AGE: Duration = Duration::from_secs(3);
+
+impl NodeCompleter {
+    /// The workspace's classes: those asked for lately, unless `tokens` name a class they lack (one
+    /// defined since).
+    fn catalog(&self, conn: &Connection, tokens: &[Token]) -> Catalog {
+        let mut cached = self.catalog.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, c)) = cached.as_ref()
+            && at.elapsed() < CATALOG_AGE
+            && tokens.iter().all(|t| match &t.tok {
+                Tok::Ident(n) if n.starts_with(char::is_uppercase) => c.contains(n),
+                _ => true,
+            })
+        {
+            return c.clone();
+        }
+        let fetched = self
+            .runtime
+            .block_on(node_api::CATALOG.call(conn, vec![], Duration::from_secs(2)))
+            .ok()
+            .and_then(|t| crate::lsp::catalog(&t, Origin::Workspace))
+            .unwrap_or_else(crate::lsp::builtin_catalog);
+        *cached = Some((Instant::now(), fetched.clone()));
+        fetched
+    }
+
+    fn bindings(&self, conn: &Connection) -> Vec<String> {
+        let reply =
+            self.runtime
+                .block_on(node_api::BINDINGS.call(conn, vec![], Duration::from_secs(1)));
+        reply
+            .ok()
+            .and_then(|r| list_elements(&r))
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|b| match b {
+                Term::Tuple(t) => t.elements.first().and_then(as_text),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 impl Completer for NodeCompleter {
@@ -34,35 +87,28 @@ impl Completer for NodeCompleter {
         pos: usize,
         _ctx: &Context<'_>,
     ) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let start = line[..pos]
-            .char_indices()
-            .rev()
-            .take_while(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == ':')
-            .last()
-            .map_or(pos, |(i, _)| i);
-        let prefix = &line[start..pos];
-        if prefix.is_empty() {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let tokens = find::tokens(line);
+        let catalog = self.catalog(&conn, &tokens);
+        let bindings = self.bindings(&conn);
+        let outline = Outline::default();
+        let (start, items) = complete(&Request {
+            src: line,
+            offset: pos,
+            tokens: &tokens,
+            outline: &outline,
+            catalog: &catalog,
+            bindings: &bindings,
+            snippets: false,
+        });
+        if start == pos {
             return Ok((pos, Vec::new()));
         }
-        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let arg = Term::from(Binary::from(prefix.as_bytes().to_vec()));
-        let reply = self
-            .runtime
-            .block_on(crate::workspace::node_api::COMPLETIONS.call(
-                &conn,
-                vec![arg],
-                Duration::from_secs(1),
-            ));
-        let words = reply
-            .ok()
-            .and_then(|r| list_elements(&r))
-            .unwrap_or_default();
-        let pairs = words
-            .iter()
-            .filter_map(as_text)
-            .map(|w| Pair {
-                display: w.clone(),
-                replacement: w,
+        let pairs = items
+            .into_iter()
+            .map(|c| Pair {
+                display: c.label,
+                replacement: c.insert,
             })
             .collect();
         Ok((start, pairs))
@@ -97,6 +143,7 @@ pub async fn run(mut shell: Shell, history: PathBuf) -> i32 {
     editor.set_helper(Some(NodeCompleter {
         runtime: tokio::runtime::Handle::current(),
         conn: conn.clone(),
+        catalog: Mutex::new(None),
     }));
     let _ = editor.load_history(&history);
     println!(

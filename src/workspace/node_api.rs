@@ -47,7 +47,6 @@ pub const REPLICATE: NodeFn = node_fn("beamtalk_durable", "replicate_to", 1);
 // Evaluation and the REPL's commands.
 pub const EVAL: NodeFn = node_fn("beamtalk_repl_eval", "eval", 1);
 pub const BINDINGS: NodeFn = node_fn("beamtalk_repl_eval", "bindings", 0);
-pub const COMPLETIONS: NodeFn = node_fn("beamtalk_repl_eval", "completions", 1);
 pub const CATALOG: NodeFn = node_fn("beamtalk_catalog", "classes", 0);
 pub const KILL: NodeFn = node_fn("beamtalk_repl_eval", "kill", 1);
 pub const CLEAR_BINDINGS: NodeFn = node_fn("beamtalk_repl_state", "clear", 0);
@@ -97,7 +96,6 @@ pub const ALL: &[NodeFn] = &[
     REPLICATE,
     EVAL,
     BINDINGS,
-    COMPLETIONS,
     CATALOG,
     KILL,
     CLEAR_BINDINGS,

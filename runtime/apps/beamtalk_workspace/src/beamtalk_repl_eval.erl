@@ -5,7 +5,7 @@
 -module(beamtalk_repl_eval).
 -include_lib("beamtalk_runtime/include/beamtalk_abi.hrl").
 
--export([eval/1, checkpoint/0, running/0, completions/1, bindings/0, kill/1]).
+-export([eval/1, checkpoint/0, running/0, bindings/0, kill/1]).
 
 %% @doc Evaluates `Exprs'; answers the REPL's printed form of the value (`print') and, where it has one,
 %% its form as JSON data (`value': numbers, strings, symbols as strings, booleans, nil, lists, arrays and
@@ -133,25 +133,6 @@ run([Expr | Rest], Bindings) ->
     {value, _, Bindings1} = erl_eval:exprs([Expr], Bindings),
     checkpoint(),
     run(Rest, Bindings1).
-
-%% @doc Names starting with `Prefix': bindings, classes (built-in and loaded) and selectors.
--spec completions(binary()) -> [binary()].
-completions(Prefix) ->
-    Bindings = [atom_to_binary(B, utf8) || B <- maps:keys(beamtalk_repl_state:bindings())],
-    ClassModules = [M || {M, _} <- code:all_loaded()] ++ beamtalk_stdlib:class_modules(),
-    UserClasses = lists:usort([list_to_binary(Name) || M <- ClassModules, ?BT_CLASS_MODULE_PREFIX ++ Name <- [atom_to_list(M)]]),
-    Builtin = [atom_to_binary(C, utf8) || C <- maps:keys(beamtalk_class:builtin())],
-    Selectors = [atom_to_binary(S, utf8)
-                 || C <- ['Integer', 'String', 'Block', 'List', 'Boolean'], S <- beamtalk_object:selectors(C)]
-                ++ [atom_to_binary(S, utf8) || M <- UserClasses, S <- beamtalk_user_class:selectors(binary_to_atom(M, utf8))],
-    %% Bindings first, then classes, then selectors: what a user most likely means.
-    Ranked = lists:append([lists:sort(Group) || Group <- [Bindings, UserClasses ++ Builtin, Selectors]]),
-    dedup([N || N <- Ranked, string:prefix(N, Prefix) =/= nomatch], #{}).
-
--spec dedup([binary()], #{binary() => true}) -> [binary()].
-dedup([], _) -> [];
-dedup([N | Rest], Seen) when is_map_key(N, Seen) -> dedup(Rest, Seen);
-dedup([N | Rest], Seen) -> [N | dedup(Rest, Seen#{N => true})].
 
 %% @doc The bindings, each with its printed value, sorted by name.
 -spec bindings() -> [{binary(), binary()}].
