@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what beamtalk needs besides Rust: Erlang/OTP (erl, erlc, epmd), rebar3 and jiffy (JSON), and with
 # --for-tests also what only the tests use (iproute2, iptables, xvfb, erlang-observer, erlang-dialyzer,
-# erlang-tools; docker.io and debootstrap as root),
+# erlang-tools, neovim; docker.io and debootstrap as root),
 # from Debian packages, only when they are missing, saying what each is for before installing. Safe to
 # run again.
 set -euo pipefail
@@ -32,6 +32,7 @@ if $for_tests; then
   has_app observer || want erlang-observer -- tests/observer.rs opens OTP\'s Observer
   has_app dialyzer || want erlang-dialyzer -- scripts/test.sh checks the runtime\'s -specs
   has_app tools || want erlang-tools -- scripts/test.sh checks the runtime\'s calls with xref
+  command -v nvim >/dev/null 2>&1 || want neovim -- tests/neovim.rs drives beamtalk lsp from a real editor
   if [ "$(id -u)" -eq 0 ]; then
     { [ -x /usr/bin/docker ] && [ -x /usr/sbin/dockerd ]; } \
       || want docker.io -- tests/docker.rs builds and runs the workspace image \(its engine needs root\)
