@@ -64,7 +64,7 @@ fn neovim_gets_diagnostics_and_completion_through_vim_lsp() {
     std::fs::write(&script, SCRIPT).expect("script");
     let result = dir.join("result.txt");
     let editors = Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/neovim");
-    let mut cmd = common::beamtalk(&p.epmd, &p.ws.home);
+    let cmd = common::beamtalk(&p.epmd, &p.ws.home);
     let bin = cmd.get_program().to_owned();
     let mut nv = Command::new(nvim);
     for (k, v) in cmd.get_envs() {

@@ -87,7 +87,7 @@ fn sources(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
 fn file(path: &Path, check: bool) -> Outcome {
     let text = match walk::read_text(path, &walk::LIMITS) {
         Ok(t) => t,
-        Err(e) => return Outcome::Failed(e.to_string()),
+        Err(e) => return Outcome::Failed(format!("error: {e}")),
     };
     let formatted = match format(&text) {
         Ok(f) => f,
@@ -97,7 +97,7 @@ fn file(path: &Path, check: bool) -> Outcome {
         return Outcome::Unchanged;
     }
     if !check && let Err(e) = walk::replace_text(path, &formatted) {
-        return Outcome::Failed(format!("cannot write {}: {e}", path.display()));
+        return Outcome::Failed(format!("error: cannot write {}: {e}", path.display()));
     }
     Outcome::Changed
 }
@@ -106,7 +106,7 @@ fn explain(e: &FormatError, text: &str, path: &Path) -> String {
     match e {
         FormatError::Syntax(d) => d.render(text, &path.display().to_string()),
         FormatError::Unsafe => format!(
-            "{}: left as it is: no layout kept its meaning (please report this file)",
+            "error: {}: left as it is: no layout kept its meaning (please report this file)",
             path.display()
         ),
     }
@@ -131,9 +131,11 @@ fn report(
         );
         return;
     }
+    // Each report starts `error: ` (a diagnostic renders so too): that word in colour on a terminal.
     for (_, message) in errors {
-        eprint!("{}", super::color::error_line(message.trim_end()));
-        eprintln!();
+        let message = message.trim_end();
+        let rest = message.strip_prefix("error: ").unwrap_or(message);
+        eprintln!("{}", super::color::error_line(rest));
     }
     match check {
         true => {

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use lsp_types::Url;
 
 use super::text::Lines;
-use crate::lang::ide::outline::{Outline, outline};
+use crate::lang::diagnostic::Diagnostic;
+use crate::lang::ide::outline::{CheckCache, Outline, check, outline};
 use crate::lang::ide::{Catalog, ClassInfo, Origin, find};
 use crate::lang::lexer::Token;
 use crate::repl::walk;
@@ -23,6 +24,7 @@ pub struct Source {
     pub outline: Outline,
     /// The outline is from an earlier text (it is rebuilt when the editor is idle or asks for it).
     pub stale: bool,
+    checked: CheckCache,
 }
 
 impl Source {
@@ -32,6 +34,7 @@ impl Source {
             tokens: Vec::new(),
             outline: Outline::default(),
             stale: true,
+            checked: CheckCache::default(),
             text,
         };
         s.analyse();
@@ -51,6 +54,12 @@ impl Source {
 
     pub fn too_large(&self) -> bool {
         self.text.len() > MAX_ANALYSED
+    }
+
+    /// Every diagnostic of the outline: parse errors, compile errors, warnings.
+    pub fn check(&mut self) -> Vec<Diagnostic> {
+        self.analyse();
+        check(&self.outline, &mut self.checked)
     }
 
     pub fn analyse(&mut self) {

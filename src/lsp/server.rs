@@ -205,9 +205,12 @@ impl Server {
                 "severity": 3, "source": "beamtalk", "message": message,
             })];
         }
-        let mut out: Vec<Value> = doc
-            .outline
-            .diagnostics
+        let found = match self.index.open.get_mut(uri) {
+            Some(doc) => doc.check(),
+            None => Vec::new(),
+        };
+        let doc = &self.index.open[uri];
+        let mut out: Vec<Value> = found
             .iter()
             .map(|d| {
                 let message = match &d.hint {

@@ -1,6 +1,8 @@
 //! A document's outline and diagnostics, read from source that is being typed and so often does not
 //! parse: a member (or item) that does not parse is reported and blanked out, and the rest is read.
 
+use std::collections::HashMap;
+
 use crate::ast::{ClassDef, Item, MethodDef, Span};
 use crate::diagnostic::Diagnostic;
 use crate::layout::LineIndex;
@@ -11,6 +13,8 @@ const MAX_ERRORS: usize = 20;
 
 #[derive(Debug, Clone, Default)]
 pub struct Outline {
+    /// The text the items were parsed from: the document with what did not parse blanked out.
+    pub text: String,
     /// What parsed, with spans into the document.
     pub items: Vec<Item>,
     pub classes: Vec<ClassSymbol>,
@@ -66,43 +70,115 @@ impl Outline {
     }
 }
 
-/// The outline of `src`, with its parse and compile errors and its warnings.
+/// The outline of `src`, with its parse errors ([`check`] finds the rest).
 pub fn outline(src: &str) -> Outline {
-    let (text, mut diagnostics) = parseable(src);
+    let (text, diagnostics) = parseable(src);
     let items = crate::parser::parse(&text).unwrap_or_default();
     let mut out = Outline::default();
     for item in &items {
         match item {
-            Item::Class(c) => {
-                if let Err(d) = crate::compile::class(c, &text) {
-                    diagnostics.push(d);
-                }
-                diagnostics.extend(crate::lint::class(c));
-                out.classes.push(class_symbol(c, src));
-            }
+            Item::Class(c) => out.classes.push(class_symbol(c, src)),
             Item::Method {
                 class,
                 class_side,
                 method,
-            } => {
-                let (inst, cls) = match class_side {
-                    true => (&[][..], std::slice::from_ref(method)),
-                    false => (std::slice::from_ref(method), &[][..]),
-                };
-                if let Err(d) = crate::compile::extension(class, inst, cls, &text) {
-                    diagnostics.push(d);
-                }
-                out.extensions
-                    .push(method_symbol(class, *class_side, method, src));
-            }
+            } => out
+                .extensions
+                .push(method_symbol(class, *class_side, method, src)),
             Item::Statements(_) => {}
         }
     }
-    diagnostics.sort_by_key(|d| d.span.start);
-    diagnostics.dedup();
     out.items = items;
     out.diagnostics = diagnostics;
+    out.text = text;
     out
+}
+
+/// What compiling an item found, by the item's text: an item unchanged since the last check is not
+/// compiled again (a keystroke in one class of a large file recompiles that class alone).
+#[derive(Debug, Default)]
+pub struct CheckCache {
+    /// Diagnostics with spans relative to the item's start.
+    items: HashMap<String, Vec<Diagnostic>>,
+}
+
+/// The outline's parse errors and what compiling its items finds: compile errors and warnings.
+pub fn check(outline: &Outline, cache: &mut CheckCache) -> Vec<Diagnostic> {
+    let text = &outline.text;
+    let mut fresh = HashMap::new();
+    let mut out = outline.diagnostics.clone();
+    for item in &outline.items {
+        let (key, start) = match item {
+            Item::Class(c) => (text.get(c.span.start..c.span.end), c.span.start),
+            Item::Method { method, .. } => (
+                text.get(method.span.start..method.span.end),
+                method.span.start,
+            ),
+            Item::Statements(_) => continue,
+        };
+        let key = match item {
+            Item::Method {
+                class, class_side, ..
+            } => {
+                format!(
+                    "{class}{}\0{}",
+                    if *class_side { " class" } else { "" },
+                    key.unwrap_or("")
+                )
+            }
+            _ => key.unwrap_or("").to_owned(),
+        };
+        let found = match cache.items.remove(&key) {
+            Some(found) => found,
+            None => compile_item(item, text)
+                .into_iter()
+                .map(|d| shift(d, start, false))
+                .collect(),
+        };
+        out.extend(found.iter().cloned().map(|d| shift(d, start, true)));
+        fresh.insert(key, found);
+    }
+    cache.items = fresh;
+    out.sort_by_key(|d| d.span.start);
+    out.dedup();
+    out
+}
+
+fn compile_item(item: &Item, text: &str) -> Vec<Diagnostic> {
+    match item {
+        Item::Class(c) => {
+            let mut found: Vec<Diagnostic> =
+                crate::compile::class(c, text).err().into_iter().collect();
+            found.extend(crate::lint::class(c));
+            found
+        }
+        Item::Method {
+            class,
+            class_side,
+            method,
+        } => {
+            let (inst, cls) = match class_side {
+                true => (&[][..], std::slice::from_ref(method)),
+                false => (std::slice::from_ref(method), &[][..]),
+            };
+            crate::compile::extension(class, inst, cls, text)
+                .err()
+                .into_iter()
+                .collect()
+        }
+        Item::Statements(_) => Vec::new(),
+    }
+}
+
+/// `d` with its spans moved to (`forward`) or from an item starting at `start`.
+fn shift(mut d: Diagnostic, start: usize, forward: bool) -> Diagnostic {
+    let at = |s: Span| match forward {
+        true => Span::new(s.start + start, s.end + start),
+        false => Span::new(s.start.saturating_sub(start), s.end.saturating_sub(start)),
+    };
+    d.span = at(d.span);
+    d.opened = d.opened.map(at);
+    d
 }
 
 /// `src` with each member or item that does not parse blanked out (offsets kept), and their errors.
@@ -243,12 +319,18 @@ mod tests {
     }
 
     #[test]
-    fn compile_errors_and_warnings_are_diagnostics() {
-        let o = outline("Object subclass: A\n  m => y + 1\n");
+    fn compile_errors_and_warnings_are_diagnostics_found_again_after_an_edit_elsewhere() {
+        let src = "Object subclass: A\n  m => y + 1\n";
+        let mut cache = CheckCache::default();
+        let found = check(&outline(src), &mut cache);
         assert!(
-            o.diagnostics[0].message.contains("undefined variable `y`"),
-            "{:?}",
-            o.diagnostics
+            found[0].message.contains("undefined variable `y`"),
+            "{found:?}"
         );
+        // Text added above: the class is not compiled again, and its error moves with it.
+        let moved = format!("Object subclass: Z\n  k => 1\n\n{src}");
+        let again = check(&outline(&moved), &mut cache);
+        assert_eq!(again.len(), 1, "{again:?}");
+        assert_eq!(&moved[again[0].span.start..again[0].span.end], "y");
     }
 }
