@@ -56,7 +56,10 @@ fn a_file_that_does_not_parse_is_reported_and_left_alone() {
     std::fs::write(dir.path().join("good.bt"), MESSY).expect("write");
     let (code, _, err, _) = run(&mut beamtalk(dir.path(), &["fmt", "."]));
     assert_eq!(code, 1);
-    assert!(err.contains("error:") && err.contains("bad.bt:2:12"), "{err}");
+    assert!(
+        err.contains("error:") && err.contains("bad.bt:2:12"),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read_to_string(dir.path().join("bad.bt")).expect("read"),
         bad

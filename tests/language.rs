@@ -267,6 +267,29 @@ fn classes_values_actors_inheritance_and_super() {
     l.check("LoudGreeter superclass", "Greeter");
 }
 
+/// Blocks nested deeper than the compiler keeps them in one function (it lifts them into functions of
+/// their own): captured variables, `^` out of five blocks, and 150 nested conditionals (which took OTP's
+/// compiler time superlinear in the depth before) all behave, and load within the default timeout.
+#[test]
+fn deeply_nested_blocks_behave_and_load_promptly() {
+    let l = Lang::started();
+    let mut body = "y := 1".to_owned();
+    for i in 0..150 {
+        body = format!("y > {i} ifTrue: [{body}] ifFalse: [y := {i}]");
+    }
+    let src = format!(
+        "Object subclass: Nest\n  run: x =>\n    y := x\n    {body}\n    y\n  \
+         find: k =>\n    b1 := [:a | b2 := [:b | b3 := [:c | b4 := [:d | b5 := [:e | e = k ifTrue: [^a + b + c + d + e]. 0]. \
+         b5 value: 5]. b4 value: 4]. b3 value: 3]. b2 value: 2]\n    b1 value: 1\n    0\n"
+    );
+    let (code, out, err) = l.load("nest.bt", &src);
+    assert_eq!(code, 0, "{out}{err}");
+    l.check("Nest new run: 500", "1");
+    l.check("Nest new run: 100", "149");
+    l.check("Nest new find: 5", "15");
+    l.check("Nest new find: 6", "0");
+}
+
 #[test]
 fn load_errors_leave_the_loaded_version() {
     let l = Lang::started();

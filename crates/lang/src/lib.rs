@@ -14,6 +14,7 @@ pub mod forms;
 pub mod ide;
 pub mod layout;
 pub mod lexer;
+pub mod lift;
 pub mod lint;
 pub mod lower;
 pub mod module;

@@ -39,11 +39,12 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         .map(|&(name, arity)| (name.to_owned(), arity))
         .collect();
     let mut methods = Vec::new();
+    let mut lifted = 0;
     for (side, ms) in [(false, &class.methods), (true, &class.class_methods)] {
         for m in ms {
             let name = method_function(&m.selector, side);
             exports.push((name.clone(), m.params.len() + 1));
-            methods.push(method_function_form(&mut lw, m, side, &name)?);
+            methods.extend(method_function_form(&mut lw, m, side, &name, &mut lifted)?);
         }
     }
     let export_list = export_list(&exports);
@@ -143,11 +144,12 @@ pub fn extension_forms(
         ("__class_respond__".to_owned(), 3),
     ];
     let mut functions = Vec::new();
+    let mut lifted = 0;
     for (side, ms) in [(false, methods), (true, class_methods)] {
         for m in ms {
             let name = method_function(&m.selector, side);
             exports.push((name.clone(), m.params.len() + 1));
-            functions.push(method_function_form(&mut lw, m, side, &name)?);
+            functions.extend(method_function_form(&mut lw, m, side, &name, &mut lifted)?);
         }
     }
     let selectors = abs_list(
@@ -195,16 +197,21 @@ fn export_list(exports: &[(String, usize)]) -> Term {
     )
 }
 
-/// `'i:sel'(Self@, P_a, ...) -> Body.`
+/// `'i:sel'(Self@, P_a, ...) -> Body.`, and the functions its deeply nested funs were lifted into
+/// (numbered from `lifted` on).
 fn method_function_form(
     lw: &mut Lowerer,
     m: &MethodDef,
     class_side: bool,
     name: &str,
-) -> Result<Term, Diagnostic> {
+    lifted: &mut usize,
+) -> Result<Vec<Term>, Diagnostic> {
     let ml = lw.line(m.span);
     let clauses = lw.method_clauses(m, class_side)?;
-    Ok(function_of(ml, name, m.params.len() + 1, clauses))
+    Ok(crate::lift::function(
+        function_of(ml, name, m.params.len() + 1, clauses),
+        lifted,
+    ))
 }
 
 /// `[{Name, fun() -> Default end}, ...]` for slot declarations: each default is computed when needed.
