@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs one benchmark (anchors, language, remote, scale) with the binary built as it ships (scripts/build-env.sh),
+# Runs one benchmark (anchors, language, remote, scale, durable, navigation, editor, compile) with the binary built as it ships (scripts/build-env.sh),
 # then regenerates its table in README.md from what the run wrote (target/bench/NAME.md): the README's
 # figures always come from a run, never from copying by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name="${1:?usage: scripts/bench.sh anchors|language|remote|scale}"
+name="${1:?usage: scripts/bench.sh anchors|language|remote|scale|durable|navigation|editor|compile}"
 scripts/setup.sh
 . scripts/build-env.sh
 # The binary as it ships (cargo would hand the benchmark one built with the dev-dependencies' features).

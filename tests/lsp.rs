@@ -251,6 +251,28 @@ fn a_live_workspace_adds_its_bindings_and_classes_runs_commands_and_may_die() {
             .contains("1 passed"),
         "{r}"
     );
+    // With load on save, a saved file's classes reach the workspace.
+    let mut saver = Client::start(p.cmd(&[]), p.project.path(), json!({ "loadOnSave": true }));
+    let saved = p.project.path().join("saved.bt");
+    std::fs::write(
+        &saved,
+        "Object subclass: Saved\n  hello => \"hi from a save\"\n",
+    )
+    .expect("write");
+    saver.notify(
+        "textDocument/didSave",
+        json!({ "textDocument": { "uri": url(&saved) } }),
+    );
+    let shown = saver.notification("window/showMessage", |_| true);
+    assert!(
+        shown["params"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Saved"),
+        "{shown}"
+    );
+    assert_eq!(p.eval_ok("Saved new hello"), "hi from a save");
+    assert_eq!(saver.finish(), 0);
     // The workspace stops: the server carries on offline, its bindings and classes forgotten.
     let (code, _, err, _) = run(&mut p.cmd(&["workspace", "stop", "--all", "--force"]));
     assert_eq!(code, 0, "{err}");
