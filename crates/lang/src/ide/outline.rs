@@ -172,13 +172,16 @@ fn compile_item(item: &Item, text: &str) -> Vec<Diagnostic> {
 
 /// `d` with its spans moved to (`forward`) or from an item starting at `start`.
 fn shift(mut d: Diagnostic, start: usize, forward: bool) -> Diagnostic {
-    let at = |s: Span| match forward {
+    d.span = moved(d.span, start, forward);
+    d.opened = d.opened.map(|s| moved(s, start, forward));
+    d
+}
+
+fn moved(s: Span, start: usize, forward: bool) -> Span {
+    match forward {
         true => Span::new(s.start + start, s.end + start),
         false => Span::new(s.start.saturating_sub(start), s.end.saturating_sub(start)),
-    };
-    d.span = at(d.span);
-    d.opened = d.opened.map(at);
-    d
+    }
 }
 
 /// `src` with each member or item that does not parse blanked out (offsets kept), and their errors.
