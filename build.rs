@@ -35,7 +35,7 @@ fn main() {
     }
     let lib = base.join("default/lib");
     compile_stdlib(
-        Path::new("runtime/apps/beamtalk_stdlib/src"),
+        Path::new(STDLIB_SRC),
         &out.join("stdlib-forms"),
         &lib.join("beamtalk_stdlib/ebin"),
     );
@@ -74,17 +74,10 @@ fn main() {
     }
     code.push_str("];\n");
     code.push_str("/// The standard library's Beamtalk sources: (file name, text).\npub static STDLIB_SOURCES: &[(&str, &str)] = &[\n");
-    let src_dir = Path::new("runtime/apps/beamtalk_stdlib/src")
+    let src_dir = Path::new(STDLIB_SRC)
         .canonicalize()
         .expect("the stdlib sources");
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(&src_dir)
-        .expect("read the stdlib sources")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "bt"))
-        .collect();
-    sources.sort();
-    for path in &sources {
+    for path in &bt_sources(&src_dir) {
         let name = path.file_name().expect("a file name").to_string_lossy();
         writeln!(
             code,
@@ -131,17 +124,26 @@ fn collect(dir: &Path, rel: &str, files: &mut Vec<(String, PathBuf)>) {
     }
 }
 
-/// Compiles every `.bt` class of the standard library into `ebin`.
-fn compile_stdlib(src_dir: &Path, forms_dir: &Path, ebin: &Path) {
-    let _ = std::fs::remove_dir_all(forms_dir);
-    std::fs::create_dir_all(forms_dir).expect("create the forms directory");
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(src_dir)
+/// Where the standard library's Beamtalk sources are.
+const STDLIB_SRC: &str = "runtime/apps/beamtalk_stdlib/src";
+
+/// The `.bt` files of `dir`, sorted.
+fn bt_sources(dir: &Path) -> Vec<PathBuf> {
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("read the stdlib sources")
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "bt"))
         .collect();
     sources.sort();
+    sources
+}
+
+/// Compiles every `.bt` class of the standard library into `ebin`.
+fn compile_stdlib(src_dir: &Path, forms_dir: &Path, ebin: &Path) {
+    let _ = std::fs::remove_dir_all(forms_dir);
+    std::fs::create_dir_all(forms_dir).expect("create the forms directory");
+    let sources = bt_sources(src_dir);
     let mut extended = std::collections::BTreeSet::new();
     for path in &sources {
         println!("cargo:rerun-if-changed={}", path.display());

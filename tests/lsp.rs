@@ -6,13 +6,12 @@ mod common;
 mod lsp_client;
 
 use std::io::{Read, Write};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use common::{Project, run};
-use lsp_client::{Client, WAIT, url, wait_exit};
+use lsp_client::{Client, WAIT, spawn_server, url, wait_exit};
 
 const COUNTER: &str = "/// Counts up.\nActor subclass: Counter\n  state: count = 0\n\n  /// One more.\n  increment => self.count := self.count + 1\n  count => self.count\n";
 
@@ -158,14 +157,7 @@ fn hover_definition_references_symbols_rename_and_formatting() {
 #[test]
 fn bad_input_gets_protocol_errors_and_the_server_goes_on() {
     let p = Project::new();
-    let mut cmd = p.cmd(&[]);
-    let mut child = cmd
-        .arg("lsp")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start");
+    let mut child = spawn_server(p.cmd(&[]));
     // A request before `initialize`, then `exit` without `shutdown`: refused, exit status 1.
     let stdin = child.stdin.as_mut().expect("stdin");
     let body = json!({ "jsonrpc": "2.0", "id": 1, "method": "textDocument/hover", "params": {} })

@@ -21,15 +21,19 @@ pub struct Client {
 
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// `beamtalk lsp` started from `cmd`, its stdin and stdout piped.
+pub fn spawn_server(mut cmd: Command) -> Child {
+    cmd.arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start beamtalk lsp")
+}
+
 impl Client {
-    pub fn start(mut cmd: Command, root: &Path, options: Value) -> Self {
-        let mut child = cmd
-            .arg("lsp")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start beamtalk lsp");
+    pub fn start(cmd: Command, root: &Path, options: Value) -> Self {
+        let mut child = spawn_server(cmd);
         let stdin = child.stdin.take().expect("stdin");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
@@ -99,18 +103,9 @@ impl Client {
     }
 
     pub fn response(&mut self, id: Value) -> Value {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let msg = self
-                .rx
-                .recv_timeout(left)
-                .expect("the server answers in time");
-            if msg.get("id") == Some(&id) && msg.get("method").is_none() {
-                return msg;
-            }
-            self.seen.push(msg);
-        }
+        self.wait_for(&format!("the response to {id}"), |m| {
+            m.get("id") == Some(&id) && m.get("method").is_none()
+        })
     }
 
     /// The next `method` notification whose params satisfy `want` (earlier ones included).
@@ -122,14 +117,19 @@ impl Client {
         {
             return self.seen.remove(i);
         }
+        self.wait_for(method, |m| m["method"] == method && want(&m["params"]))
+    }
+
+    /// The next message that `is` accepts, the others kept; `what` names it if none comes in time.
+    fn wait_for(&mut self, what: &str, is: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + WAIT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let msg = self
                 .rx
                 .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no {method} as wanted; seen: {:?}", self.seen));
-            if msg["method"] == method && want(&msg["params"]) {
+                .unwrap_or_else(|_| panic!("no {what} in time; seen: {:?}", self.seen));
+            if is(&msg) {
                 return msg;
             }
             self.seen.push(msg);

@@ -36,7 +36,7 @@ pub fn format(src: &str) -> Result<String, FormatError> {
     crate::parser::parse(src).map_err(FormatError::Syntax)?;
     let before = shape(src).ok_or(FormatError::Unsafe)?;
     let lines = LineIndex::new(src, 0);
-    let starts = line_starts(&lines, &toks);
+    let starts = lines.line_starts(&toks);
     for indent in [Indent::Nested, Indent::Ranked, Indent::Kept] {
         let widths = indent.widths(&starts);
         let out = Printer::new(src, &toks, &starts, &widths).print();
@@ -72,24 +72,6 @@ fn without_spans(debug: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// For each token, its line's source indentation when it is the first token on its line (a token after
-/// a string that spans lines is not: it is on the line where that string ends, after it).
-fn line_starts(lines: &LineIndex, toks: &[Token]) -> Vec<Option<usize>> {
-    let mut prev_line = None;
-    toks.iter()
-        .map(|t| {
-            let (line, indent) = lines.locate(t.span.start);
-            let starts = prev_line.is_none_or(|p| p != line);
-            prev_line = Some(
-                lines
-                    .locate(t.span.end.saturating_sub(1).max(t.span.start))
-                    .0,
-            );
-            starts.then_some(indent)
-        })
-        .collect()
 }
 
 /// How lines are indented.

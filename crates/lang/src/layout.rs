@@ -125,6 +125,23 @@ impl<'a> LineIndex<'a> {
         (line, indent)
     }
 
+    /// For each of `toks`, its line's indentation when it is the first token on its line. A token after
+    /// a string that spans lines is not: it is on the line where that string ends, after it.
+    pub fn line_starts(&self, toks: &[Token]) -> Vec<Option<usize>> {
+        let mut prev_line = None;
+        toks.iter()
+            .map(|t| {
+                let (line, indent) = self.locate(t.span.start);
+                let starts = prev_line.is_none_or(|p| p != line);
+                prev_line = Some(
+                    self.locate(t.span.end.saturating_sub(1).max(t.span.start))
+                        .0,
+                );
+                starts.then_some(indent)
+            })
+            .collect()
+    }
+
     /// The source offset where the line holding `at` ends (before its newline).
     pub fn line_end(&self, at: usize) -> usize {
         let (line, _) = self.locate(at);

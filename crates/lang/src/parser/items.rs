@@ -52,20 +52,7 @@ impl<'a> File<'a> {
     fn new(src: &'a str) -> Result<Self, Diagnostic> {
         let toks = lex(src, 0)?;
         let lines = LineIndex::new(src, 0);
-        let mut prev_line = None;
-        let first = toks
-            .iter()
-            .map(|t| {
-                let (line, indent) = lines.locate(t.span.start);
-                let starts = prev_line.is_none_or(|p| p != line);
-                prev_line = Some(
-                    lines
-                        .locate(t.span.end.saturating_sub(1).max(t.span.start))
-                        .0,
-                );
-                starts.then_some(indent)
-            })
-            .collect();
+        let first = lines.line_starts(&toks);
         Ok(Self {
             src,
             toks,
