@@ -18,6 +18,7 @@ init(Config) ->
         #{id => beamtalk_changes, start => {beamtalk_changes, start_link, []}},
         #{id => beamtalk_table_keeper, start => {beamtalk_table_keeper, start_link, []}},
         #{id => beamtalk_durable, start => {beamtalk_durable, start_link, []}},
+        #{id => beamtalk_tracing, start => {beamtalk_tracing, start_link, []}},
         #{id => beamtalk_idle_monitor,
           start => {beamtalk_idle_monitor, start_link,
                     [#{max_idle_ms => maps:get(max_idle_ms, Config),

@@ -134,6 +134,7 @@ install(Module, Bin, File) ->
         {ok, _} = Loaded ->
             %% Its durable actors come back now (outside the upgrade: they start as any actor does).
             ok = beamtalk_durable:class_loaded(beamtalk_class:of_module(Module)),
+            ok = beamtalk_tracing:class_loaded(Module),
             Loaded;
         Failed ->
             Failed
