@@ -42,29 +42,56 @@ struct Lifter<'a> {
     lifted: Vec<Term>,
 }
 
+/// What is left to do while a term is rebuilt: visit a term (at a fun depth), or build a tuple or list
+/// of the last `len` terms rebuilt. Explicit, not recursive: generated code can nest thousands deep.
+enum Step<'t> {
+    Visit(&'t Term, usize),
+    Build {
+        list: bool,
+        len: usize,
+        /// The fun this builds, and its depth, when it is one deep enough to lift.
+        lift: bool,
+    },
+}
+
 impl Lifter<'_> {
+    /// `t` rebuilt, every fun nested [`DEPTH`] deep or more (counting from `depth`) lifted.
     fn walk(&mut self, t: &Term, depth: usize) -> Term {
-        let inner_depth = depth + usize::from(is_fun(t));
-        let rebuilt = match t {
-            Term::Tuple(tuple) => Term::Tuple(Tuple::from(
-                tuple
-                    .elements
-                    .iter()
-                    .map(|e| self.walk(e, inner_depth))
-                    .collect::<Vec<_>>(),
-            )),
-            Term::List(list) => Term::List(List::from(
-                list.elements
-                    .iter()
-                    .map(|e| self.walk(e, inner_depth))
-                    .collect::<Vec<_>>(),
-            )),
-            other => other.clone(),
-        };
-        match is_fun(t) && inner_depth >= DEPTH {
-            true => self.lift(rebuilt),
-            false => rebuilt,
+        let mut steps = vec![Step::Visit(t, depth)];
+        let mut done: Vec<Term> = Vec::new();
+        while let Some(step) = steps.pop() {
+            match step {
+                Step::Visit(t, depth) => {
+                    let inner = depth + usize::from(is_fun(t));
+                    let (list, elements) = match t {
+                        Term::Tuple(tuple) => (false, &tuple.elements),
+                        Term::List(list) => (true, &list.elements),
+                        other => {
+                            done.push(other.clone());
+                            continue;
+                        }
+                    };
+                    steps.push(Step::Build {
+                        list,
+                        len: elements.len(),
+                        lift: is_fun(t) && inner >= DEPTH,
+                    });
+                    steps.extend(elements.iter().rev().map(|e| Step::Visit(e, inner)));
+                }
+                Step::Build { list, len, lift } => {
+                    let elements = done.split_off(done.len() - len);
+                    let built = match list {
+                        true => Term::List(List::from(elements)),
+                        false => Term::Tuple(Tuple::from(elements)),
+                    };
+                    done.push(match lift {
+                        true => self.lift(built),
+                        false => built,
+                    });
+                }
+            }
         }
+        done.pop().unwrap_or_else(|| t.clone())
     }
 
     /// `fun` replaced by a call of a new function answering it, when that is safe.
@@ -162,44 +189,39 @@ fn var_name(t: &Term) -> Option<&str> {
     }
 }
 
+/// Every term in `t`, `t` first (iteratively: generated code can nest thousands deep).
+fn each(t: &Term, mut f: impl FnMut(&Term)) {
+    let mut stack = vec![t];
+    while let Some(t) = stack.pop() {
+        f(t);
+        stack.extend(children(t));
+    }
+}
+
 /// Every variable occurring in `t`.
 fn vars(t: &Term, out: &mut BTreeSet<String>) {
-    if let Some(name) = var_name(t) {
-        out.insert(name.to_owned());
-        return;
-    }
-    for child in children(t) {
-        vars(child, out);
-    }
+    each(t, |t| {
+        if let Some(name) = var_name(t) {
+            out.insert(name.to_owned());
+        }
+    });
 }
 
 /// How often each variable is bound in `t`: in a clause's patterns and on a match's left side.
 fn count_bindings(t: &Term, out: &mut HashMap<String, usize>) {
-    let pattern = match tag(t) {
-        Some("clause") => element(t, 2),
-        Some("match") => element(t, 2),
-        _ => None,
-    };
-    if let Some(p) = pattern {
-        let mut names = Vec::new();
-        pattern_vars(p, &mut names);
-        for n in names {
-            *out.entry(n).or_default() += 1;
+    each(t, |t| {
+        let pattern = match tag(t) {
+            Some("clause") | Some("match") => element(t, 2),
+            _ => None,
+        };
+        if let Some(p) = pattern {
+            each(p, |v| {
+                if let Some(name) = var_name(v) {
+                    *out.entry(name.to_owned()).or_default() += 1;
+                }
+            });
         }
-    }
-    for child in children(t) {
-        count_bindings(child, out);
-    }
-}
-
-fn pattern_vars(t: &Term, out: &mut Vec<String>) {
-    if let Some(name) = var_name(t) {
-        out.push(name.to_owned());
-        return;
-    }
-    for child in children(t) {
-        pattern_vars(child, out);
-    }
+    });
 }
 
 fn children(t: &Term) -> &[Term] {
