@@ -114,6 +114,16 @@ impl Lexer<'_> {
         self.out.push(Token { tok, span });
     }
 
+    /// Whether only whitespace stands between the start of its line and `at`: a `-1` beginning a line is
+    /// a number (a statement of its own, or an argument), not a subtraction from the line before.
+    fn line_start(&self, at: usize) -> bool {
+        self.src[..at]
+            .chars()
+            .rev()
+            .take_while(|c| *c != '\n')
+            .all(|c| c == ' ' || c == '\t' || c == '\r')
+    }
+
     /// Whether the previous token ends an operand, which makes a following `-` binary.
     fn after_operand(&self) -> bool {
         matches!(
@@ -161,7 +171,7 @@ impl Lexer<'_> {
                 '#' => self.hash(start)?,
                 '0'..='9' => self.number(start, false)?,
                 '-' if self.peek_at(1).is_some_and(|d| d.is_ascii_digit())
-                    && !self.after_operand() =>
+                    && (!self.after_operand() || self.line_start(start)) =>
                 {
                     self.bump();
                     self.number(start, true)?;
@@ -560,6 +570,16 @@ mod tests {
             ]
         );
         assert_eq!(toks("// just a comment"), []);
+        // A `-1` that begins a line is a number, whatever ended the line before.
+        assert_eq!(
+            toks("x := 1\n-1"),
+            [
+                Tok::Ident("x".into()),
+                Tok::Assign,
+                Tok::Int(1.into()),
+                Tok::Int((-1).into())
+            ]
+        );
         assert_eq!(
             toks("#(#~~, #,, #+)"),
             [
