@@ -413,3 +413,29 @@ fn repl_test_reports_like_beamtalk_test_and_leaves_no_actors() {
         "no Counter left running: {out}"
     );
 }
+
+/// `Transcript subscribe` (ADR 0010): what actors write to the Transcript on their own reaches the
+/// subscribed session as it is written; a session that did not subscribe does not get it (it is kept for
+/// `Transcript recent`), and after `unsubscribe` nothing more comes.
+#[test]
+fn a_subscribed_session_gets_actors_transcript_output() {
+    let f = Fixture::started();
+    let talker = "Actor subclass: Talker\n  say: text => Transcript showLine: text\n\n";
+    let (code, out) = f.piped(&format!(
+        "{talker}t := Talker spawn\nt say: \"unheard\"!\nTimer sleep: 300\nTranscript subscribe\n\
+         t say: \"heard\"!\nTimer sleep: 300\nTranscript unsubscribe\nt say: \"after\"!\nTimer sleep: 300\n"
+    ));
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines.contains(&"heard"), "{out}");
+    assert!(
+        !lines.contains(&"unheard") && !lines.contains(&"after"),
+        "{out}"
+    );
+    let (code, recent, err, _) = common::run(&mut f.cmd(&["eval", "Transcript recent"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        recent.contains("unheard") && recent.contains("after"),
+        "kept for recent: {recent}"
+    );
+}

@@ -23,6 +23,8 @@
 %% @doc Runs the io server for `Sink' until the sink is gone.
 -spec start(pid()) -> no_return().
 start(Sink) ->
+    %% Who this proxy serves, readable without asking it (the Transcript keys subscriptions by it).
+    put(beamtalk_sink, Sink),
     MRef = erlang:monitor(process, Sink),
     loop(#{sink => Sink, mref => MRef, buf => []}).
 

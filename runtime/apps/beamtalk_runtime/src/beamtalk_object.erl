@@ -555,7 +555,8 @@ own_selectors(C) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' -> beamtalk_
 own_selectors('SupervisionSpec') -> beamtalk_supervisor:spec_selectors();
 own_selectors('Session') -> [id, kind, started, bindings];
 own_selectors('TranscriptStream') ->
-    ['show:', 'display:', 'showLine:', 'showln:', 'displayNl:', 'print:', cr, tab, space, recent, clear];
+    ['show:', 'display:', 'showLine:', 'showln:', 'displayNl:', 'print:', cr, tab, space, recent, clear,
+     subscribe, unsubscribe];
 own_selectors('ExceptionSet') -> [','];
 own_selectors(C) when C =:= 'WriteStream'; C =:= 'ReadStream' -> beamtalk_stream:selectors(C);
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:', 'referencesTo:'];
