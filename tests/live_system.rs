@@ -857,3 +857,28 @@ fn the_singletons_have_classes_that_compiled_code_reaches_them_through() {
         "5"
     );
 }
+
+/// `Workspace bind: v as: #Name` makes a global: a capitalised name no class has reaches the bound value
+/// from every session; the names of classes and the system's globals cannot be taken; a name bound to
+/// nothing is still an unknown class.
+#[test]
+fn a_bound_name_is_a_global_every_session_resolves() {
+    let p = loaded();
+    eval(&p, "Workspace bind: #(1, 2, 3) as: #Config");
+    assert_eq!(eval(&p, "Config size"), "3");
+    assert_eq!(eval(&p, "Config inject: 0 into: [:a :b | a + b]"), "6");
+    for taken in ["Counter", "Transcript", "Integer"] {
+        let (code, out, _, _) =
+            run(&mut p.cmd(&["eval", &format!("Workspace bind: 1 as: #{taken}")]));
+        assert_eq!(code, 1, "{taken}: {out}");
+        assert!(out.contains("name_taken"), "{out}");
+    }
+    assert_eq!(eval(&p, "Counter spawn n"), "0");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Nowhere size"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("unknown_class"), "{out}");
+    eval(&p, "Workspace unbind: #Config");
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Config size"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("unknown_class"), "{out}");
+}

@@ -69,14 +69,9 @@ reply_from(Class, Receiver, Selector, Args) ->
 
 -spec lookup(atom() | {meta, atom()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.
 lookup({meta, Class}, Receiver, Selector, Args) ->
-    case class_side(beamtalk_class:responders(Class), Receiver, Selector, Args) of
-        nomethod ->
-            case beamtalk_object:class_side(Class, Selector, Args) of
-                nomethod -> beamtalk_object:respond('Object', Receiver, Selector, Args);
-                Found -> Found
-            end;
-        Found ->
-            Found
+    case class_responders(Class) of
+        {global, Value} -> {ok, send(Value, Selector, Args)};
+        Responders -> class_lookup(Responders, Class, Receiver, Selector, Args)
     end;
 lookup(Class, Receiver, Selector, Args) ->
     lookup_in(beamtalk_class:methods(Class), Class, Receiver, Selector, Args).
@@ -206,3 +201,39 @@ hint(Receiver, Selector) ->
                 Class -> maps:keys(beamtalk_class:methods(Class))
             end,
     beamtalk_spelling:suggest(Selector, Known, fun beamtalk_print:print_string/1).
+
+%% A class-side lookup in `Responders' (the class's own and its superclasses').
+-spec class_lookup([{builtin, atom()} | {user, module()}], atom(), term(), atom(), [term()]) ->
+          {ok, term()} | nomethod.
+class_lookup(Responders, Class, Receiver, Selector, Args) ->
+    case class_side(Responders, Receiver, Selector, Args) of
+        nomethod ->
+            case beamtalk_object:class_side(Class, Selector, Args) of
+                nomethod -> beamtalk_object:respond('Object', Receiver, Selector, Args);
+                Found -> Found
+            end;
+        Found ->
+            Found
+    end.
+
+%% What answers a class's messages; for a name no class has, the value a workspace bound to it
+%% (`Workspace bind: v as: #Name'), else the unknown-class error. The lookup of a real class is as before
+%% (a catch frame costs nothing until something is raised).
+-spec class_responders(atom()) -> [{builtin, atom()} | {user, module()}] | {global, term()}.
+class_responders(Class) ->
+    try
+        beamtalk_class:responders(Class)
+    catch
+        error:Reason:Stack ->
+            case bound_global(Class) of
+                {ok, Value} -> {global, Value};
+                error -> erlang:raise(error, Reason, Stack)
+            end
+    end.
+
+-spec bound_global(atom()) -> {ok, term()} | error.
+bound_global(Name) ->
+    case application:get_env(beamtalk_runtime, workspace_global) of
+        {ok, Module} -> Module:global(Name);
+        undefined -> error
+    end.

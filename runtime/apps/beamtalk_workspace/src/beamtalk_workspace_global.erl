@@ -4,7 +4,7 @@
 -module(beamtalk_workspace_global).
 -include_lib("beamtalk_runtime/include/beamtalk_abi.hrl").
 
--export([respond/2, session/2, selectors/0]).
+-export([respond/2, session/2, selectors/0, global/1]).
 
 -type actor_ref() :: {'$bt_actor', atom(), pid()}.
 
@@ -19,6 +19,12 @@ selectors() ->
     [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
      changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'removeClass:', durableActors,
      'forget:', flush, 'flush:', globals, testClasses, test, 'test:', processes].
+
+%% @doc The value bound to `Name' by `Workspace bind: value as: #Name': what a send to the name `Name'
+%% reaches when no class has that name (every session resolves it).
+-spec global(atom()) -> {ok, term()} | error.
+global(Name) ->
+    maps:find(Name, beamtalk_repl_state:bindings()).
 
 -spec respond(atom(), [term()]) -> {ok, term()} | nomethod.
 respond(actors, []) ->
@@ -38,8 +44,14 @@ respond(classes, []) ->
 respond(bindings, []) ->
     {ok, beamtalk_repl_state:bindings()};
 respond('bind:as:', [Value, Name]) when is_atom(Name) ->
-    ok = beamtalk_repl_state:update(#{Name => Value}),
-    {ok, Value};
+    case beamtalk_class:exists(Name) orelse lists:member(Name, ['Transcript', 'Workspace', 'Beamtalk']) of
+        true ->
+            beamtalk_error:raise('Error', name_taken, 'Workspace',
+                                 [atom_to_binary(Name, utf8), " is a class or a global of the system; bind another name"]);
+        false ->
+            ok = beamtalk_repl_state:update(#{Name => Value}),
+            {ok, Value}
+    end;
 respond('unbind:', [Name]) when is_atom(Name) ->
     {ok, beamtalk_repl_state:remove(Name)};
 respond(info, []) ->
