@@ -17,6 +17,10 @@ use crate::repl::walk;
 /// Larger documents are kept but not analysed (a 10 MB paste must not stall every request).
 pub const MAX_ANALYSED: usize = 4 * 1024 * 1024;
 
+/// The most source text read from the project's files (an editor opened on a huge tree reads this much
+/// and no more; the files past it are left out of what the server knows).
+const MAX_PROJECT_BYTES: usize = 64 * 1024 * 1024;
+
 pub struct Source {
     pub text: String,
     pub lines: Lines,
@@ -97,8 +101,13 @@ impl Index {
             builtin,
             ..Index::default()
         };
+        let mut read = 0;
         for path in walk::bt_files(root, &walk::LIMITS, Some(root)).unwrap_or_default() {
+            if read > MAX_PROJECT_BYTES {
+                break;
+            }
             index.read_file(&path);
+            read += std::fs::metadata(&path).map_or(0, |m| m.len() as usize);
         }
         if let Some(dir) = stdlib_dir {
             for path in walk::bt_files(dir, &walk::LIMITS, None).unwrap_or_default() {
