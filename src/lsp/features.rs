@@ -25,6 +25,10 @@ fn failed(message: impl Into<String>) -> (ErrorCode, String) {
 }
 
 /// Where a span of a source is, as an LSP location.
+fn not_open(url: &Url) -> (ErrorCode, String) {
+    (ErrorCode::InvalidParams, format!("{url} is not open"))
+}
+
 fn location(url: &Url, src: &Source, span: Span) -> Value {
     json!({ "uri": url, "range": src.lines.range(&src.text, span) })
 }
@@ -32,11 +36,7 @@ fn location(url: &Url, src: &Source, span: Span) -> Value {
 impl Server {
     /// The open document at `url`, analysed if `fresh` (completion makes do with the last outline).
     fn document(&mut self, url: &Url, fresh: bool) -> Result<&Source, (ErrorCode, String)> {
-        let doc = self
-            .index
-            .open
-            .get_mut(url)
-            .ok_or_else(|| (ErrorCode::InvalidParams, format!("{url} is not open")))?;
+        let doc = self.index.open.get_mut(url).ok_or_else(|| not_open(url))?;
         if fresh && doc.stale {
             doc.analyse();
             self.index.changed();
@@ -69,20 +69,19 @@ impl Server {
 
     pub fn completion(&mut self, p: CompletionParams) -> Answer {
         let at = &p.text_document_position;
-        let catalog = self
-            .index
-            .catalog(&self.live.catalog, self.live.generation)
-            .clone();
-        let bindings = self.live.bindings.clone();
-        let doc = self.document(&at.text_document.uri, false)?;
+        self.index
+            .refresh_catalog(&self.live.catalog, self.live.generation);
+        // The last outline serves: completion does not wait for the document to be analysed again.
+        let url = &at.text_document.uri;
+        let doc = self.index.open.get(url).ok_or_else(|| not_open(url))?;
         let offset = doc.lines.offset(&doc.text, at.position);
         let (start, items) = complete(&Request {
             src: &doc.text,
             offset,
             tokens: &doc.tokens,
             outline: &doc.outline,
-            catalog: &catalog,
-            bindings: &bindings,
+            catalog: self.index.catalog(),
+            bindings: &self.live.bindings,
             snippets: true,
         });
         let range = doc.lines.range(&doc.text, Span::new(start, offset));
@@ -134,8 +133,12 @@ impl Server {
                 ));
             }
         }
-        let catalog = self.index.catalog(&self.live.catalog, self.live.generation);
-        catalog.get(name).map(|c| format!("```\n{}\n```", c.help))
+        self.index
+            .refresh_catalog(&self.live.catalog, self.live.generation);
+        self.index
+            .catalog()
+            .get(name)
+            .map(|c| format!("```\n{}\n```", c.help))
     }
 
     fn selector_help(&mut self, selector: &str) -> Option<String> {
@@ -156,8 +159,11 @@ impl Server {
         if !methods.is_empty() {
             return Some(methods.join("\n\n"));
         }
-        let catalog = self.index.catalog(&self.live.catalog, self.live.generation);
-        let answered: Vec<&str> = catalog
+        self.index
+            .refresh_catalog(&self.live.catalog, self.live.generation);
+        let answered: Vec<&str> = self
+            .index
+            .catalog()
             .classes()
             .filter(|c| c.selectors.iter().any(|s| s == selector))
             .map(|c| c.name.as_str())

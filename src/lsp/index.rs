@@ -152,31 +152,35 @@ impl Index {
         )
     }
 
-    /// The catalog: built-in classes, then the live workspace's, then the project's sources (each
-    /// later one wins).
-    pub fn catalog(&mut self, live: &Catalog, generation: u64) -> &Catalog {
-        if self.merged.as_ref().is_none_or(|(_, g)| *g != generation) {
-            let mut c = self.builtin.clone();
-            c.merge(live);
-            let project: Vec<(PathBuf, &Source)> = self
-                .open
+    /// Builds the catalog again if the sources or the live workspace's classes (`generation`) changed
+    /// since it was built; [`Index::catalog`] reads it.
+    pub fn refresh_catalog(&mut self, live: &Catalog, generation: u64) {
+        if self.merged.as_ref().is_some_and(|(_, g)| *g == generation) {
+            return;
+        }
+        let mut c = self.builtin.clone();
+        c.merge(live);
+        let project = self.open.iter().chain(
+            self.files
                 .iter()
-                .chain(
-                    self.files
-                        .iter()
-                        .filter(|(u, _)| !self.open.contains_key(u)),
-                )
-                .filter_map(|(u, s)| Some((u.to_file_path().ok()?, s)))
-                .collect();
-            for (path, s) in project {
+                .filter(|(u, _)| !self.open.contains_key(u)),
+        );
+        for (u, s) in project {
+            if let Ok(path) = u.to_file_path() {
                 add_classes(&mut c, &s.outline, &path);
             }
-            self.merged = Some((c, generation));
         }
-        &self
-            .merged
-            .get_or_insert_with(|| (Catalog::default(), generation))
-            .0
+        self.merged = Some((c, generation));
+    }
+
+    /// The catalog: built-in classes, then the live workspace's, then the project's sources (each
+    /// later one wins), as last built by [`Index::refresh_catalog`].
+    pub fn catalog(&self) -> &Catalog {
+        static EMPTY: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+        match &self.merged {
+            Some((c, _)) => c,
+            None => EMPTY.get_or_init(Catalog::default),
+        }
     }
 }
 

@@ -188,27 +188,23 @@ impl Server {
     }
 
     fn diagnostics(&mut self, uri: &Url) -> Vec<Value> {
-        let catalog = self
-            .index
-            .catalog(&self.live.catalog, self.live.generation)
-            .clone();
-        let Some(doc) = self.index.open.get(uri) else {
-            return Vec::new();
-        };
-        if doc.too_large() {
-            let message = format!(
-                "not analysed: the document is over {} MB",
-                super::index::MAX_ANALYSED / (1024 * 1024)
-            );
-            return vec![json!({
-                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
-                "severity": 3, "source": "beamtalk", "message": message,
-            })];
-        }
         let found = match self.index.open.get_mut(uri) {
+            None => return Vec::new(),
+            Some(doc) if doc.too_large() => {
+                let message = format!(
+                    "not analysed: the document is over {} MB",
+                    super::index::MAX_ANALYSED / (1024 * 1024)
+                );
+                return vec![json!({
+                    "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                    "severity": 3, "source": "beamtalk", "message": message,
+                })];
+            }
             Some(doc) => doc.check(),
-            None => Vec::new(),
         };
+        self.index
+            .refresh_catalog(&self.live.catalog, self.live.generation);
+        let catalog = self.index.catalog();
         let doc = &self.index.open[uri];
         let mut out: Vec<Value> = found
             .iter()
