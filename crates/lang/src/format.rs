@@ -33,29 +33,31 @@ pub enum FormatError {
 /// `src` in the standard layout.
 pub fn format(src: &str) -> Result<String, FormatError> {
     let toks = lex(src, 0).map_err(FormatError::Syntax)?;
-    crate::parser::parse(src).map_err(FormatError::Syntax)?;
-    let before = shape(src).ok_or(FormatError::Unsafe)?;
+    let items = crate::parser::parse(src).map_err(FormatError::Syntax)?;
+    let before = shape(src, toks.clone(), &items);
     let lines = LineIndex::new(src, 0);
     let starts = lines.line_starts(&toks);
     for indent in [Indent::Nested, Indent::Ranked, Indent::Kept] {
         let widths = indent.widths(&starts);
         let out = Printer::new(src, &toks, &starts, &widths).print();
-        if shape(&out).as_ref() == Some(&before) {
+        let after = lex(&out, 0)
+            .ok()
+            .zip(crate::parser::parse(&out).ok())
+            .map(|(t, i)| shape(&out, t, &i));
+        if after.as_ref() == Some(&before) {
             return Ok(out);
         }
     }
     Err(FormatError::Unsafe)
 }
 
-/// What the parser sees of a source: its tokens with the statement separators the layout inserts, and
-/// its items with every span left out.
-fn shape(src: &str) -> Option<(Vec<Tok>, String)> {
-    let toks = separate(src, 0, lex(src, 0).ok()?);
-    let items = crate::parser::parse(src).ok()?;
-    Some((
-        toks.into_iter().map(|t| t.tok).collect(),
+/// What the parser sees of a source (its tokens `toks`, its `items`): the tokens with the statement
+/// separators the layout inserts, and the items with every span left out.
+fn shape(src: &str, toks: Vec<Token>, items: &[crate::ast::Item]) -> (Vec<Tok>, String) {
+    (
+        separate(src, 0, toks).into_iter().map(|t| t.tok).collect(),
         without_spans(&format!("{items:?}")),
-    ))
+    )
 }
 
 /// A syntax tree's debug text without its `Span { start: .., end: .. }`s.
