@@ -107,14 +107,10 @@ impl Live {
                 .await
                 .map_err(|e| tracing::debug!("the workspace's bindings: {e}"))
                 .ok()?;
-            let names = list_elements(&bindings)?
-                .iter()
-                .filter_map(|b| match b {
-                    Term::Tuple(t) => t.elements.first().and_then(as_text),
-                    _ => None,
-                })
-                .collect();
-            Some((catalog(&classes, Origin::Workspace)?, names))
+            Some((
+                catalog(&classes, Origin::Workspace)?,
+                binding_names(&bindings)?,
+            ))
         })
     }
 
@@ -242,6 +238,19 @@ pub fn catalog(term: &Term, origin: Origin) -> Option<Catalog> {
         });
     }
     Some(out)
+}
+
+/// The names of `beamtalk_repl_eval:bindings/0`'s answer (`[{Name, Printed}]`).
+pub fn binding_names(term: &Term) -> Option<Vec<String>> {
+    Some(
+        list_elements(term)?
+            .iter()
+            .filter_map(|b| match b {
+                Term::Tuple(t) => t.elements.first().and_then(as_text),
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
 /// The built-in classes this binary was built with.

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use lsp_server::{ErrorCode, Message, Request, Response};
 use serde_json::{Value, json};
 
-pub use live::{builtin_catalog, catalog};
+pub use live::{binding_names, builtin_catalog, catalog};
 use server::Server;
 use transport::{Incoming, send};
 

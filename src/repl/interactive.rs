@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use eetf::Term;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -21,7 +20,6 @@ use crate::lang::ide::complete::{Request, complete};
 use crate::lang::ide::outline::Outline;
 use crate::lang::ide::{Catalog, Origin, find};
 use crate::lang::lexer::{Tok, Token};
-use crate::term::{as_text, list_elements};
 use crate::workspace::node_api;
 
 /// Completes the word before the cursor with the editor server's engine (`beamtalk_lang::ide`): after a
@@ -67,14 +65,8 @@ impl NodeCompleter {
                 .block_on(node_api::BINDINGS.call(conn, vec![], Duration::from_secs(1)));
         reply
             .ok()
-            .and_then(|r| list_elements(&r))
+            .and_then(|r| crate::lsp::binding_names(&r))
             .unwrap_or_default()
-            .iter()
-            .filter_map(|b| match b {
-                Term::Tuple(t) => t.elements.first().and_then(as_text),
-                _ => None,
-            })
-            .collect()
     }
 }
 
