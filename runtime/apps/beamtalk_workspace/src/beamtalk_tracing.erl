@@ -22,6 +22,9 @@
 -define(EVENTS, beamtalk_trace_events).
 -define(STATS, beamtalk_trace_stats).
 -define(CONFIG, beamtalk_trace_config).
+%% {Pid, Class}: the class of the outermost method a process ran, its own (an actor runs other classes'
+%% methods too, an error's among them; `stats' lists it under its own class).
+-define(ACTORS, beamtalk_trace_actors).
 -define(DEFAULT_MAX, 100000).
 %% A recorder with more messages waiting than this is behind for good: tracing stops.
 -define(MAX_QUEUE, 10000).
@@ -56,6 +59,7 @@ is_enabled() ->
 clear() ->
     true = ets:delete_all_objects(?EVENTS),
     true = ets:delete_all_objects(?STATS),
+    true = ets:delete_all_objects(?ACTORS),
     nil.
 
 %% @doc A class (re)loaded: its new code is traced too while tracing is on.
@@ -174,6 +178,7 @@ init([]) ->
     ?EVENTS = ets:new(?EVENTS, [ordered_set | Opts]),
     ?STATS = ets:new(?STATS, [set | Opts]),
     ?CONFIG = ets:new(?CONFIG, [set | Opts]),
+    ?ACTORS = ets:new(?ACTORS, [set | Opts]),
     true = ets:insert(?CONFIG, {recorder, none}),
     {ok, #{}}.
 
@@ -234,8 +239,20 @@ stop_recording() ->
             _ = [trace_module(M, false) || M <- user_modules()],
             _ = erlang:trace(all, false, [call, timestamp]),
             true = ets:insert(?CONFIG, {recorder, none}),
+            %% The events already traced are recorded before the recorder stops: once the VM says every
+            %% trace message is in its queue, a stop sent now comes after them. Bounded: a recorder
+            %% that cannot finish in time is killed.
+            Ref = erlang:trace_delivered(all),
+            receive {trace_delivered, all, Ref} -> ok after 5000 -> ok end,
             unlink(Recorder),
-            exit(Recorder, kill),
+            MRef = monitor(process, Recorder),
+            Recorder ! stop,
+            receive
+                {'DOWN', MRef, process, Recorder, _} -> ok
+            after 5000 ->
+                exit(Recorder, kill),
+                receive {'DOWN', MRef, process, Recorder, _} -> ok end
+            end,
             ok
     end.
 
@@ -258,6 +275,8 @@ record(Owner, Calls, N) ->
             record(Owner, finish(Pid, M, F, ok, TS, Calls), N + 1);
         {trace_ts, Pid, exception_from, {M, F, _}, _Exception, TS} ->
             record(Owner, finish(Pid, M, F, error, TS, Calls), N + 1);
+        stop ->
+            exit(normal);
         _Other ->
             %% Other trace messages (a process's spawn, link...) are not sends: nothing to record.
             record(Owner, Calls, N + 1)
@@ -278,9 +297,12 @@ finish(Pid, M, F, Outcome, TS, Calls) ->
             Calls;
         [Started | Rest] ->
             End = micros(TS),
-            write(Pid, beamtalk_class:of_module(M), selector(F), End - Started, Outcome, End),
+            Class = beamtalk_class:of_module(M),
+            write(Pid, Class, selector(F), End - Started, Outcome, End),
             case Rest of
-                [] -> maps:remove(Pid, Calls);
+                [] ->
+                    _ = ets:insert_new(?ACTORS, {Pid, Class}),
+                    maps:remove(Pid, Calls);
                 _ -> Calls#{Pid => Rest}
             end
     end.
@@ -385,7 +407,11 @@ by_actor(Rows) ->
     lists:foldl(
       fun({{Pid, Class, Selector}, Calls, Ok, Err, Total, Min, Max}, Acc) ->
               Key = pid_text(Pid),
-              Entry = maps:get(Key, Acc, #{<<"class">> => atom_to_binary(Class, utf8), <<"methods">> => #{}}),
+              Own = case ets:lookup(?ACTORS, Pid) of
+                        [{Pid, C}] -> C;
+                        [] -> Class
+                    end,
+              Entry = maps:get(Key, Acc, #{<<"class">> => atom_to_binary(Own, utf8), <<"methods">> => #{}}),
               Method = #{<<"calls">> => Calls, <<"ok">> => Ok, <<"errors">> => Err,
                          <<"avg_us">> => Total div Calls, <<"min_us">> => Min, <<"max_us">> => Max},
               Methods = maps:get(<<"methods">>, Entry),
