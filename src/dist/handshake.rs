@@ -49,6 +49,10 @@ pub enum ConnectError {
     NotAllowed { node: String, reason: String },
     #[error("handshake with `{node}` failed: {reason}")]
     Handshake { node: String, reason: String },
+    /// The node reset the connection mid-handshake: what a node does that is too busy to finish it in
+    /// its own setup time (or one still starting its distribution). Worth another try.
+    #[error("node `{node}` dropped the connection during the handshake: {reason}")]
+    Dropped { node: String, reason: String },
     /// The node closed the connection before answering our name: typical of a TLS node (`inet_tls`)
     /// reached over plain TCP.
     #[error(
@@ -87,6 +91,11 @@ impl ConnectError {
             ConnectError::Epmd(EpmdError::Timeout { .. }) => true,
             _ => false,
         }
+    }
+
+    /// A failure another attempt may not meet: the node dropped a handshake it was too busy to finish.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ConnectError::Dropped { .. })
     }
 }
 
@@ -256,11 +265,20 @@ fn handshake_error(peer: &NodeName, is_tls: bool, e: HandshakeError) -> ConnectE
         HandshakeError::Io(ref io) if is_tls && tls::classify(io) == tls::Failure::Certificate => {
             tls_error(peer, io)
         }
+        HandshakeError::Io(ref io) if is_reset(io) => ConnectError::Dropped {
+            node: peer.to_string(),
+            reason: io.to_string(),
+        },
         other => ConnectError::Handshake {
             node: peer.to_string(),
             reason: other.to_string(),
         },
     }
+}
+
+fn is_reset(io: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+    matches!(io.kind(), ConnectionReset | ConnectionAborted | BrokenPipe)
 }
 
 async fn handshake(
@@ -373,5 +391,36 @@ impl Session<'_> {
         let early = reader.buffer().to_vec();
         // Every message was flushed, so the write buffer is empty.
         Ok((reader.into_inner().into_inner(), early, peer_node.flags))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    /// A peer that reads our name and resets the connection, as a node does that cannot finish the
+    /// handshake within its setup time: the failure is told apart as one worth another attempt.
+    #[tokio::test]
+    async fn a_reset_mid_handshake_is_transient() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let peer = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.expect("accept");
+            let mut name = [0u8; 8];
+            stream.read_exact(&mut name).await.expect("our send_name");
+            // Linger 0 turns the close into a TCP reset.
+            stream.set_linger(Some(Duration::ZERO)).expect("linger");
+        });
+        let node = NodeName::parse("busy@127.0.0.1").expect("name");
+        let opts = ConnectOptions::new("c".into(), "cookie".into(), Duration::from_secs(5));
+        let err = connect_at(&node, port, &opts)
+            .await
+            .err()
+            .expect("the reset fails the handshake");
+        peer.await.expect("peer");
+        assert!(err.is_transient(), "{err}");
+        assert!(err.to_string().contains("dropped the connection"), "{err}");
     }
 }

@@ -689,7 +689,21 @@ impl Workspaces {
     pub async fn connect(&self, entry: &Entry) -> Result<Connection, WorkspaceError> {
         let node = NodeName::parse(&entry.node)
             .map_err(|_| WorkspaceError::InvalidName(entry.node.clone()))?;
-        Ok(Connection::connect(&node, &self.opts_for(entry)?).await?)
+        let opts = self.opts_for(entry)?;
+        let deadline = tokio::time::Instant::now() + opts.connect_timeout;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match Connection::connect(&node, &opts).await {
+                // A busy node drops a handshake it cannot finish in time; it is not a node that
+                // does not answer until it drops them all within our limit.
+                Err(e) if e.is_transient() && tokio::time::Instant::now() + pause < deadline => {
+                    tracing::debug!(error = %e, "retrying the handshake");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                other => return Ok(other?),
+            }
+        }
     }
 
     /// Where a workspace stands: a local node whose pid file nobody holds is stopped (no EPMD needed);
