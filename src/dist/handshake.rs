@@ -411,7 +411,7 @@ mod tests {
             let mut name = [0u8; 8];
             stream.read_exact(&mut name).await.expect("our send_name");
             // Linger 0 turns the close into a TCP reset.
-            stream.set_linger(Some(Duration::ZERO)).expect("linger");
+            stream.set_zero_linger().expect("linger");
         });
         let node = NodeName::parse("busy@127.0.0.1").expect("name");
         let opts = ConnectOptions::new("c".into(), "cookie".into(), Duration::from_secs(5));
