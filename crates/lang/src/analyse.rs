@@ -31,6 +31,8 @@ pub struct Facts {
     pub inlined_loop: bool,
     /// The names that are operands of number sends (`n + 1`, `1 < n`).
     pub number_operands: Names,
+    /// The selectors it sends to `self` (a method calling itself, or a sibling, with numbers).
+    pub self_sends: Names,
 }
 
 /// The facts of every expression of the trees it was built from, by node.
@@ -103,6 +105,9 @@ impl Analysis {
             } => {
                 f.inlined_loop |=
                     !is_conditional(selector) && inlined(selector, receiver, args).is_some();
+                if matches!(&receiver.kind, ExprKind::Var(n) if n == "self") {
+                    add(&mut f.self_sends, selector);
+                }
                 if number_op(selector).is_some()
                     && let [arg] = args.as_slice()
                 {
@@ -130,6 +135,7 @@ fn combine(parts: &[Facts]) -> Facts {
         size: parts.iter().map(|p| p.size).sum(),
         inlined_loop: parts.iter().any(|p| p.inlined_loop),
         number_operands: union(parts.iter().map(|p| &p.number_operands)),
+        self_sends: union(parts.iter().map(|p| &p.self_sends)),
     }
 }
 

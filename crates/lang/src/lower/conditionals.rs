@@ -29,21 +29,24 @@ impl Lowerer {
                 env: benv,
             });
         }
-        let other = self.fresh("Other");
-        let mut oenv = env.clone();
-        let body = self.fallback(
-            l,
-            Arg::Value(var(l, &other)),
-            selector,
-            args.iter().map(Arg::Block).collect(),
-            &mut oenv,
-        )?;
-        arms.push(Arm {
-            patterns: vec![var(l, &other)],
-            guards: vec![],
-            body,
-            env: oenv,
-        });
+        // A comparison of numbers Erlang makes itself answers a Boolean: nothing to fall back to.
+        if !is_comparison(&c) {
+            let other = self.fresh("Other");
+            let mut oenv = env.clone();
+            let body = self.fallback(
+                l,
+                Arg::Value(var(l, &other)),
+                selector,
+                args.iter().map(Arg::Block).collect(),
+                &mut oenv,
+            )?;
+            arms.push(Arm {
+                patterns: vec![var(l, &other)],
+                guards: vec![],
+                body,
+                env: oenv,
+            });
+        }
         Ok(self.join_case(l, c, arms, env))
     }
 
@@ -278,6 +281,17 @@ impl Lowerer {
             _ => Ok((self.seq(body, env)?, false)),
         }
     }
+}
+
+/// Whether `t` is an Erlang comparison (which answers `true` or `false`, never anything else).
+fn is_comparison(t: &Term) -> bool {
+    let Term::Tuple(t) = t else {
+        return false;
+    };
+    matches!(t.elements.as_slice(),
+        [Term::Atom(tag), _, Term::Atom(o), _, _]
+            if tag.name == "op"
+                && matches!(o.name.as_str(), "<" | ">" | "=<" | ">=" | "==" | "/=" | "=:=" | "=/="))
 }
 
 /// `^` at the end of a block of a top-level inlined conditional.

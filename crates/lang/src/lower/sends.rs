@@ -80,15 +80,21 @@ impl Lowerer {
         cast: bool,
         env: &mut Env,
     ) -> Result<Term, Diagnostic> {
-        if let (false, true, Some(operator), [arg]) =
-            (cast, self.compiled(), number_op(selector), args)
-        {
+        // Inside a fallback's blocks (`self.inline` off) every send is plain: that code runs only for
+        // a receiver that is no Boolean or number, and direct paths there would double its size.
+        if let (false, true, true, Some(operator), [arg]) = (
+            cast,
+            self.compiled(),
+            self.inline,
+            number_op(selector),
+            args,
+        ) {
             return self.number_send(l, receiver, selector, operator, arg, env);
         }
         let ops: Vec<&Expr> = std::iter::once(receiver).chain(args).collect();
         let (mut pre, mut vals) = self.operands(l, &ops, env)?;
         let r = vals.remove(0);
-        if !cast && self.own_method(receiver, selector) {
+        if !cast && self.inline && self.own_method(receiver, selector) {
             let r = self.bound(l, r, &mut pre);
             let mut args = Vec::new();
             for v in vals {
@@ -189,6 +195,12 @@ impl Lowerer {
             pre.push(op(l, operator, vals[0].clone(), vals[1].clone()));
             return Ok(begin(l, pre));
         }
+        if !matches!(operator, "div" | "rem")
+            && let Some(k) = vals.iter().position(|v| self.is_int(v))
+        {
+            pre.push(self.one_guard_send(l, selector, (operator, guard), vals, k));
+            return Ok(begin(l, pre));
+        }
         let (x, y) = (self.fresh("X"), self.fresh("Y"));
         let both = || abs_tuple(l, vec![var(l, &x), var(l, &y)]);
         let mut guards = vec![
@@ -215,6 +227,39 @@ impl Lowerer {
         );
         pre.push(case(l, abs_tuple(l, vals), vec![fast, slow]));
         Ok(begin(l, pre))
+    }
+
+    /// A number send one of whose operands (`known`) is an integer already (a literal, mostly): only
+    /// the other is tested, and no tuple is built to test both.
+    fn one_guard_send(
+        &mut self,
+        l: i32,
+        selector: &str,
+        (operator, guard): (&str, &str),
+        vals: Vec<Term>,
+        known: usize,
+    ) -> Term {
+        let x = self.fresh("X");
+        let with = |x: Term| {
+            let mut pair = vals.clone();
+            pair[1 - known] = x;
+            pair
+        };
+        let fast_pair = with(var(l, &x));
+        let fast = guarded_clause(
+            l,
+            vec![var(l, &x)],
+            vec![bif(l, guard, vec![var(l, &x)])],
+            vec![op(l, operator, fast_pair[0].clone(), fast_pair[1].clone())],
+        );
+        let mut slow_pair = with(var(l, &x));
+        let receiver = slow_pair.remove(0);
+        let slow = clause(
+            l,
+            vec![var(l, &x)],
+            vec![send(l, receiver, selector, slow_pair)],
+        );
+        case(l, vals[1 - known].clone(), vec![fast, slow])
     }
 
     /// The locals (Erlang variables now) that the statements of `blocks` assign: the state an inlined
