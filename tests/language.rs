@@ -305,6 +305,40 @@ fn load_errors_leave_the_loaded_version() {
     l.check("Thing new value", "1");
 }
 
+/// A directory's classes are compiled side by side on the node but installed in order: each is checked
+/// against the classes installed before it (a superclass from the same load is known, a sealed one
+/// refuses), and nothing after the first failure loads although it was compiled already.
+#[test]
+fn a_directory_installs_in_order_each_class_checked_against_those_before_it() {
+    let l = Lang::started();
+    let dir = l.project.path().join("batch");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let files = [
+        (
+            "a.bt",
+            "sealed Object subclass: Base\n  m => 1\n\nValue subclass: Parent\n  field: x = 7\n",
+        ),
+        ("b.bt", "Parent subclass: Child\n  m => self.x + 1\n"),
+        ("c.bt", "Base subclass: Sub\n  m => 2\n"),
+        ("d.bt", "Object subclass: Later\n  m => 3\n"),
+    ];
+    for (name, src) in files {
+        std::fs::write(dir.join(name), src).expect("write");
+    }
+    let (code, out, err, _) = run(&mut l.cmd(&["load", "-w", "lang", "batch"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("cannot subclass Base: it is sealed"),
+        "{out}{err}"
+    );
+    l.check("Child new m", "8");
+    let (code, out) = l.eval("Later new m");
+    assert_eq!(
+        code, 1,
+        "Later comes after the failure and must not load: {out}"
+    );
+}
+
 /// `Counter >> #increment` reads a method: a CompiledMethod with its selector, source as written and
 /// class; defining one at the REPL answers the CompiledMethod it installed; a misspelt selector is an
 /// error with the closest one as its hint.

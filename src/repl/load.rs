@@ -10,12 +10,17 @@ use crate::lang::ast::{ClassDef, Item, MethodDef};
 use crate::lang::compile;
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parser;
+use eetf::Term;
+use futures::StreamExt;
 
 /// One parsed file.
 pub struct SourceFile {
     pub path: PathBuf,
     pub src: String,
     pub classes: Vec<ClassDef>,
+    /// The abstract forms of each of `classes`, in the same order (compiled when the file was read, to
+    /// report compile errors before anything loads).
+    pub forms: Vec<Term>,
     /// `Class >> selector => body` definitions, in file order.
     pub methods: Vec<ExtensionMethod>,
 }
@@ -148,23 +153,27 @@ fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
     };
     let items = parser::parse(&src).map_err(syntax)?;
     // Compile errors (an undefined variable, say) are reported now too, before anything loads.
-    for item in &items {
-        compile_check(item, &src).map_err(syntax)?;
-    }
     let mut classes = Vec::new();
+    let mut forms = Vec::new();
     let mut methods = Vec::new();
     for item in items {
         match item {
-            Item::Class(c) => classes.push(c),
+            Item::Class(c) => {
+                forms.push(compile::class(&c, &src).map_err(syntax)?);
+                classes.push(c);
+            }
             Item::Method {
                 class,
                 class_side,
                 method,
-            } => methods.push(ExtensionMethod {
-                class,
-                class_side,
-                method,
-            }),
+            } => {
+                compile::check_method(&class, &method, &src).map_err(syntax)?;
+                methods.push(ExtensionMethod {
+                    class,
+                    class_side,
+                    method,
+                });
+            }
             Item::Statements(_) => {}
         }
     }
@@ -172,6 +181,7 @@ fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
         path: path.to_path_buf(),
         src,
         classes,
+        forms,
         methods,
     })
 }
@@ -262,7 +272,8 @@ pub async fn autoload_notice(
     }
 }
 
-/// Loads every class of `files` in order, stopping at the first that fails.
+/// Loads every class of `files` in order, stopping at the first that fails. The node compiles the
+/// classes ahead, as many at once as it has schedulers, while each is installed in turn.
 pub async fn load_sources(
     session: &Session,
     files: &[SourceFile],
@@ -271,12 +282,30 @@ pub async fn load_sources(
         .iter()
         .flat_map(|f| f.classes.iter().map(|c| c.name.clone()))
         .collect();
+    let slots = match batch.len() {
+        0 | 1 => 1,
+        _ => session.compile_slots().await?,
+    };
+    let jobs: Vec<_> = files
+        .iter()
+        .flat_map(|f| {
+            f.forms
+                .iter()
+                .map(move |forms| compile_job(session, forms, &f.path))
+        })
+        .collect();
+    let mut compiled = futures::stream::iter(jobs).buffered(slots);
     let mut loaded = Vec::new();
     for file in files {
         let name = file.path.display().to_string();
         let before = loaded.len();
         for class in &file.classes {
-            let outcome = session.load_class(class, &file.src, &name, &batch).await?;
+            let Some(code) = compiled.next().await else {
+                break;
+            };
+            let outcome = session
+                .install_class(class, code?, (&file.src, &name), &batch)
+                .await?;
             if let Some(error) = record(outcome, &mut loaded) {
                 return Ok(LoadReport {
                     loaded,
@@ -310,6 +339,12 @@ pub async fn load_sources(
     })
 }
 
+async fn compile_job(session: &Session, forms: &Term, path: &Path) -> Result<Term, EvalError> {
+    session
+        .compile_class(forms.clone(), &path.display().to_string())
+        .await
+}
+
 /// Tells the workspace that `file` was loaded, and its digest (for `workspace status`).
 async fn register_source(session: &Session, file: &SourceFile) -> Result<(), EvalError> {
     let path = std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
@@ -327,15 +362,6 @@ fn record(outcome: Outcome, loaded: &mut Vec<String>) -> Option<String> {
             None
         }
         Outcome::Error(text) => Some(text),
-    }
-}
-
-/// Generates the code of a class or extension method only to find its compile errors.
-fn compile_check(item: &Item, src: &str) -> Result<(), Diagnostic> {
-    match item {
-        Item::Class(c) => compile::class(c, src).map(drop),
-        Item::Method { class, method, .. } => compile::check_method(class, method, src),
-        Item::Statements(_) => Ok(()),
     }
 }
 

@@ -190,28 +190,83 @@ impl Session {
         batch: &[String],
     ) -> Result<Outcome, EvalError> {
         let forms = compile::class(class, src).map_err(EvalError::Syntax)?;
-        // Warnings go to stderr, beside whatever the command prints as its result.
-        for warning in crate::lang::lint::class(class) {
-            eprint!("{}", warning.render(src, file));
+        warn(class, src, file);
+        if let Some(refused) = self.unknown_superclass(class, batch).await? {
+            return Ok(refused);
         }
-        let builtin_root = matches!(class.superclass.as_str(), "Object" | "Value" | "Actor");
-        if !builtin_root && !batch.contains(&class.superclass) {
-            let known = self
-                .call(
-                    node_api::CLASS_EXISTS,
-                    vec![crate::term::atom(&class.superclass)],
-                )
-                .await?;
-            if known != crate::term::atom("true") {
-                return Ok(Outcome::Error(format!(
-                    "ERROR: unknown_class: {} cannot subclass {}: no such class is loaded",
-                    class.name, class.superclass
-                )));
-            }
-        }
-        let file = Term::from(Binary::from(file.as_bytes().to_vec()));
-        let reply = self.call(node_api::LOAD_CLASS, vec![forms, file]).await?;
+        let reply = self
+            .call(node_api::LOAD_CLASS, vec![forms, file_term(file)])
+            .await?;
         Ok(load_outcome(&class.name, &reply))
+    }
+
+    /// How many classes the node compiles side by side (its schedulers).
+    pub async fn compile_slots(&self) -> Result<usize, EvalError> {
+        let n = self.call(node_api::COMPILE_SLOTS, vec![]).await?;
+        Ok(crate::term::as_i64(&n).map_or(1, |n| n.clamp(1, 64) as usize))
+    }
+
+    /// Compiles a class's forms on the node without loading anything; what
+    /// [`Session::install_class`] takes.
+    pub async fn compile_class(&self, forms: Term, file: &str) -> Result<Term, EvalError> {
+        self.call(node_api::COMPILE_CLASS, vec![forms, file_term(file)])
+            .await
+    }
+
+    /// Loads a class [`Session::compile_class`] compiled (the answer is passed on as is when it is a
+    /// compile error), after the same checks as [`Session::load_class`].
+    pub async fn install_class(
+        &self,
+        class: &ClassDef,
+        compiled: Term,
+        (src, file): (&str, &str),
+        batch: &[String],
+    ) -> Result<Outcome, EvalError> {
+        warn(class, src, file);
+        if let Some(refused) = self.unknown_superclass(class, batch).await? {
+            return Ok(refused);
+        }
+        let installable = match &compiled {
+            Term::Tuple(t) => match t.elements.as_slice() {
+                [Term::Atom(ok), module, bin, checked] if ok.name == "ok" => Some(vec![
+                    checked.clone(),
+                    module.clone(),
+                    bin.clone(),
+                    file_term(file),
+                ]),
+                _ => None,
+            },
+            _ => None,
+        };
+        let reply = match installable {
+            Some(args) => self.call(node_api::INSTALL_CLASS, args).await?,
+            None => compiled,
+        };
+        Ok(load_outcome(&class.name, &reply))
+    }
+
+    /// The error for a class whose superclass is neither built in, nor in `batch`, nor loaded.
+    async fn unknown_superclass(
+        &self,
+        class: &ClassDef,
+        batch: &[String],
+    ) -> Result<Option<Outcome>, EvalError> {
+        let builtin_root = matches!(class.superclass.as_str(), "Object" | "Value" | "Actor");
+        if builtin_root || batch.contains(&class.superclass) {
+            return Ok(None);
+        }
+        let known = self
+            .call(
+                node_api::CLASS_EXISTS,
+                vec![crate::term::atom(&class.superclass)],
+            )
+            .await?;
+        Ok((known != crate::term::atom("true")).then(|| {
+            Outcome::Error(format!(
+                "ERROR: unknown_class: {} cannot subclass {}: no such class is loaded",
+                class.name, class.superclass
+            ))
+        }))
     }
 
     /// Calls a runtime function with output streaming to the terminal, waiting up to `timeout`.
@@ -243,6 +298,17 @@ impl Session {
         Workspaces::touch(&self.conn);
         self.conn.shutdown(self.timeout).await;
     }
+}
+
+/// Warnings go to stderr, beside whatever the command prints as its result.
+fn warn(class: &ClassDef, src: &str, file: &str) {
+    for warning in crate::lang::lint::class(class) {
+        eprint!("{}", warning.render(src, file));
+    }
+}
+
+fn file_term(file: &str) -> Term {
+    Term::from(Binary::from(file.as_bytes().to_vec()))
 }
 
 pub(crate) fn load_outcome(class: &str, reply: &Term) -> Outcome {

@@ -59,6 +59,9 @@ pub const CLASS_EXISTS: NodeFn = node_fn("beamtalk_class", "exists", 1);
 pub const CLASS_SOURCE: NodeFn = node_fn("beamtalk_class_loader", "source", 1);
 pub const EXTENSION_SOURCE: NodeFn = node_fn("beamtalk_class_loader", "extension_source", 1);
 pub const LOAD_CLASS: NodeFn = node_fn("beamtalk_class_loader", "load", 2);
+pub const COMPILE_SLOTS: NodeFn = node_fn("beamtalk_class_loader", "compile_slots", 0);
+pub const COMPILE_CLASS: NodeFn = node_fn("beamtalk_class_loader", "compile", 2);
+pub const INSTALL_CLASS: NodeFn = node_fn("beamtalk_class_loader", "install_compiled", 4);
 pub const LOAD_EXTENSION: NodeFn = node_fn("beamtalk_class_loader", "load_extension", 2);
 
 // The ChangeLog.
@@ -106,6 +109,9 @@ pub const ALL: &[NodeFn] = &[
     CLASS_SOURCE,
     EXTENSION_SOURCE,
     LOAD_CLASS,
+    COMPILE_SLOTS,
+    COMPILE_CLASS,
+    INSTALL_CLASS,
     LOAD_EXTENSION,
     RUN_TESTS,
     RUN_ALL_TESTS,

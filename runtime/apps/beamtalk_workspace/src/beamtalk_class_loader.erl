@@ -3,10 +3,17 @@
 %% One RPC per class: `compile:forms/2', then `beamtalk_hot_reload:install/4', which loads the code and, for
 %% a class already loaded, migrates every live actor of it and of its subclasses — all or nothing. The
 %% module is recorded in the workspace metadata. A class that does not compile changes nothing.
+%%
+%% A load of many classes splits the two: `compile/2' for several classes at once (one RPC each, run side
+%% by side on the node's schedulers), then `install_compiled/4' for each in order, which checks the class
+%% against the classes loaded before it, as `load/2' does.
 -module(beamtalk_class_loader).
 -include_lib("beamtalk_runtime/include/beamtalk_abi.hrl").
 
--export([load/2, source/1, load_extension/2, extension_source/1]).
+-export([load/2, compile_slots/0, compile/2, install_compiled/4, source/1, load_extension/2, extension_source/1]).
+
+%% The callbacks the checks before installing read (see `sealed_superclass/1', `undeclared_slots/1').
+-define(CHECKED, ['__superclass__', '__slot_uses__', '__fields__', '__class_state__']).
 
 %% @doc Compiles and loads `Forms'; `File' names the source for stack traces.
 -spec load([erl_parse:abstract_form()], binary()) ->
@@ -15,9 +22,48 @@ load(Forms, File) ->
     case {sealed_superclass(Forms), undeclared_slots(Forms)} of
         {none, []} -> compile_and_install(Forms, File);
         {none, Undeclared} -> {error, compile, Undeclared};
-        {Super, _} -> {error, load, iolist_to_binary(["cannot subclass ", atom_to_binary(Super, utf8),
-                                                       ": it is sealed"])}
+        {Super, _} -> {error, load, sealed(Super)}
     end.
+
+%% @doc How many classes are worth compiling at once here: one per scheduler.
+-spec compile_slots() -> pos_integer().
+compile_slots() ->
+    erlang:system_info(schedulers_online).
+
+%% @doc Compiles `Forms' without loading anything: the module, its code, and the few forms the checks
+%% before installing need (`install_compiled/4' takes them back).
+-spec compile([erl_parse:abstract_form()], binary()) ->
+    {ok, module(), binary(), [erl_parse:abstract_form()]} | {error, compile, [binary()]}.
+compile(Forms, File) ->
+    case compile:forms(Forms, [binary, return_errors, {source, binary_to_list(File)}]) of
+        {ok, Module, Bin} -> {ok, Module, Bin, checked_forms(Forms)};
+        {ok, Module, Bin, _Warnings} -> {ok, Module, Bin, checked_forms(Forms)};
+        {error, Errors, _Warnings} -> {error, compile, format_errors(Errors)}
+    end.
+
+%% @doc Installs a module `compile/2' made, after the checks `load/2' makes (against the classes loaded
+%% by now: a superclass may have been installed since it was compiled).
+-spec install_compiled([erl_parse:abstract_form()], module(), binary(), binary()) ->
+    {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
+install_compiled(Checked, Module, Bin, File) ->
+    case {sealed_superclass(Checked), undeclared_slots(Checked)} of
+        {none, []} -> install(Module, Bin, File);
+        {none, Undeclared} -> {error, compile, Undeclared};
+        {Super, _} -> {error, load, sealed(Super)}
+    end.
+
+-spec checked_forms([erl_parse:abstract_form()]) -> [erl_parse:abstract_form()].
+checked_forms(Forms) ->
+    [F || F <- Forms, is_checked(F)].
+
+-spec is_checked(erl_parse:abstract_form()) -> boolean().
+is_checked({attribute, _, module, _}) -> true;
+is_checked({function, _, Name, 0, _}) -> lists:member(Name, ?CHECKED);
+is_checked(_) -> false.
+
+-spec sealed(atom()) -> binary().
+sealed(Super) ->
+    iolist_to_binary(["cannot subclass ", atom_to_binary(Super, utf8), ": it is sealed"]).
 
 -spec compile_and_install([erl_parse:abstract_form()], binary()) ->
     {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
