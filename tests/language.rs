@@ -305,6 +305,26 @@ fn load_errors_leave_the_loaded_version() {
     l.check("Thing new value", "1");
 }
 
+/// A conditional whose receiver is no Boolean is an ordinary send of the conditional's selector, its
+/// blocks real blocks: a class may answer `ifTrue:ifFalse:` itself, the blocks assign the method's
+/// locals and return from it; anything else does not understand. (That rare path is kept as data and
+/// evaluated, not compiled into every method.)
+#[test]
+fn a_conditional_sent_to_something_else_than_a_boolean_is_an_ordinary_send() {
+    let l = Lang::started();
+    let (code, out, err) = l.load(
+        "maybe.bt",
+        "Object subclass: Maybe\n  ifTrue: t ifFalse: f => f value\n  ifTrue: t => t value\n  and: b => #maybe\n\nObject subclass: User\n  run: c =>\n    n := 1\n    c ifTrue: [n := 10] ifFalse: [n := n + 20]\n    n\n  early: c =>\n    c ifTrue: [^#yes]\n    #no\n  both: c => c and: [#never]\n",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    l.check("User new run: true", "10");
+    l.check("User new run: Maybe new", "21");
+    l.check("User new early: false", "no");
+    l.check("User new early: Maybe new", "yes");
+    l.check("User new both: Maybe new", "maybe");
+    l.check_error("User new run: 3", "does_not_understand");
+}
+
 /// A directory's classes are compiled side by side on the node but installed in order: each is checked
 /// against the classes installed before it (a superclass from the same load is known, a sealed one
 /// refuses), and nothing after the first failure loads although it was compiled already.

@@ -359,6 +359,21 @@ async fn stop_half_started(node: &NodeName, opts: &ConnectOptions) -> &'static s
     }
 }
 
+/// Whether a node failed to start because the EPMD it started was not listening yet when it registered.
+pub fn lost_epmd_race(reason: &str) -> bool {
+    reason.contains("register/listen error: econnrefused")
+}
+
+/// Waits (up to `limit`) until EPMD answers a request, or gives up silently: the next start says why.
+pub async fn wait_for_epmd(epmd: &crate::dist::epmd::Epmd, limit: Duration) {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut pause = Duration::from_millis(10);
+    while epmd.names().await.is_err() && tokio::time::Instant::now() + pause < deadline {
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
 fn booted(log: &Path) -> bool {
     std::fs::read_to_string(log).is_ok_and(|text| text.lines().any(|l| l == READY_MARKER))
 }
@@ -389,6 +404,18 @@ fn boot_reason(log: &Path, dump: &Path, status: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The boot log line of a node that registered before the EPMD it started listened (seen in a
+    /// test run) is told apart from other failures to register.
+    #[test]
+    fn a_node_that_lost_the_race_with_its_epmd_is_recognised() {
+        assert!(lost_epmd_race(
+            "Protocol 'inet_tcp': register/listen error: econnrefused"
+        ));
+        assert!(!lost_epmd_race(
+            "Protocol 'inet_tcp': the name beamtalk_workspace_x@vm seems to be in use by another Erlang node"
+        ));
+    }
 
     #[test]
     fn the_command_line_carries_no_cookie_and_binds_loopback() {

@@ -578,9 +578,24 @@ impl Workspaces {
         claim: Option<liveness::Claim>,
     ) -> Result<Info, WorkspaceError> {
         let spec = self.launch_spec(entry, node, max_idle)?;
-        let mut child = launch::spawn(&spec, claim)?;
         let boot_timeout = self.timeout.max(Duration::from_secs(30));
-        let (conn, info) = launch::wait_ready(&mut child, &spec, opts, boot_timeout).await?;
+        let mut child = launch::spawn(&spec, claim)?;
+        let ready = match launch::wait_ready(&mut child, &spec, opts, boot_timeout).await {
+            // `erl` starts EPMD when none runs and may try to register before it listens (OTP's own
+            // race, seen when many nodes start at once): once it listens, the node starts again.
+            Err(WorkspaceError::BootFailed { reason, .. })
+                if entry.host.is_none() && launch::lost_epmd_race(&reason) =>
+            {
+                tracing::debug!("the node started before its EPMD listened; starting it again");
+                let epmd = Epmd::new("127.0.0.1", opts.epmd_port, self.timeout);
+                launch::wait_for_epmd(&epmd, Duration::from_secs(5)).await;
+                let claim = self.registry.pid_file(&entry.id).claim()?;
+                let mut child = launch::spawn(&spec, Some(claim))?;
+                launch::wait_ready(&mut child, &spec, opts, boot_timeout).await
+            }
+            other => other,
+        };
+        let (conn, info) = ready?;
         conn.shutdown(self.timeout).await;
         Ok(Info::from_term(&info))
     }

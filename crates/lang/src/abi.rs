@@ -40,6 +40,9 @@ runtime_fns! {
     INVOKE = "beamtalk_rt": "invoke" / 2;
     /// `scoped(Names, Values, fun(Frame) -> Send end)`: cells for the length of one send.
     SCOPED = "beamtalk_rt": "scoped" / 3;
+    /// `deferred(Expr, Bindings)`: evaluates an expression kept as data (`term_to_binary` of its abstract
+    /// form) with the values of its variables: code that runs too rarely to be worth compiling.
+    DEFERRED = "beamtalk_rt": "deferred" / 2;
     /// `non_local_return(Frame, Value)`: `^` inside a block.
     NON_LOCAL_RETURN = "beamtalk_rt": "non_local_return" / 2;
     /// The workspace's Transcript.

@@ -125,6 +125,26 @@ pub fn cons(l: i32, head: Term, tail: Term) -> Term {
 }
 
 /// A UTF-8 binary literal.
+/// A binary literal of raw bytes: `<<"...">>`.
+pub fn bytes(l: i32, b: &[u8]) -> Term {
+    let elem = tuple(vec![
+        atom("bin_element"),
+        int(l),
+        tuple(vec![
+            atom("string"),
+            int(l),
+            list(
+                b.iter()
+                    .map(|&b| Term::FixInteger(FixInteger::from(i32::from(b))))
+                    .collect(),
+            ),
+        ]),
+        atom("default"),
+        atom("default"),
+    ]);
+    tuple(vec![atom("bin"), int(l), list(vec![elem])])
+}
+
 pub fn string(l: i32, s: &str) -> Term {
     if s.is_empty() {
         return tuple(vec![atom("bin"), int(l), list(vec![])]);
@@ -197,4 +217,68 @@ pub fn try_of(l: i32, body: Vec<Term>, of: Vec<Term>, catches: Vec<Term>) -> Ter
         list(catches),
         list(vec![]),
     ])
+}
+
+/// `t` as people read generated code (snapshots, dumps): the expression of each
+/// `beamtalk_rt:deferred(<<...>>, Bindings)` decoded in place of its bytes, shown as `{deferred, Expr}`.
+/// Recursive: for code of a size people read.
+pub fn shown(t: &Term) -> Term {
+    if let Some((expr, rest)) = deferred_call(t) {
+        let mut call = rest.clone();
+        if let Term::Tuple(c) = &mut call
+            && let Some(Term::List(args)) = c.elements.get_mut(3)
+            && let Some(first) = args.elements.first_mut()
+        {
+            *first = tuple(vec![atom("deferred"), shown(&expr)]);
+        }
+        return call;
+    }
+    match t {
+        Term::Tuple(x) => tuple(x.elements.iter().map(shown).collect()),
+        Term::List(x) => list(x.elements.iter().map(shown).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The expression a `beamtalk_rt:deferred/2` call keeps, decoded, and the call.
+fn deferred_call(t: &Term) -> Option<(Term, &Term)> {
+    let Term::Tuple(call) = t else { return None };
+    let [Term::Atom(tag), _, target, Term::List(args)] = call.elements.as_slice() else {
+        return None;
+    };
+    let Term::Tuple(target) = target else {
+        return None;
+    };
+    let is_deferred = tag.name == "call"
+        && matches!(target.elements.as_slice(),
+            [_, _, Term::Tuple(m), Term::Tuple(f)]
+                if m.elements.get(2) == Some(&atom(crate::abi::DEFERRED.module))
+                    && f.elements.get(2) == Some(&atom(crate::abi::DEFERRED.name)));
+    if !is_deferred {
+        return None;
+    }
+    let Some(Term::Tuple(bin)) = args.elements.first() else {
+        return None;
+    };
+    let Some(Term::List(elems)) = bin.elements.get(2) else {
+        return None;
+    };
+    let Some(Term::Tuple(elem)) = elems.elements.first() else {
+        return None;
+    };
+    let Some(Term::Tuple(string)) = elem.elements.get(2) else {
+        return None;
+    };
+    let Some(Term::List(chars)) = string.elements.get(2) else {
+        return None;
+    };
+    let bytes: Vec<u8> = chars
+        .elements
+        .iter()
+        .filter_map(|c| match c {
+            Term::FixInteger(i) => u8::try_from(i.value).ok(),
+            _ => None,
+        })
+        .collect();
+    Some((Term::decode(bytes.as_slice()).ok()?, t))
 }

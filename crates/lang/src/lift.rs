@@ -144,6 +144,23 @@ impl Lifter<'_> {
     }
 }
 
+/// The variables `t` uses that it does not bind itself (lowering names every binding afresh, so a name
+/// bound inside `t` is bound nowhere else).
+pub fn free_vars(t: &Term) -> Vec<String> {
+    let mut used = BTreeSet::new();
+    vars(t, &mut used);
+    let mut bound = HashMap::new();
+    count_bindings(t, &mut bound);
+    each(t, |t| {
+        if let (Some("named_fun"), Some(Term::Atom(name))) = (tag(t), element(t, 2)) {
+            bound.insert(name.name.clone(), 1);
+        }
+    });
+    used.into_iter()
+        .filter(|v| !bound.contains_key(v))
+        .collect()
+}
+
 fn tag(t: &Term) -> Option<&str> {
     match t {
         Term::Tuple(tuple) => match tuple.elements.first() {

@@ -33,7 +33,7 @@ fn compiled(src: &str) -> String {
             }
         };
         out.push(match forms {
-            Ok(t) => pretty(&t),
+            Ok(t) => pretty(&beamtalk_lang::forms::shown(&t)),
             Err(d) => d.render(src, "example.bt"),
         });
         if let Item::Class(c) = &item {

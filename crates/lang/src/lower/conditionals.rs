@@ -33,7 +33,7 @@ impl Lowerer {
         if !is_comparison(&c) {
             let other = self.fresh("Other");
             let mut oenv = env.clone();
-            let body = self.fallback(
+            let body = self.rare_fallback(
                 l,
                 Arg::Value(var(l, &other)),
                 selector,
@@ -113,7 +113,7 @@ impl Lowerer {
         let (other, tag) = (self.fresh("Other"), self.fresh("Ret"));
         let mut oenv = env.clone();
         let saved = self.return_to.replace(tag.clone());
-        let body = self.fallback(
+        let body = self.rare_fallback(
             l,
             Arg::Value(var(l, &other)),
             selector,

@@ -805,7 +805,7 @@ mod tests {
         .with_selectors(own, BTreeSet::new())
         .method_body(&c.methods[0])
         .expect("lowers");
-        pretty(&list(body))
+        pretty(&crate::forms::shown(&list(body)))
     }
 
     #[test]
@@ -913,7 +913,7 @@ mod tests {
         let module = Lowerer::new(src, Context::Repl)
             .repl_module(&stmts)
             .expect("lowers");
-        insta::assert_snapshot!(pretty(&module));
+        insta::assert_snapshot!(pretty(&crate::forms::shown(&module)));
         let escaping = parse_statements("bs := #(1) collect: [:e | [e]]", 0).expect("parses");
         assert!(
             !worth_compiling(&escaping),

@@ -285,6 +285,31 @@ impl Lowerer {
         args: Vec<Arg>,
         env: &mut Env,
     ) -> Result<Vec<Term>, Diagnostic> {
+        self.fallback_of(l, (receiver, selector, args), env, false)
+    }
+
+    /// [`Self::fallback`] for a receiver that is hardly ever there (a conditional sent to something
+    /// that is no Boolean): the send and its blocks are kept as data and evaluated if it comes to that,
+    /// not compiled — compiled, they were most of a method's code and of its compile time.
+    pub(super) fn rare_fallback(
+        &mut self,
+        l: i32,
+        receiver: Arg,
+        selector: &str,
+        args: Vec<Arg>,
+        env: &mut Env,
+    ) -> Result<Vec<Term>, Diagnostic> {
+        let defer = self.compiled();
+        self.fallback_of(l, (receiver, selector, args), env, defer)
+    }
+
+    fn fallback_of(
+        &mut self,
+        l: i32,
+        (receiver, selector, args): (Arg, &str, Vec<Arg>),
+        env: &mut Env,
+        defer: bool,
+    ) -> Result<Vec<Term>, Diagnostic> {
         let blocks: Vec<&Expr> = std::iter::once(&receiver)
             .chain(&args)
             .filter_map(|a| match a {
@@ -323,8 +348,12 @@ impl Lowerer {
         self.inline = inline;
         let receiver = vals.remove(0);
         let sent = send(l, receiver, selector, vals);
+        let kept = |t: Term| match defer {
+            true => deferred(l, t),
+            false => t,
+        };
         if assigned.is_empty() {
-            return Ok(vec![sent]);
+            return Ok(vec![kept(sent)]);
         }
         let names = assigned.iter().map(|n| abs_atom(l, n)).collect();
         let values = assigned.iter().map(|n| self.current(l, n, env)).collect();
@@ -345,7 +374,11 @@ impl Lowerer {
             ],
         );
         Ok(vec![
-            matched(l, abs_tuple(l, vec![var(l, &r), abs_list(l, news)]), scoped),
+            matched(
+                l,
+                abs_tuple(l, vec![var(l, &r), abs_list(l, news)]),
+                kept(scoped),
+            ),
             var(l, &r),
         ])
     }
@@ -370,6 +403,23 @@ impl Lowerer {
             _ => self.list_send(l, receiver, selector, args, env),
         }
     }
+}
+
+/// `beamtalk_rt:deferred(<<Expr>>, [{Name, Value}, ...])`: `expr` kept as data, evaluated with the values
+/// of the variables it uses from around it.
+fn deferred(l: i32, expr: Term) -> Term {
+    let bindings = crate::lift::free_vars(&expr)
+        .iter()
+        .map(|v| abs_tuple(l, vec![abs_atom(l, v), var(l, v)]))
+        .collect();
+    let mut blob = Vec::new();
+    // Encoding a term built in memory cannot fail (only the writer could, and a Vec does not).
+    let _ = expr.encode(&mut blob);
+    abi::call(
+        l,
+        abi::DEFERRED,
+        vec![bytes(l, &blob), abs_list(l, bindings)],
+    )
 }
 
 /// The Erlang operator for a Beamtalk binary selector on numbers, and the guard under which it cannot

@@ -14,7 +14,7 @@
 
 -export([get/2, get/3, peek/2, set/3, invoke/2, scoped/3, own_repl/0,
          destructure/2, match_arm/2, frame_vars/1, load_frame/2, cast/3, super_send/4, field/2, set_field/3,
-         array/1, interpolate/1, non_local_return/2, catch_return/2]).
+         array/1, interpolate/1, non_local_return/2, catch_return/2, deferred/2]).
 
 -type frame() :: repl | reference().
 -export([result_ok/1, result_error/1, result_of/1, transcript/0]).
@@ -114,6 +114,16 @@ scoped(Names, Values, Body) ->
     after
         _ = [erlang:erase({bt_var, Frame, N}) || N <- Names]
     end.
+
+%% @doc Evaluates an expression the compiler kept as data rather than code (`term_to_binary' of its
+%% abstract form), with the values of the variables it uses from around it: the send a conditional makes
+%% to a receiver that is no Boolean, which is too rare to be worth compiling into every method.
+-spec deferred(binary(), [{atom(), term()}]) -> term().
+deferred(Expr, Bindings) ->
+    Env = lists:foldl(fun({Name, Value}, B) -> erl_eval:add_binding(Name, Value, B) end,
+                      erl_eval:new_bindings(), Bindings),
+    {value, Value, _} = erl_eval:expr(binary_to_term(Expr), Env),
+    Value.
 
 %% A destructuring pattern, as the compiler writes it.
 -type pattern() :: {bind, atom()} | ignore | {lit, term()} | {tuple | list | array, [pattern()]}
