@@ -115,7 +115,7 @@ fn a_call_through_a_name_waits_out_a_restart() {
 fn stop_runs_terminate_and_ends_the_actor_for_good() {
     let p = loaded();
     eval(&p, "c := (Counter spawnAs: #main) unwrap. c increment");
-    assert_eq!(eval(&p, "c stop"), "counter stopping at 1\nnil");
+    assert_eq!(eval(&p, "c stop"), "counter stopping at 1\nok");
     assert_eq!(eval(&p, "c isAlive"), "false");
     assert_eq!(eval(&p, "(Counter named: #main) isError"), "true");
     assert_eq!(eval(&p, "Actor allRegistered"), "#()");
@@ -475,6 +475,74 @@ fn a_change_is_reverted_from_the_change_log() {
     );
 }
 
+/// `Counter class` is the class side as an object of its own (a metaclass): it reflects, and its methods
+/// are read, compiled, removed (flushed out of the file) and reverted like the instance side's.
+#[test]
+fn the_class_side_is_a_metaclass_whose_methods_are_edited_like_any_others() {
+    let p = loaded();
+    assert_eq!(eval(&p, "Counter class"), "Counter class");
+    assert_eq!(eval(&p, "Counter class isMeta"), "true");
+    assert_eq!(eval(&p, "Counter isMeta"), "false");
+    assert_eq!(eval(&p, "Counter class isClass"), "false");
+    assert_eq!(eval(&p, "Counter class instanceClass"), "Counter");
+    assert_eq!(eval(&p, "Counter class name"), "Counter class");
+    // The tower grounds: the class of a metaclass's class is itself.
+    assert_eq!(
+        eval(&p, "Counter class class == Counter class class class"),
+        "true"
+    );
+    assert_eq!(
+        eval(&p, "Counter class selectors"),
+        "#(#category, #supervisionPolicy)"
+    );
+    assert_eq!(
+        eval(&p, "(Counter class >> #category) source"),
+        "category => #Counting"
+    );
+    eval(&p, "Counter class compile: #limit source: \"limit => 10\"");
+    assert_eq!(eval(&p, "Counter limit"), "10");
+    eval(&p, "Counter class removeSelector: #category");
+    assert_eq!(
+        eval(&p, "Counter category"),
+        "nil",
+        "what every class answers shows again"
+    );
+    assert_eq!(
+        eval(
+            &p,
+            "(Counter class removeSelector: #category ifAbsent: [#gone]) printString"
+        ),
+        "#gone"
+    );
+    // A revert puts the removed method back, or removes the one a change added.
+    assert_eq!(
+        eval(
+            &p,
+            "l := Workspace changes. l revert: (l select: [:e | e selector = #category]) first"
+        ),
+        "Counter"
+    );
+    assert_eq!(eval(&p, "Counter category"), "Counting");
+    assert_eq!(
+        eval(
+            &p,
+            "l := Workspace changes. l revert: (l select: [:e | e selector = #limit]) first"
+        ),
+        "Counter"
+    );
+    assert_eq!(eval(&p, "Counter class includesSelector: #limit"), "false");
+    // Removed for good and flushed: the method leaves the file, the rest of it stays as it was.
+    eval(&p, "Counter class removeSelector: #category");
+    let (code, out, err, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let file = std::fs::read_to_string(p.project.path().join("counter.bt")).expect("read");
+    assert!(!file.contains("category"), "{file}");
+    assert!(
+        file.contains("class supervisionPolicy => #transient"),
+        "{file}"
+    );
+}
+
 /// A table made by one evaluation (a process that ends with it) is there for the next: the workspace
 /// inherits it.
 #[test]
@@ -715,7 +783,7 @@ fn a_name_that_is_no_class_is_an_error_where_it_shows() {
     let (code, out, _, _) = run(&mut p.cmd(&["eval", "\"x{Nonesuch}\""]));
     assert_eq!(code, 1);
     assert_eq!(out.trim(), "ERROR: unknown_class: unknown class Nonesuch");
-    assert_eq!(eval(&p, "3 class class"), "Class");
+    assert_eq!(eval(&p, "3 class class"), "Integer class");
     assert_eq!(eval(&p, "#(Counter, Point)"), "#(Counter, Point)");
 }
 

@@ -22,18 +22,23 @@ pub enum EditError {
 }
 
 impl Session {
-    /// `Counter compile: #sel source: "sel => body"`: the method installed as `Counter >> sel => body`
-    /// would install it. A source without a method header is taken as the body of a unary method.
+    /// `Counter compile: #sel source: "sel => body"` (`Counter class compile: ...` on the class side):
+    /// the method installed as `Counter >> sel => body` would install it. A source without a method
+    /// header is taken as the body of a unary method.
     pub async fn compile_source(
         &self,
-        class: &str,
+        (class, class_side): (&str, bool),
         selector: &str,
         source: &str,
         durable: bool,
     ) -> Result<(), EditError> {
-        let (input, method) = method_item(class, source)
+        let owner = match class_side {
+            true => format!("{class} class"),
+            false => class.to_owned(),
+        };
+        let (input, method) = method_item(&owner, source)
             .or_else(|e| match is_unary(selector) {
-                true => method_item(class, &format!("{selector} => {source}")).map_err(|_| e),
+                true => method_item(&owner, &format!("{selector} => {source}")).map_err(|_| e),
                 false => Err(e),
             })
             .map_err(EditError::Refused)?;
@@ -45,14 +50,14 @@ impl Session {
         }
         let refused = |e: EvalError| EditError::Refused(e.to_string());
         let previous = self
-            .method_text(class, false, selector)
+            .method_text(class, class_side, selector)
             .await
             .map_err(refused)?;
-        match self.define_method(class, false, &method, &input).await {
+        match self.define_method(class, class_side, &method, &input).await {
             Ok(Outcome::Value(_)) => {
                 let text = member_text(&input, &method);
                 let texts = (Some(text.as_str()), previous.as_deref());
-                self.record_change("compile", (class, false, selector), texts, durable)
+                self.record_change("compile", (class, class_side, selector), texts, durable)
                     .await
                     .map_err(refused)
             }
@@ -61,12 +66,18 @@ impl Session {
         }
     }
 
-    /// `Counter removeSelector: #sel`: the instance-side method `class` itself defines (in its source,
-    /// or among the extension methods of a built-in class) removed, and the class reloaded without it.
-    pub async fn remove_method(&self, class: &str, selector: &str) -> Result<(), EditError> {
+    /// `Counter removeSelector: #sel` (`Counter class removeSelector: #sel` with `class_side`): the
+    /// method `class` itself defines on that side (in its source, or among the extension methods of a
+    /// built-in class) removed, and the class reloaded without it.
+    pub async fn remove_method(
+        &self,
+        class: &str,
+        class_side: bool,
+        selector: &str,
+    ) -> Result<(), EditError> {
         let refused = |e: EvalError| EditError::Refused(e.to_string());
         let previous = self
-            .method_text(class, false, selector)
+            .method_text(class, class_side, selector)
             .await
             .map_err(refused)?;
         let source = self
@@ -76,7 +87,7 @@ impl Session {
         let outcome = match as_text(&source).filter(|_| matches!(source, Term::Binary(_))) {
             Some(source) => {
                 let patched =
-                    without_method(&source, false, selector).ok_or(EditError::NotFound)?;
+                    without_method(&source, class_side, selector).ok_or(EditError::NotFound)?;
                 let items = parser::parse(&patched).map_err(|e| EditError::Refused(e.message))?;
                 let Some(Item::Class(def)) = items.into_iter().next() else {
                     return Err(EditError::Refused(format!(
@@ -87,13 +98,13 @@ impl Session {
                     .await
                     .map_err(refused)?
             }
-            None => self.remove_extension(class, selector).await?,
+            None => self.remove_extension(class, class_side, selector).await?,
         };
         match outcome {
             Outcome::Value(_) => self
                 .record_change(
                     "remove",
-                    (class, false, selector),
+                    (class, class_side, selector),
                     (None, previous.as_deref()),
                     true,
                 )
@@ -104,10 +115,15 @@ impl Session {
     }
 
     /// Removes an extension method of a built-in class: its extension module recompiled without it.
-    async fn remove_extension(&self, class: &str, selector: &str) -> Result<Outcome, EditError> {
+    async fn remove_extension(
+        &self,
+        class: &str,
+        class_side: bool,
+        selector: &str,
+    ) -> Result<Outcome, EditError> {
         let refused = |e: EvalError| EditError::Refused(e.to_string());
         let kept = self.kept_extensions(class).await.map_err(refused)?;
-        let (src, found) = extensions_except(&kept, class, false, selector)
+        let (src, found) = extensions_except(&kept, class, class_side, selector)
             .map_err(|e| EditError::Refused(e.message))?;
         if !found {
             return Err(EditError::NotFound);

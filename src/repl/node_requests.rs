@@ -38,7 +38,8 @@ pub fn handler(conn: WeakConnection, timeout: Duration, project: PathBuf) -> Req
     })
 }
 
-/// `{Class, {compile, Selector, Source, durable | ephemeral}}`, `{Class, {remove, Selector}}` or
+/// `{Class, {compile, Selector, Source, durable | ephemeral}}`, `{Class, {remove, Selector}}`,
+/// `{Class, {remove_class_side, Selector}}`, `{Class, {compile_class_side, ...}}` or
 /// `{new_class, Source, Path}`, as an external term.
 async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: &Path) -> Term {
     let Some(conn) = conn.upgrade() else {
@@ -71,15 +72,21 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: 
     }
     let result = match t.elements.as_slice() {
         [Term::Atom(class), Term::Tuple(op)] => match op.elements.as_slice() {
-            [Term::Atom(k), Term::Atom(sel), source, Term::Atom(intent)] if k.name == "compile" => {
+            [Term::Atom(k), Term::Atom(sel), source, Term::Atom(intent)]
+                if k.name == "compile" || k.name == "compile_class_side" =>
+            {
                 let source = as_text(source).unwrap_or_default();
                 let durable = intent.name == "durable";
+                let side = (class.name.as_str(), k.name == "compile_class_side");
                 session
-                    .compile_source(&class.name, &sel.name, &source, durable)
+                    .compile_source(side, &sel.name, &source, durable)
                     .await
             }
             [Term::Atom(k), Term::Atom(sel)] if k.name == "remove" => {
-                session.remove_method(&class.name, &sel.name).await
+                session.remove_method(&class.name, false, &sel.name).await
+            }
+            [Term::Atom(k), Term::Atom(sel)] if k.name == "remove_class_side" => {
+                session.remove_method(&class.name, true, &sel.name).await
             }
             _ => Err(EditError::Refused(
                 "an edit request of an unknown kind".into(),

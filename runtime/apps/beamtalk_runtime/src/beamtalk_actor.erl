@@ -271,7 +271,7 @@ lifecycle({'$bt_actor', Class, _} = Ref, forget) ->
     case lifecycle(Ref, isDurable) of
         true ->
             Name = lifecycle(Ref, registeredName),
-            nil = lifecycle(Ref, stop),
+            ok = lifecycle(Ref, stop),
             case (store(Class)):delete(Name) of
                 {error, Reason} -> error(durable_error(Class, Reason));
                 _ -> nil
@@ -286,17 +286,18 @@ lifecycle({'$bt_actor', _, Pid}, isAlive) ->
 lifecycle({'$bt_actor', _, Pid}, kill) ->
     exit(Pid, kill),
     nil;
+%% `stop' answers #ok, and again for an actor stopped already (chapter 11: it is idempotent).
 lifecycle({'$bt_actor', _, Pid}, stop) when Pid =:= self() ->
     %% From its own method: a supervisor waits for the actor it stops, so another process asks.
     _ = spawn(fun() -> stop(Pid) end),
-    nil;
+    ok;
 lifecycle({'$bt_actor', Class, Pid}, stop) ->
     case stop(Pid) of
         ok -> ok;
         busy -> io:format("[~s ~p was busy for ~b s: stopped without running its terminate]~n",
                           [Class, Pid, ?STOP_TIMEOUT div 1000])
     end,
-    nil.
+    ok.
 
 %% Runs the actor's `terminate', then ends it for good; `busy' if it was too busy (in a long method) to
 %% run its `terminate' within ?STOP_TIMEOUT, and was ended without.

@@ -23,15 +23,17 @@
     'Dictionary' => 'Collection', 'Tuple' => 'Collection', 'Interval' => 'Collection',
     'Exception' => 'Object', 'Error' => 'Exception', 'ArithmeticError' => 'Error',
     'ZeroDivide' => 'ArithmeticError', 'TypeError' => 'Error', 'InstantiationError' => 'Error',
-    'ImmutableValue' => 'Error', 'ErlangError' => 'Error', 'ExitError' => 'Error', 'ThrowError' => 'Error',
-    'DoesNotUnderstand' => 'Error', 'ArgumentError' => 'Error', 'IndexOutOfBounds' => 'Error',
+    'ImmutableValue' => 'Error', 'ExitError' => 'Error', 'ThrowError' => 'Error',
+    %% What goes wrong in dispatch and at the Erlang boundary, as chapter 12 groups it.
+    'RuntimeError' => 'Error', 'DoesNotUnderstand' => 'RuntimeError', 'ErlangError' => 'RuntimeError',
+    'ArgumentError' => 'Error', 'IndexOutOfBounds' => 'Error',
     'Timeout' => 'Error', 'ActorDead' => 'Error',
     'Value' => 'Object', 'Actor' => 'Object',
     'Supervisor' => 'Object', 'DynamicSupervisor' => 'Supervisor', 'SupervisionSpec' => 'Value',
     'Transcript' => 'Object', 'TranscriptStream' => 'Actor', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
     'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object', 'Session' => 'Value',
     'WorkspaceInterface' => 'Object', 'BeamtalkInterface' => 'Object',
-    'ExceptionSet' => 'Object', 'WriteStream' => 'Object', 'ReadStream' => 'Object'
+    'ExceptionSet' => 'Object', 'WriteStream' => 'Object', 'ReadStream' => 'Object', 'Metaclass' => 'Object'
 }).
 
 %% @doc The built-in classes and their superclasses.

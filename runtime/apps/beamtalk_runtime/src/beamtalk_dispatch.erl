@@ -145,6 +145,7 @@ class_of(P) when is_pid(P) -> 'Pid';
 class_of({'$bt_array', _}) -> 'Array';
 class_of({'$bt_interval', _, _, _}) -> 'Interval';
 class_of({'$bt_class', Name}) -> {meta, Name};
+class_of({'$bt_metaclass', _}) -> 'Metaclass';
 class_of({'$bt_actor', Class, _}) -> Class;
 class_of({'$bt_supervisor', Class, _}) -> Class;
 class_of({'$bt_exception_set', _}) -> 'ExceptionSet';

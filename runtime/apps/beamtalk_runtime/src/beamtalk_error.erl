@@ -109,9 +109,9 @@ extra({'$bt_error', _, _, _, Extra}, Key) -> maps:get(Key, Extra, nil).
 with_message({'$bt_error', Class, Kind, _, Extra}, Message) -> {'$bt_error', Class, Kind, Message, Extra}.
 
 %% @doc The REPL's one-line form: `ERROR: kind: message', then `; hint: ...' when there is one. An error signalled by its class (`MyError
-%% signal: "x"') has no kind of its own: its class stands there (`ERROR: MyError: x').
+%% signal: "x"', or `self error: "x"') has no kind that says more: its class stands there (`ERROR: MyError: x').
 -spec format(error()) -> binary().
-format({'$bt_error', Class, signal, Message, Extra}) ->
+format({'$bt_error', Class, Kind, Message, Extra}) when Kind =:= signal; Kind =:= user_error ->
     unicode:characters_to_binary(["ERROR: ", atom_to_binary(Class, utf8), ": ", Message, hint_text(Extra)]);
 format({'$bt_error', _, Kind, Message, Extra}) ->
     unicode:characters_to_binary(["ERROR: ", atom_to_binary(Kind, utf8), ": ", Message, hint_text(Extra)]).
@@ -125,8 +125,8 @@ hint_text(_) -> [].
 -spec describe(error()) -> binary().
 describe({'$bt_error', Class, Kind, Message, _}) ->
     Name = atom_to_binary(Class, utf8),
-    Generic = lists:member(Class, ['Error', 'ErlangError', 'ExitError', 'ThrowError']),
-    case Generic andalso Kind =/= signal of
+    Generic = lists:member(Class, ['Error', 'RuntimeError', 'ErlangError', 'ExitError', 'ThrowError']),
+    case Generic andalso Kind =/= signal andalso Kind =/= user_error of
         true -> unicode:characters_to_binary([Name, " (", atom_to_binary(Kind, utf8), "): ", Message]);
         false -> unicode:characters_to_binary([Name, ": ", Message])
     end.

@@ -20,6 +20,7 @@ specific('Symbol', A, 'value:', [R]) -> {ok, beamtalk_dispatch:send(R, A, [])};
 specific('ErlangModule', {'$bt_erlang', M}, Sel, Args) -> {ok, erlang_call(M, Sel, Args)};
 specific(Class, {'$bt_error', _, _, _, _} = E, Sel, Args) when Class =/= 'Object' -> error_object(E, Sel, Args);
 specific('SystemNavigation', _, Sel, Args) -> beamtalk_system:navigation(Sel, Args);
+specific('Metaclass', {'$bt_metaclass', Class}, Sel, Args) -> metaclass(Class, Sel, Args);
 %% A session's bindings are the workspace's, which every session shares (`Workspace bindings').
 specific('Session', {'$bt_value', 'Session', _}, bindings, []) -> workspace(respond, bindings, []);
 specific(C, {'$bt_object', C, #{ref := _}} = S, Sel, Args) when C =:= 'WriteStream'; C =:= 'ReadStream' ->
@@ -28,12 +29,33 @@ specific('ExceptionSet', {'$bt_exception_set', Set}, ',', [{'$bt_class', C}]) ->
     {ok, {'$bt_exception_set', Set ++ [C]}};
 specific('SupervisionSpec', {'$bt_value', 'SupervisionSpec', _} = Spec, Sel, Args) when Args =/= [] ->
     beamtalk_supervisor:spec_respond(Spec, Sel, Args);
+specific('SupervisionSpec', {'$bt_value', 'SupervisionSpec', _} = Spec, id, []) ->
+    {ok, beamtalk_supervisor:spec_id(Spec)};
 specific(C, {'$bt_supervisor', _, _} = Sup, Sel, Args) when C =:= 'Supervisor'; C =:= 'DynamicSupervisor' ->
     beamtalk_supervisor:respond(Sup, Sel, Args);
 specific(_, {'$bt_value', Class, Fields}, Sel, [V]) ->
     case with_field(Sel) of
         {ok, F} when is_map_key(F, Fields) -> {ok, {'$bt_value', Class, Fields#{F := V}}};
         _ -> nomethod
+    end;
+%% A test's fixture (TestCase is a Value in the documents): `setUp' answers `self withStack: s'.
+%% Here the test runs as its instance's own process, so the setter sets the slot and answers the test.
+specific(_, {'$bt_actor', Class, Pid} = Test, Sel, [V]) when Pid =:= self() ->
+    case with_field(Sel) of
+        {ok, F} ->
+            case is_fixture_field(Class, F) of
+                true -> erlang:put({bt_slot, F}, {value, V}), {ok, Test};
+                false -> nomethod
+            end;
+        _ -> nomethod
+    end;
+specific(_, {'$bt_actor', Class, Pid}, Sel, []) when Pid =:= self() ->
+    %% ... and reads its fields as a Value's are read (`updated tmpDir').
+    case is_fixture_field(Class, Sel) of
+        true ->
+            {value, V} = erlang:get({bt_slot, Sel}),
+            {ok, V};
+        false -> nomethod
     end;
 specific(_, {'$bt_value', _Class, Fields}, Sel, []) ->
     case maps:find(Sel, Fields) of
@@ -56,6 +78,9 @@ with_field(Sel) ->
 
 -spec common(term(), atom(), [term()]) -> {ok, term()} | nomethod.
 common(R, class, []) -> {ok, class_ref(R)};
+%% `self error: "Insufficient funds"': an Error of kind `user_error' (what `should:raise:' names it by).
+common(R, 'error:', [Text]) ->
+    beamtalk_error:raise('Error', user_error, undefined, beamtalk_print:display_string(Text), #{receiver => R});
 common(R, printString, []) -> {ok, beamtalk_print:print_string(R)};
 common(R, displayString, []) -> {ok, beamtalk_print:display_string(R)};
 common(R, printNl, []) -> io:format("~ts~n", [beamtalk_print:print_string(R)]), {ok, R};
@@ -111,8 +136,15 @@ field_at({'$bt_actor', _, Pid} = R, F) when Pid =:= self() ->
         {value, V} -> {ok, V};
         undefined -> no_field(R, F)
     end;
+field_at({'$bt_object', _, _} = R, F) ->
+    no_field(R, F);
+field_at({'$bt_actor', _, _} = R, F) ->
+    no_field(R, F);
+%% A number, a String, a collection: a primitive value, with no fields to read (chapter 24).
 field_at(R, F) ->
-    no_field(R, F).
+    beamtalk_error:raise('ImmutableValue', immutable_value, beamtalk_print:class_name(R),
+                         ["is a primitive value: it has no field #", atom_to_list(F)],
+                         #{receiver => R, selector => 'fieldAt:'}).
 
 %% Only an actor, in its own process, changes a field; everything else is immutable.
 -spec field_at_put(term(), atom(), term()) -> {ok, term()}.
@@ -147,9 +179,12 @@ inspect_text(R) ->
 -spec class_ref(term()) -> {'$bt_class', atom()}.
 class_ref({'$bt_class', 'Workspace'}) -> {'$bt_class', 'WorkspaceInterface'};
 class_ref({'$bt_class', 'Beamtalk'}) -> {'$bt_class', 'BeamtalkInterface'};
+%% A class's class is its metaclass (`Point class'); a metaclass's class is the metaclass of Metaclass,
+%% whose class is itself: the tower grounds there rather than going on for ever.
+class_ref({'$bt_metaclass', _}) -> {'$bt_metaclass', 'Metaclass'};
 class_ref(R) ->
     case beamtalk_dispatch:class_of(R) of
-        {meta, _} -> {'$bt_class', 'Class'};
+        {meta, Name} -> {'$bt_metaclass', Name};
         C -> {'$bt_class', C}
     end.
 
@@ -264,6 +299,8 @@ class_side('ReadStream', 'on:', [C]) when is_binary(C); is_list(C); element(1, C
     {ok, beamtalk_stream:read_stream(C)};
 class_side('String', 'streamContents:', [B]) when is_function(B, 1) -> {ok, beamtalk_stream:stream_contents(B)};
 class_side('String', new, []) -> {ok, <<>>};
+class_side('String', 'fromCodePoint:', [C]) when is_integer(C) -> {ok, code_points([C])};
+class_side('String', 'fromCodePoints:', [Cs]) when is_list(Cs) -> {ok, code_points(Cs)};
 %% Made here, not by an Erlang call: `Erlang erlang list_to_tuple:' would answer `{ok, V}' as a Result.
 class_side('Tuple', Sel, [Items]) when Sel =:= 'withAll:'; Sel =:= 'new:' ->
     case Items of
@@ -301,6 +338,24 @@ exception_class(Class, ',', [{'$bt_class', Other}]) ->
 exception_class(Class, Sel, Args) ->
     class_common(Class, Sel, Args).
 
+%% Whether `F' is a field of test class `Class' (the slot its process holds).
+-spec is_fixture_field(atom(), atom()) -> boolean().
+is_fixture_field(Class, F) ->
+    beamtalk_class:inherits_from(Class, 'TestCase')
+        andalso lists:keymember(F, 1, beamtalk_user_class:fields(Class))
+        andalso erlang:get({bt_slot, F}) =/= undefined.
+
+%% The String of `Codes' (Unicode code points); a number that is none is an error naming it.
+-spec code_points([term()]) -> binary().
+code_points(Codes) ->
+    case lists:all(fun is_integer/1, Codes) andalso unicode:characters_to_binary(Codes) of
+        Text when is_binary(Text) -> Text;
+        _ ->
+            beamtalk_error:raise('ArgumentError', bad_argument, 'String',
+                                 ["fromCodePoints: takes code points (0 to 16r10FFFF, no surrogates), got ",
+                                  beamtalk_print:print_string(Codes)])
+    end.
+
 -spec class_common(atom(), atom(), [term()]) -> {ok, term()} | nomethod.
 class_common(Class, name, []) -> {ok, atom_to_binary(Class, utf8)};
 class_common(Class, printString, []) -> {ok, atom_to_binary(Class, utf8)};
@@ -308,6 +363,7 @@ class_common(Class, superclass, []) ->
     {ok, case beamtalk_class:superclass(Class) of none -> nil; S -> {'$bt_class', S} end};
 class_common(Class, methods, []) -> {ok, lists:sort(selectors(Class))};
 class_common(Class, selectors, []) -> {ok, lists:sort(selectors(Class))};
+class_common(Class, Sel, []) when Sel =:= allMethods; Sel =:= allSelectors -> {ok, lists:sort(selectors(Class))};
 class_common(Class, 'canUnderstand:', [S]) when is_atom(S) -> {ok, lists:member(S, selectors(Class))};
 class_common(Class, 'includesSelector:', [S]) when is_atom(S) -> {ok, lists:member(S, own_selectors(Class))};
 class_common(Class, 'inheritsFrom:', [{'$bt_class', C}]) ->
@@ -319,6 +375,7 @@ class_common(Class, instanceVariableNames, []) -> {ok, [F || {F, _} <- beamtalk_
 class_common(_Class, category, []) -> {ok, nil};
 class_common(Class, comment, []) -> {ok, class_comment(Class)};
 class_common(_Class, isClass, []) -> {ok, true};
+class_common(_Class, isMeta, []) -> {ok, false};
 class_common(Class, new, []) -> instantiate(Class, #{});
 class_common(Class, 'new:', [Init]) when is_map(Init) -> instantiate(Class, Init);
 class_common(Class, spawn, []) -> spawn_actor(Class, #{});
@@ -338,7 +395,7 @@ class_common(Class, 'named:', [Name]) when is_atom(Name) ->
     end;
 class_common('Actor', allRegistered, []) -> {ok, beamtalk_actor:all_registered()};
 class_common(Class, '>>', [Selector]) when is_atom(Selector) ->
-    {ok, compiled_method(Class, Selector)};
+    {ok, compiled_method(Class, instance, Selector)};
 class_common(Class, sourceFile, []) ->
     workspace(respond, 'sourceFileOf:', [{'$bt_class', Class}]);
 class_common(Class, removeFromSystem, []) ->
@@ -361,12 +418,7 @@ class_common(Class, 'tryCompile:source:', [Selector, Source]) when is_atom(Selec
     edited(Class, {compile, Selector, Source, ephemeral});
 class_common(Class, 'removeSelector:', [Selector]) when is_atom(Selector) ->
     case edit_class(Class, {remove, Selector}) of
-        not_found ->
-            beamtalk_error:raise('Error', selector_not_found, undefined,
-                                 [atom_to_list(Class), " does not define ", beamtalk_print:print_string(Selector),
-                                  " itself"],
-                                 #{selector => Selector,
-                                   hint => <<"use `includesSelector:` to check first, or `removeSelector:ifAbsent:`">>});
+        not_found -> not_defined(Class, instance, Selector);
         ok -> {ok, {'$bt_class', Class}}
     end;
 class_common(Class, 'removeSelector:ifAbsent:', [Selector, Absent]) when is_atom(Selector), is_function(Absent, 0) ->
@@ -393,6 +445,13 @@ class_common(Class, supervise, []) ->
 class_common(Class, current, []) ->
     case is_supervisor_class(Class) of
         true -> {ok, beamtalk_supervisor:current(Class)};
+        false -> nomethod
+    end;
+class_common(Class, isSupervisor, []) -> {ok, beamtalk_class:inherits_from(Class, 'Supervisor')};
+%% A supervisor class that does not say answers the default (its own `class strategy' answers first).
+class_common(Class, strategy, []) ->
+    case is_supervisor_class(Class) of
+        true -> {ok, beamtalk_supervisor:strategy_name(Class)};
         false -> nomethod
     end;
 class_common(Class, Sel, Args) ->
@@ -530,9 +589,11 @@ selectors({meta, 'Workspace'}) ->
     lists:usort(Own ++ selectors({meta, 'Object'}));
 selectors({meta, _}) ->
     [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'spawnPersistentAs:',
-     'spawnPersistentAs:with:', 'named:', name, methods,
+     'spawnPersistentAs:with:', 'named:', name, methods, allMethods, allSelectors,
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
-     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, sourceFile, reload, removeFromSystem,
+     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, isMeta, isSupervisor, sourceFile,
+     reload,
+     removeFromSystem,
      'compile:source:',
      'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:'];
 selectors(Class) ->
@@ -558,6 +619,9 @@ own_selectors('TranscriptStream') ->
     ['show:', 'display:', 'showLine:', 'showln:', 'displayNl:', 'print:', cr, tab, space, recent, clear,
      subscribe, unsubscribe];
 own_selectors('ExceptionSet') -> [','];
+own_selectors('Metaclass') ->
+    [name, isMeta, isClass, instanceClass, soleInstance, superclass, selectors, methods, 'includesSelector:',
+     '>>', 'compile:source:', 'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:'];
 own_selectors(C) when C =:= 'WriteStream'; C =:= 'ReadStream' -> beamtalk_stream:selectors(C);
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:', 'referencesTo:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
@@ -566,8 +630,55 @@ own_selectors('Object') ->
      'perform:', 'perform:with:', 'perform:with:with:', 'perform:withArguments:', 'isMemberOf:',
      fieldNames, 'fieldAt:', 'fieldAt:put:', inspect,
      'ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:', 'respondsTo:', '->', 'isKindOf:',
-     isString, isSymbol, isNumber, '~='];
+     isString, isSymbol, isNumber, '~=', 'error:'];
 own_selectors(C) -> beamtalk_user_class:selectors(C).
+
+%% `Point class': the class side of `Class' as an object of its own, for reflection and for editing the
+%% class side (`Counter class removeSelector: #ofSize:', `Counter class >> #ofSize:').
+-spec metaclass(atom(), atom(), [term()]) -> {ok, term()} | nomethod.
+metaclass(Class, name, []) -> {ok, iolist_to_binary([atom_to_list(Class), " class"])};
+metaclass(_Class, isMeta, []) -> {ok, true};
+metaclass(_Class, isClass, []) -> {ok, false};
+metaclass(Class, instanceClass, []) -> {ok, {'$bt_class', Class}};
+metaclass(Class, soleInstance, []) -> {ok, {'$bt_class', Class}};
+metaclass(Class, superclass, []) ->
+    {ok, case beamtalk_class:superclass(Class) of
+             none -> {'$bt_class', 'Class'};
+             Super -> {'$bt_metaclass', Super}
+         end};
+metaclass(Class, Sel, []) when Sel =:= selectors; Sel =:= methods ->
+    {ok, lists:usort([S || {class, S, _} <- method_sources(Class)])};
+metaclass(Class, 'includesSelector:', [S]) when is_atom(S) ->
+    {ok, lists:keymember(S, 2, [M || {class, _, _} = M <- method_sources(Class)])};
+metaclass(Class, '>>', [S]) when is_atom(S) -> {ok, compiled_method(Class, class, S)};
+metaclass(Class, 'compile:source:', [S, Source]) when is_atom(S), is_binary(Source) ->
+    ok = edit_class(Class, {compile_class_side, S, Source, durable}),
+    {ok, {'$bt_metaclass', Class}};
+metaclass(Class, 'tryCompile:source:', [S, Source]) when is_atom(S), is_binary(Source) ->
+    ok = edit_class(Class, {compile_class_side, S, Source, ephemeral}),
+    {ok, {'$bt_metaclass', Class}};
+metaclass(Class, 'removeSelector:', [S]) when is_atom(S) ->
+    case edit_class(Class, {remove_class_side, S}) of
+        not_found -> not_defined(Class, class, S);
+        ok -> {ok, {'$bt_metaclass', Class}}
+    end;
+metaclass(Class, 'removeSelector:ifAbsent:', [S, Absent]) when is_atom(S), is_function(Absent, 0) ->
+    case edit_class(Class, {remove_class_side, S}) of
+        not_found -> {ok, Absent()};
+        ok -> {ok, {'$bt_metaclass', Class}}
+    end;
+metaclass(_Class, _Sel, _Args) -> nomethod.
+
+-spec not_defined(atom(), instance | class, atom()) -> no_return().
+not_defined(Class, Side, Selector) ->
+    Owner = case Side of
+                instance -> atom_to_list(Class);
+                class -> [atom_to_list(Class), " class"]
+            end,
+    beamtalk_error:raise('Error', selector_not_found, undefined,
+                         [Owner, " does not define ", beamtalk_print:print_string(Selector), " itself"],
+                         #{selector => Selector,
+                           hint => <<"use `includesSelector:` to check first, or `removeSelector:ifAbsent:`">>}).
 
 %% `Counter >> #increment': the method as a CompiledMethod (its selector, its source as written, its class),
 %% from the class's extension methods first, then its own (as a send finds them). A class without that
@@ -593,15 +704,25 @@ edit_class(Class, Edit) ->
                                  "Beamtalk (a REPL or `beamtalk eval`)")
     end.
 
--spec compiled_method(atom(), atom()) -> tuple().
-compiled_method(Class, Selector) ->
+%% The sources of `Class''s methods, both sides, from its extension methods first, then its own (as a
+%% send finds them).
+-spec method_sources(atom()) -> [{instance | class, atom(), binary()}].
+method_sources(Class) ->
     Modules = [M || M <- [beamtalk_class:extension(Class)], M =/= none]
         ++ [beamtalk_class:module(Class) || beamtalk_class:is_user_class(Class)],
-    Sources = [{S, Source} || M <- Modules, erlang:function_exported(M, '__method_sources__', 0),
-                              {instance, S, Source} <- M:'__method_sources__'()],
+    [Entry || M <- Modules, erlang:function_exported(M, '__method_sources__', 0),
+              Entry <- M:'__method_sources__'()].
+
+-spec compiled_method(atom(), instance | class, atom()) -> tuple().
+compiled_method(Class, Side, Selector) ->
+    Sources = [{S, Source} || {Sd, S, Source} <- method_sources(Class), Sd =:= Side],
+    Owner = case Side of
+                instance -> {'$bt_class', Class};
+                class -> {'$bt_metaclass', Class}
+            end,
     case lists:keyfind(Selector, 1, Sources) of
         {_, Source} ->
-            {'$bt_value', 'CompiledMethod', #{selector => Selector, source => Source, methodClass => {'$bt_class', Class}}};
+            {'$bt_value', 'CompiledMethod', #{selector => Selector, source => Source, methodClass => Owner}};
         false ->
             Known = [S || {S, _} <- Sources],
             Hint = case beamtalk_spelling:suggest(Selector, Known, fun(S) -> ["#", atom_to_list(S)] end) of

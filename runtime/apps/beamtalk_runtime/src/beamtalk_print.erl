@@ -77,6 +77,7 @@ builtin({'$bt_class', Name}) ->
         true -> atom_to_list(Name);
         false -> beamtalk_class:unknown(Name)
     end;
+builtin({'$bt_metaclass', Name}) -> [builtin({'$bt_class', Name}), " class"];
 builtin({'$bt_actor', Class, Pid}) -> ["Actor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
 builtin({'$bt_timed', Actor, Ms}) -> [builtin(Actor), " withTimeout: ", integer_to_list(Ms)];
 builtin({'$bt_interval', F, T, 1}) -> ["(", p(F), " to: ", p(T), ")"];

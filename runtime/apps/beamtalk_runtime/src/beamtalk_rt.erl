@@ -145,9 +145,19 @@ destructure(Pattern, Value) ->
         {ok, Bindings} ->
             [V || {_, V} <- lists:reverse(Bindings)];
         nomatch ->
-            beamtalk_error:raise('Error', bad_match, undefined,
-                                 [pattern_text(Pattern), " does not match ", beamtalk_print:print_string(Value)])
+            %% A RuntimeError, as chapter 14 has it, saying what Erlang would have (`badmatch', `badkey').
+            beamtalk_error:raise('RuntimeError', bad_match, undefined,
+                                 [pattern_text(Pattern), " does not match ", beamtalk_print:print_string(Value),
+                                  " (", erlang_reason(Pattern, Value), ")"])
     end.
+
+-spec erlang_reason(pattern(), term()) -> iodata().
+erlang_reason({map, Pairs}, M) when is_map(M) ->
+    case [K || {K, _} <- Pairs, not is_map_key(K, M)] of
+        [Missing | _] -> ["badkey ", beamtalk_print:print_string(Missing)];
+        [] -> "badmatch"
+    end;
+erlang_reason(_, _) -> "badmatch".
 
 %% @doc `value match: [pattern -> expr; ...]': the position (from 1) of the first arm whose pattern
 %% matches, with the values of its names; no arm matching is a `bad_match'.
@@ -218,8 +228,9 @@ bind({list, Ps}, L, Acc) when is_list(L) ->
         true -> bind_all(Ps, L, Acc);
         false -> nomatch
     end;
-bind({array, Ps}, {'$bt_array', T}, Acc) when tuple_size(T) =:= length(Ps) ->
-    bind_all(Ps, tuple_to_list(T), Acc);
+%% An array pattern names the first elements: those after them are ignored (chapter 14).
+bind({array, Ps}, {'$bt_array', T}, Acc) when tuple_size(T) >= length(Ps) ->
+    bind_all(Ps, lists:sublist(tuple_to_list(T), length(Ps)), Acc);
 bind({binary, Segments}, Bin, Acc) when is_bitstring(Bin) ->
     bind_segments(Segments, Bin, Acc);
 bind(_Pattern, _Value, _Acc) -> nomatch.

@@ -66,19 +66,22 @@ op(S, 'indexOf:', [T]) when is_integer(T); is_binary(T) ->
     end;
 op(S, 'occurrencesOf:', [C]) when is_integer(C) -> length([X || X <- unicode:characters_to_list(S), X =:= C]);
 op(S, asSymbol, []) -> binary_to_atom(S, utf8);
-op(S, asInteger, []) -> to_number(S, fun binary_to_integer/1);
+op(S, asInteger, []) ->
+    case to_number(S, fun binary_to_integer/1) of
+        nil -> not_a_number(S, asInteger);
+        I -> I
+    end;
 op(S, asFloat, []) ->
-    case to_number(S, fun binary_to_float/1) of
-        nil -> case to_number(S, fun binary_to_integer/1) of
-                   nil -> nil;
-                   I -> float(I)
-               end;
-        F -> F
+    case {to_number(S, fun binary_to_float/1), to_number(S, fun binary_to_integer/1)} of
+        {nil, nil} -> not_a_number(S, asFloat);
+        {nil, I} -> float(I);
+        {F, _} -> F
     end;
 op(S, asNumber, []) ->
-    case to_number(S, fun binary_to_integer/1) of
-        nil -> to_number(S, fun binary_to_float/1);
-        N -> N
+    case {to_number(S, fun binary_to_integer/1), to_number(S, fun binary_to_float/1)} of
+        {nil, nil} -> not_a_number(S, asNumber);
+        {nil, F} -> F;
+        {I, _} -> I
     end;
 op(S, trim, []) -> string:trim(S);
 op(S, isEmpty, []) -> S =:= <<>>;
@@ -96,6 +99,14 @@ op(S, '>', [T]) when is_binary(T) -> S > T;
 op(S, '<=', [T]) when is_binary(T) -> S =< T;
 op(S, '>=', [T]) when is_binary(T) -> S >= T;
 op(_, _, _) -> nomethod.
+
+%% A String that is no number raises (chapter 12 parses with `[str asInteger] on: Error do: ...').
+-spec not_a_number(binary(), atom()) -> no_return().
+not_a_number(S, Selector) ->
+    beamtalk_error:raise('ArgumentError', bad_argument, 'String',
+                         [beamtalk_print:print_string(S), " ", atom_to_list(Selector), ": not a number"],
+                         #{receiver => S, selector => Selector,
+                           hint => <<"check first, or catch it: `[s asInteger] on: Error do: [:e | 0]`">>}).
 
 -spec to_number(binary(), fun((binary()) -> number())) -> number() | nil.
 to_number(S, F) ->

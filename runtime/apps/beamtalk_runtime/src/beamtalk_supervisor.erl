@@ -10,7 +10,7 @@
 -behaviour(supervisor).
 
 -export([supervise/1, current/1, class_of_name/1, limits/1, start_link/1, respond/3, selectors/1, spec/1, spec_respond/3,
-         spec_selectors/0, init/1]).
+         spec_selectors/0, spec_id/1, strategy_name/1, init/1]).
 
 -type ref() :: {'$bt_supervisor', atom(), pid()}.
 -type spec() :: {'$bt_value', 'SupervisionSpec', map()}.
@@ -86,16 +86,12 @@ init(Class) ->
 %% A child: an actor class (a worker), another supervisor class (nested), or a `supervisionSpec' value.
 -spec child_spec(atom() | spec()) -> supervisor:child_spec().
 child_spec({'$bt_value', 'SupervisionSpec', #{actor := {'$bt_class', C}, args := Args, restart := R,
-                                              name := Name}}) ->
+                                              name := Name}} = Spec) ->
     Init = case Name of
                nil -> Args;
                _ -> Args#{'$bt_name' => Name}
            end,
-    Id = case Name of
-             nil -> C;
-             _ -> Name
-         end,
-    #{id => Id, start => {beamtalk_actor, start_child, [C, Init]}, restart => R};
+    #{id => spec_id(Spec), start => {beamtalk_actor, start_child, [C, Init]}, restart => R};
 child_spec(Class) ->
     case beamtalk_class:inherits_from(Class, 'Supervisor') of
         true ->
@@ -113,16 +109,23 @@ spec(Class) ->
     {'$bt_value', 'SupervisionSpec', #{actor => {'$bt_class', Class}, args => #{},
                                        restart => beamtalk_actor:restart_policy(Class), name => nil}}.
 
-%% @doc What a `SupervisionSpec' answers: its fields, and every message made of one, two or three of
-%% `withArgs:', `withRestart:', `withName:' in any order.
+%% @doc What a `SupervisionSpec' answers: its fields, and every message made of one to four of
+%% `withArgs:', `withRestart:', `withName:', `withId:' in any order.
 -spec spec_selectors() -> [atom()].
 spec_selectors() ->
-    Parts = ["withArgs:", "withRestart:", "withName:"],
+    Parts = ["withArgs:", "withRestart:", "withName:", "withId:"],
     Runs = [[A] || A <- Parts] ++ [[A, B] || A <- Parts, B <- Parts, B =/= A]
-        ++ [[A, B, C] || A <- Parts, B <- Parts -- [A], C <- Parts -- [A, B]],
-    [actor, args, restart, name | [list_to_atom(lists:append(R)) || R <- Runs]].
+        ++ [[A, B, C] || A <- Parts, B <- Parts -- [A], C <- Parts -- [A, B]]
+        ++ [[A, B, C, D] || A <- Parts, B <- Parts -- [A], C <- Parts -- [A, B], D <- Parts -- [A, B, C]],
+    [actor, args, restart, name, id | [list_to_atom(lists:append(R)) || R <- Runs]].
 
-%% Any run of the three parts in one message: `withArgs: a withRestart: r withName: n'.
+%% @doc The child id a spec starts under: set with `withId:', else its registered name, else its class.
+-spec spec_id(spec()) -> atom().
+spec_id({'$bt_value', 'SupervisionSpec', #{id := Id}}) -> Id;
+spec_id({'$bt_value', 'SupervisionSpec', #{name := Name}}) when Name =/= nil -> Name;
+spec_id({'$bt_value', 'SupervisionSpec', #{actor := {'$bt_class', C}}}) -> C.
+
+%% Any run of the parts in one message: `withArgs: a withRestart: r withName: n'.
 -spec spec_respond(spec(), atom(), [term()]) -> {ok, spec()} | nomethod.
 spec_respond({V, C, F}, Selector, Args) ->
     Parts = string:lexemes(atom_to_list(Selector), ":"),
@@ -138,6 +141,7 @@ refine(F, [{"withArgs", Args} | Rest]) when is_map(Args) -> refine(F#{args := Ar
 refine(F, [{"withRestart", R} | Rest]) when R =:= permanent; R =:= transient; R =:= temporary ->
     refine(F#{restart := R}, Rest);
 refine(F, [{"withName", Name} | Rest]) when is_atom(Name) -> refine(F#{name := Name}, Rest);
+refine(F, [{"withId", Id} | Rest]) when is_atom(Id) -> refine(F#{id => Id}, Rest);
 refine(_, _) -> nomethod.
 
 -spec children(atom()) -> [atom() | spec()].
@@ -162,6 +166,15 @@ child_class(Sup, {'$bt_class', C}) ->
 child_class(Sup, Other) ->
     beamtalk_error:raise('Error', bad_argument, Sup,
                          ["children must be classes, not ", beamtalk_print:print_string(Other)]).
+
+%% @doc `CounterApp strategy': the strategy as the class names it (#oneForOne by default).
+-spec strategy_name(atom()) -> atom().
+strategy_name(Class) ->
+    case strategy(Class) of
+        one_for_one -> oneForOne;
+        one_for_all -> oneForAll;
+        rest_for_one -> restForOne
+    end.
 
 -spec strategy(atom()) -> supervisor:strategy().
 strategy(Class) ->

@@ -96,16 +96,13 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
     %% The method as it was before the change: its previous text compiled again, or, for a method the
     %% change added, removed. The CLI running this evaluation compiles, and logs the revert as a change.
     case beamtalk_changes:entry(Id) of
-        {ok, #{side := class}} ->
-            beamtalk_error:raise('Error', not_supported, 'Workspace',
-                                 "revert: of a class-side change; hint: define the method again with `Class class >> ...`");
         {ok, #{kind := new_class}} ->
             beamtalk_error:raise('Error', not_supported, 'Workspace', "revert: of a new class");
-        {ok, #{class := Class, selector := Sel, previous := nil}} ->
-            _ = beamtalk_object:edit_class(Class, {remove, Sel}),
+        {ok, #{class := Class, side := Side, selector := Sel, previous := nil}} ->
+            _ = beamtalk_object:edit_class(Class, {side_edit(remove, Side), Sel}),
             {ok, {'$bt_class', Class}};
-        {ok, #{class := Class, selector := Sel, previous := Previous}} ->
-            ok = beamtalk_object:edit_class(Class, {compile, Sel, Previous, durable}),
+        {ok, #{class := Class, side := Side, selector := Sel, previous := Previous}} ->
+            ok = beamtalk_object:edit_class(Class, {side_edit(compile, Side), Sel, Previous, durable}),
             {ok, {'$bt_class', Class}};
         error ->
             beamtalk_error:raise('Error', no_such_change, 'Workspace',
@@ -140,6 +137,12 @@ respond('sourceFileOf:', [{'$bt_class', Class}]) ->
     {ok, beamtalk_workspace_meta:class_file(Class)};
 respond(_, _) ->
     nomethod.
+
+%% The edit the CLI makes for a change of a method on `Side'.
+-spec side_edit(remove | compile, instance | class) -> atom().
+side_edit(Edit, instance) -> Edit;
+side_edit(remove, class) -> remove_class_side;
+side_edit(compile, class) -> compile_class_side.
 
 %% `Workspace processes' (ADR 0092): the supervision tree as `SupervisionTree' and `SupervisionNode' values.
 %% Supervisors come with all their children; of the actors that run on their own, at most ?TREE_ACTORS.
