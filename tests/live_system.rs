@@ -367,6 +367,32 @@ fn a_class_made_in_the_workspace_gets_its_file_at_the_next_flush() {
     assert_eq!(eval(&p, "Fresh reload. Fresh new hi"), "4");
 }
 
+/// Reverting the making of a class that was never flushed takes it out again and leaves nothing for a
+/// flush to write: no file, no removal to report.
+#[test]
+fn a_new_class_is_reverted_and_nothing_is_left_to_flush() {
+    let p = loaded();
+    eval(
+        &p,
+        "Workspace newClass: \"Object subclass: Brief\n  hi => 1\" at: \"brief.bt\"",
+    );
+    eval(&p, "Brief >> hi => 2");
+    assert_eq!(eval(&p, "Brief new hi"), "2");
+    assert_eq!(
+        eval(
+            &p,
+            "l := Workspace changes. l revert: (l select: [:e | e kind = #new_class]) first"
+        ),
+        "nil"
+    );
+    let (code, out, _, _) = run(&mut p.cmd(&["eval", "Brief new hi"]));
+    assert_eq!(code, 1, "the class is gone: {out}");
+    let (code, out, err, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!p.project.path().join("brief.bt").exists(), "{out}");
+    assert!(!out.contains("Brief"), "nothing about it to report: {out}");
+}
+
 /// `removeFromSystem` takes a loaded class out of the workspace (its actors stopped), refuses one with
 /// subclasses or from the standard library, logs the removal, and leaves the file to its owner.
 #[test]

@@ -96,8 +96,9 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
     %% The method as it was before the change: its previous text compiled again, or, for a method the
     %% change added, removed. The CLI running this evaluation compiles, and logs the revert as a change.
     case beamtalk_changes:entry(Id) of
-        {ok, #{kind := new_class}} ->
-            beamtalk_error:raise('Error', not_supported, 'Workspace', "revert: of a new class");
+        {ok, #{kind := new_class, class := Class}} ->
+            revert_new_class(Class),
+            {ok, nil};
         {ok, #{class := Class, side := Side, selector := Sel, previous := nil}} ->
             _ = beamtalk_object:edit_class(Class, {side_edit(remove, Side), Sel}),
             {ok, {'$bt_class', Class}};
@@ -240,6 +241,18 @@ remove_class(Class) ->
     %% Logged while the workspace still knows the class's file.
     _ = beamtalk_changes:record(#{kind => remove_class, class => Class, selector => nil}),
     ok = beamtalk_workspace_meta:forget_module(Module).
+
+%% A class made in the workspace goes again (its actors stopped, as `removeFromSystem' does). Never
+%% flushed, it leaves nothing to write: its pending changes, the removal too, are settled here, so a flush
+%% neither creates its file nor reports it removed.
+-spec revert_new_class(atom()) -> ok.
+revert_new_class(Class) ->
+    ok = remove_class(Class),
+    Pending = [E || #{class := C} = E <- beamtalk_changes:pending(), C =:= Class],
+    case [E || #{kind := new_class} = E <- Pending] of
+        [_ | _] -> beamtalk_changes:flushed([Id || #{id := Id} <- Pending]);
+        [] -> ok
+    end.
 
 %% A ChangeLog entry as the Beamtalk value `ChangeEntry'.
 -spec change_entry(beamtalk_changes:entry()) -> term().
