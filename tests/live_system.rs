@@ -316,6 +316,14 @@ fn changes_are_logged_survive_a_restart_and_flush_into_their_files() {
         eval(&p, "Workspace changes dirtyMethods"),
         "#(\"Counter>>n\")"
     );
+    // A restart loads the file as it is now; the change still knows the file it was made against.
+    run(&mut p.cmd(&["workspace", "stop", "--all"]));
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "counter.bt"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("changed on disk since it was loaded"), "{out}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), edited);
 }
 
 /// `Workspace newClass:at:` makes a class whose file the next flush writes, with the methods changed

@@ -30,6 +30,8 @@ pub struct Change {
     pub durable: bool,
     /// The file the class was loaded from, when it was.
     pub file: Option<String>,
+    /// That file's digest when it was last loaded before this change.
+    pub digest: Option<String>,
     pub flushed: bool,
 }
 
@@ -46,6 +48,7 @@ impl Change {
             source: opt("source"),
             durable: text("intent").as_deref() == Some("durable"),
             file: opt("file"),
+            digest: opt("digest"),
             flushed: text("flushed").as_deref() == Some("true"),
         })
     }
@@ -327,7 +330,14 @@ impl Session {
         }
         let project = std::fs::canonicalize(project).unwrap_or_else(|_| project.to_path_buf());
         for (file, changes) in by_file {
-            match flush_file(&file, &changes, &project, loaded.get(&file)) {
+            // What the file was when the latest of these changes was made (kept with the change, so
+            // it holds across a restart of the workspace), else what the workspace last loaded.
+            let expected = changes
+                .iter()
+                .rev()
+                .find_map(|c| c.digest.as_ref())
+                .or(loaded.get(&file));
+            match flush_file(&file, &changes, &project, expected) {
                 Ok(text) => {
                     let path = PathBuf::from(&file);
                     let classes = classes_of(&text);
@@ -405,7 +415,7 @@ fn flush_file(
     file: &str,
     changes: &[Change],
     project: &Path,
-    loaded_digest: Option<&String>,
+    expected_digest: Option<&String>,
 ) -> Result<String, String> {
     let (path, mut out, changes) = match changes.split_first() {
         // A class made in the workspace: its file is written for the first time.
@@ -425,7 +435,7 @@ fn flush_file(
             let path = std::fs::canonicalize(file).map_err(|e| format!("cannot be read: {e}"))?;
             let text =
                 super::walk::read_text(&path, &super::walk::LIMITS).map_err(|e| e.to_string())?;
-            if loaded_digest.is_some_and(|d| *d != super::load::digest(&text)) {
+            if expected_digest.is_some_and(|d| *d != super::load::digest(&text)) {
                 return Err(
                     "changed on disk since it was loaded; nothing written (load it again, \
                             or redo the change)"
@@ -524,6 +534,7 @@ mod tests {
             source: source.map(str::to_owned),
             durable: true,
             file: None,
+            digest: None,
             flushed: false,
         }
     }

@@ -14,6 +14,8 @@
                    side := instance | class, selector := atom(),
                    source := binary() | nil, previous := binary() | nil,
                    intent := durable | ephemeral, file := binary() | nil,
+                   %% The file's digest when it was last loaded before this change.
+                   digest := binary() | nil,
                    at := integer(), flushed := boolean()}.
 -export_type([entry/0]).
 
@@ -31,11 +33,15 @@ start_link(File) ->
 %% @doc Appends a change (`id', `at' and `flushed' are filled in); the entry as recorded.
 -spec record(map()) -> entry().
 record(#{class := Class} = Change) ->
-    File = case whereis(beamtalk_workspace_meta) of
-               undefined -> nil;
-               _ -> beamtalk_workspace_meta:class_file(Class)
-           end,
-    gen_server:call(?MODULE, {record, maps:merge(#{file => File}, Change)}).
+    %% The file's digest as it was loaded is kept with the change: a flush after a restart of the
+    %% workspace (which loads the file as it is now) still tells a file changed on disk since.
+    {File, Digest} = case whereis(beamtalk_workspace_meta) of
+                         undefined -> {nil, nil};
+                         _ ->
+                             F = beamtalk_workspace_meta:class_file(Class),
+                             {F, proplists:get_value(F, beamtalk_workspace_meta:sources(), nil)}
+                     end,
+    gen_server:call(?MODULE, {record, maps:merge(#{file => File, digest => Digest}, Change)}).
 
 %% @doc Every entry, oldest first.
 -spec entries() -> [entry()].
@@ -86,7 +92,8 @@ init(File) ->
 -spec handle_call(term(), gen_server:from(), state()) -> {reply, term(), state()}.
 handle_call({record, Change}, _From, #{entries := Es} = S) ->
     Id = case Es of [#{id := Last} | _] -> Last + 1; [] -> 1 end,
-    Entry = maps:merge(#{side => instance, source => nil, previous => nil, intent => durable, file => nil},
+    Entry = maps:merge(#{side => instance, source => nil, previous => nil, intent => durable, file => nil,
+                         digest => nil},
                        Change#{id => Id, at => erlang:system_time(second), flushed => false}),
     %% The oldest entries go first when the log is very long: it is an audit trail, not the source.
     S1 = S#{entries := lists:sublist([Entry | Es], ?MAX_ENTRIES)},
