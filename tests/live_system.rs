@@ -923,7 +923,7 @@ fn workspace_processes_answers_the_supervision_tree_as_objects() {
     assert_eq!(
         eval(
             &p,
-            "(Workspace processes supervisors first children first) nodeClass"
+            "(Workspace processes supervisors first childNodes first) behaviourClass"
         ),
         "Worker"
     );
@@ -937,6 +937,82 @@ fn workspace_processes_answers_the_supervision_tree_as_objects() {
     assert_eq!(
         eval(&p, "Workspace processes printString"),
         "a SupervisionTree (3 processes)"
+    );
+}
+
+/// ProcessNavigation (ADR 0092): the workspace's tree, the whole node's, and the tree under one process,
+/// with each node's kind, class, parent and restart budget; a node bridges to the live supervisor and says
+/// how its process is now; a root that is no process is an error Result.
+#[test]
+fn process_navigation_snapshots_the_workspace_the_node_and_a_subtree() {
+    let p = Project::with_loaded(
+        "app.bt",
+        "Actor subclass: Worker\n  state: n = 0\n\nSupervisor subclass: App\n  class children => #(Worker)\n  class maxRestarts => 7\n",
+    );
+    eval(&p, "App supervise. w := Worker spawn");
+    assert_eq!(
+        eval(&p, "ProcessNavigation default tree root kind"),
+        "workspace"
+    );
+    assert_eq!(
+        eval(
+            &p,
+            "((ProcessNavigation default tree findClass: Worker) collect: [:n | n parent restartIntensity]) asList"
+        ),
+        "#(#{#maxRestarts => 7, #restartWindow => 5}, nil)"
+    );
+    assert_eq!(
+        eval(
+            &p,
+            "ProcessNavigation default tree supervisors first strategy"
+        ),
+        "oneForOne"
+    );
+    assert_eq!(
+        eval(
+            &p,
+            "(ProcessNavigation default tree supervisors first asSupervisor) == App current"
+        ),
+        "true"
+    );
+    assert_eq!(
+        eval(
+            &p,
+            "(ProcessNavigation default tree actors first status at: #answers)"
+        ),
+        "true"
+    );
+    // The whole node: the applications' supervisors, foreign ones too, and the workspace's actors in it.
+    assert_eq!(
+        eval(
+            &p,
+            "(ProcessNavigation system tree nodesOfKind: #otpSupervisor) notEmpty"
+        ),
+        "true"
+    );
+    assert_eq!(
+        eval(&p, "(ProcessNavigation system tree findClass: Worker) size"),
+        "2"
+    );
+    assert_eq!(
+        eval(&p, "(ProcessNavigation from: App current) unwrap tree size"),
+        "2"
+    );
+    assert_eq!(
+        eval(&p, "(ProcessNavigation from: w) unwrap tree root kind"),
+        "beamtalkActor"
+    );
+    assert_eq!(
+        eval(&p, "(ProcessNavigation from: 42) error"),
+        "not_a_process"
+    );
+    eval(
+        &p,
+        "pid := (ProcessNavigation default tree findClass: Worker) last pid. w stop",
+    );
+    assert_eq!(
+        eval(&p, "(ProcessNavigation from: pid) error"),
+        "stale_handle"
     );
 }
 

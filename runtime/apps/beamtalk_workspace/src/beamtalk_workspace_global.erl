@@ -9,7 +9,6 @@
 -type actor_ref() :: {'$bt_actor', atom(), pid()}.
 
 %% How many actors that run on their own `Workspace processes' lists (supervisors: all of them).
--define(TREE_ACTORS, 1000).
 %% Each test's time limit for `Workspace test' (as `beamtalk test' gives by default).
 -define(TEST_TIMEOUT_MS, 10000).
 
@@ -110,7 +109,7 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
                                  ["the ChangeLog has no entry ", integer_to_list(Id)])
     end;
 respond(processes, []) ->
-    {ok, supervision_tree()};
+    {ok, beamtalk_process_nav:default()};
 respond(globals, []) ->
     {ok, beamtalk_repl_state:bindings()};
 respond(testClasses, []) ->
@@ -144,38 +143,6 @@ respond(_, _) ->
 side_edit(Edit, instance) -> Edit;
 side_edit(remove, class) -> remove_class_side;
 side_edit(compile, class) -> compile_class_side.
-
-%% `Workspace processes' (ADR 0092): the supervision tree as `SupervisionTree' and `SupervisionNode' values.
-%% Supervisors come with all their children; of the actors that run on their own, at most ?TREE_ACTORS.
--spec supervision_tree() -> term().
-supervision_tree() ->
-    {Sups, Actors} = lists:partition(fun(#{kind := K}) -> K =:= supervisor end, beamtalk_actor_sup:tree()),
-    Shown = Sups ++ lists:sublist(Actors, ?TREE_ACTORS),
-    Roots = [tree_node(N) || N <- Shown],
-    beamtalk_user_class:new_value('SupervisionTree',
-                                  #{roots => Roots, nodes => lists:append([flat(R) || R <- Roots]),
-                                    truncated => max(0, length(Actors) - ?TREE_ACTORS),
-                                    outline => iolist_to_binary(lists:join("\n", lists:append([outline(N, 0) || N <- Shown])))}).
-
--spec tree_node(beamtalk_actor_sup:tree_node()) -> term().
-tree_node(#{kind := Kind, class := Class, pid := Pid, children := Children}) ->
-    beamtalk_user_class:new_value('SupervisionNode',
-                                  #{kind => Kind, nodeClass => class_ref(Class), pid => Pid,
-                                    children => [tree_node(C) || C <- Children]}).
-
--spec class_ref(atom()) -> term().
-class_ref(undefined) -> nil;
-class_ref(Class) -> {'$bt_class', Class}.
-
-%% A node and everything below it, depth first.
--spec flat(term()) -> [term()].
-flat({'$bt_value', 'SupervisionNode', #{children := Children}} = Node) ->
-    [Node | lists:append([flat(C) || C <- Children])].
-
--spec outline(beamtalk_actor_sup:tree_node(), non_neg_integer()) -> [iodata()].
-outline(#{kind := Kind, class := Class, pid := Pid, children := Children}, Depth) ->
-    Line = io_lib:format("~s~s ~s ~p", [lists:duplicate(2 * Depth, $\s), Kind, Class, Pid]),
-    [Line | lists:append([outline(C, Depth + 1) || C <- Children])].
 
 %% The TestCase classes loaded into this workspace, by name.
 -spec test_classes() -> [atom()].
