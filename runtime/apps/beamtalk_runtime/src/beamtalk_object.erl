@@ -2,7 +2,8 @@
 %% and the class side of every class (`new', `spawn', `name', `signal:', `Transcript show:' ...).
 -module(beamtalk_object).
 
--export([respond/4, class_side/3, selectors/1, own_selectors/1, transcript_write/3, erlang_call/3, edit_class/2]).
+-export([respond/4, class_side/3, selectors/1, own_selectors/1, transcript_write/3, erlang_call/3, edit_class/2,
+         side_edit/2]).
 
 -spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
 respond(Class, R, Sel, Args) ->
@@ -411,21 +412,9 @@ class_common(Class, reload, []) ->
             beamtalk_error:raise('Error', no_source_file, undefined,
                                  [atom_to_list(Class), " was not loaded from a file; hint: `beamtalk load FILE`"])
     end;
-class_common(Class, 'compile:source:', [Selector, Source]) when is_atom(Selector), is_binary(Source) ->
-    edited(Class, {compile, Selector, Source, durable});
-%% The same, logged as ephemeral: tried, not meant to be kept (a flush skips it, a restart drops it).
-class_common(Class, 'tryCompile:source:', [Selector, Source]) when is_atom(Selector), is_binary(Source) ->
-    edited(Class, {compile, Selector, Source, ephemeral});
-class_common(Class, 'removeSelector:', [Selector]) when is_atom(Selector) ->
-    case edit_class(Class, {remove, Selector}) of
-        not_found -> not_defined(Class, instance, Selector);
-        ok -> {ok, {'$bt_class', Class}}
-    end;
-class_common(Class, 'removeSelector:ifAbsent:', [Selector, Absent]) when is_atom(Selector), is_function(Absent, 0) ->
-    case edit_class(Class, {remove, Selector}) of
-        not_found -> {ok, Absent()};
-        ok -> {ok, {'$bt_class', Class}}
-    end;
+class_common(Class, Sel, Args) when Sel =:= 'compile:source:'; Sel =:= 'tryCompile:source:';
+                                    Sel =:= 'removeSelector:'; Sel =:= 'removeSelector:ifAbsent:' ->
+    method_edit(Class, instance, Sel, Args);
 class_common(Class, supervisionPolicy, []) ->
     case is_actor_class(Class) of
         true -> {ok, beamtalk_actor:restart_policy(Class)};
@@ -651,23 +640,43 @@ metaclass(Class, Sel, []) when Sel =:= selectors; Sel =:= methods ->
 metaclass(Class, 'includesSelector:', [S]) when is_atom(S) ->
     {ok, lists:keymember(S, 2, [M || {class, _, _} = M <- method_sources(Class)])};
 metaclass(Class, '>>', [S]) when is_atom(S) -> {ok, compiled_method(Class, class, S)};
-metaclass(Class, 'compile:source:', [S, Source]) when is_atom(S), is_binary(Source) ->
-    ok = edit_class(Class, {compile_class_side, S, Source, durable}),
-    {ok, {'$bt_metaclass', Class}};
-metaclass(Class, 'tryCompile:source:', [S, Source]) when is_atom(S), is_binary(Source) ->
-    ok = edit_class(Class, {compile_class_side, S, Source, ephemeral}),
-    {ok, {'$bt_metaclass', Class}};
-metaclass(Class, 'removeSelector:', [S]) when is_atom(S) ->
-    case edit_class(Class, {remove_class_side, S}) of
-        not_found -> not_defined(Class, class, S);
-        ok -> {ok, {'$bt_metaclass', Class}}
-    end;
-metaclass(Class, 'removeSelector:ifAbsent:', [S, Absent]) when is_atom(S), is_function(Absent, 0) ->
-    case edit_class(Class, {remove_class_side, S}) of
-        not_found -> {ok, Absent()};
-        ok -> {ok, {'$bt_metaclass', Class}}
-    end;
+metaclass(Class, Sel, Args) when Sel =:= 'compile:source:'; Sel =:= 'tryCompile:source:';
+                                  Sel =:= 'removeSelector:'; Sel =:= 'removeSelector:ifAbsent:' ->
+    method_edit(Class, class, Sel, Args);
 metaclass(_Class, _Sel, _Args) -> nomethod.
+
+%% A method of `Class' on `Side' installed or removed: the CLI running this evaluation makes the edit
+%% (see `edit_class/2'); the class, or its metaclass, answers so edits chain in a cascade. `tryCompile:'
+%% is logged as ephemeral: tried, not meant to be kept (a flush skips it, a restart drops it).
+-spec method_edit(atom(), instance | class, atom(), [term()]) -> {ok, term()} | nomethod.
+method_edit(Class, Side, 'compile:source:', [S, Source]) when is_atom(S), is_binary(Source) ->
+    ok = edit_class(Class, side_edit(Side, {compile, S, Source, durable})),
+    {ok, side_owner(Class, Side)};
+method_edit(Class, Side, 'tryCompile:source:', [S, Source]) when is_atom(S), is_binary(Source) ->
+    ok = edit_class(Class, side_edit(Side, {compile, S, Source, ephemeral})),
+    {ok, side_owner(Class, Side)};
+method_edit(Class, Side, 'removeSelector:', [S]) when is_atom(S) ->
+    case edit_class(Class, side_edit(Side, {remove, S})) of
+        not_found -> not_defined(Class, Side, S);
+        ok -> {ok, side_owner(Class, Side)}
+    end;
+method_edit(Class, Side, 'removeSelector:ifAbsent:', [S, Absent]) when is_atom(S), is_function(Absent, 0) ->
+    case edit_class(Class, side_edit(Side, {remove, S})) of
+        not_found -> {ok, Absent()};
+        ok -> {ok, side_owner(Class, Side)}
+    end;
+method_edit(_Class, _Side, _Sel, _Args) ->
+    nomethod.
+
+%% @doc The edit the CLI is asked for (see `beamtalk_io_proxy'), for a method of either side.
+-spec side_edit(instance | class, tuple()) -> tuple().
+side_edit(instance, Edit) -> Edit;
+side_edit(class, {compile, S, Source, Intent}) -> {compile_class_side, S, Source, Intent};
+side_edit(class, {remove, S}) -> {remove_class_side, S}.
+
+-spec side_owner(atom(), instance | class) -> term().
+side_owner(Class, instance) -> {'$bt_class', Class};
+side_owner(Class, class) -> {'$bt_metaclass', Class}.
 
 -spec not_defined(atom(), instance | class, atom()) -> no_return().
 not_defined(Class, Side, Selector) ->
@@ -679,15 +688,6 @@ not_defined(Class, Side, Selector) ->
                          [Owner, " does not define ", beamtalk_print:print_string(Selector), " itself"],
                          #{selector => Selector,
                            hint => <<"use `includesSelector:` to check first, or `removeSelector:ifAbsent:`">>}).
-
-%% `Counter >> #increment': the method as a CompiledMethod (its selector, its source as written, its class),
-%% from the class's extension methods first, then its own (as a send finds them). A class without that
-%% method (or a built-in one, whose methods have no source here) raises, naming the closest selector.
-%% `compile:source:' and friends answer the class, so edits chain in a cascade.
--spec edited(atom(), tuple()) -> {ok, term()}.
-edited(Class, Edit) ->
-    ok = edit_class(Class, Edit),
-    {ok, {'$bt_class', Class}}.
 
 %% @doc A class edit: Beamtalk is compiled by the CLI running this evaluation, which its io proxy asks. Anything
 %% else evaluating here (an actor's own output, an RPC) has no compiler behind its group leader.
@@ -713,6 +713,9 @@ method_sources(Class) ->
     [Entry || M <- Modules, erlang:function_exported(M, '__method_sources__', 0),
               Entry <- M:'__method_sources__'()].
 
+%% `Counter >> #increment' (`Counter class >> #make' on the class side): the method as a CompiledMethod
+%% (its selector, its source as written, its class). A class without that method (or a built-in one, whose
+%% methods have no source here) raises, naming the closest selector.
 -spec compiled_method(atom(), instance | class, atom()) -> tuple().
 compiled_method(Class, Side, Selector) ->
     Sources = [{S, Source} || {Sd, S, Source} <- method_sources(Class), Sd =:= Side],

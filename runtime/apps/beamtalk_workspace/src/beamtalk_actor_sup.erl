@@ -9,7 +9,7 @@
 -behaviour(supervisor).
 
 -export([start_link/0, start_actor/4, stop_actor/1, stop_owned/1, start_supervisor/1, stop_supervisor/1, actors/0,
-         actors/1, actors_of/1, details/0, count/0, tree/0, init/1]).
+         actors/1, actors_of/1, details/0, count/0, tree/0, supervisor_class/1, init/1]).
 
 -export_type([tree_node/0]).
 
@@ -235,7 +235,8 @@ tree() ->
 supervisor_node(Pid) ->
     #{kind => supervisor, class => supervisor_class(Pid), pid => Pid, children => supervised(Pid)}.
 
-%% A Beamtalk supervisor is registered under its class (see `beamtalk_supervisor').
+%% @doc The class of a Beamtalk supervisor (registered under its class, see `beamtalk_supervisor'), or
+%% undefined for any other process.
 -spec supervisor_class(pid()) -> atom().
 supervisor_class(Pid) ->
     case erlang:process_info(Pid, registered_name) of

@@ -80,16 +80,12 @@ status(_) ->
 %% process that proc_lib did not start is not asked: the request would stay in its mailbox for good.
 -spec answers_sys(pid()) -> boolean().
 answers_sys(Pid) ->
-    case erlang:process_info(Pid, dictionary) of
-        {dictionary, D} when is_list(D) ->
-            proplists:is_defined('$initial_call', D) andalso
-                try sys:get_status(Pid, ?CALL_MS) of
-                    _ -> true
-                catch
-                    _:_ -> false
-                end;
-        _ -> false
-    end.
+    dictionary_value(Pid, '$initial_call') =/= undefined andalso
+        try sys:get_status(Pid, ?CALL_MS) of
+            _ -> true
+        catch
+            _:_ -> false
+        end.
 
 %% @doc The live Beamtalk supervisor a node stands for, or nil (a foreign or stopped process).
 -spec as_supervisor(term()) -> term().
@@ -107,7 +103,7 @@ as_supervisor(_) ->
 walk(Pid, Depth) ->
     case {is_supervisor(Pid), beamtalk_actor_class(Pid)} of
         {true, _} ->
-            Class = supervisor_class(Pid),
+            Class = beamtalk_actor_sup:supervisor_class(Pid),
             Kind = case Class of
                        undefined -> otpSupervisor;
                        _ -> beamtalkSupervisor
@@ -149,31 +145,24 @@ hosted(Pid) ->
 
 -spec is_supervisor(pid()) -> boolean().
 is_supervisor(Pid) ->
-    case erlang:process_info(Pid, dictionary) of
-        {dictionary, D} ->
-            case proplists:get_value('$initial_call', D) of
-                {supervisor, _, _} -> true;
-                _ -> false
-            end;
-        undefined -> false
+    case dictionary_value(Pid, '$initial_call') of
+        {supervisor, _, _} -> true;
+        _ -> false
     end.
 
 -spec beamtalk_actor_class(pid()) -> atom().
 beamtalk_actor_class(Pid) ->
-    case erlang:process_info(Pid, dictionary) of
-        {dictionary, D} ->
-            case proplists:get_value('$bt_actor_class', D) of
-                Class when is_atom(Class) -> Class;
-                _ -> undefined
-            end;
-        undefined -> undefined
+    case dictionary_value(Pid, '$bt_actor_class') of
+        Class when is_atom(Class) -> Class;
+        _ -> undefined
     end.
 
--spec supervisor_class(pid()) -> atom().
-supervisor_class(Pid) ->
-    case erlang:process_info(Pid, registered_name) of
-        {registered_name, Name} -> beamtalk_supervisor:class_of_name(Name);
-        _ -> undefined
+%% What a process keeps under `Key' in its dictionary (undefined when it does not, or is gone).
+-spec dictionary_value(pid(), atom()) -> term().
+dictionary_value(Pid, Key) ->
+    case erlang:process_info(Pid, dictionary) of
+        {dictionary, D} -> proplists:get_value(Key, D);
+        undefined -> undefined
     end.
 
 %% The class a child id names, when it is one (Beamtalk supervisors use the class as the id).

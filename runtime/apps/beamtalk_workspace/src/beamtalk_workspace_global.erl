@@ -99,10 +99,11 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
             revert_new_class(Class),
             {ok, nil};
         {ok, #{class := Class, side := Side, selector := Sel, previous := nil}} ->
-            _ = beamtalk_object:edit_class(Class, {side_edit(remove, Side), Sel}),
+            _ = beamtalk_object:edit_class(Class, beamtalk_object:side_edit(Side, {remove, Sel})),
             {ok, {'$bt_class', Class}};
         {ok, #{class := Class, side := Side, selector := Sel, previous := Previous}} ->
-            ok = beamtalk_object:edit_class(Class, {side_edit(compile, Side), Sel, Previous, durable}),
+            Edit = beamtalk_object:side_edit(Side, {compile, Sel, Previous, durable}),
+            ok = beamtalk_object:edit_class(Class, Edit),
             {ok, {'$bt_class', Class}};
         error ->
             beamtalk_error:raise('Error', no_such_change, 'Workspace',
@@ -137,12 +138,6 @@ respond('sourceFileOf:', [{'$bt_class', Class}]) ->
     {ok, beamtalk_workspace_meta:class_file(Class)};
 respond(_, _) ->
     nomethod.
-
-%% The edit the CLI makes for a change of a method on `Side'.
--spec side_edit(remove | compile, instance | class) -> atom().
-side_edit(Edit, instance) -> Edit;
-side_edit(remove, class) -> remove_class_side;
-side_edit(compile, class) -> compile_class_side.
 
 %% The TestCase classes loaded into this workspace, by name.
 -spec test_classes() -> [atom()].
