@@ -359,6 +359,30 @@ async fn stop_half_started(node: &NodeName, opts: &ConnectOptions) -> &'static s
     }
 }
 
+/// Starts EPMD on this machine's `port` unless one answers there, and waits (up to `limit`) until it does.
+/// `erl` would start one itself, but may register before it listens (OTP's own race, frequent on a busy
+/// machine), which fails the node's start; like the one `erl` starts, it listens on loopback only unless
+/// `ERL_EPMD_ADDRESS` says otherwise.
+pub async fn ensure_epmd(port: u16, limit: Duration) {
+    let epmd = crate::dist::epmd::Epmd::new("127.0.0.1", port, limit);
+    if epmd.names().await.is_ok() {
+        return;
+    }
+    let mut cmd = std::process::Command::new("epmd");
+    cmd.args(["-daemon", "-port", &port.to_string()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if std::env::var_os("ERL_EPMD_ADDRESS").is_none() {
+        cmd.env("ERL_EPMD_ADDRESS", "127.0.0.1");
+    }
+    // `-daemon` returns once it has forked: waiting for it costs nothing.
+    match cmd.status() {
+        Ok(_) => wait_for_epmd(&epmd, limit).await,
+        Err(e) => tracing::debug!(error = %e, "cannot start epmd here; the node will start one"),
+    }
+}
+
 /// Whether a node failed to start because the EPMD it started was not listening yet when it registered.
 pub fn lost_epmd_race(reason: &str) -> bool {
     reason.contains("register/listen error: econnrefused")

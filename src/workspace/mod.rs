@@ -579,6 +579,9 @@ impl Workspaces {
     ) -> Result<Info, WorkspaceError> {
         let spec = self.launch_spec(entry, node, max_idle)?;
         let boot_timeout = self.timeout.max(Duration::from_secs(30));
+        if entry.host.is_none() {
+            launch::ensure_epmd(opts.epmd_port, Duration::from_secs(5)).await;
+        }
         let mut child = launch::spawn(&spec, claim)?;
         let ready = match launch::wait_ready(&mut child, &spec, opts, boot_timeout).await {
             // `erl` starts EPMD when none runs and may try to register before it listens (OTP's own

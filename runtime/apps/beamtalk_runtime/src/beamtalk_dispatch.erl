@@ -210,12 +210,18 @@ class_lookup(Responders, Class, Receiver, Selector, Args) ->
     case class_side(Responders, Receiver, Selector, Args) of
         nomethod ->
             case beamtalk_object:class_side(Class, Selector, Args) of
-                nomethod -> beamtalk_object:respond('Object', Receiver, Selector, Args);
+                %% A class is an object too: Object's methods, built in or added (`isNil', `yourself').
+                nomethod -> instance_side(object_responders(), Receiver, Selector, Args);
                 Found -> Found
             end;
         Found ->
             Found
     end.
+
+%% Object's own methods first, then its extension methods: a class answers as any object does.
+-spec object_responders() -> [{builtin, atom()} | {user, module()}].
+object_responders() ->
+    [{builtin, 'Object'} | [R || {user, _} = R <- beamtalk_class:responders('Object')]].
 
 %% What answers a class's messages; for a name no class has, the value a workspace bound to it
 %% (`Workspace bind: v as: #Name'), else the unknown-class error. The lookup of a real class is as before
