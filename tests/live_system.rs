@@ -577,6 +577,74 @@ fn the_class_side_is_a_metaclass_whose_methods_are_edited_like_any_others() {
     );
 }
 
+/// `renameSelector:to:` (ADR 0114) renames a method and the `self`/`super` sends of it in the class and
+/// its subclasses while live actors go on; a sender elsewhere is left for review; with an override in a
+/// subclass only the definition is renamed; a taken name or another shape is refused; a flush writes it.
+#[test]
+fn a_method_is_renamed_with_the_sends_that_can_only_mean_it() {
+    let p = Project::with_loaded(
+        "counter.bt",
+        "Actor subclass: Tally\n  state: n = 0\n  increment => self.n := self.n + 1\n  twice => self increment. self increment\n  n => self.n\n\nTally subclass: Loud\n  thrice => self twice. super increment\n\nObject subclass: User\n  use: c => c increment\n",
+    );
+    eval(&p, "c := Loud spawn. c thrice");
+    assert_eq!(
+        eval(&p, "Tally renameSelector: #increment to: #bump"),
+        "Tally"
+    );
+    assert_eq!(
+        eval(&p, "c bump. c thrice. c n"),
+        "7",
+        "the live actor follows"
+    );
+    assert_eq!(
+        eval(&p, "(Tally >> #twice) source"),
+        "twice => self bump. self bump"
+    );
+    assert_eq!(
+        eval(&p, "(Loud >> #thrice) source"),
+        "thrice => self twice. super bump"
+    );
+    assert_eq!(
+        eval(
+            &p,
+            "(SystemNavigation default sendersOf: #increment) first printString"
+        ),
+        "User>>use:",
+        "a send to anything else is for a person to review"
+    );
+    let refused = |expr: &str, why: &str| {
+        let (code, out, _, _) = run(&mut p.cmd(&["eval", expr]));
+        assert_eq!(code, 1, "{expr}: {out}");
+        assert!(out.contains(why), "{expr}: {out}");
+    };
+    refused(
+        "Tally renameSelector: #bump to: #twice",
+        "already defines #twice",
+    );
+    refused(
+        "Tally renameSelector: #bump to: #bump:",
+        "take different arguments",
+    );
+    refused(
+        "Tally renameSelector: #nothing to: #x",
+        "selector_not_found",
+    );
+    // An override in a subclass: its callers may mean it, so only the definition moves.
+    eval(&p, "Loud >> twice => #loud");
+    eval(&p, "Tally renameSelector: #twice to: #double");
+    assert_eq!(
+        eval(&p, "(Loud >> #thrice) source"),
+        "thrice => self twice. super bump"
+    );
+    let (code, out, err, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let file = std::fs::read_to_string(p.project.path().join("counter.bt")).expect("read");
+    assert!(file.contains("  bump => self.n := self.n + 1"), "{file}");
+    assert!(file.contains("  double => self bump. self bump"), "{file}");
+    assert!(!file.contains("increment =>"), "{file}");
+    assert!(file.contains("use: c => c increment"), "{file}");
+}
+
 /// A table made by one evaluation (a process that ends with it) is there for the next: the workspace
 /// inherits it.
 #[test]

@@ -10,6 +10,7 @@ pub mod interactive;
 pub mod load;
 mod methods;
 mod node_requests;
+mod rename;
 pub mod script;
 pub mod shell;
 pub mod test_report;

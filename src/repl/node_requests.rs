@@ -39,7 +39,8 @@ pub fn handler(conn: WeakConnection, timeout: Duration, project: PathBuf) -> Req
 }
 
 /// `{Class, {compile, Selector, Source, durable | ephemeral}}`, `{Class, {remove, Selector}}`,
-/// `{Class, {remove_class_side, Selector}}`, `{Class, {compile_class_side, ...}}` or
+/// `{Class, {remove_class_side, Selector}}`, `{Class, {compile_class_side, ...}}`,
+/// `{Class, {rename, Side, Old, New, Family, RewriteSenders}}` or
 /// `{new_class, Source, Path}`, as an external term.
 async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: &Path) -> Term {
     let Some(conn) = conn.upgrade() else {
@@ -87,6 +88,32 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: 
             }
             [Term::Atom(k), Term::Atom(sel)] if k.name == "remove_class_side" => {
                 session.remove_method(&class.name, true, &sel.name).await
+            }
+            [
+                Term::Atom(k),
+                Term::Atom(side),
+                Term::Atom(old),
+                Term::Atom(new),
+                family,
+                Term::Atom(auto),
+            ] if k.name == "rename" => {
+                let family = crate::term::list_elements(family)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|t| match t {
+                        Term::Atom(a) => Some(a.name.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let rename = super::rename::Rename {
+                    class: &class.name,
+                    class_side: side.name == "class",
+                    old: &old.name,
+                    new: &new.name,
+                    family,
+                    rewrite_senders: auto.name == "true",
+                };
+                session.rename_selector(&rename).await
             }
             _ => Err(EditError::Refused(
                 "an edit request of an unknown kind".into(),

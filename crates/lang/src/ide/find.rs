@@ -114,7 +114,7 @@ fn sends_in(e: &Expr, tokens: &[Token], out: &mut Vec<Occurrence>) {
 }
 
 /// The spans of `selector`'s parts among the tokens in `[from, to)` outside any bracket.
-fn parts(tokens: &[Token], from: usize, to: usize, selector: &str) -> Vec<Span> {
+pub fn parts(tokens: &[Token], from: usize, to: usize, selector: &str) -> Vec<Span> {
     let keywords: Vec<&str> = match selector.ends_with(':') {
         true => selector.split_inclusive(':').collect(),
         false => vec![selector],

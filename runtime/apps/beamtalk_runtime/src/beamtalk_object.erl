@@ -413,7 +413,8 @@ class_common(Class, reload, []) ->
                                  [atom_to_list(Class), " was not loaded from a file; hint: `beamtalk load FILE`"])
     end;
 class_common(Class, Sel, Args) when Sel =:= 'compile:source:'; Sel =:= 'tryCompile:source:';
-                                    Sel =:= 'removeSelector:'; Sel =:= 'removeSelector:ifAbsent:' ->
+                                    Sel =:= 'removeSelector:'; Sel =:= 'removeSelector:ifAbsent:';
+                                    Sel =:= 'renameSelector:to:' ->
     method_edit(Class, instance, Sel, Args);
 class_common(Class, supervisionPolicy, []) ->
     case is_actor_class(Class) of
@@ -584,7 +585,7 @@ selectors({meta, _}) ->
      reload,
      removeFromSystem,
      'compile:source:',
-     'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:'];
+     'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:', 'renameSelector:to:'];
 selectors(Class) ->
     lists:sort(maps:keys(beamtalk_class:methods(Class))).
 
@@ -610,7 +611,8 @@ own_selectors('TranscriptStream') ->
 own_selectors('ExceptionSet') -> [','];
 own_selectors('Metaclass') ->
     [name, isMeta, isClass, instanceClass, soleInstance, superclass, selectors, methods, 'includesSelector:',
-     '>>', 'compile:source:', 'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:'];
+     '>>', 'compile:source:', 'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:',
+     'renameSelector:to:'];
 own_selectors(C) when C =:= 'WriteStream'; C =:= 'ReadStream' -> beamtalk_stream:selectors(C);
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:', 'referencesTo:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
@@ -641,7 +643,8 @@ metaclass(Class, 'includesSelector:', [S]) when is_atom(S) ->
     {ok, lists:keymember(S, 2, [M || {class, _, _} = M <- method_sources(Class)])};
 metaclass(Class, '>>', [S]) when is_atom(S) -> {ok, compiled_method(Class, class, S)};
 metaclass(Class, Sel, Args) when Sel =:= 'compile:source:'; Sel =:= 'tryCompile:source:';
-                                  Sel =:= 'removeSelector:'; Sel =:= 'removeSelector:ifAbsent:' ->
+                                  Sel =:= 'removeSelector:'; Sel =:= 'removeSelector:ifAbsent:';
+                                  Sel =:= 'renameSelector:to:' ->
     method_edit(Class, class, Sel, Args);
 metaclass(_Class, _Sel, _Args) -> nomethod.
 
@@ -663,6 +666,16 @@ method_edit(Class, Side, 'removeSelector:', [S]) when is_atom(S) ->
 method_edit(Class, Side, 'removeSelector:ifAbsent:', [S, Absent]) when is_atom(S), is_function(Absent, 0) ->
     case edit_class(Class, side_edit(Side, {remove, S})) of
         not_found -> {ok, Absent()};
+        ok -> {ok, side_owner(Class, Side)}
+    end;
+%% ADR 0114: the method renamed, and the `self'/`super' sends of it in the class and its subclasses
+%% rewritten, but only when no subclass overrides it (else one of those sends may mean the override, and
+%% only the definition is renamed). Other senders are for a person to review (`sendersOf:').
+method_edit(Class, Side, 'renameSelector:to:', [Old, New]) when is_atom(Old), is_atom(New) ->
+    Family = [Class | [C || {'$bt_class', C} <- all_subclasses(Class)]],
+    Overridden = [C || C <- tl(Family), lists:keymember(Old, 2, [E || {Sd, _, _} = E <- method_sources(C), Sd =:= Side])],
+    case edit_class(Class, {rename, Side, Old, New, Family, Overridden =:= []}) of
+        not_found -> not_defined(Class, Side, Old);
         ok -> {ok, side_owner(Class, Side)}
     end;
 method_edit(_Class, _Side, _Sel, _Args) ->
