@@ -74,7 +74,7 @@ fn a_broken_version_leaves_the_previous_one_running_everywhere() {
         "v2's increment (step 10) still runs"
     );
     assert_eq!(
-        f.eval("Counter new count"),
+        f.eval("Counter spawn count"),
         "0",
         "and v2 is the loaded class"
     );

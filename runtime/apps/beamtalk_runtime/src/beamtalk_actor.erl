@@ -10,7 +10,8 @@
 
 -export([registered_name/1, actor_name/1]).
 -export([spawn/2, restore/1, spawn_as/3, spawn_persistent/3, spawn_durable/3, named/2, lookup/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
-         start_child/2, run/1, start/1, serve/1, call/4, restart_policy/1, own/1, stop_owned/1]).
+         start_child/2, run/1, start/1, serve/1, call/4, restart_policy/1, own/1, stop_owned/1, register_as/2,
+         on_exit/2]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
 -type ref() :: {'$bt_actor', atom(), pid()}.
@@ -33,6 +34,8 @@
 -define(NAMED_WAIT, 5000).
 %% How long `stop' gives an actor's `terminate'.
 -define(STOP_TIMEOUT, 5000).
+%% How long an actor may take to answer a name request (it answers between two messages).
+-define(ACTOR_CALL_MS, 5000).
 
 %% @doc Starts an actor of `Class' with slot values from `Init' (the rest from their defaults). Whoever
 %% runs actors may also supervise them: an `actor_starter' module in this application's environment
@@ -147,6 +150,47 @@ durable_error(Class, Reason) ->
                        io_lib:format("state could not be stored (~P); the change was undone", [Reason, 10])).
 
 -spec name_taken(atom(), atom(), pid() | undefined) -> no_return().
+%% @doc `anActor registerAs: #main': names an actor spawned without one (as `spawnAs:' would have); the
+%% actor answers, as after `spawnAs:', `registeredName' and `Counter named: #main'. A name in use, or an
+%% actor that has a name already, is an error.
+-spec register_as(ref(), atom()) -> ref().
+register_as({'$bt_actor', Class, Pid} = Ref, Name) ->
+    case gen_server:call(Pid, {'$bt_register_as', Name}, ?ACTOR_CALL_MS) of
+        ok -> Ref;
+        {error, taken} -> name_taken(Class, Name, whereis(registered_name(Name)));
+        {error, already_named} ->
+            beamtalk_error:raise('Error', name_registered, Class,
+                                 io_lib:format("is registered as #~s already; hint: `unregister` it first",
+                                               [lifecycle(Ref, registeredName)]))
+    end.
+
+%% @doc `anActor onExit: [:reason | ...]': the block runs, in a process of its own, once the actor has
+%% ended, with why (`#normal', `#shutdown', `#killed', `#noproc' for one that had ended already, or the
+%% reason's text); answers the actor.
+-spec on_exit(ref(), fun((term()) -> term())) -> ref().
+on_exit({'$bt_actor', _, Pid} = Ref, Block) ->
+    Caller = self(),
+    Ready = make_ref(),
+    {Watcher, WatcherMonitor} =
+        spawn_monitor(fun() ->
+                              Monitor = erlang:monitor(process, Pid),
+                              Caller ! {Ready, watching},
+                              receive
+                                  {'DOWN', Monitor, process, Pid, Reason} -> Block(exit_reason(Reason))
+                              end
+                      end),
+    %% Answered once the watcher monitors the actor: an exit right after `onExit:' is heard too.
+    receive
+        {Ready, watching} -> erlang:demonitor(WatcherMonitor, [flush]);
+        {'DOWN', WatcherMonitor, process, Watcher, _} -> ok
+    end,
+    Ref.
+
+-spec exit_reason(term()) -> term().
+exit_reason({shutdown, _}) -> shutdown;
+exit_reason(Reason) when is_atom(Reason) -> Reason;
+exit_reason(Reason) -> iolist_to_binary(io_lib:format("~0tp", [Reason])).
+
 name_taken(Class, Name, Pid) ->
     Holder = case Pid of
                  undefined -> "another actor";
@@ -240,7 +284,7 @@ ref_of(Name, Pid) ->
 %% reason' (if its class has that method) when the other ends; one that links to another ends with it
 %% (and is restarted as its own policy says).
 -spec lifecycle(ref(), isAlive | stop | kill | monitor | link | unlink | registeredName | isRegistered |
-                       isDurable | forget) ->
+                       isDurable | forget | unregister) ->
           term().
 lifecycle({'$bt_actor', _, Pid}, registeredName) ->
     %% The name `spawnAs:' gave it (ADR 0079), or nil.
@@ -281,6 +325,9 @@ lifecycle({'$bt_actor', Class, _} = Ref, forget) ->
                                  "is not a durable actor: there is no stored state to forget (hint: "
                                  "`spawnPersistentAs:` makes one)")
     end;
+lifecycle({'$bt_actor', _, Pid}, unregister) ->
+    ok = gen_server:call(Pid, '$bt_unregister', ?ACTOR_CALL_MS),
+    nil;
 lifecycle({'$bt_actor', _, Pid}, isAlive) ->
     is_process_alive(Pid);
 lifecycle({'$bt_actor', _, Pid}, kill) ->
@@ -566,6 +613,23 @@ handle_call({Selector, CallerGL}, _From, Self) when is_pid(CallerGL) ->
     {reply, answer(Selector, [], CallerGL, Self), Self};
 handle_call({Selector, Args, CallerGL}, _From, Self) when is_list(Args), is_pid(CallerGL) ->
     {reply, answer(Selector, Args, CallerGL, Self), Self};
+%% `registerAs:' and `unregister' (the Actor protocol): names are claimed by the actor itself, as
+%% `spawnAs:' claims them, so the name's class entry is the holder's own.
+handle_call({'$bt_register_as', Name}, _From, {'$bt_actor', Class, _} = Self) when is_atom(Name) ->
+    Reply = case erlang:process_info(self(), registered_name) of
+                {registered_name, _} -> {error, already_named};
+                _ -> case beamtalk_actor_names:claim(registered_name(Name), Name, Class) of
+                         true -> ok;
+                         false -> {error, taken}
+                     end
+            end,
+    {reply, Reply, Self};
+handle_call('$bt_unregister', _From, Self) ->
+    _ = case erlang:process_info(self(), registered_name) of
+            {registered_name, Registered} -> unregister(Registered);
+            _ -> ok
+        end,
+    {reply, ok, Self};
 handle_call(slots, _From, Self) ->
     {reply, {ok, slots()}, Self};
 handle_call({set_slots, Slots}, _From, {'$bt_actor', Class, _} = Self) when is_map(Slots) ->

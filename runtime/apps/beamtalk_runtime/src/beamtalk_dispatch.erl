@@ -32,8 +32,13 @@ send({'$bt_actor', _, _} = Actor, Selector, []) when Selector =:= isAlive; Selec
                                                      Selector =:= kill; Selector =:= monitor;
                                                      Selector =:= link; Selector =:= unlink;
                                                      Selector =:= registeredName;
-                                                     Selector =:= isRegistered ->
+                                                     Selector =:= isRegistered;
+                                                     Selector =:= unregister ->
     beamtalk_actor:lifecycle(Actor, Selector);
+send({'$bt_actor', _, Pid} = Actor, 'registerAs:', [Name]) when is_atom(Name), Pid =/= self() ->
+    beamtalk_actor:register_as(Actor, Name);
+send({'$bt_actor', _, _} = Actor, 'onExit:', [Block]) when is_function(Block, 1) ->
+    beamtalk_actor:on_exit(Actor, Block);
 send({'$bt_actor', Class, Pid} = Actor, Selector, []) when (Selector =:= forget orelse Selector =:= isDurable),
                                                          Pid =/= self() ->
     %% Durable actors' lifecycle, unless the class has a method of that name.

@@ -487,7 +487,13 @@ instantiate(Class, Init) ->
     case beamtalk_user_class:kind(Class) of
         value -> {ok, beamtalk_user_class:new_value(Class, Init)};
         object -> {ok, beamtalk_user_class:new_object(Class)};
-        actor -> spawn_actor(Class, Init);
+        %% An actor is a process: it is spawned, never made with `new' (chapter 11, the Actor protocol).
+        actor when Init =:= #{} ->
+            beamtalk_error:raise('InstantiationError', instantiation_error, Class,
+                                 "is an actor: use spawn (or spawnWith: for initial state), not new");
+        actor ->
+            beamtalk_error:raise('InstantiationError', instantiation_error, Class,
+                                 "is an actor: use spawnWith:, not new:");
         none when Class =:= 'Object' -> {ok, {'$bt_object', 'Object', #{}}};
         none ->
             case beamtalk_class:inherits_from(Class, 'Exception') of
