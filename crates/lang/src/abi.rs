@@ -126,6 +126,10 @@ pub const CLASS_CALLBACKS: &[(&str, usize)] = &[
     ("__class_respond__", 3),
 ];
 
+/// `'__protocol__'() -> [Selector]`: made only for a protocol (`Protocol define: Printable`), the
+/// selectors a conforming class answers.
+pub const PROTOCOL_CALLBACK: &str = "__protocol__";
+
 #[cfg(test)]
 mod tests {
     use super::*;

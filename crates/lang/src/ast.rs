@@ -321,6 +321,12 @@ pub struct ClassDef {
     pub superclass: String,
     /// The superclass's parameters as written (`DynamicSupervisor(Worker) subclass: Pool`).
     pub superclass_params: Option<String>,
+    /// The class's own type parameters (`Value subclass: Box(T)`): names for the type checker, nothing
+    /// at run time (chapter 27).
+    pub type_params: Vec<String>,
+    /// For `Protocol define: Printable`: the selectors a class must answer to conform (the protocol's
+    /// signatures); `None` for a class.
+    pub protocol: Option<Vec<String>>,
     /// `abstract`, `sealed`, `typed` before the header.
     pub modifiers: Vec<String>,
     pub slots: Vec<SlotDef>,

@@ -137,6 +137,11 @@ struct Printer<'a> {
     out: String,
     /// The brackets open at this point: a `,` directly inside a collection literal separates items.
     open: Vec<Tok>,
+    /// For each bracket open, whether it holds type parameters (`Block(T, R)`, `Box(T)`: a `(` right
+    /// after a capitalised name), whose `,` separates items too.
+    type_params: Vec<bool>,
+    /// Whether the last token was a capitalised name.
+    after_class_name: bool,
     /// Inside a binary pattern `<<...>>`, whose spacing is kept.
     binary: bool,
 }
@@ -155,6 +160,8 @@ impl<'a> Printer<'a> {
             widths,
             out: String::with_capacity(src.len()),
             open: Vec::new(),
+            type_params: Vec::new(),
+            after_class_name: false,
             binary: false,
         }
     }
@@ -239,7 +246,9 @@ impl<'a> Printer<'a> {
         }
         match next {
             Tok::Dot | Tok::Semi => return false,
-            Tok::Binary(op) if op == "," && self.in_collection() => return false,
+            Tok::Binary(op) if op == "," && (self.in_collection() || self.in_type_params()) => {
+                return false;
+            }
             _ => {}
         }
         spaced(prev) || spaced(next) || had
@@ -252,11 +261,24 @@ impl<'a> Printer<'a> {
         )
     }
 
+    fn in_type_params(&self) -> bool {
+        self.type_params.last() == Some(&true)
+    }
+
     fn track(&mut self, tok: &Tok) {
+        let after_class_name = std::mem::replace(
+            &mut self.after_class_name,
+            matches!(tok, Tok::Ident(w) if w.starts_with(|c: char| c.is_ascii_uppercase())),
+        );
         match tok {
-            t if is_opener(t) => self.open.push(t.clone()),
+            t if is_opener(t) => {
+                self.open.push(t.clone());
+                self.type_params
+                    .push(after_class_name && matches!(t, Tok::LParen));
+            }
             t if is_closer(t) => {
                 self.open.pop();
+                self.type_params.pop();
             }
             Tok::Binary(op) if op == "<<" => self.binary = true,
             Tok::Binary(op) if op.ends_with(">>") => self.binary = false,
@@ -313,6 +335,13 @@ mod tests {
             "d := #{#a => 1, #b => 2}\n"
         );
         assert_eq!(fmt("s := \"a\",\"b\""), "s := \"a\" , \"b\"\n");
+        assert_eq!(
+            fmt(
+                "Value subclass: Box(K ,V)\n  map: b :: Block(K,V) -> Box(K , V) => b value: 1 , 2\n"
+            ),
+            "Value subclass: Box(K, V)\n  map: b :: Block(K, V) -> Box(K, V) => b value: 1 , 2\n",
+            "a comma between type parameters separates them; elsewhere it is a message"
+        );
         assert_eq!(fmt("b := [ :x :y|x+y ]"), "b := [:x :y | x + y]\n");
         assert_eq!(
             fmt("t := Transcript show: 1 ;show: 2 . t"),

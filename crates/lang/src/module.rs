@@ -47,6 +47,10 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
             methods.extend(method_function_form(&mut lw, m, side, &name, &mut lifted)?);
         }
     }
+    // A protocol's signatures, for `requiredMethods` and `conformsTo:`.
+    if class.protocol.is_some() {
+        exports.push((abi::PROTOCOL_CALLBACK.to_owned(), 0));
+    }
     let export_list = export_list(&exports);
     let class_src = src
         .get(class.span.start..class.span.end)
@@ -98,6 +102,14 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     forms.push(slot_uses_function(l, class, &lw));
     forms.push(required_function(l, class));
     forms.push(method_sources_function(l, src, sided(class)));
+    if let Some(signatures) = &class.protocol {
+        forms.push(function(
+            l,
+            abi::PROTOCOL_CALLBACK,
+            vec![],
+            vec![atoms(signatures.iter().map(String::as_str).collect())],
+        ));
+    }
     let fields = slot_defaults(&mut lw, &class.slots)?;
     forms.push(function(l, "__fields__", vec![], vec![abs_list(l, fields)]));
     let class_state = slot_defaults(&mut lw, &class.class_slots)?;

@@ -14,7 +14,7 @@ pub fn parse(src: &str) -> Result<Vec<Item>, Diagnostic> {
     let mut i = 0;
     while i < file.toks.len() {
         let end = file.next_margin(i);
-        let item = match file.class_header(i) {
+        let item = match file.class_header(i).or_else(|| file.protocol_header(i)) {
             Some((header, body)) => Some(Item::Class(file.class(i, header, body, end)?)),
             None if file.method_header(i) => Some(file.method_item(i, end)?),
             None => None,
@@ -109,7 +109,7 @@ impl<'a> File<'a> {
             return None;
         }
         let name = upper(k + 1)?;
-        let end = k + 2;
+        let (type_params, end) = self.type_params(k + 2)?;
         let one_line = (i + 1..end).all(|j| self.first[j].is_none());
         let alone = end == self.toks.len() || self.first[end].is_some();
         (one_line && alone).then_some((
@@ -118,9 +118,82 @@ impl<'a> File<'a> {
                 superclass,
                 params,
                 name,
+                type_params,
+                protocol: false,
             },
             end,
         ))
+    }
+
+    /// `(T, E)` or `(T :: Printable)` after a class's name at token `k`: the parameters' names, and the
+    /// index of the token after them (`k` itself when there are none).
+    fn type_params(&self, k: usize) -> Option<(Vec<&'a str>, usize)> {
+        if self.tok(k) != Some(&Tok::LParen) {
+            return Some((Vec::new(), k));
+        }
+        let close = (k + 1..self.toks.len()).find(|&j| self.tok(j) == Some(&Tok::RParen))?;
+        let names = (k + 1..close)
+            .filter(|&j| {
+                // A name starts the list or follows a comma (a bound's class follows `::`).
+                matches!(self.tok(j), Some(Tok::Ident(_)))
+                    && (j == k + 1 || matches!(self.tok(j - 1), Some(Tok::Binary(c)) if c == ","))
+            })
+            .map(|j| self.text(j))
+            .collect();
+        Some((names, close + 1))
+    }
+
+    /// `Protocol define: Printable` (or `Comparable(T)`) alone on its line at token `i`: a protocol,
+    /// whose body lists the signatures a conforming class answers (chapter 27).
+    fn protocol_header(&self, i: usize) -> Option<(Header<'a>, usize)> {
+        let starts = self.at_margin(i)
+            && matches!(self.tok(i), Some(Tok::Ident(w)) if w == "Protocol")
+            && matches!(self.tok(i + 1), Some(Tok::Keyword(w)) if w == "define:");
+        let name = match self.tok(i + 2) {
+            Some(Tok::Ident(w)) if starts && w.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                self.text(i + 2)
+            }
+            _ => return None,
+        };
+        let (type_params, end) = self.type_params(i + 3)?;
+        let one_line = (i + 1..end).all(|j| self.first[j].is_none());
+        let alone = end == self.toks.len() || self.first[end].is_some();
+        (one_line && alone).then_some((
+            Header {
+                modifiers: Vec::new(),
+                superclass: "Protocol",
+                params: None,
+                name,
+                type_params,
+                protocol: true,
+            },
+            end,
+        ))
+    }
+
+    /// One signature of a protocol's body (`asString -> String`, `< other :: Self -> Boolean`, `do:
+    /// block :: Block(E, Object)`): its selector.
+    fn signature(&self, from: usize, to: usize) -> Result<String, Diagnostic> {
+        let mut depth = 0usize;
+        let mut keywords = String::new();
+        for j in from..to {
+            match self.tok(j) {
+                Some(Tok::LParen) => depth += 1,
+                Some(Tok::RParen) => depth = depth.saturating_sub(1),
+                Some(Tok::Keyword(w)) if depth == 0 => keywords.push_str(w),
+                _ => {}
+            }
+        }
+        let span = self.toks[from].span.to(self.toks[to - 1].span);
+        match (self.tok(from), keywords.is_empty()) {
+            (_, false) => Ok(keywords),
+            (Some(Tok::Ident(w)), true) | (Some(Tok::Binary(w)), true) => Ok(w.clone()),
+            _ => Err(Diagnostic::new(
+                span,
+                "a protocol lists message signatures: `asString -> String`, `< other :: Self -> Boolean`, `do: block`",
+                "not a signature",
+            )),
+        }
     }
 
     /// Whether token `i` starts `Name >> ...` or `Name class >> ...` at the margin (`Counter >> #sel`
@@ -181,6 +254,8 @@ impl<'a> File<'a> {
             name: h.name.to_owned(),
             superclass: h.superclass.to_owned(),
             superclass_params: h.params.map(|p| p.trim().to_owned()),
+            type_params: h.type_params.iter().map(|t| (*t).to_owned()).collect(),
+            protocol: h.protocol.then(Vec::new),
             modifiers: h.modifiers.into_iter().map(str::to_owned).collect(),
             slots: Vec::new(),
             class_slots: Vec::new(),
@@ -212,7 +287,10 @@ impl<'a> File<'a> {
                     "inconsistent indentation",
                 ));
             }
-            self.member(k, next, &mut class)?;
+            match class.protocol.as_mut() {
+                Some(signatures) => signatures.push(self.signature(k, next)?),
+                None => self.member(k, next, &mut class)?,
+            }
             k = next;
         }
         Ok(class)
@@ -285,6 +363,9 @@ struct Header<'a> {
     superclass: &'a str,
     params: Option<&'a str>,
     name: &'a str,
+    type_params: Vec<&'a str>,
+    /// `Protocol define: Name`.
+    protocol: bool,
 }
 
 /// The modifiers a class header may start with. `internal` (ADR 0071) restricts naming a class to its
@@ -293,7 +374,8 @@ const MODIFIERS: [&str; 4] = ["abstract", "sealed", "typed", "internal"];
 
 /// Whether a line starts a class definition (the REPL reads on until the class body ends).
 pub fn is_class_header(line: &str) -> bool {
-    File::new(line.trim_end()).is_ok_and(|f| f.class_header(0).is_some())
+    File::new(line.trim_end())
+        .is_ok_and(|f| f.class_header(0).is_some() || f.protocol_header(0).is_some())
 }
 
 /// Whether a line is `Name >> ...` or `Name class >> ...`.

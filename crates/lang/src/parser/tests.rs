@@ -167,6 +167,31 @@ mod statements {
     }
 
     #[test]
+    fn type_parameters_and_protocols() {
+        let src = "Value subclass: Pair(K, V :: Printable)\n  field: k :: K = nil\n\nProtocol define: Sized(E)\n  /// How many.\n  size -> Integer\n  at: i :: Integer put: e :: E -> E\n  < other :: Self -> Boolean\n";
+        let items = parse(src).expect("parses");
+        let [Item::Class(pair), Item::Class(sized)] = &items[..] else {
+            panic!("{items:?}")
+        };
+        assert_eq!(pair.type_params, ["K", "V"]);
+        assert_eq!(pair.protocol, None);
+        assert_eq!(pair.slots.len(), 1);
+        assert_eq!(sized.superclass, "Protocol");
+        assert_eq!(sized.type_params, ["E"]);
+        assert_eq!(
+            sized.protocol.as_deref(),
+            Some(&["size".to_owned(), "at:put:".to_owned(), "<".to_owned()][..])
+        );
+        assert!(is_class_header("Protocol define: Printable"));
+        let err = parse("Protocol define: Odd\n  #notASignature\n").expect_err("refused");
+        assert!(
+            err.message.contains("message signatures"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
     fn destructuring_patterns() {
         let stmts =
             parse_statements("{ok, #(h, _)} := x. #[1, \"s\", nil] := y", 0).expect("parses");

@@ -10,5 +10,7 @@
 %% `'i:increment'', `'c:new:'': the functions of instance-side and class-side methods.
 -define(BT_INSTANCE_METHOD_PREFIX, "i:").
 -define(BT_CLASS_METHOD_PREFIX, "c:").
+%% The selectors a protocol's conforming classes answer (`Protocol define: Printable'): `'__protocol__'/0'.
+-define(BT_PROTOCOL_CALLBACK, '__protocol__').
 %% The module a compiled REPL line is loaded as; it exports `run/0'.
 -define(BT_REPL_MODULE, bt_repl_line).

@@ -33,7 +33,8 @@
     'Transcript' => 'Object', 'TranscriptStream' => 'Actor', 'Erlang' => 'Object', 'ErlangModule' => 'Object', 'Pid' => 'Object',
     'Beamtalk' => 'Object', 'SystemNavigation' => 'Object', 'Workspace' => 'Object', 'Session' => 'Value',
     'WorkspaceInterface' => 'Object', 'BeamtalkInterface' => 'Object',
-    'ExceptionSet' => 'Object', 'WriteStream' => 'Object', 'ReadStream' => 'Object', 'Metaclass' => 'Object'
+    'ExceptionSet' => 'Object', 'WriteStream' => 'Object', 'ReadStream' => 'Object', 'Metaclass' => 'Object',
+    'Protocol' => 'Object'
 }).
 
 %% @doc The built-in classes and their superclasses.

@@ -1,6 +1,7 @@
 %% @doc What every object answers, plus Boolean, UndefinedObject, Symbol, error objects, Erlang interop,
 %% and the class side of every class (`new', `spawn', `name', `signal:', `Transcript show:' ...).
 -module(beamtalk_object).
+-include("beamtalk_abi.hrl").
 
 -export([respond/4, class_side/3, selectors/1, own_selectors/1, transcript_write/3, erlang_call/3, edit_class/2,
          side_edit/2]).
@@ -346,6 +347,26 @@ is_fixture_field(Class, F) ->
         andalso lists:keymember(F, 1, beamtalk_user_class:fields(Class))
         andalso erlang:get({bt_slot, F}) =/= undefined.
 
+%% The selectors protocol `Class' requires, or none when it is no protocol.
+-spec protocol_selectors(atom()) -> [atom()] | none.
+protocol_selectors(Class) ->
+    case beamtalk_class:is_user_class(Class) andalso beamtalk_class:module(Class) of
+        false -> none;
+        M ->
+            case erlang:function_exported(M, ?BT_PROTOCOL_CALLBACK, 0) of
+                true -> M:?BT_PROTOCOL_CALLBACK();
+                false -> none
+            end
+    end.
+
+%% Whether instances of `Class' answer every one of `Selectors' (a class that answers anything, through
+%% its own `doesNotUnderstand:', conforms to every protocol).
+-spec conforms(atom(), [atom()]) -> boolean().
+conforms(Class, Selectors) ->
+    Understood = selectors(Class),
+    lists:member('doesNotUnderstand:', Understood)
+        orelse lists:all(fun(S) -> lists:member(S, Understood) end, Selectors).
+
 %% The String of `Codes' (Unicode code points); a number that is none is an error naming it.
 -spec code_points([term()]) -> binary().
 code_points(Codes) ->
@@ -438,6 +459,22 @@ class_common(Class, current, []) ->
         false -> nomethod
     end;
 class_common(Class, isSupervisor, []) -> {ok, beamtalk_class:inherits_from(Class, 'Supervisor')};
+%% Protocols (chapter 27): named sets of messages a class conforms to by answering them all.
+class_common(Class, requiredMethods, []) ->
+    case protocol_selectors(Class) of
+        none -> nomethod;
+        Selectors -> {ok, lists:sort(Selectors)}
+    end;
+class_common(Class, 'conformsTo:', [{'$bt_class', Protocol}]) ->
+    case protocol_selectors(Protocol) of
+        none -> beamtalk_error:raise('TypeError', type_error, Class,
+                                     [atom_to_list(Protocol), " is no protocol; hint: `Protocol define: Name`"]);
+        Selectors -> {ok, conforms(Class, Selectors)}
+    end;
+class_common(Class, protocols, []) ->
+    {ok, [{'$bt_class', P} || {'$bt_class', P} <- beamtalk_system:all_classes(),
+                              Selectors <- [protocol_selectors(P)], Selectors =/= none,
+                              conforms(Class, Selectors)]};
 %% A supervisor class that does not say answers the default (its own `class strategy' answers first).
 class_common(Class, strategy, []) ->
     case is_supervisor_class(Class) of
@@ -484,6 +521,9 @@ keyword_fields(Class, Sel, Args) ->
 -spec instantiate(atom(), map()) -> {ok, term()} | nomethod.
 instantiate(Class, Init) ->
     ok = concrete(Class),
+    beamtalk_class:inherits_from(Class, 'Protocol') andalso
+        beamtalk_error:raise('InstantiationError', instantiation_error, Class,
+                             "is a protocol: it has no instances (classes conform to it)"),
     case beamtalk_user_class:kind(Class) of
         value -> {ok, beamtalk_user_class:new_value(Class, Init)};
         object -> {ok, beamtalk_user_class:new_object(Class)};
@@ -587,7 +627,8 @@ selectors({meta, _}) ->
     [new, spawn, 'spawnWith:', 'spawnAs:', 'spawnAs:with:', 'spawnWith:as:', 'spawnPersistentAs:',
      'spawnPersistentAs:with:', 'named:', name, methods, allMethods, allSelectors,
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
-     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, isMeta, isSupervisor, sourceFile,
+     subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, isMeta, isSupervisor,
+     'conformsTo:', protocols, sourceFile,
      reload,
      removeFromSystem,
      'compile:source:',
