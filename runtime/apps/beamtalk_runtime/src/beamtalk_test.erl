@@ -6,7 +6,8 @@
 -module(beamtalk_test).
 -include("beamtalk_abi.hrl").
 
--export([run/1, run/2, run/3, run/4, run_all/1, summary/1, result/1, describe/1, test_classes/1, tests_of/1]).
+-export([run/1, run/2, run/3, run/4, run_all/1, summary/1, result/1, describe/1, test_classes/1, tests_of/1,
+         suite_fixture/0]).
 
 -type outcome() :: passed | failed | skipped | error.
 -type result() :: #{class := atom(), test := atom(), outcome := outcome(), message := binary(),
@@ -24,7 +25,7 @@ run({'$bt_class', Class}) ->
 %% @doc `MyTest run: #testThat'.
 -spec run({'$bt_class', atom()}, atom()) -> [result()].
 run({'$bt_class', Class}, Test) ->
-    [run_one(Class, Test, ?TIMEOUT)].
+    [run_one(Class, Test, ?TIMEOUT, nil)].
 
 %% @doc The results of the tests of `Classes' (those that are TestCase classes) whose `Class>>test'
 %% name contains `Filter' (`all': every test), each given `TimeoutMs'. Classes run concurrently, the
@@ -40,9 +41,31 @@ run(Classes, Filter, TimeoutMs) ->
 run(Classes, Filter, TimeoutMs, Options) ->
     Self = self(),
     Progress = maps:get(progress, Options, false),
+    %% A class whose `class serial' answers true runs alone, after the others.
+    {Serial, Concurrent} = lists:partition(fun is_serial/1, test_classes(Classes)),
     Runs = [{C, spawn_link(fun() -> Self ! {self(), run_class(C, Filter, TimeoutMs, Progress)} end)}
-            || C <- test_classes(Classes)],
-    lists:append([receive {Pid, Results} -> Results end || {_, Pid} <- Runs]).
+            || C <- Concurrent],
+    Results = maps:from_list([{C, receive {Pid, Rs} -> Rs end} || {C, Pid} <- Runs]),
+    Alone = maps:from_list([{C, run_class(C, Filter, TimeoutMs, Progress)} || C <- Serial]),
+    All = maps:merge(Results, Alone),
+    lists:append([maps:get(C, All) || C <- test_classes(Classes)]).
+
+-spec is_serial(atom()) -> boolean().
+is_serial(Class) ->
+    try beamtalk_dispatch:send({'$bt_class', Class}, serial, []) of
+        true -> true;
+        _ -> false
+    catch
+        _:_ -> false
+    end.
+
+%% @doc `self suiteFixture' in a test: what the class's `setUpOnce' answered for this run (nil without one).
+-spec suite_fixture() -> term().
+suite_fixture() ->
+    case erlang:get('$bt_suite_fixture') of
+        undefined -> nil;
+        Fixture -> Fixture
+    end.
 
 %% @doc The REPL's `:test': the tests of `Classes', or (`loaded') of every class loaded on this node.
 -spec run_all([atom()] | loaded) -> [result()].
@@ -77,16 +100,17 @@ run_class(Class, Filter, TimeoutMs, Progress) ->
             %% Once around the class's tests; a failing setUpClass errors every test of the class.
             %% What setUpClass spawns belongs to the class's run, and ends with it.
             ok = beamtalk_actor:own(make_ref()),
-            case class_hook(Class, setUpClass) of
-                ok ->
-                    try [report(run_one(Class, T, TimeoutMs), Progress) || T <- Tests]
+            case suite_setup(Class) of
+                {ok, Fixture} ->
+                    try [report(run_one(Class, T, TimeoutMs, Fixture), Progress) || T <- Tests]
                     after
+                        _ = suite_hook(Class, tearDownOnce),
                         _ = class_hook(Class, tearDownClass),
                         _ = beamtalk_actor:stop_owned(erlang:get('$bt_owner'))
                     end;
                 {error, Message} ->
                     [report(#{class => Class, test => T, outcome => error, micros => 0,
-                              message => <<"setUpClass failed: ", Message/binary>>}, Progress)
+                              message => Message}, Progress)
                      || T <- Tests]
             end
     end.
@@ -104,6 +128,34 @@ progress_mark(failed) -> "F";
 progress_mark(error) -> "E";
 progress_mark(skipped) -> "S".
 
+%% Once before a class's tests: `class setUpClass', then `setUpOnce' on an instance of the class, whose
+%% answer is the suite fixture every test reads with `suiteFixture'.
+-spec suite_setup(atom()) -> {ok, term()} | {error, binary()}.
+suite_setup(Class) ->
+    case class_hook(Class, setUpClass) of
+        ok ->
+            case suite_hook(Class, setUpOnce) of
+                {ok, Fixture} ->
+                    erlang:put('$bt_suite_fixture', Fixture),
+                    {ok, Fixture};
+                {error, Message} ->
+                    _ = class_hook(Class, tearDownClass),
+                    {error, <<"setUpOnce failed: ", Message/binary>>}
+            end;
+        {error, Message} ->
+            {error, <<"setUpClass failed: ", Message/binary>>}
+    end.
+
+%% `setUpOnce' or `tearDownOnce' on an instance of the class living in the class's run (this process).
+-spec suite_hook(atom(), atom()) -> {ok, term()} | {error, binary()}.
+suite_hook(Class, Hook) ->
+    try beamtalk_dispatch:send(instance(Class), Hook, []) of
+        Answer -> {ok, Answer}
+    catch
+        Kind:Reason:Stack ->
+            {error, beamtalk_error:describe(beamtalk_error:from_exception(Kind, Reason, Stack))}
+    end.
+
 -spec class_hook(atom(), atom()) -> ok | {error, binary()}.
 class_hook(Class, Hook) ->
     try beamtalk_dispatch:send({'$bt_class', Class}, Hook, []) of
@@ -120,13 +172,17 @@ selected(Class, Test, Filter) ->
     binary:match(Name, Filter) =/= nomatch.
 
 %% One test in its own process: setUp, the test, tearDown (always), within `TimeoutMs'.
--spec run_one(atom(), atom(), pos_integer()) -> result().
-run_one(Class, Test, TimeoutMs) ->
+-spec run_one(atom(), atom(), pos_integer(), term()) -> result().
+run_one(Class, Test, TimeoutMs, Fixture) ->
     Start = erlang:monotonic_time(microsecond),
     %% The actors a test spawns (in setUp or the test itself, and the ones those spawn) end with it, even
     %% when it fails or is stopped: a test run leaves nothing running.
     Owner = make_ref(),
-    {Pid, Ref} = spawn_monitor(fun() -> ok = beamtalk_actor:own(Owner), exit({done, body(Class, Test)}) end),
+    {Pid, Ref} = spawn_monitor(fun() ->
+                                       ok = beamtalk_actor:own(Owner),
+                                       erlang:put('$bt_suite_fixture', Fixture),
+                                       exit({done, body(Class, Test)})
+                               end),
     {Outcome, Message} =
         receive
             {'DOWN', Ref, process, Pid, {done, Result}} -> Result;
