@@ -88,45 +88,12 @@ impl Session {
         definition: Option<Span>,
     ) -> Result<(), EditError> {
         let refused = |e: EvalError| EditError::Refused(e.to_string());
-        let toks = tokens(&edit.source);
-        let mut changes: Vec<(Span, String)> = Vec::new();
-        let mut logged: Vec<(bool, String, String, String)> = Vec::new();
-        let sides = [(false, &edit.def.methods), (true, &edit.def.class_methods)];
-        for (side, methods) in sides {
-            for m in methods.iter() {
-                let is_definition = definition == Some(m.span) && side == r.class_side;
-                let mut spans = match r.rewrite_senders && side == r.class_side {
-                    true => self_sends(m, &toks, r.old),
-                    false => Vec::new(),
-                };
-                if is_definition {
-                    spans.extend(definition_parts(m, &toks));
-                }
-                if spans.is_empty() {
-                    continue;
-                }
-                let before = member_text(&edit.source, m);
-                let patched = replace_parts(&edit.source, &spans, r.old, r.new);
-                changes.extend(replacements(&spans, r.old, r.new));
-                let after = member_text_at(&patched, m, &edit.source);
-                let selector = match is_definition {
-                    true => r.new.to_owned(),
-                    false => m.selector.clone(),
-                };
-                logged.push((side, selector, after, before));
-            }
-        }
+        let (changes, rewritten) = rewrites(edit, r, definition);
         if changes.is_empty() {
             return Ok(());
         }
         let patched = apply_replacements(&edit.source, changes);
-        let items = parser::parse(&patched).map_err(|e| EditError::Refused(e.message))?;
-        let Some(Item::Class(def)) = items.into_iter().next() else {
-            return Err(EditError::Refused(format!(
-                "the source of {} is not a class",
-                edit.class
-            )));
-        };
+        let def = class_def(&patched).map_err(EditError::Refused)?;
         match self
             .load_class(&def, &patched, "<repl>", &[])
             .await
@@ -135,20 +102,28 @@ impl Session {
             Outcome::Value(_) => {}
             Outcome::Error(text) => return Err(EditError::Refused(text)),
         }
-        for (side, selector, after, before) in logged {
-            let renamed = definition.is_some() && side == r.class_side && selector == r.new;
-            if renamed {
-                let key = (edit.class.as_str(), side, r.old);
-                self.record_change("remove", key, (None, Some(&before)), true)
-                    .await
-                    .map_err(refused)?;
-                let key = (edit.class.as_str(), side, r.new);
-                self.record_change("compile", key, (Some(&after), None), true)
-                    .await
-                    .map_err(refused)?;
+        for m in rewritten {
+            let class = edit.class.as_str();
+            if m.renamed {
+                self.record_change(
+                    "remove",
+                    (class, m.side, r.old),
+                    (None, Some(&m.before)),
+                    true,
+                )
+                .await
+                .map_err(refused)?;
+                self.record_change(
+                    "compile",
+                    (class, m.side, r.new),
+                    (Some(&m.after), None),
+                    true,
+                )
+                .await
+                .map_err(refused)?;
             } else {
-                let key = (edit.class.as_str(), side, selector.as_str());
-                self.record_change("compile", key, (Some(&after), Some(&before)), true)
+                let key = (class, m.side, m.selector.as_str());
+                self.record_change("compile", key, (Some(&m.after), Some(&m.before)), true)
                     .await
                     .map_err(refused)?;
             }
@@ -167,6 +142,54 @@ struct Edit {
     class: String,
     source: String,
     def: ClassDef,
+}
+
+/// A method the rename changed: its side and selector, its text before and after, and whether it is the
+/// renamed method itself.
+struct Rewritten {
+    side: bool,
+    selector: String,
+    before: String,
+    after: String,
+    renamed: bool,
+}
+
+/// The replacements a rename makes in one class's source (`definition`: the span of the renamed method,
+/// in the class that defines it), and the methods they change.
+fn rewrites(
+    edit: &Edit,
+    r: &Rename<'_>,
+    definition: Option<Span>,
+) -> (Vec<(Span, String)>, Vec<Rewritten>) {
+    let toks = tokens(&edit.source);
+    let mut changes = Vec::new();
+    let mut rewritten = Vec::new();
+    let sides = [(false, &edit.def.methods), (true, &edit.def.class_methods)];
+    for (side, methods) in sides {
+        for m in methods.iter() {
+            let renamed = definition == Some(m.span) && side == r.class_side;
+            let mut spans = match r.rewrite_senders && side == r.class_side {
+                true => self_sends(m, &toks, r.old),
+                false => Vec::new(),
+            };
+            if renamed {
+                spans.extend(definition_parts(m, &toks));
+            }
+            if spans.is_empty() {
+                continue;
+            }
+            let patched = replace_parts(&edit.source, &spans, r.old, r.new);
+            changes.extend(replacements(&spans, r.old, r.new));
+            rewritten.push(Rewritten {
+                side,
+                selector: m.selector.clone(),
+                before: member_text(&edit.source, m),
+                after: member_text_at(&patched, m, &edit.source),
+                renamed,
+            });
+        }
+    }
+    (changes, rewritten)
 }
 
 fn class_def(source: &str) -> Result<ClassDef, String> {
