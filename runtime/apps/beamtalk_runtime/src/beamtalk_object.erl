@@ -628,11 +628,8 @@ selectors({meta, _}) ->
      'spawnPersistentAs:with:', 'named:', name, methods, allMethods, allSelectors,
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
      subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, isMeta, isSupervisor,
-     'conformsTo:', protocols, sourceFile,
-     reload,
-     removeFromSystem,
-     'compile:source:',
-     'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:', 'renameSelector:to:'];
+     'conformsTo:', protocols, sourceFile, reload, removeFromSystem, 'compile:source:', 'tryCompile:source:',
+     'removeSelector:', 'removeSelector:ifAbsent:', 'renameSelector:to:'];
 selectors(Class) ->
     lists:sort(maps:keys(beamtalk_class:methods(Class))).
 
