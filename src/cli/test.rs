@@ -151,7 +151,7 @@ async fn run_tests(
     }
     let classes = list(report.loaded.iter().map(|c| atom(c)).collect());
     let filter = match &args.filter {
-        Some(f) => Term::from(eetf::Binary::from(f.as_bytes().to_vec())),
+        Some(f) => crate::term::binary(f),
         None => atom("all"),
     };
     let timeout_ms = i64::try_from(args.test_timeout.as_millis()).unwrap_or(i64::MAX);

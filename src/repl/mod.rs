@@ -19,7 +19,7 @@ pub mod walk;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use eetf::{Binary, Term};
+use eetf::Term;
 
 use crate::dist::io_server::{IoServer, Terminal};
 use crate::dist::{CallError, Connection};
@@ -309,7 +309,7 @@ fn warn(class: &ClassDef, src: &str, file: &str) {
 }
 
 fn file_term(file: &str) -> Term {
-    Term::from(Binary::from(file.as_bytes().to_vec()))
+    crate::term::binary(file)
 }
 
 pub(crate) fn load_outcome(class: &str, reply: &Term) -> Outcome {

@@ -151,5 +151,5 @@ fn error(message: &str) -> Term {
 }
 
 fn text(s: &str) -> Term {
-    Term::from(eetf::Binary::from(s.as_bytes().to_vec()))
+    crate::term::binary(s)
 }

@@ -149,7 +149,7 @@ impl Shell {
 
     /// `:help Counter [selector]`: `Beamtalk help:` for the class (or one of its methods).
     async fn class_help(&self, class: &str, selector: Option<String>) -> Result<Step, EvalError> {
-        let text = |s: &str| Term::from(Binary::from(s.as_bytes().to_vec()));
+        let text = crate::term::binary;
         let selector = selector.as_deref().map_or_else(|| atom("none"), text);
         let reply = self
             .session

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use eetf::{Binary, Term};
+use eetf::Term;
 
 use super::WorkspaceError;
 use super::liveness::{Claim, inherit_in_child};
@@ -62,7 +62,7 @@ fn check_interval(max_idle: Duration) -> Duration {
 
 /// An Erlang binary literal for an app-env value on the command line.
 fn binary_literal(s: &str) -> String {
-    flat(&Term::from(Binary::from(s.as_bytes().to_vec())))
+    flat(&crate::term::binary(s))
 }
 
 /// The `erl` arguments for `spec` (no secret among them).
@@ -389,7 +389,7 @@ pub fn lost_epmd_race(reason: &str) -> bool {
 }
 
 /// Waits (up to `limit`) until EPMD answers a request, or gives up silently: the next start says why.
-pub async fn wait_for_epmd(epmd: &crate::dist::epmd::Epmd, limit: Duration) {
+async fn wait_for_epmd(epmd: &crate::dist::epmd::Epmd, limit: Duration) {
     let deadline = tokio::time::Instant::now() + limit;
     let mut pause = Duration::from_millis(10);
     while epmd.names().await.is_err() && tokio::time::Instant::now() + pause < deadline {

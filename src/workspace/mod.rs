@@ -590,8 +590,7 @@ impl Workspaces {
                 if entry.host.is_none() && launch::lost_epmd_race(&reason) =>
             {
                 tracing::debug!("the node started before its EPMD listened; starting it again");
-                let epmd = Epmd::new("127.0.0.1", opts.epmd_port, self.timeout);
-                launch::wait_for_epmd(&epmd, Duration::from_secs(5)).await;
+                launch::ensure_epmd(opts.epmd_port, Duration::from_secs(5)).await;
                 let claim = self.registry.pid_file(&entry.id).claim()?;
                 let mut child = launch::spawn(&spec, Some(claim))?;
                 launch::wait_ready(&mut child, &spec, opts, boot_timeout).await
@@ -916,7 +915,7 @@ impl Workspaces {
         match self.probe(&entry).await {
             State::Running(_) => {
                 let conn = self.connect(&entry).await?;
-                let id = eetf::Term::from(eetf::Binary::from(new.as_bytes().to_vec()));
+                let id = crate::term::binary(new);
                 node_api::SET_ID.call(&conn, vec![id], self.timeout).await?;
                 // Its node goes on using its private directory: the entry keeps pointing at it.
                 entry.home = Some(entry.home_key().to_owned());

@@ -9,7 +9,12 @@ pub mod order;
 pub mod parse;
 pub mod print;
 
-use eetf::{Atom, List, Term, Tuple};
+use eetf::{Atom, Binary, List, Term, Tuple};
+
+/// A binary term holding `text`'s UTF-8 bytes (what Beamtalk has for a String).
+pub fn binary(text: &str) -> Term {
+    Term::from(Binary::from(text.as_bytes().to_vec()))
+}
 
 /// An atom term.
 pub fn atom(name: &str) -> Term {
