@@ -130,7 +130,7 @@ impl Session {
         src: &str,
         classes: impl Iterator<Item = &str>,
     ) -> Result<(), EvalError> {
-        let bin = |s: &str| Term::from(eetf::Binary::from(s.as_bytes().to_vec()));
+        let bin = crate::term::binary;
         let classes = crate::term::list(classes.map(atom).collect());
         self.call(
             node_api::REGISTER_SOURCE,
@@ -164,10 +164,7 @@ impl Session {
         ];
         for (key, text) in [("source", source), ("previous", previous)] {
             if let Some(s) = text {
-                entry.push((
-                    atom(key),
-                    Term::from(eetf::Binary::from(s.as_bytes().to_vec())),
-                ));
+                entry.push((atom(key), crate::term::binary(s)));
             }
         }
         let map = Term::from(eetf::Map::from(
@@ -187,8 +184,7 @@ impl Session {
         class_side: bool,
         selector: &str,
     ) -> Result<Option<String>, EvalError> {
-        let source = self.call(node_api::CLASS_SOURCE, vec![atom(class)]).await?;
-        let src = match as_text(&source).filter(|_| matches!(source, Term::Binary(_))) {
+        let src = match self.class_source(class).await? {
             Some(src) => src,
             None => as_text(
                 &self

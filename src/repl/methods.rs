@@ -2,7 +2,7 @@
 //! a loaded class by recompiling its kept source, or, for a built-in class, to the class's extension
 //! module (see `beamtalk_class:extension/1`).
 
-use eetf::{Binary, Term};
+use eetf::Term;
 
 use super::{EvalError, Outcome, Session, load_outcome};
 use crate::lang::ast::{Item, MethodDef};
@@ -80,11 +80,7 @@ impl Session {
             .method_text(class, class_side, selector)
             .await
             .map_err(refused)?;
-        let source = self
-            .call(node_api::CLASS_SOURCE, vec![crate::term::atom(class)])
-            .await
-            .map_err(refused)?;
-        let outcome = match as_text(&source).filter(|_| matches!(source, Term::Binary(_))) {
+        let outcome = match self.class_source(class).await.map_err(refused)? {
             Some(source) => {
                 let patched =
                     without_method(&source, class_side, selector).ok_or(EditError::NotFound)?;
@@ -157,11 +153,20 @@ impl Session {
         }
         let forms =
             compile::extension(class, &methods, &class_methods, src).map_err(EvalError::Syntax)?;
-        let file = Term::from(Binary::from(b"<extension>".to_vec()));
+        let file = crate::term::binary("<extension>");
         let reply = self
             .call(node_api::LOAD_EXTENSION, vec![forms, file])
             .await?;
         Ok(load_outcome(class, &reply))
+    }
+
+    /// The source the workspace keeps for a class loaded from source, if it has one (a built-in class
+    /// has none: its edits are extension methods).
+    pub(super) async fn class_source(&self, class: &str) -> Result<Option<String>, EvalError> {
+        let source = self
+            .call(node_api::CLASS_SOURCE, vec![crate::term::atom(class)])
+            .await?;
+        Ok(as_text(&source).filter(|_| matches!(source, Term::Binary(_))))
     }
 
     /// `Class >> selector => body`: adds or replaces one method of a loaded class and reloads it.
@@ -172,10 +177,7 @@ impl Session {
         method: &MethodDef,
         input: &str,
     ) -> Result<Outcome, EvalError> {
-        let source = self
-            .call(node_api::CLASS_SOURCE, vec![crate::term::atom(class)])
-            .await?;
-        let Some(source) = as_text(&source).filter(|_| matches!(source, Term::Binary(_))) else {
+        let Some(source) = self.class_source(class).await? else {
             return self
                 .define_extension(class, class_side, method, input)
                 .await;

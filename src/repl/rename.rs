@@ -7,15 +7,11 @@
 //! Each changed method is logged as any edit is (the renamed one as removed and added), so a flush writes
 //! the files and each step can be reverted.
 
-use eetf::Term;
-
 use super::methods::{EditError, member_text};
 use super::{EvalError, Outcome, Session};
 use crate::lang::ast::{ClassDef, Expr, ExprKind, Item, MethodDef, Span, walk};
 use crate::lang::ide::find::{parts, tokens};
 use crate::lang::parser;
-use crate::term::{as_text, atom};
-use crate::workspace::node_api;
 
 /// What the node asks for: the class and side, the old and new selectors, the classes whose `self`/`super`
 /// sends may be rewritten (the class itself first, then its subclasses), and whether they may (none of the
@@ -129,12 +125,6 @@ impl Session {
             }
         }
         Ok(())
-    }
-
-    /// The source the workspace keeps for a class it loaded, if it has one.
-    async fn class_source(&self, class: &str) -> Result<Option<String>, EvalError> {
-        let source = self.call(node_api::CLASS_SOURCE, vec![atom(class)]).await?;
-        Ok(as_text(&source).filter(|_| matches!(source, Term::Binary(_))))
     }
 }
 
