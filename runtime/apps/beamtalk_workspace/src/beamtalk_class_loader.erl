@@ -19,8 +19,17 @@
 -spec load([erl_parse:abstract_form()], binary()) ->
     {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
 load(Forms, File) ->
+    case checks(Forms) of
+        ok -> compile_and_install(Forms, File);
+        Refused -> Refused
+    end.
+
+%% What refuses a class before it is installed, against the classes loaded by now: a sealed superclass,
+%% `self.x' that no class in its chain declares.
+-spec checks([erl_parse:abstract_form()]) -> ok | {error, compile, [binary()]} | {error, load, binary()}.
+checks(Forms) ->
     case {sealed_superclass(Forms), undeclared_slots(Forms)} of
-        {none, []} -> compile_and_install(Forms, File);
+        {none, []} -> ok;
         {none, Undeclared} -> {error, compile, Undeclared};
         {Super, _} -> {error, load, sealed(Super)}
     end.
@@ -35,10 +44,9 @@ compile_slots() ->
 -spec compile([erl_parse:abstract_form()], binary()) ->
     {ok, module(), binary(), [erl_parse:abstract_form()]} | {error, compile, [binary()]}.
 compile(Forms, File) ->
-    case compile:forms(Forms, [binary, return_errors, {source, binary_to_list(File)}]) of
+    case compile_forms(Forms, File) of
         {ok, Module, Bin} -> {ok, Module, Bin, checked_forms(Forms)};
-        {ok, Module, Bin, _Warnings} -> {ok, Module, Bin, checked_forms(Forms)};
-        {error, Errors, _Warnings} -> {error, compile, format_errors(Errors)}
+        Failed -> Failed
     end.
 
 %% @doc Installs a module `compile/2' made, after the checks `load/2' makes (against the classes loaded
@@ -46,10 +54,9 @@ compile(Forms, File) ->
 -spec install_compiled([erl_parse:abstract_form()], module(), binary(), binary()) ->
     {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
 install_compiled(Checked, Module, Bin, File) ->
-    case {sealed_superclass(Checked), undeclared_slots(Checked)} of
-        {none, []} -> install(Module, Bin, File);
-        {none, Undeclared} -> {error, compile, Undeclared};
-        {Super, _} -> {error, load, sealed(Super)}
+    case checks(Checked) of
+        ok -> install(Module, Bin, File);
+        Refused -> Refused
     end.
 
 -spec checked_forms([erl_parse:abstract_form()]) -> [erl_parse:abstract_form()].
@@ -75,9 +82,17 @@ compile_and_install(Forms, File) ->
                fun((module(), binary(), binary()) -> {ok, module()} | {error, load, binary()})) ->
     {ok, module()} | {error, compile, [binary()]} | {error, load, binary()}.
 compiled(Forms, File, Install) ->
-    case compile:forms(Forms, [binary, return_errors, {source, binary_to_list(File)}]) of
+    case compile_forms(Forms, File) of
         {ok, Module, Bin} -> Install(Module, Bin, File);
-        {ok, Module, Bin, _Warnings} -> Install(Module, Bin, File);
+        Failed -> Failed
+    end.
+
+-spec compile_forms([erl_parse:abstract_form()], binary()) ->
+    {ok, module(), binary()} | {error, compile, [binary()]}.
+compile_forms(Forms, File) ->
+    case compile:forms(Forms, [binary, return_errors, {source, binary_to_list(File)}]) of
+        {ok, Module, Bin} -> {ok, Module, Bin};
+        {ok, Module, Bin, _Warnings} -> {ok, Module, Bin};
         {error, Errors, _Warnings} -> {error, compile, format_errors(Errors)}
     end.
 
