@@ -120,6 +120,7 @@ pub const CLASS_CALLBACKS: &[(&str, usize)] = &[
     ("__xref__", 0),
     ("__slot_uses__", 0),
     ("__required__", 0),
+    ("__self_free_defaults__", 0),
     ("__method_sources__", 0),
     ("__superclass_params__", 0),
     ("__respond__", 3),

@@ -101,6 +101,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     forms.push(xref_function(l, src, sided(class)));
     forms.push(slot_uses_function(l, class, &lw));
     forms.push(required_function(l, class));
+    forms.push(self_free_defaults_function(l, class));
     forms.push(method_sources_function(l, src, sided(class)));
     if let Some(signatures) = &class.protocol {
         forms.push(function(
@@ -393,6 +394,24 @@ fn required_function(l: i32, class: &ClassDef) -> Term {
         })
         .collect();
     function(l, "__required__", vec![], vec![abs_list(l, required)])
+}
+
+/// `'__self_free_defaults__'() -> boolean()`: whether no slot default mentions `self` (or `super`, or a
+/// slot), so that a spawner may compute them itself and not wait for the new actor to start.
+fn self_free_defaults_function(l: i32, class: &ClassDef) -> Term {
+    let mut free = true;
+    for default in class.slots.iter().filter_map(|s| s.default.as_ref()) {
+        crate::ast::walk(default, &mut |e| {
+            free &= !matches!(&e.kind, ExprKind::Field(_) | ExprKind::SuperSend { .. })
+                && !matches!(&e.kind, ExprKind::Var(v) if v == "self" || v == "super");
+        });
+    }
+    function(
+        l,
+        "__self_free_defaults__",
+        vec![],
+        vec![abs_atom(l, if free { "true" } else { "false" })],
+    )
 }
 
 /// `self.x` in the class's methods where the class itself declares no `x` (on that side): `{Side, Name,

@@ -10,7 +10,7 @@
 
 -export([registered_name/1, actor_name/1]).
 -export([spawn/2, restore/1, spawn_as/3, spawn_persistent/3, spawn_durable/3, named/2, lookup/2, all_registered/0, lifecycle/2, start_link/3, start_child/1,
-         start_child/2, run/1, start/1, serve/1, call/4, restart_policy/1, own/1, stop_owned/1, register_as/2,
+         start_child/2, run/1, start/1, serve/1, ready/2, serve_ready/4, call/4, restart_policy/1, own/1, stop_owned/1, register_as/2,
          on_exit/2]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2, code_change/3]).
 
@@ -444,14 +444,41 @@ serve(Self) ->
 %% `initialize'; a failure is caught as `gen_server' catches one in `init/1'. `serve/1' comes next.
 -spec start({atom(), map(), integer()}) -> {ok, ref()} | {error, term()}.
 start(Args) ->
-    try start_actor(Args) of
-        {ok, Self} -> {ok, Self};
-        {stop, Reason} -> {error, Reason}
+    case caught(fun() -> start_actor(Args) end) of
+        {ok, {ok, Self}} -> {ok, Self};
+        {ok, {stop, Reason}} -> {error, Reason};
+        {error, Reason} -> {error, Reason}
+    end.
+
+%% Runs `F', catching a failure as `gen_server' catches one in `init/1'.
+-spec caught(fun(() -> T)) -> {ok, T} | {error, term()}.
+caught(F) ->
+    try {ok, F()}
     catch
         error:R:S -> {error, {R, S}};
         exit:R -> {error, R};
         throw:T:S -> {error, {{nocatch, T}, S}}
     end.
+
+%% @doc The slot values an actor of `Class' starts with, computed by its spawner, when nothing else at its
+%% start can fail or must be waited for (see `beamtalk_class:starts_alone/1'; no name to claim, no stored
+%% state to read): the spawner need not wait for it, as `gen_server:start/3' must wait for an `init/1' that
+%% might fail. `wait' otherwise; an error in a default is the spawn's, as it would be at the actor's start.
+-spec ready(atom(), map()) -> {ok, [{atom(), term()}]} | {error, term()} | wait.
+ready(Class, Init) ->
+    case beamtalk_class:starts_alone(Class) andalso not is_map_key(?NAME_KEY, Init)
+        andalso not is_map_key(?DURABLE_KEY, Init) of
+        true -> caught(fun() -> slot_values(beamtalk_user_class:fields(Class), Init) end);
+        false -> wait
+    end.
+
+%% @doc Makes the calling process (one started with `proc_lib') the actor `ready/2' prepared, and serves
+%% its messages for as long as it lives.
+-spec serve_ready(atom(), map(), integer(), [{atom(), term()}]) -> no_return().
+serve_ready(Class, Init, Id, Slots) ->
+    Self = enter(Class, Init, Id),
+    [erlang:put({bt_slot, F}, {value, V}) || {F, V} <- Slots],
+    serve(Self).
 
 -spec init({atom(), map(), integer()}) -> {ok, ref()} | {stop, {shutdown, {name_registered, atom()}}}.
 init(Args) ->
@@ -489,10 +516,7 @@ start_actor({Class, Init, Id}) ->
 -spec init_slots(atom(), map(), integer()) -> {ok, ref()}.
 init_slots(Class, Init, Id) ->
     _ = beamtalk_class:exists(Class) orelse beamtalk_class:unknown(Class),
-    Self = {'$bt_actor', Class, self()},
-    erlang:put('$bt_actor_id', Id),
-    erlang:put('$bt_actor_class', Class),
-    _ = is_map_key(?OWNER_KEY, Init) andalso erlang:put(?OWNER_KEY, maps:get(?OWNER_KEY, Init)),
+    Self = enter(Class, Init, Id),
     Fields = beamtalk_user_class:fields(Class),
     case stored_state(Class, Init) of
         {ok, Name, Stored} ->
@@ -510,12 +534,25 @@ init_slots(Class, Init, Id) ->
     end,
     {ok, Self}.
 
-%% Slots from `Values' where it has them, else their defaults.
+%% The calling process becomes actor `Id' of `Class' (what its process dictionary says of it).
+-spec enter(atom(), map(), integer()) -> ref().
+enter(Class, Init, Id) ->
+    erlang:put('$bt_actor_id', Id),
+    erlang:put('$bt_actor_class', Class),
+    _ = is_map_key(?OWNER_KEY, Init) andalso erlang:put(?OWNER_KEY, maps:get(?OWNER_KEY, Init)),
+    {'$bt_actor', Class, self()}.
+
+%% Slots from `Values' where it has them, else their defaults (which may read the ones already set).
 -spec put_slots([{atom(), fun(() -> term())}], map()) -> ok.
 put_slots(Fields, Values) ->
     [erlang:put({bt_slot, F}, {value, maps:get(F, Values)}) || {F, _} <- Fields, maps:is_key(F, Values)],
     [erlang:put({bt_slot, F}, {value, D()}) || {F, D} <- Fields, not maps:is_key(F, Values)],
     ok.
+
+%% Slots from `Values' where it has them, else their defaults, none of which reads a slot.
+-spec slot_values([{atom(), fun(() -> term())}], map()) -> [{atom(), term()}].
+slot_values(Fields, Values) ->
+    [{F, case Values of #{F := V} -> V; #{} -> D() end} || {F, D} <- Fields].
 
 %% The state stored for a durable actor, if there is one (the actor comes back with it).
 -spec stored_state(atom(), map()) -> {ok, atom(), map()} | none.

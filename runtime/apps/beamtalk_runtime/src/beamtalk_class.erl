@@ -4,7 +4,7 @@
 
 -export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, forget/1, of_module/1, unknown/1,
          start_generations/0,
-         defines_class_method/2, user_modules/1, initializers/1, required/1, cached/2,
+         defines_class_method/2, user_modules/1, initializers/1, required/1, starts_alone/1, cached/2,
          process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
          exists/1, builtin/0]).
@@ -178,6 +178,19 @@ required(Class) ->
            fun() ->
                    [R || M <- user_modules(Class), erlang:function_exported(M, '__required__', 0),
                          R <- M:'__required__'()]
+           end).
+
+%% @doc Whether an instance of actor class `Class' can start with nobody waiting for it: its start runs no
+%% `initialize' (none in its chain), checks no typed state, and its slot defaults do not mention `self',
+%% so its spawner can compute them (and hear their errors). Cached until the next load.
+-spec starts_alone(atom()) -> boolean().
+starts_alone(Class) ->
+    cached({starts_alone, Class},
+           fun() ->
+                   is_user_class(Class) andalso initializers(Class) =:= [] andalso required(Class) =:= []
+                       andalso lists:all(fun(M) -> erlang:function_exported(M, '__self_free_defaults__', 0)
+                                                       andalso M:'__self_free_defaults__'()
+                                         end, user_modules(Class))
            end).
 
 %% @doc Whether user class `Class' or one of its superclasses defines the class-side method `Selector'

@@ -10,7 +10,7 @@
 -module(beamtalk_actor_host).
 -behaviour(gen_server).
 
--export([start_link/1, name/1, start_actor/5, actor/3, stop_actor/2, stop_owned/2, actors/1,
+-export([start_link/1, name/1, start_actor/5, actor/3, ready_actor/3, stop_actor/2, stop_owned/2, actors/1,
          actors/2, pids_of/2, count/1, details_of/1, reason_text/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
@@ -49,15 +49,38 @@ name(N) ->
     list_to_atom("beamtalk_actor_host_" ++ integer_to_list(N)).
 
 %% @doc Starts an actor of `Class' on host `Host', and waits for its `initialize'; answers its pid, or why it
-%% did not start (as `gen_server:start/3' would). Nothing is left behind when it fails.
+%% did not start (as `gen_server:start/3' would). Nothing is left behind when it fails. An actor with
+%% nothing to run at its start (`beamtalk_actor:ready/2') is not waited for.
 -spec start_actor(atom(), atom(), map(), integer(), restart()) -> {ok, pid()} | {error, term()}.
 start_actor(Host, Class, Init, Id, Restart) ->
     Spec = #{class => Class, init => Init, id => Id, restart => Restart},
-    try proc_lib:spawn_opt(?MODULE, actor, [Host, self(), Spec], [monitor]) of
-        {Pid, Mon} -> await_start(Pid, Mon)
+    try start(Host, Spec, beamtalk_actor:ready(Class, Init))
     catch
         %% The node's process limit: this actor does not start, and everything else goes on.
         error:system_limit -> {error, system_limit}
+    end.
+
+-spec start(atom(), spec(), {ok, [{atom(), term()}]} | {error, term()} | wait) -> {ok, pid()} | {error, term()}.
+start(Host, Spec, wait) ->
+    {Pid, Mon} = proc_lib:spawn_opt(?MODULE, actor, [Host, self(), Spec], [monitor]),
+    await_start(Pid, Mon);
+start(Host, Spec, {ok, Slots}) ->
+    start_ready(Host, Spec, Slots);
+start(_Host, _Spec, {error, Reason}) ->
+    {error, Reason}.
+
+%% The spawner records the actor in the host's table before anyone else knows its pid, so the host finds
+%% it when its exit arrives (the actor links to the host before it serves its first message).
+-spec start_ready(atom(), spec(), [{atom(), term()}]) -> {ok, pid()} | {error, term()}.
+start_ready(Host, Spec, Slots) ->
+    Pid = proc_lib:spawn_opt(?MODULE, ready_actor, [Host, Spec, Slots], []),
+    try ets:insert(Host, record(Pid, child(Spec))) of
+        true -> {ok, Pid}
+    catch
+        %% The host is restarting (its table is gone with it): this actor was never anyone's.
+        error:badarg ->
+            exit(Pid, kill),
+            {error, stopped}
     end.
 
 %% The actor answers once; if it dies after that, its `DOWN' is flushed with the monitor.
@@ -96,6 +119,15 @@ actor(Host, Spawner, #{class := Class, init := Init, id := Id} = Spec) ->
             true = ets:delete(Host, self()),
             exit({shutdown, {'$bt_init_failed', Reason}})
     end.
+
+%% @doc The body of an actor `start_ready/3' starts: joins `Host' (linked, as the spawner has recorded it),
+%% then serves.
+-spec ready_actor(atom(), spec(), [{atom(), term()}]) -> no_return().
+ready_actor(Host, #{class := Class, init := Init, id := Id}, Slots) ->
+    ok = use_transcript(),
+    true = link(whereis(Host)),
+    _ = erlang:put('$ancestors', [Host, beamtalk_actor_sup]),
+    beamtalk_actor:serve_ready(Class, Init, Id, Slots).
 
 -spec child(spec()) -> child().
 child(Spec) ->
