@@ -35,9 +35,16 @@ Actor subclass: ScaleCounter
 ";
 
 const BENCH: &str = "\
+Actor subclass: ScaleInit
+  state: n = 0
+  initialize => self.n := 1
+
 Object subclass: ScaleBench
   class spawn: k =>
     k timesRepeat: [ScaleCounter spawn]
+    k
+  class spawnInit: k =>
+    k timesRepeat: [ScaleInit spawn]
     k
   class one => ScaleCounter spawn
 ";
@@ -174,6 +181,14 @@ fn main() {
     ]));
     assert_eq!(migrated.trim(), ACTORS.to_string());
 
+    // Actors with an `initialize`, which their spawner waits for, as `gen_server:start/3` waits for `init/1`.
+    let anchor_init = node.tc("scale_anchor", "spawn_many", vec![int(BATCH)]).0 / 1e3;
+    node.call("scale_anchor", "stop_all", vec![]);
+    let spawn_init = node
+        .send_to_class("ScaleBench", "spawnInit:", vec![int(BATCH)])
+        .0
+        / 1e3;
+
     let before = |v: f64| format!("with no actors {}", ms(v));
     let rows = vec![
         Row::new(
@@ -190,6 +205,13 @@ fn main() {
             format!("the first 10,000 {}", ms(batches[0])),
             batches[batches.len() - 1] / batches[0],
             "linear (≈ 1×)",
+        ),
+        Row::new(
+            "spawn 10,000 actors whose class has an `initialize` (waited for)",
+            ms(spawn_init),
+            format!("`gen_server:start/3` ×10k {}", ms(anchor_init)),
+            spawn_init / anchor_init,
+            "report",
         ),
         Row::new(
             "memory per idle actor",

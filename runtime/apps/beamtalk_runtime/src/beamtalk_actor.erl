@@ -466,10 +466,11 @@ caught(F) ->
 %% might fail. `wait' otherwise; an error in a default is the spawn's, as it would be at the actor's start.
 -spec ready(atom(), map()) -> {ok, [{atom(), term()}]} | {error, term()} | wait.
 ready(Class, Init) ->
-    case beamtalk_class:starts_alone(Class) andalso not is_map_key(?NAME_KEY, Init)
-        andalso not is_map_key(?DURABLE_KEY, Init) of
-        true -> caught(fun() -> slot_values(beamtalk_user_class:fields(Class), Init) end);
-        false -> wait
+    case beamtalk_class:starts_alone(Class) of
+        {alone, Fields} when not is_map_key(?NAME_KEY, Init), not is_map_key(?DURABLE_KEY, Init) ->
+            caught(fun() -> slot_values(Fields, Init) end);
+        _ ->
+            wait
     end.
 
 %% @doc Makes the calling process (one started with `proc_lib') the actor `ready/2' prepared, and serves

@@ -180,17 +180,22 @@ required(Class) ->
                          R <- M:'__required__'()]
            end).
 
-%% @doc Whether an instance of actor class `Class' can start with nobody waiting for it: its start runs no
-%% `initialize' (none in its chain), checks no typed state, and its slot defaults do not mention `self',
-%% so its spawner can compute them (and hear their errors). Cached until the next load.
--spec starts_alone(atom()) -> boolean().
+%% @doc The slots (with their defaults) of an instance of actor class `Class' that can start with nobody
+%% waiting for it: its start runs no `initialize' (none in its chain), checks no typed state, and its slot
+%% defaults do not mention `self', so its spawner can compute them (and hear their errors). `waited'
+%% otherwise. Cached until the next load: every spawn asks.
+-spec starts_alone(atom()) -> {alone, [{atom(), fun(() -> term())}]} | waited.
 starts_alone(Class) ->
     cached({starts_alone, Class},
            fun() ->
-                   is_user_class(Class) andalso initializers(Class) =:= [] andalso required(Class) =:= []
-                       andalso lists:all(fun(M) -> erlang:function_exported(M, '__self_free_defaults__', 0)
-                                                       andalso M:'__self_free_defaults__'()
-                                         end, user_modules(Class))
+                   SelfFree = fun(M) -> erlang:function_exported(M, '__self_free_defaults__', 0)
+                                            andalso M:'__self_free_defaults__'()
+                              end,
+                   case is_user_class(Class) andalso initializers(Class) =:= [] andalso required(Class) =:= []
+                       andalso lists:all(SelfFree, user_modules(Class)) of
+                       true -> {alone, lists:append([M:'__fields__'() || M <- user_modules(Class)])};
+                       false -> waited
+                   end
            end).
 
 %% @doc Whether user class `Class' or one of its superclasses defines the class-side method `Selector'
