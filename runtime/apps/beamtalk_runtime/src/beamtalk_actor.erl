@@ -395,13 +395,18 @@ restart_policy(_Class, #{?DURABLE_KEY := true}) ->
     permanent;
 restart_policy(Class, _Init) ->
     %% Asked only of classes that answer it: a does-not-understand error is costly to raise (its hint
-    %% looks through every selector), and every spawn asks.
+    %% looks through every selector), and every spawn asks (one cached lookup).
     Answered = [beamtalk_dispatch:send({'$bt_class', Class}, S, [])
-                || S <- [supervisionPolicy, restartPolicy], beamtalk_class:defines_class_method(Class, S)],
+                || S <- beamtalk_class:cached({policy_selectors, Class}, fun() -> policy_selectors(Class) end)],
     case Answered of
         [P | _] when P =:= permanent; P =:= transient; P =:= temporary -> P;
         _ -> temporary
     end.
+
+%% The class-side methods `Class' defines (itself or its superclasses) that name its restart policy.
+-spec policy_selectors(atom()) -> [atom()].
+policy_selectors(Class) ->
+    [S || S <- [supervisionPolicy, restartPolicy], beamtalk_class:defines_class_method(Class, S)].
 
 %% @doc Sends a message to an actor and waits for the answer.
 -spec call(ref(), atom(), [term()], timeout()) -> term().

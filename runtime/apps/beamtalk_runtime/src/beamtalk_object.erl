@@ -317,6 +317,9 @@ class_side('Session', current, []) -> workspace(session, current, []);
 class_side('WorkspaceInterface', current, []) -> {ok, {'$bt_class', 'Workspace'}};
 class_side('BeamtalkInterface', current, []) -> {ok, {'$bt_class', 'Beamtalk'}};
 class_side('TranscriptStream', current, []) -> {ok, beamtalk_rt:transcript()};
+%% The commonest class-side sends of all, which no exception class answers differently.
+class_side(Class, Sel, Args) when Sel =:= spawn; Sel =:= 'spawnWith:' ->
+    class_common(Class, Sel, Args);
 class_side(Class, Sel, Args) ->
     case beamtalk_class:inherits_from(Class, 'Exception') of
         true -> exception_class(Class, Sel, Args);
@@ -555,10 +558,19 @@ concrete(Class) ->
 
 -spec spawn_actor(atom(), map()) -> {ok, term()} | nomethod.
 spawn_actor(Class, Init) ->
-    ok = concrete(Class),
-    case beamtalk_user_class:kind(Class) of
+    %% One cached lookup for both questions: every spawn asks.
+    case beamtalk_class:cached({spawnable, Class}, fun() -> spawnable(Class) end) of
         actor -> {ok, beamtalk_actor:spawn(Class, Init)};
-        _ -> nomethod
+        abstract -> ok = concrete(Class), nomethod;
+        other -> nomethod
+    end.
+
+-spec spawnable(atom()) -> actor | abstract | other.
+spawnable(Class) ->
+    case {lists:member(abstract, beamtalk_user_class:modifiers(Class)), beamtalk_user_class:kind(Class)} of
+        {true, _} -> abstract;
+        {false, actor} -> actor;
+        {false, _} -> other
     end.
 
 -spec spawn_named(atom(), atom(), map()) -> {ok, term()} | nomethod.
