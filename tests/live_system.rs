@@ -375,6 +375,84 @@ fn a_class_made_in_the_workspace_gets_its_file_at_the_next_flush() {
     assert_eq!(eval(&p, "Fresh reload. Fresh new hi"), "4");
 }
 
+/// `Workspace moveClass:to:` (ADR 0114) keeps the class and its name; the next flush moves its file,
+/// with the methods changed since, and removes the old one. A move is refused for a path that breaks
+/// `newClass:at:`'s rules or a file that holds other classes too, and can be taken back before a flush.
+#[test]
+fn a_class_is_moved_to_another_file_at_the_next_flush() {
+    let p = loaded();
+    let dir = p.project.path();
+    std::fs::create_dir(dir.join("lib")).expect("mkdir");
+    assert_eq!(
+        eval(&p, "Workspace moveClass: Counter to: \"lib/counter.bt\""),
+        "Counter"
+    );
+    assert_eq!(
+        eval(&p, "Workspace changes last printString"),
+        format!(
+            "move class Counter to {}",
+            dir.canonicalize()
+                .expect("dir")
+                .join("lib/counter.bt")
+                .display()
+        )
+    );
+    eval(&p, "Counter >> n => self.n + 100");
+    let refused = |expr: &str, why: &str| {
+        let (code, out, _, _) = run(&mut p.cmd(&["eval", expr]));
+        assert_eq!(code, 1, "{expr}: {out}");
+        assert!(
+            out.contains("move_class_refused") && out.contains(why),
+            "{expr}: {out}"
+        );
+    };
+    refused(
+        "Workspace moveClass: Counter to: \"lib/other.bt\"",
+        "must be named after its class",
+    );
+    refused(
+        "Workspace moveClass: Counter to: \"/tmp/counter.bt\"",
+        "outside the project",
+    );
+    std::fs::write(
+        dir.join("pair.bt"),
+        "Object subclass: One\n  a => 1\n\nObject subclass: Two\n  b => 2\n",
+    )
+    .expect("write");
+    let (code, out, err, _) = run(&mut p.cmd(&["load", "pair.bt"]));
+    assert_eq!(code, 0, "{out}{err}");
+    refused("Workspace moveClass: One to: \"one.bt\"", "holds Two too");
+
+    let (code, out, err, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("Moved ") && out.contains("lib/counter.bt"),
+        "{out}"
+    );
+    assert!(!dir.join("counter.bt").exists(), "the old file is gone");
+    let moved = std::fs::read_to_string(dir.join("lib/counter.bt")).expect("moved");
+    assert!(moved.contains("n => self.n + 100"), "{moved}");
+    assert!(moved.contains("/// Counts, held by an actor."), "{moved}");
+    assert!(
+        eval(&p, "Counter sourceFile")
+            .trim_matches('"')
+            .ends_with("lib/counter.bt")
+    );
+    // The moved file is the class's source now: it loads in a fresh workspace.
+    let (code, out, err, _) = run(&mut p.cmd(&["load", "lib/counter.bt"]));
+    assert_eq!(code, 0, "{out}{err}");
+
+    // A move taken back before a flush leaves the file where it is.
+    eval(&p, "Workspace moveClass: Counter to: \"Counter.bt\"");
+    eval(&p, "Workspace changes revert: Workspace changes last");
+    let (code, out, err, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        dir.join("lib/counter.bt").exists() && !dir.join("Counter.bt").exists(),
+        "{out}"
+    );
+}
+
 /// Reverting the making of a class that was never flushed takes it out again and leaves nothing for a
 /// flush to write: no file, no removal to report.
 #[test]

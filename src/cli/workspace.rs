@@ -1151,7 +1151,8 @@ pub fn print_flush(report: &crate::repl::changes::FlushReport, json: bool) {
         println!(
             "{}",
             json!({ "written": written, "skipped": skipped, "without_file": report.no_file,
-                    "removed_classes": report.removed_classes })
+                    "removed_classes": report.removed_classes,
+                    "moved": report.moved.iter().map(|(from, to)| json!({ "from": from, "to": to })).collect::<Vec<_>>() })
         );
         return;
     }

@@ -58,6 +58,11 @@ impl Change {
         let mut line = match self.kind.as_str() {
             "new_class" => format!("new class {}", self.class),
             "remove_class" => format!("removed class {}", self.class),
+            "move_class" => format!(
+                "move class {} to {}",
+                self.class,
+                self.source.as_deref().unwrap_or("?")
+            ),
             kind => format!(
                 "{kind} {}{}>>{}",
                 self.class,
@@ -88,6 +93,8 @@ pub struct FlushReport {
     pub no_file: usize,
     /// Classes removed (`removeFromSystem`): their files are left for the user to delete.
     pub removed_classes: Vec<String>,
+    /// Files moved (`Workspace moveClass:to:`): from, to.
+    pub moved: Vec<(String, String)>,
 }
 
 impl FlushReport {
@@ -100,6 +107,9 @@ impl FlushReport {
             && self.removed_classes.is_empty()
         {
             out.push("Nothing to flush.".to_owned());
+        }
+        for (from, to) in &self.moved {
+            out.push(format!("Moved {from} to {to}"));
         }
         for (file, n) in &self.written {
             out.push(format!("Flushed {n} change(s) into {file}"));
@@ -227,20 +237,7 @@ impl Session {
         let [Item::Class(def)] = items.as_slice() else {
             return Err("the source must be exactly one class".to_owned());
         };
-        let stem = file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        if !stem.eq_ignore_ascii_case(&def.name)
-            || !(stem == def.name || stem == def.name.to_lowercase())
-        {
-            return Err(format!(
-                "{} must be named after its class: {}.bt or {}.bt",
-                file.display(),
-                def.name,
-                def.name.to_lowercase()
-            ));
-        }
+        named_after(&file, &def.name)?;
         let exists = self
             .call(node_api::CLASS_EXISTS, vec![atom(&def.name)])
             .await
@@ -270,6 +267,55 @@ impl Session {
         };
         record.await.map_err(|e| e.to_string())?;
         Ok(def.name.clone())
+    }
+
+    /// `Workspace moveClass: Counter to: path` (ADR 0114): the class keeps its name and the next flush
+    /// moves its file to `path` (relative to `project`), with any other change to it. The class must
+    /// have come from a file of its own inside the project; the new path follows `newClass:at:`'s
+    /// rules. The new path as shown, or why not.
+    pub async fn move_class(
+        &self,
+        class: &str,
+        path: &str,
+        project: &Path,
+    ) -> Result<String, String> {
+        let to = new_class_file(path, project)?;
+        named_after(&to, class)?;
+        let from = self
+            .call(node_api::CLASS_FILE, vec![atom(class)])
+            .await
+            .map_err(|e| e.to_string())
+            .map(|t| as_text(&t).filter(|f| f != "nil"))?
+            .ok_or_else(|| {
+                format!(
+                    "{class} came from no file; hint: `Workspace newClass:at:` gives a class one"
+                )
+            })?;
+        let project = std::fs::canonicalize(project).map_err(|e| format!("the project: {e}"))?;
+        super::walk::confined_file(Path::new(&from), &project).map_err(|e| e.to_string())?;
+        let text = super::walk::read_text(Path::new(&from), &super::walk::LIMITS).map_err(|e| {
+            format!("{from}: {e}; hint: a class made by newClass:at: is moved by flushing it first")
+        })?;
+        let others: Vec<String> = classes_of(&text)
+            .into_iter()
+            .filter(|c| c != class)
+            .collect();
+        if !others.is_empty() {
+            return Err(format!(
+                "{from} holds {} too; hint: a move takes a whole file, so move a class that has one of its own",
+                others.join(", ")
+            ));
+        }
+        let shown = to.display().to_string();
+        self.record_change(
+            "move_class",
+            (class, false, "nil"),
+            (Some(&shown), None),
+            true,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok(shown)
     }
 
     /// Every entry of the ChangeLog, oldest first.
@@ -334,11 +380,14 @@ impl Session {
                 .find_map(|c| c.digest.as_ref())
                 .or(loaded.get(&file));
             match flush_file(&file, &changes, &project, expected) {
-                Ok(text) => {
-                    let path = PathBuf::from(&file);
+                Ok((path, text)) => {
+                    let shown = path.display().to_string();
                     let classes = classes_of(&text);
-                    self.register_source(&file, &text, classes.iter().map(String::as_str))
+                    self.register_source(&shown, &text, classes.iter().map(String::as_str))
                         .await?;
+                    if changes.iter().any(|c| c.kind == "move_class") {
+                        report.moved.push((file.clone(), shown.clone()));
+                    }
                     let ids = crate::term::list(
                         changes
                             .iter()
@@ -346,14 +395,28 @@ impl Session {
                             .collect(),
                     );
                     self.call(node_api::FLUSHED_CHANGES, vec![ids]).await?;
-                    report
-                        .written
-                        .push((path.display().to_string(), changes.len()));
+                    report.written.push((shown, changes.len()));
                 }
                 Err(why) => report.skipped.push((file, why)),
             }
         }
         Ok(report)
+    }
+}
+
+/// The one-class-per-file rule (ADR 0082): `Fresh` lives in `fresh.bt` or `Fresh.bt`.
+fn named_after(file: &Path, class: &str) -> Result<(), String> {
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    match stem == class || stem == class.to_lowercase() {
+        true => Ok(()),
+        false => Err(format!(
+            "{} must be named after its class: {class}.bt or {}.bt",
+            file.display(),
+            class.to_lowercase()
+        )),
     }
 }
 
@@ -405,14 +468,15 @@ fn classes_of(src: &str) -> Vec<String> {
         .collect()
 }
 
-/// `file` with `changes` applied and written (through a temporary file and a rename); the new text, or
-/// why nothing was written.
+/// `file` with `changes` applied and written (through a temporary file and a rename), at the place the
+/// last move among them names if there is one (then the old file goes); where it was written and the
+/// new text, or why nothing was written.
 fn flush_file(
     file: &str,
     changes: &[Change],
     project: &Path,
     expected_digest: Option<&String>,
-) -> Result<String, String> {
+) -> Result<(PathBuf, String), String> {
     let (path, mut out, changes) = match changes.split_first() {
         // A class made in the workspace: its file is written for the first time.
         Some((first, rest)) if first.kind == "new_class" => {
@@ -441,11 +505,26 @@ fn flush_file(
             (path, text, changes)
         }
     };
-    for c in changes {
+    let (moves, edits): (Vec<&Change>, Vec<&Change>) =
+        changes.iter().partition(|c| c.kind == "move_class");
+    for c in edits {
         out = apply(&out, c).map_err(|e| format!("{}>>{}: {e}", c.class, c.selector))?;
     }
-    super::walk::replace_text(&path, &out).map_err(|e| format!("cannot be written: {e}"))?;
-    Ok(out)
+    let Some(moved) = moves.last() else {
+        super::walk::replace_text(&path, &out).map_err(|e| format!("cannot be written: {e}"))?;
+        return Ok((path, out));
+    };
+    let to = new_class_file(moved.source.as_deref().unwrap_or_default(), project)
+        .and_then(|to| named_after(&to, &moved.class).map(|()| to))
+        .map_err(|e| format!("cannot be moved: {e}; nothing written"))?;
+    super::walk::replace_text(&to, &out).map_err(|e| format!("cannot be written: {e}"))?;
+    std::fs::remove_file(&path).map_err(|e| {
+        format!(
+            "was written to {} but cannot be removed: {e}; delete it yourself",
+            to.display()
+        )
+    })?;
+    Ok((to, out))
 }
 
 /// `src` with one change made to the class it names.

@@ -41,7 +41,7 @@ pub fn handler(conn: WeakConnection, timeout: Duration, project: PathBuf) -> Req
 /// `{Class, {compile, Selector, Source, durable | ephemeral}}`, `{Class, {remove, Selector}}`,
 /// `{Class, {remove_class_side, Selector}}`, `{Class, {compile_class_side, ...}}`,
 /// `{Class, {rename, Side, Old, New, Family, RewriteSenders}}` or
-/// `{new_class, Source, Path}`, as an external term.
+/// `{new_class, Source, Path}` or `{move_class, Class, Path}`, as an external term.
 async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: &Path) -> Term {
     let Some(conn) = conn.upgrade() else {
         return error("the connection is closed");
@@ -69,6 +69,15 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: 
         return match session.new_class(&source, &path, project).await {
             Ok(name) => tuple(vec![atom("ok"), text(&name)]),
             Err(message) => error(message.strip_prefix("ERROR: ").unwrap_or(&message)),
+        };
+    }
+    if let [Term::Atom(k), Term::Atom(class), path] = t.elements.as_slice()
+        && k.name == "move_class"
+    {
+        let path = as_text(path).unwrap_or_default();
+        return match session.move_class(&class.name, &path, project).await {
+            Ok(to) => tuple(vec![atom("ok"), text(&to)]),
+            Err(message) => error(&message),
         };
     }
     let result = match t.elements.as_slice() {

@@ -34,6 +34,7 @@ pub const ACTORS_DETAIL: NodeFn = node_fn(META, "actors_detail", 0);
 pub const GIVEN_UP: NodeFn = node_fn(META, "given_up", 0);
 pub const REGISTER_SOURCE: NodeFn = node_fn(META, "register_source", 3);
 pub const SOURCES: NodeFn = node_fn(META, "sources", 0);
+pub const CLASS_FILE: NodeFn = node_fn(META, "class_file", 1);
 pub const ACTOR_TREE: NodeFn = node_fn("beamtalk_actor_sup", "tree", 0);
 pub const STOP: NodeFn = node_fn("beamtalk_workspace", "stop", 0);
 /// Run at the node's start (`erl -s beamtalk_workspace boot`).

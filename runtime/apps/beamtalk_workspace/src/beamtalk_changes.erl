@@ -7,10 +7,11 @@
 -module(beamtalk_changes).
 -behaviour(gen_server).
 
--export([start_link/0, start_link/1, record/1, entries/0, pending/0, clear/0, flushed/1, entry/1]).
+-export([start_link/0, start_link/1, record/1, entries/0, pending/0, clear/0, flushed/1, discard/1, entry/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
--type entry() :: #{id := pos_integer(), kind := compile | remove | new_class | remove_class, class := atom(),
+-type entry() :: #{id := pos_integer(), kind := compile | remove | new_class | remove_class | move_class,
+                   class := atom(),
                    side := instance | class, selector := atom(),
                    source := binary() | nil, previous := binary() | nil,
                    intent := durable | ephemeral, file := binary() | nil,
@@ -70,6 +71,11 @@ clear() ->
 flushed(Ids) when is_list(Ids) ->
     gen_server:call(?MODULE, {flushed, Ids}).
 
+%% @doc Drops entry `Id' (a pending file move taken back: nothing in memory is to undo).
+-spec discard(pos_integer()) -> ok.
+discard(Id) when is_integer(Id) ->
+    gen_server:call(?MODULE, {discard, Id}).
+
 %% In the node's private directory (the HOME it booted with, which `-home' names: user code gets the
 %% user's own HOME back, see `beamtalk_workspace'), which lives as long as the workspace.
 -spec default_file() -> file:filename() | none.
@@ -109,6 +115,9 @@ handle_call({flushed, Ids}, _From, #{entries := Es} = S) ->
                             true -> E#{flushed := true};
                             false -> E
                         end || #{id := Id} = E <- Es]},
+    {reply, write(S1), S1};
+handle_call({discard, Id}, _From, #{entries := Es} = S) ->
+    S1 = S#{entries := [E || #{id := I} = E <- Es, I =/= Id]},
     {reply, write(S1), S1};
 handle_call(Other, _From, S) ->
     logger:warning("beamtalk_changes: unexpected call ~tp", [Other]),

@@ -16,7 +16,7 @@
 -spec selectors() -> [atom()].
 selectors() ->
     [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
-     changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'removeClass:', durableActors,
+     changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'moveClass:to:', 'removeClass:', durableActors,
      'forget:', flush, 'flush:', globals, testClasses, test, 'test:', processes].
 
 %% @doc The value bound to `Name' by `Workspace bind: value as: #Name': what a send to the name `Name'
@@ -88,6 +88,18 @@ respond('newClass:at:', [Source, Path]) when is_binary(Source), is_binary(Path) 
                                  "newClass:at: needs the CLI that runs this evaluation to compile Beamtalk "
                                  "(a REPL or `beamtalk eval`)")
     end;
+respond('moveClass:to:', [{'$bt_class', Class}, Path]) when is_binary(Path) ->
+    %% ADR 0114's path-only move: the class keeps its name, and the next flush moves its file. The CLI
+    %% of this evaluation checks the class's file and the new path (inside its project, not there yet,
+    %% named after the class) and logs the move.
+    case io:request(group_leader(), {beamtalk_edit, {move_class, Class, Path}}) of
+        {ok, To} when is_binary(To) -> {ok, {'$bt_class', Class}};
+        {error, Message} when is_binary(Message) ->
+            beamtalk_error:raise('Error', move_class_refused, Class, ["moveClass:to: ", Message]);
+        _ ->
+            beamtalk_error:raise('Error', not_supported, 'Workspace',
+                                 "moveClass:to: needs the CLI that runs this evaluation (a REPL or `beamtalk eval`)")
+    end;
 respond('removeClass:', [{'$bt_class', Class}]) ->
     ok = remove_class(Class),
     {ok, nil};
@@ -98,6 +110,10 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
         {ok, #{kind := new_class, class := Class}} ->
             revert_new_class(Class),
             {ok, nil};
+        {ok, #{kind := move_class, class := Class}} ->
+            %% Not flushed yet, the file has not moved: taking the move back is forgetting it.
+            ok = beamtalk_changes:discard(Id),
+            {ok, {'$bt_class', Class}};
         {ok, #{class := Class, side := Side, selector := Sel, previous := nil}} ->
             _ = beamtalk_object:edit_class(Class, beamtalk_object:side_edit(Side, {remove, Sel})),
             {ok, {'$bt_class', Class}};
