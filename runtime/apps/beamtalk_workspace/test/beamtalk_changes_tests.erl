@@ -24,6 +24,20 @@ log_survives_a_restart_without_its_ephemeral_entries_test() ->
     ?assertEqual([], beamtalk_changes:entries()),
     stop(Pid3).
 
+%% A discarded entry (a move taken back) is gone from the log and from its file.
+a_discarded_entry_is_gone_for_good_test() ->
+    File = filename:join(tempdir(), "changes.terms"),
+    {ok, Pid} = beamtalk_changes:start_link(File),
+    #{id := 1} = beamtalk_changes:record(#{kind => compile, class => 'C', selector => a}),
+    #{id := 2} = beamtalk_changes:record(#{kind => move_class, class => 'C', selector => nil,
+                                           source => <<"lib/c.bt">>}),
+    ok = beamtalk_changes:discard(2),
+    ?assertEqual([1], [I || #{id := I} <- beamtalk_changes:pending()]),
+    stop(Pid),
+    {ok, Pid2} = beamtalk_changes:start_link(File),
+    ?assertEqual([1], [I || #{id := I} <- beamtalk_changes:entries()]),
+    stop(Pid2).
+
 %% A log that cannot be read is set aside, never fatal.
 an_unreadable_log_is_set_aside_test() ->
     File = filename:join(tempdir(), "changes.terms"),
