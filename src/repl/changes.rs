@@ -231,13 +231,12 @@ impl Session {
         path: &str,
         project: &Path,
     ) -> Result<String, String> {
-        let file = new_class_file(path, project)?;
         let items = parser::parse(source)
             .map_err(|e| format!("the source does not parse: {}", e.message))?;
         let [Item::Class(def)] = items.as_slice() else {
             return Err("the source must be exactly one class".to_owned());
         };
-        named_after(&file, &def.name)?;
+        let file = class_file_at(path, project, &def.name)?;
         let exists = self
             .call(node_api::CLASS_EXISTS, vec![atom(&def.name)])
             .await
@@ -279,8 +278,7 @@ impl Session {
         path: &str,
         project: &Path,
     ) -> Result<String, String> {
-        let to = new_class_file(path, project)?;
-        named_after(&to, class)?;
+        let to = class_file_at(path, project, class)?;
         let from = self
             .call(node_api::CLASS_FILE, vec![atom(class)])
             .await
@@ -404,14 +402,16 @@ impl Session {
     }
 }
 
-/// The one-class-per-file rule (ADR 0082): `Fresh` lives in `fresh.bt` or `Fresh.bt`.
-fn named_after(file: &Path, class: &str) -> Result<(), String> {
+/// Where class `class` may get a file of its own: a path `new_class_file` takes, named after the class
+/// (ADR 0082's one class per file: `Fresh` in `fresh.bt` or `Fresh.bt`).
+fn class_file_at(path: &str, project: &Path, class: &str) -> Result<PathBuf, String> {
+    let file = new_class_file(path, project)?;
     let stem = file
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_default();
     match stem == class || stem == class.to_lowercase() {
-        true => Ok(()),
+        true => Ok(file),
         false => Err(format!(
             "{} must be named after its class: {class}.bt or {}.bt",
             file.display(),
@@ -514,9 +514,12 @@ fn flush_file(
         super::walk::replace_text(&path, &out).map_err(|e| format!("cannot be written: {e}"))?;
         return Ok((path, out));
     };
-    let to = new_class_file(moved.source.as_deref().unwrap_or_default(), project)
-        .and_then(|to| named_after(&to, &moved.class).map(|()| to))
-        .map_err(|e| format!("cannot be moved: {e}; nothing written"))?;
+    let to = class_file_at(
+        moved.source.as_deref().unwrap_or_default(),
+        project,
+        &moved.class,
+    )
+    .map_err(|e| format!("cannot be moved: {e}; nothing written"))?;
     super::walk::replace_text(&to, &out).map_err(|e| format!("cannot be written: {e}"))?;
     std::fs::remove_file(&path).map_err(|e| {
         format!(
