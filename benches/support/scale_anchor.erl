@@ -4,7 +4,7 @@
 -module(scale_anchor).
 -behaviour(gen_server).
 
--export([spawn_many/1, stop_all/0, stop_one/0, memory/0]).
+-export([spawn_many/1, stop_all/0, stop_one/0, memory/0, settle/0]).
 -export([init/1, handle_call/3, handle_cast/2]).
 
 %% Starts `N' servers; they are kept (by pid) until `stop_all/0'.
@@ -23,6 +23,17 @@ stop_one() ->
     {ok, P} = gen_server:start(?MODULE, [], []),
     {Micros, ok} = timer:tc(gen_server, stop, [P]),
     Micros.
+
+%% Microseconds until no process waits to run: what a batch of spawns left for later (new processes
+%% yet to run, signals to handle) is done, and belongs to the batch's time.
+settle() ->
+    settle(erlang:monotonic_time(microsecond)).
+
+settle(Start) ->
+    case erlang:statistics(total_run_queue_lengths) of
+        0 -> erlang:monotonic_time(microsecond) - Start;
+        _ -> erlang:yield(), settle(Start)
+    end.
 
 %% The node's memory after every process has been collected.
 memory() ->
