@@ -32,6 +32,10 @@ Actor subclass: WaitedBad
   state: n = 1 / 0
   initialize => nil
 
+Actor subclass: Sturdy
+  state: n = 0
+  class supervisionPolicy => #permanent
+
 Actor subclass: Derived
   state: a = 1
   state: b = self.a + 1
@@ -96,4 +100,35 @@ fn a_default_that_reads_a_slot_sees_the_slots_set_before_it() {
     let p = loaded();
     assert_eq!(p.eval_ok("Derived spawn b"), "2");
     assert_eq!(p.eval_ok("(Derived spawnWith: #{#a => 5}) b"), "6");
+}
+
+/// An actor stopped or killed in the same breath as its spawn, before it has run at all, is gone and
+/// unlisted, and a later stop of the workspace does not wait for it.
+#[test]
+fn an_actor_stopped_or_killed_as_soon_as_it_is_spawned_is_gone_and_unlisted() {
+    let p = loaded();
+    for class in ["QuickHolder", "WaitedHolder"] {
+        assert_eq!(
+            p.eval_ok(&format!(
+                "all := (1 to: 50) collect: [:i | {class} spawn stop]. all asSet asList"
+            )),
+            "#(#ok)",
+            "{class}: every stop answered #ok"
+        );
+        p.eventually_ok(&format!("(Workspace actorsOf: {class}) size"), "0");
+        p.eval_ok(&format!("(1 to: 50) do: [:i | {class} spawn kill]"));
+        p.eventually_ok(&format!("(Workspace actorsOf: {class}) size"), "0");
+    }
+}
+
+/// A kill in the moment after a spawn is a crash like any other: a `#permanent` actor comes back.
+#[test]
+fn a_permanent_actor_killed_as_soon_as_it_is_spawned_is_restarted() {
+    let p = loaded();
+    p.eval_ok("Sturdy spawn kill");
+    p.eventually_ok("(Workspace actorsOf: Sturdy) size", "1");
+    assert_eq!(
+        p.eval_ok("(Workspace actorsOf: Sturdy) first isAlive"),
+        "true"
+    );
 }

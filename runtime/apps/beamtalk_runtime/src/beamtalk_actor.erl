@@ -3,7 +3,8 @@
 %% Sends to an actor are `gen_server' calls (5 s by default; on expiry the caller gets a Timeout error, never
 %% a hang), `actor msg!' is a cast. An error inside a method is returned to the caller and the actor goes on.
 %% The runtime never depends on the workspace application (ADR 0009): whoever runs actors registers modules
-%% in this application's environment: `actor_starter' starts them (`start/1' and `serve/1' make a process an actor), and
+%% in this application's environment: `actor_starter' starts them (`start/1' and `serve/1' make a process an actor)
+%% and kills them (`kill_actor/1'), and
 %% `actor_spawn_callback' hears of the actors that supervisors of Beamtalk classes start.
 -module(beamtalk_actor).
 -behaviour(gen_server).
@@ -331,7 +332,11 @@ lifecycle({'$bt_actor', _, Pid}, unregister) ->
 lifecycle({'$bt_actor', _, Pid}, isAlive) ->
     is_process_alive(Pid);
 lifecycle({'$bt_actor', _, Pid}, kill) ->
-    exit(Pid, kill),
+    %% Whoever runs actors hears of the kill even of one that has not run yet (see `ready/2').
+    _ = case application:get_env(beamtalk_runtime, actor_starter) of
+            {ok, Starter} -> Starter:kill_actor(Pid);
+            undefined -> exit(Pid, kill)
+        end,
     nil;
 %% `stop' answers #ok, and again for an actor stopped already (chapter 11: it is idempotent).
 lifecycle({'$bt_actor', _, Pid}, stop) when Pid =:= self() ->

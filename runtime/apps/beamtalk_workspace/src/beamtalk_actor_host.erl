@@ -10,7 +10,7 @@
 -module(beamtalk_actor_host).
 -behaviour(gen_server).
 
--export([start_link/1, name/1, start_actor/5, actor/3, ready_actor/3, stop_actor/2, stop_owned/2, actors/1,
+-export([start_link/1, name/1, start_actor/5, actor/3, ready_actor/3, stop_actor/2, kill/2, holds/2, stop_owned/2, actors/1,
          actors/2, pids_of/2, count/1, details_of/1, reason_text/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
@@ -144,6 +144,24 @@ record(Pid, #{class := Class, started_at := At, restarts := N} = Child) ->
 stop_actor(Host, Pid) ->
     gen_server:call(Host, {stop, Pid}).
 
+%% @doc Kills actor `Pid' of `Host' as a crash would. One that has not linked to its host yet (its spawner
+%% did not wait for it, see `start_ready/3') is reported to the host here, as no exit of it ever will be;
+%% should it link in between, the host hears of it twice and acts once (the first takes its row).
+-spec kill(atom(), pid()) -> ok.
+kill(Host, Pid) ->
+    Linked = case erlang:process_info(Pid, links) of
+                 {links, Links} -> lists:member(whereis(Host), Links);
+                 undefined -> true      % ended already: its exit, if linked, is on its way
+             end,
+    exit(Pid, kill),
+    _ = Linked orelse gen_server:cast(Host, {unlinked_exit, Pid, killed}),
+    ok.
+
+%% @doc Whether `Host''s table has actor `Pid'.
+-spec holds(atom(), pid()) -> boolean().
+holds(Host, Pid) ->
+    read(Host, fun(T) -> ets:member(T, Pid) end, false).
+
 %% @doc Stops the actors of `Host' that belong to `Owner' (their initial values say so); how many.
 -spec stop_owned(atom() | pid(), reference()) -> non_neg_integer().
 stop_owned(Host, Owner) ->
@@ -243,6 +261,8 @@ handle_call(Other, _From, S) ->
     {reply, {error, unknown_request}, S}.
 
 -spec handle_cast(term(), state()) -> {noreply, state()}.
+handle_cast({unlinked_exit, Pid, Reason}, S) ->
+    handle_info({'EXIT', Pid, Reason}, S);
 handle_cast(Other, S) ->
     beamtalk_unexpected:log(?MODULE, cast, Other),
     {noreply, S}.
@@ -262,7 +282,10 @@ handle_info(Other, S) ->
 %% actors costs no more than sending them the signal.
 -spec terminate(term(), state()) -> ok.
 terminate(_Reason, #{table := T}) ->
-    All = maps:from_list([{Pid, []} || Pid <- ets:select(T, [{{'$1', '_', '_', '_', '_'}, [], ['$1']}])]),
+    %% Only the living are waited for: one that ended before it linked (killed in the moment after its
+    %% spawn) sends no exit.
+    All = maps:from_list([{Pid, []} || Pid <- ets:select(T, [{{'$1', '_', '_', '_', '_'}, [], ['$1']}]),
+                                       is_process_alive(Pid)]),
     maps:foreach(fun(Pid, _) -> exit(Pid, shutdown) end, All),
     Left = await_exits(All, erlang:monotonic_time(millisecond) + ?SHUTDOWN_MS),
     maps:foreach(fun(Pid, _) -> exit(Pid, kill) end, Left).

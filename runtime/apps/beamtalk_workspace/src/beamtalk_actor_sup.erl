@@ -8,7 +8,7 @@
 -module(beamtalk_actor_sup).
 -behaviour(supervisor).
 
--export([start_link/0, start_actor/4, stop_actor/1, stop_owned/1, start_supervisor/1, stop_supervisor/1, actors/0,
+-export([start_link/0, start_actor/4, stop_actor/1, kill_actor/1, stop_owned/1, start_supervisor/1, stop_supervisor/1, actors/0,
          actors/1, actors_of/1, details/0, count/0, tree/0, supervisor_class/1, init/1]).
 
 -export_type([tree_node/0]).
@@ -43,6 +43,15 @@ start_actor(Class, Init, Id, Restart) ->
 host() ->
     Hosts = persistent_term:get(?HOSTS_KEY),
     element(erlang:phash2(self(), tuple_size(Hosts)) + 1, Hosts).
+
+%% @doc Kills an actor as a crash would (its policy decides whether it comes back).
+-spec kill_actor(pid()) -> true | ok.
+kill_actor(Pid) ->
+    Hosts = [N || N <- tuple_to_list(persistent_term:get(?HOSTS_KEY, {})), beamtalk_actor_host:holds(N, Pid)],
+    case Hosts of
+        [Host | _] -> beamtalk_actor_host:kill(Host, Pid);
+        [] -> exit(Pid, kill)
+    end.
 
 %% @doc Stops an actor for good (no restart, whatever its policy), and waits until it has ended.
 -spec stop_actor(pid()) -> ok | {error, not_found}.

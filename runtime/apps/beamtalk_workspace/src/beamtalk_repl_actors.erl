@@ -2,7 +2,7 @@
 %% workspace): its `actor_starter', `supervisor_starter' and `actor_spawn_callback'.
 -module(beamtalk_repl_actors).
 
--export([on_actor_spawned/1, start_actor/4, stop_actor/1, stop_owned/1, start_supervisor/1,
+-export([on_actor_spawned/1, start_actor/4, stop_actor/1, kill_actor/1, stop_owned/1, start_supervisor/1,
          stop_supervisor/1, supervisor_ended/1]).
 
 %% @doc The runtime's `actor_starter': every actor runs on one of the workspace's actor hosts.
@@ -14,6 +14,11 @@ start_actor(Class, Init, Id, Restart) ->
 -spec stop_actor(pid()) -> ok | {error, not_found}.
 stop_actor(Pid) ->
     beamtalk_actor_sup:stop_actor(Pid).
+
+%% @doc The runtime's `actor_starter' killing an actor (`a kill'), as a crash would end it.
+-spec kill_actor(pid()) -> true | ok.
+kill_actor(Pid) ->
+    beamtalk_actor_sup:kill_actor(Pid).
 
 %% @doc The runtime's `actor_starter' stopping the actors that belong to `Owner' (a finished test's).
 -spec stop_owned(reference()) -> non_neg_integer().
