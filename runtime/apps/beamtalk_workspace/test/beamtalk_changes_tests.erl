@@ -47,9 +47,12 @@ an_unreadable_log_is_set_aside_test() ->
     ?assert(filelib:is_regular(File ++ ".bad")),
     stop(Pid).
 
+%% A directory of this test's own: the OS pid and a counter name it, and anything an earlier run left
+%% under that name is removed first (a counter starts again in every VM).
 tempdir() ->
     Dir = filename:join(os:getenv("TMPDIR", "/tmp"),
-                        "bt_changes_" ++ integer_to_list(erlang:unique_integer([positive]))),
+                        lists:concat(["bt_changes_", os:getpid(), "_", erlang:unique_integer([positive])])),
+    _ = file:del_dir_r(Dir),
     ok = filelib:ensure_dir(filename:join(Dir, "x")),
     Dir.
 
