@@ -558,9 +558,22 @@ concrete(Class) ->
 
 -spec spawn_actor(atom(), map()) -> {ok, term()} | nomethod.
 spawn_actor(Class, Init) ->
-    %% One cached lookup for both questions: every spawn asks.
+    spawned(Class, fun() -> beamtalk_actor:spawn(Class, Init) end).
+
+-spec spawn_named(atom(), atom(), map()) -> {ok, term()} | nomethod.
+spawn_named(Class, Name, Init) ->
+    spawned(Class, fun() -> beamtalk_rt:result_of(fun() -> beamtalk_actor:spawn_as(Class, Name, Init) end) end).
+
+-spec spawn_persistent(atom(), atom(), map()) -> {ok, term()} | nomethod.
+spawn_persistent(Class, Name, Init) ->
+    spawned(Class, fun() -> beamtalk_rt:result_of(fun() -> beamtalk_actor:spawn_persistent(Class, Name, Init) end) end).
+
+%% What `Start' answers when instances of `Class' are actors (spawning an abstract class is an error;
+%% any other class does not understand it). One cached lookup for both questions: every spawn asks.
+-spec spawned(atom(), fun(() -> term())) -> {ok, term()} | nomethod.
+spawned(Class, Start) ->
     case beamtalk_class:cached({spawnable, Class}, fun() -> spawnable(Class) end) of
-        actor -> {ok, beamtalk_actor:spawn(Class, Init)};
+        actor -> {ok, Start()};
         abstract -> ok = concrete(Class), nomethod;
         other -> nomethod
     end.
@@ -571,22 +584,6 @@ spawnable(Class) ->
         {true, _} -> abstract;
         {false, actor} -> actor;
         {false, _} -> other
-    end.
-
--spec spawn_named(atom(), atom(), map()) -> {ok, term()} | nomethod.
-spawn_named(Class, Name, Init) ->
-    ok = concrete(Class),
-    case beamtalk_user_class:kind(Class) of
-        actor -> {ok, beamtalk_rt:result_of(fun() -> beamtalk_actor:spawn_as(Class, Name, Init) end)};
-        _ -> nomethod
-    end.
-
--spec spawn_persistent(atom(), atom(), map()) -> {ok, term()} | nomethod.
-spawn_persistent(Class, Name, Init) ->
-    ok = concrete(Class),
-    case beamtalk_user_class:kind(Class) of
-        actor -> {ok, beamtalk_rt:result_of(fun() -> beamtalk_actor:spawn_persistent(Class, Name, Init) end)};
-        _ -> nomethod
     end.
 
 %% A class of the user's own supervisors (Supervisor and DynamicSupervisor themselves start nothing).
@@ -788,13 +785,10 @@ method_sources(Class) ->
 -spec compiled_method(atom(), instance | class, atom()) -> tuple().
 compiled_method(Class, Side, Selector) ->
     Sources = [{S, Source} || {Sd, S, Source} <- method_sources(Class), Sd =:= Side],
-    Owner = case Side of
-                instance -> {'$bt_class', Class};
-                class -> {'$bt_metaclass', Class}
-            end,
     case lists:keyfind(Selector, 1, Sources) of
         {_, Source} ->
-            {'$bt_value', 'CompiledMethod', #{selector => Selector, source => Source, methodClass => Owner}};
+            {'$bt_value', 'CompiledMethod', #{selector => Selector, source => Source,
+                                              methodClass => side_owner(Class, Side)}};
         false ->
             Known = [S || {S, _} <- Sources],
             Hint = case beamtalk_spelling:suggest(Selector, Known, fun(S) -> ["#", atom_to_list(S)] end) of
