@@ -47,10 +47,9 @@ host() ->
 %% @doc Kills an actor as a crash would (its policy decides whether it comes back).
 -spec kill_actor(pid()) -> true | ok.
 kill_actor(Pid) ->
-    Hosts = [N || N <- tuple_to_list(persistent_term:get(?HOSTS_KEY, {})), beamtalk_actor_host:holds(N, Pid)],
-    case Hosts of
-        [Host | _] -> beamtalk_actor_host:kill(Host, Pid);
-        [] -> exit(Pid, kill)
+    case host_of(Pid) of
+        {ok, Host} -> beamtalk_actor_host:kill(Host, Pid);
+        none -> exit(Pid, kill)
     end.
 
 %% @doc Stops an actor for good (no restart, whatever its policy), and waits until it has ended.
@@ -104,28 +103,22 @@ stop_supervisor(Pid) ->
         _ -> ok
     end.
 
-%% What runs `Pid': one of the hosts (the one it is linked to: a spawner, not the host, started it), or
-%% the keeper of a Beamtalk supervisor. O(1): an actor has few links.
--spec parent_kind(pid()) -> {host | keeper, pid()} | none.
+%% What runs `Pid': one of the hosts (the one whose table has it: found so even before the actor has
+%% linked to its host, see `beamtalk_actor_host:start_ready/3'), or the keeper of a Beamtalk supervisor.
+-spec parent_kind(pid()) -> {host, atom()} | {keeper, pid()} | none.
 parent_kind(Pid) ->
     case host_of(Pid) of
         {ok, Host} -> {host, Host};
         none -> keeper_of(Pid)
     end.
 
--spec host_of(pid()) -> {ok, pid()} | none.
-host_of(Pid) when node(Pid) =:= node() ->
-    Hosts = [H || N <- tuple_to_list(persistent_term:get(?HOSTS_KEY, {})), H <- [whereis(N)], is_pid(H)],
-    case erlang:process_info(Pid, links) of
-        {links, Links} ->
-            case [L || L <- Links, lists:member(L, Hosts)] of
-                [Host | _] -> {ok, Host};
-                [] -> none
-            end;
-        undefined -> none
-    end;
-host_of(_) ->
-    none.
+%% The host (its registered name) whose table has actor `Pid'; one lookup per host.
+-spec host_of(pid()) -> {ok, atom()} | none.
+host_of(Pid) ->
+    case [N || N <- tuple_to_list(persistent_term:get(?HOSTS_KEY, {})), beamtalk_actor_host:holds(N, Pid)] of
+        [Host | _] -> {ok, Host};
+        [] -> none
+    end.
 
 -spec keeper_of(pid()) -> {keeper, pid()} | none.
 keeper_of(Pid) ->

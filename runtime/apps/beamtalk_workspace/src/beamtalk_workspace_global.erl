@@ -8,7 +8,6 @@
 
 -type actor_ref() :: {'$bt_actor', atom(), pid()}.
 
-%% How many actors that run on their own `Workspace processes' lists (supervisors: all of them).
 %% Each test's time limit for `Workspace test' (as `beamtalk test' gives by default).
 -define(TEST_TIMEOUT_MS, 10000).
 
