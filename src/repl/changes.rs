@@ -290,8 +290,7 @@ impl Session {
                 )
             })?;
         let project = std::fs::canonicalize(project).map_err(|e| format!("the project: {e}"))?;
-        super::walk::confined_file(Path::new(&from), &project).map_err(|e| e.to_string())?;
-        let text = super::walk::read_text(Path::new(&from), &super::walk::LIMITS).map_err(|e| {
+        let (_, text) = project_file(&from, &project).map_err(|e| {
             format!("{from}: {e}; hint: a class made by newClass:at: is moved by flushing it first")
         })?;
         let others: Vec<String> = classes_of(&text)
@@ -402,6 +401,15 @@ impl Session {
     }
 }
 
+/// The real path and text of `file`, a path a node named: only a `.bt` file inside `project` (symlinks
+/// resolved), a regular file of bounded size, is read, whatever a node says.
+fn project_file(file: &str, project: &Path) -> Result<(PathBuf, String), String> {
+    super::walk::confined_file(Path::new(file), project).map_err(|e| e.to_string())?;
+    let path = std::fs::canonicalize(file).map_err(|e| format!("cannot be read: {e}"))?;
+    let text = super::walk::read_text(&path, &super::walk::LIMITS).map_err(|e| e.to_string())?;
+    Ok((path, text))
+}
+
 /// Where class `class` may get a file of its own: a path `new_class_file` takes, named after the class
 /// (ADR 0082's one class per file: `Fresh` in `fresh.bt` or `Fresh.bt`).
 fn class_file_at(path: &str, project: &Path, class: &str) -> Result<PathBuf, String> {
@@ -489,12 +497,7 @@ fn flush_file(
             (path, text, rest)
         }
         _ => {
-            // The node names the file: only a `.bt` file inside the project (symlinks resolved), a
-            // regular file of bounded size, is read and written, whatever a node says.
-            super::walk::confined_file(Path::new(file), project).map_err(|e| e.to_string())?;
-            let path = std::fs::canonicalize(file).map_err(|e| format!("cannot be read: {e}"))?;
-            let text =
-                super::walk::read_text(&path, &super::walk::LIMITS).map_err(|e| e.to_string())?;
+            let (path, text) = project_file(file, project)?;
             if expected_digest.is_some_and(|d| *d != super::load::digest(&text)) {
                 return Err(
                     "changed on disk since it was loaded; nothing written (load it again, \
