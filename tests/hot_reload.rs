@@ -414,6 +414,28 @@ fn an_actor_busy_in_a_long_method_aborts_the_reload_and_is_never_stranded() {
     assert_eq!(f.eval("busy version"), "2");
 }
 
+/// A class whose source did not change is not reloaded: nothing is paused, so an actor busy in a long
+/// method does not hold the load up (a reload would wait 5 s for it and then give up).
+#[test]
+fn loading_an_unchanged_class_again_pauses_none_of_its_actors() {
+    let f = Fixture::started();
+    assert_eq!(f.load(SLOW_V1).0, 0);
+    f.eval("busy := Slow spawn. busy work!. nil");
+    let (code, out, took) = f.load(SLOW_V1);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        took < Duration::from_secs(4),
+        "the load waited for the busy actor: {took:?}"
+    );
+    // The same source in another file is another version (its stack traces name that file).
+    let moved = f.project.path().join("moved.bt");
+    std::fs::write(&moved, SLOW_V1).expect("write");
+    let (code, out, _, took) =
+        run(&mut f.cmd(&["load", "-w", "hot", moved.to_str().expect("utf8")]));
+    assert_eq!(code, 1, "a reload waits for the busy actor: {out}");
+    assert!(took >= Duration::from_secs(4), "{took:?}");
+}
+
 #[test]
 fn concurrent_loads_of_one_class_run_one_after_another() {
     let f = Fixture::started();

@@ -37,6 +37,8 @@
 -define(STOP_TIMEOUT, 5000).
 %% How long an actor may take to answer a name request (it answers between two messages).
 -define(ACTOR_CALL_MS, 5000).
+%% How long an actor paused for its class's reload waits for the next step before going on regardless.
+-define(RELOAD_PATIENCE, 60000).
 
 %% @doc Starts an actor of `Class' with slot values from `Init' (the rest from their defaults). Whoever
 %% runs actors may also supervise them: an `actor_starter' module in this application's environment
@@ -783,20 +785,48 @@ handle_info({'DOWN', MRef, process, _Pid, Reason}, Self) ->
     ok = done_with_message(nil),
     ok = persist_quietly(Self),
     {noreply, Self};
+handle_info({'$bt_reload', Tag, Helper}, Self) ->
+    own_group_leader(),
+    MRef = erlang:monitor(process, Helper),
+    Helper ! {Tag, ready, self()},
+    ok = reloading(Tag, {Helper, MRef}, Self, slots()),
+    {noreply, Self};
 handle_info(Other, Self) ->
     own_group_leader(),
     beamtalk_unexpected:log(?MODULE, info, Other),
     {noreply, Self}.
 
-%% @doc Hot reload (driven by `beamtalk_hot_reload' through `sys:change_code/4' while suspended):
-%% `{migrate, Token}' snapshots the slots under `Token', then keeps slots the class still declares, gives new
-%% ones their defaults, drops removed ones, and lets the class finish with its own `migrateFrom:' (given
-%% the old slots as a Dictionary); `{restore, Token}' puts a snapshot back (rollback); `{forget, Token}'
-%% drops it (commit).
--spec code_change(term(), ref(), term()) -> {ok, ref()} | {error, term()}.
-code_change(_OldVsn, {'$bt_actor', Class, _} = Self, {migrate, Token}) ->
-    Old = slots(),
-    erlang:put({bt_snapshot, Token}, Old),
+%% A hot reload of the actor's class (driven by `beamtalk_hot_reload'): paused here, between two messages,
+%% the actor does what its reload helper says. `migrate': keep the slots the class still declares, give new
+%% ones their defaults, drop removed ones, and let the class finish with its own `migrateFrom:' (given the
+%% old slots as a Dictionary); a durable actor stores the result, so a failed write fails the reload.
+%% `restore': put back the slots it had when it paused (the reload is undone). `resume': go on serving. A
+%% helper that dies lets the actor go on too, and so does one that says nothing for ?RELOAD_PATIENCE (it
+%% waits on the actor only with deadlines, so this is a guard, never the normal path).
+-spec reloading(reference(), {pid(), reference()}, ref(), map()) -> ok.
+reloading(Tag, {Helper, MRef} = H, Self, Snapshot) ->
+    receive
+        {Tag, migrate} ->
+            Helper ! {Tag, migrated, self(), migrate(Self, Snapshot)},
+            reloading(Tag, H, Self, Snapshot);
+        {Tag, restore} ->
+            ok = reset_slots(Snapshot),
+            ok = persist_quietly(Self),
+            Helper ! {Tag, restored, self()},
+            reloading(Tag, H, Self, Snapshot);
+        {Tag, resume} ->
+            erlang:demonitor(MRef, [flush]),
+            ok;
+        {'DOWN', MRef, process, Helper, _} ->
+            ok
+    after ?RELOAD_PATIENCE ->
+        logger:warning("actor ~p: its class's reload said nothing for ~b ms; going on", [self(), ?RELOAD_PATIENCE]),
+        erlang:demonitor(MRef, [flush]),
+        ok
+    end.
+
+-spec migrate(ref(), map()) -> ok | {error, term()}.
+migrate({'$bt_actor', Class, _} = Self, Old) ->
     try
         Fields = beamtalk_user_class:fields(Class),
         Keep = [F || {F, _} <- Fields],
@@ -806,20 +836,13 @@ code_change(_OldVsn, {'$bt_actor', Class, _} = Self, {migrate, Token}) ->
             true -> _ = beamtalk_dispatch:send(Self, 'migrateFrom:', [Old]);
             false -> ok
         end,
-        {ok, Self}
+        persist(Class)
     catch
         C:R:S -> {error, beamtalk_error:from_exception(C, R, S)}
-    end;
-code_change(_OldVsn, Self, {restore, Token}) ->
-    case erlang:erase({bt_snapshot, Token}) of
-        undefined -> ok;
-        Old -> ok = reset_slots(Old)
-    end,
-    {ok, Self};
-code_change(_OldVsn, Self, {forget, Token}) ->
-    %% The upgrade is committed: a durable actor stores its migrated state.
-    erlang:erase({bt_snapshot, Token}),
-    ok = persist_quietly(Self),
-    {ok, Self};
+    end.
+
+%% @doc Code changes made through `sys' (release handling) change nothing of an actor: a class's hot
+%% reload migrates its actors itself (see `reloading/4').
+-spec code_change(term(), ref(), term()) -> {ok, ref()}.
 code_change(_OldVsn, Self, _Extra) ->
     {ok, Self}.

@@ -3,7 +3,7 @@
 -include("beamtalk_abi.hrl").
 
 -export([superclass/1, inherits_from/2, chain/1, responders/1, forget/0, forget/1, of_module/1, unknown/1,
-         start_generations/0,
+         start_generations/0, facts_table/0,
          defines_class_method/2, user_modules/1, initializers/1, required/1, starts_alone/1, cached/2,
          process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
@@ -12,6 +12,8 @@
 %% Where the generation counter of the method tables is kept (outside the `{?MODULE, _, _}' keys that
 %% `forget/0' erases).
 -define(GENERATION, {?MODULE, generation}).
+%% How each cached fact was computed: `{Key, Seq, Compute}' (see `refresh/1').
+-define(FACTS, beamtalk_class_facts).
 
 -define(BUILTIN, #{
     'Object' => none, 'Class' => 'Object',
@@ -216,33 +218,67 @@ defines_class_method(Class, Selector) ->
 user_modules(Class) ->
     cached({user_modules, Class}, fun() -> [module(C) || C <- lists:reverse(chain(Class)), is_user_class(C)] end).
 
-%% @doc Drops every cached fact about every class. Then counts a generation, so that copies kept by
-%% processes (`process_methods/1') are refetched.
+%% @doc Brings every cached fact about every class up to date (see `forget/1').
 -spec forget() -> ok.
 forget() ->
-    forget_keys([K || {{?MODULE, _, _} = K, _} <- persistent_term:get()]),
+    refresh([K || {{?MODULE, _, _} = K, _} <- persistent_term:get()]),
     beamtalk_xref:invalidate().
 
-%% @doc Drops what is cached about `Class' and the classes that inherit from it: `Class' was loaded (or
-%% reloaded, perhaps with another superclass), or given extension methods. Facts about other classes
-%% are kept: each erased fact costs a scan of every process (a global garbage collection), which with
-%% 100,000 actors is what loading an unrelated class would otherwise cost.
+%% @doc Brings up to date what is cached about `Class' and the classes that inherit from it: `Class' was
+%% loaded (or reloaded, perhaps with another superclass), given extension methods, or removed. Each fact is
+%% computed again and replaced only if it changed; one whose class is gone, or that cannot be computed
+%% now, is erased. Erasing or replacing a fact costs a scan of every process (a global garbage
+%% collection: the old value may be in use), about 3 us a process, so with 100,000 actors each one
+%% spared saves a third of a second of the node's time; facts about other classes are not touched.
 -spec forget(atom()) -> ok.
 forget(undefined) ->
     forget();
 forget(Class) ->
-    forget_keys([K || {{?MODULE, _, C} = K, _} <- persistent_term:get(), is_atom(C),
-                      lists:member(Class, chain(C))]),
+    refresh([K || {{?MODULE, _, C} = K, _} <- persistent_term:get(), is_atom(C),
+                  lists:member(Class, chain(C))]),
     %% Its code changed: what it sends and names too.
     beamtalk_xref:reindex(Class).
 
--spec forget_keys([term()]) -> ok.
-forget_keys(Keys) ->
-    _ = [persistent_term:erase(K) || K <- Keys],
+%% Facts are computed again in the order they were first computed, so a fact is computed after the facts
+%% it reads (a fact reads others through `cached/2', which keeps them first). Then a generation is counted,
+%% so that copies kept by processes (`process_methods/1') are refetched.
+-spec refresh([{?MODULE, term(), atom()}]) -> ok.
+refresh(Keys) ->
+    Known = [{Seq, K, Compute} || K <- Keys, {_, Seq, Compute} <- computation(K)],
+    Unknown = Keys -- [K || {_, K, _} <- Known],
+    _ = [persistent_term:erase(K) || K <- Unknown],
+    _ = [refresh(K, Compute) || {_, K, Compute} <- lists:sort(Known)],
     case persistent_term:get(?GENERATION, undefined) of
         undefined -> ok;
         Ref -> atomics:add(Ref, 1, 1)
     end.
+
+-spec refresh({?MODULE, term(), atom()}, fun(() -> term())) -> ok.
+refresh({?MODULE, _, Class} = Key, Compute) ->
+    Now = case exists(Class) of
+              true -> try {ok, Compute()} catch _:_ -> gone end;
+              false -> gone
+          end,
+    case {Now, persistent_term:get(Key, undefined)} of
+        {{ok, Same}, Same} -> ok;
+        {{ok, Value}, _} -> persistent_term:put(Key, Value);
+        {gone, _} -> ets:delete(?FACTS, Key), _ = persistent_term:erase(Key), ok
+    end.
+
+%% How the fact under `Key' was computed: `[{Key, Seq, Compute}]' (the order it was first computed in), or
+%% none where the table of computations does not exist (a bare node).
+-spec computation(term()) -> [{term(), integer(), fun(() -> term())}].
+computation(Key) ->
+    case ets:whereis(?FACTS) of
+        undefined -> [];
+        _ -> ets:lookup(?FACTS, Key)
+    end.
+
+%% @doc Creates the table of how facts are computed (owned by `beamtalk_tables').
+-spec facts_table() -> ok.
+facts_table() ->
+    _ = ets:new(?FACTS, [named_table, public, set]),
+    ok.
 
 %% @doc Creates the generation counter of the method tables; once, before any actor runs (the runtime
 %% application's start), so every process reads the same counter.
@@ -275,10 +311,9 @@ process_methods(Class) ->
             end
     end.
 
-%% The value under `Key', computed and kept on first use; only classes that exist are kept, so a class
-%% loaded later is never shadowed by a stale miss.
-%% @doc A fact about `Class' (`{Fact, Class}'), computed by `Compute' once and kept until `Class' or a
-%% class it inherits from is loaded again (`forget/1'); facts about unknown classes are never kept.
+%% @doc A fact about `Class' (`{Fact, Class}'), computed by `Compute' on first use and kept, brought up to
+%% date whenever `Class' or a class it inherits from is loaded again (`forget/1'). Facts about unknown
+%% classes are never kept, so a class loaded later is never shadowed by a stale miss.
 -spec cached({term(), atom()}, fun(() -> T)) -> T.
 cached({What, Class}, Compute) ->
     Key = {?MODULE, What, Class},
@@ -286,12 +321,20 @@ cached({What, Class}, Compute) ->
         undefined ->
             Value = Compute(),
             case exists(Class) of
-                true -> persistent_term:put(Key, Value);
+                true -> persistent_term:put(Key, Value), remember(Key, Compute);
                 false -> ok
             end,
             Value;
         Value ->
             Value
+    end.
+
+%% Keeps how the fact under `Key' was computed, so that `forget/1' can compute it again.
+-spec remember(term(), fun(() -> term())) -> ok.
+remember(Key, Compute) ->
+    case ets:whereis(?FACTS) of
+        undefined -> ok;
+        _ -> true = ets:insert(?FACTS, {Key, erlang:unique_integer([monotonic]), Compute}), ok
     end.
 
 %% @doc Whether `Class' is `Ancestor' or inherits from it.

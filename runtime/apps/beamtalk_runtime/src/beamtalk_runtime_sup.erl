@@ -1,4 +1,4 @@
-%% @doc Root supervisor of the runtime: the owner of its shared tables.
+%% @doc Root supervisor of the runtime: the owner of its shared tables, and the purger of old class code.
 -module(beamtalk_runtime_sup).
 -behaviour(supervisor).
 
@@ -11,4 +11,5 @@ start_link() ->
 -spec init([]) -> {ok, {supervisor:sup_flags(), [supervisor:child_spec()]}}.
 init([]) ->
     Tables = #{id => beamtalk_tables, start => {beamtalk_tables, start_link, []}},
-    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Tables]}}.
+    OldCode = #{id => beamtalk_old_code, start => {beamtalk_old_code, start_link, []}},
+    {ok, {#{strategy => one_for_one, intensity => 5, period => 10}, [Tables, OldCode]}}.

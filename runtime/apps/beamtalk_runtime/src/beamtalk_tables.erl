@@ -1,6 +1,7 @@
 %% @doc The owner of the runtime's shared ETS tables: class-side variables (`beamtalk_class_state'), the
-%% classes of named actors (`beamtalk_actor_names') and the cross-reference index (`beamtalk_xref'). Reads and writes go to the tables directly;
-%% this server only keeps them alive.
+%% classes of named actors (`beamtalk_actor_names'), the cross-reference index (`beamtalk_xref'), how
+%% class facts are computed (`beamtalk_class') and the loaded code of classes
+%% (`beamtalk_hot_reload'). Reads and writes go to the tables directly; this server only keeps them alive.
 -module(beamtalk_tables).
 -behaviour(gen_server).
 
@@ -19,6 +20,8 @@ init([]) ->
     _ = ets:new(beamtalk_actor_names, [named_table, public, ordered_set, {read_concurrency, true},
                                        {write_concurrency, true}]),
     ok = beamtalk_xref:tables(),
+    ok = beamtalk_class:facts_table(),
+    ok = beamtalk_hot_reload:code_table(),
     {ok, #{}}.
 
 -spec handle_call(term(), gen_server:from(), map()) -> {reply, {error, unknown_request}, map()}.

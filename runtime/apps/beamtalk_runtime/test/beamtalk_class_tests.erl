@@ -31,6 +31,38 @@ forgetting_a_class_keeps_the_facts_of_unrelated_classes_test() ->
          || M <- [bt_class_FgBase, bt_class_FgSub, bt_class_FgOther]]
     end.
 
+%% Where the runtime keeps how facts are computed, loading a class computes its facts again: a fact that
+%% changed is replaced, one that did not is left as it was (replacing a fact costs a scan of every
+%% process), and the facts of a class that is gone are erased.
+loading_a_class_recomputes_its_facts_and_replaces_only_changed_ones_test() ->
+    ok = beamtalk_class:facts_table(),
+    Probe = ets:new(probe, [public]),
+    [class_module(C, S) || {C, S} <- [{'FrBase', 'Object'}, {'FrSub', 'FrBase'}]],
+    try
+        ets:insert(Probe, {value, 1}),
+        Read = fun() -> ets:lookup_element(Probe, value, 2) end,
+        ?assertEqual(1, beamtalk_class:cached({probe, 'FrSub'}, Read)),
+        ['FrSub', 'FrBase', 'Object'] = beamtalk_class:chain('FrSub'),
+        BaseChain = cached_chain('FrBase'),
+        ets:insert(Probe, {value, 2}),
+        ?assertEqual(1, beamtalk_class:cached({probe, 'FrSub'}, Read), "kept until a load"),
+        class_module('FrSub', 'Object'),
+        ok = beamtalk_class:forget('FrSub'),
+        ?assertEqual(['FrSub', 'Object'], cached_chain('FrSub')),
+        ?assertEqual(2, persistent_term:get({beamtalk_class, probe, 'FrSub'})),
+        ok = beamtalk_class:forget('FrBase'),
+        ?assert(erts_debug:same(BaseChain, cached_chain('FrBase'))),
+        code:purge(bt_class_FrSub), code:delete(bt_class_FrSub), code:purge(bt_class_FrSub),
+        ok = beamtalk_class:forget('FrSub'),
+        ?assertEqual(undefined, cached_chain('FrSub')),
+        ?assertEqual(undefined, persistent_term:get({beamtalk_class, probe, 'FrSub'}, undefined))
+    after
+        ets:delete(beamtalk_class_facts),
+        ets:delete(Probe),
+        beamtalk_class:forget(),
+        [begin code:purge(M), code:delete(M), code:purge(M) end || M <- [bt_class_FrBase, bt_class_FrSub]]
+    end.
+
 of_module_names_the_class_of_class_and_extension_modules_test() ->
     ?assertEqual('Counter', beamtalk_class:of_module(bt_class_Counter)),
     ?assertEqual('Integer', beamtalk_class:of_module(bt_ext_Integer)),

@@ -203,6 +203,13 @@ install(Module, Bin, File) ->
 
 -spec upgrade(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
 upgrade(Module, Bin, File) ->
+    case beamtalk_hot_reload:unchanged(Module, Bin, binary_to_list(File)) of
+        true -> {ok, Module};
+        false -> replace(Module, Bin, File)
+    end.
+
+-spec replace(module(), binary(), binary()) -> {ok, module()} | {error, load, binary()}.
+replace(Module, Bin, File) ->
     Actors = case erlang:module_loaded(Module) of
                  true -> actors_of(Module);
                  false -> []
@@ -211,7 +218,7 @@ upgrade(Module, Bin, File) ->
         {ok, _Upgraded} ->
             catch beamtalk_workspace_meta:register_module(Module),
             {ok, Module};
-        {error, {suspend_timeout, Pid}} ->
+        {error, {pause_timeout, Pid}} ->
             {error, load, unicode:characters_to_binary(
                             io_lib:format("actor ~p did not pause for the upgrade within 5 s (it is busy in a "
                                           "long method); nothing was changed: load again when it is idle",

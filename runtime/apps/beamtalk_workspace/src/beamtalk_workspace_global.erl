@@ -213,7 +213,7 @@ remove_class(Class) ->
     _ = code:soft_purge(Module),
     _ = code:delete(Module),
     _ = code:soft_purge(Module),
-    _ = persistent_term:erase({beamtalk_hot_reload, Module}),
+    ok = beamtalk_hot_reload:forget_binary(Module),
     ok = beamtalk_class:forget(Class),
     %% Logged while the workspace still knows the class's file.
     _ = beamtalk_changes:record(#{kind => remove_class, class => Class, selector => nil}),
