@@ -7,16 +7,33 @@
 -export([spawn_many/1, stop_all/0, stop_one/0, memory/0, settle/0]).
 -export([init/1, handle_call/3, handle_cast/2]).
 
-%% Starts `N' servers; they are kept (by pid) until `stop_all/0'.
+%% Starts `N' servers; they are kept (by pid) until `stop_all/0', in a table rather than a persistent
+%% term: replacing one of those makes every process scan its heap, work the next timing would pay for.
 spawn_many(N) ->
     Pids = [begin {ok, P} = gen_server:start(?MODULE, [], []), P end || _ <- lists:seq(1, N)],
-    persistent_term:put(?MODULE, Pids ++ persistent_term:get(?MODULE, [])),
+    true = ets:insert(table(), [{P} || P <- Pids]),
     N.
 
 stop_all() ->
-    [exit(P, kill) || P <- persistent_term:get(?MODULE, [])],
-    persistent_term:erase(?MODULE),
+    T = table(),
+    [exit(P, kill) || {P} <- ets:tab2list(T)],
+    true = ets:delete_all_objects(T),
     ok.
+
+%% The table of started servers, owned by a process that outlives the RPCs that start them.
+table() ->
+    case ets:whereis(?MODULE) of
+        undefined ->
+            Me = self(),
+            spawn(fun() ->
+                          ets:new(?MODULE, [named_table, public, set]),
+                          Me ! {?MODULE, ready},
+                          receive stop -> ok end
+                  end),
+            receive {?MODULE, ready} -> ets:whereis(?MODULE) end;
+        T ->
+            T
+    end.
 
 %% Microseconds to stop one freshly started server.
 stop_one() ->

@@ -11,9 +11,9 @@
 %% actors at once and gather the answers: with many actors a reload costs a few passes of messages, not a
 %% round trip per actor per step. The actors pause in a receive of their own rather than through
 %% `sys:suspend/1': a hibernating actor woken by `sys' hibernates again after every system message, so each
-%% of the three steps would wake it again. Old code is dropped with `code:soft_purge/1' only, so no process
-%% is ever killed by a purge. Reloads on a node run one at a time (`serialized/1'): two at once would pause
-%% and migrate the same actors twice.
+%% of the steps (pause, migrate, resume) would wake it again. Old code is dropped with soft purges only
+%% (`beamtalk_old_code'), so no process is ever killed by a purge. Reloads on a node run one at a time
+%% (`serialized/1'): two at once would pause and migrate the same actors twice.
 -module(beamtalk_hot_reload).
 
 -export([install/4, unchanged/3, serialized/1, replace_code/3, forget_binary/1, code_table/0]).
