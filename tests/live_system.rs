@@ -511,17 +511,134 @@ fn a_class_is_removed_from_the_system() {
     let (code, out, _, _) = run(&mut p.cmd(&["workspace", "flush"]));
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("Counter was removed from the workspace"),
+        out.contains("Kept: Counter was removed from the workspace")
+            && out.contains("--include-destructive"),
         "{out}"
     );
     assert!(
         p.project.path().join("counter.bt").exists(),
-        "the file is the user's"
+        "a plain flush deletes nothing"
     );
     // Loaded again, it is back.
     let (code, _, err, _) = run(&mut p.cmd(&["load", "counter.bt"]));
     assert_eq!(code, 0, "{err}");
     assert_eq!(eval(&p, "Counter spawn increment"), "1");
+}
+
+/// ADR 0113: a removed class leaves its file only when a flush is told it may delete; a file of other
+/// classes too keeps them, one that held nothing else goes, and a removal not flushed yet is reverted by
+/// loading the file again.
+#[test]
+fn a_removed_class_leaves_its_file_only_when_the_flush_says_so() {
+    let p = loaded();
+    let shared = p.project.path().join("shared.bt");
+    std::fs::write(
+        &shared,
+        "/// Kept.\nObject subclass: Keep\n  k => 1\n\n/// Goes.\nObject subclass: Gone\n  g => 2\n",
+    )
+    .expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "shared.bt"]));
+    assert_eq!(code, 0, "{err}");
+    let counter = p.project.path().join("counter.bt");
+    // Taken back before any flush: the class loads from its file again.
+    assert_eq!(eval(&p, "Counter removeFromSystem"), "nil");
+    assert_eq!(
+        eval(
+            &p,
+            "l := Workspace changes. l revert: (l select: [:e | e kind = #remove_class]) last. \
+             Counter spawn increment"
+        ),
+        "1"
+    );
+    assert_eq!(
+        eval(
+            &p,
+            "(Workspace changes select: [:e | e kind = #remove_class]) size"
+        ),
+        "0"
+    );
+    eval(&p, "Counter removeFromSystem. Gone removeFromSystem");
+    let (code, out, _, _) = run(&mut p.cmd(&["workspace", "flush"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(counter.exists() && shared.exists(), "{out}");
+    let (code, out, _, _) =
+        run(&mut p.cmd(&["--json", "workspace", "flush", "--include-destructive"]));
+    assert_eq!(code, 0, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(report["deleted"].as_array().map(Vec::len), Some(1), "{out}");
+    assert!(!counter.exists(), "the file of a class removed is deleted");
+    assert_eq!(
+        std::fs::read_to_string(&shared).expect("read"),
+        "/// Kept.\nObject subclass: Keep\n  k => 1\n\n",
+        "the other class of a shared file stays, with its comment"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(p.project.path())
+        .expect("dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("tmp-delete"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_eq!(
+        eval(
+            &p,
+            "(Workspace changes select: [:e | e isFlushed not]) collect: [:e | e kind]"
+        ),
+        "#()"
+    );
+    assert_eq!(eval(&p, "Keep new k"), "1");
+
+    // From Beamtalk: `flush:` alone keeps the removal, `confirmDestructive: true` applies it. A delete
+    // that stopped half-way (its staged text left beside the file) is finished; a file that went some
+    // other way is what the removal wanted.
+    for name in ["one", "two", "three"] {
+        let class = format!("{}{}", name[..1].to_uppercase(), &name[1..]);
+        std::fs::write(
+            p.project.path().join(format!("{name}.bt")),
+            format!("Object subclass: {class}\n  x => 1\n"),
+        )
+        .expect("write");
+        let (code, _, err, _) = run(&mut p.cmd(&["load", &format!("{name}.bt")]));
+        assert_eq!(code, 0, "{err}");
+        eval(&p, &format!("{class} removeFromSystem"));
+    }
+    let kept = eval(&p, "Workspace flush: One");
+    assert!(kept.contains("Kept: One"), "{kept}");
+    assert!(p.project.path().join("one.bt").exists());
+    let deleted = eval(&p, "Workspace flush: One confirmDestructive: true");
+    assert!(
+        deleted.contains("Deleted") && deleted.contains("one.bt"),
+        "{deleted}"
+    );
+    assert!(!p.project.path().join("one.bt").exists());
+    let id = eval(
+        &p,
+        "((Workspace changes select: [:e | e className = #Two]) last) id",
+    );
+    let two = p.project.path().join("two.bt");
+    std::fs::rename(
+        &two,
+        p.project.path().join(format!("two.bt.tmp-delete-{id}")),
+    )
+    .expect("stage");
+    std::fs::remove_file(p.project.path().join("three.bt")).expect("rm");
+    let report = eval(&p, "Workspace flushIncludingDestructive");
+    assert!(
+        report.contains("Deleted")
+            && report.contains("two.bt")
+            && report.contains("three.bt was gone already"),
+        "{report}"
+    );
+    assert!(
+        !p.project
+            .path()
+            .join(format!("two.bt.tmp-delete-{id}"))
+            .exists()
+    );
+    assert_eq!(
+        eval(&p, "Workspace flushIncludingDestructive"),
+        "Nothing to flush."
+    );
 }
 
 /// A flush writes only inside the workspace's project: a class loaded from elsewhere keeps its file.

@@ -11,6 +11,7 @@ use eetf::Term;
 
 use crate::dist::io_server::Terminal;
 use crate::lang::ast::ClassDef;
+use crate::repl::changes::Tier;
 use crate::repl::{Outcome, Session};
 use crate::term::{as_text, list_elements, map_get};
 use crate::workspace::info::{ActorDetail, TreeNode, actors_table, tree_lines};
@@ -123,7 +124,7 @@ pub enum WorkspaceCommand {
     /// project only): each method's text replaces the old one, the rest of the file is kept. A file
     /// changed on disk since it was loaded is a conflict: reported, not written (exit 1).
     #[command(
-        after_help = "Examples:\n  beamtalk workspace flush\n  beamtalk workspace flush experiment --json"
+        after_help = "Examples:\n  beamtalk workspace flush\n  beamtalk workspace flush experiment --json\n  beamtalk workspace flush --include-destructive"
     )]
     Flush {
         /// Workspace name [default: the project's workspace].
@@ -132,6 +133,10 @@ pub enum WorkspaceCommand {
         /// directory].
         #[arg(long, value_name = "DIR")]
         project: Option<PathBuf>,
+        /// Also take removed classes (`removeFromSystem`) out of their files, deleting a file they were
+        /// all of; without it their removal stays pending.
+        #[arg(long)]
+        include_destructive: bool,
     },
     /// Stop a workspace gracefully and wait until it is gone.
     #[command(
@@ -419,12 +424,22 @@ pub async fn run(global: &Global, cmd: WorkspaceCommand) -> Result<(), Failure> 
                 changes.iter().for_each(|c| println!("{}", c.line()));
             }
         }
-        WorkspaceCommand::Flush { name, project } => {
+        WorkspaceCommand::Flush {
+            name,
+            project,
+            include_destructive,
+        } => {
             let project = super::project_dir(project)?;
             let entry = ws.entry(&ws.resolve(name.as_deref(), &project)?)?;
             let session =
                 Session::new(ws.connect(&entry).await?, Terminal::stdio(), global.timeout);
-            let report = session.flush(Path::new(&entry.project_path)).await;
+            let tier = match include_destructive {
+                true => Tier::Destructive,
+                false => Tier::Edits,
+            };
+            let report = session
+                .flush_class(Path::new(&entry.project_path), None, tier)
+                .await;
             session.close().await;
             let report = report.map_err(eval_failure)?;
             print_flush(&report, global.json);
@@ -1151,7 +1166,7 @@ pub fn print_flush(report: &crate::repl::changes::FlushReport, json: bool) {
         println!(
             "{}",
             json!({ "written": written, "skipped": skipped, "without_file": report.no_file,
-                    "removed_classes": report.removed_classes,
+                    "destructive": report.destructive, "deleted": report.deleted, "gone": report.gone,
                     "moved": report.moved.iter().map(|(from, to)| json!({ "from": from, "to": to })).collect::<Vec<_>>() })
         );
         return;

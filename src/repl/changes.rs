@@ -91,10 +91,24 @@ pub struct FlushReport {
     pub skipped: Vec<(String, String)>,
     /// Durable changes of classes that came from no file: they stay in memory only.
     pub no_file: usize,
-    /// Classes removed (`removeFromSystem`): their files are left for the user to delete.
-    pub removed_classes: Vec<String>,
+    /// Classes removed (`removeFromSystem`) whose removal waits for a flush that may delete: left
+    /// pending (ADR 0113's second tier).
+    pub destructive: Vec<String>,
+    /// Files deleted because the classes removed were all they held.
+    pub deleted: Vec<String>,
+    /// Files of removed classes that were gone already: nothing left to do.
+    pub gone: Vec<String>,
     /// Files moved (`Workspace moveClass:to:`): from, to.
     pub moved: Vec<(String, String)>,
+}
+
+/// Which changes a flush may write: every edit of a file, or (when asked for by name) also the removal
+/// of classes, which deletes a file the removed classes were all of (ADR 0113).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tier {
+    #[default]
+    Edits,
+    Destructive,
 }
 
 impl FlushReport {
@@ -104,7 +118,9 @@ impl FlushReport {
         if self.written.is_empty()
             && self.skipped.is_empty()
             && self.no_file == 0
-            && self.removed_classes.is_empty()
+            && self.destructive.is_empty()
+            && self.deleted.is_empty()
+            && self.gone.is_empty()
         {
             out.push("Nothing to flush.".to_owned());
         }
@@ -117,9 +133,16 @@ impl FlushReport {
         for (file, why) in &self.skipped {
             out.push(format!("Not flushed: {file} {why}"));
         }
-        for class in &self.removed_classes {
+        for file in &self.deleted {
+            out.push(format!("Deleted {file}: the classes it held were removed"));
+        }
+        for file in &self.gone {
+            out.push(format!("{file} was gone already: nothing to delete"));
+        }
+        for class in &self.destructive {
             out.push(format!(
-                "{class} was removed from the workspace: delete or edit its file yourself"
+                "Kept: {class} was removed from the workspace; its text leaves its file only with \
+                 `workspace flush --include-destructive` (`Workspace flushIncludingDestructive`)"
             ));
         }
         if self.no_file > 0 {
@@ -321,16 +344,19 @@ impl Session {
         Ok(decode_changes(&reply))
     }
 
-    /// Writes the durable changes not yet flushed into their files inside `project`.
+    /// Writes the durable changes not yet flushed into their files inside `project` (every edit; a
+    /// removed class stays in its file).
     pub async fn flush(&self, project: &Path) -> Result<FlushReport, EvalError> {
-        self.flush_class(project, None).await
+        self.flush_class(project, None, Tier::Edits).await
     }
 
-    /// `flush`, of the changes to `class` only when it is given (`Workspace flush: Counter`).
+    /// `flush`, of the changes to `class` only when it is given (`Workspace flush: Counter`), with the
+    /// removal of classes from their files too when `tier` says so.
     pub async fn flush_class(
         &self,
         project: &Path,
         class: Option<&str>,
+        tier: Tier,
     ) -> Result<FlushReport, EvalError> {
         let pending: Vec<Change> =
             decode_changes(&self.call(node_api::PENDING_CHANGES, vec![]).await?)
@@ -352,15 +378,13 @@ impl Session {
         let mut report = FlushReport::default();
         let mut reported = Vec::new();
         for c in pending {
-            // A removed class's file is the user's to delete (or keep): the removal is reported once.
-            if c.kind == "remove_class" {
-                report.removed_classes.push(c.class.clone());
-                reported.push(crate::term::etf::int_term(c.id.into()));
-                continue;
-            }
-            match c.file.clone() {
-                Some(f) => by_file.entry(f).or_default().push(c),
-                None => report.no_file += 1,
+            match (c.kind.as_str(), c.file.clone(), tier) {
+                // A class from no file leaves nothing behind on disk.
+                ("remove_class", None, _) => reported.push(crate::term::etf::int_term(c.id.into())),
+                // Taking a class out of its file waits for a flush that may delete.
+                ("remove_class", Some(_), Tier::Edits) => report.destructive.push(c.class.clone()),
+                (_, Some(f), _) => by_file.entry(f).or_default().push(c),
+                (_, None, _) => report.no_file += 1,
             }
         }
         if !reported.is_empty() {
@@ -376,8 +400,23 @@ impl Session {
                 .rev()
                 .find_map(|c| c.digest.as_ref())
                 .or(loaded.get(&file));
-            match flush_file(&file, &changes, &project, expected) {
-                Ok((path, text)) => {
+            let outcome = flush_file(&file, &changes, &project, expected);
+            let ids = crate::term::list(
+                changes
+                    .iter()
+                    .map(|c| crate::term::etf::int_term(c.id.into()))
+                    .collect(),
+            );
+            match outcome {
+                Ok(Flushed::Deleted(path)) => {
+                    self.call(node_api::FLUSHED_CHANGES, vec![ids]).await?;
+                    report.deleted.push(path.display().to_string());
+                }
+                Ok(Flushed::Gone) => {
+                    self.call(node_api::FLUSHED_CHANGES, vec![ids]).await?;
+                    report.gone.push(file);
+                }
+                Ok(Flushed::Written(path, text)) => {
                     let shown = path.display().to_string();
                     let classes = classes_of(&text);
                     self.register_source(&shown, &text, classes.iter().map(String::as_str))
@@ -385,12 +424,6 @@ impl Session {
                     if changes.iter().any(|c| c.kind == "move_class") {
                         report.moved.push((file.clone(), shown.clone()));
                     }
-                    let ids = crate::term::list(
-                        changes
-                            .iter()
-                            .map(|c| crate::term::etf::int_term(c.id.into()))
-                            .collect(),
-                    );
                     self.call(node_api::FLUSHED_CHANGES, vec![ids]).await?;
                     report.written.push((shown, changes.len()));
                 }
@@ -476,15 +509,26 @@ fn classes_of(src: &str) -> Vec<String> {
         .collect()
 }
 
+/// What a flush did to one file.
+enum Flushed {
+    /// Written (where, and its new text).
+    Written(PathBuf, String),
+    /// Deleted: the classes removed were all it held.
+    Deleted(PathBuf),
+    /// A file whose classes were all removed was gone already.
+    Gone,
+}
+
 /// `file` with `changes` applied and written (through a temporary file and a rename), at the place the
-/// last move among them names if there is one (then the old file goes); where it was written and the
-/// new text, or why nothing was written.
+/// last move among them names if there is one (then the old file goes), or deleted if classes were
+/// removed and nothing is left in it; what was done, or why nothing was.
 fn flush_file(
     file: &str,
     changes: &[Change],
     project: &Path,
     expected_digest: Option<&String>,
-) -> Result<(PathBuf, String), String> {
+) -> Result<Flushed, String> {
+    let removes_classes = changes.iter().any(|c| c.kind == "remove_class");
     let (path, mut out, changes) = match changes.split_first() {
         // A class made in the workspace: its file is written for the first time.
         Some((first, rest)) if first.kind == "new_class" => {
@@ -496,7 +540,16 @@ fn flush_file(
             }
             (path, text, rest)
         }
+        _ if removes_classes && Path::new(file).symlink_metadata().is_err() => {
+            return finish_delete(file, changes);
+        }
         _ => {
+            if Path::new(file)
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                return Err("is a symbolic link; nothing written".to_owned());
+            }
             let (path, text) = project_file(file, project)?;
             if expected_digest.is_some_and(|d| *d != super::load::digest(&text)) {
                 return Err(
@@ -513,9 +566,13 @@ fn flush_file(
     for c in edits {
         out = apply(&out, c).map_err(|e| format!("{}>>{}: {e}", c.class, c.selector))?;
     }
+    if removes_classes && parser::parse(&out).is_ok_and(|items| items.is_empty()) {
+        let id = changes.iter().map(|c| c.id).max().unwrap_or_default();
+        return delete_file(&path, id).map(|()| Flushed::Deleted(path));
+    }
     let Some(moved) = moves.last() else {
         super::walk::replace_text(&path, &out).map_err(|e| format!("cannot be written: {e}"))?;
-        return Ok((path, out));
+        return Ok(Flushed::Written(path, out));
     };
     let to = class_file_at(
         moved.source.as_deref().unwrap_or_default(),
@@ -530,20 +587,69 @@ fn flush_file(
             to.display()
         )
     })?;
-    Ok((to, out))
+    Ok(Flushed::Written(to, out))
+}
+
+/// Where a file being deleted for change `id` is put first: beside it, so that the rename cannot cross
+/// file systems, and named by the change, so that a later flush knows it as its own.
+fn staged_delete(path: &Path, id: i64) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!("{name}.tmp-delete-{id}"))
+}
+
+/// Deletes `path` in two steps, a rename aside then the unlink: a crash in between leaves the text
+/// under a name the next flush of the same change recognises and finishes (`finish_delete`).
+fn delete_file(path: &Path, id: i64) -> Result<(), String> {
+    let staged = staged_delete(path, id);
+    std::fs::rename(path, &staged)
+        .map_err(|e| format!("cannot be deleted: {e}; nothing deleted"))?;
+    std::fs::remove_file(&staged).map_err(|e| {
+        format!(
+            "was moved to {} but cannot be deleted: {e}; delete it yourself",
+            staged.display()
+        )
+    })
+}
+
+/// The file of removed classes is not there: a delete this change began (its staged text is there) is
+/// finished; otherwise the file went some other way, which is what the removal wanted.
+fn finish_delete(file: &str, changes: &[Change]) -> Result<Flushed, String> {
+    let path = Path::new(file);
+    for c in changes {
+        let staged = staged_delete(path, c.id);
+        if staged.symlink_metadata().is_ok() {
+            std::fs::remove_file(&staged)
+                .map_err(|e| format!("cannot finish deleting {}: {e}", staged.display()))?;
+            return Ok(Flushed::Deleted(path.to_path_buf()));
+        }
+    }
+    Ok(Flushed::Gone)
 }
 
 /// `src` with one change made to the class it names.
 fn apply(src: &str, c: &Change) -> Result<String, String> {
     let items =
         parser::parse(src).map_err(|e| format!("the file no longer parses: {}", e.message))?;
-    let class = items
-        .iter()
-        .find_map(|i| match i {
-            Item::Class(def) if def.name == c.class => Some(def),
-            _ => None,
-        })
-        .ok_or_else(|| format!("the file defines no class {}", c.class))?;
+    let class = items.iter().find_map(|i| match i {
+        Item::Class(def) if def.name == c.class => Some(def),
+        _ => None,
+    });
+    let class = match (c.kind.as_str(), class) {
+        ("remove_class", Some(def)) => {
+            return Ok(super::methods::without_lines(
+                src,
+                def.span.start,
+                def.span.end,
+            ));
+        }
+        // Taken out of the file some other way: what the removal wanted.
+        ("remove_class", None) => return Ok(src.to_owned()),
+        (_, Some(def)) => def,
+        (_, None) => return Err(format!("the file defines no class {}", c.class)),
+    };
     let existing = match c.class_side {
         false => &class.methods,
         true => &class.class_methods,

@@ -265,12 +265,17 @@ pub(super) fn without_method(source: &str, class_side: bool, selector: &str) -> 
         true => &def.class_methods,
     };
     let m = methods.iter().find(|m| m.selector == selector)?;
-    let start = source[..m.span.start].rfind('\n').map_or(0, |i| i + 1);
-    let end = source[m.span.end..]
+    Some(without_lines(source, m.span.start, m.span.end))
+}
+
+/// `source` without the lines that bytes `start..end` stand on, nor the `///` doc comment lines above
+/// them (a doc comment belongs to the member or class it stands above).
+pub(super) fn without_lines(source: &str, start: usize, end: usize) -> String {
+    let start = source[..start].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[end..]
         .find('\n')
-        .map_or(source.len(), |i| m.span.end + i + 1);
+        .map_or(source.len(), |i| end + i + 1);
     let mut from = start;
-    // Doc comment lines belong to the method they stand above.
     while from > 0 {
         let prev = source[..from - 1].rfind('\n').map_or(0, |i| i + 1);
         if !source[prev..from].trim_start().starts_with("///") {
@@ -280,7 +285,7 @@ pub(super) fn without_method(source: &str, class_side: bool, selector: &str) -> 
     }
     let mut out = source.to_owned();
     out.replace_range(from..end, "");
-    Some(out)
+    out
 }
 
 /// The class source with `method` (written at the REPL as part of `input`) added, or replacing the method

@@ -11,6 +11,7 @@ use std::time::Duration;
 use eetf::Term;
 
 use super::Session;
+use super::changes::Tier;
 use super::methods::EditError;
 use crate::dist::WeakConnection;
 use crate::dist::io_server::{CliRequest, RequestHandler, Terminal};
@@ -41,7 +42,8 @@ pub fn handler(conn: WeakConnection, timeout: Duration, project: PathBuf) -> Req
 /// `{Class, {compile, Selector, Source, durable | ephemeral}}`, `{Class, {remove, Selector}}`,
 /// `{Class, {remove_class_side, Selector}}`, `{Class, {compile_class_side, ...}}`,
 /// `{Class, {rename, Side, Old, New, Family, RewriteSenders}}` or
-/// `{new_class, Source, Path}` or `{move_class, Class, Path}`, as an external term.
+/// `{new_class, Source, Path}`, `{move_class, Class, Path}`, `{flush, Target}` or
+/// `{flush, Target, destructive}`, as an external term.
 async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: &Path) -> Term {
     let Some(conn) = conn.upgrade() else {
         return error("the connection is closed");
@@ -54,10 +56,16 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: 
         input: Box::new(std::io::empty()),
     };
     let session = Session::new(conn, quiet, timeout);
-    if let [Term::Atom(k), Term::Atom(target)] = t.elements.as_slice()
-        && k.name == "flush"
-    {
-        return flush(&session, project, &target.name).await;
+    match t.elements.as_slice() {
+        [Term::Atom(k), Term::Atom(target)] if k.name == "flush" => {
+            return flush(&session, project, &target.name, Tier::Edits).await;
+        }
+        [Term::Atom(k), Term::Atom(target), Term::Atom(tier)]
+            if k.name == "flush" && tier.name == "destructive" =>
+        {
+            return flush(&session, project, &target.name, Tier::Destructive).await;
+        }
+        _ => {}
     }
     if let [Term::Atom(k), source, path] = t.elements.as_slice()
         && k.name == "new_class"
@@ -142,11 +150,12 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: 
     }
 }
 
-/// `Workspace flush` (`target` is `all`) or `Workspace flush: Counter`: the report as text, an error
-/// when a file was left alone (changed on disk since it was loaded, say), with the whole report.
-async fn flush(session: &Session, project: &Path, target: &str) -> Term {
+/// `Workspace flush` (`target` is `all`) or `Workspace flush: Counter`, and their destructive forms
+/// (`flushIncludingDestructive`, `flush: Counter confirmDestructive: true`): the report as text, an
+/// error when a file was left alone (changed on disk since it was loaded, say), with the whole report.
+async fn flush(session: &Session, project: &Path, target: &str, tier: Tier) -> Term {
     let class = (target != "all").then_some(target);
-    match session.flush_class(project, class).await {
+    match session.flush_class(project, class, tier).await {
         Ok(report) if report.skipped.is_empty() => {
             tuple(vec![atom("ok"), text(&report.lines().join("\n"))])
         }

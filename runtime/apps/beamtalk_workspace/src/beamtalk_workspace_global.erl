@@ -16,7 +16,8 @@
 selectors() ->
     [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
      changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'moveClass:to:', 'removeClass:', durableActors,
-     'forget:', flush, 'flush:', globals, testClasses, test, 'test:', processes].
+     'forget:', flush, 'flush:', flushIncludingDestructive, 'flush:confirmDestructive:', globals, testClasses,
+     test, 'test:', processes].
 
 %% @doc The value bound to `Name' by `Workspace bind: value as: #Name': what a send to the name `Name'
 %% reaches when no class has that name (every session resolves it).
@@ -113,6 +114,8 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
             %% Not flushed yet, the file has not moved: taking the move back is forgetting it.
             ok = beamtalk_changes:discard(Id),
             {ok, {'$bt_class', Class}};
+        {ok, #{kind := remove_class} = Entry} ->
+            {ok, revert_removal(Entry)};
         {ok, #{class := Class, side := Side, selector := Sel, previous := nil}} ->
             _ = beamtalk_object:edit_class(Class, beamtalk_object:side_edit(Side, {remove, Sel})),
             {ok, {'$bt_class', Class}};
@@ -138,9 +141,15 @@ respond('test:', [{'$bt_class', Class}]) ->
         [] -> beamtalk_error:raise('Error', not_a_test_class, Class, "is not a TestCase class")
     end;
 respond(flush, []) ->
-    {ok, flush(all)};
+    {ok, flush({flush, all})};
 respond('flush:', [{'$bt_class', Class}]) ->
-    {ok, flush(Class)};
+    {ok, flush({flush, Class})};
+respond(flushIncludingDestructive, []) ->
+    {ok, flush({flush, all, destructive})};
+respond('flush:confirmDestructive:', [{'$bt_class', Class}, true]) ->
+    {ok, flush({flush, Class, destructive})};
+respond('flush:confirmDestructive:', [{'$bt_class', Class}, false]) ->
+    {ok, flush({flush, Class})};
 respond(durableActors, []) ->
     case beamtalk_durable:records() of
         {ok, Records} -> {ok, Records};
@@ -163,10 +172,11 @@ test_classes() ->
 %% `Workspace flush' / `flush: Counter' (ADR 0082): the durable changes written into their `.bt` files by
 %% the CLI running this evaluation (the files and the compiler are its), inside its project; answers the
 %% report. A file changed on disk since it was loaded is left alone, and that is an error (its changes
-%% are kept).
--spec flush(atom()) -> binary().
-flush(Target) ->
-    case io:request(group_leader(), {beamtalk_edit, {flush, Target}}) of
+%% are kept). A removed class leaves its file only in the forms that say so (ADR 0113:
+%% `flushIncludingDestructive', `flush: Counter confirmDestructive: true').
+-spec flush({flush, atom()} | {flush, atom(), destructive}) -> binary().
+flush(Request) ->
+    case io:request(group_leader(), {beamtalk_edit, Request}) of
         {ok, Report} when is_binary(Report) -> Report;
         {error, Report} when is_binary(Report) ->
             beamtalk_error:raise('Error', flush_conflict, undefined, Report);
@@ -218,6 +228,29 @@ remove_class(Class) ->
     %% Logged while the workspace still knows the class's file.
     _ = beamtalk_changes:record(#{kind => remove_class, class => Class, selector => nil}),
     ok = beamtalk_workspace_meta:forget_module(Module).
+
+%% A removal not flushed yet is taken back by loading the class's file again (it is still there: only a
+%% destructive flush takes it away) and forgetting the removal. Changes made to the class before it was
+%% removed and not flushed would be missing from what loads, so they are flushed first; a class that came
+%% from no file cannot come back this way.
+-spec revert_removal(beamtalk_changes:entry()) -> {'$bt_class', atom()}.
+revert_removal(#{id := Id, class := Class, file := File, flushed := false}) when is_binary(File) ->
+    case [E || #{class := C, id := I} = E <- beamtalk_changes:pending(), C =:= Class, I < Id] of
+        [] -> ok;
+        _ -> beamtalk_error:raise('Error', not_supported, Class,
+                                  "has changes made before its removal that are not in its file yet; hint: "
+                                  "`Workspace flush: " ++ atom_to_list(Class) ++ "` writes them, then revert")
+    end,
+    _ = respond('load:', [File]),
+    ok = beamtalk_changes:discard(Id),
+    {'$bt_class', Class};
+revert_removal(#{class := Class, flushed := true}) ->
+    beamtalk_error:raise('Error', not_supported, Class,
+                         "was removed from its file already (a destructive flush); hint: bring the file back "
+                         "(from version control) and load it");
+revert_removal(#{class := Class}) ->
+    beamtalk_error:raise('Error', not_supported, Class,
+                         "came from no file, so there is nothing to load it again from").
 
 %% A class made in the workspace goes again (its actors stopped, as `removeFromSystem' does). Never
 %% flushed, it leaves nothing to write: its pending changes, the removal too, are settled here, so a flush
