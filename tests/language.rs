@@ -122,6 +122,23 @@ fn strings_and_interpolation() {
     l.check("\"abc\" asSymbol", "abc");
 }
 
+/// `++` and `,` in a method join Strings in place (the compiler's direct path), and anything else is
+/// still the ordinary send: a List's `++`, text shown as itself, a value printed.
+#[test]
+fn concatenation_in_a_method_means_what_the_send_means() {
+    let l = Lang::started();
+    let src = "Object subclass: Joiner\n  class join: a with: b => a ++ b\n  class comma: a with: b => a , b\n  class grow: n =>\n    s := \"\"\n    1 to: n do: [:i | s := s ++ \"ab\"]\n    s size\n";
+    let (code, out, err) = l.load("joiner.bt", src);
+    assert_eq!(code, 0, "{out}{err}");
+    l.check("Joiner join: \"ab\" with: \"cd\"", "abcd");
+    l.check("Joiner comma: \"ab\" with: \"cd\"", "abcd");
+    l.check("Joiner join: \"héllo \" with: \"wörld\"", "héllo wörld");
+    l.check("Joiner join: \"n=\" with: 3", "n=3");
+    l.check("Joiner join: \"s=\" with: #sym", "s=sym");
+    l.check("Joiner join: #(1, 2) with: #(3)", "#(1, 2, 3)");
+    l.check("Joiner grow: 1000", "2000");
+}
+
 #[test]
 fn blocks_control_flow_and_non_local_return() {
     let l = Lang::started();

@@ -124,7 +124,6 @@ pub fn cons(l: i32, head: Term, tail: Term) -> Term {
     tuple(vec![atom("cons"), int(l), head, tail])
 }
 
-/// A UTF-8 binary literal.
 /// A binary literal of raw bytes: `<<"...">>`.
 pub fn bytes(l: i32, b: &[u8]) -> Term {
     let elem = tuple(vec![
@@ -145,6 +144,21 @@ pub fn bytes(l: i32, b: &[u8]) -> Term {
     tuple(vec![atom("bin"), int(l), list(vec![elem])])
 }
 
+/// `<<A/binary, B/binary>>`.
+pub fn binary_append(l: i32, a: Term, b: Term) -> Term {
+    let elem = |v: Term| {
+        tuple(vec![
+            atom("bin_element"),
+            int(l),
+            v,
+            atom("default"),
+            list(vec![atom("binary")]),
+        ])
+    };
+    tuple(vec![atom("bin"), int(l), list(vec![elem(a), elem(b)])])
+}
+
+/// A UTF-8 binary literal.
 pub fn string(l: i32, s: &str) -> Term {
     if s.is_empty() {
         return tuple(vec![atom("bin"), int(l), list(vec![])]);

@@ -361,6 +361,14 @@ fn classes() {
             "classes__integer_specialised_clause",
             "Object subclass: Loop\n  class upTo: n =>\n    s := 0\n    1 to: n do: [:i | s := s + i]\n    s\n",
         ),
+        (
+            "classes__early_return_in_a_recursive_method",
+            "Object subclass: Fib\n  class fib: n =>\n    n < 2 ifTrue: [^n]\n    (self fib: n - 1) + (self fib: n - 2)\n",
+        ),
+        (
+            "classes__string_concatenation_in_a_method",
+            "Object subclass: Greeter\n  greet: name => \"Hello, \" ++ name\n",
+        ),
     ]);
 }
 

@@ -1,5 +1,6 @@
-//! Sends: the ordinary send, direct paths under a guard (number operators, `self` sends to the
-//! class's own methods), and the fallback an inlined construct takes for a receiver it cannot inline.
+//! Sends: the ordinary send, direct paths under a guard (number operators, String concatenation,
+//! `self` sends to the class's own methods), and the fallback an inlined construct takes for a
+//! receiver it cannot inline.
 
 use eetf::Term;
 
@@ -90,6 +91,11 @@ impl Lowerer {
             args,
         ) {
             return self.number_send(l, receiver, selector, operator, arg, env);
+        }
+        if let (false, true, true, "++" | ",", [arg]) =
+            (cast, self.compiled(), self.inline, selector, args)
+        {
+            return self.concat_send(l, receiver, selector, arg, env);
         }
         let ops: Vec<&Expr> = std::iter::once(receiver).chain(args).collect();
         let (mut pre, mut vals) = self.operands(l, &ops, env)?;
@@ -226,6 +232,38 @@ impl Lowerer {
             vec![send(l, var(l, &x), selector, vec![var(l, &y)])],
         );
         pre.push(case(l, abs_tuple(l, vals), vec![fast, slow]));
+        Ok(begin(l, pre))
+    }
+
+    /// `a ++ b` (and `a , b`): the two joined where they are Strings (binaries), as `String` does it
+    /// (text shown as itself), an ordinary send otherwise. Built in the sending function, a String grown
+    /// in a loop is appended to in place, which a call into the runtime for each append prevents.
+    fn concat_send(
+        &mut self,
+        l: i32,
+        receiver: &Expr,
+        selector: &str,
+        arg: &Expr,
+        env: &mut Env,
+    ) -> Result<Term, Diagnostic> {
+        let (mut pre, vals) = self.operands(l, &[receiver, arg], env)?;
+        let y = self.bound(l, vals[1].clone(), &mut pre);
+        let x = self.fresh("X");
+        let fast = guarded_clause(
+            l,
+            vec![var(l, &x)],
+            vec![
+                bif(l, "is_binary", vec![var(l, &x)]),
+                bif(l, "is_binary", vec![y.clone()]),
+            ],
+            vec![binary_append(l, var(l, &x), y.clone())],
+        );
+        let slow = clause(
+            l,
+            vec![var(l, &x)],
+            vec![send(l, var(l, &x), selector, vec![y])],
+        );
+        pre.push(case(l, vals[0].clone(), vec![fast, slow]));
         Ok(begin(l, pre))
     }
 
