@@ -197,7 +197,7 @@ fn main() {
             100_000,
             "string building, 100k appends",
             "binary append",
-            "—",
+            "≤ 2×",
         ),
         (
             "dict:",
