@@ -541,7 +541,7 @@ fn flush_file(
             (path, text, rest)
         }
         _ if removes_classes && Path::new(file).symlink_metadata().is_err() => {
-            return finish_delete(file, changes);
+            return finish_delete(file, changes, project);
         }
         _ => {
             if Path::new(file)
@@ -615,9 +615,21 @@ fn delete_file(path: &Path, id: i64) -> Result<(), String> {
 }
 
 /// The file of removed classes is not there: a delete this change began (its staged text is there) is
-/// finished; otherwise the file went some other way, which is what the removal wanted.
-fn finish_delete(file: &str, changes: &[Change]) -> Result<Flushed, String> {
+/// finished; otherwise the file went some other way, which is what the removal wanted. Only a `.bt`
+/// file's staged text in a directory of the project is ever deleted, whatever path a node names.
+fn finish_delete(file: &str, changes: &[Change], project: &Path) -> Result<Flushed, String> {
     let path = Path::new(file);
+    let inside = path.extension().is_some_and(|e| e == "bt")
+        && path
+            .parent()
+            .and_then(|dir| std::fs::canonicalize(dir).ok())
+            .is_some_and(|dir| dir.starts_with(project));
+    if !inside {
+        return Err(format!(
+            "is not a .bt file of the project {}",
+            project.display()
+        ));
+    }
     for c in changes {
         let staged = staged_delete(path, c.id);
         if staged.symlink_metadata().is_ok() {
@@ -789,6 +801,33 @@ mod tests {
         let mut i = change("compile", "make", Some("make => 1"));
         i.class_side = false;
         assert!(apply(&again, &i).expect("adds").contains("  make => 1\n"));
+    }
+
+    /// A node names the file of a removed class: the staged text of a delete is finished only inside
+    /// the project, whatever path it names.
+    #[test]
+    fn only_a_project_file_staged_for_deletion_is_deleted() {
+        let project = tempfile::tempdir().expect("dir");
+        let elsewhere = tempfile::tempdir().expect("dir");
+        let project_dir = std::fs::canonicalize(project.path()).expect("canonical");
+        let mut c = change("remove_class", "", None);
+        c.id = 5;
+        for dir in [
+            &project_dir,
+            &std::fs::canonicalize(elsewhere.path()).expect("canonical"),
+        ] {
+            std::fs::write(dir.join("x.bt.tmp-delete-5"), "Object subclass: X\n").expect("write");
+        }
+        let outside = elsewhere.path().join("x.bt");
+        let refused = finish_delete(outside.to_str().expect("utf8"), &[c.clone()], &project_dir);
+        assert!(refused.is_err());
+        assert!(elsewhere.path().join("x.bt.tmp-delete-5").exists());
+        let inside = project_dir.join("x.bt");
+        assert!(matches!(
+            finish_delete(inside.to_str().expect("utf8"), &[c], &project_dir),
+            Ok(Flushed::Deleted(_))
+        ));
+        assert!(!project_dir.join("x.bt.tmp-delete-5").exists());
     }
 
     #[test]

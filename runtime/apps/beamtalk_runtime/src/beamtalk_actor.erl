@@ -818,7 +818,8 @@ reloading(Tag, {Helper, MRef} = H, Self, Snapshot) ->
             erlang:demonitor(MRef, [flush]),
             ok;
         {'DOWN', MRef, process, Helper, _} ->
-            ok
+            %% Gone before this actor paused (a reload given up): its word to resume may be here too.
+            receive {Tag, resume} -> ok after 0 -> ok end
     after ?RELOAD_PATIENCE ->
         logger:warning("actor ~p: its class's reload said nothing for ~b ms; going on", [self(), ?RELOAD_PATIENCE]),
         erlang:demonitor(MRef, [flush]),
