@@ -122,6 +122,25 @@ fn strings_and_interpolation() {
     l.check("\"abc\" asSymbol", "abc");
 }
 
+/// A class method that sends its class's own methods runs them directly when `self` is exactly that
+/// class; a subclass that inherits it still reaches its own overrides, from the method and from its
+/// blocks alike.
+#[test]
+fn an_inherited_class_method_reaches_the_subclass_overrides() {
+    let l = Lang::started();
+    let src = "Object subclass: Walker\n  class steps: n => n = 0 ifTrue: [0] ifFalse: [self step + (self steps: n - 1)]\n  class step => 1\n  class sumTo: n => (1 to: n) inject: 0 into: [:a :i | a + self step]\n  class fib: n =>\n    n < 2 ifTrue: [^n]\n    (self fib: n - 1) + (self fib: n - 2)\n\nWalker subclass: Runner\n  class step => 2\n";
+    let (code, out, err) = l.load("walker.bt", src);
+    assert_eq!(code, 0, "{out}{err}");
+    l.check("Walker steps: 3", "3");
+    l.check("Runner steps: 3", "6");
+    l.check("Walker sumTo: 3", "3");
+    l.check("Runner sumTo: 3", "6");
+    l.check("Walker fib: 20", "6765");
+    l.check("Runner fib: 10", "55");
+    l.check("Runner fib: 2.5", "2.0");
+    l.check("Walker fib: 2.5", "2.0");
+}
+
 /// `++` and `,` in a method join Strings in place (the compiler's direct path), and anything else is
 /// still the ordinary send: a List's `++`, text shown as itself, a value printed.
 #[test]

@@ -107,6 +107,13 @@ pub fn method_function(selector: &str, class_side: bool) -> String {
     }
 }
 
+/// The local function a class-side method is also compiled to for when `self` is exactly its class
+/// (`cx:fib:`): entered from the method's function, its `self` sends to the class's own methods call
+/// them directly, with no test of `self` (it cannot change within a call).
+pub fn exact_method_function(selector: &str) -> String {
+    format!("cx:{selector}")
+}
+
 /// The functions every class module exports for the runtime (name, arity), besides its methods.
 pub const CLASS_CALLBACKS: &[(&str, usize)] = &[
     ("__superclass__", 0),

@@ -40,11 +40,23 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         .collect();
     let mut methods = Vec::new();
     let mut lifted = 0;
+    let exact = exact_methods(class);
     for (side, ms) in [(false, &class.methods), (true, &class.class_methods)] {
         for m in ms {
             let name = method_function(&m.selector, side);
             exports.push((name.clone(), m.params.len() + 1));
-            methods.extend(method_function_form(&mut lw, m, side, &name, &mut lifted)?);
+            match side && exact.contains(&m.selector) {
+                true => methods.extend(exact_method_forms(
+                    &mut lw,
+                    m,
+                    (&class.name, &exact),
+                    &name,
+                    &mut lifted,
+                )?),
+                false => {
+                    methods.extend(method_function_form(&mut lw, m, side, &name, &mut lifted)?)
+                }
+            }
         }
     }
     // A protocol's signatures, for `requiredMethods` and `conformsTo:`.
@@ -225,6 +237,59 @@ fn method_function_form(
         function_of(ml, name, m.params.len() + 1, clauses),
         lifted,
     ))
+}
+
+/// The class-side methods that send `self` one of the class's own class-side methods (a recursion,
+/// a helper): they get an exact variant (see [`exact_method_forms`]).
+fn exact_methods(class: &ClassDef) -> BTreeSet<String> {
+    let own: BTreeSet<&str> = class
+        .class_methods
+        .iter()
+        .map(|m| m.selector.as_str())
+        .collect();
+    class
+        .class_methods
+        .iter()
+        .filter(|m| {
+            crate::analyse::Analysis::of(&m.body)
+                .of_body(&m.body)
+                .self_sends
+                .iter()
+                .any(|s| own.contains(s.as_str()))
+        })
+        .map(|m| m.selector.clone())
+        .collect()
+}
+
+/// A class-side method with an exact variant: its function first hands a call whose `self` is exactly
+/// the class to the variant (`cx:sel`, local), whose own `self` sends then go straight to the methods;
+/// any other `self` (a subclass inheriting the method) takes the method's clauses as they are.
+fn exact_method_forms(
+    lw: &mut Lowerer,
+    m: &MethodDef,
+    (class, exact): (&str, &BTreeSet<String>),
+    name: &str,
+    lifted: &mut usize,
+) -> Result<Vec<Term>, Diagnostic> {
+    let ml = lw.line(m.span);
+    let arity = m.params.len() + 1;
+    let params: Vec<Term> = (0..m.params.len())
+        .map(|i| var(ml, &format!("A{i}")))
+        .collect();
+    let mut head = vec![class_ref(ml, class)];
+    head.extend(params.iter().cloned());
+    let mut call_args = vec![class_ref(ml, class)];
+    call_args.extend(params);
+    let variant = abi::exact_method_function(&m.selector);
+    let mut clauses = vec![clause(ml, head, vec![local(ml, &variant, call_args)])];
+    clauses.extend(lw.method_clauses(m, true)?);
+    let exact_clauses = lw.exact_method_clauses(m, exact)?;
+    let mut forms = crate::lift::function(function_of(ml, name, arity, clauses), lifted);
+    forms.extend(crate::lift::function(
+        function_of(ml, &variant, arity, exact_clauses),
+        lifted,
+    ));
+    Ok(forms)
 }
 
 /// `[{Name, fun() -> Default end}, ...]` for slot declarations: each default is computed when needed.

@@ -120,6 +120,9 @@ pub struct Lowerer {
     ints: BTreeSet<String>,
     /// The facts of the expressions being lowered (see [`Analysis`]), gathered once per body.
     facts: Analysis,
+    /// While a class-side method's exact variant is lowered ([`Lowerer::exact_method_clauses`]): the
+    /// class-side methods that have one.
+    exact: Option<BTreeSet<String>>,
 }
 
 impl Lowerer {
@@ -141,6 +144,7 @@ impl Lowerer {
             inline: true,
             inline_depth: 0,
             facts: Analysis::default(),
+            exact: None,
         }
     }
 
@@ -221,6 +225,21 @@ impl Lowerer {
         clauses.push(clause(l, head(&generic_params), generic));
         self.class_side = false;
         Ok(clauses)
+    }
+
+    /// The clauses of class-side method `m` for when `self` is exactly its class: its `self` sends to
+    /// the class's own methods call them directly (the exact variants of those in `exact`). Entered
+    /// once from the method's own function, a recursion then tests `self` no more, and Erlang's type
+    /// analysis sees every call of it.
+    pub fn exact_method_clauses(
+        &mut self,
+        m: &MethodDef,
+        exact: &BTreeSet<String>,
+    ) -> Result<Vec<Term>, Diagnostic> {
+        self.exact = Some(exact.clone());
+        let clauses = self.method_clauses(m, true);
+        self.exact = None;
+        clauses
     }
 
     /// The statements of a slot default (no parameters; `self` is nil).

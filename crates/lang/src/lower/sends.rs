@@ -145,6 +145,13 @@ impl Lowerer {
         let class = class.clone();
         let mut direct_args = vec![this.clone()];
         direct_args.extend(args.iter().cloned());
+        if let (true, Some(exact)) = (self.class_side, &self.exact) {
+            let target = match exact.contains(selector) {
+                true => abi::exact_method_function(selector),
+                false => method_function(selector, true),
+            };
+            return local(l, &target, direct_args);
+        }
         let (tag, pid) = (self.fresh("Tag"), self.fresh("Pid"));
         let slow = clause(
             l,
