@@ -181,7 +181,7 @@ fn main() {
             25,
             "naive `fib: 25` (self-recursive)",
             "recursive fib/1",
-            "≤ 3×",
+            "≤ 1.5×",
         ),
         (
             "pipeline:",
