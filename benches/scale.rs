@@ -157,18 +157,19 @@ fn main() {
         let left = as_i64(&node.call("scale_anchor", "settle", vec![])).expect("micros") as f64;
         (started + left) / 1e3
     };
-    let (anchor_batches, batches): (Vec<f64>, Vec<f64>) = (0..ACTORS / BATCH)
-        .map(|_| {
-            let anchor = settled(node.tc("scale_anchor", "spawn_many", vec![int(BATCH)]).0);
-            node.call("scale_anchor", "stop_all", vec![]);
-            node.call("scale_anchor", "settle", vec![]);
-            let ours = settled(
-                node.send_to_class("ScaleBench", "spawn:", vec![int(BATCH)])
-                    .0,
-            );
-            (anchor, ours)
-        })
-        .unzip();
+    // A batch of the anchor (started, timed, stopped), then one of ours through `selector`.
+    let batch = |selector: &str| {
+        let anchor = settled(node.tc("scale_anchor", "spawn_many", vec![int(BATCH)]).0);
+        node.call("scale_anchor", "stop_all", vec![]);
+        node.call("scale_anchor", "settle", vec![]);
+        let ours = settled(
+            node.send_to_class("ScaleBench", selector, vec![int(BATCH)])
+                .0,
+        );
+        (anchor, ours)
+    };
+    let (anchor_batches, batches): (Vec<f64>, Vec<f64>) =
+        (0..ACTORS / BATCH).map(|_| batch("spawn:")).unzip();
     let spawn_total: f64 = batches.iter().sum();
     let anchor_spawn: f64 = anchor_batches.iter().sum();
     // Idle: past the time after which an idle actor hibernates.
@@ -212,13 +213,7 @@ fn main() {
     // row's work.
     std::thread::sleep(std::time::Duration::from_secs(3));
     node.call("scale_anchor", "settle", vec![]);
-    let anchor_init = settled(node.tc("scale_anchor", "spawn_many", vec![int(BATCH)]).0);
-    node.call("scale_anchor", "stop_all", vec![]);
-    node.call("scale_anchor", "settle", vec![]);
-    let spawn_init = settled(
-        node.send_to_class("ScaleBench", "spawnInit:", vec![int(BATCH)])
-            .0,
-    );
+    let (anchor_init, spawn_init) = batch("spawnInit:");
 
     let before = |v: f64| format!("with no actors {}", ms(v));
     let rows = vec![
