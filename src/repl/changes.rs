@@ -544,11 +544,13 @@ fn flush_file(
             return finish_delete(file, changes, project);
         }
         _ => {
-            if Path::new(file)
-                .symlink_metadata()
-                .is_ok_and(|m| m.file_type().is_symlink())
+            // A deletion takes the path itself away: never through a symbolic link.
+            if removes_classes
+                && Path::new(file)
+                    .symlink_metadata()
+                    .is_ok_and(|m| m.file_type().is_symlink())
             {
-                return Err("is a symbolic link; nothing written".to_owned());
+                return Err("is a symbolic link; nothing deleted".to_owned());
             }
             let (path, text) = project_file(file, project)?;
             if expected_digest.is_some_and(|d| *d != super::load::digest(&text)) {
