@@ -40,7 +40,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         .collect();
     let mut methods = Vec::new();
     let mut lifted = 0;
-    let exact = exact_methods(class);
+    let exact = exact_methods(class, &lw);
     for (side, ms) in [(false, &class.methods), (true, &class.class_methods)] {
         for m in ms {
             let name = method_function(&m.selector, side);
@@ -241,22 +241,11 @@ fn method_function_form(
 
 /// The class-side methods that send `self` one of the class's own class-side methods (a recursion,
 /// a helper): they get an exact variant (see [`exact_method_forms`]).
-fn exact_methods(class: &ClassDef) -> BTreeSet<String> {
-    let own: BTreeSet<&str> = class
-        .class_methods
-        .iter()
-        .map(|m| m.selector.as_str())
-        .collect();
+fn exact_methods(class: &ClassDef, lw: &Lowerer) -> BTreeSet<String> {
     class
         .class_methods
         .iter()
-        .filter(|m| {
-            crate::analyse::Analysis::of(&m.body)
-                .of_body(&m.body)
-                .self_sends
-                .iter()
-                .any(|s| own.contains(s.as_str()))
-        })
+        .filter(|m| lw.sends_own_methods(m, true))
         .map(|m| m.selector.clone())
         .collect()
 }

@@ -203,11 +203,7 @@ impl Lowerer {
         // Integer facts pay where they compound: in loops and in a method sending to its class's own
         // methods (recursion). Straight-line arithmetic gains a few type tests from a second copy of
         // the method, and its compile time doubles.
-        let own = match class_side {
-            false => &self.own.0,
-            true => &self.own.1,
-        };
-        let compounds = facts.inlined_loop || facts.self_sends.iter().any(|s| own.contains(s));
+        let compounds = facts.inlined_loop || self.any_own(&facts.self_sends, class_side);
         let mut clauses = Vec::new();
         if compounds && !guarded.is_empty() && facts.size <= SPECIALIZE_MAX {
             let fast_params: Vec<String> = m.params.iter().map(|p| format!("PI_{p}")).collect();
@@ -225,6 +221,22 @@ impl Lowerer {
         clauses.push(clause(l, head(&generic_params), generic));
         self.class_side = false;
         Ok(clauses)
+    }
+
+    /// Whether method `m` (of the given side) sends `self` one of its class's own methods of that side.
+    pub fn sends_own_methods(&self, m: &MethodDef, class_side: bool) -> bool {
+        self.any_own(
+            &Analysis::of(&m.body).of_body(&m.body).self_sends,
+            class_side,
+        )
+    }
+
+    fn any_own(&self, selectors: &BTreeSet<String>, class_side: bool) -> bool {
+        let own = match class_side {
+            false => &self.own.0,
+            true => &self.own.1,
+        };
+        selectors.iter().any(|s| own.contains(s))
     }
 
     /// The clauses of class-side method `m` for when `self` is exactly its class: its `self` sends to
