@@ -69,6 +69,27 @@ runtime_fns! {
     ENUMERABLE = "beamtalk_collection": "enumerable" / 1;
     /// A compiled REPL line saves the bindings its statements changed.
     CHECKPOINT = "beamtalk_repl_eval": "checkpoint" / 0;
+    /// `'+'(X, Y)`, and the other number operators below, each named after its Erlang operator: the
+    /// operator when both are numbers it cannot fail on, the send otherwise (see [`number_operator`]).
+    OP_ADD = "beamtalk_op": "+" / 2;
+    OP_SUB = "beamtalk_op": "-" / 2;
+    OP_MUL = "beamtalk_op": "*" / 2;
+    OP_LT = "beamtalk_op": "<" / 2;
+    OP_GT = "beamtalk_op": ">" / 2;
+    OP_LE = "beamtalk_op": "=<" / 2;
+    OP_GE = "beamtalk_op": ">=" / 2;
+    OP_EQ = "beamtalk_op": "==" / 2;
+    OP_DIV = "beamtalk_op": "div" / 2;
+    OP_REM = "beamtalk_op": "rem" / 2;
+}
+
+/// The runtime function for a number send whose fast path is Erlang operator `operator`: the same test,
+/// operator and fallback as the inline form, in one call (code that runs once per call is smaller so).
+pub fn number_operator(operator: &str) -> Option<RuntimeFn> {
+    RUNTIME_FNS
+        .iter()
+        .find(|f| f.module == "beamtalk_op" && f.name == operator)
+        .copied()
 }
 
 /// `Module:Function(Args)` for one of the runtime's functions.

@@ -105,6 +105,21 @@ pub fn named_fun(l: i32, name: &str, clauses: Vec<Term>) -> Term {
 }
 
 /// A call of an auto-imported BIF (a type test in a guard, `self()`).
+/// `fun m:f/arity`: a literal (OTP 23+), calling the current code of an exported function.
+pub fn external_fun(l: i32, m: &str, f: &str, arity: usize) -> Term {
+    let arity = i64::try_from(arity).unwrap_or(i64::MAX);
+    tuple(vec![
+        atom("fun"),
+        int(l),
+        tuple(vec![
+            atom("function"),
+            abs_atom(l, m),
+            abs_atom(l, f),
+            integer(l, arity),
+        ]),
+    ])
+}
+
 pub fn bif(l: i32, name: &str, args: Vec<Term>) -> Term {
     tuple(vec![atom("call"), int(l), abs_atom(l, name), list(args)])
 }

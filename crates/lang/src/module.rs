@@ -132,9 +132,17 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         vec![],
         vec![abs_list(l, class_state)],
     ));
-    forms.push(respond_function(l, "__respond__", &class.methods, false));
-    forms.push(respond_function(
+    let module = class_module(&class.name);
+    forms.extend(respond_functions(
         l,
+        &module,
+        "__respond__",
+        &class.methods,
+        false,
+    ));
+    forms.extend(respond_functions(
+        l,
+        &module,
         "__class_respond__",
         &class.class_methods,
         true,
@@ -202,9 +210,16 @@ pub fn extension_forms(
                 .map(|m| ("instance", m))
                 .chain(class_methods.iter().map(|m| ("class", m))),
         ),
-        respond_function(l, "__respond__", methods, false),
-        respond_function(l, "__class_respond__", class_methods, true),
     ];
+    let module = extension_module(class);
+    forms.extend(respond_functions(l, &module, "__respond__", methods, false));
+    forms.extend(respond_functions(
+        l,
+        &module,
+        "__class_respond__",
+        class_methods,
+        true,
+    ));
     forms.extend(functions);
     forms.push(tuple(vec![atom("eof"), int(l)]));
     Ok(list(forms))
@@ -539,32 +554,55 @@ pub fn doc_above(src: &str, at: usize) -> String {
     lines.join("\n")
 }
 
-/// `name(Selector, Self, Args) -> {ok, Result} | nomethod`, one clause per method.
-fn respond_function(l: i32, name: &str, methods: &[MethodDef], class_side: bool) -> Term {
+/// `name(Selector, Self, Args) -> {ok, Result} | nomethod`: a clause for each number of arguments the
+/// methods take, which finds the method's function by selector (`'__respondN__'(Selector)`, answering a literal
+/// `fun Module:'i:sel'/N+1`) and calls it. One clause per method calling its function would be as fast,
+/// but OTP's compiler takes several times as long over one function of a hundred calls as over a
+/// hundred constants.
+fn respond_functions(
+    l: i32,
+    module: &str,
+    name: &str,
+    methods: &[MethodDef],
+    class_side: bool,
+) -> Vec<Term> {
+    let arities: BTreeSet<usize> = methods.iter().map(|m| m.params.len()).collect();
     let mut clauses = Vec::new();
-    for m in methods {
-        let ml = l;
-        let params: Vec<Term> = (0..m.params.len())
-            .map(|i| var(ml, &format!("A{i}")))
-            .collect();
-        let mut args = vec![var(ml, "Self@")];
+    let mut lookups = Vec::new();
+    for arity in arities {
+        // `'__respond1__'`, `'__class_respond0__'`.
+        let lookup = format!("{}{arity}__", name.trim_end_matches("__"));
+        let params: Vec<Term> = (0..arity).map(|i| var(l, &format!("A{i}"))).collect();
+        let mut args = vec![var(l, "Self@")];
         args.extend(params.iter().cloned());
-        let result = abs_tuple(
-            ml,
-            vec![
-                abs_atom(ml, "ok"),
-                local(ml, &method_function(&m.selector, class_side), args),
-            ],
-        );
+        let found = abs_tuple(l, vec![abs_atom(l, "ok"), apply(l, var(l, "F@"), args)]);
         clauses.push(clause(
-            ml,
-            vec![
-                abs_atom(ml, &m.selector),
-                var(ml, "Self@"),
-                abs_list(ml, params),
-            ],
-            vec![result],
+            l,
+            vec![var(l, "Selector@"), var(l, "Self@"), abs_list(l, params)],
+            vec![case(
+                l,
+                local(l, &lookup, vec![var(l, "Selector@")]),
+                vec![
+                    clause(
+                        l,
+                        vec![abs_atom(l, "nomethod")],
+                        vec![abs_atom(l, "nomethod")],
+                    ),
+                    clause(l, vec![var(l, "F@")], vec![found]),
+                ],
+            )],
         ));
+        let mut found_by = Vec::new();
+        for m in methods.iter().filter(|m| m.params.len() == arity) {
+            let function = method_function(&m.selector, class_side);
+            found_by.push(clause(
+                l,
+                vec![abs_atom(l, &m.selector)],
+                vec![external_fun(l, module, &function, arity + 1)],
+            ));
+        }
+        found_by.push(clause(l, vec![var(l, "_")], vec![abs_atom(l, "nomethod")]));
+        lookups.push(function_of(l, &lookup, 1, found_by));
     }
     let any = || var(l, "_");
     clauses.push(clause(
@@ -572,7 +610,9 @@ fn respond_function(l: i32, name: &str, methods: &[MethodDef], class_side: bool)
         vec![any(), any(), any()],
         vec![abs_atom(l, "nomethod")],
     ));
-    function_of(l, name, 3, clauses)
+    let mut forms = vec![function_of(l, name, 3, clauses)];
+    forms.extend(lookups);
+    forms
 }
 
 #[cfg(test)]

@@ -366,6 +366,10 @@ fn classes() {
             "Object subclass: Fib\n  class fib: n =>\n    n < 2 ifTrue: [^n]\n    (self fib: n - 1) + (self fib: n - 2)\n",
         ),
         (
+            "classes__number_sends_once_and_repeated",
+            "Object subclass: Scale\n  scaled: k =>\n    times := [:x | x * k]\n    times value: k + 1\n",
+        ),
+        (
             "classes__string_concatenation_in_a_method",
             "Object subclass: Greeter\n  greet: name => \"Hello, \" ++ name\n",
         ),

@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use eetf::Term;
 
 use super::abi::{self, method_function};
-use super::analyse::{Analysis, children};
+use super::analyse::{Analysis, Facts, children};
 use super::ast::*;
 use super::diagnostic::Diagnostic;
 use super::forms::*;
@@ -123,6 +123,9 @@ pub struct Lowerer {
     /// While a class-side method's exact variant is lowered ([`Lowerer::exact_method_clauses`]): the
     /// class-side methods that have one.
     exact: Option<BTreeSet<String>>,
+    /// How many constructs around the code being lowered run it repeatedly in one call of the method
+    /// (see [`Lowerer::repeating`]).
+    repeats: u32,
 }
 
 impl Lowerer {
@@ -145,7 +148,23 @@ impl Lowerer {
             inline_depth: 0,
             facts: Analysis::default(),
             exact: None,
+            repeats: 0,
         }
+    }
+
+    /// Lowers with `f` code that may run many times in one call of its method: a loop's body, a block,
+    /// a method that loops or sends its class's own methods (recursion). Such code keeps its number sends'
+    /// tests inline; a method's other code calls the runtime for them (see `number_send`).
+    fn repeating<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.repeats += 1;
+        let out = f(self);
+        self.repeats -= 1;
+        out
+    }
+
+    /// Whether the code being lowered runs at most once per call of its method.
+    fn runs_once(&self) -> bool {
+        self.repeats == 0 && self.is_method()
     }
 
     /// Declares the selectors the class defines (for direct `self` sends).
@@ -192,18 +211,36 @@ impl Lowerer {
             h.extend(params.iter().map(|p| var(l, p)));
             h
         };
+        let facts = Analysis::of(&m.body).of_body(&m.body);
+        // Integer facts pay where they compound: in loops and in a method sending to its class's own
+        // methods (recursion). Straight-line arithmetic gains a few type tests from a second copy of
+        // the method, and its compile time doubles.
+        let compounds = facts.inlined_loop || self.any_own(&facts.self_sends, class_side);
+        let clauses = match compounds {
+            true => self.repeating(|lw| lw.method_copies(m, &facts, true, head)),
+            false => self.method_copies(m, &facts, false, head),
+        };
+        self.class_side = false;
+        clauses
+    }
+
+    /// [`Lowerer::method_clauses`]: the generic clause, after the integer-specialised one where facts
+    /// compound (`facts` are the method body's).
+    fn method_copies(
+        &mut self,
+        m: &MethodDef,
+        facts: &Facts,
+        compounds: bool,
+        head: impl Fn(&[String]) -> Vec<Term>,
+    ) -> Result<Vec<Term>, Diagnostic> {
+        let l = self.line(m.span);
         let generic_params: Vec<String> = m.params.iter().map(|p| param_var(p)).collect();
         let generic = self.body(&m.params, &generic_params, &m.body, l)?;
-        let facts = self.facts.of_body(&m.body);
         let guarded: Vec<&String> = m
             .params
             .iter()
             .filter(|p| facts.number_operands.contains(*p))
             .collect();
-        // Integer facts pay where they compound: in loops and in a method sending to its class's own
-        // methods (recursion). Straight-line arithmetic gains a few type tests from a second copy of
-        // the method, and its compile time doubles.
-        let compounds = facts.inlined_loop || self.any_own(&facts.self_sends, class_side);
         let mut clauses = Vec::new();
         if compounds && !guarded.is_empty() && facts.size <= SPECIALIZE_MAX {
             let fast_params: Vec<String> = m.params.iter().map(|p| format!("PI_{p}")).collect();
@@ -219,7 +256,6 @@ impl Lowerer {
             clauses.push(guarded_clause(l, head(&fast_params), guards, fast));
         }
         clauses.push(clause(l, head(&generic_params), generic));
-        self.class_side = false;
         Ok(clauses)
     }
 
@@ -714,7 +750,8 @@ impl Lowerer {
                 inner.insert(n, slot);
             }
         }
-        let b = self.seq(body, &mut inner)?;
+        // A block may run any number of times (`collect:`, `inject:into:`, a callback).
+        let b = self.repeating(|lw| lw.seq(body, &mut inner))?;
         pre.push(fun(l, ps, b));
         Ok(begin(l, pre))
     }

@@ -193,7 +193,9 @@ impl Lowerer {
     }
 
     /// `a + b` and friends: Erlang's own operator when both are numbers of the kind the operator cannot
-    /// fail on, an ordinary send otherwise.
+    /// fail on, an ordinary send otherwise. Tested inline where the code repeats; where it runs once per
+    /// call, by a call to the runtime function that makes the same test (a fraction of the code to
+    /// compile, for a call's worth of time).
     pub(super) fn number_send(
         &mut self,
         l: i32,
@@ -206,6 +208,10 @@ impl Lowerer {
         let (mut pre, vals) = self.operands(l, &[receiver, arg], env)?;
         if !matches!(operator, "div" | "rem") && vals.iter().all(|v| self.is_int(v)) {
             pre.push(op(l, operator, vals[0].clone(), vals[1].clone()));
+            return Ok(begin(l, pre));
+        }
+        if let (true, Some(f)) = (self.runs_once(), abi::number_operator(operator)) {
+            pre.push(abi::call(l, f, vals));
             return Ok(begin(l, pre));
         }
         if !matches!(operator, "div" | "rem")
@@ -439,14 +445,14 @@ impl Lowerer {
         if let Some(branches) = condition_branches(selector) {
             return self.condition(l, receiver, selector, branches, args, env);
         }
-        match selector {
-            "to:do:" => self.counting_loop(l, receiver, &args[0], &args[1], env),
-            "timesRepeat:" => self.times_repeat(l, receiver, &args[0], env),
+        self.repeating(|lw| match selector {
+            "to:do:" => lw.counting_loop(l, receiver, &args[0], &args[1], env),
+            "timesRepeat:" => lw.times_repeat(l, receiver, &args[0], env),
             "whileTrue:" | "whileFalse:" => {
-                self.while_loop(l, receiver, selector == "whileTrue:", &args[0], env)
+                lw.while_loop(l, receiver, selector == "whileTrue:", &args[0], env)
             }
-            _ => self.list_send(l, receiver, selector, args, env),
-        }
+            _ => lw.list_send(l, receiver, selector, args, env),
+        })
     }
 }
 
