@@ -3,6 +3,7 @@
 //! file's classes its `Class >> selector => body` methods.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::walk::{self, WalkError};
 use super::{EvalError, Outcome, Session};
@@ -11,7 +12,8 @@ use crate::lang::compile;
 use crate::lang::diagnostic::Diagnostic;
 use crate::lang::parser;
 use eetf::Term;
-use futures::StreamExt;
+use futures::future::Either;
+use futures::{SinkExt, StreamExt};
 
 /// One parsed file.
 pub struct SourceFile {
@@ -120,7 +122,47 @@ fn read_sources_in(paths: &[PathBuf], root: Option<&Path>) -> Result<Vec<SourceF
             }
         }
     }
-    files.iter().map(|p| read_source(p)).collect()
+    read_each(&files)
+}
+
+/// [`read_source`] of each of `files`, on as many threads as the machine has cores (compiling a large
+/// project is most of a load's time on this side), answering in order; the first file in order that
+/// fails is the error, as reading them one by one would report.
+fn read_each(files: &[PathBuf]) -> Result<Vec<SourceFile>, LoadError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    if threads <= 1 {
+        return files.iter().map(|p| read_source(p)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut read: Vec<Option<Result<SourceFile, LoadError>>> = files.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = files.get(i) else {
+                            return done;
+                        };
+                        done.push((i, read_source(path)));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            let done = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (i, file) in done {
+                read[i] = Some(file);
+            }
+        }
+    });
+    // Every index below the files' count was taken by a worker, and each worker answers all it took.
+    read.into_iter().flatten().collect()
 }
 
 /// [`read_sources`] on a blocking thread, given up after `timeout` (a slow disk or a huge tree never
@@ -273,18 +315,16 @@ pub async fn autoload_notice(
 }
 
 /// Loads every class of `files` in order, stopping at the first that fails. The node compiles the
-/// classes ahead, as many at once as it has schedulers, while each is installed in turn.
+/// classes ahead, one more at a time than it has schedulers, while each is installed in turn: the
+/// compiles are driven beside the installs, so a scheduler is not left idle while one installs.
 pub async fn load_sources(
     session: &Session,
     files: &[SourceFile],
 ) -> Result<LoadReport, EvalError> {
-    let batch: Vec<String> = files
-        .iter()
-        .flat_map(|f| f.classes.iter().map(|c| c.name.clone()))
-        .collect();
-    let slots = match batch.len() {
+    let count: usize = files.iter().map(|f| f.classes.len()).sum();
+    let slots = match count {
         0 | 1 => 1,
-        _ => session.compile_slots().await?,
+        _ => session.compile_slots().await? + 1,
     };
     let jobs: Vec<_> = files
         .iter()
@@ -294,7 +334,34 @@ pub async fn load_sources(
                 .map(move |forms| compile_job(session, forms, &f.path))
         })
         .collect();
-    let mut compiled = futures::stream::iter(jobs).buffered(slots);
+    let (mut done, compiled) = futures::channel::mpsc::channel(slots);
+    let compiling = async move {
+        let mut compiles = futures::stream::iter(jobs).buffered(slots);
+        while let Some(code) = compiles.next().await {
+            if done.send(code).await.is_err() {
+                return;
+            }
+        }
+    };
+    let installing = install_all(session, files, compiled);
+    let (compiling, installing) = (std::pin::pin!(compiling), std::pin::pin!(installing));
+    match futures::future::select(installing, compiling).await {
+        Either::Left((report, _)) => report,
+        Either::Right(((), installing)) => installing.await,
+    }
+}
+
+/// Installs each class of `files` in order as its compiled code arrives from `compiled`, then the
+/// file's extension methods; stops at the first that fails.
+async fn install_all(
+    session: &Session,
+    files: &[SourceFile],
+    mut compiled: futures::channel::mpsc::Receiver<Result<Term, EvalError>>,
+) -> Result<LoadReport, EvalError> {
+    let batch: Vec<String> = files
+        .iter()
+        .flat_map(|f| f.classes.iter().map(|c| c.name.clone()))
+        .collect();
     let mut loaded = Vec::new();
     for file in files {
         let name = file.path.display().to_string();
