@@ -2,7 +2,7 @@
 //! `eetf` terms. Every builder takes the source line `l` the construct came from.
 
 use eetf::{FixInteger, Float, Term};
-use num_bigint::{BigInt, Sign};
+use num_bigint::BigInt;
 
 use super::ast::Literal;
 use beamtalk_term::etf::int_term;
@@ -139,72 +139,24 @@ pub fn cons(l: i32, head: Term, tail: Term) -> Term {
     tuple(vec![atom("cons"), int(l), head, tail])
 }
 
-/// A binary literal of raw bytes: `<<N:Bits>>`, the bytes as one big-endian integer, which OTP's
-/// compiler folds into the literal `<<"...">>`. Written as a list of bytes, every pass of OTP's compiler
-/// would walk each byte, and a class keeps kilobytes (its source, the code of rare fallbacks).
+/// A binary literal of raw bytes: `<<"...">>`.
 pub fn bytes(l: i32, b: &[u8]) -> Term {
-    if b.is_empty() {
-        return tuple(vec![atom("bin"), int(l), list(vec![])]);
-    }
-    let value = BigInt::from_bytes_be(Sign::Plus, b);
-    let bits = i64::try_from(b.len()).map_or(i64::MAX, |n| n.saturating_mul(8));
     let elem = tuple(vec![
         atom("bin_element"),
         int(l),
-        tuple(vec![atom("integer"), int(l), int_term(value)]),
-        integer(l, bits),
+        tuple(vec![
+            atom("string"),
+            int(l),
+            list(
+                b.iter()
+                    .map(|&b| Term::FixInteger(FixInteger::from(i32::from(b))))
+                    .collect(),
+            ),
+        ]),
+        atom("default"),
         atom("default"),
     ]);
     tuple(vec![atom("bin"), int(l), list(vec![elem])])
-}
-
-/// The line of abstract form `t` (1 when it has none).
-fn line_of(t: &Term) -> i32 {
-    match t {
-        Term::Tuple(t) => match t.elements.get(1) {
-            Some(Term::FixInteger(i)) => i.value,
-            _ => 1,
-        },
-        _ => 1,
-    }
-}
-
-/// The bytes of a binary literal [`bytes`] made.
-fn bytes_of(t: &Term) -> Option<Vec<u8>> {
-    let Term::Tuple(bin) = t else { return None };
-    let [Term::Atom(tag), _, Term::List(elems)] = bin.elements.as_slice() else {
-        return None;
-    };
-    let [Term::Tuple(elem)] = elems.elements.as_slice() else {
-        return None;
-    };
-    let [
-        Term::Atom(e),
-        _,
-        Term::Tuple(value),
-        Term::Tuple(size),
-        Term::Atom(d),
-    ] = elem.elements.as_slice()
-    else {
-        return None;
-    };
-    if tag.name != "bin" || e.name != "bin_element" || d.name != "default" {
-        return None;
-    }
-    let value = match value.elements.get(2)? {
-        Term::FixInteger(i) => BigInt::from(i.value),
-        Term::BigInteger(i) => i.value.clone(),
-        _ => return None,
-    };
-    let bits = match size.elements.get(2)? {
-        Term::FixInteger(i) => usize::try_from(i.value).ok()?,
-        _ => return None,
-    };
-    let (_, digits) = value.to_bytes_be();
-    let len = bits / 8;
-    let mut out = vec![0; len.checked_sub(digits.len())?];
-    out.extend(digits);
-    Some(out)
 }
 
 /// `<<A/binary, B/binary>>`.
@@ -221,23 +173,11 @@ pub fn binary_append(l: i32, a: Term, b: Term) -> Term {
     tuple(vec![atom("bin"), int(l), list(vec![elem(a), elem(b)])])
 }
 
-/// A UTF-8 binary literal: the characters for short text, the bytes as a number for long (see
-/// [`bytes`]; [`shown`] shows both alike).
+/// A UTF-8 binary literal.
 pub fn string(l: i32, s: &str) -> Term {
     if s.is_empty() {
         return tuple(vec![atom("bin"), int(l), list(vec![])]);
     }
-    if s.len() > LONG_TEXT {
-        return bytes(l, s.as_bytes());
-    }
-    text(l, s)
-}
-
-/// Text longer than this is written as a number (see [`string`]).
-const LONG_TEXT: usize = 32;
-
-/// `<<"...""/utf8>>` with the characters written out.
-fn text(l: i32, s: &str) -> Term {
     let chars = list(
         s.chars()
             .map(|c| int_term(BigInt::from(u32::from(c))))
@@ -312,12 +252,6 @@ pub fn try_of(l: i32, body: Vec<Term>, of: Vec<Term>, catches: Vec<Term>) -> Ter
 /// `beamtalk_rt:deferred(<<...>>, Bindings)` decoded in place of its bytes, shown as `{deferred, Expr}`.
 /// Recursive: for code of a size people read.
 pub fn shown(t: &Term) -> Term {
-    if let Some(b) = bytes_of(t) {
-        return match String::from_utf8(b) {
-            Ok(s) => text(line_of(t), &s),
-            Err(_) => t.clone(),
-        };
-    }
     if let Some((expr, rest)) = deferred_call(t) {
         let mut call = rest.clone();
         if let Term::Tuple(c) = &mut call
@@ -352,31 +286,28 @@ fn deferred_call(t: &Term) -> Option<(Term, &Term)> {
     if !is_deferred {
         return None;
     }
-    let bytes = bytes_of(args.elements.first()?)?;
+    let Some(Term::Tuple(bin)) = args.elements.first() else {
+        return None;
+    };
+    let Some(Term::List(elems)) = bin.elements.get(2) else {
+        return None;
+    };
+    let Some(Term::Tuple(elem)) = elems.elements.first() else {
+        return None;
+    };
+    let Some(Term::Tuple(string)) = elem.elements.get(2) else {
+        return None;
+    };
+    let Some(Term::List(chars)) = string.elements.get(2) else {
+        return None;
+    };
+    let bytes: Vec<u8> = chars
+        .elements
+        .iter()
+        .filter_map(|c| match c {
+            Term::FixInteger(i) => u8::try_from(i.value).ok(),
+            _ => None,
+        })
+        .collect();
     Some((Term::decode(bytes.as_slice()).ok()?, t))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_written_as_a_number_keep_their_leading_zeros() {
-        for b in [
-            &[0u8, 0, 7][..],
-            &[255],
-            &[0],
-            &[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        ] {
-            assert_eq!(bytes_of(&bytes(3, b)).as_deref(), Some(b));
-        }
-    }
-
-    #[test]
-    fn long_text_is_shown_as_the_text_it_is() {
-        let s = "a class's source, long enough to be written as a number: é ✓";
-        assert!(s.len() > LONG_TEXT);
-        assert_eq!(shown(&string(2, s)), text(2, s));
-        assert_ne!(string(2, s), text(2, s));
-    }
 }
