@@ -128,22 +128,50 @@ fn long_chains_are_a_diagnostic_in_eval_load_and_a_piped_repl() {
     assert!(stdout.contains("deeper than 1000 levels"), "{stdout}");
 }
 
-/// Files are parsed and compiled on a blocking thread of the CLI: one nested as deep as the parser allows
-/// loads there as it would on the main thread (it used to overflow that thread's stack and crash).
+/// Files are parsed and compiled on threads of the CLI (a blocking thread, and helpers when there are
+/// several files): files nested as deep as the parser allows load there as they would on the main
+/// thread (it used to overflow such a thread's stack and crash).
 #[test]
-fn a_file_nested_as_deep_as_allowed_loads() {
+fn files_nested_as_deep_as_allowed_load() {
     let p = workspace();
     let depth = 990;
-    let src = format!(
-        "Object subclass: Deep\n  class value => {}42{}\n",
-        "(".repeat(depth),
-        ")".repeat(depth)
-    );
-    std::fs::write(p.project.path().join("deep.bt"), src).expect("write");
-    let (code, out, err, _) = run(&mut p.cmd(&["load", "-w", "bad", "deep.bt"]));
+    let dir = p.project.path().join("deep");
+    std::fs::create_dir_all(&dir).expect("dir");
+    for (i, name) in ["Deep", "Deeper", "Deepest", "Deepmost"].iter().enumerate() {
+        let src = format!(
+            "Object subclass: {name}\n  class value => {}{i}{}\n",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        );
+        std::fs::write(dir.join(format!("{}.bt", name.to_lowercase())), src).expect("write");
+    }
+    let (code, out, err, _) = run(&mut p.cmd(&["load", "-w", "bad", "deep"]));
     assert_eq!(code, 0, "{out}{err}");
-    let (code, out, err, _) = run(&mut p.cmd(&["eval", "-w", "bad", "Deep value"]));
-    assert_eq!((code, out.trim()), (0, "42"), "{err}");
+    let (code, out, err, _) = run(&mut p.cmd(&[
+        "eval",
+        "-w",
+        "bad",
+        "#(Deep value, Deeper value, Deepest value, Deepmost value)",
+    ]));
+    assert_eq!((code, out.trim()), (0, "#(0, 1, 2, 3)"), "{err}");
+}
+
+/// A selector too long for an Erlang atom is refused before anything loads, naming the class and file.
+#[test]
+fn a_selector_too_long_for_the_node_is_refused_before_loading() {
+    let p = workspace();
+    let src = format!("Object subclass: Wordy\n  {} => 1\n", "a".repeat(300));
+    std::fs::write(p.project.path().join("wordy.bt"), src).expect("write");
+    let (code, _, err, _) = run(&mut p.cmd(&["load", "-w", "bad", "wordy.bt"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("class Wordy of wordy.bt cannot be sent"),
+        "{err}"
+    );
+    assert!(err.contains("hint:"), "{err}");
+    let (code, out, err, _) = run(&mut p.cmd(&["eval", "-w", "bad", "Wordy"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(format!("{out}{err}").contains("unknown class Wordy"), "{out}{err}");
 }
 
 #[test]

@@ -87,7 +87,7 @@ pub(super) fn source_failure(e: LoadError) -> Failure {
         LoadError::Timeout(_) => Failure::Timeout {
             message: e.to_string(),
         },
-        LoadError::Read { .. } | LoadError::Walk(_) => Failure::Usage {
+        LoadError::Read { .. } | LoadError::Walk(_) | LoadError::Encode { .. } => Failure::Usage {
             message: e.to_string(),
             detail: None,
         },

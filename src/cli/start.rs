@@ -68,13 +68,10 @@ fn quiet_on_closed_stdout() {
     }));
 }
 
-/// Room for deep but legal input: the compiler recurses over expressions, which the parser caps at
-/// `lang::parser::MAX_DEPTH` levels; debug builds need far more stack per level than the default 8 MiB
-/// gives. The main thread's stack grows on demand up to this soft limit (the kernel keeps at least
-/// 128 MiB free below it), so raising it costs nothing until used.
-/// The stack the compiler may need: a source nested as deep as the parser allows (1,000 levels)
-/// recurses that deep in every pass.
-const STACK: usize = 64 * 1024 * 1024;
+/// Room for deep but legal input (see `lang::COMPILER_STACK`): the default 8 MiB is too little. The main
+/// thread's stack grows on demand up to this soft limit (the kernel keeps at least 128 MiB free below
+/// it), so raising it costs nothing until used.
+const STACK: usize = crate::lang::COMPILER_STACK;
 
 fn grow_stack_limit() {
     const WANT: libc::rlim_t = STACK as libc::rlim_t;

@@ -20,9 +20,10 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub src: String,
     pub classes: Vec<ClassDef>,
-    /// The abstract forms of each of `classes`, in the same order (compiled when the file was read, to
-    /// report compile errors before anything loads).
-    pub forms: Vec<Term>,
+    /// The abstract forms of each of `classes`, in the same order, in the external term format: compiled
+    /// when the file was read (to report compile errors before anything loads) and encoded then, on the
+    /// thread that read it, so sending a class to the node copies bytes rather than a tree of terms.
+    pub forms: Vec<Vec<u8>>,
     /// `Class >> selector => body` definitions, in file order.
     pub methods: Vec<ExtensionMethod>,
 }
@@ -59,6 +60,15 @@ pub enum LoadError {
         "reading the sources took longer than {0:?}; hint: name fewer or smaller directories, or raise --timeout"
     )]
     Timeout(std::time::Duration),
+    #[error(
+        "class {class} of {} cannot be sent to the node: {source}; hint: a selector or class name becomes an Erlang atom, at most 255 characters with its prefix", path.display()
+    )]
+    Encode {
+        path: PathBuf,
+        class: String,
+        #[source]
+        source: beamtalk_term::etf::EncodeError,
+    },
 }
 
 impl LoadError {
@@ -69,6 +79,7 @@ impl LoadError {
             LoadError::Syntax(e) => &e.path,
             LoadError::Walk(e) => e.path(),
             LoadError::Timeout(_) => Path::new(""),
+            LoadError::Encode { path, .. } => path,
         }
     }
 
@@ -126,39 +137,44 @@ fn read_sources_in(paths: &[PathBuf], root: Option<&Path>) -> Result<Vec<SourceF
 }
 
 /// [`read_source`] of each of `files`, on as many threads as the machine has cores (compiling a large
-/// project is most of a load's time on this side), answering in order; the first file in order that
-/// fails is the error, as reading them one by one would report.
+/// project is most of a load's time on this side), this one among them, answering in order; the first
+/// file in order that fails is the error, as reading them one by one would report.
 fn read_each(files: &[PathBuf]) -> Result<Vec<SourceFile>, LoadError> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len());
-    if threads <= 1 {
-        return files.iter().map(|p| read_source(p)).collect();
-    }
     let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = files.get(i) else {
+                return done;
+            };
+            done.push((i, read_source(path)));
+        }
+    };
     let mut read: Vec<Option<Result<SourceFile, LoadError>>> = files.iter().map(|_| None).collect();
     std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = files.get(i) else {
-                            return done;
-                        };
-                        done.push((i, read_source(path)));
-                    }
-                })
+        // A helper that cannot be started leaves its share to the others: this thread works too.
+        let helpers: Vec<_> = (1..threads)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .stack_size(crate::lang::COMPILER_STACK)
+                    .spawn_scoped(scope, work)
+                    .ok()
             })
             .collect();
-        for worker in workers {
-            let done = worker
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            for (i, file) in done {
-                read[i] = Some(file);
-            }
+        let mut done = work();
+        for helper in helpers {
+            done.extend(
+                helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        for (i, file) in done {
+            read[i] = Some(file);
         }
     });
     // Every index below the files' count was taken by a worker, and each worker answers all it took.
@@ -201,7 +217,14 @@ fn read_source(path: &Path) -> Result<SourceFile, LoadError> {
     for item in items {
         match item {
             Item::Class(c) => {
-                forms.push(compile::class(&c, &src).map_err(syntax)?);
+                let compiled = compile::class(&c, &src).map_err(syntax)?;
+                let encoded =
+                    beamtalk_term::etf::encode(&compiled).map_err(|source| LoadError::Encode {
+                        path: path.to_path_buf(),
+                        class: c.name.clone(),
+                        source,
+                    })?;
+                forms.push(encoded);
                 classes.push(c);
             }
             Item::Method {
@@ -406,9 +429,10 @@ async fn install_all(
     })
 }
 
-async fn compile_job(session: &Session, forms: &Term, path: &Path) -> Result<Term, EvalError> {
+async fn compile_job(session: &Session, forms: &[u8], path: &Path) -> Result<Term, EvalError> {
+    let forms = Term::Binary(eetf::Binary::from(forms));
     session
-        .compile_class(forms.clone(), &path.display().to_string())
+        .compile_class(forms, &path.display().to_string())
         .await
 }
 

@@ -207,8 +207,8 @@ impl Session {
         Ok(crate::term::as_i64(&n).map_or(1, |n| n.clamp(1, 64) as usize))
     }
 
-    /// Compiles a class's forms on the node without loading anything; what
-    /// [`Session::install_class`] takes.
+    /// Compiles a class's forms (a list, or a binary of their external term format) on the node
+    /// without loading anything; what [`Session::install_class`] takes.
     pub async fn compile_class(&self, forms: Term, file: &str) -> Result<Term, EvalError> {
         self.call(node_api::COMPILE_CLASS, vec![forms, file_term(file)])
             .await

@@ -20,3 +20,8 @@ pub mod lower;
 pub mod module;
 pub mod parser;
 pub mod resolve;
+
+/// The stack a thread running the compiler needs for a source nested as deep as the parser allows
+/// (`parser::MAX_DEPTH` levels, which every pass recurses through; debug builds take far more stack
+/// per level than release ones).
+pub const COMPILER_STACK: usize = 64 * 1024 * 1024;

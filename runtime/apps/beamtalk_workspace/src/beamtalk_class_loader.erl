@@ -40,9 +40,12 @@ compile_slots() ->
     erlang:system_info(schedulers_online).
 
 %% @doc Compiles `Forms' without loading anything: the module, its code, and the few forms the checks
-%% before installing need (`install_compiled/4' takes them back).
--spec compile([erl_parse:abstract_form()], binary()) ->
+%% before installing need (`install_compiled/4' takes them back). The CLI sends the forms encoded
+%% (`term_to_binary/1' of the list), which costs both sides a copy of bytes rather than of a tree.
+-spec compile([erl_parse:abstract_form()] | binary(), binary()) ->
     {ok, module(), binary(), [erl_parse:abstract_form()]} | {error, compile, [binary()]}.
+compile(Encoded, File) when is_binary(Encoded) ->
+    compile(binary_to_term(Encoded), File);
 compile(Forms, File) ->
     case compile_forms(Forms, File) of
         {ok, Module, Bin} -> {ok, Module, Bin, checked_forms(Forms)};
