@@ -171,7 +171,10 @@ fn a_selector_too_long_for_the_node_is_refused_before_loading() {
     assert!(err.contains("hint:"), "{err}");
     let (code, out, err, _) = run(&mut p.cmd(&["eval", "-w", "bad", "Wordy"]));
     assert_eq!(code, 1, "{out}{err}");
-    assert!(format!("{out}{err}").contains("unknown class Wordy"), "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("unknown class Wordy"),
+        "{out}{err}"
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Builders for Erlang abstract format (the `erl_parse` terms `compile:forms/2` and `erl_eval` read), as
 //! `eetf` terms. Every builder takes the source line `l` the construct came from.
 
-use eetf::{FixInteger, Float, Term};
+use eetf::{ByteList, FixInteger, Float, Term};
 use num_bigint::BigInt;
 
 use super::ast::Literal;
@@ -147,11 +147,7 @@ pub fn bytes(l: i32, b: &[u8]) -> Term {
         tuple(vec![
             atom("string"),
             int(l),
-            list(
-                b.iter()
-                    .map(|&b| Term::FixInteger(FixInteger::from(i32::from(b))))
-                    .collect(),
-            ),
+            Term::ByteList(ByteList::from(b.to_vec())),
         ]),
         atom("default"),
         atom("default"),
@@ -178,11 +174,20 @@ pub fn string(l: i32, s: &str) -> Term {
     if s.is_empty() {
         return tuple(vec![atom("bin"), int(l), list(vec![])]);
     }
-    let chars = list(
-        s.chars()
-            .map(|c| int_term(BigInt::from(u32::from(c))))
-            .collect(),
-    );
+    // Characters below 256 are a byte list (one byte each in the external format, and no term per
+    // character to build); any other text is a list of code points.
+    let chars = match s.chars().all(|c| u32::from(c) < 256) {
+        true => Term::ByteList(ByteList::from(
+            s.chars()
+                .filter_map(|c| u8::try_from(u32::from(c)).ok())
+                .collect::<Vec<u8>>(),
+        )),
+        false => list(
+            s.chars()
+                .map(|c| int_term(BigInt::from(u32::from(c))))
+                .collect(),
+        ),
+    };
     let elem = tuple(vec![
         atom("bin_element"),
         int(l),
@@ -298,16 +303,17 @@ fn deferred_call(t: &Term) -> Option<(Term, &Term)> {
     let Some(Term::Tuple(string)) = elem.elements.get(2) else {
         return None;
     };
-    let Some(Term::List(chars)) = string.elements.get(2) else {
-        return None;
+    let bytes: Vec<u8> = match string.elements.get(2) {
+        Some(Term::ByteList(b)) => b.bytes.clone(),
+        Some(Term::List(chars)) => chars
+            .elements
+            .iter()
+            .filter_map(|c| match c {
+                Term::FixInteger(i) => u8::try_from(i.value).ok(),
+                _ => None,
+            })
+            .collect(),
+        _ => return None,
     };
-    let bytes: Vec<u8> = chars
-        .elements
-        .iter()
-        .filter_map(|c| match c {
-            Term::FixInteger(i) => u8::try_from(i.value).ok(),
-            _ => None,
-        })
-        .collect();
     Some((Term::decode(bytes.as_slice()).ok()?, t))
 }

@@ -22,6 +22,10 @@ const MAX_ARITY: usize = 255;
 /// `function` (an abstract `{function, ...}` form) with its deep funs lifted: the function, then the
 /// functions made, named `'$lift<N>'` from `counter` on (unique within a module).
 pub fn function(form: Term, counter: &mut usize) -> Vec<Term> {
+    // Most functions nest no fun that deep: they are answered as they are, not rebuilt.
+    if !nests_funs(&form, DEPTH) {
+        return vec![form];
+    }
     let mut bindings = HashMap::new();
     count_bindings(&form, &mut bindings);
     let mut lifter = Lifter {
@@ -33,6 +37,24 @@ pub fn function(form: Term, counter: &mut usize) -> Vec<Term> {
     let mut out = vec![form];
     out.extend(lifter.lifted);
     out
+}
+
+/// Whether `t` holds a fun nested `depth` deep (a fun not inside another being 1 deep). Explicit, not
+/// recursive, as [`Lifter::walk`] is.
+fn nests_funs(t: &Term, depth: usize) -> bool {
+    let mut todo = vec![(t, 0)];
+    while let Some((t, outer)) = todo.pop() {
+        let here = outer + usize::from(is_fun(t));
+        if here >= depth {
+            return true;
+        }
+        match t {
+            Term::Tuple(tuple) => todo.extend(tuple.elements.iter().map(|e| (e, here))),
+            Term::List(list) => todo.extend(list.elements.iter().map(|e| (e, here))),
+            _ => {}
+        }
+    }
+    false
 }
 
 struct Lifter<'a> {
