@@ -303,17 +303,9 @@ fn deferred_call(t: &Term) -> Option<(Term, &Term)> {
     let Some(Term::Tuple(string)) = elem.elements.get(2) else {
         return None;
     };
-    let bytes: Vec<u8> = match string.elements.get(2) {
-        Some(Term::ByteList(b)) => b.bytes.clone(),
-        Some(Term::List(chars)) => chars
-            .elements
-            .iter()
-            .filter_map(|c| match c {
-                Term::FixInteger(i) => u8::try_from(i.value).ok(),
-                _ => None,
-            })
-            .collect(),
-        _ => return None,
+    // `bytes` made the blob a byte list.
+    let Some(Term::ByteList(blob)) = string.elements.get(2) else {
+        return None;
     };
-    Some((Term::decode(bytes.as_slice()).ok()?, t))
+    Some((Term::decode(blob.bytes.as_slice()).ok()?, t))
 }

@@ -592,17 +592,9 @@ fn respond_functions(
                 ],
             )],
         ));
-        let mut found_by = Vec::new();
-        for m in methods.iter().filter(|m| m.params.len() == arity) {
-            let function = method_function(&m.selector, class_side);
-            found_by.push(clause(
-                l,
-                vec![abs_atom(l, &m.selector)],
-                vec![external_fun(l, module, &function, arity + 1)],
-            ));
-        }
-        found_by.push(clause(l, vec![var(l, "_")], vec![abs_atom(l, "nomethod")]));
-        lookups.push(function_of(l, &lookup, 1, found_by));
+        lookups.push(lookup_function(
+            l, module, &lookup, methods, class_side, arity,
+        ));
     }
     let any = || var(l, "_");
     clauses.push(clause(
@@ -613,6 +605,31 @@ fn respond_functions(
     let mut forms = vec![function_of(l, name, 3, clauses)];
     forms.extend(lookups);
     forms
+}
+
+/// `lookup(Selector) -> fun Module:Function/Arity+1 | nomethod` for the methods of `arity` arguments.
+fn lookup_function(
+    l: i32,
+    module: &str,
+    lookup: &str,
+    methods: &[MethodDef],
+    class_side: bool,
+    arity: usize,
+) -> Term {
+    let mut found_by: Vec<Term> = methods
+        .iter()
+        .filter(|m| m.params.len() == arity)
+        .map(|m| {
+            let function = method_function(&m.selector, class_side);
+            clause(
+                l,
+                vec![abs_atom(l, &m.selector)],
+                vec![external_fun(l, module, &function, arity + 1)],
+            )
+        })
+        .collect();
+    found_by.push(clause(l, vec![var(l, "_")], vec![abs_atom(l, "nomethod")]));
+    function_of(l, lookup, 1, found_by)
 }
 
 #[cfg(test)]

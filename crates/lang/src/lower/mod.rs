@@ -211,7 +211,8 @@ impl Lowerer {
             h.extend(params.iter().map(|p| var(l, p)));
             h
         };
-        let facts = Analysis::of(&m.body).of_body(&m.body);
+        self.facts = Analysis::of(&m.body);
+        let facts = self.facts.of_body(&m.body);
         // Integer facts pay where they compound: in loops and in a method sending to its class's own
         // methods (recursion). Straight-line arithmetic gains a few type tests from a second copy of
         // the method, and its compile time doubles.
@@ -225,7 +226,7 @@ impl Lowerer {
     }
 
     /// [`Lowerer::method_clauses`]: the generic clause, after the integer-specialised one where facts
-    /// compound (`facts` are the method body's).
+    /// compound (`facts` are the method body's; its analysis is in `self.facts`).
     fn method_copies(
         &mut self,
         m: &MethodDef,
@@ -235,7 +236,7 @@ impl Lowerer {
     ) -> Result<Vec<Term>, Diagnostic> {
         let l = self.line(m.span);
         let generic_params: Vec<String> = m.params.iter().map(|p| param_var(p)).collect();
-        let generic = self.body(&m.params, &generic_params, &m.body, l)?;
+        let generic = self.analysed_body(&m.params, &generic_params, &m.body, l)?;
         let guarded: Vec<&String> = m
             .params
             .iter()
@@ -252,7 +253,7 @@ impl Lowerer {
                     bif(l, "is_integer", vec![var(l, &v)])
                 })
                 .collect();
-            let fast = self.body(&m.params, &fast_params, &m.body, l)?;
+            let fast = self.analysed_body(&m.params, &fast_params, &m.body, l)?;
             clauses.push(guarded_clause(l, head(&fast_params), guards, fast));
         }
         clauses.push(clause(l, head(&generic_params), generic));
@@ -306,8 +307,19 @@ impl Lowerer {
         stmts: &[Expr],
         l: i32,
     ) -> Result<Vec<Term>, Diagnostic> {
-        self.res = resolve(params, stmts)?;
         self.facts = Analysis::of(stmts);
+        self.analysed_body(params, vars, stmts, l)
+    }
+
+    /// [`Lowerer::body`] with the facts of `stmts` in `self.facts` already (a method's copies share them).
+    fn analysed_body(
+        &mut self,
+        params: &[String],
+        vars: &[String],
+        stmts: &[Expr],
+        l: i32,
+    ) -> Result<Vec<Term>, Diagnostic> {
+        self.res = resolve(params, stmts)?;
         self.uses_return = false;
         let mut env = Env::new();
         for (p, v) in params.iter().zip(vars) {
