@@ -39,7 +39,7 @@ chunk(Items, Fun) ->
 %% @doc `Parallel all:' (`Timeout' infinity) and `all:timeout:': `{ok, Values}' in the blocks' order once
 %% every block has answered; `{error, Reason}' for the first that fails, or `{error, timeout}' when
 %% `Timeout' milliseconds pass first. The workers still running are stopped either way.
--spec all([fun(() -> term())], timeout()) -> {ok, [term()]} | {error, term()}.
+-spec all([term()], timeout()) -> {ok, [term()]} | {error, term()}.
 all(Blocks, Timeout) when is_list(Blocks), (Timeout =:= infinity orelse (is_integer(Timeout) andalso Timeout >= 0)) ->
     Workers = start(Blocks),
     Deadline = deadline(Timeout),
@@ -52,7 +52,7 @@ all(Blocks, Timeout) when is_list(Blocks), (Timeout =:= infinity orelse (is_inte
 
 %% @doc `Parallel any:': `{ok, Value}' of the first block to answer (the others are stopped), or
 %% `{error, Reason}' of the last to fail when every one fails (`{error, empty}' for no blocks).
--spec any([fun(() -> term())]) -> {ok, term()} | {error, term()}.
+-spec any([term()]) -> {ok, term()} | {error, term()}.
 any([]) ->
     {error, empty};
 any(Blocks) when is_list(Blocks) ->
@@ -62,9 +62,10 @@ any(Blocks) when is_list(Blocks) ->
         stop(Workers)
     end.
 
--spec start([fun(() -> term())]) -> [worker()].
+-spec start([term()]) -> [worker()].
 start(Blocks) ->
-    [spawn_monitor(fun() -> exit({value, Block()}) end) || Block <- Blocks, is_function(Block, 0)].
+    %% Something that is no block fails in its worker (`badfun'), as a block that raises does.
+    [spawn_monitor(fun() -> exit({value, Block()}) end) || Block <- Blocks].
 
 %% Waits for the workers whose monitors are the keys of `Pending' still `pending'; only their 'DOWN'
 %% messages are taken (the caller may be an actor with other monitors of its own).
