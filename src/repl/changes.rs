@@ -53,6 +53,17 @@ impl Change {
         })
     }
 
+    /// A move of the class's file: `moveClass:to:`, or the rename of the class itself (its file goes
+    /// with the name when it is named after the class).
+    fn moves_file(&self) -> bool {
+        self.kind == "move_class" || self.renames_itself()
+    }
+
+    /// The rename of the class itself, not of the name in a class that mentions it.
+    fn renames_itself(&self) -> bool {
+        self.kind == "rename_class" && self.source.as_deref() == Some(self.class.as_str())
+    }
+
     /// `compile Counter>>increment`, as listings show it.
     pub fn line(&self) -> String {
         let mut line = match self.kind.as_str() {
@@ -63,6 +74,17 @@ impl Change {
                 self.class,
                 self.source.as_deref().unwrap_or("?")
             ),
+            "rename_class" => match self.source.as_deref() {
+                Some(new) if new == self.class => {
+                    format!("rename class {} to {new}", self.selector)
+                }
+                new => format!(
+                    "rename {} to {} in {}",
+                    self.selector,
+                    new.unwrap_or("?"),
+                    self.class
+                ),
+            },
             kind => format!(
                 "{kind} {}{}>>{}",
                 self.class,
@@ -261,7 +283,7 @@ impl Session {
         };
         let file = class_file_at(path, project, &def.name)?;
         let exists = self
-            .call(node_api::CLASS_EXISTS, vec![atom(&def.name)])
+            .call(node_api::CLASS_TAKEN, vec![atom(&def.name)])
             .await
             .map_err(|e| e.to_string())?;
         if exists == atom("true") {
@@ -421,7 +443,7 @@ impl Session {
                     let classes = classes_of(&text);
                     self.register_source(&shown, &text, classes.iter().map(String::as_str))
                         .await?;
-                    if changes.iter().any(|c| c.kind == "move_class") {
+                    if changes.iter().any(Change::moves_file) {
                         report.moved.push((file.clone(), shown.clone()));
                     }
                     self.call(node_api::FLUSHED_CHANGES, vec![ids]).await?;
@@ -563,25 +585,40 @@ fn flush_file(
             (path, text, changes)
         }
     };
-    let (moves, edits): (Vec<&Change>, Vec<&Change>) =
-        changes.iter().partition(|c| c.kind == "move_class");
-    for c in edits {
-        out = apply(&out, c).map_err(|e| format!("{}>>{}: {e}", c.class, c.selector))?;
+    let mut to: Option<PathBuf> = None;
+    for c in changes {
+        match c.kind.as_str() {
+            "move_class" => {
+                let path = c.source.as_deref().unwrap_or_default();
+                to = Some(
+                    class_file_at(path, project, &c.class)
+                        .map_err(|e| format!("cannot be moved: {e}; nothing written"))?,
+                );
+            }
+            _ => {
+                out = apply(&out, c).map_err(|e| format!("{}>>{}: {e}", c.class, c.selector))?;
+                if c.renames_itself()
+                    && let Some(renamed) = renamed_file(to.as_ref().unwrap_or(&path), c)
+                {
+                    to = Some(renamed);
+                }
+            }
+        }
     }
     if removes_classes && parser::parse(&out).is_ok_and(|items| items.is_empty()) {
         let id = changes.iter().map(|c| c.id).max().unwrap_or_default();
         return delete_file(&path, id).map(|()| Flushed::Deleted(path));
     }
-    let Some(moved) = moves.last() else {
+    let Some(to) = to.filter(|to| *to != path) else {
         super::walk::replace_text(&path, &out).map_err(|e| format!("cannot be written: {e}"))?;
         return Ok(Flushed::Written(path, out));
     };
-    let to = class_file_at(
-        moved.source.as_deref().unwrap_or_default(),
-        project,
-        &moved.class,
-    )
-    .map_err(|e| format!("cannot be moved: {e}; nothing written"))?;
+    if to.symlink_metadata().is_ok() {
+        return Err(format!(
+            "cannot be moved to {}: it exists; nothing written",
+            to.display()
+        ));
+    }
     super::walk::replace_text(&to, &out).map_err(|e| format!("cannot be written: {e}"))?;
     std::fs::remove_file(&path).map_err(|e| {
         format!(
@@ -643,10 +680,27 @@ fn finish_delete(file: &str, changes: &[Change], project: &Path) -> Result<Flush
     Ok(Flushed::Gone)
 }
 
+/// Where the file of a renamed class goes: beside `path`, named after the new name as it was after the
+/// old (`counter.bt` to `accumulator.bt`, `Counter.bt` to `Accumulator.bt`); nowhere if it was named
+/// otherwise.
+fn renamed_file(path: &Path, c: &Change) -> Option<PathBuf> {
+    let (old, new) = (&c.selector, c.source.as_deref()?);
+    let stem = path.file_stem()?.to_str()?;
+    let name = match stem {
+        s if s == old => new.to_owned(),
+        s if s == old.to_lowercase() => new.to_lowercase(),
+        _ => return None,
+    };
+    Some(path.with_file_name(format!("{name}.bt")))
+}
+
 /// `src` with one change made to the class it names.
 fn apply(src: &str, c: &Change) -> Result<String, String> {
     let items =
         parser::parse(src).map_err(|e| format!("the file no longer parses: {}", e.message))?;
+    if c.kind == "rename_class" {
+        return rename_class(src, &items, c);
+    }
     let class = items.iter().find_map(|i| match i {
         Item::Class(def) if def.name == c.class => Some(def),
         _ => None,
@@ -694,6 +748,32 @@ fn apply(src: &str, c: &Change) -> Result<String, String> {
         }
         _ => Err("nothing to write".to_owned()),
     }
+}
+
+/// A rename written into the class it rewrote: the old name (`selector`) made the new (`source`) in that
+/// class's text — the renamed class itself still has its old name in the file.
+fn rename_class(src: &str, items: &[Item], c: &Change) -> Result<String, String> {
+    let new = c.source.as_deref().unwrap_or_default();
+    let named = if c.renames_itself() {
+        c.selector.as_str()
+    } else {
+        c.class.as_str()
+    };
+    let def = items.iter().find_map(|i| match i {
+        Item::Class(def) if def.name == named || (c.renames_itself() && def.name == new) => {
+            Some(def)
+        }
+        _ => None,
+    });
+    let Some(def) = def else {
+        return Err(format!("the file defines no class {named}"));
+    };
+    Ok(super::rename_class::rename_in(
+        src,
+        Some(def.span),
+        &c.selector,
+        new,
+    ))
 }
 
 fn side(class_side: bool) -> &'static str {

@@ -11,6 +11,7 @@ pub mod load;
 mod methods;
 mod node_requests;
 mod rename;
+mod rename_class;
 pub mod script;
 pub mod shell;
 pub mod test_report;

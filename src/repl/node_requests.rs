@@ -42,7 +42,8 @@ pub fn handler(conn: WeakConnection, timeout: Duration, project: PathBuf) -> Req
 /// `{Class, {compile, Selector, Source, durable | ephemeral}}`, `{Class, {remove, Selector}}`,
 /// `{Class, {remove_class_side, Selector}}`, `{Class, {compile_class_side, ...}}`,
 /// `{Class, {rename, Side, Old, New, Family, RewriteSenders}}` or
-/// `{new_class, Source, Path}`, `{move_class, Class, Path}`, `{flush, Target}` or
+/// `{new_class, Source, Path}`, `{move_class, Class, Path}`, `{rename_class, Old, New, Classes}`,
+/// `{flush, Target}` or
 /// `{flush, Target, destructive}`, as an external term.
 async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: &Path) -> Term {
     let Some(conn) = conn.upgrade() else {
@@ -88,6 +89,18 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: 
             Err(message) => error(&message),
         };
     }
+    if let [Term::Atom(k), Term::Atom(old), Term::Atom(new), classes] = t.elements.as_slice()
+        && k.name == "rename_class"
+    {
+        let classes = atom_names(classes);
+        return match session.rename_class(&old.name, &new.name, &classes).await {
+            Ok(names) => tuple(vec![
+                atom("ok"),
+                crate::term::list(names.iter().map(|n| text(n)).collect()),
+            ]),
+            Err(message) => error(&message),
+        };
+    }
     let result = match t.elements.as_slice() {
         [Term::Atom(class), Term::Tuple(op)] => match op.elements.as_slice() {
             [Term::Atom(k), Term::Atom(sel), source, Term::Atom(intent)]
@@ -114,14 +127,7 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: 
                 family,
                 Term::Atom(auto),
             ] if k.name == "rename" => {
-                let family = crate::term::list_elements(family)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|t| match t {
-                        Term::Atom(a) => Some(a.name.clone()),
-                        _ => None,
-                    })
-                    .collect();
+                let family = atom_names(family);
                 let rename = super::rename::Rename {
                     class: &class.name,
                     class_side: side.name == "class",
@@ -162,6 +168,18 @@ async fn flush(session: &Session, project: &Path, target: &str, tier: Tier) -> T
         Ok(report) => error(&report.lines().join("\n")),
         Err(e) => error(&e.to_string()),
     }
+}
+
+/// The atoms of a list, as names (anything else in it is skipped).
+fn atom_names(list: &Term) -> Vec<String> {
+    crate::term::list_elements(list)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| match t {
+            Term::Atom(a) => Some(a.name.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 fn error(message: &str) -> Term {

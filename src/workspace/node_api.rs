@@ -57,6 +57,8 @@ pub const HELP: NodeFn = node_fn("beamtalk_system", "help_named", 2);
 
 // Classes.
 pub const CLASS_EXISTS: NodeFn = node_fn("beamtalk_class", "exists", 1);
+/// Whether a class has the name (not only as its old name, after a rename).
+pub const CLASS_TAKEN: NodeFn = node_fn("beamtalk_class", "taken", 1);
 pub const CLASS_SOURCE: NodeFn = node_fn("beamtalk_class_loader", "source", 1);
 pub const EXTENSION_SOURCE: NodeFn = node_fn("beamtalk_class_loader", "extension_source", 1);
 pub const LOAD_CLASS: NodeFn = node_fn("beamtalk_class_loader", "load", 2);
@@ -107,6 +109,7 @@ pub const ALL: &[NodeFn] = &[
     TRANSCRIPT_RECENT,
     HELP,
     CLASS_EXISTS,
+    CLASS_TAKEN,
     CLASS_SOURCE,
     EXTENSION_SOURCE,
     LOAD_CLASS,

@@ -549,7 +549,10 @@ init_slots(Class, Init, Id) ->
 
 %% The calling process becomes actor `Id' of `Class' (what its process dictionary says of it).
 -spec enter(atom(), map(), integer()) -> ref().
-enter(Class, Init, Id) ->
+enter(Named, Init, Id) ->
+    %% Started through an old name of a renamed class (a supervisor's child specification, say): an actor
+    %% of the class as it is named now.
+    Class = beamtalk_class:canonical(Named),
     erlang:put('$bt_actor_id', Id),
     erlang:put('$bt_actor_class', Class),
     _ = is_map_key(?OWNER_KEY, Init) andalso erlang:put(?OWNER_KEY, maps:get(?OWNER_KEY, Init)),

@@ -5,7 +5,7 @@
 %% can be waited for. Actors write their own entries; the table is kept by `beamtalk_tables'.
 -module(beamtalk_actor_names).
 
--export([claim/3, class_of/2, restarting/1]).
+-export([claim/3, class_of/2, restarting/1, rename_class/2]).
 
 -define(TABLE, ?MODULE).
 
@@ -37,6 +37,13 @@ class_of(Name, Pid) ->
         [{_, Class, _}] -> {ok, Class};
         _ -> error
     end.
+
+%% @doc Named actors recorded as of class `Old' are of class `New' (`Old renameTo: New').
+-spec rename_class(atom(), atom()) -> ok.
+rename_class(Old, New) ->
+    _ = ets:whereis(?TABLE) =/= undefined andalso
+        ets:select_replace(?TABLE, [{{'$1', Old, '$2'}, [], [{{'$1', {const, New}, '$2'}}]}]),
+    ok.
 
 %% @doc Whether the last holder of `Name' has ended while its supervisor lives on: it is being
 %% restarted, and will take the name again (or its supervisor gives up, and ends).

@@ -7,11 +7,13 @@
          defines_class_method/2, user_modules/1, initializers/1, required/1, starts_alone/1, cached/2,
          process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
-         exists/1, builtin/0]).
+         exists/1, taken/1, builtin/0, canonical/1, rename/2]).
 
 %% Where the generation counter of the method tables is kept (outside the `{?MODULE, _, _}' keys that
 %% `forget/0' erases).
 -define(GENERATION, {?MODULE, generation}).
+%% The names classes had before `renameTo:', each with the class it stands for now (see `rename/2').
+-define(RENAMED, {?MODULE, renamed}).
 %% How each cached fact was computed: `{Key, Seq, Compute}' (see `refresh/1').
 -define(FACTS, beamtalk_class_facts).
 
@@ -47,7 +49,38 @@ builtin() ->
 %% @doc The module a user class compiles to.
 -spec module(atom()) -> module().
 module(Class) ->
+    own_module(canonical(Class)).
+
+-spec own_module(atom()) -> module().
+own_module(Class) ->
     binary_to_atom(<<?BT_CLASS_MODULE_PREFIX, (atom_to_binary(Class, utf8))/binary>>, utf8).
+
+%% @doc The class `Name' stands for: itself, or the class it was renamed to.
+-spec canonical(atom()) -> atom().
+canonical(Name) ->
+    case persistent_term:get(?RENAMED, #{}) of
+        #{Name := Class} -> Class;
+        #{} -> Name
+    end.
+
+%% @doc `Old renameTo: New': the name `Old' stands for class `New' from now on, so that values and
+%% references made under the old name (in bindings, in other actors' state, in code no rename rewrote)
+%% keep answering as the class does. The old name is free all the same (`taken/1'): a class loaded
+%% under it ends the alias (`forget/1').
+-spec rename(atom(), atom()) -> ok.
+rename(Old, New) ->
+    Renamed = maps:remove(New, persistent_term:get(?RENAMED, #{})),
+    Repointed = maps:map(fun(_, C) when C =:= Old -> New; (_, C) -> C end, Renamed),
+    persistent_term:put(?RENAMED, Repointed#{Old => New}).
+
+%% A name a class has been loaded under again stands for that class.
+-spec drop_alias(atom()) -> ok.
+drop_alias(Class) ->
+    Renamed = persistent_term:get(?RENAMED, #{}),
+    case is_map_key(Class, Renamed) andalso erlang:module_loaded(own_module(Class)) of
+        true -> persistent_term:put(?RENAMED, maps:remove(Class, Renamed));
+        false -> ok
+    end.
 
 %% @doc The class whose code `Module' holds (`bt_class_Counter', `bt_ext_Counter': `Counter'), or
 %% undefined for any other module.
@@ -90,10 +123,15 @@ unknown(Class) ->
     beamtalk_error:raise('Error', unknown_class, undefined, ["unknown class ", atom_to_binary(Class, utf8)],
                          #{hint => Hint}).
 
-%% @doc Whether `Class' names a class at all.
+%% @doc Whether `Class' names a class at all (an old name of a renamed class does).
 -spec exists(atom()) -> boolean().
 exists(Class) ->
     maps:is_key(Class, ?BUILTIN) orelse is_user_class(Class).
+
+%% @doc Whether a class has the name `Name' (not only as its old name): a new class may not take it.
+-spec taken(atom()) -> boolean().
+taken(Name) ->
+    canonical(Name) =:= Name andalso exists(Name).
 
 %% @doc The superclass of `Class', or `none' for Object (and for unknown classes).
 -spec superclass(atom()) -> atom().
@@ -111,7 +149,8 @@ superclass(Class) ->
 -spec chain(atom()) -> [atom()].
 chain(none) -> [];
 chain(Class) ->
-    cached({chain, Class}, fun() -> [Class | chain(superclass(Class))] end).
+    %% An old name's chain is its class's, so that the class's loads refresh what is cached of it.
+    cached({chain, Class}, fun() -> [canonical(Class) | chain(superclass(Class))] end).
 
 %% @doc What answers messages to instances of `Class', most specific first: `{builtin, C}' for a built-in
 %% class, `{user, Module}' for a user class's module. Cached, so a send does no atom building or
@@ -234,8 +273,11 @@ forget() ->
 forget(undefined) ->
     forget();
 forget(Class) ->
+    ok = drop_alias(Class),
+    %% `C =:= Class': an old name loaded as a class of its own again cached the chain of the class it
+    %% stood for, which does not hold it.
     refresh([K || {{?MODULE, _, C} = K, _} <- persistent_term:get(), is_atom(C),
-                  lists:member(Class, chain(C))]),
+                  C =:= Class orelse lists:member(Class, chain(C))]),
     %% Its code changed: what it sends and names too.
     beamtalk_xref:reindex(Class).
 
@@ -340,4 +382,4 @@ remember(Key, Compute) ->
 %% @doc Whether `Class' is `Ancestor' or inherits from it.
 -spec inherits_from(atom(), atom()) -> boolean().
 inherits_from(Class, Ancestor) ->
-    lists:member(Ancestor, chain(Class)).
+    lists:member(canonical(Ancestor), chain(Class)).

@@ -185,9 +185,10 @@ class_ref({'$bt_class', 'Beamtalk'}) -> {'$bt_class', 'BeamtalkInterface'};
 %% whose class is itself: the tower grounds there rather than going on for ever.
 class_ref({'$bt_metaclass', _}) -> {'$bt_metaclass', 'Metaclass'};
 class_ref(R) ->
+    %% Under the class's name now: a value made before a rename carries the old one.
     case beamtalk_dispatch:class_of(R) of
-        {meta, Name} -> {'$bt_metaclass', Name};
-        C -> {'$bt_class', C}
+        {meta, Name} -> {'$bt_metaclass', beamtalk_class:canonical(Name)};
+        C -> {'$bt_class', beamtalk_class:canonical(C)}
     end.
 
 -spec value(term(), [term()]) -> term().
@@ -423,6 +424,8 @@ class_common(Class, '>>', [Selector]) when is_atom(Selector) ->
     {ok, compiled_method(Class, instance, Selector)};
 class_common(Class, sourceFile, []) ->
     workspace(respond, 'sourceFileOf:', [{'$bt_class', Class}]);
+class_common(Class, 'renameTo:', [New]) ->
+    workspace(respond, 'renameClass:to:', [{'$bt_class', Class}, New]);
 class_common(Class, removeFromSystem, []) ->
     workspace(respond, 'removeClass:', [{'$bt_class', Class}]);
 class_common(Class, reload, []) ->
@@ -637,7 +640,7 @@ selectors({meta, _}) ->
      'spawnPersistentAs:with:', 'named:', name, methods, allMethods, allSelectors,
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
      subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, isMeta, isSupervisor,
-     'conformsTo:', protocols, sourceFile, reload, removeFromSystem, 'compile:source:', 'tryCompile:source:',
+     'conformsTo:', protocols, sourceFile, reload, removeFromSystem, 'renameTo:', 'compile:source:', 'tryCompile:source:',
      'removeSelector:', 'removeSelector:ifAbsent:', 'renameSelector:to:'];
 selectors(Class) ->
     lists:sort(maps:keys(beamtalk_class:methods(Class))).

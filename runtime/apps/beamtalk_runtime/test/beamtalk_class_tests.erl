@@ -3,7 +3,8 @@
 
 %% A user class module with only a superclass, as the compiler would make it.
 class_module(Class, Super) ->
-    Mod = beamtalk_class:module(Class),
+    %% The class's own module, whatever the name stands for now.
+    Mod = list_to_atom("bt_class_" ++ atom_to_list(Class)),
     Src = ["-module(" ++ atom_to_list(Mod) ++ ").",
            "-export(['__superclass__'/0]).",
            "'__superclass__'() -> '" ++ atom_to_list(Super) ++ "'."],
@@ -67,3 +68,33 @@ of_module_names_the_class_of_class_and_extension_modules_test() ->
     ?assertEqual('Counter', beamtalk_class:of_module(bt_class_Counter)),
     ?assertEqual('Integer', beamtalk_class:of_module(bt_ext_Integer)),
     ?assertEqual(undefined, beamtalk_class:of_module(lists)).
+
+%% A renamed class's old name stands for it (its chain, its superclass, `inherits_from'), yet is free: a
+%% class loaded under it is a class of its own again, and names that stood for the class follow it
+%% through a second rename.
+an_old_name_stands_for_the_renamed_class_until_a_class_takes_it_test() ->
+    class_module('RnBase', 'Object'),
+    class_module('RnNew', 'RnBase'),
+    try
+        ok = beamtalk_class:rename('RnOld', 'RnNew'),
+        ?assertEqual('RnNew', beamtalk_class:canonical('RnOld')),
+        ?assert(beamtalk_class:exists('RnOld')),
+        ?assertNot(beamtalk_class:taken('RnOld')),
+        ?assert(beamtalk_class:taken('RnNew')),
+        ?assertEqual(['RnNew', 'RnBase', 'Object'], beamtalk_class:chain('RnOld')),
+        ?assert(beamtalk_class:inherits_from('RnNew', 'RnOld')),
+        ok = beamtalk_class:rename('RnNew', 'RnLast'),
+        ?assertEqual('RnLast', beamtalk_class:canonical('RnOld')),
+        ?assertEqual('RnLast', beamtalk_class:canonical('RnNew')),
+        ok = beamtalk_class:rename('RnLast', 'RnNew'),
+        ?assertEqual('RnNew', beamtalk_class:canonical('RnNew')),
+        class_module('RnOld', 'Object'),
+        ok = beamtalk_class:forget('RnOld'),
+        ?assertEqual('RnOld', beamtalk_class:canonical('RnOld')),
+        ?assert(beamtalk_class:taken('RnOld')),
+        ?assertEqual(['RnOld', 'Object'], beamtalk_class:chain('RnOld'))
+    after
+        persistent_term:erase({beamtalk_class, renamed}),
+        beamtalk_class:forget(),
+        [begin code:purge(M), code:delete(M) end || M <- [bt_class_RnBase, bt_class_RnNew, bt_class_RnOld]]
+    end.

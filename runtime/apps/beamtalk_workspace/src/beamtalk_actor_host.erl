@@ -11,7 +11,7 @@
 -behaviour(gen_server).
 
 -export([start_link/1, name/1, start_actor/5, actor/3, ready_actor/3, stop_actor/2, kill/2, holds/2, stop_owned/2, actors/1,
-         actors/2, pids_of/2, count/1, details_of/1, reason_text/1]).
+         actors/2, pids_of/2, rename_class/3, count/1, details_of/1, reason_text/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2, terminate/2]).
 
 -export_type([actor/0, detail/0]).
@@ -211,6 +211,14 @@ pids_of(Host, Classes) ->
                        ets:select(T, [{{'$1', C, '_', '_', '_'}, [], ['$1']} || C <- Classes])
                end, []).
 
+%% @doc The actors of `Host' listed as of class `Old' are listed as of class `New' (`Old renameTo: New').
+-spec rename_class(atom(), atom(), atom()) -> non_neg_integer().
+rename_class(Host, Old, New) ->
+    read(Host, fun(T) ->
+                       ets:select_replace(T, [{{'$1', Old, '$2', '$3', '$4'}, [],
+                                               [{{'$1', {const, New}, '$2', '$3', '$4'}}]}])
+               end, 0).
+
 %% @doc How many actors `Host' runs.
 -spec count(atom()) -> non_neg_integer().
 count(Host) ->
@@ -303,7 +311,10 @@ await_exits(Left, Deadline) ->
 
 %% Runs `Child' again in a new process (a restart, which nobody waits for).
 -spec run(child(), state()) -> state().
-run(#{class := Class, init := Init, id := Id} = Child, #{table := T} = S) ->
+run(#{class := Named, init := Init, id := Id} = Child0, #{table := T} = S) ->
+    %% Under the class's name now: it may have been renamed since this actor was spawned.
+    Class = beamtalk_class:canonical(Named),
+    Child = Child0#{class := Class},
     ok = use_transcript(),
     try proc_lib:spawn_opt(beamtalk_actor, run, [{Class, Init, Id}], [link]) of
         Pid ->

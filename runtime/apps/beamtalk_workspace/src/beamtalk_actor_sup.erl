@@ -8,7 +8,7 @@
 -module(beamtalk_actor_sup).
 -behaviour(supervisor).
 
--export([start_link/0, start_actor/4, stop_actor/1, kill_actor/1, stop_owned/1, start_supervisor/1, stop_supervisor/1, actors/0,
+-export([start_link/0, start_actor/4, rename_class/2, stop_actor/1, kill_actor/1, stop_owned/1, start_supervisor/1, stop_supervisor/1, actors/0,
          actors/1, actors_of/1, details/0, count/0, tree/0, supervisor_class/1, init/1]).
 
 -export_type([tree_node/0]).
@@ -34,7 +34,8 @@ start_link() ->
 %% behind.
 -spec start_actor(atom(), map(), integer(), permanent | transient | temporary) -> {ok, pid()} | {error, term()}.
 start_actor(Class, Init, Id, Restart) ->
-    beamtalk_actor_host:start_actor(host(), Class, Init, Id, Restart).
+    %% Spawned through an old name of a renamed class: an actor of the class as it is named now.
+    beamtalk_actor_host:start_actor(host(), beamtalk_class:canonical(Class), Init, Id, Restart).
 
 %% The host of the actors the calling process spawns: always the same one for a given spawner. (Picking
 %% by the spawner's scheduler, which changes from one spawn to the next, made each spawn wake a
@@ -176,6 +177,12 @@ actors_of(Classes) ->
     %% a load with 100,000 actors running).
     lists:append([beamtalk_actor_host:pids_of(H, Classes) || H <- hosts()]) ++
         [P || #{pid := P, class := C} <- supervised_actors(), lists:member(C, Classes)].
+
+%% @doc The hosted actors listed as of class `Old' are listed as of `New' (`Old renameTo: New'); how
+%% many. (Children of Beamtalk supervisors are listed by what their processes say.)
+-spec rename_class(atom(), atom()) -> non_neg_integer().
+rename_class(Old, New) ->
+    lists:sum([beamtalk_actor_host:rename_class(H, Old, New) || H <- hosts()]).
 
 %% @doc How many actors run.
 -spec count() -> non_neg_integer().

@@ -10,7 +10,7 @@
 -export([start_link/0, start_link/1, record/1, entries/0, pending/0, clear/0, flushed/1, discard/1, entry/1]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
--type entry() :: #{id := pos_integer(), kind := compile | remove | new_class | remove_class | move_class,
+-type entry() :: #{id := pos_integer(), kind := compile | remove | new_class | remove_class | move_class | rename_class,
                    class := atom(),
                    side := instance | class, selector := atom(),
                    source := binary() | nil, previous := binary() | nil,

@@ -281,7 +281,8 @@ extension_source(Class) ->
 -spec source(atom()) -> binary() | undefined.
 source(Class) ->
     Mod = beamtalk_class:module(Class),
-    case beamtalk_class:is_user_class(Class) of
+    %% An old name of a renamed class has no source: a class given that name is a new one.
+    case beamtalk_class:taken(Class) andalso beamtalk_class:is_user_class(Class) of
         true -> Mod:'__source__'();
         false -> undefined
     end.

@@ -15,7 +15,7 @@
 -spec selectors() -> [atom()].
 selectors() ->
     [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
-     changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'moveClass:to:', 'removeClass:', durableActors,
+     changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'moveClass:to:', 'renameClass:to:', 'removeClass:', durableActors,
      'forget:', flush, 'flush:', flushIncludingDestructive, 'flush:confirmDestructive:', globals, testClasses,
      test, 'test:', processes].
 
@@ -100,6 +100,8 @@ respond('moveClass:to:', [{'$bt_class', Class}, Path]) when is_binary(Path) ->
             beamtalk_error:raise('Error', not_supported, 'Workspace',
                                  "moveClass:to: needs the CLI that runs this evaluation (a REPL or `beamtalk eval`)")
     end;
+respond('renameClass:to:', [{'$bt_class', Class}, New]) ->
+    {ok, beamtalk_class_rename:rename(Class, New)};
 respond('removeClass:', [{'$bt_class', Class}]) ->
     ok = remove_class(Class),
     {ok, nil};
@@ -116,6 +118,11 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
             {ok, {'$bt_class', Class}};
         {ok, #{kind := remove_class} = Entry} ->
             {ok, revert_removal(Entry)};
+        {ok, #{kind := rename_class, selector := Old, source := New}} ->
+            %% The rename rewrote several classes at once, and live actors took the new name with it.
+            beamtalk_error:raise('Error', not_supported, binary_to_atom(New, utf8),
+                                 ["a rename is taken back by another: `", New, " renameTo: #",
+                                  atom_to_binary(Old, utf8), "`"]);
         {ok, #{class := Class, side := Side, selector := Sel, previous := nil}} ->
             _ = beamtalk_object:edit_class(Class, beamtalk_object:side_edit(Side, {remove, Sel})),
             {ok, {'$bt_class', Class}};

@@ -4,12 +4,14 @@
 %% everything `beamtalk workspace status' and `list' show; `touch/0' marks activity, which keeps the idle
 %% monitor from stopping a workspace in use.
 -module(beamtalk_workspace_meta).
+-include_lib("beamtalk_runtime/include/beamtalk_abi.hrl").
 -behaviour(gen_server).
 
 -export([start_link/1, info/0, touch/0, last_active/0, idle_ms/0, set_id/1,
          actors/0, actors_detail/0, given_up/0, gave_up/1, register_module/1, forget_module/1, modules/0, dist_address/0,
          actors_of/1, watch_supervisor/3, stopping_supervisor/1, supervisor_ended/1, register_source/2,
-         register_source/3, sources/0, class_file/1]).
+         register_source/3, sources/0, class_file/1,
+         rename_class/2]).
 -export([init/1, handle_call/3, handle_cast/2, handle_info/2]).
 
 -type actor() :: beamtalk_actor_host:actor().
@@ -136,6 +138,11 @@ sources() ->
 forget_module(Module) when is_atom(Module) ->
     gen_server:call(?MODULE, {forget_module, Module}).
 
+%% @doc Class `Old' is `New' now (`Old renameTo: New'): its file is `New''s, and its module is gone.
+-spec rename_class(atom(), atom()) -> ok.
+rename_class(Old, New) when is_atom(Old), is_atom(New) ->
+    gen_server:call(?MODULE, {rename_class, Old, New}).
+
 -spec register_module(module()) -> ok.
 register_module(Module) when is_atom(Module) ->
     gen_server:call(?MODULE, {register_module, Module}).
@@ -211,6 +218,14 @@ handle_call({register_module, M}, _From, #{modules := Ms} = S) ->
     {reply, ok, S#{modules := (Ms -- [M]) ++ [M]}};
 handle_call({forget_module, M}, _From, #{modules := Ms, class_files := Cs} = S) ->
     {reply, ok, S#{modules := Ms -- [M], class_files := maps:remove(beamtalk_class:of_module(M), Cs)}};
+handle_call({rename_class, Old, New}, _From, #{modules := Ms, class_files := Cs} = S) ->
+    Files = case maps:take(Old, Cs) of
+                {File, Rest} -> Rest#{New => File};
+                error -> Cs
+            end,
+    %% The old name's own module (`beamtalk_class:module/1' answers the class it stands for).
+    OldModule = list_to_atom(?BT_CLASS_MODULE_PREFIX ++ atom_to_list(Old)),
+    {reply, ok, S#{modules := Ms -- [OldModule], class_files := Files}};
 handle_call(modules, _From, #{modules := Ms} = S) ->
     {reply, Ms, S};
 handle_call(Other, _From, S) ->
