@@ -145,6 +145,16 @@ fn a_class_is_renamed_with_the_code_that_names_it_and_its_actors_follow() {
 #[test]
 fn values_made_under_the_old_name_answer_and_the_name_is_free_again() {
     let p = project();
+    // The method-level rename's escape for a selector the class does not define (ADR 0114).
+    assert_eq!(
+        p.eval_ok("Pt renameSelector: #nope to: #nah ifAbsent: [#absent]"),
+        "absent"
+    );
+    assert_eq!(
+        p.eval_ok("Pt renameSelector: #double to: #twice ifAbsent: [#absent]. Pt new twice"),
+        "2"
+    );
+    p.eval_ok("Pt renameSelector: #twice to: #double");
     p.eval_ok("h := Holder spawn. h keep: (Pt new)");
     assert_eq!(p.eval_ok("Pt renameTo: #Point2"), "Point2");
     // The value sits in another actor's state, under the old name: it still answers, as the new class.

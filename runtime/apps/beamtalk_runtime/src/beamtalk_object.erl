@@ -441,7 +441,7 @@ class_common(Class, reload, []) ->
     end;
 class_common(Class, Sel, Args) when Sel =:= 'compile:source:'; Sel =:= 'tryCompile:source:';
                                     Sel =:= 'removeSelector:'; Sel =:= 'removeSelector:ifAbsent:';
-                                    Sel =:= 'renameSelector:to:' ->
+                                    Sel =:= 'renameSelector:to:'; Sel =:= 'renameSelector:to:ifAbsent:' ->
     method_edit(Class, instance, Sel, Args);
 class_common(Class, supervisionPolicy, []) ->
     case is_actor_class(Class) of
@@ -641,7 +641,7 @@ selectors({meta, _}) ->
      superclass, selectors, 'canUnderstand:', 'includesSelector:', 'inheritsFrom:', allSuperclasses,
      subclasses, allSubclasses, instanceVariableNames, category, comment, isClass, isMeta, isSupervisor,
      'conformsTo:', protocols, sourceFile, reload, removeFromSystem, 'renameTo:', 'compile:source:', 'tryCompile:source:',
-     'removeSelector:', 'removeSelector:ifAbsent:', 'renameSelector:to:'];
+     'removeSelector:', 'removeSelector:ifAbsent:', 'renameSelector:to:', 'renameSelector:to:ifAbsent:'];
 selectors(Class) ->
     lists:sort(maps:keys(beamtalk_class:methods(Class))).
 
@@ -668,7 +668,7 @@ own_selectors('ExceptionSet') -> [','];
 own_selectors('Metaclass') ->
     [name, isMeta, isClass, instanceClass, soleInstance, superclass, selectors, methods, 'includesSelector:',
      '>>', 'compile:source:', 'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:',
-     'renameSelector:to:'];
+     'renameSelector:to:', 'renameSelector:to:ifAbsent:'];
 own_selectors(C) when C =:= 'WriteStream'; C =:= 'ReadStream' -> beamtalk_stream:selectors(C);
 own_selectors('SystemNavigation') -> [allClasses, allSelectors, 'classesInCategory:', 'implementorsOf:', 'sendersOf:', 'referencesTo:'];
 own_selectors('Boolean') -> ['ifTrue:', 'ifFalse:', 'ifTrue:ifFalse:', 'ifFalse:ifTrue:', 'and:', 'or:'];
@@ -700,7 +700,7 @@ metaclass(Class, 'includesSelector:', [S]) when is_atom(S) ->
 metaclass(Class, '>>', [S]) when is_atom(S) -> {ok, compiled_method(Class, class, S)};
 metaclass(Class, Sel, Args) when Sel =:= 'compile:source:'; Sel =:= 'tryCompile:source:';
                                   Sel =:= 'removeSelector:'; Sel =:= 'removeSelector:ifAbsent:';
-                                  Sel =:= 'renameSelector:to:' ->
+                                  Sel =:= 'renameSelector:to:'; Sel =:= 'renameSelector:to:ifAbsent:' ->
     method_edit(Class, class, Sel, Args);
 metaclass(_Class, _Sel, _Args) -> nomethod.
 
@@ -728,14 +728,24 @@ method_edit(Class, Side, 'removeSelector:ifAbsent:', [S, Absent]) when is_atom(S
 %% rewritten, but only when no subclass overrides it (else one of those sends may mean the override, and
 %% only the definition is renamed). Other senders are for a person to review (`sendersOf:').
 method_edit(Class, Side, 'renameSelector:to:', [Old, New]) when is_atom(Old), is_atom(New) ->
-    Family = [Class | [C || {'$bt_class', C} <- all_subclasses(Class)]],
-    Overridden = [C || C <- tl(Family), lists:keymember(Old, 2, [E || {Sd, _, _} = E <- method_sources(C), Sd =:= Side])],
-    case edit_class(Class, {rename, Side, Old, New, Family, Overridden =:= []}) of
+    case rename_selector(Class, Side, Old, New) of
         not_found -> not_defined(Class, Side, Old);
+        ok -> {ok, side_owner(Class, Side)}
+    end;
+method_edit(Class, Side, 'renameSelector:to:ifAbsent:', [Old, New, Absent])
+  when is_atom(Old), is_atom(New), is_function(Absent, 0) ->
+    case rename_selector(Class, Side, Old, New) of
+        not_found -> {ok, Absent()};
         ok -> {ok, side_owner(Class, Side)}
     end;
 method_edit(_Class, _Side, _Sel, _Args) ->
     nomethod.
+
+-spec rename_selector(atom(), instance | class, atom(), atom()) -> ok | not_found.
+rename_selector(Class, Side, Old, New) ->
+    Family = [Class | [C || {'$bt_class', C} <- all_subclasses(Class)]],
+    Overridden = [C || C <- tl(Family), lists:keymember(Old, 2, [E || {Sd, _, _} = E <- method_sources(C), Sd =:= Side])],
+    edit_class(Class, {rename, Side, Old, New, Family, Overridden =:= []}).
 
 %% @doc The edit the CLI is asked for (see `beamtalk_io_proxy'), for a method of either side.
 -spec side_edit(instance | class, tuple()) -> tuple().
