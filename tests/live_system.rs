@@ -1017,11 +1017,18 @@ fn transcript_is_the_workspaces_actor_and_its_output_ends_its_line_before_the_re
         out.contains("TranscriptStream does not understand #frob"),
         "{out}"
     );
-    // What actors write with no REPL listening is kept: `recent` reads it, `clear` drops it.
-    eval(&p, "c := Counter spawn. c terminate!");
-    p.eventually_ok("Transcript recent", "counter stopping at 0");
-    eval(&p, "Transcript clear");
-    assert_eq!(eval(&p, "Transcript recent"), "");
+    // What actors write with no REPL listening is kept: `recent` reads it as a List of lines (chapter
+    // 22), `clear` drops it and answers nil.
+    eval(
+        &p,
+        "c := Counter spawn. c terminate!. d := Counter spawn. d terminate!",
+    );
+    p.eventually_ok(
+        "Transcript recent",
+        "#(\"counter stopping at 0\", \"counter stopping at 0\")",
+    );
+    assert_eq!(eval(&p, "Transcript clear"), "nil");
+    assert_eq!(eval(&p, "Transcript recent"), "#()");
 }
 
 /// A reference knows the name `spawnAs:` gave its actor, without calling it.

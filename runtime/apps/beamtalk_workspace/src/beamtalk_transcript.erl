@@ -43,12 +43,27 @@ handle_call(Other, _From, S) ->
     beamtalk_unexpected:log(?MODULE, call, Other),
     {reply, {error, unknown_request}, S}.
 
+%% The kept output as a List of its lines (chapter 22: `Transcript recent' answers a List), the last
+%% one even if it is not ended yet.
+-spec lines(binary()) -> [binary()].
+lines(<<>>) ->
+    [];
+lines(Buf) ->
+    drop_last_empty(binary:split(Buf, <<"\n">>, [global])).
+
+-spec drop_last_empty([binary()]) -> [binary()].
+drop_last_empty(Parts) ->
+    case lists:reverse(Parts) of
+        [<<>> | Rest] -> lists:reverse(Rest);
+        _ -> Parts
+    end.
+
 -spec stream(atom(), [term()], pid(), state()) -> {reply, term(), state()}.
 %% What actors wrote when no REPL was listening, kept here: `Transcript recent' reads it, `clear' drops it.
 stream(recent, [], _GL, #{buf := Buf} = S) ->
-    {reply, {ok, Buf}, S};
+    {reply, {ok, lines(Buf)}, S};
 stream(clear, [], _GL, S) ->
-    {reply, {ok, self_ref()}, S#{buf := <<>>}};
+    {reply, {ok, nil}, S#{buf := <<>>}};
 %% The calling session's group leader gets actors' output as it is written (the transcript itself,
 %% an actor's own group leader, cannot subscribe).
 stream(subscribe, [], GL, #{subs := Subs} = S) when GL =/= self() ->
