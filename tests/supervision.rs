@@ -28,6 +28,12 @@ Supervisor subclass: Outer
 
 DynamicSupervisor(Worker) subclass: Pool
 
+DynamicSupervisor subclass: NamedPool
+  class childClass => Worker
+
+Supervisor subclass: ArrayApp
+  class children => #[Worker supervisionSpec, Logger supervisionSpec withRestart: #permanent]
+
 Actor subclass: Broken
   initialize => 1 / 0
 
@@ -102,10 +108,27 @@ fn one_for_all_restarts_every_child_when_one_crashes() {
     );
 }
 
+/// Chapter 17's forms: children as an Array literal of specs, and a dynamic supervisor that names its
+/// worker with `class childClass` (answered too by one that names it in its header).
+#[test]
+fn children_may_be_an_array_and_a_pool_may_name_its_worker_with_child_class() {
+    let p = loaded();
+    assert!(eval(&p, "a := ArrayApp supervise unwrap").starts_with("Supervisor(ArrayApp, <"));
+    assert_eq!(eval(&p, "a count"), "2");
+    assert_eq!(eval(&p, "(a which: Logger) unwrap class"), "Logger");
+    assert!(
+        eval(&p, "n := NamedPool supervise unwrap").starts_with("DynamicSupervisor(NamedPool, <")
+    );
+    assert_eq!(eval(&p, "n startChild class"), "Worker");
+    assert_eq!(eval(&p, "n count"), "1");
+    assert_eq!(eval(&p, "Pool childClass"), "Worker");
+    assert_eq!(eval(&p, "NamedPool childClass"), "Worker");
+}
+
 #[test]
 fn a_dynamic_supervisor_starts_and_terminates_workers_on_demand() {
     let p = loaded();
-    assert!(eval(&p, "pool := Pool supervise unwrap").starts_with("Supervisor(Pool, <"));
+    assert!(eval(&p, "pool := Pool supervise unwrap").starts_with("DynamicSupervisor(Pool, <"));
     assert_eq!(eval(&p, "pool count"), "0");
     assert_eq!(eval(&p, "a := pool startChild. a bump. a n"), "1");
     assert_eq!(eval(&p, "b := pool startChild: #{#n => 10}. b n"), "10");

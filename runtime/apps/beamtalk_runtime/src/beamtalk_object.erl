@@ -465,6 +465,12 @@ class_common(Class, current, []) ->
         false -> nomethod
     end;
 class_common(Class, isSupervisor, []) -> {ok, beamtalk_class:inherits_from(Class, 'Supervisor')};
+%% A DynamicSupervisor's worker class, however it was given (`DynamicSupervisor(Counter) subclass:').
+class_common(Class, childClass, []) ->
+    case beamtalk_supervisor:worker(Class) of
+        none -> nomethod;
+        Worker -> {ok, {'$bt_class', Worker}}
+    end;
 %% Protocols (chapter 27): named sets of messages a class conforms to by answering them all.
 class_common(Class, requiredMethods, []) ->
     case protocol_selectors(Class) of

@@ -83,7 +83,13 @@ builtin({'$bt_timed', Actor, Ms}) -> [builtin(Actor), " withTimeout: ", integer_
 builtin({'$bt_interval', F, T, 1}) -> ["(", p(F), " to: ", p(T), ")"];
 builtin({'$bt_interval', F, T, S}) -> ["(", p(F), " to: ", p(T), " by: ", p(S), ")"];
 builtin({'$bt_exception_set', Set}) -> lists:join(", ", [atom_to_list(C) || C <- Set]);
-builtin({'$bt_supervisor', Class, Pid}) -> ["Supervisor(", atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
+builtin({'$bt_supervisor', Class, Pid}) ->
+    %% Headed by its kind (ADR 0094): a dynamic supervisor says so.
+    Kind = case catch beamtalk_class:inherits_from(Class, 'DynamicSupervisor') of
+               true -> "DynamicSupervisor(";
+               _ -> "Supervisor("
+           end,
+    [Kind, atom_to_list(Class), ", ", pid_to_list(Pid), ")"];
 builtin({'$bt_value', Class, Fields}) ->
     Order = [F || {F, _} <- safe_fields(Class)],
     Names = Order ++ (lists:sort(maps:keys(Fields)) -- Order),

@@ -10,7 +10,7 @@
 -behaviour(supervisor).
 
 -export([supervise/1, current/1, class_of_name/1, limits/1, start_link/1, respond/3, selectors/1, spec/1, spec_respond/3,
-         spec_selectors/0, spec_id/1, strategy_name/1, init/1]).
+         spec_selectors/0, spec_id/1, strategy_name/1, worker/1, init/1]).
 
 -type ref() :: {'$bt_supervisor', atom(), pid()}.
 -type spec() :: {'$bt_value', 'SupervisionSpec', map()}.
@@ -148,7 +148,7 @@ refine(_, _) -> nomethod.
 children(Class) ->
     case class_value(Class, children, []) of
         L when is_list(L) -> [child_class(Class, C) || C <- L];
-        {'$bt_array', L} -> [child_class(Class, C) || C <- L];
+        {'$bt_array', T} when is_tuple(T) -> [child_class(Class, C) || C <- tuple_to_list(T)];
         Other -> beamtalk_error:raise('Error', bad_argument, Class,
                                       ["children must be a list of classes, not ",
                                        beamtalk_print:print_string(Other)])
@@ -187,15 +187,16 @@ strategy(Class) ->
                                        beamtalk_print:print_string(Other)])
     end.
 
-%% A DynamicSupervisor's worker class: `DynamicSupervisor(Worker) subclass: Pool', or `class worker'.
+%% @doc A DynamicSupervisor's worker class: `DynamicSupervisor(Worker) subclass: Pool', or `class
+%% childClass' (chapter 17's name; `class worker' is kept too).
 -spec worker(atom()) -> atom() | none.
 worker(Class) ->
     case beamtalk_class:inherits_from(Class, 'DynamicSupervisor') of
         false -> none;
         true ->
-            case class_value(Class, worker, nil) of
-                {'$bt_class', W} -> W;
-                nil -> declared_worker(Class)
+            case [W || S <- [childClass, worker], {'$bt_class', W} <- [class_value(Class, S, nil)]] of
+                [W | _] -> W;
+                [] -> declared_worker(Class)
             end
     end.
 
@@ -209,7 +210,8 @@ declared_worker(Class) ->
     case Params of
         [W | _] -> W;
         [] -> beamtalk_error:raise('Error', bad_argument, Class,
-                                   "names no worker class: write DynamicSupervisor(Worker) subclass: ...")
+                                   "names no worker class: write DynamicSupervisor(Worker) subclass: ..., "
+                                   "or give it `class childClass => Worker`")
     end.
 
 %% A class-side method's answer, or `Default' when the class has none.
