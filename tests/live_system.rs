@@ -993,10 +993,10 @@ fn session_current_tells_an_attached_repl_from_a_one_off_evaluation() {
     );
     let out = run_with_input(
         &mut p.cmd(&["repl"]),
-        b"Session current kind\nWorkspace sessions size\n(Workspace sessions first) id = Session current id\n",
+        b"Session current kind\nWorkspace sessions size\n(Workspace sessions first) id = Session current id\nWorkspace currentSession id = Session current id\n",
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("repl\n1\ntrue\n"), "{text}");
+    assert!(text.contains("repl\n1\ntrue\ntrue\n"), "{text}");
 }
 
 #[test]

@@ -123,6 +123,19 @@ fn children_may_be_an_array_and_a_pool_may_name_its_worker_with_child_class() {
     assert_eq!(eval(&p, "n count"), "1");
     assert_eq!(eval(&p, "Pool childClass"), "Worker");
     assert_eq!(eval(&p, "NamedPool childClass"), "Worker");
+    // ADR 0092's flat view: the supervisors started here.
+    assert_eq!(eval(&p, "Workspace supervisors size"), "2");
+    assert_eq!(
+        eval(
+            &p,
+            "(Workspace supervisors includes: a) & (Workspace supervisors includes: n)"
+        ),
+        "true"
+    );
+    assert_eq!(
+        eval(&p, "Workspace supervisors includes: Workspace supervisor"),
+        "true"
+    );
 }
 
 #[test]

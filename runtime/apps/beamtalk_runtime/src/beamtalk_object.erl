@@ -672,7 +672,7 @@ own_selectors('TranscriptStream') ->
      subscribe, unsubscribe];
 own_selectors('ExceptionSet') -> [','];
 own_selectors('Metaclass') ->
-    [name, isMeta, isClass, instanceClass, soleInstance, superclass, selectors, methods, 'includesSelector:',
+    [name, isMeta, isClass, instanceClass, soleInstance, thisClass, superclass, selectors, methods, 'includesSelector:',
      '>>', 'compile:source:', 'tryCompile:source:', 'removeSelector:', 'removeSelector:ifAbsent:',
      'renameSelector:to:', 'renameSelector:to:ifAbsent:'];
 own_selectors(C) when C =:= 'WriteStream'; C =:= 'ReadStream' -> beamtalk_stream:selectors(C);
@@ -694,6 +694,8 @@ metaclass(_Class, isMeta, []) -> {ok, true};
 metaclass(_Class, isClass, []) -> {ok, false};
 metaclass(Class, instanceClass, []) -> {ok, {'$bt_class', Class}};
 metaclass(Class, soleInstance, []) -> {ok, {'$bt_class', Class}};
+%% Chapter 24's name for it.
+metaclass(Class, thisClass, []) -> {ok, {'$bt_class', Class}};
 metaclass(Class, superclass, []) ->
     {ok, case beamtalk_class:superclass(Class) of
              none -> {'$bt_class', 'Class'};

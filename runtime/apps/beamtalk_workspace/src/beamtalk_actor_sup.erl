@@ -9,7 +9,7 @@
 -behaviour(supervisor).
 
 -export([start_link/0, start_actor/4, rename_class/2, stop_actor/1, kill_actor/1, stop_owned/1, start_supervisor/1, stop_supervisor/1, actors/0,
-         actors/1, actors_of/1, details/0, count/0, tree/0, supervisor_class/1, init/1]).
+         actors/1, actors_of/1, details/0, count/0, tree/0, supervisor_class/1, supervisor_refs/0, init/1]).
 
 -export_type([tree_node/0]).
 
@@ -193,6 +193,11 @@ count() ->
 -spec hosts() -> [atom()].
 hosts() ->
     [N || N <- tuple_to_list(persistent_term:get(?HOSTS_KEY, {})), is_pid(whereis(N))].
+
+%% @doc The running Beamtalk supervisors started here (`App supervise'), as references.
+-spec supervisor_refs() -> [{'$bt_supervisor', atom(), pid()}].
+supervisor_refs() ->
+    [{'$bt_supervisor', C, P} || P <- supervisors(), C <- [supervisor_class(P)], C =/= undefined].
 
 %% The running Beamtalk supervisors started here.
 -spec supervisors() -> [pid()].

@@ -17,7 +17,7 @@ selectors() ->
     [actors, 'actorAt:', 'actorsOf:', classes, bindings, 'bind:as:', 'unbind:', info, sessions, 'load:',
      changes, clearChanges, 'revertChange:', 'sourceFileOf:', 'newClass:at:', 'moveClass:to:', 'renameClass:to:', 'removeClass:', durableActors,
      'forget:', flush, 'flush:', flushIncludingDestructive, 'flush:confirmDestructive:', globals, testClasses,
-     test, 'test:', processes].
+     test, 'test:', processes, supervisors, supervisor, currentSession].
 
 %% @doc The value bound to `Name' by `Workspace bind: value as: #Name': what a send to the name `Name'
 %% reaches when no class has that name (every session resolves it).
@@ -134,6 +134,18 @@ respond('revertChange:', [Id]) when is_integer(Id) ->
             beamtalk_error:raise('Error', no_such_change, 'Workspace',
                                  ["the ChangeLog has no entry ", integer_to_list(Id)])
     end;
+%% ADR 0092's flat entry points beside `processes': the supervisors started here, and the first of them
+%% (the application's, when there is one), or nil.
+respond(supervisors, []) ->
+    {ok, beamtalk_actor_sup:supervisor_refs()};
+respond(supervisor, []) ->
+    {ok, case beamtalk_actor_sup:supervisor_refs() of
+             [First | _] -> First;
+             [] -> nil
+         end};
+%% ADR 0081: the same as `Session current'.
+respond(currentSession, []) ->
+    session(current, []);
 respond(processes, []) ->
     {ok, beamtalk_process_nav:default()};
 respond(globals, []) ->
