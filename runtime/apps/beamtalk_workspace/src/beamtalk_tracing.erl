@@ -65,7 +65,7 @@ clear() ->
 %% @doc A class (re)loaded: its new code is traced too while tracing is on.
 -spec class_loaded(module()) -> ok.
 class_loaded(Module) ->
-    case whereis(?MODULE) =/= undefined andalso is_enabled() of
+    case whereis(?MODULE) =/= undefined andalso is_enabled() andalso traced(Module) of
         true -> trace_module(Module, true);
         false -> ok
     end.
@@ -353,7 +353,13 @@ config(Key, Default) ->
 
 -spec user_modules() -> [module()].
 user_modules() ->
-    [M || {M, _} <- code:all_loaded(), lists:prefix(?BT_CLASS_MODULE_PREFIX, atom_to_list(M))].
+    [M || {M, _} <- code:all_loaded(), lists:prefix(?BT_CLASS_MODULE_PREFIX, atom_to_list(M)), traced(M)].
+
+%% Every class's methods but the `Tracing' class's own: reading the traces would be traced, and
+%% `Tracing clear' would leave a trace of itself behind (ADR 0069: traces after a clear are empty).
+-spec traced(module()) -> boolean().
+traced(Module) ->
+    beamtalk_class:of_module(Module) =/= 'Tracing'.
 
 %% Every method function of `Module' (instance and class side) traced, or not.
 -spec trace_module(module(), boolean()) -> ok.
