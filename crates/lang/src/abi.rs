@@ -40,8 +40,9 @@ runtime_fns! {
     INVOKE = "beamtalk_rt": "invoke" / 2;
     /// `scoped(Names, Values, fun(Frame) -> Send end)`: cells for the length of one send.
     SCOPED = "beamtalk_rt": "scoped" / 3;
-    /// `deferred(Expr, Bindings)`: evaluates an expression kept as data (`term_to_binary` of its abstract
-    /// form) with the values of its variables: code that runs too rarely to be worth compiling.
+    /// `deferred(Kept, Values)`: evaluates an expression kept as data (`term_to_binary` of the names of
+    /// its variables and its abstract form) with those variables' values: code that runs too rarely to be
+    /// worth compiling.
     DEFERRED = "beamtalk_rt": "deferred" / 2;
     /// `non_local_return(Frame, Value)`: `^` inside a block.
     NON_LOCAL_RETURN = "beamtalk_rt": "non_local_return" / 2;
@@ -144,7 +145,6 @@ pub const CLASS_CALLBACKS: &[(&str, usize)] = &[
     ("__selectors__", 0),
     ("__source__", 0),
     ("__docs__", 0),
-    ("__sends__", 0),
     ("__xref__", 0),
     ("__slot_uses__", 0),
     ("__required__", 0),

@@ -254,9 +254,13 @@ pub fn try_of(l: i32, body: Vec<Term>, of: Vec<Term>, catches: Vec<Term>) -> Ter
 }
 
 /// `t` as people read generated code (snapshots, dumps): the expression of each
-/// `beamtalk_rt:deferred(<<...>>, Bindings)` decoded in place of its bytes, shown as `{deferred, Expr}`.
+/// `beamtalk_rt:deferred(<<...>>, Bindings)` decoded in place of its bytes, shown as `{deferred, Expr}`,
+/// and the value of each [`packed`] literal as `{packed, Value}`.
 /// Recursive: for code of a size people read.
 pub fn shown(t: &Term) -> Term {
+    if let Some(value) = packed_value(t) {
+        return tuple(vec![atom("packed"), value]);
+    }
     if let Some((expr, rest)) = deferred_call(t) {
         let mut call = rest.clone();
         if let Term::Tuple(c) = &mut call
@@ -271,6 +275,42 @@ pub fn shown(t: &Term) -> Term {
         Term::Tuple(x) => tuple(x.elements.iter().map(shown).collect()),
         Term::List(x) => list(x.elements.iter().map(shown).collect()),
         other => other.clone(),
+    }
+}
+
+/// The value a [`packed`] literal keeps, decoded.
+fn packed_value(t: &Term) -> Option<Term> {
+    let Term::Tuple(call) = t else { return None };
+    let [Term::Atom(tag), _, Term::Tuple(target), Term::List(args)] = call.elements.as_slice()
+    else {
+        return None;
+    };
+    let is_packed = tag.name == "call"
+        && matches!(target.elements.as_slice(),
+            [_, _, Term::Tuple(m), Term::Tuple(f)]
+                if m.elements.get(2) == Some(&atom("erlang"))
+                    && f.elements.get(2) == Some(&atom("binary_to_term")));
+    if !is_packed {
+        return None;
+    }
+    Term::decode(blob_of(args.elements.first()?)?).ok()
+}
+
+/// The bytes of a binary literal [`bytes`] built.
+fn blob_of(bin: &Term) -> Option<&[u8]> {
+    let Term::Tuple(bin) = bin else { return None };
+    let Some(Term::List(elems)) = bin.elements.get(2) else {
+        return None;
+    };
+    let Some(Term::Tuple(elem)) = elems.elements.first() else {
+        return None;
+    };
+    let Some(Term::Tuple(string)) = elem.elements.get(2) else {
+        return None;
+    };
+    match string.elements.get(2) {
+        Some(Term::ByteList(blob)) => Some(blob.bytes.as_slice()),
+        _ => None,
     }
 }
 
@@ -291,21 +331,93 @@ fn deferred_call(t: &Term) -> Option<(Term, &Term)> {
     if !is_deferred {
         return None;
     }
-    let Some(Term::Tuple(bin)) = args.elements.first() else {
-        return None;
+    // The names of its variables, and the expression.
+    match Term::decode(blob_of(args.elements.first()?)?).ok()? {
+        Term::Tuple(kept) if kept.elements.len() == 2 => Some((kept.elements[1].clone(), t)),
+        _ => None,
+    }
+}
+
+/// `erlang:binary_to_term(<<...>>)` of the value of `literal` (an abstract literal: atoms, integers,
+/// binaries, tuples and lists), for data only the runtime reads (a class's cross-reference and
+/// documentation tables): OTP's compiler passes then see one binary, not the term node by node (such
+/// tables were a fifth of the compile time of a class of one-line methods). `literal` itself where it is
+/// not such a literal.
+pub fn packed(l: i32, literal: &Term) -> Term {
+    let Some(value) = literal_value(literal) else {
+        return literal.clone();
     };
-    let Some(Term::List(elems)) = bin.elements.get(2) else {
-        return None;
+    let mut blob = Vec::new();
+    // Encoding a term built in memory cannot fail (only the writer could, and a Vec does not).
+    let _ = value.encode(&mut blob);
+    call(l, "erlang", "binary_to_term", vec![bytes(l, &blob)])
+}
+
+/// The value an abstract literal stands for.
+fn literal_value(t: &Term) -> Option<Term> {
+    let Term::Tuple(form) = t else { return None };
+    let tag = match form.elements.first() {
+        Some(Term::Atom(tag)) => tag.name.as_str(),
+        _ => return None,
     };
-    let Some(Term::Tuple(elem)) = elems.elements.first() else {
-        return None;
-    };
-    let Some(Term::Tuple(string)) = elem.elements.get(2) else {
-        return None;
-    };
-    // `bytes` made the blob a byte list.
-    let Some(Term::ByteList(blob)) = string.elements.get(2) else {
-        return None;
-    };
-    Some((Term::decode(blob.bytes.as_slice()).ok()?, t))
+    match (tag, &form.elements[1..]) {
+        ("atom" | "integer", [_, value]) => Some(value.clone()),
+        ("nil", [_]) => Some(list(vec![])),
+        ("cons", [_, head, tail]) => {
+            let mut items = vec![literal_value(head)?];
+            let mut rest = tail;
+            loop {
+                match rest {
+                    Term::Tuple(c) if c.elements.first() == Some(&atom("cons")) => {
+                        items.push(literal_value(c.elements.get(2)?)?);
+                        rest = c.elements.get(3)?;
+                    }
+                    Term::Tuple(c) if c.elements.first() == Some(&atom("nil")) => break,
+                    _ => return None,
+                }
+            }
+            Some(list(items))
+        }
+        ("tuple", [_, Term::List(items)]) => Some(tuple(
+            items
+                .elements
+                .iter()
+                .map(literal_value)
+                .collect::<Option<Vec<_>>>()?,
+        )),
+        ("bin", [_, Term::List(elems)]) => binary_value(&elems.elements),
+        _ => None,
+    }
+}
+
+/// The bytes of a binary literal as [`bytes`] and [`string`] build it.
+fn binary_value(elems: &[Term]) -> Option<Term> {
+    let mut out = Vec::new();
+    for elem in elems {
+        let Term::Tuple(e) = elem else { return None };
+        let Some(Term::Tuple(s)) = e.elements.get(2) else {
+            return None;
+        };
+        let utf8 = e.elements.get(4) == Some(&list(vec![atom("utf8")]));
+        match s.elements.get(2)? {
+            Term::ByteList(b) if utf8 => {
+                // Code points below 256, one a byte.
+                let text: String = b.bytes.iter().map(|&c| char::from(c)).collect();
+                out.extend_from_slice(text.as_bytes());
+            }
+            Term::ByteList(b) => out.extend_from_slice(&b.bytes),
+            Term::List(cps) if utf8 => {
+                for cp in &cps.elements {
+                    let c = match cp {
+                        Term::FixInteger(i) => char::from_u32(u32::try_from(i.value).ok()?)?,
+                        _ => return None,
+                    };
+                    let mut buf = [0; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(Term::Binary(eetf::Binary::from(out)))
 }

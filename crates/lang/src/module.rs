@@ -109,7 +109,6 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         vec![atoms(params)],
     ));
     forms.push(docs_function(l, class, src));
-    forms.push(sends_function(l, class));
     forms.push(xref_function(l, src, sided(class)));
     forms.push(slot_uses_function(l, class, &lw));
     forms.push(required_function(l, class));
@@ -342,38 +341,7 @@ fn docs_function(l: i32, class: &ClassDef, src: &str) -> Term {
             abs_list(l, methods),
         ],
     );
-    function(l, "__docs__", vec![], vec![docs])
-}
-
-/// `'__sends__'() -> [{Side, Selector, [Sent]}]`: the selectors each method sends (its blocks' included),
-/// for `SystemNavigation default sendersOf:`.
-fn sends_function(l: i32, class: &ClassDef) -> Term {
-    let methods = sided(class)
-        .map(|(side, m)| {
-            let mut sent = BTreeSet::new();
-            for e in &m.body {
-                crate::ast::walk(e, &mut |e| match &e.kind {
-                    ExprKind::Send { selector, .. } | ExprKind::SuperSend { selector, .. } => {
-                        sent.insert(selector.clone());
-                    }
-                    ExprKind::Cascade { messages, .. } => {
-                        sent.extend(messages.iter().map(|(s, _, _)| s.clone()));
-                    }
-                    _ => {}
-                });
-            }
-            let sent = sent.iter().map(|s| abs_atom(l, s)).collect();
-            abs_tuple(
-                l,
-                vec![
-                    abs_atom(l, side),
-                    abs_atom(l, &m.selector),
-                    abs_list(l, sent),
-                ],
-            )
-        })
-        .collect();
-    function(l, "__sends__", vec![], vec![abs_list(l, methods)])
+    function(l, "__docs__", vec![], vec![packed(l, &docs)])
 }
 
 /// `'__xref__'() -> [{Side, Selector, Line, [{Sent, Line}], [{Class, Line}]}]`: where each method is, and
@@ -427,7 +395,12 @@ fn xref_function<'m>(
             )
         })
         .collect();
-    function(l, "__xref__", vec![], vec![abs_list(l, entries)])
+    function(
+        l,
+        "__xref__",
+        vec![],
+        vec![packed(l, &abs_list(l, entries))],
+    )
 }
 
 /// `'__method_sources__'() -> [{Side, Selector, Source}]`: each method as written, what `Counter >>
@@ -446,7 +419,12 @@ fn method_sources_function<'m>(
             )
         })
         .collect();
-    function(l, "__method_sources__", vec![], vec![abs_list(l, entries)])
+    function(
+        l,
+        "__method_sources__",
+        vec![],
+        vec![packed(l, &abs_list(l, entries))],
+    )
 }
 
 /// `'__required__'() -> [{Slot, Type}]`: in a class declared `typed`, the slots with a type and no default,

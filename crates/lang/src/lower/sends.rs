@@ -456,21 +456,19 @@ impl Lowerer {
     }
 }
 
-/// `beamtalk_rt:deferred(<<Expr>>, [{Name, Value}, ...])`: `expr` kept as data, evaluated with the values
-/// of the variables it uses from around it.
+/// `beamtalk_rt:deferred(<<{Names, Expr}>>, [Value, ...])`: `expr` kept as data with the names of the
+/// variables it uses from around it, evaluated with their values.
 fn deferred(l: i32, expr: Term) -> Term {
-    let bindings = crate::lift::free_vars(&expr)
-        .iter()
-        .map(|v| abs_tuple(l, vec![abs_atom(l, v), var(l, v)]))
-        .collect();
+    let names = crate::lift::free_vars(&expr);
+    let values = names.iter().map(|v| var(l, v)).collect();
+    let kept = beamtalk_term::tuple(vec![
+        beamtalk_term::list(names.iter().map(|v| beamtalk_term::atom(v)).collect()),
+        expr,
+    ]);
     let mut blob = Vec::new();
     // Encoding a term built in memory cannot fail (only the writer could, and a Vec does not).
-    let _ = expr.encode(&mut blob);
-    abi::call(
-        l,
-        abi::DEFERRED,
-        vec![bytes(l, &blob), abs_list(l, bindings)],
-    )
+    let _ = kept.encode(&mut blob);
+    abi::call(l, abi::DEFERRED, vec![bytes(l, &blob), abs_list(l, values)])
 }
 
 /// The Erlang operator for a Beamtalk binary selector on numbers, and the guard under which it cannot

@@ -115,14 +115,17 @@ scoped(Names, Values, Body) ->
         _ = [erlang:erase({bt_var, Frame, N}) || N <- Names]
     end.
 
-%% @doc Evaluates an expression the compiler kept as data rather than code (`term_to_binary' of its
-%% abstract form), with the values of the variables it uses from around it: the send a conditional makes
-%% to a receiver that is no Boolean, which is too rare to be worth compiling into every method.
--spec deferred(binary(), [{atom(), term()}]) -> term().
-deferred(Expr, Bindings) ->
+%% @doc Evaluates an expression the compiler kept as data rather than code (`term_to_binary' of the names
+%% of the variables it uses from around it and its abstract form), with those variables' values, in the
+%% same order: the send a conditional makes to a receiver that is no Boolean, which is too rare to be
+%% worth compiling into every method. (Values alone, not name-value pairs: pairs cost the compiler as
+%% much again at every conditional.)
+-spec deferred(binary(), [term()]) -> term().
+deferred(Kept, Values) ->
+    {Names, Expr} = binary_to_term(Kept),
     Env = lists:foldl(fun({Name, Value}, B) -> erl_eval:add_binding(Name, Value, B) end,
-                      erl_eval:new_bindings(), Bindings),
-    {value, Value, _} = erl_eval:expr(binary_to_term(Expr), Env),
+                      erl_eval:new_bindings(), lists:zip(Names, Values)),
+    {value, Value, _} = erl_eval:expr(Expr, Env),
     Value.
 
 %% A destructuring pattern, as the compiler writes it.
