@@ -597,7 +597,9 @@ fn flush_file(
             }
             _ => {
                 out = apply(&out, c).map_err(|e| format!("{}>>{}: {e}", c.class, c.selector))?;
+                // A file of its own goes with the class's name; one of other classes too stays.
                 if c.renames_itself()
+                    && classes_of(&out).len() == 1
                     && let Some(renamed) = renamed_file(to.as_ref().unwrap_or(&path), c)
                 {
                     to = Some(renamed);
@@ -887,6 +889,42 @@ mod tests {
 
     /// A node names the file of a removed class: the staged text of a delete is finished only inside
     /// the project, whatever path it names.
+    #[test]
+    fn a_renamed_class_takes_its_file_along_only_when_the_file_is_its_own() {
+        let project = tempfile::tempdir().expect("dir");
+        let dir = std::fs::canonicalize(project.path()).expect("canonical");
+        let mut c = change("rename_class", "Counter", Some("Tally"));
+        c.class = "Tally".into();
+        let flush = |name: &str, text: &str| {
+            std::fs::write(dir.join(name), text).expect("write");
+            let file = dir.join(name);
+            match flush_file(file.to_str().expect("utf8"), &[c.clone()], &dir, None) {
+                Ok(Flushed::Written(path, out)) => (path, out),
+                _ => panic!("{name} was not written"),
+            }
+        };
+        let (path, out) = flush(
+            "counter.bt",
+            "Object subclass: Counter\n  make => Counter new\n",
+        );
+        assert_eq!(path, dir.join("tally.bt"));
+        assert_eq!(out, "Object subclass: Tally\n  make => Tally new\n");
+        assert!(!dir.join("counter.bt").exists());
+        let (path, out) = flush(
+            "Counter.bt",
+            "Object subclass: Counter\n  a => 1\n\nObject subclass: Other\n  b => Counter\n",
+        );
+        assert_eq!(
+            path,
+            dir.join("Counter.bt"),
+            "a file of other classes too stays"
+        );
+        assert_eq!(
+            out, "Object subclass: Tally\n  a => 1\n\nObject subclass: Other\n  b => Counter\n",
+            "only the renamed class's text changes here (Other has an entry of its own)"
+        );
+    }
+
     #[test]
     fn only_a_project_file_staged_for_deletion_is_deleted() {
         let project = tempfile::tempdir().expect("dir");
