@@ -624,7 +624,7 @@ mod tests {
         let Item::Class(c) = &items[0] else {
             panic!("a class")
         };
-        insta::assert_snapshot!(pretty(&class_forms(c, src).expect("generates")));
+        insta::assert_snapshot!(pretty(&shown(&class_forms(c, src).expect("generates"))));
     }
 
     #[test]
