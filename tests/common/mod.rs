@@ -67,6 +67,13 @@ impl Epmd {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        // Something answers on the port, but it may be another test's listener that took the port first:
+        // then this epmd cannot bind it and exits at once. Only an epmd still running is ours.
+        std::thread::sleep(Duration::from_millis(50));
+        if child.try_wait().ok().flatten().is_some() {
+            let _ = child.wait();
+            return None;
+        }
         Some(child)
     }
 
