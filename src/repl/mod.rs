@@ -228,19 +228,7 @@ impl Session {
         if let Some(refused) = self.unknown_superclass(class, batch).await? {
             return Ok(refused);
         }
-        let installable = match &compiled {
-            Term::Tuple(t) => match t.elements.as_slice() {
-                [Term::Atom(ok), module, bin, checked] if ok.name == "ok" => Some(vec![
-                    checked.clone(),
-                    module.clone(),
-                    bin.clone(),
-                    file_term(file),
-                ]),
-                _ => None,
-            },
-            _ => None,
-        };
-        let reply = match installable {
+        let reply = match install_args(&compiled, file) {
             Some(args) => self.call(node_api::INSTALL_CLASS, args).await?,
             None => compiled,
         };
@@ -307,6 +295,28 @@ fn warn(class: &ClassDef, src: &str, file: &str) {
     for warning in crate::lang::lint::class(class) {
         eprint!("{}", warning.render(src, file));
     }
+}
+
+/// The arguments of the install of what [`Session::compile_class`] answered (`{ok, Module, Binary,
+/// Checked}`), or None when it answered a compile error.
+fn install_args(compiled: &Term, file: &str) -> Option<Vec<Term>> {
+    match compiled {
+        Term::Tuple(t) => match t.elements.as_slice() {
+            [Term::Atom(ok), module, bin, checked] if ok.name == "ok" => Some(vec![
+                checked.clone(),
+                module.clone(),
+                bin.clone(),
+                file_term(file),
+            ]),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether what [`Session::compile_class`] answered can be installed (it compiled).
+pub(super) fn compiled(reply: &Term) -> bool {
+    install_args(reply, "").is_some()
 }
 
 fn file_term(file: &str) -> Term {

@@ -98,7 +98,7 @@ async fn edit(conn: WeakConnection, timeout: Duration, payload: &[u8], project: 
                 atom("ok"),
                 crate::term::list(names.iter().map(|n| text(n)).collect()),
             ]),
-            Err(message) => error(&message),
+            Err(message) => error(message.strip_prefix("ERROR: ").unwrap_or(&message)),
         };
     }
     let result = match t.elements.as_slice() {

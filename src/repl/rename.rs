@@ -182,7 +182,7 @@ fn rewrites(
     (changes, rewritten)
 }
 
-fn class_def(source: &str) -> Result<ClassDef, String> {
+pub(super) fn class_def(source: &str) -> Result<ClassDef, String> {
     match parser::parse(source)
         .map_err(|e| e.message)?
         .into_iter()

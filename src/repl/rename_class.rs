@@ -7,13 +7,12 @@
 //!
 //! Only code is rewritten: a class name inside a string, a symbol or a comment is text, and is kept.
 
+use super::rename::class_def;
 use super::{Outcome, Session};
-use crate::lang::ast::{ClassDef, Item, Span};
+use crate::lang::ast::Span;
 use crate::lang::compile;
 use crate::lang::ide::find::tokens;
 use crate::lang::lexer::Tok;
-use crate::lang::parser;
-use crate::term::atom;
 
 /// Where a compiled class is said to come from: rewritten kept source, whatever file it was read from.
 const ORIGIN: &str = "<repl>";
@@ -40,7 +39,8 @@ impl Session {
             };
             let patched = rename_in(&source, None, old, new);
             if patched != source {
-                rewritten.push((class_def(&patched, class)?, patched));
+                let def = class_def(&patched).map_err(|e| format!("{class}: {e}"))?;
+                rewritten.push((def, patched));
             }
         }
         let mut compiled = Vec::with_capacity(rewritten.len());
@@ -51,7 +51,7 @@ impl Session {
                 .compile_class(forms, ORIGIN)
                 .await
                 .map_err(|e| e.to_string())?;
-            if !compiled_ok(&reply) {
+            if !super::compiled(&reply) {
                 let outcome = super::load_outcome(&def.name, &reply);
                 return Err(outcome_text(outcome, &def.name));
             }
@@ -87,25 +87,9 @@ pub fn rename_in(src: &str, within: Option<Span>, old: &str, new: &str) -> Strin
     out
 }
 
-/// The one class `src` defines (`class` names it in errors).
-fn class_def(src: &str, class: &str) -> Result<ClassDef, String> {
-    let items = parser::parse(src).map_err(|e| format!("{class}: {}", e.message))?;
-    items
-        .into_iter()
-        .find_map(|i| match i {
-            Item::Class(def) => Some(def),
-            _ => None,
-        })
-        .ok_or_else(|| format!("{class}: its kept source is not a class"))
-}
-
-fn compiled_ok(reply: &eetf::Term) -> bool {
-    matches!(reply, eetf::Term::Tuple(t) if t.elements.first() == Some(&atom("ok")))
-}
-
 fn outcome_text(outcome: Outcome, class: &str) -> String {
     match outcome {
-        Outcome::Error(text) => text.strip_prefix("ERROR: ").unwrap_or(&text).to_owned(),
+        Outcome::Error(text) => text,
         Outcome::Value(_) => format!("{class} could not be rewritten"),
     }
 }
