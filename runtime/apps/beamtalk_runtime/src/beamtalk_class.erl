@@ -7,7 +7,7 @@
          defines_class_method/2, user_modules/1, initializers/1, required/1, starts_alone/1, cached/2,
          process_methods/1, module/1, is_user_class/1,
          extension_module/1, extension/1, methods/1,
-         exists/1, taken/1, builtin/0, canonical/1, rename/2]).
+         exists/1, taken/1, builtin/0, canonical/1, rename/2, own_module/1]).
 
 %% Where the generation counter of the method tables is kept (outside the `{?MODULE, _, _}' keys that
 %% `forget/0' erases).
@@ -51,6 +51,7 @@ builtin() ->
 module(Class) ->
     own_module(canonical(Class)).
 
+%% @doc The module of the class named `Class' itself, whatever class the name stands for now (`module/1').
 -spec own_module(atom()) -> module().
 own_module(Class) ->
     binary_to_atom(<<?BT_CLASS_MODULE_PREFIX, (atom_to_binary(Class, utf8))/binary>>, utf8).

@@ -16,7 +16,7 @@
 %% (`serialized/1'): two at once would pause and migrate the same actors twice.
 -module(beamtalk_hot_reload).
 
--export([install/4, unchanged/3, serialized/1, replace_code/3, forget_binary/1, code_table/0]).
+-export([install/4, unchanged/3, serialized/1, replace_code/3, unload/1, code_table/0]).
 
 -define(PAUSE_TIMEOUT, 5000).
 %% The code of each class as last loaded: `{Module, {Binary, File}}'.
@@ -258,9 +258,13 @@ keep(Module, Kept) ->
         _ -> true = ets:insert(?CODE, {Module, Kept}), ok
     end.
 
-%% @doc Forgets the code kept of a class that is removed.
--spec forget_binary(module()) -> ok.
-forget_binary(Module) ->
+%% @doc Unloads the module of a class that is removed (or renamed): soft purges only, as everywhere here,
+%% so a process still running its old code is never killed; the code kept of it is forgotten.
+-spec unload(module()) -> ok.
+unload(Module) ->
+    _ = code:soft_purge(Module),
+    _ = code:delete(Module),
+    _ = code:soft_purge(Module),
     case ets:whereis(?CODE) of
         undefined -> ok;
         _ -> true = ets:delete(?CODE, Module), ok

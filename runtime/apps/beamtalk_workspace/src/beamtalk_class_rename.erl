@@ -96,7 +96,7 @@ referrers(Class) ->
 %% The old name's records and actors moved to the new name, then its module unloaded.
 -spec retire(atom(), atom()) -> ok.
 retire(Old, New) ->
-    OldModule = beamtalk_class:module(Old),
+    OldModule = beamtalk_class:own_module(Old),
     Pids = beamtalk_actor_sup:actors_of([Old]),
     ok = beamtalk_workspace_meta:rename_class(Old, New),
     ok = beamtalk_class:rename(Old, New),
@@ -104,10 +104,7 @@ retire(Old, New) ->
     ok = beamtalk_actor_names:rename_class(Old, New),
     ok = rename_actors(Pids, Old, New),
     ok = rename_bindings(Old, New),
-    _ = code:soft_purge(OldModule),
-    _ = code:delete(OldModule),
-    _ = code:soft_purge(OldModule),
-    ok = beamtalk_hot_reload:forget_binary(OldModule),
+    ok = beamtalk_hot_reload:unload(OldModule),
     %% What is cached of the old name is computed again, as the class it stands for now.
     beamtalk_class:forget(Old).
 

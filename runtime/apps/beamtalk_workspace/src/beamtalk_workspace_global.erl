@@ -239,10 +239,7 @@ remove_class(Class) ->
                                   "); hint: remove them first"])
     end,
     _ = [beamtalk_dispatch:send(A, stop, []) || {'$bt_actor', C, _} = A <- actors(), C =:= Class],
-    _ = code:soft_purge(Module),
-    _ = code:delete(Module),
-    _ = code:soft_purge(Module),
-    ok = beamtalk_hot_reload:forget_binary(Module),
+    ok = beamtalk_hot_reload:unload(Module),
     ok = beamtalk_class:forget(Class),
     %% Logged while the workspace still knows the class's file.
     _ = beamtalk_changes:record(#{kind => remove_class, class => Class, selector => nil}),

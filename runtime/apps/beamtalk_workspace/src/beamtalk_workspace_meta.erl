@@ -4,7 +4,6 @@
 %% everything `beamtalk workspace status' and `list' show; `touch/0' marks activity, which keeps the idle
 %% monitor from stopping a workspace in use.
 -module(beamtalk_workspace_meta).
--include_lib("beamtalk_runtime/include/beamtalk_abi.hrl").
 -behaviour(gen_server).
 
 -export([start_link/1, info/0, touch/0, last_active/0, idle_ms/0, set_id/1,
@@ -223,9 +222,7 @@ handle_call({rename_class, Old, New}, _From, #{modules := Ms, class_files := Cs}
                 {File, Rest} -> Rest#{New => File};
                 error -> Cs
             end,
-    %% The old name's own module (`beamtalk_class:module/1' answers the class it stands for).
-    OldModule = list_to_atom(?BT_CLASS_MODULE_PREFIX ++ atom_to_list(Old)),
-    {reply, ok, S#{modules := Ms -- [OldModule], class_files := Files}};
+    {reply, ok, S#{modules := Ms -- [beamtalk_class:own_module(Old)], class_files := Files}};
 handle_call(modules, _From, #{modules := Ms} = S) ->
     {reply, Ms, S};
 handle_call(Other, _From, S) ->
