@@ -395,6 +395,36 @@ fn a_directory_installs_in_order_each_class_checked_against_those_before_it() {
     );
 }
 
+/// Method modifiers (ADR 0071 and the generics chapter): `sealed` and `internal` before a method's
+/// pattern, on either side and in either order with `class`; a subclass may not override a sealed
+/// method (refused at load, naming the method), may override an internal one, and `sealed => ...`
+/// still defines a method named `sealed`.
+#[test]
+fn sealed_methods_cannot_be_overridden_and_internal_ones_can() {
+    let l = Lang::started();
+    let base = "Value subclass: Shape\n  sealed area -> Integer => 0\n  class sealed make => self new\n  \
+                sealed class unit => 1\n  internal helper => 1\n  sealed => 7\n\n\
+                Shape subclass: Square\n  side => 2\n  internal helper => 3\n";
+    let (code, out, err) = l.load("shape.bt", base);
+    assert_eq!(code, 0, "{out}{err}");
+    l.check("Square new area + Square new helper + Shape new sealed + Shape unit", "11");
+    l.check("Square make side", "2");
+    for (file, src, refused) in [
+        ("a.bt", "Shape subclass: A\n  area => 5\n", "Shape>>area"),
+        ("b.bt", "Shape subclass: B\n  class make => 5\n", "Shape class>>make"),
+        ("c.bt", "Square subclass: C\n  class unit => 2\n", "Shape class>>unit"),
+    ] {
+        let (code, out, err) = l.load(file, src);
+        assert_eq!(code, 1, "{file}: {out}{err}");
+        let shown = format!("{out}{err}");
+        assert!(
+            shown.contains(&format!("cannot override {refused}: it is sealed")),
+            "{file}: {shown}"
+        );
+    }
+    l.check_error("A new", "unknown_class");
+}
+
 /// `Counter >> #increment` reads a method: a CompiledMethod with its selector, source as written and
 /// class; defining one at the REPL answers the CompiledMethod it installed; a misspelt selector is an
 /// error with the closest one as its hint.

@@ -356,6 +356,9 @@ pub struct MethodDef {
     pub param_types: Vec<Option<String>>,
     /// `-> Type` after the pattern, as written.
     pub return_type: Option<String>,
+    /// `sealed` (no subclass may override it) and `internal` (the package's own), as written before the
+    /// pattern.
+    pub modifiers: Vec<String>,
     pub body: Vec<Expr>,
     pub span: Span,
 }

@@ -78,12 +78,7 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
             vec![abs_atom(l, &class.superclass)],
         ),
         function(l, "__source__", vec![], vec![string(l, class_src)]),
-        function(
-            l,
-            "__modifiers__",
-            vec![],
-            vec![atoms(class.modifiers.iter().map(String::as_str).collect())],
-        ),
+        function(l, "__modifiers__", vec![], vec![modifiers(l, class)]),
         function(
             l,
             "__selectors__",
@@ -149,6 +144,21 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     forms.extend(methods);
     forms.push(tuple(vec![atom("eof"), int(l)]));
     Ok(list(forms))
+}
+
+/// `'__modifiers__'/0`: the class's modifiers (`abstract`, ...), then `{sealed, Side, Selector}` for
+/// each method no subclass may override.
+fn modifiers(l: i32, class: &ClassDef) -> Term {
+    let own = class.modifiers.iter().map(|m| abs_atom(l, m));
+    let sealed = sided(class)
+        .filter(|(_, m)| m.modifiers.iter().any(|w| w == "sealed"))
+        .map(|(side, m)| {
+            abs_tuple(
+                l,
+                vec![abs_atom(l, "sealed"), abs_atom(l, side), abs_atom(l, &m.selector)],
+            )
+        });
+    abs_list(l, own.chain(sealed).collect())
 }
 
 /// The forms of the extension module of `class` holding `methods` and `class_methods`; `src` is the text

@@ -325,11 +325,21 @@ impl<'a> File<'a> {
                     false => class.slots.push(slot),
                 }
             }
-            Some(Tok::Ident(w)) if w == "class" && !matches!(p.peek_at(1), Some(Tok::FatArrow)) => {
-                p.pos += 1;
-                class.class_methods.push(p.method_def()?);
+            _ => {
+                // `sealed class foo =>` and `class sealed foo =>` alike.
+                let before = p.method_modifiers();
+                let class_side = matches!(p.peek_tok(), Some(Tok::Ident(w)) if w == "class")
+                    && !matches!(p.peek_at(1), Some(Tok::FatArrow));
+                if class_side {
+                    p.pos += 1;
+                }
+                let mut method = p.method_def()?;
+                method.modifiers.splice(0..0, before);
+                match class_side {
+                    true => class.class_methods.push(method),
+                    false => class.methods.push(method),
+                }
             }
-            _ => class.methods.push(p.method_def()?),
         }
         Ok(())
     }

@@ -32,6 +32,9 @@ pub fn parse_statements(src: &str, base: usize) -> Result<Vec<Expr>, Diagnostic>
     Ok(stmts)
 }
 
+/// Words that may come before a method's pattern.
+const METHOD_MODIFIERS: [&str; 2] = ["sealed", "internal"];
+
 struct Parser {
     toks: Vec<Token>,
     pos: usize,
@@ -151,9 +154,11 @@ impl Parser {
         r
     }
 
-    /// `sel => body`, `+ other => body`, `at: i put: v => body`.
-    fn method_def(&mut self) -> Result<MethodDef, Diagnostic> {
+    /// `sel => body`, `+ other => body`, `at: i put: v => body`, each after its modifiers
+    /// (`sealed`, `internal`).
+    pub(crate) fn method_def(&mut self) -> Result<MethodDef, Diagnostic> {
         let start = self.span();
+        let modifiers = self.method_modifiers();
         let (selector, typed_params) = match self.peek_tok().cloned() {
             Some(Tok::Ident(name)) => {
                 self.pos += 1;
@@ -195,9 +200,30 @@ impl Parser {
             params,
             param_types,
             return_type,
+            modifiers,
             body,
             span: start.to(self.prev_span()),
         })
+    }
+
+    /// The modifiers before a method's pattern. A word is a modifier only when a pattern follows it:
+    /// `sealed => ...` and `sealed -> T => ...` define a method named `sealed`.
+    pub(crate) fn method_modifiers(&mut self) -> Vec<String> {
+        let mut modifiers = Vec::new();
+        while let Some(Tok::Ident(w)) = self.peek_tok() {
+            let word = w.clone();
+            let pattern_follows = match self.peek_at(1) {
+                Some(Tok::FatArrow) | None => false,
+                Some(Tok::Binary(op)) => op != "->",
+                _ => true,
+            };
+            if !METHOD_MODIFIERS.contains(&word.as_str()) || !pattern_follows {
+                break;
+            }
+            self.pos += 1;
+            modifiers.push(word);
+        }
+        modifiers
     }
 
     /// `field: name :: Type = default` (the keyword at the cursor): one slot declaration.
@@ -246,6 +272,7 @@ impl Parser {
         Ok(text)
     }
 
+    /// `Integer`, `List(E)`, `#ok`, `Activity class` (the class itself, not an instance).
     fn type_name(&mut self) -> Result<String, Diagnostic> {
         let mut text = match self.next_tok() {
             Some(Tok::Ident(n)) => n,
@@ -262,6 +289,10 @@ impl Parser {
             }
             self.expect(Tok::RParen, "`)` after the type's parameters", None)?;
             text = format!("{text}({})", args.join(", "));
+        }
+        if matches!(self.peek_tok(), Some(Tok::Ident(w)) if w == "class") {
+            self.pos += 1;
+            text.push_str(" class");
         }
         Ok(text)
     }

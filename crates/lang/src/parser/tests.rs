@@ -227,6 +227,40 @@ mod statements {
     }
 
     #[test]
+    fn sealed_and_internal_modify_a_method_and_a_metaclass_is_a_type() {
+        let src = "Object subclass: A\n  internal sealed x -> Integer => 1\n  class sealed y => 2\n  \
+                   sealed class z => 3\n  sealed => 4\n  internal -> Integer => 5\n  \
+                   run: c :: Activity class => c\n";
+        let items = parse(src).expect("parses");
+        let Item::Class(c) = &items[0] else {
+            panic!("{items:?}")
+        };
+        let shown = |ms: &[MethodDef]| -> Vec<(String, Vec<String>)> {
+            ms.iter()
+                .map(|m| (m.selector.clone(), m.modifiers.clone()))
+                .collect()
+        };
+        let words = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            shown(&c.methods),
+            [
+                ("x".to_owned(), words(&["internal", "sealed"])),
+                ("sealed".to_owned(), vec![]),
+                ("internal".to_owned(), vec![]),
+                ("run:".to_owned(), vec![]),
+            ]
+        );
+        assert_eq!(
+            shown(&c.class_methods),
+            [
+                ("y".to_owned(), words(&["sealed"])),
+                ("z".to_owned(), words(&["sealed"]))
+            ]
+        );
+        assert_eq!(c.methods[3].param_types, [Some("Activity class".to_owned())]);
+    }
+
+    #[test]
     fn a_type_alias_is_a_statement_that_does_nothing() {
         let stmts = parse_statements(
             "type Money = Integer. type Pair = Tuple(Integer, String). 1",

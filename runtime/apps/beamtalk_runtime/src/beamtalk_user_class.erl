@@ -3,9 +3,9 @@
 
 -export([kind/1, modifiers/1, fields/1, selectors/1, new_value/2, new_object/1]).
 
-%% @doc The modifiers a user class was declared with (`abstract', `sealed', `typed'); none for anything
-%% else (or a class compiled before modifiers existed).
--spec modifiers(atom()) -> [atom()].
+%% @doc The modifiers a user class was declared with (`abstract', `sealed', `typed'), then
+%% `{sealed, Side, Selector}' for each of its methods declared `sealed'; none for anything else.
+-spec modifiers(atom()) -> [atom() | {sealed, instance | class, atom()}].
 modifiers(Class) ->
     %% Cached: every spawn and `new' asks.
     beamtalk_class:cached({modifiers, Class},

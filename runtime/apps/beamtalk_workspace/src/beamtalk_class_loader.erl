@@ -28,10 +28,11 @@ load(Forms, File) ->
 %% `self.x' that no class in its chain declares.
 -spec checks([erl_parse:abstract_form()]) -> ok | {error, compile, [binary()]} | {error, load, binary()}.
 checks(Forms) ->
-    case {sealed_superclass(Forms), undeclared_slots(Forms)} of
-        {none, []} -> ok;
-        {none, Undeclared} -> {error, compile, Undeclared};
-        {Super, _} -> {error, load, sealed(Super)}
+    case {sealed_superclass(Forms), sealed_overrides(Forms), undeclared_slots(Forms)} of
+        {none, [], []} -> ok;
+        {none, [], Undeclared} -> {error, compile, Undeclared};
+        {none, Overrides, _} -> {error, compile, Overrides};
+        {Super, _, _} -> {error, load, sealed(Super)}
     end.
 
 %% @doc How many classes are worth compiling at once here: one per scheduler.
@@ -68,6 +69,7 @@ checked_forms(Forms) ->
 
 -spec is_checked(erl_parse:abstract_form()) -> boolean().
 is_checked({attribute, _, module, _}) -> true;
+is_checked({attribute, _, export, _}) -> true;
 is_checked({function, _, Name, 0, _}) -> lists:member(Name, ?CHECKED);
 is_checked(_) -> false.
 
@@ -110,6 +112,41 @@ sealed_superclass(Forms) ->
             end;
         _ -> none
     end.
+
+%% The methods the forms define that a superclass declares `sealed' (no subclass may override them).
+-spec sealed_overrides([erl_parse:abstract_form()]) -> [binary()].
+sealed_overrides(Forms) ->
+    case literal(Forms, '__superclass__') of
+        {ok, Super} when is_atom(Super) ->
+            Own = own_methods(Forms),
+            [sealed_override(Side, Owner, Sel)
+             || Owner <- beamtalk_class:chain(Super),
+                {sealed, Side, Sel} <- beamtalk_user_class:modifiers(Owner),
+                lists:member({Side, Sel}, Own)];
+        _ -> []
+    end.
+
+%% `{instance | class, Selector}' of each method the forms define, read from their exports.
+-spec own_methods([erl_parse:abstract_form()]) -> [{instance | class, atom()}].
+own_methods(Forms) ->
+    [Method || {attribute, _, export, Exports} <- Forms, {F, _} <- Exports, {ok, Method} <- [method_of(F)]].
+
+-spec method_of(atom()) -> {ok, {instance | class, atom()}} | none.
+method_of(Function) ->
+    case atom_to_list(Function) of
+        ?BT_INSTANCE_METHOD_PREFIX ++ Sel -> {ok, {instance, list_to_atom(Sel)}};
+        ?BT_CLASS_METHOD_PREFIX ++ Sel -> {ok, {class, list_to_atom(Sel)}};
+        _ -> none
+    end.
+
+-spec sealed_override(instance | class, atom(), atom()) -> binary().
+sealed_override(Side, Owner, Sel) ->
+    Where = case Side of
+                instance -> [atom_to_list(Owner), ">>", atom_to_list(Sel)];
+                class -> [atom_to_list(Owner), " class>>", atom_to_list(Sel)]
+            end,
+    unicode:characters_to_binary(
+      io_lib:format("cannot override ~ts: it is sealed; hint: give this method another name", [Where])).
 
 %% `self.x' in a method where neither the class nor any of its superclasses declares `x' (the compiler
 %% lists the uses its class does not declare itself, `'__slot_uses__'/0'; the superclasses are known
