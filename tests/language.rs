@@ -407,12 +407,23 @@ fn sealed_methods_cannot_be_overridden_and_internal_ones_can() {
                 Shape subclass: Square\n  side => 2\n  internal helper => 3\n";
     let (code, out, err) = l.load("shape.bt", base);
     assert_eq!(code, 0, "{out}{err}");
-    l.check("Square new area + Square new helper + Shape new sealed + Shape unit", "11");
+    l.check(
+        "Square new area + Square new helper + Shape new sealed + Shape unit",
+        "11",
+    );
     l.check("Square make side", "2");
     for (file, src, refused) in [
         ("a.bt", "Shape subclass: A\n  area => 5\n", "Shape>>area"),
-        ("b.bt", "Shape subclass: B\n  class make => 5\n", "Shape class>>make"),
-        ("c.bt", "Square subclass: C\n  class unit => 2\n", "Shape class>>unit"),
+        (
+            "b.bt",
+            "Shape subclass: B\n  class make => 5\n",
+            "Shape class>>make",
+        ),
+        (
+            "c.bt",
+            "Square subclass: C\n  class unit => 2\n",
+            "Shape class>>unit",
+        ),
     ] {
         let (code, out, err) = l.load(file, src);
         assert_eq!(code, 1, "{file}: {out}{err}");

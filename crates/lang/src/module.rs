@@ -155,7 +155,11 @@ fn modifiers(l: i32, class: &ClassDef) -> Term {
         .map(|(side, m)| {
             abs_tuple(
                 l,
-                vec![abs_atom(l, "sealed"), abs_atom(l, side), abs_atom(l, &m.selector)],
+                vec![
+                    abs_atom(l, "sealed"),
+                    abs_atom(l, side),
+                    abs_atom(l, &m.selector),
+                ],
             )
         });
     abs_list(l, own.chain(sealed).collect())

@@ -257,7 +257,10 @@ mod statements {
                 ("z".to_owned(), words(&["sealed"]))
             ]
         );
-        assert_eq!(c.methods[3].param_types, [Some("Activity class".to_owned())]);
+        assert_eq!(
+            c.methods[3].param_types,
+            [Some("Activity class".to_owned())]
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@
     'String' => 'Object', 'Symbol' => 'Object', 'Character' => 'Object',
     'Boolean' => 'Object', 'True' => 'Boolean', 'False' => 'Boolean', 'UndefinedObject' => 'Object',
     'Block' => 'Object',
-    'Collection' => 'Object', 'Array' => 'Collection', 'List' => 'Collection',
+    'Collection' => 'Value', 'Array' => 'Collection', 'List' => 'Collection',
     'Dictionary' => 'Collection', 'Tuple' => 'Collection', 'Interval' => 'Collection',
     'Exception' => 'Object', 'Error' => 'Exception', 'ArithmeticError' => 'Error',
     'ZeroDivide' => 'ArithmeticError', 'TypeError' => 'Error', 'InstantiationError' => 'Error',
@@ -241,16 +241,25 @@ starts_alone(Class) ->
            end).
 
 %% @doc Whether user class `Class' or one of its superclasses defines the class-side method `Selector'
-%% (a unary one: `class children', `class category').
+%% (`class children', `class withAll: list').
 -spec defines_class_method(atom(), atom()) -> boolean().
 defines_class_method(Class, Selector) ->
     %% Cached (until the next load): every spawn asks whether its class answers `restartPolicy'.
     cached({{class_method, Selector}, Class},
            fun() ->
-                   Function = list_to_atom(?BT_CLASS_METHOD_PREFIX ++ atom_to_list(Selector)),
+                   Name = atom_to_list(Selector),
+                   Function = list_to_atom(?BT_CLASS_METHOD_PREFIX ++ Name),
+                   Arity = 1 + arguments(Name),
                    is_user_class(Class) andalso
-                       lists:any(fun(C) -> erlang:function_exported(module(C), Function, 1) end, chain(Class))
+                       lists:any(fun(C) -> erlang:function_exported(module(C), Function, Arity) end, chain(Class))
            end).
+
+%% How many arguments a message with this selector takes: one per keyword, one for a binary operator.
+-spec arguments(string()) -> non_neg_integer().
+arguments([C | _] = Name) when C >= $a, C =< $z; C >= $A, C =< $Z; C =:= $_ ->
+    length([K || K <- Name, K =:= $:]);
+arguments(_) ->
+    1.
 
 %% @doc The modules of the user classes in `Class''s chain, superclasses first (those that declare
 %% fields). Cached until the next load.

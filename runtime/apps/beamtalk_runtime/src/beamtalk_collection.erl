@@ -4,19 +4,60 @@
 %% All are immutable: `at:put:' answers a new collection.
 -module(beamtalk_collection).
 
--export([respond/4, selectors/0, interval/3, enumerable/1]).
+-export([respond/4, selectors/1, interval/3, enumerable/1]).
 
--spec selectors() -> [atom()].
-selectors() ->
+%% @doc The selectors `Class' answers here (what `respondsTo:' sees: a List is no keyed collection).
+-spec selectors(atom()) -> [atom()].
+selectors('Dictionary') ->
+    [size, 'at:', 'at:put:', 'at:ifAbsent:', 'do:', 'collect:', 'select:', 'reject:', 'inject:into:', keys,
+     values, 'keysAndValuesDo:', isEmpty, ',', 'removeKey:', 'includesKey:', max, min];
+selectors(_) ->
     [size, 'at:', 'at:put:', 'at:ifAbsent:', 'do:', 'collect:', 'select:', 'reject:',
-     'inject:into:', keys, values, 'keysAndValuesDo:', first, last, isEmpty, sort, 'sort:',
-     reversed, ',', '++', 'add:', asList, asArray, 'removeKey:', 'includesKey:', 'doWithIndex:', max, min].
+     'inject:into:', first, last, isEmpty, sort, 'sort:',
+     reversed, ',', '++', 'add:', asList, asArray, 'doWithIndex:', max, min].
 
 -spec respond(atom(), term(), atom(), [term()]) -> {ok, term()} | nomethod.
+respond(_Class, {'$bt_value', _, _} = C, Sel, Args) ->
+    user(C, Sel, Args);
 respond(_Class, C, Sel, Args) ->
     case op(C, Sel, Args) of
         nomethod -> nomethod;
         V -> {ok, V}
+    end.
+
+%% A user's `Collection subclass:' (a value): what the protocol needs of it is `do:', which it defines;
+%% the rest is enumeration through that `do:'. `collect:', `select:' and `reject:' answer a collection of
+%% its `species' (its class unless it says otherwise) built with `withAll:' when that class has one, else
+%% a List.
+-spec user(tuple(), atom(), [term()]) -> {ok, term()} | nomethod.
+user({'$bt_value', Class, _}, species, []) ->
+    {ok, {'$bt_class', Class}};
+user(C, Sel, Args) when Sel =:= 'collect:'; Sel =:= 'select:'; Sel =:= 'reject:' ->
+    {ok, rebuilt(beamtalk_dispatch:send(C, species, []), op(elements(C), Sel, Args))};
+user(C, Sel, Args) ->
+    case lists:member(Sel, [size, isEmpty, 'inject:into:', asList, asArray, max, min, 'doWithIndex:',
+                            first, last]) of
+        true -> {ok, op(elements(C), Sel, Args)};
+        false -> nomethod
+    end.
+
+-spec rebuilt(term(), [term()]) -> term().
+rebuilt(Species, L) ->
+    case beamtalk_dispatch:responds_to(Species, 'withAll:') of
+        true -> beamtalk_dispatch:send(Species, 'withAll:', [L]);
+        false -> L
+    end.
+
+%% The elements a user collection's `do:' visits, in order.
+-spec elements(tuple()) -> [term()].
+elements(C) ->
+    Key = make_ref(),
+    put(Key, []),
+    try
+        _ = beamtalk_dispatch:send(C, 'do:', [fun(X) -> put(Key, [X | get(Key)]) end]),
+        lists:reverse(get(Key))
+    after
+        erase(Key)
     end.
 
 %% @doc `From to: To by: Step'.

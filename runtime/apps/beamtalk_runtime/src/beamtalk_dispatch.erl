@@ -166,7 +166,9 @@ class_of(_) -> 'Object'.
 -spec responds_to(term(), atom()) -> boolean().
 responds_to(Receiver, Selector) ->
     case class_of(Receiver) of
-        {meta, _} = Meta -> lists:member(Selector, beamtalk_object:selectors(Meta));
+        {meta, Class} = Meta ->
+            lists:member(Selector, beamtalk_object:selectors(Meta))
+                orelse beamtalk_class:defines_class_method(Class, Selector);
         Class -> maps:is_key(Selector, beamtalk_class:methods(Class))
     end.
 

@@ -658,7 +658,7 @@ own_selectors('Float') -> beamtalk_number:selectors();
 own_selectors('String') -> beamtalk_string:selectors();
 own_selectors('Block') -> beamtalk_block:selectors();
 own_selectors(C) when C =:= 'Array'; C =:= 'List'; C =:= 'Dictionary'; C =:= 'Tuple'; C =:= 'Interval' ->
-    beamtalk_collection:selectors();
+    beamtalk_collection:selectors(C);
 own_selectors('UndefinedObject') -> ['ifNil:', 'ifNotNil:', 'ifNil:ifNotNil:', 'ifNotNil:ifNil:'];
 own_selectors('Symbol') -> [asString, size, 'value:'];
 own_selectors('Exception') ->
