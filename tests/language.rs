@@ -436,6 +436,28 @@ fn sealed_methods_cannot_be_overridden_and_internal_ones_can() {
     l.check_error("A new", "unknown_class");
 }
 
+/// A class's own `doesNotUnderstand: selector args: arguments` answers every message no method answers
+/// (a value's, an inherited one, an actor's in its own process, changing its state), with the selector
+/// and the arguments as a List; a class without one still raises `does_not_understand`.
+#[test]
+fn a_class_of_its_own_doesnotunderstand_answers_unknown_messages() {
+    let l = Lang::started();
+    let src = "Object subclass: Ghost\n  doesNotUnderstand: sel args: args => \"{sel} {args size}\"\n\n\
+               Ghost subclass: Shade\n  known => 1\n\n\
+               Actor subclass: Proxy\n  state: seen = #()\n  \
+               doesNotUnderstand: sel args: args =>\n    self.seen := self.seen , #(sel)\n    args\n  \
+               seen => self.seen\n";
+    let (code, out, err) = l.load("ghost.bt", src);
+    assert_eq!(code, 0, "{out}{err}");
+    l.check("Ghost new foo: 1 bar: 2", "foo:bar: 2");
+    l.check("Shade new zork", "zork 0");
+    l.check("Shade new known", "1");
+    l.check("p := Proxy spawn. p zork. p blah: 3", "#(3)");
+    l.check("p seen", "#(#zork, #blah:)");
+    l.check("Ghost new respondsTo: #zork", "false");
+    l.check_error("Object new zork", "does_not_understand");
+}
+
 /// `Counter >> #increment` reads a method: a CompiledMethod with its selector, source as written and
 /// class; defining one at the REPL answers the CompiledMethod it installed; a misspelt selector is an
 /// error with the closest one as its hint.

@@ -268,6 +268,11 @@ fn a_killed_child_is_reached_after_its_restart_and_a_supervisor_that_gives_up_sa
     let p = Project::with_loaded("app.bt", README_APP);
     assert!(eval(&p, "App supervise").starts_with("Result ok: Supervisor(App, <"));
     assert!(eval(&p, "sup := App current").starts_with("Supervisor(App, <"));
+    assert_eq!(
+        eval(&p, "App supervise unwrap = sup"),
+        "true",
+        "supervising a running supervisor answers it (ADR 0080), no second one"
+    );
     for _ in 0..2 {
         assert_eq!(
             eval(

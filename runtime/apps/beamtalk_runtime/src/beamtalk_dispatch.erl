@@ -59,6 +59,9 @@ send(Receiver, Selector, Args) ->
 send_from(Class, Receiver, Selector, Args) ->
     case lookup(Class, Receiver, Selector, Args) of
         {ok, Value} -> Value;
+        nomethod when is_atom(Class) ->
+            {ok, Value} = own_dnu(beamtalk_class:methods(Class), Class, Receiver, Selector, Args),
+            Value;
         nomethod -> not_understood(Receiver, Selector, Args)
     end.
 
@@ -67,10 +70,24 @@ send_from(Class, Receiver, Selector, Args) ->
 -spec reply_from(atom(), term(), atom(), [term()]) -> {ok, term()}.
 reply_from(Class, Receiver, Selector, Args) ->
     %% The actor's own copy of the table (`process_methods/1'), not the shared one.
-    case lookup_in(beamtalk_class:process_methods(Class), Class, Receiver, Selector, Args) of
+    Table = beamtalk_class:process_methods(Class),
+    case lookup_in(Table, Class, Receiver, Selector, Args) of
+        {ok, _} = Found -> Found;
+        nomethod -> own_dnu(Table, Class, Receiver, Selector, Args)
+    end.
+
+%% A message no method answers goes to the class's own `doesNotUnderstand: selector args: arguments'
+%% when it (or a user superclass) defines one; otherwise it is not understood.
+-spec own_dnu(#{atom() => {builtin, atom()} | {user, module()}}, atom(), term(), atom(), [term()]) ->
+          {ok, term()}.
+own_dnu(#{'doesNotUnderstand:args:' := {user, _}} = Table, Class, Receiver, Selector, Args)
+  when Selector =/= 'doesNotUnderstand:args:' ->
+    case lookup_in(Table, Class, Receiver, 'doesNotUnderstand:args:', [Selector, Args]) of
         {ok, _} = Found -> Found;
         nomethod -> not_understood(Receiver, Selector, Args)
-    end.
+    end;
+own_dnu(_Table, _Class, Receiver, Selector, Args) ->
+    not_understood(Receiver, Selector, Args).
 
 -spec lookup(atom() | {meta, atom()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.
 lookup({meta, Class}, Receiver, Selector, Args) ->

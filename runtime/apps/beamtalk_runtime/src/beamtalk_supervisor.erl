@@ -23,13 +23,17 @@
 -define(WHICH_WAIT_MS, 5000).
 
 %% @doc `App supervise': starts the supervisor of `Class' with its children, or raises why it could not.
+%% One already running is the answer as it is (ADR 0080: what the caller wants, a running supervisor,
+%% holds), so every entry point of an application may say `App supervise'.
 -spec supervise(atom()) -> ref().
 supervise(Class) ->
     case current(Class) of
-        nil -> ok;
-        Running -> beamtalk_error:raise('Error', already_started, Class,
-                                        ["is supervising already: ", beamtalk_print:print_string(Running)])
-    end,
+        nil -> start(Class);
+        Running -> Running
+    end.
+
+-spec start(atom()) -> ref().
+start(Class) ->
     Started = case application:get_env(beamtalk_runtime, supervisor_starter) of
                   {ok, Starter} -> Starter:start_supervisor(Class);
                   undefined -> beamtalk_error:raise('Error', no_workspace, Class,
