@@ -119,7 +119,7 @@ fn children_may_be_an_array_and_a_pool_may_name_its_worker_with_child_class() {
     assert!(
         eval(&p, "n := NamedPool supervise unwrap").starts_with("DynamicSupervisor(NamedPool, <")
     );
-    assert_eq!(eval(&p, "n startChild class"), "Worker");
+    assert_eq!(eval(&p, "n startChild unwrap class"), "Worker");
     assert_eq!(eval(&p, "n count"), "1");
     assert_eq!(eval(&p, "Pool childClass"), "Worker");
     assert_eq!(eval(&p, "NamedPool childClass"), "Worker");
@@ -138,17 +138,30 @@ fn children_may_be_an_array_and_a_pool_may_name_its_worker_with_child_class() {
     );
 }
 
+/// ADR 0080: starting a child answers a Result of it; terminating answers `Result ok: nil` whether the
+/// child was running or gone already (the caller's end state holds either way); a static supervisor's
+/// child is terminated by its class.
 #[test]
 fn a_dynamic_supervisor_starts_and_terminates_workers_on_demand() {
     let p = loaded();
     assert!(eval(&p, "pool := Pool supervise unwrap").starts_with("DynamicSupervisor(Pool, <"));
     assert_eq!(eval(&p, "pool count"), "0");
-    assert_eq!(eval(&p, "a := pool startChild. a bump. a n"), "1");
-    assert_eq!(eval(&p, "b := pool startChild: #{#n => 10}. b n"), "10");
+    assert!(eval(&p, "pool startChild").starts_with("Result ok: Actor(Worker, <"));
+    assert_eq!(eval(&p, "a := pool startChild unwrap. a bump. a n"), "1");
+    assert_eq!(
+        eval(&p, "b := (pool startChild: #{#n => 10}) unwrap. b n"),
+        "10"
+    );
+    assert_eq!(eval(&p, "pool count"), "3");
+    assert_eq!(eval(&p, "pool terminateChild: a"), "Result ok: nil");
     assert_eq!(eval(&p, "pool count"), "2");
-    assert_eq!(eval(&p, "pool terminateChild: a"), "true");
-    assert_eq!(eval(&p, "pool count"), "1");
     assert_eq!(eval(&p, "a isAlive"), "false");
+    assert_eq!(eval(&p, "pool terminateChild: a"), "Result ok: nil");
+    assert_eq!(eval(&p, "pool count"), "2");
+    assert!(eval(&p, "s := ArrayApp supervise unwrap").starts_with("Supervisor(ArrayApp, <"));
+    assert_eq!(eval(&p, "s terminate: Logger"), "Result ok: nil");
+    assert_eq!(eval(&p, "(s which: Logger) isError"), "true");
+    assert_eq!(eval(&p, "s terminate: Logger"), "Result ok: nil");
 }
 
 #[test]

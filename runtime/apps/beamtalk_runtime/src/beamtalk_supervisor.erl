@@ -251,11 +251,21 @@ answer({_, _, Pid}, 'restart:', [{_, Class, _}]) ->
         {ok, Child} -> {ok, ref(Class, Child)};
         {error, Reason} -> beamtalk_error:raise('Error', restart_failed, Class, failure(Reason))
     end;
-answer({_, Class, Pid}, startChild, []) -> start_child(Class, Pid, #{});
-answer({_, Class, Pid}, 'startChild:', [Init]) when is_map(Init) -> start_child(Class, Pid, Init);
-answer({_, _, Pid}, 'terminateChild:', [{'$bt_actor', _, Child}]) ->
-    {ok, supervisor:terminate_child(Pid, Child) =:= ok};
+answer({_, Class, Pid}, startChild, []) -> {ok, start_child(Class, Pid, #{})};
+answer({_, Class, Pid}, 'startChild:', [Init]) when is_map(Init) -> {ok, start_child(Class, Pid, Init)};
+answer({_, Class, Pid}, 'terminateChild:', [{'$bt_actor', _, Child}]) ->
+    {ok, terminated(Class, supervisor:terminate_child(Pid, Child))};
+answer({_, Class, Pid}, 'terminate:', [{'$bt_class', C}]) ->
+    {ok, terminated(Class, supervisor:terminate_child(Pid, C))};
 answer(_, _, _) -> nomethod.
+
+%% What `terminateChild:' and `terminate:' answer (ADR 0080): `Result ok: nil' once the child is not
+%% running, whether this call stopped it or it was gone already.
+-spec terminated(atom(), ok | {error, term()}) -> term().
+terminated(_Class, ok) -> beamtalk_rt:result_ok(nil);
+terminated(_Class, {error, not_found}) -> beamtalk_rt:result_ok(nil);
+terminated(Class, {error, Reason}) ->
+    beamtalk_rt:result_error(beamtalk_error:new('Error', terminate_failed, Class, failure(Reason))).
 
 %% `sup which: Counter': `Result ok:' the running child of that class, or `Result error:' when there is
 %% none. A child that crashed and is being restarted is waited for (up to a call's timeout), so
@@ -297,13 +307,14 @@ not_running(Class, Pid) ->
 %% @doc The selectors a supervisor of `Class' (`Supervisor' or `DynamicSupervisor') answers.
 -spec selectors(atom()) -> [atom()].
 selectors('DynamicSupervisor') -> [startChild, 'startChild:', 'terminateChild:'];
-selectors(_) -> [children, count, 'which:', pid, isAlive, stop, 'restart:'].
+selectors(_) -> [children, count, 'which:', pid, isAlive, stop, 'restart:', 'terminate:'].
 
--spec start_child(atom(), pid(), map()) -> {ok, term()}.
+-spec start_child(atom(), pid(), map()) -> term().
 start_child(Class, Pid, Init) ->
     case supervisor:start_child(Pid, [Init]) of
-        {ok, Child} -> {ok, ref(worker(Class), Child)};
-        {error, Reason} -> beamtalk_error:raise('Error', spawn_failed, Class, failure(Reason))
+        {ok, Child} -> beamtalk_rt:result_ok(ref(worker(Class), Child));
+        {error, Reason} ->
+            beamtalk_rt:result_error(beamtalk_error:new('Error', child_start_failed, Class, failure(Reason)))
     end.
 
 %% Stopped for good, its children first (a nested one by its parent, which restarts it: only a top-level
