@@ -234,6 +234,12 @@ bind({list, Ps}, L, Acc) when is_list(L) ->
 %% An array pattern names the first elements: those after them are ignored (chapter 14).
 bind({array, Ps}, {'$bt_array', T}, Acc) when tuple_size(T) >= length(Ps) ->
     bind_all(Ps, lists:sublist(tuple_to_list(T), length(Ps)), Acc);
+%% ... of a List too (`#[runner, name] := self start', a method answering `#(actor, name)').
+bind({array, Ps}, L, Acc) when is_list(L) ->
+    case length(L) >= length(Ps) of
+        true -> bind_all(Ps, lists:sublist(L, length(Ps)), Acc);
+        false -> nomatch
+    end;
 bind({binary, Segments}, Bin, Acc) when is_bitstring(Bin) ->
     bind_segments(Segments, Bin, Acc);
 bind(_Pattern, _Value, _Acc) -> nomatch.
