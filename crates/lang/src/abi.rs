@@ -44,6 +44,17 @@ runtime_fns! {
     /// its variables and its abstract form) with those variables' values: code that runs too rarely to be
     /// worth compiling.
     DEFERRED = "beamtalk_rt": "deferred" / 2;
+    /// `deferred_at(Module, Key, Value, ...)`: the same for an entry of `Module`'s table of deferred code
+    /// ([`DEFERRED_TABLE`]), `Key` holding its index and the table's tag; one to [`DEFERRED_AT_MAX`] values.
+    DEFERRED_AT_1 = "beamtalk_rt": "deferred_at" / 3;
+    DEFERRED_AT_2 = "beamtalk_rt": "deferred_at" / 4;
+    DEFERRED_AT_3 = "beamtalk_rt": "deferred_at" / 5;
+    DEFERRED_AT_4 = "beamtalk_rt": "deferred_at" / 6;
+    DEFERRED_AT_5 = "beamtalk_rt": "deferred_at" / 7;
+    DEFERRED_AT_6 = "beamtalk_rt": "deferred_at" / 8;
+    /// `deferred_many(Module, Key, {Value, ...})`: the same with the values in a tuple (none, or more
+    /// than [`DEFERRED_AT_MAX`]).
+    DEFERRED_MANY = "beamtalk_rt": "deferred_many" / 3;
     /// `non_local_return(Frame, Value)`: `^` inside a block.
     NON_LOCAL_RETURN = "beamtalk_rt": "non_local_return" / 2;
     /// The workspace's Transcript.
@@ -136,6 +147,20 @@ pub fn exact_method_function(selector: &str) -> String {
     format!("cx:{selector}")
 }
 
+/// `deferred_at` by the number of values it passes (one to [`DEFERRED_AT_MAX`]).
+pub const DEFERRED_AT: [RuntimeFn; DEFERRED_AT_MAX] = [
+    DEFERRED_AT_1,
+    DEFERRED_AT_2,
+    DEFERRED_AT_3,
+    DEFERRED_AT_4,
+    DEFERRED_AT_5,
+    DEFERRED_AT_6,
+];
+pub const DEFERRED_AT_MAX: usize = 6;
+
+/// The function of a module whose code keeps expressions as data: `'__deferred__'() -> {Tag, Entries}`.
+pub const DEFERRED_TABLE: &str = "__deferred__";
+
 /// The functions every class module exports for the runtime (name, arity), besides its methods.
 pub const CLASS_CALLBACKS: &[(&str, usize)] = &[
     ("__superclass__", 0),
@@ -151,8 +176,6 @@ pub const CLASS_CALLBACKS: &[(&str, usize)] = &[
     ("__self_free_defaults__", 0),
     ("__method_sources__", 0),
     ("__superclass_params__", 0),
-    ("__respond__", 3),
-    ("__class_respond__", 3),
 ];
 
 /// `'__protocol__'() -> [Selector]`: made only for a protocol (`Protocol define: Printable`), the

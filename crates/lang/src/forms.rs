@@ -105,21 +105,6 @@ pub fn named_fun(l: i32, name: &str, clauses: Vec<Term>) -> Term {
 }
 
 /// A call of an auto-imported BIF (a type test in a guard, `self()`).
-/// `fun m:f/arity`: a literal (OTP 23+), calling the current code of an exported function.
-pub fn external_fun(l: i32, m: &str, f: &str, arity: usize) -> Term {
-    let arity = i64::try_from(arity).unwrap_or(i64::MAX);
-    tuple(vec![
-        atom("fun"),
-        int(l),
-        tuple(vec![
-            atom("function"),
-            abs_atom(l, m),
-            abs_atom(l, f),
-            integer(l, arity),
-        ]),
-    ])
-}
-
 pub fn bif(l: i32, name: &str, args: Vec<Term>) -> Term {
     tuple(vec![atom("call"), int(l), abs_atom(l, name), list(args)])
 }
@@ -139,20 +124,16 @@ pub fn cons(l: i32, head: Term, tail: Term) -> Term {
     tuple(vec![atom("cons"), int(l), head, tail])
 }
 
-/// A binary literal of raw bytes: `<<"...">>`.
+/// A binary literal of raw bytes, written `erlang:list_to_binary("...")`: OTP folds that call into the
+/// binary at compile time (a pure BIF of a literal), where a `<<"...">>` form is first expanded into a
+/// segment per byte and folded back.
 pub fn bytes(l: i32, b: &[u8]) -> Term {
-    let elem = tuple(vec![
-        atom("bin_element"),
+    let chars = tuple(vec![
+        atom("string"),
         int(l),
-        tuple(vec![
-            atom("string"),
-            int(l),
-            Term::ByteList(ByteList::from(b.to_vec())),
-        ]),
-        atom("default"),
-        atom("default"),
+        Term::ByteList(ByteList::from(b.to_vec())),
     ]);
-    tuple(vec![atom("bin"), int(l), list(vec![elem])])
+    call(l, "erlang", "list_to_binary", vec![chars])
 }
 
 /// `<<A/binary, B/binary>>`.
@@ -298,14 +279,11 @@ fn packed_value(t: &Term) -> Option<Term> {
 
 /// The bytes of a binary literal [`bytes`] built.
 fn blob_of(bin: &Term) -> Option<&[u8]> {
-    let Term::Tuple(bin) = bin else { return None };
-    let Some(Term::List(elems)) = bin.elements.get(2) else {
+    let Term::Tuple(call) = bin else { return None };
+    let Some(Term::List(args)) = call.elements.get(3) else {
         return None;
     };
-    let Some(Term::Tuple(elem)) = elems.elements.first() else {
-        return None;
-    };
-    let Some(Term::Tuple(string)) = elem.elements.get(2) else {
+    let Some(Term::Tuple(string)) = args.elements.first() else {
         return None;
     };
     match string.elements.get(2) {
@@ -344,13 +322,46 @@ fn deferred_call(t: &Term) -> Option<(Term, &Term)> {
 /// tables were a fifth of the compile time of a class of one-line methods). `literal` itself where it is
 /// not such a literal.
 pub fn packed(l: i32, literal: &Term) -> Term {
-    let Some(value) = literal_value(literal) else {
-        return literal.clone();
-    };
-    let mut blob = Vec::new();
+    match literal_value(literal) {
+        Some(value) => packed_term(l, &value),
+        None => literal.clone(),
+    }
+}
+
+/// `erlang:binary_to_term(<<...>>)` of `value`, compressed where that makes it smaller: the passes of
+/// OTP's compiler cost about ten reductions a byte of literal, and a class's source and tables shrink
+/// three to ten times.
+pub fn packed_term(l: i32, value: &Term) -> Term {
+    call(l, "erlang", "binary_to_term", vec![bytes(l, &etf(value))])
+}
+
+/// The external term format of `value`, compressed (tag 80: its size, then zlib) when that is shorter.
+fn etf(value: &Term) -> Vec<u8> {
+    let mut plain = Vec::new();
     // Encoding a term built in memory cannot fail (only the writer could, and a Vec does not).
-    let _ = value.encode(&mut blob);
-    call(l, "erlang", "binary_to_term", vec![bytes(l, &blob)])
+    let _ = value.encode(&mut plain);
+    let Ok(size) = u32::try_from(plain.len() - 1) else {
+        return plain;
+    };
+    let Some(deflated) = zlib(&plain[1..]) else {
+        return plain;
+    };
+    match deflated.len() + 6 < plain.len() {
+        true => {
+            let mut packed = vec![131, 80];
+            packed.extend(size.to_be_bytes());
+            packed.extend(deflated);
+            packed
+        }
+        false => plain,
+    }
+}
+
+fn zlib(bytes: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = libflate::zlib::Encoder::new(Vec::new()).ok()?;
+    encoder.write_all(bytes).ok()?;
+    encoder.finish().into_result().ok()
 }
 
 /// The value an abstract literal stands for.

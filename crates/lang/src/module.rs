@@ -1,9 +1,9 @@
 //! A class → the forms of one Erlang module `bt_class_<Name>` for `compile:forms/2`.
 //!
 //! Each method is a function of its own (`'i:sel'/N+1` instance side, `'c:sel'/N+1` class side, the
-//! receiver first), so a `self` send to the class's own method can call it directly. `'__respond__'/3` and
-//! `'__class_respond__'/3` answer a send by selector (`{ok, Value}` or `nomethod`); the rest of the exports
-//! describe the class to the runtime.
+//! receiver first), so a `self` send to the class's own method can call it directly. The runtime finds
+//! the methods by their exports (its method tables hold `fun Module:'i:sel'/N+1`, and a send calls the
+//! one it looked up); the other exports describe the class to the runtime.
 
 use std::collections::BTreeSet;
 
@@ -33,7 +33,8 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         },
     )
     .with_selectors(selectors(&class.methods), selectors(&class.class_methods))
-    .actor_class(class.superclass == "Actor");
+    .actor_class(class.superclass == "Actor")
+    .in_module(&class_module(&class.name));
     let mut exports: Vec<(String, usize)> = abi::CLASS_CALLBACKS
         .iter()
         .map(|&(name, arity)| (name.to_owned(), arity))
@@ -63,21 +64,19 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
     if class.protocol.is_some() {
         exports.push((abi::PROTOCOL_CALLBACK.to_owned(), 0));
     }
-    let export_list = export_list(&exports);
     let class_src = src
         .get(class.span.start..class.span.end)
         .unwrap_or_default();
     let atoms = |names: Vec<&str>| abs_list(l, names.into_iter().map(|n| abs_atom(l, n)).collect());
     let mut forms = vec![
         attribute(l, "module", atom(&class_module(&class.name))),
-        attribute(l, "export", export_list),
         function(
             l,
             "__superclass__",
             vec![],
             vec![abs_atom(l, &class.superclass)],
         ),
-        function(l, "__source__", vec![], vec![string(l, class_src)]),
+        function(l, "__source__", vec![], vec![packed_source(l, class_src)]),
         function(l, "__modifiers__", vec![], vec![modifiers(l, class)]),
         function(
             l,
@@ -126,24 +125,31 @@ pub fn class_forms(class: &ClassDef, src: &str) -> Result<Term, Diagnostic> {
         vec![],
         vec![abs_list(l, class_state)],
     ));
-    let module = class_module(&class.name);
-    forms.extend(respond_functions(
-        l,
-        &module,
-        "__respond__",
-        &class.methods,
-        false,
-    ));
-    forms.extend(respond_functions(
-        l,
-        &module,
-        "__class_respond__",
-        &class.class_methods,
-        true,
-    ));
     forms.extend(methods);
+    Ok(finished(l, &mut lw, forms, exports))
+}
+
+/// A module's forms completed: its export attribute after the module attribute (with the table of its
+/// deferred code, which lowering every function may have added to), that table, and the end.
+fn finished(
+    l: i32,
+    lw: &mut Lowerer,
+    mut forms: Vec<Term>,
+    mut exports: Vec<(String, usize)>,
+) -> Term {
+    let table = lw.deferred_table(l);
+    if table.is_some() {
+        exports.push((abi::DEFERRED_TABLE.to_owned(), 0));
+    }
+    forms.insert(1, attribute(l, "export", export_list(&exports)));
+    forms.extend(table);
     forms.push(tuple(vec![atom("eof"), int(l)]));
-    Ok(list(forms))
+    list(forms)
+}
+
+/// A module's `'__source__'/0` body: the text, packed (see [`packed_term`]).
+fn packed_source(l: i32, src: &str) -> Term {
+    packed_term(l, &Term::Binary(eetf::Binary::from(src.as_bytes())))
 }
 
 /// `'__modifiers__'/0`: the class's modifiers (`abstract`, ...), then `{sealed, Side, Selector}` for
@@ -180,14 +186,13 @@ pub fn extension_forms(
         Context::Method {
             class: class.to_owned(),
         },
-    );
+    )
+    .in_module(&extension_module(class));
     let mut exports = vec![
         ("__selectors__".to_owned(), 0),
         ("__source__".to_owned(), 0),
         ("__method_sources__".to_owned(), 0),
         ("__xref__".to_owned(), 0),
-        ("__respond__".to_owned(), 3),
-        ("__class_respond__".to_owned(), 3),
     ];
     let mut functions = Vec::new();
     let mut lifted = 0;
@@ -204,9 +209,8 @@ pub fn extension_forms(
     );
     let mut forms = vec![
         attribute(l, "module", atom(&extension_module(class))),
-        attribute(l, "export", export_list(&exports)),
         function(l, "__selectors__", vec![], vec![selectors]),
-        function(l, "__source__", vec![], vec![string(l, src)]),
+        function(l, "__source__", vec![], vec![packed_source(l, src)]),
         method_sources_function(
             l,
             src,
@@ -224,18 +228,8 @@ pub fn extension_forms(
                 .chain(class_methods.iter().map(|m| ("class", m))),
         ),
     ];
-    let module = extension_module(class);
-    forms.extend(respond_functions(l, &module, "__respond__", methods, false));
-    forms.extend(respond_functions(
-        l,
-        &module,
-        "__class_respond__",
-        class_methods,
-        true,
-    ));
     forms.extend(functions);
-    forms.push(tuple(vec![atom("eof"), int(l)]));
-    Ok(list(forms))
+    Ok(finished(l, &mut lw, forms, exports))
 }
 
 fn export_list(exports: &[(String, usize)]) -> Term {
@@ -544,84 +538,6 @@ pub fn doc_above(src: &str, at: usize) -> String {
         .collect();
     lines.reverse();
     lines.join("\n")
-}
-
-/// `name(Selector, Self, Args) -> {ok, Result} | nomethod`: a clause for each number of arguments the
-/// methods take, which finds the method's function by selector (`'__respondN__'(Selector)`, answering a literal
-/// `fun Module:'i:sel'/N+1`) and calls it. One clause per method calling its function would be as fast,
-/// but OTP's compiler takes several times as long over one function of a hundred calls as over a
-/// hundred constants.
-fn respond_functions(
-    l: i32,
-    module: &str,
-    name: &str,
-    methods: &[MethodDef],
-    class_side: bool,
-) -> Vec<Term> {
-    let arities: BTreeSet<usize> = methods.iter().map(|m| m.params.len()).collect();
-    let mut clauses = Vec::new();
-    let mut lookups = Vec::new();
-    for arity in arities {
-        // `'__respond1__'`, `'__class_respond0__'`.
-        let lookup = format!("{}{arity}__", name.trim_end_matches("__"));
-        let params: Vec<Term> = (0..arity).map(|i| var(l, &format!("A{i}"))).collect();
-        let mut args = vec![var(l, "Self@")];
-        args.extend(params.iter().cloned());
-        let found = abs_tuple(l, vec![abs_atom(l, "ok"), apply(l, var(l, "F@"), args)]);
-        clauses.push(clause(
-            l,
-            vec![var(l, "Selector@"), var(l, "Self@"), abs_list(l, params)],
-            vec![case(
-                l,
-                local(l, &lookup, vec![var(l, "Selector@")]),
-                vec![
-                    clause(
-                        l,
-                        vec![abs_atom(l, "nomethod")],
-                        vec![abs_atom(l, "nomethod")],
-                    ),
-                    clause(l, vec![var(l, "F@")], vec![found]),
-                ],
-            )],
-        ));
-        lookups.push(lookup_function(
-            l, module, &lookup, methods, class_side, arity,
-        ));
-    }
-    let any = || var(l, "_");
-    clauses.push(clause(
-        l,
-        vec![any(), any(), any()],
-        vec![abs_atom(l, "nomethod")],
-    ));
-    let mut forms = vec![function_of(l, name, 3, clauses)];
-    forms.extend(lookups);
-    forms
-}
-
-/// `lookup(Selector) -> fun Module:Function/Arity+1 | nomethod` for the methods of `arity` arguments.
-fn lookup_function(
-    l: i32,
-    module: &str,
-    lookup: &str,
-    methods: &[MethodDef],
-    class_side: bool,
-    arity: usize,
-) -> Term {
-    let mut found_by: Vec<Term> = methods
-        .iter()
-        .filter(|m| m.params.len() == arity)
-        .map(|m| {
-            let function = method_function(&m.selector, class_side);
-            clause(
-                l,
-                vec![abs_atom(l, &m.selector)],
-                vec![external_fun(l, module, &function, arity + 1)],
-            )
-        })
-        .collect();
-    found_by.push(clause(l, vec![var(l, "_")], vec![abs_atom(l, "nomethod")]));
-    function_of(l, lookup, 1, found_by)
 }
 
 #[cfg(test)]

@@ -126,6 +126,22 @@ pub struct Lowerer {
     /// How many constructs around the code being lowered run it repeatedly in one call of the method
     /// (see [`Lowerer::repeating`]).
     repeats: u32,
+    /// The expressions kept as data for the module's deferred code, `{Names, Expr}` each, in the order
+    /// of their indexes (see [`Lowerer::deferred_table`]).
+    kept: Vec<Term>,
+    /// The module being compiled, which deferred code names to find its table; none where nothing is
+    /// compiled to a module (an interpreted REPL line, a method only checked).
+    module: Option<String>,
+    /// Tells this source's table of deferred code from another version's: a hash of the source text.
+    tag: i64,
+}
+
+/// 24 bits of the FNV-1a hash of `src` (see [`Lowerer::deferred`]).
+fn source_tag(src: &str) -> i64 {
+    let hash = src.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    i64::try_from(hash & 0xff_ffff).unwrap_or(0)
 }
 
 impl Lowerer {
@@ -149,7 +165,34 @@ impl Lowerer {
             facts: Analysis::default(),
             exact: None,
             repeats: 0,
+            kept: Vec::new(),
+            module: None,
+            tag: source_tag(src),
         }
+    }
+
+    /// Compiles into module `name` (see [`Lowerer::deferred_table`]).
+    pub fn in_module(mut self, name: &str) -> Self {
+        self.module = Some(name.to_owned());
+        self
+    }
+
+    /// `'__deferred__'() -> {Tag, {Kept, ...}}`: the expressions the module's deferred code keeps,
+    /// packed into one literal (compressed, they are a tenth of their size apart), or nothing when it
+    /// keeps none. `Tag` tells this table from another version's (see [`Lowerer::deferred`]).
+    pub fn deferred_table(&mut self, l: i32) -> Option<Term> {
+        if self.kept.is_empty() {
+            return None;
+        }
+        let entries = beamtalk_term::tuple(std::mem::take(&mut self.kept));
+        let table =
+            beamtalk_term::tuple(vec![beamtalk_term::etf::int_term(self.tag.into()), entries]);
+        Some(function(
+            l,
+            abi::DEFERRED_TABLE,
+            vec![],
+            vec![packed_term(l, &table)],
+        ))
     }
 
     /// Lowers with `f` code that may run many times in one call of its method: a loop's body, a block,

@@ -27,6 +27,7 @@ impl Lowerer {
         self.res = res;
         self.facts = Analysis::of(stmts);
         self.compiled_repl = true;
+        self.module = Some(abi::REPL_MODULE.to_owned());
         let mut env = Env::new();
         let mut body = Vec::new();
         for name in self.res.body_locals.clone() {
@@ -90,13 +91,19 @@ impl Lowerer {
         if stmts.is_empty() {
             body.push(abs_atom(l, "nil"));
         }
-        let export = list(vec![tuple(vec![atom("run"), int(0)])]);
-        Ok(list(vec![
+        let table = self.deferred_table(l);
+        let mut exports = vec![tuple(vec![atom("run"), int(0)])];
+        if table.is_some() {
+            exports.push(tuple(vec![atom(abi::DEFERRED_TABLE), int(0)]));
+        }
+        let mut forms = vec![
             attribute(l, "module", atom(abi::REPL_MODULE)),
-            attribute(l, "export", export),
+            attribute(l, "export", list(exports)),
             function(l, "run", vec![], body),
-            tuple(vec![atom("eof"), int(l)]),
-        ]))
+        ];
+        forms.extend(table);
+        forms.push(tuple(vec![atom("eof"), int(l)]));
+        Ok(list(forms))
     }
 }
 

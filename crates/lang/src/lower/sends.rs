@@ -399,12 +399,8 @@ impl Lowerer {
         self.inline = inline;
         let receiver = vals.remove(0);
         let sent = send(l, receiver, selector, vals);
-        let kept = |t: Term| match defer {
-            true => deferred(l, t),
-            false => t,
-        };
         if assigned.is_empty() {
-            return Ok(vec![kept(sent)]);
+            return Ok(vec![self.kept(l, defer, sent)]);
         }
         let names = assigned.iter().map(|n| abs_atom(l, n)).collect();
         let values = assigned.iter().map(|n| self.current(l, n, env)).collect();
@@ -428,7 +424,7 @@ impl Lowerer {
             matched(
                 l,
                 abs_tuple(l, vec![var(l, &r), abs_list(l, news)]),
-                kept(scoped),
+                self.kept(l, defer, scoped),
             ),
             var(l, &r),
         ])
@@ -456,19 +452,59 @@ impl Lowerer {
     }
 }
 
-/// `beamtalk_rt:deferred(<<{Names, Expr}>>, [Value, ...])`: `expr` kept as data with the names of the
-/// variables it uses from around it, evaluated with their values.
-fn deferred(l: i32, expr: Term) -> Term {
-    let names = crate::lift::free_vars(&expr);
-    let values = names.iter().map(|v| var(l, v)).collect();
-    let kept = beamtalk_term::tuple(vec![
-        beamtalk_term::list(names.iter().map(|v| beamtalk_term::atom(v)).collect()),
-        expr,
-    ]);
-    let mut blob = Vec::new();
-    // Encoding a term built in memory cannot fail (only the writer could, and a Vec does not).
-    let _ = kept.encode(&mut blob);
-    abi::call(l, abi::DEFERRED, vec![bytes(l, &blob), abs_list(l, values)])
+impl Lowerer {
+    /// `expr`, or with `defer` the same kept as data and evaluated only when it runs (see `deferred`).
+    fn kept(&mut self, l: i32, defer: bool, expr: Term) -> Term {
+        match defer {
+            true => self.deferred(l, expr),
+            false => expr,
+        }
+    }
+
+    /// `expr` kept as data with the names of the variables it uses from around it, evaluated with their
+    /// values. In a module: `beamtalk_rt:deferred_at(Module, Key, Value, ...)`, its entry in the module's
+    /// table (see [`Lowerer::deferred_table`]; one entry for an expression a method's variants share),
+    /// `Key` its index and the table's tag (code still running when its module was replaced must not
+    /// read the new table). The values are arguments of their own up to [`abi::DEFERRED_AT_MAX`], a
+    /// tuple beyond: either is cheaper for OTP's compiler than a list. Elsewhere (an interpreted REPL
+    /// line): `beamtalk_rt:deferred(<<...>>, [Value, ...])`.
+    fn deferred(&mut self, l: i32, expr: Term) -> Term {
+        let names = crate::lift::free_vars(&expr);
+        let mut values: Vec<Term> = names.iter().map(|v| var(l, v)).collect();
+        let kept = beamtalk_term::tuple(vec![
+            beamtalk_term::list(names.iter().map(|v| beamtalk_term::atom(v)).collect()),
+            expr,
+        ]);
+        let Some(module) = self.module.clone() else {
+            let mut blob = Vec::new();
+            // Encoding a term built in memory cannot fail (only the writer could, and a Vec does not).
+            let _ = kept.encode(&mut blob);
+            return abi::call(l, abi::DEFERRED, vec![bytes(l, &blob), abs_list(l, values)]);
+        };
+        let index = match self.kept.iter().position(|k| *k == kept) {
+            Some(i) => i,
+            None => {
+                self.kept.push(kept);
+                self.kept.len() - 1
+            }
+        };
+        let key = (self.tag << 16) | i64::try_from(index + 1).unwrap_or(0);
+        let mut args = vec![abs_atom(l, &module), integer(l, key)];
+        match values
+            .len()
+            .checked_sub(1)
+            .and_then(|i| abi::DEFERRED_AT.get(i))
+        {
+            Some(&f) => {
+                args.append(&mut values);
+                abi::call(l, f, args)
+            }
+            None => {
+                args.push(abs_tuple(l, values));
+                abi::call(l, abi::DEFERRED_MANY, args)
+            }
+        }
+    }
 }
 
 /// The Erlang operator for a Beamtalk binary selector on numbers, and the guard under which it cannot

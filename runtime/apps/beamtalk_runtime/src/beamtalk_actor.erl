@@ -540,7 +540,8 @@ init_slots(Class, Init, Id) ->
             case first_restore(Init) of
                 true -> ok;
                 false ->
-                    [M:'__respond__'(initialize, Self, []) || M <- beamtalk_class:initializers(Class)],
+                    [(maps:get(initialize, beamtalk_class:method_funs(M, instance)))(Self)
+                     || M <- beamtalk_class:initializers(Class)],
                     ok = check_required(Class)
             end,
             ok = begin_durable(Class, Init)

@@ -6,8 +6,13 @@
          start_generations/0, facts_table/0,
          defines_class_method/2, user_modules/1, initializers/1, required/1, starts_alone/1, cached/2,
          process_methods/1, module/1, is_user_class/1,
-         extension_module/1, extension/1, methods/1,
+         extension_module/1, extension/1, methods/1, method_funs/2,
          exists/1, taken/1, builtin/0, canonical/1, rename/2, own_module/1]).
+
+%% What answers one selector in a method table: built-in methods of a class, or a user module's method
+%% as the function that runs it (`fun Module:'i:sel'/N').
+-type method() :: {builtin, atom()} | {user, module(), function()}.
+-export_type([method/0]).
 
 %% Where the generation counter of the method tables is kept (outside the `{?MODULE, _, _}' keys that
 %% `forget/0' erases).
@@ -173,7 +178,7 @@ responders(Class) ->
 %% it (the most specific: an extension module, then the class's own module or built-in methods, then its
 %% superclass's...). Flattened once per class and cached like the responders, so it is rebuilt whenever a
 %% class or an extension loads. Dispatch, `respondsTo:', completion and `methods' all read it.
--spec methods(atom()) -> #{atom() => {builtin, atom()} | {user, module()}}.
+-spec methods(atom()) -> #{atom() => method()}.
 methods(Class) ->
     %% Every send reads this: the hit path builds no closure.
     case persistent_term:get({?MODULE, methods, Class}, undefined) of
@@ -181,20 +186,40 @@ methods(Class) ->
         Table -> Table
     end.
 
--spec method_table(atom()) -> #{atom() => {builtin, atom()} | {user, module()}}.
+-spec method_table(atom()) -> #{atom() => method()}.
 method_table(Class) ->
-    Table = lists:foldl(fun(R, Table) ->
-                                Own = maps:from_list([{S, R} || S <- responder_selectors(R)]),
-                                maps:merge(Own, Table)
-                        end, #{}, responders(Class)),
+    Table = lists:foldl(fun(R, Table) -> maps:merge(responder_methods(R), Table) end, #{}, responders(Class)),
     %% A value object's fields read as unary messages, unless a method says otherwise.
     Fields = [{F, {builtin, 'Value'}} || beamtalk_user_class:kind(Class) =:= value,
                                          {F, _} <- beamtalk_user_class:fields(Class)],
     maps:merge(maps:from_list(Fields), Table).
 
--spec responder_selectors({builtin, atom()} | {user, module()}) -> [atom()].
-responder_selectors({builtin, C}) -> beamtalk_object:own_selectors(C);
-responder_selectors({user, M}) -> M:'__selectors__'().
+%% A responder's methods: a user module's as the functions that run them, so that a send calls the method
+%% it looked up with no second lookup in the module.
+-spec responder_methods({builtin, atom()} | {user, module()}) -> #{atom() => method()}.
+responder_methods({builtin, C} = R) -> maps:from_list([{S, R} || S <- beamtalk_object:own_selectors(C)]);
+responder_methods({user, M}) -> maps:map(fun(_, F) -> {user, M, F} end, method_funs(M, instance)).
+
+%% @doc The methods `Module' (a class's or an extension's) defines on one side, each as a fun of the
+%% receiver and the arguments: read from its exports (`'i:sel'', `'c:sel'', see `beamtalk_abi.hrl').
+%% Cached until the next load of its class.
+-spec method_funs(module(), instance | class) -> #{atom() => function()}.
+method_funs(Module, Side) ->
+    Class = case of_module(Module) of
+                undefined -> Module;
+                C -> canonical(C)
+            end,
+    cached({{method_funs, Module, Side}, Class}, fun() -> exported_methods(Module, Side) end).
+
+-spec exported_methods(module(), instance | class) -> #{atom() => function()}.
+exported_methods(Module, Side) ->
+    Prefix = case Side of
+                 instance -> ?BT_INSTANCE_METHOD_PREFIX;
+                 class -> ?BT_CLASS_METHOD_PREFIX
+             end,
+    maps:from_list([{list_to_atom(lists:nthtail(length(Prefix), Name)), erlang:make_fun(Module, F, A)}
+                    || {F, A} <- Module:module_info(exports), Name <- [atom_to_list(F)],
+                       lists:prefix(Prefix, Name)]).
 
 %% @doc The modules whose own `initialize' a new instance of `Class' runs, the most distant ancestor's
 %% first (ADR 0078: parents are initialized before their children, and nobody writes `super initialize').
@@ -344,7 +369,7 @@ start_generations() ->
 %% @doc `methods(Class)' for a process that asks for the same class's table on every message (an actor):
 %% a copy kept in its process dictionary, used while no class has loaded since it was taken. Reading
 %% the counter costs a fraction of reading the shared table.
--spec process_methods(atom()) -> #{atom() => {builtin, atom()} | {user, module()}}.
+-spec process_methods(atom()) -> #{atom() => method()}.
 process_methods(Class) ->
     case erlang:get('$bt_generation') of
         undefined ->

@@ -78,9 +78,9 @@ reply_from(Class, Receiver, Selector, Args) ->
 
 %% A message no method answers goes to the class's own `doesNotUnderstand: selector args: arguments'
 %% when it (or a user superclass) defines one; otherwise it is not understood.
--spec own_dnu(#{atom() => {builtin, atom()} | {user, module()}}, atom(), term(), atom(), [term()]) ->
+-spec own_dnu(#{atom() => beamtalk_class:method()}, atom(), term(), atom(), [term()]) ->
           {ok, term()}.
-own_dnu(#{'doesNotUnderstand:args:' := {user, _}} = Table, Class, Receiver, Selector, Args)
+own_dnu(#{'doesNotUnderstand:args:' := {user, _, _}} = Table, Class, Receiver, Selector, Args)
   when Selector =/= 'doesNotUnderstand:args:' ->
     case lookup_in(Table, Class, Receiver, 'doesNotUnderstand:args:', [Selector, Args]) of
         {ok, _} = Found -> Found;
@@ -99,7 +99,7 @@ lookup(Class, Receiver, Selector, Args) ->
     lookup_in(beamtalk_class:methods(Class), Class, Receiver, Selector, Args).
 
 %% The lookup in `Class''s method table `Table'.
--spec lookup_in(#{atom() => {builtin, atom()} | {user, module()}}, atom(), term(), atom(), [term()]) ->
+-spec lookup_in(#{atom() => beamtalk_class:method()}, atom(), term(), atom(), [term()]) ->
           {ok, term()} | nomethod.
 lookup_in(Table, Class, Receiver, Selector, Args) ->
     case Table of
@@ -115,9 +115,30 @@ lookup_in(Table, Class, Receiver, Selector, Args) ->
             instance_side(beamtalk_class:responders(Class), Receiver, Selector, Args)
     end.
 
--spec answer({builtin, atom()} | {user, module()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.
+-spec answer(beamtalk_class:method() | {user, module()}, term(), atom(), [term()]) -> {ok, term()} | nomethod.
 answer({builtin, C}, Receiver, Selector, Args) -> builtin(C, Receiver, Selector, Args);
-answer({user, M}, Receiver, Selector, Args) -> M:'__respond__'(Selector, Receiver, Args).
+answer({user, _, F}, Receiver, _Selector, Args) -> run(F, Receiver, Args);
+answer({user, M}, Receiver, Selector, Args) -> run_found(M, instance, Receiver, Selector, Args).
+
+%% `Module''s method for `Selector' on `Side', run, or `nomethod' when it defines none.
+-spec run_found(module(), instance | class, term(), atom(), [term()]) -> {ok, term()} | nomethod.
+run_found(Module, Side, Receiver, Selector, Args) ->
+    case beamtalk_class:method_funs(Module, Side) of
+        #{Selector := F} -> run(F, Receiver, Args);
+        #{} -> nomethod
+    end.
+
+%% A method's function called with the receiver and the arguments (`nomethod' for arguments it cannot
+%% take, which a selector's own arity rules out unless the arguments came from `perform:').
+-spec run(function(), term(), [term()]) -> {ok, term()} | nomethod.
+run(F, R, []) when is_function(F, 1) -> {ok, F(R)};
+run(F, R, [A]) when is_function(F, 2) -> {ok, F(R, A)};
+run(F, R, [A, B]) when is_function(F, 3) -> {ok, F(R, A, B)};
+run(F, R, Args) ->
+    case is_function(F, length(Args) + 1) of
+        true -> {ok, apply(F, [R | Args])};
+        false -> nomethod
+    end.
 
 -spec instance_side([{builtin, atom()} | {user, module()}], term(), atom(), [term()]) ->
           {ok, term()} | nomethod.
@@ -136,7 +157,7 @@ class_side([], _Receiver, _Selector, _Args) ->
 class_side([{builtin, _} | Rest], Receiver, Selector, Args) ->
     class_side(Rest, Receiver, Selector, Args);
 class_side([{user, M} | Rest], Receiver, Selector, Args) ->
-    case M:'__class_respond__'(Selector, Receiver, Args) of
+    case run_found(M, class, Receiver, Selector, Args) of
         nomethod -> class_side(Rest, Receiver, Selector, Args);
         Found -> Found
     end.

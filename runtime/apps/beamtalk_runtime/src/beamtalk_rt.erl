@@ -14,7 +14,8 @@
 
 -export([get/2, get/3, peek/2, set/3, invoke/2, scoped/3, own_repl/0,
          destructure/2, match_arm/2, frame_vars/1, load_frame/2, cast/3, super_send/4, field/2, set_field/3,
-         array/1, interpolate/1, non_local_return/2, catch_return/2, deferred/2]).
+         array/1, interpolate/1, non_local_return/2, catch_return/2, deferred/2, deferred_at/3, deferred_at/4, deferred_at/5,
+         deferred_at/6, deferred_at/7, deferred_at/8, deferred_many/3]).
 
 -type frame() :: repl | reference().
 -export([result_ok/1, result_error/1, result_of/1, transcript/0]).
@@ -122,7 +123,41 @@ scoped(Names, Values, Body) ->
 %% much again at every conditional.)
 -spec deferred(binary(), [term()]) -> term().
 deferred(Kept, Values) ->
-    {Names, Expr} = binary_to_term(Kept),
+    evaluate(binary_to_term(Kept), Values).
+
+%% @doc The same for an entry of `Module''s table of deferred code (`'__deferred__'() -> {Tag, Entries}'):
+%% `Key' is the entry's index in its low 16 bits, the tag of the table it was compiled with above them.
+%% Values as arguments of their own, one to six of them (`deferred_many/3' takes them in a tuple).
+-spec deferred_at(module(), non_neg_integer(), term()) -> term().
+deferred_at(Module, Key, A) -> kept(Module, Key, [A]).
+-spec deferred_at(module(), non_neg_integer(), term(), term()) -> term().
+deferred_at(Module, Key, A, B) -> kept(Module, Key, [A, B]).
+-spec deferred_at(module(), non_neg_integer(), term(), term(), term()) -> term().
+deferred_at(Module, Key, A, B, C) -> kept(Module, Key, [A, B, C]).
+-spec deferred_at(module(), non_neg_integer(), term(), term(), term(), term()) -> term().
+deferred_at(Module, Key, A, B, C, D) -> kept(Module, Key, [A, B, C, D]).
+-spec deferred_at(module(), non_neg_integer(), term(), term(), term(), term(), term()) -> term().
+deferred_at(Module, Key, A, B, C, D, E) -> kept(Module, Key, [A, B, C, D, E]).
+-spec deferred_at(module(), non_neg_integer(), term(), term(), term(), term(), term(), term()) -> term().
+deferred_at(Module, Key, A, B, C, D, E, F) -> kept(Module, Key, [A, B, C, D, E, F]).
+
+%% @doc `deferred_at' with the values in a tuple.
+-spec deferred_many(module(), non_neg_integer(), tuple()) -> term().
+deferred_many(Module, Key, Values) -> kept(Module, Key, tuple_to_list(Values)).
+
+%% The entry is read from the module's current code: a method still running the code a reload replaced
+%% has a table the module no longer has, which its tag tells (it fails rather than run another entry).
+-spec kept(module(), non_neg_integer(), [term()]) -> term().
+kept(Module, Key, Values) ->
+    {Tag, Entries} = Module:'__deferred__'(),
+    case Key bsr 16 of
+        Tag -> evaluate(element(Key band 16#ffff, Entries), Values);
+        _ -> beamtalk_error:raise('RuntimeError', code_replaced, beamtalk_class:of_module(Module),
+                                  "this method's code was replaced while it ran; hint: run it again")
+    end.
+
+-spec evaluate({[atom()], erl_parse:abstract_expr()}, [term()]) -> term().
+evaluate({Names, Expr}, Values) ->
     Env = lists:foldl(fun({Name, Value}, B) -> erl_eval:add_binding(Name, Value, B) end,
                       erl_eval:new_bindings(), lists:zip(Names, Values)),
     {value, Value, _} = erl_eval:expr(Expr, Env),

@@ -96,9 +96,9 @@ class_named(Name) ->
 own(Class) ->
     lists:sort([S || {S, R} <- maps:to_list(beamtalk_class:methods(Class)), owner(R) =:= Class]).
 
--spec owner({builtin, atom()} | {user, module()}) -> atom().
+-spec owner(beamtalk_class:method()) -> atom().
 owner({builtin, C}) -> C;
-owner({user, M}) ->
+owner({user, M, _}) ->
     case beamtalk_class:of_module(M) of
         undefined -> M;
         C -> C

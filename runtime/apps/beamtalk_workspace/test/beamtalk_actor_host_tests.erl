@@ -1,36 +1,35 @@
 -module(beamtalk_actor_host_tests).
 -include_lib("eunit/include/eunit.hrl").
 
--export(['__respond__'/3, fill_up/0]).
+-export([initialize/1, fill_up/0]).
 
-%% Actor classes as the compiler would make them, answering through this module: `HostPlain' does
+%% Actor classes as the compiler would make them (a method is an exported `'i:sel'/N+1'), each running its
+%% `initialize' here: `HostPlain' does
 %% nothing on start; `HostNest' starts a `HostPlain' on the same host from its `initialize'; `HostBad'
 %% fails in `initialize'.
 class_module(Class) ->
     Mod = list_to_atom("bt_class_" ++ atom_to_list(Class)),
     Src = ["-module(" ++ atom_to_list(Mod) ++ ").",
-           "-export(['__superclass__'/0, '__fields__'/0, '__selectors__'/0, '__respond__'/3]).",
+           "-export(['__superclass__'/0, '__fields__'/0, '__selectors__'/0, 'i:initialize'/1]).",
            "'__superclass__'() -> 'Actor'.",
            "'__fields__'() -> [{child, fun() -> nil end}].",
            "'__selectors__'() -> [initialize].",
-           "'__respond__'(S, R, A) -> beamtalk_actor_host_tests:'__respond__'(S, R, A)."],
+           "'i:initialize'(R) -> beamtalk_actor_host_tests:initialize(R)."],
     Forms = [begin {ok, Ts, _} = erl_scan:string(S), {ok, F} = erl_parse:parse_form(Ts), F end || S <- Src],
     {ok, Mod, Bin} = compile:forms(Forms),
     {module, Mod} = code:load_binary(Mod, atom_to_list(Mod) ++ ".erl", Bin),
     Mod.
 
-'__respond__'(initialize, {'$bt_actor', 'HostNest', _}, []) ->
+initialize({'$bt_actor', 'HostNest', _}) ->
     {ok, Child} = beamtalk_actor_host:start_actor(host(), 'HostPlain', #{}, 2, temporary),
     erlang:put({bt_slot, child}, {value, Child}),
-    {ok, nil};
-'__respond__'(initialize, {'$bt_actor', 'HostBad', _}, []) ->
+    nil;
+initialize({'$bt_actor', 'HostBad', _}) ->
     error(bad_initialize);
-'__respond__'(initialize, {'$bt_actor', 'HostSlow', _}, []) ->
-    receive never -> {ok, nil} end;
-'__respond__'(initialize, _, []) ->
-    {ok, nil};
-'__respond__'(_, _, _) ->
-    nomethod.
+initialize({'$bt_actor', 'HostSlow', _}) ->
+    receive never -> nil end;
+initialize(_) ->
+    nil.
 
 host() -> beamtalk_actor_host:name(1).
 
