@@ -337,9 +337,12 @@ pub fn packed_term(l: i32, value: &Term) -> Term {
 
 /// The external term format of `value`, compressed (tag 80: its size, then zlib) when that is shorter.
 fn etf(value: &Term) -> Vec<u8> {
-    let mut plain = Vec::new();
-    // Encoding a term built in memory cannot fail (only the writer could, and a Vec does not).
-    let _ = value.encode(&mut plain);
+    // Our encoder, not eetf's (which writes a byte list over 65,535 long with a wrapped length). It
+    // fails only for a part over 4 GB, which no source text makes.
+    let plain = beamtalk_term::etf::encode(value).unwrap_or_default();
+    if plain.is_empty() {
+        return plain;
+    }
     let Ok(size) = u32::try_from(plain.len() - 1) else {
         return plain;
     };
@@ -431,4 +434,34 @@ fn binary_value(elems: &[Term]) -> Option<Term> {
         }
     }
     Some(Term::Binary(eetf::Binary::from(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a packed literal holds comes back whole: compressed or not, and with a byte list longer
+    /// than the 65,535 the external format's short string takes (eetf's own encoder wraps that length).
+    #[test]
+    fn a_packed_literal_decodes_to_its_value() {
+        let small = tuple(vec![atom("ok"), int(1)]);
+        assert_eq!(
+            shown(&packed_term(1, &small)),
+            tuple(vec![atom("packed"), small])
+        );
+        let long = Term::ByteList(ByteList::from(vec![b'x'; 70_000]));
+        let Term::Tuple(back) = shown(&packed_term(1, &long)) else {
+            panic!("not packed")
+        };
+        // Decoded as a list of 70,000 integers (the external format's long list).
+        let n = match &back.elements[1] {
+            Term::List(l) => l.elements.len(),
+            Term::ByteList(b) => b.bytes.len(),
+            _ => 0,
+        };
+        assert_eq!(n, 70_000, "the long byte list came back whole");
+        // Compression is used where it pays: 70,000 equal bytes take a few hundred.
+        assert!(etf(&long).len() < 1_000);
+        assert_eq!(etf(&atom("ok")), [131, 119, 2, b'o', b'k']);
+    }
 }

@@ -19,6 +19,7 @@
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
+use std::collections::HashMap;
 
 use eetf::Term;
 
@@ -129,6 +130,9 @@ pub struct Lowerer {
     /// The expressions kept as data for the module's deferred code, `{Names, Expr}` each, in the order
     /// of their indexes (see [`Lowerer::deferred_table`]).
     kept: Vec<Term>,
+    /// The index in `kept` of each expression, by its encoding (finding one by comparing terms made a
+    /// class of thousands of conditionals quadratic).
+    kept_index: HashMap<Vec<u8>, usize>,
     /// The module being compiled, which deferred code names to find its table; none where nothing is
     /// compiled to a module (an interpreted REPL line, a method only checked).
     module: Option<String>,
@@ -166,6 +170,7 @@ impl Lowerer {
             exact: None,
             repeats: 0,
             kept: Vec::new(),
+            kept_index: HashMap::new(),
             module: None,
             tag: source_tag(src),
         }
@@ -184,6 +189,7 @@ impl Lowerer {
         if self.kept.is_empty() {
             return None;
         }
+        self.kept_index.clear();
         let entries = beamtalk_term::tuple(std::mem::take(&mut self.kept));
         let table =
             beamtalk_term::tuple(vec![beamtalk_term::etf::int_term(self.tag.into()), entries]);

@@ -475,16 +475,16 @@ impl Lowerer {
             beamtalk_term::list(names.iter().map(|v| beamtalk_term::atom(v)).collect()),
             expr,
         ]);
+        // Fails only for a part over 4 GB, which no source text makes (see `forms::packed_term`).
+        let blob = beamtalk_term::etf::encode(&kept).unwrap_or_default();
         let Some(module) = self.module.clone() else {
-            let mut blob = Vec::new();
-            // Encoding a term built in memory cannot fail (only the writer could, and a Vec does not).
-            let _ = kept.encode(&mut blob);
             return abi::call(l, abi::DEFERRED, vec![bytes(l, &blob), abs_list(l, values)]);
         };
-        let index = match self.kept.iter().position(|k| *k == kept) {
-            Some(i) => i,
+        let index = match self.kept_index.get(&blob) {
+            Some(&i) => i,
             None => {
                 self.kept.push(kept);
+                self.kept_index.insert(blob, self.kept.len() - 1);
                 self.kept.len() - 1
             }
         };
