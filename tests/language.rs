@@ -359,6 +359,11 @@ fn a_conditional_sent_to_something_else_than_a_boolean_is_an_ordinary_send() {
     l.check("User new early: Maybe new", "yes");
     l.check("User new both: Maybe new", "maybe");
     l.check_error("User new run: 3", "does_not_understand");
+    // The same in a REPL line compiled to a module of its own (it loops).
+    l.check(
+        "s := 0. 1 to: 2 do: [:i | s := s + (Maybe new ifTrue: [1] ifFalse: [5])]. s",
+        "10",
+    );
 }
 
 /// A directory's classes are compiled side by side on the node but installed in order: each is checked

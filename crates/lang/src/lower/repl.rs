@@ -26,8 +26,9 @@ impl Lowerer {
         }
         self.res = res;
         self.facts = Analysis::of(stmts);
+        // No table of deferred code: the node loads each line under a name of its own, which the
+        // line's code could not name; its deferred code keeps its expressions inline.
         self.compiled_repl = true;
-        self.module = Some(abi::REPL_MODULE.to_owned());
         let mut env = Env::new();
         let mut body = Vec::new();
         for name in self.res.body_locals.clone() {
@@ -91,19 +92,13 @@ impl Lowerer {
         if stmts.is_empty() {
             body.push(abs_atom(l, "nil"));
         }
-        let table = self.deferred_table(l);
-        let mut exports = vec![tuple(vec![atom("run"), int(0)])];
-        if table.is_some() {
-            exports.push(tuple(vec![atom(abi::DEFERRED_TABLE), int(0)]));
-        }
-        let mut forms = vec![
+        let export = list(vec![tuple(vec![atom("run"), int(0)])]);
+        Ok(list(vec![
             attribute(l, "module", atom(abi::REPL_MODULE)),
-            attribute(l, "export", list(exports)),
+            attribute(l, "export", export),
             function(l, "run", vec![], body),
-        ];
-        forms.extend(table);
-        forms.push(tuple(vec![atom("eof"), int(l)]));
-        Ok(list(forms))
+            tuple(vec![atom("eof"), int(l)]),
+        ]))
     }
 }
 
