@@ -132,6 +132,11 @@ impl Lowerer {
             body: vec![run, var(l, &f)],
             env: fenv,
         };
+        // Bounds surely integers (`1 to: 10`, a counter): no other case to compile.
+        if vals.iter().all(|v| self.is_int(v)) {
+            pre.push(self.join_case(l, abs_tuple(l, vals), vec![fast], env));
+            return Ok(begin(l, pre));
+        }
         let mut oenv = env.clone();
         let body = self.fallback(
             l,
