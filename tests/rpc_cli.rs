@@ -426,6 +426,10 @@ fn eval_runs_erlang_expressions_with_output_and_bindings() {
     let (code, _, err, _) = f.rpc(&["--eval", "1 / 0."]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("badarith"), "{err}");
+    // A binding nested deeper than an answer may be is not sent back: the value still is.
+    let deep = "T = lists:foldl(fun(X, A) -> {X, A} end, nil, lists:seq(1, 600)), tuple_size(T).";
+    let (code, out, err, _) = f.rpc(&["--eval", deep]);
+    assert_eq!((code, out.as_str()), (0, "2\n"), "{err}");
 }
 
 #[test]

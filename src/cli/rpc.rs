@@ -161,7 +161,7 @@ async fn run_on(
             .await
             .map(|r| (r, None))
             .map_err(Failure::from),
-        Call::Eval(exprs) => evaluate(&conn, &io, &exprs, global.timeout).await,
+        Call::Eval(exprs) => evaluate(&conn, &io, &exprs, global.timeout, global.json).await,
     };
     io.flush().await;
     if is_workspace {
@@ -176,13 +176,16 @@ async fn run_on(
     })
 }
 
-/// `--eval`: the node's own scanner, parser and `erl_eval` (so any Erlang node will do); the value and
-/// the bindings the expressions made.
+/// `--eval`: the node's own scanner, parser and `erl_eval` (so any Erlang node will do); the value, and
+/// the bindings the expressions made when `with_bindings` (`--json` shows them). Without, the
+/// expressions run inside a fun, so the reply is the value alone: a binding too large or deep to send
+/// back (the forms of a big module, say) does not make the whole answer unreadable.
 async fn evaluate(
     conn: &Connection,
     io: &IoServer,
     exprs: &str,
     timeout: std::time::Duration,
+    with_bindings: bool,
 ) -> Result<(Term, Option<Term>), Failure> {
     let text = exprs.trim_end();
     let text = match text.ends_with('.') {
@@ -208,6 +211,10 @@ async fn evaluate(
             &text,
         ));
     };
+    let forms = match with_bindings {
+        true => forms,
+        false => in_fun(forms),
+    };
     let bindings = call("erl_eval", "new_bindings", vec![]).await?;
     let reply = conn
         .call_with_group_leader(
@@ -227,6 +234,26 @@ async fn evaluate(
             detail: None,
         }),
     }
+}
+
+/// `[(fun() -> Exprs end)()]`: parsed expressions as one call of a fun of them, whose bindings stay
+/// inside it.
+fn in_fun(exprs: Term) -> Term {
+    use crate::term::{atom, list, tuple};
+    let line = || Term::from(eetf::FixInteger::from(1));
+    let clause = tuple(vec![
+        atom("clause"),
+        line(),
+        list(vec![]),
+        list(vec![]),
+        exprs,
+    ]);
+    let fun = tuple(vec![
+        atom("fun"),
+        line(),
+        tuple(vec![atom("clauses"), list(vec![clause])]),
+    ]);
+    list(vec![tuple(vec![atom("call"), line(), fun, list(vec![])])])
 }
 
 /// `X` of `{ok, X}` or `{ok, X, _}`.
