@@ -10,6 +10,9 @@
 %% `'i:increment'', `'c:new:'': the functions of instance-side and class-side methods.
 -define(BT_INSTANCE_METHOD_PREFIX, "i:").
 -define(BT_CLASS_METHOD_PREFIX, "c:").
+%% A module's table of the expressions its rarely run code keeps as data: `'__deferred__'() -> {Tag, Entries}'
+%% (see `beamtalk_rt:deferred_at').
+-define(BT_DEFERRED_TABLE, '__deferred__').
 %% The selectors a protocol's conforming classes answer (`Protocol define: Printable'): `'__protocol__'/0'.
 -define(BT_PROTOCOL_CALLBACK, '__protocol__').
 %% The module a compiled REPL line is loaded as; it exports `run/0'.

@@ -11,6 +11,7 @@
 %% the live cell; run anywhere else (another process, or after its method returned) it reads its
 %% snapshot, and assigning is an error that says so, never a write that silently goes nowhere.
 -module(beamtalk_rt).
+-include("beamtalk_abi.hrl").
 
 -export([get/2, get/3, peek/2, set/3, invoke/2, scoped/3, own_repl/0,
          destructure/2, match_arm/2, frame_vars/1, load_frame/2, cast/3, super_send/4, field/2, set_field/3,
@@ -149,7 +150,7 @@ deferred_many(Module, Key, Values) -> kept(Module, Key, tuple_to_list(Values)).
 %% has a table the module no longer has, which its tag tells (it fails rather than run another entry).
 -spec kept(module(), non_neg_integer(), [term()]) -> term().
 kept(Module, Key, Values) ->
-    {Tag, Entries} = Module:'__deferred__'(),
+    {Tag, Entries} = Module:?BT_DEFERRED_TABLE(),
     case Key bsr 16 of
         Tag -> evaluate(element(Key band 16#ffff, Entries), Values);
         _ -> beamtalk_error:raise('RuntimeError', code_replaced, beamtalk_class:of_module(Module),
