@@ -540,8 +540,7 @@ init_slots(Class, Init, Id) ->
             case first_restore(Init) of
                 true -> ok;
                 false ->
-                    [(maps:get(initialize, beamtalk_class:method_funs(M, instance)))(Self)
-                     || M <- beamtalk_class:initializers(Class)],
+                    [Initialize(Self) || Initialize <- beamtalk_class:initializers(Class)],
                     ok = check_required(Class)
             end,
             ok = begin_durable(Class, Init)

@@ -6,7 +6,7 @@
          start_generations/0, facts_table/0,
          defines_class_method/2, user_modules/1, initializers/1, required/1, starts_alone/1, cached/2,
          process_methods/1, module/1, is_user_class/1,
-         extension_module/1, extension/1, methods/1, method_funs/2,
+         extension_module/1, extension/1, methods/1, method_funs/2, method_of/1,
          exists/1, taken/1, builtin/0, canonical/1, rename/2, own_module/1]).
 
 %% What answers one selector in a method table: built-in methods of a class, or a user module's method
@@ -213,28 +213,33 @@ method_funs(Module, Side) ->
 
 -spec exported_methods(module(), instance | class) -> #{atom() => function()}.
 exported_methods(Module, Side) ->
-    Prefix = case Side of
-                 instance -> ?BT_INSTANCE_METHOD_PREFIX;
-                 class -> ?BT_CLASS_METHOD_PREFIX
-             end,
-    maps:from_list([{list_to_atom(lists:nthtail(length(Prefix), Name)), erlang:make_fun(Module, F, A)}
-                    || {F, A} <- Module:module_info(exports), Name <- [atom_to_list(F)],
-                       lists:prefix(Prefix, Name)]).
+    maps:from_list([{Selector, erlang:make_fun(Module, F, A)}
+                    || {F, A} <- Module:module_info(exports), {ok, {S, Selector}} <- [method_of(F)], S =:= Side]).
 
-%% @doc The modules whose own `initialize' a new instance of `Class' runs, the most distant ancestor's
-%% first (ADR 0078: parents are initialized before their children, and nobody writes `super initialize').
-%% For each class, its extension's `initialize' replaces its own, as it does for a send. Cached until the
-%% next load.
--spec initializers(atom()) -> [module()].
+%% @doc The method a function of a class module runs, by the naming scheme of `beamtalk_abi.hrl'
+%% (`'i:sel'', `'c:sel''), or `none' for any other function.
+-spec method_of(atom()) -> {ok, {instance | class, atom()}} | none.
+method_of(Function) ->
+    case atom_to_list(Function) of
+        ?BT_INSTANCE_METHOD_PREFIX ++ Sel -> {ok, {instance, list_to_atom(Sel)}};
+        ?BT_CLASS_METHOD_PREFIX ++ Sel -> {ok, {class, list_to_atom(Sel)}};
+        _ -> none
+    end.
+
+%% @doc The `initialize' methods a new instance of `Class' runs, the most distant ancestor's first (ADR
+%% 0078: parents are initialized before their children, and nobody writes `super initialize'), each a fun
+%% of the instance. For each class, its extension's `initialize' replaces its own, as it does for a send.
+%% Cached until the next load.
+-spec initializers(atom()) -> [function()].
 initializers(Class) ->
     cached({initializers, Class},
            fun() ->
                    Own = fun(C) ->
                                  Candidates = [M || M <- [extension(C)], M =/= none] ++
                                      [module(C) || is_user_class(C)],
-                                 [M || M <- Candidates, lists:member(initialize, M:'__selectors__'())]
+                                 [F || M <- Candidates, #{initialize := F} <- [method_funs(M, instance)]]
                          end,
-                   [hd(Ms) || C <- lists:reverse(chain(Class)), Ms <- [Own(C)], Ms =/= []]
+                   [hd(Fs) || C <- lists:reverse(chain(Class)), Fs <- [Own(C)], Fs =/= []]
            end).
 
 %% @doc The slots of `Class' (its own and inherited) that a `typed' class declares with a type and no
@@ -272,19 +277,9 @@ defines_class_method(Class, Selector) ->
     %% Cached (until the next load): every spawn asks whether its class answers `restartPolicy'.
     cached({{class_method, Selector}, Class},
            fun() ->
-                   Name = atom_to_list(Selector),
-                   Function = list_to_atom(?BT_CLASS_METHOD_PREFIX ++ Name),
-                   Arity = 1 + arguments(Name),
-                   is_user_class(Class) andalso
-                       lists:any(fun(C) -> erlang:function_exported(module(C), Function, Arity) end, chain(Class))
+                   lists:any(fun(C) -> maps:is_key(Selector, method_funs(module(C), class)) end,
+                             [C || is_user_class(Class), C <- chain(Class), is_user_class(C)])
            end).
-
-%% How many arguments a message with this selector takes: one per keyword, one for a binary operator.
--spec arguments(string()) -> non_neg_integer().
-arguments([C | _] = Name) when C >= $a, C =< $z; C >= $A, C =< $Z; C =:= $_ ->
-    length([K || K <- Name, K =:= $:]);
-arguments(_) ->
-    1.
 
 %% @doc The modules of the user classes in `Class''s chain, superclasses first (those that declare
 %% fields). Cached until the next load.

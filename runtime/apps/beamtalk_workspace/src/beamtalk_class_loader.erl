@@ -154,15 +154,8 @@ sealed_overrides(Forms) ->
 %% `{instance | class, Selector}' of each method the forms define, read from their exports.
 -spec own_methods([erl_parse:abstract_form()]) -> [{instance | class, atom()}].
 own_methods(Forms) ->
-    [Method || {attribute, _, export, Exports} <- Forms, {F, _} <- Exports, {ok, Method} <- [method_of(F)]].
-
--spec method_of(atom()) -> {ok, {instance | class, atom()}} | none.
-method_of(Function) ->
-    case atom_to_list(Function) of
-        ?BT_INSTANCE_METHOD_PREFIX ++ Sel -> {ok, {instance, list_to_atom(Sel)}};
-        ?BT_CLASS_METHOD_PREFIX ++ Sel -> {ok, {class, list_to_atom(Sel)}};
-        _ -> none
-    end.
+    [Method || {attribute, _, export, Exports} <- Forms, {F, _} <- Exports,
+               {ok, Method} <- [beamtalk_class:method_of(F)]].
 
 -spec sealed_override(instance | class, atom(), atom()) -> binary().
 sealed_override(Side, Owner, Sel) ->
