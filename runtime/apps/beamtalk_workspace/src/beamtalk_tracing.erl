@@ -374,15 +374,14 @@ trace_module(Module, On) ->
 
 -spec is_method(atom()) -> boolean().
 is_method(F) ->
-    Name = atom_to_list(F),
-    lists:prefix(?BT_INSTANCE_METHOD_PREFIX, Name) orelse lists:prefix(?BT_CLASS_METHOD_PREFIX, Name).
+    beamtalk_class:method_of(F) =/= none.
 
 -spec selector(atom()) -> atom().
 selector(F) ->
-    case atom_to_list(F) of
-        ?BT_INSTANCE_METHOD_PREFIX ++ S -> list_to_atom(S);
-        ?BT_CLASS_METHOD_PREFIX ++ S -> list_to_atom("class " ++ S);
-        _ -> F
+    case beamtalk_class:method_of(F) of
+        {ok, {instance, S}} -> S;
+        {ok, {class, S}} -> list_to_atom("class " ++ atom_to_list(S));
+        none -> F
     end.
 
 -spec micros(erlang:timestamp()) -> integer().
